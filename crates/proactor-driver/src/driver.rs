@@ -1,0 +1,434 @@
+//! The driver: the one type users hold.
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::sys::{self, Backend as _};
+use crate::{Completion, Op, OpId, OpKind};
+
+/// Which OS mechanism a [`Driver`] runs on.
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::{Backend, Driver};
+///
+/// let driver = Driver::with_backend(Backend::Epoll)?;
+/// assert_eq!(driver.backend(), Backend::Epoll);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Linux io_uring: completion-based, batched submission.
+    IoUring,
+    /// Linux epoll: completion emulated on readiness, files on the thread pool.
+    Epoll,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::IoUring => "io_uring",
+            Backend::Epoll => "epoll",
+        })
+    }
+}
+
+/// How to build a [`Driver`].
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::{Config, Driver};
+///
+/// let driver = Driver::with_config(Config::new().entries(1024))?;
+/// println!("running on {}", driver.backend());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) entries: u32,
+    pub(crate) backend: Option<crate::Backend>,
+    pub(crate) fallback_kinds: Vec<OpKind>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            entries: 256,
+            backend: None,
+            fallback_kinds: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The defaults: 256 submission entries, the best backend available.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = proactor_driver::Config::new();
+    /// # let _ = config;
+    /// ```
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Size of the submission queue (io_uring rounds it up to a power of two). More operations
+    /// than this may be in flight; the queue is flushed to the kernel when it fills.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = proactor_driver::Config::new().entries(4096);
+    /// # let _ = config;
+    /// ```
+    pub fn entries(mut self, entries: u32) -> Config {
+        self.entries = entries;
+        self
+    }
+
+    /// Forces a backend instead of picking the best one. Without this, the environment
+    /// variable `PROACTOR_BACKEND` (`io_uring` or `epoll`) decides for the whole process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Backend, Config};
+    ///
+    /// let config = Config::new().backend(Backend::Epoll);
+    /// # let _ = config;
+    /// ```
+    pub fn backend(mut self, backend: Backend) -> Config {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Sends these operations down the path used when the kernel lacks their opcode (for
+    /// testing that path on a kernel that has them all). Only io_uring has such a path.
+    #[doc(hidden)]
+    pub fn fallback_for(mut self, kinds: &[OpKind]) -> Config {
+        self.fallback_kinds = kinds.to_vec();
+        self
+    }
+}
+
+/// A completion-based I/O driver: submit operations, poll for their completions.
+///
+/// There is no async here and no executor: this is the layer a runtime (ours or another), or a
+/// callback-style program, builds on. A driver belongs to the thread that created it (it is
+/// neither `Send` nor `Sync`, which lets io_uring run in its single-issuer mode); other
+/// threads reach it through a [`Notifier`].
+///
+/// # Examples
+///
+/// A timeout, and the wait for it:
+///
+/// ```
+/// use std::time::Duration;
+/// use proactor_driver::{Driver, Op};
+///
+/// let mut driver = Driver::new()?;
+/// let id = driver.submit(Op::Timeout { duration: Duration::from_millis(5) });
+/// let mut completions = Vec::new();
+/// while completions.is_empty() {
+///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+/// }
+/// assert_eq!(completions[0].id, id);
+/// assert_eq!(completions[0].result.as_ref().ok(), Some(&0));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Driver {
+    backend: sys::Selected,
+    kind: Backend,
+    reason: String,
+    _single_thread: PhantomData<*const ()>,
+}
+
+impl Driver {
+    /// Creates a driver on the best backend available: io_uring, or epoll if io_uring is
+    /// missing, disabled or blocked (logged once through the `log` facade, with the reason).
+    /// `PROACTOR_BACKEND=io_uring|epoll` forces one for the whole process.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if no backend could be set up (out of descriptors, say), or
+    /// `InvalidInput` for an unknown `PROACTOR_BACKEND` value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let driver = proactor_driver::Driver::new()?;
+    /// println!("{}", driver.backend_reason());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Driver> {
+        Driver::with_config(Config::new())
+    }
+
+    /// Creates a driver on `backend`, whatever the environment says.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if that backend cannot be set up here (e.g. `EPERM` for io_uring under a
+    /// seccomp profile that blocks it), `Unsupported` if the platform lacks it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Backend, Driver};
+    ///
+    /// let driver = Driver::with_backend(Backend::Epoll)?;
+    /// assert_eq!(driver.backend(), Backend::Epoll);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_backend(backend: Backend) -> io::Result<Driver> {
+        Driver::with_config(Config::new().backend(backend))
+    }
+
+    /// Creates a driver from a [`Config`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Driver::new`] and [`Driver::with_backend`]; `InvalidInput` for zero entries or
+    /// more than 32,768.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Config, Driver};
+    ///
+    /// assert!(Driver::with_config(Config::new().entries(0)).is_err());
+    /// ```
+    pub fn with_config(config: Config) -> io::Result<Driver> {
+        if config.entries == 0 || config.entries > 32_768 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "queue depth (entries) must be between 1 and 32768",
+            ));
+        }
+        let (backend, kind, reason) = sys::open(&config)?;
+        Ok(Driver {
+            backend,
+            kind,
+            reason,
+            _single_thread: PhantomData,
+        })
+    }
+
+    /// Starts `op` and returns its identifier; its [`Completion`] comes from a later
+    /// [`poll`](Driver::poll), exactly once.
+    ///
+    /// Submission never fails: bad input (a closed descriptor, a buffer with no room, ...)
+    /// completes the operation with the error, and the buffers come back with it. On io_uring
+    /// the operation reaches the kernel at the next `poll`, together with everything else
+    /// submitted since the last one.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The driver owns `op` and its buffers until the completion hands them back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Nop);
+    /// assert_eq!(driver.in_flight(), 1);
+    /// # let _ = id;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn submit(&mut self, op: Op) -> OpId {
+        self.backend.submit(op)
+    }
+
+    /// Asks for the operation `id` to end early.
+    ///
+    /// Its completion still arrives exactly once: with a cancellation error (see
+    /// [`is_cancelled`](crate::is_cancelled)), or with its real result if it finished first —
+    /// bytes already transferred are never lost. Either way the buffers come back. An
+    /// `Accept`, `Socket` or `OpenAt` cancelled after the kernel made the descriptor has it
+    /// closed and reports the cancellation. Work already running on the thread pool runs to
+    /// its end.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if no operation with this identifier is in flight (it was already handed
+    /// out by `poll`, or the identifier is from another driver).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{is_cancelled, Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Timeout { duration: Duration::from_secs(60) });
+    /// driver.cancel(id)?;
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert!(is_cancelled(completions[0].result.as_ref().unwrap_err()));
+    /// assert!(driver.cancel(id).is_err(), "a finished id is stale");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn cancel(&mut self, id: OpId) -> io::Result<()> {
+        self.backend.cancel(id)
+    }
+
+    /// Submits what is queued, waits for completions and appends them to `completions`;
+    /// returns how many were appended.
+    ///
+    /// `timeout` `Some(Duration::ZERO)` only collects what is ready; `Some(limit)` waits until
+    /// at least one completion arrives, a [`Notifier`] wakes the driver, or `limit` passes;
+    /// `None` waits without limit for a completion or a wake. Many completions are taken per
+    /// call. Reusing one `completions` vector keeps polling free of allocation.
+    ///
+    /// # Errors
+    ///
+    /// Only a failure of the backend itself (which leaves operations in flight, to be
+    /// collected by a later call); an operation's own failure is in its [`Completion`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::Driver;
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let mut completions = Vec::new();
+    /// assert_eq!(driver.poll(&mut completions, Some(Duration::ZERO))?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        self.backend.poll(completions, timeout)
+    }
+
+    /// A handle that wakes this driver's `poll` from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::Driver;
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let notifier = driver.notifier();
+    /// std::thread::spawn(move || notifier.notify());
+    /// // Returns once the other thread has woken it.
+    /// driver.poll(&mut Vec::new(), Some(Duration::from_secs(10)))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn notifier(&self) -> Notifier {
+        Notifier {
+            waker: Arc::clone(self.backend.waker()),
+        }
+    }
+
+    /// The backend this driver runs on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let driver = proactor_driver::Driver::new()?;
+    /// println!("{}", driver.backend());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn backend(&self) -> Backend {
+        self.kind
+    }
+
+    /// Why this backend was chosen, e.g. `"epoll: io_uring unavailable: io_uring_setup failed
+    /// with EPERM (blocked by seccomp or kernel.io_uring_disabled)"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let driver = proactor_driver::Driver::new()?;
+    /// assert!(driver.backend_reason().starts_with(&driver.backend().to_string()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn backend_reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Operations submitted whose completions have not been handed out yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let driver = proactor_driver::Driver::new()?;
+    /// assert_eq!(driver.in_flight(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn in_flight(&self) -> usize {
+        self.backend.in_flight()
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("backend", &self.kind)
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+/// Wakes a [`Driver`] blocked in [`poll`](Driver::poll), from any thread.
+///
+/// Wakes coalesce: many calls before the driver looks cost one wake. A wake while the driver is
+/// not polling makes its next `poll` return at once.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use proactor_driver::Driver;
+///
+/// let mut driver = Driver::new()?;
+/// let notifier = driver.notifier();
+/// let waker = std::thread::spawn(move || {
+///     std::thread::sleep(Duration::from_millis(10));
+///     notifier.notify();
+/// });
+/// driver.poll(&mut Vec::new(), None)?; // would block forever without the wake
+/// waker.join().unwrap();
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Notifier {
+    waker: Arc<sys::Waker>,
+}
+
+impl Notifier {
+    /// Wakes the driver.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let driver = proactor_driver::Driver::new()?;
+    /// driver.notifier().notify();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn notify(&self) {
+        self.waker.wake();
+    }
+}
+
+impl fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notifier").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,89 @@
+//! proactor-driver: a portable, completion-based I/O driver.
+//!
+//! Unix asks the kernel "tell me when this descriptor is ready"; io_uring and Windows' I/O
+//! completion ports say "do this operation and tell me when it is done". Code written against
+//! completion runs on readiness backends too (do the operation when the descriptor is ready),
+//! but not the other way round, so this driver speaks completion everywhere:
+//!
+//! ```text
+//! submit(op, owned buffers)  →  kernel or worker thread does the work  →  completion(result, buffers back)
+//! ```
+//!
+//! There is no async here and no executor: create a [`Driver`], [`submit`](Driver::submit)
+//! [`Op`]s, [`poll`](Driver::poll) for [`Completion`]s, [`cancel`](Driver::cancel) what you no
+//! longer want, and wake a blocked poll from another thread with a [`Notifier`]. Runtimes build
+//! on this layer.
+//!
+//! # Backends
+//!
+//! | OS | backend |
+//! |---|---|
+//! | Linux | io_uring; epoll when io_uring is missing, disabled or blocked by seccomp |
+//! | every OS | a thread pool for what the OS cannot do asynchronously |
+//!
+//! Every backend gives the same results for the same operations: one conformance suite runs
+//! against each.
+//!
+//! # Rules the driver keeps
+//!
+//! - Buffers are owned: an operation takes its [`Buffer`]s by value and its completion gives
+//!   them back, whether it succeeded, failed or was cancelled.
+//! - Nothing the kernel may still touch is freed early: dropping the driver cancels what is in
+//!   flight and waits for the kernel to let go.
+//! - No heap allocation per operation in steady state.
+//! - Errors are [`std::io::Error`] with the OS's own code; bad input never panics.
+//!
+//! # Examples
+//!
+//! Read a file at an offset:
+//!
+//! ```
+//! use std::os::fd::AsRawFd;
+//! use std::time::Duration;
+//! use proactor_driver::{Buffer, Driver, Op};
+//!
+//! let file = std::fs::File::open("Cargo.toml")?;
+//! let mut driver = Driver::new()?;
+//! driver.submit(Op::Read { fd: file.as_raw_fd(), buf: Buffer::from(Vec::with_capacity(9)), offset: Some(0) });
+//! let mut completions = Vec::new();
+//! while completions.is_empty() {
+//!     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+//! }
+//! let read = completions.pop().unwrap();
+//! assert_eq!(read.result?, 9);
+//! assert_eq!(read.op.into_buffer().unwrap().as_slice(), b"[package]");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod buf;
+mod driver;
+mod op;
+mod pool;
+mod slots;
+mod sys;
+
+pub use buf::Buffer;
+pub use driver::{Backend, Config, Driver, Notifier};
+pub use op::{BlockingJob, Completion, Metadata, Op, OpId, OpKind};
+
+/// A raw descriptor as the OS names it: a file descriptor on Unix.
+#[cfg(unix)]
+pub type Fd = std::os::fd::RawFd;
+/// A raw descriptor as the OS names it.
+#[cfg(not(unix))]
+pub type Fd = i32;
+
+/// Whether `error` is the one a cancelled operation completes with (`ECANCELED` on Unix).
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::is_cancelled;
+///
+/// assert!(!is_cancelled(&std::io::Error::other("something else")));
+/// ```
+pub fn is_cancelled(error: &std::io::Error) -> bool {
+    sys::is_cancelled(error)
+}

@@ -1,0 +1,629 @@
+//! The operations a driver performs, and the completion each one ends with.
+//!
+//! Every operation is one variant of [`Op`]: the same definition for every backend. A backend
+//! handles all of them in one exhaustive `match`, so a new variant shows at compile time every
+//! backend that does not yet support it.
+
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::{Buffer, Fd};
+
+/// Identifies a submitted operation until its [`Completion`] is returned.
+///
+/// An identifier carries a generation: once its operation has completed, the slot it named may
+/// hold a new operation, and the old identifier no longer matches it (cancelling it returns
+/// `NotFound` instead of cancelling the newcomer).
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::{Driver, Op};
+///
+/// let mut driver = Driver::new()?;
+/// let first = driver.submit(Op::Nop);
+/// let second = driver.submit(Op::Nop);
+/// assert_ne!(first, second);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+impl OpId {
+    /// The slot index: small, dense, and unique among operations in flight, so a layer above
+    /// can keep per-operation state in a plain vector indexed by it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Nop);
+    /// assert!(id.index() < 1024);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+
+    /// Packs the identifier into a `u64` (used as io_uring's `user_data`).
+    pub(crate) fn to_u64(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.index)
+    }
+
+    pub(crate) fn from_u64(value: u64) -> OpId {
+        OpId {
+            index: value as u32,
+            generation: (value >> 32) as u32,
+        }
+    }
+}
+
+impl fmt::Debug for OpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OpId({}v{})", self.index, self.generation)
+    }
+}
+
+/// A closure run on the driver's thread pool by [`Op::Blocking`].
+pub type BlockingJob = Box<dyn FnOnce() -> io::Result<usize> + Send + 'static>;
+
+/// One operation, owning everything the kernel may touch until it completes.
+///
+/// Submit it with [`Driver::submit`](crate::Driver::submit); it comes back, with its buffers
+/// and any output fields filled in, in the [`Completion`]. File descriptors are raw and
+/// borrowed: the driver never closes one unless asked to by [`Op::Close`] (or when a cancelled
+/// `Accept`, `Socket` or `OpenAt` produced a descriptor nobody will receive).
+///
+/// # Buffer ownership
+///
+/// The operation owns its buffers from `submit` until its completion is returned by
+/// [`Driver::poll`](crate::Driver::poll), whatever happens in between: cancellation, errors, or
+/// dropping the driver (which waits for the kernel to let go before freeing them).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use proactor_driver::{Buffer, Driver, Op};
+///
+/// let file = std::fs::File::open("Cargo.toml")?;
+/// # use std::os::fd::AsRawFd;
+/// let mut driver = Driver::new()?;
+/// driver.submit(Op::Read {
+///     fd: file.as_raw_fd(),
+///     buf: Buffer::from(Vec::with_capacity(64)),
+///     offset: Some(0),
+/// });
+/// let mut completions = Vec::new();
+/// while completions.is_empty() {
+///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+/// }
+/// let completion = completions.pop().unwrap();
+/// let count = completion.result?;
+/// let data = completion.op.into_buffer().unwrap();
+/// assert_eq!(data.len(), count);
+/// assert!(data.as_slice().starts_with(b"[package]"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[non_exhaustive]
+pub enum Op {
+    /// Does nothing; completes with `Ok(0)`. Measures the driver's own round trip.
+    Nop,
+    /// Completes with `Ok(0)` once `duration` has passed.
+    Timeout {
+        /// How long to wait.
+        duration: Duration,
+    },
+    /// Reads into `buf` at `offset`, or at the file's current position when `offset` is `None`.
+    Read {
+        /// File, pipe, socket or terminal to read.
+        fd: Fd,
+        /// Where the bytes go (see [`Buffer`] for which part is filled).
+        buf: Buffer,
+        /// Position in the file, or `None` for the current position.
+        offset: Option<u64>,
+    },
+    /// Reads into several buffers in turn (`preadv`/`readv`).
+    ReadVectored {
+        /// File, pipe, socket or terminal to read.
+        fd: Fd,
+        /// Filled in order; each is filled as a single read would fill it.
+        bufs: Vec<Buffer>,
+        /// Position in the file, or `None` for the current position.
+        offset: Option<u64>,
+    },
+    /// Writes `buf` at `offset`, or at the current position (or the end, for `O_APPEND`).
+    Write {
+        /// File, pipe, socket or terminal to write.
+        fd: Fd,
+        /// The bytes to write.
+        buf: Buffer,
+        /// Position in the file, or `None` for the current position.
+        offset: Option<u64>,
+    },
+    /// Writes several buffers in turn (`pwritev`/`writev`).
+    WriteVectored {
+        /// File, pipe, socket or terminal to write.
+        fd: Fd,
+        /// Written in order.
+        bufs: Vec<Buffer>,
+        /// Position in the file, or `None` for the current position.
+        offset: Option<u64>,
+    },
+    /// Flushes a file to storage (`fsync`, or `fdatasync` when `data_only`).
+    Fsync {
+        /// The file.
+        fd: Fd,
+        /// Skip metadata that is not needed to read the data back.
+        data_only: bool,
+    },
+    /// Closes a descriptor; operations still waiting on it complete with an error.
+    Close {
+        /// The descriptor; do not use it again, whatever the result.
+        fd: Fd,
+    },
+    /// Accepts a connection; completes with the new socket (non-blocking, close-on-exec).
+    Accept {
+        /// A listening socket.
+        fd: Fd,
+        /// Filled with the peer's address when the accept succeeds.
+        peer: Option<SocketAddr>,
+    },
+    /// Connects a socket to `addr`; completes with `Ok(0)` once connected.
+    Connect {
+        /// A socket, typically from [`Op::Socket`].
+        fd: Fd,
+        /// Where to connect.
+        addr: SocketAddr,
+    },
+    /// Sends `buf` on a connected socket with `send(2)` flags.
+    Send {
+        /// A connected socket.
+        fd: Fd,
+        /// The bytes to send.
+        buf: Buffer,
+        /// `MSG_*` flags; `MSG_NOSIGNAL` is always added.
+        flags: i32,
+    },
+    /// Receives into `buf` from a connected socket with `recv(2)` flags.
+    Recv {
+        /// A connected socket.
+        fd: Fd,
+        /// Where the bytes go.
+        buf: Buffer,
+        /// `MSG_*` flags.
+        flags: i32,
+    },
+    /// Sends a message gathered from `bufs`, to `addr` if given (`sendmsg(2)`).
+    SendMsg {
+        /// A socket.
+        fd: Fd,
+        /// The message, in order.
+        bufs: Vec<Buffer>,
+        /// Destination for unconnected datagram sockets.
+        addr: Option<SocketAddr>,
+        /// `MSG_*` flags; `MSG_NOSIGNAL` is always added.
+        flags: i32,
+    },
+    /// Receives one message into `bufs` and records its source (`recvmsg(2)`).
+    RecvMsg {
+        /// A socket.
+        fd: Fd,
+        /// Filled in order.
+        bufs: Vec<Buffer>,
+        /// `MSG_*` flags.
+        flags: i32,
+        /// Filled with the sender's address, when the socket reports one.
+        source: Option<SocketAddr>,
+    },
+    /// Shuts down one or both directions of a connected socket.
+    Shutdown {
+        /// A connected socket.
+        fd: Fd,
+        /// Which direction(s).
+        how: Shutdown,
+    },
+    /// Creates a socket; completes with its descriptor (non-blocking, close-on-exec).
+    Socket {
+        /// `AF_INET`, `AF_INET6`, `AF_UNIX`, ...
+        domain: i32,
+        /// `SOCK_STREAM`, `SOCK_DGRAM`, ...
+        socket_type: i32,
+        /// Usually 0.
+        protocol: i32,
+    },
+    /// Opens `path` relative to `dir` (or the current directory); completes with the new
+    /// descriptor. `O_CLOEXEC` is always added. Build it with [`Op::open_at`] to have the path
+    /// checked for NUL bytes.
+    OpenAt {
+        /// Directory descriptor, or `None` for the current directory.
+        dir: Option<Fd>,
+        /// Path, without interior NUL bytes.
+        path: CString,
+        /// `O_*` flags.
+        flags: i32,
+        /// Permission bits for a created file.
+        mode: u32,
+    },
+    /// Reads a file's metadata into `metadata`. An empty `path` with `dir` set describes `dir`
+    /// itself. Build it with [`Op::statx`].
+    Statx {
+        /// Directory descriptor (or the file itself, with an empty path), or `None` for the
+        /// current directory.
+        dir: Option<Fd>,
+        /// Path, without interior NUL bytes.
+        path: CString,
+        /// `AT_*` flags, e.g. `AT_SYMLINK_NOFOLLOW`.
+        flags: i32,
+        /// Filled when the operation succeeds; allocate it once and reuse it.
+        metadata: Box<Metadata>,
+    },
+    /// Runs a closure on the thread pool and completes with what it returns. A panic in the
+    /// closure completes the operation with an error; it never breaks the pool.
+    Blocking {
+        /// The work.
+        job: BlockingJob,
+    },
+}
+
+/// What each [`Op`] variant is, without its data: used to probe a backend's support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs)] // Each name is its `Op` variant's.
+pub enum OpKind {
+    Nop,
+    Timeout,
+    Read,
+    ReadVectored,
+    Write,
+    WriteVectored,
+    Fsync,
+    Close,
+    Accept,
+    Connect,
+    Send,
+    Recv,
+    SendMsg,
+    RecvMsg,
+    Shutdown,
+    Socket,
+    OpenAt,
+    Statx,
+    Blocking,
+}
+
+impl OpKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [OpKind; 19] = [
+        OpKind::Nop,
+        OpKind::Timeout,
+        OpKind::Read,
+        OpKind::ReadVectored,
+        OpKind::Write,
+        OpKind::WriteVectored,
+        OpKind::Fsync,
+        OpKind::Close,
+        OpKind::Accept,
+        OpKind::Connect,
+        OpKind::Send,
+        OpKind::Recv,
+        OpKind::SendMsg,
+        OpKind::RecvMsg,
+        OpKind::Shutdown,
+        OpKind::Socket,
+        OpKind::OpenAt,
+        OpKind::Statx,
+        OpKind::Blocking,
+    ];
+
+    pub(crate) fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+impl Op {
+    /// Builds an [`Op::OpenAt`], rejecting a path with a NUL byte before any syscall.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `path` contains a NUL byte.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Op;
+    ///
+    /// assert!(Op::open_at(None, "Cargo.toml", libc::O_RDONLY, 0).is_ok());
+    /// let error = Op::open_at(None, "bad\0path", libc::O_RDONLY, 0).err().unwrap();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn open_at(
+        dir: Option<Fd>,
+        path: impl AsRef<Path>,
+        flags: i32,
+        mode: u32,
+    ) -> io::Result<Op> {
+        Ok(Op::OpenAt {
+            dir,
+            path: path_to_cstring(path.as_ref())?,
+            flags,
+            mode,
+        })
+    }
+
+    /// Builds an [`Op::Statx`] with a fresh metadata box, rejecting a path with a NUL byte.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `path` contains a NUL byte.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Op;
+    ///
+    /// assert!(Op::statx(None, "Cargo.toml", 0).is_ok());
+    /// ```
+    pub fn statx(dir: Option<Fd>, path: impl AsRef<Path>, flags: i32) -> io::Result<Op> {
+        Ok(Op::Statx {
+            dir,
+            path: path_to_cstring(path.as_ref())?,
+            flags,
+            metadata: Box::default(),
+        })
+    }
+
+    /// What kind of operation this is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Op, OpKind};
+    ///
+    /// assert_eq!(Op::Nop.kind(), OpKind::Nop);
+    /// ```
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Nop => OpKind::Nop,
+            Op::Timeout { .. } => OpKind::Timeout,
+            Op::Read { .. } => OpKind::Read,
+            Op::ReadVectored { .. } => OpKind::ReadVectored,
+            Op::Write { .. } => OpKind::Write,
+            Op::WriteVectored { .. } => OpKind::WriteVectored,
+            Op::Fsync { .. } => OpKind::Fsync,
+            Op::Close { .. } => OpKind::Close,
+            Op::Accept { .. } => OpKind::Accept,
+            Op::Connect { .. } => OpKind::Connect,
+            Op::Send { .. } => OpKind::Send,
+            Op::Recv { .. } => OpKind::Recv,
+            Op::SendMsg { .. } => OpKind::SendMsg,
+            Op::RecvMsg { .. } => OpKind::RecvMsg,
+            Op::Shutdown { .. } => OpKind::Shutdown,
+            Op::Socket { .. } => OpKind::Socket,
+            Op::OpenAt { .. } => OpKind::OpenAt,
+            Op::Statx { .. } => OpKind::Statx,
+            Op::Blocking { .. } => OpKind::Blocking,
+        }
+    }
+
+    /// The descriptor the operation works on, if it has one.
+    pub(crate) fn fd(&self) -> Option<Fd> {
+        match *self {
+            Op::Read { fd, .. }
+            | Op::ReadVectored { fd, .. }
+            | Op::Write { fd, .. }
+            | Op::WriteVectored { fd, .. }
+            | Op::Fsync { fd, .. }
+            | Op::Close { fd }
+            | Op::Accept { fd, .. }
+            | Op::Connect { fd, .. }
+            | Op::Send { fd, .. }
+            | Op::Recv { fd, .. }
+            | Op::SendMsg { fd, .. }
+            | Op::RecvMsg { fd, .. }
+            | Op::Shutdown { fd, .. } => Some(fd),
+            Op::Nop
+            | Op::Timeout { .. }
+            | Op::Socket { .. }
+            | Op::OpenAt { .. }
+            | Op::Statx { .. }
+            | Op::Blocking { .. } => None,
+        }
+    }
+
+    /// Whether a successful result is a new descriptor that must be closed if nobody takes it.
+    pub(crate) fn creates_fd(&self) -> bool {
+        matches!(
+            self,
+            Op::Accept { .. } | Op::Socket { .. } | Op::OpenAt { .. }
+        )
+    }
+
+    /// Takes back the single buffer of a `Read`, `Write`, `Send` or `Recv`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Buffer, Op};
+    ///
+    /// let op = Op::Send { fd: 0, buf: Buffer::from("hi"), flags: 0 };
+    /// assert_eq!(op.into_buffer().unwrap().as_slice(), b"hi");
+    /// ```
+    pub fn into_buffer(self) -> Option<Buffer> {
+        match self {
+            Op::Read { buf, .. }
+            | Op::Write { buf, .. }
+            | Op::Send { buf, .. }
+            | Op::Recv { buf, .. } => Some(buf),
+            _ => None,
+        }
+    }
+
+    /// Takes back the buffers of a vectored read or write, `SendMsg` or `RecvMsg`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Buffer, Op};
+    ///
+    /// let op = Op::WriteVectored { fd: 1, bufs: vec![Buffer::from("a"), Buffer::from("b")], offset: None };
+    /// assert_eq!(op.into_buffers().unwrap().len(), 2);
+    /// ```
+    pub fn into_buffers(self) -> Option<Vec<Buffer>> {
+        match self {
+            Op::ReadVectored { bufs, .. }
+            | Op::WriteVectored { bufs, .. }
+            | Op::SendMsg { bufs, .. }
+            | Op::RecvMsg { bufs, .. } => Some(bufs),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Op");
+        debug.field("kind", &self.kind());
+        if let Some(fd) = self.fd() {
+            debug.field("fd", &fd);
+        }
+        debug.finish_non_exhaustive()
+    }
+}
+
+/// Converts a path for a syscall, rejecting interior NUL bytes with `InvalidInput`.
+pub(crate) fn path_to_cstring(path: &Path) -> io::Result<CString> {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = path
+        .to_str()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path is not valid Unicode"))?
+        .as_bytes()
+        .to_vec();
+    CString::new(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+}
+
+/// A finished operation: its result, and the operation itself with its buffers.
+///
+/// The `result` is the count of bytes transferred for reads and writes, the new descriptor for
+/// `Accept`, `Socket` and `OpenAt`, and 0 otherwise. A cancelled operation completes with an
+/// error for which [`is_cancelled`](crate::is_cancelled) is true, unless it finished first, in
+/// which case it carries its real result.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use proactor_driver::{Driver, Op};
+///
+/// let mut driver = Driver::new()?;
+/// let id = driver.submit(Op::Nop);
+/// let mut completions = Vec::new();
+/// driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+/// assert_eq!(completions[0].id, id);
+/// assert_eq!(completions[0].result.as_ref().ok(), Some(&0));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Completion {
+    /// The identifier `submit` returned.
+    pub id: OpId,
+    /// What the operation produced.
+    pub result: io::Result<usize>,
+    /// The operation, giving back its buffers and output fields.
+    pub op: Op,
+}
+
+/// A file's metadata, as [`Op::Statx`] reports it.
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::Metadata;
+///
+/// let metadata = Metadata::default();
+/// assert!(!metadata.is_file());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// ID of the device holding the file.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+    /// File type and permission bits (`st_mode`).
+    pub mode: u32,
+    /// Number of hard links.
+    pub nlink: u64,
+    /// Owner's user ID.
+    pub uid: u32,
+    /// Owner's group ID.
+    pub gid: u32,
+    /// Device ID, for a device file.
+    pub rdev: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Preferred I/O block size.
+    pub blksize: u64,
+    /// Number of 512-byte blocks allocated.
+    pub blocks: u64,
+    /// Last access time.
+    pub accessed: Option<SystemTime>,
+    /// Last modification time.
+    pub modified: Option<SystemTime>,
+    /// Last status change time.
+    pub changed: Option<SystemTime>,
+    /// Creation time, where the file system records it.
+    pub created: Option<SystemTime>,
+}
+
+impl Metadata {
+    /// Whether this is a regular file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use proactor_driver::Metadata;
+    /// assert!(!Metadata::default().is_file());
+    /// ```
+    pub fn is_file(&self) -> bool {
+        self.mode & 0o170000 == 0o100000
+    }
+
+    /// Whether this is a directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use proactor_driver::Metadata;
+    /// assert!(!Metadata::default().is_dir());
+    /// ```
+    pub fn is_dir(&self) -> bool {
+        self.mode & 0o170000 == 0o040000
+    }
+
+    /// Whether this is a symbolic link (only reported with `AT_SYMLINK_NOFOLLOW`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use proactor_driver::Metadata;
+    /// assert!(!Metadata::default().is_symlink());
+    /// ```
+    pub fn is_symlink(&self) -> bool {
+        self.mode & 0o170000 == 0o120000
+    }
+}

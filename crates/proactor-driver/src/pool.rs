@@ -1,0 +1,308 @@
+//! The thread pool: runs what the OS cannot do asynchronously (regular-file I/O on readiness
+//! backends, opcodes a kernel lacks, [`Op::Blocking`] closures) and posts each result back to
+//! the driver that asked, through the same `poll`.
+//!
+//! Threads start lazily, up to a bound, and exit after sitting idle. A job moves its [`Op`]
+//! (and so its buffers) into the pool, so a driver dropped while a job runs frees nothing the
+//! job still uses; the finished operation is dropped by the pool instead, and a descriptor it
+//! created is closed. A panicking job completes with an error and its thread keeps serving.
+//! Queueing and delivery reuse their vectors' capacity, so a job allocates nothing in steady
+//! state.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread;
+use std::time::Duration;
+
+use crate::{sys, Completion, Op, OpId};
+
+/// Default bound on pool threads; `PROACTOR_POOL_THREADS` overrides it.
+const DEFAULT_MAX_THREADS: usize = 64;
+/// How long an idle thread waits for work before it exits.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a driver receives its finished jobs.
+pub(crate) struct Reply {
+    done: Mutex<Vec<Completion>>,
+    waker: Arc<sys::Waker>,
+    /// Set when the driver is dropped: results are then disposed of by the pool.
+    closed: AtomicBool,
+}
+
+impl Reply {
+    pub(crate) fn new(waker: Arc<sys::Waker>) -> Arc<Reply> {
+        Arc::new(Reply {
+            done: Mutex::new(Vec::new()),
+            waker,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    fn deliver(&self, completion: Completion) {
+        let mut done = lock(&self.done);
+        if self.closed.load(Ordering::Acquire) {
+            drop(done);
+            dispose(completion);
+            return;
+        }
+        done.push(completion);
+        drop(done);
+        self.waker.wake();
+    }
+
+    /// Moves finished jobs into `into` (swapping vectors, so neither side allocates).
+    pub(crate) fn take(&self, into: &mut Vec<Completion>) {
+        let mut done = lock(&self.done);
+        if into.is_empty() {
+            std::mem::swap(&mut *done, into);
+        } else {
+            into.append(&mut done);
+        }
+    }
+
+    /// Marks the driver gone and disposes of results that were never collected.
+    pub(crate) fn close(&self) {
+        let mut done = lock(&self.done);
+        self.closed.store(true, Ordering::Release);
+        for completion in done.drain(..) {
+            dispose(completion);
+        }
+    }
+}
+
+/// Drops a result nobody will receive, closing a descriptor it created.
+fn dispose(completion: Completion) {
+    if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
+        sys::close_quietly(*fd as crate::Fd);
+    }
+}
+
+struct Job {
+    id: OpId,
+    op: Op,
+    reply: Arc<Reply>,
+}
+
+struct State {
+    jobs: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    work: Condvar,
+    max_threads: usize,
+    idle_timeout: Duration,
+}
+
+/// A bounded, lazily started pool of worker threads.
+pub(crate) struct Pool {
+    shared: Arc<Shared>,
+}
+
+impl Pool {
+    pub(crate) fn new(max_threads: usize, idle_timeout: Duration) -> Pool {
+        Pool {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    jobs: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                }),
+                work: Condvar::new(),
+                max_threads: max_threads.max(1),
+                idle_timeout,
+            }),
+        }
+    }
+
+    /// The process-wide pool every driver shares.
+    pub(crate) fn global() -> &'static Pool {
+        static POOL: OnceLock<Pool> = OnceLock::new();
+        POOL.get_or_init(|| {
+            let max_threads = std::env::var("PROACTOR_POOL_THREADS")
+                .ok()
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(DEFAULT_MAX_THREADS);
+            Pool::new(max_threads, DEFAULT_IDLE_TIMEOUT)
+        })
+    }
+
+    /// Queues `op`; its completion is delivered to `reply`.
+    pub(crate) fn execute(&self, id: OpId, op: Op, reply: &Arc<Reply>) {
+        let job = Job {
+            id,
+            op,
+            reply: Arc::clone(reply),
+        };
+        let mut state = lock(&self.shared.state);
+        state.jobs.push_back(job);
+        if state.idle > state.jobs.len() - 1 {
+            drop(state);
+            self.shared.work.notify_one();
+            return;
+        }
+        if state.threads < self.shared.max_threads {
+            state.threads += 1;
+            drop(state);
+            let shared = Arc::clone(&self.shared);
+            let spawned = thread::Builder::new()
+                .name("proactor-pool".into())
+                .spawn(move || worker(&shared));
+            if let Err(error) = spawned {
+                let mut state = lock(&self.shared.state);
+                state.threads -= 1;
+                if state.threads == 0 {
+                    // No thread will ever run the queue: fail its jobs rather than hang them.
+                    let jobs: Vec<Job> = state.jobs.drain(..).collect();
+                    drop(state);
+                    for job in jobs {
+                        let result = Err(io::Error::new(
+                            error.kind(),
+                            format!("thread pool cannot start a thread: {error}"),
+                        ));
+                        job.reply.deliver(Completion {
+                            id: job.id,
+                            result,
+                            op: job.op,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn threads(&self) -> usize {
+        lock(&self.shared.state).threads
+    }
+}
+
+fn worker(shared: &Shared) {
+    let mut state = lock(&shared.state);
+    loop {
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
+            run(job);
+            state = lock(&shared.state);
+            continue;
+        }
+        state.idle += 1;
+        let (next, timeout) = shared
+            .work
+            .wait_timeout(state, shared.idle_timeout)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state = next;
+        state.idle -= 1;
+        if timeout.timed_out() && state.jobs.is_empty() {
+            state.threads -= 1;
+            return;
+        }
+    }
+}
+
+fn run(job: Job) {
+    let Job { id, mut op, reply } = job;
+    let result = catch_unwind(AssertUnwindSafe(|| sys::perform_blocking(&mut op)))
+        .unwrap_or_else(|panic| Err(panic_error(panic.as_ref())));
+    reply.deliver(Completion { id, result, op });
+}
+
+fn panic_error(panic: &(dyn Any + Send)) -> io::Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string payload");
+    io::Error::other(format!("thread pool job panicked: {message}"))
+}
+
+/// Locks, ignoring poisoning: a panic never happens while these locks are held (jobs run
+/// unlocked and inside `catch_unwind`), and a stuck pool would be worse than a stale flag.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn wait_for(reply: &Reply, count: usize) -> Vec<Completion> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut done = Vec::new();
+        while done.len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "pool jobs did not finish in time"
+            );
+            reply.take(&mut done);
+            thread::sleep(Duration::from_millis(1));
+        }
+        done
+    }
+
+    fn blocking(job: impl FnOnce() -> io::Result<usize> + Send + 'static) -> Op {
+        Op::Blocking { job: Box::new(job) }
+    }
+
+    #[test]
+    fn panicking_job_reports_error_and_pool_keeps_working() {
+        let pool = Pool::new(1, Duration::from_secs(5));
+        let reply = Reply::new(Arc::new(sys::Waker::new().unwrap()));
+        let id = OpId {
+            index: 0,
+            generation: 1,
+        };
+        pool.execute(id, blocking(|| panic!("boom")), &reply);
+        pool.execute(id, blocking(|| Ok(42)), &reply);
+        let done = wait_for(&reply, 2);
+        let error = done[0].result.as_ref().unwrap_err();
+        assert!(error.to_string().contains("boom"), "{error}");
+        assert_eq!(*done[1].result.as_ref().unwrap(), 42);
+    }
+
+    #[test]
+    fn threads_are_bounded_and_exit_when_idle() {
+        let pool = Pool::new(3, Duration::from_millis(50));
+        let reply = Reply::new(Arc::new(sys::Waker::new().unwrap()));
+        for index in 0..20 {
+            let id = OpId {
+                index,
+                generation: 1,
+            };
+            pool.execute(
+                id,
+                blocking(|| {
+                    thread::sleep(Duration::from_millis(5));
+                    Ok(1)
+                }),
+                &reply,
+            );
+            assert!(pool.threads() <= 3);
+        }
+        assert_eq!(wait_for(&reply, 20).len(), 20);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.threads() > 0 {
+            assert!(Instant::now() < deadline, "idle threads did not exit");
+            thread::sleep(Duration::from_millis(10));
+        }
+        // And it starts again on demand.
+        pool.execute(
+            OpId {
+                index: 0,
+                generation: 2,
+            },
+            blocking(|| Ok(7)),
+            &reply,
+        );
+        assert_eq!(*wait_for(&reply, 1)[0].result.as_ref().unwrap(), 7);
+    }
+}

@@ -1,0 +1,757 @@
+//! io_uring: completion-based I/O on Linux, the primary backend.
+//!
+//! Each operation becomes one SQE whose `user_data` is its [`OpId`]; everything submitted since
+//! the last `poll` goes to the kernel in that poll's single `io_uring_enter`, which also waits,
+//! and every CQE waiting is then taken. The ring is set up for one issuer thread with deferred
+//! task work (completions run only when this thread asks), the fastest mode on kernels that
+//! have it, with a plain setup as the fallback.
+//!
+//! An opcode probe at start finds what the kernel lacks; such operations fall back one by one:
+//! operations that never block run at once, socket operations wait for readiness with
+//! `POLL_ADD` and then run (as on epoll), and file operations go to the thread pool.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use io_uring::{opcode, squeue, types, IoUring as Ring, Probe};
+
+use super::unix::{self, Control, FdKind, Waker};
+use super::Backend;
+use crate::pool::{Pool, Reply};
+use crate::slots::Slots;
+use crate::{Completion, Config, Op, OpId, OpKind};
+
+/// `user_data` of the waker's poll; slot indices never reach `u32::MAX`.
+const WAKE: u64 = u64::MAX;
+/// `user_data` of cancel requests, whose own completions carry nothing we need.
+const CANCEL: u64 = u64::MAX - 1;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+enum State {
+    /// The kernel is doing the operation.
+    #[default]
+    Kernel,
+    /// Fallback for a missing opcode: the kernel polls the descriptor; we do the syscall.
+    Polling,
+    /// On the thread pool; the `Op` travels with the job.
+    Pool,
+    /// Finished; the completion waits in `ready`.
+    Done,
+}
+
+#[derive(Default)]
+struct Slot {
+    op: Option<Op>,
+    control: Control,
+    timespec: types::Timespec,
+    state: State,
+    cancel_requested: bool,
+}
+
+pub(crate) struct IoUring {
+    ring: Ring,
+    slots: Slots<Slot>,
+    /// [`OpKind`] bits that take a fallback path.
+    fallback: u32,
+    /// Operations whose memory the kernel may still touch (`Kernel` and `Polling` states).
+    in_kernel: usize,
+    waker: Arc<Waker>,
+    wake_armed: bool,
+    reply: Arc<Reply>,
+    ready: Vec<Completion>,
+    from_pool: Vec<Completion>,
+    cqes: Vec<(u64, i32)>,
+}
+
+fn opcode_of(kind: OpKind) -> Option<u8> {
+    Some(match kind {
+        OpKind::Nop => opcode::Nop::CODE,
+        OpKind::Timeout => opcode::Timeout::CODE,
+        OpKind::Read => opcode::Read::CODE,
+        OpKind::ReadVectored => opcode::Readv::CODE,
+        OpKind::Write => opcode::Write::CODE,
+        OpKind::WriteVectored => opcode::Writev::CODE,
+        OpKind::Fsync => opcode::Fsync::CODE,
+        OpKind::Close => opcode::Close::CODE,
+        OpKind::Accept => opcode::Accept::CODE,
+        OpKind::Connect => opcode::Connect::CODE,
+        OpKind::Send => opcode::Send::CODE,
+        OpKind::Recv => opcode::Recv::CODE,
+        OpKind::SendMsg => opcode::SendMsg::CODE,
+        OpKind::RecvMsg => opcode::RecvMsg::CODE,
+        OpKind::Shutdown => opcode::Shutdown::CODE,
+        OpKind::Socket => opcode::Socket::CODE,
+        OpKind::OpenAt => opcode::OpenAt::CODE,
+        OpKind::Statx => opcode::Statx::CODE,
+        OpKind::Blocking => return None,
+    })
+}
+
+fn build_ring(entries: u32) -> io::Result<Ring> {
+    let mut fast = Ring::builder();
+    fast.setup_coop_taskrun()
+        .setup_taskrun_flag()
+        .setup_single_issuer()
+        .setup_defer_taskrun();
+    match fast.build(entries) {
+        Ok(ring) => Ok(ring),
+        // Kernels before 6.1 reject the flags they don't know with EINVAL.
+        Err(error) if error.raw_os_error() == Some(libc::EINVAL) => Ring::builder().build(entries),
+        Err(error) => Err(error),
+    }
+}
+
+impl IoUring {
+    pub(crate) fn new(config: &Config) -> io::Result<IoUring> {
+        let ring = build_ring(config.entries)?;
+        if !ring.params().is_feature_ext_arg() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11)",
+            ));
+        }
+        let mut probe = Probe::new();
+        ring.submitter().register_probe(&mut probe)?;
+        for (name, code) in [
+            ("NOP", opcode::Nop::CODE),
+            ("TIMEOUT", opcode::Timeout::CODE),
+            ("POLL_ADD", opcode::PollAdd::CODE),
+            ("ASYNC_CANCEL", opcode::AsyncCancel::CODE),
+        ] {
+            if !probe.is_supported(code) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!("the kernel's io_uring lacks {name}"),
+                ));
+            }
+        }
+        let mut fallback = 0;
+        for kind in OpKind::ALL {
+            let missing = opcode_of(kind).is_none_or(|code| !probe.is_supported(code));
+            // Nop and Timeout are always in the ring (checked above).
+            let forced = config.fallback_kinds.contains(&kind)
+                && !matches!(kind, OpKind::Nop | OpKind::Timeout);
+            if missing || forced {
+                fallback |= kind.bit();
+            }
+        }
+        let waker = Arc::new(Waker::new()?);
+        Ok(IoUring {
+            ring,
+            slots: Slots::new(),
+            fallback,
+            in_kernel: 0,
+            reply: Reply::new(Arc::clone(&waker)),
+            waker,
+            wake_armed: false,
+            ready: Vec::new(),
+            from_pool: Vec::new(),
+            cqes: Vec::new(),
+        })
+    }
+
+    /// Queues `entry`, flushing the submission queue to the kernel if it is full.
+    fn push(&mut self, entry: squeue::Entry) {
+        loop {
+            // SAFETY: every pointer in `entry` points into an operation's buffers or its slot's
+            // control block, both owned by the driver and left in place until the CQE arrives
+            // (or, for WAKE/CANCEL entries, into nothing or the waker the driver owns).
+            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                return;
+            }
+            match self.ring.submit() {
+                Ok(_) => {}
+                // The completion queue is full: take completions, then retry.
+                Err(error)
+                    if matches!(error.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
+                {
+                    self.reap();
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    let user_data = entry.get_user_data();
+                    if user_data != WAKE && user_data != CANCEL {
+                        self.in_kernel -= 1;
+                        self.finish_now(OpId::from_u64(user_data), Err(error));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Completes `id` with `result` outside the kernel path.
+    fn finish_now(&mut self, id: OpId, result: io::Result<usize>) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(mut op) = slot.op.take() else { return };
+        let mut result = unix::finish(&mut op, &mut slot.control, result);
+        if slot.cancel_requested {
+            result = discard_created_fd(&op, result);
+        }
+        slot.state = State::Done;
+        self.ready.push(Completion { id, result, op });
+    }
+
+    fn to_pool(&mut self, id: OpId) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(op) = slot.op.take() else { return };
+        slot.state = State::Pool;
+        Pool::global().execute(id, op, &self.reply);
+    }
+
+    /// Runs an operation whose opcode the kernel lacks.
+    fn fallback(&mut self, id: OpId) {
+        let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.as_ref()) else {
+            return;
+        };
+        let (fd, poll_flags) = match *op {
+            Op::Fsync { .. } | Op::OpenAt { .. } | Op::Statx { .. } | Op::Blocking { .. } => {
+                return self.to_pool(id)
+            }
+            Op::Read {
+                offset: Some(_), ..
+            }
+            | Op::ReadVectored {
+                offset: Some(_), ..
+            }
+            | Op::Write {
+                offset: Some(_), ..
+            }
+            | Op::WriteVectored {
+                offset: Some(_), ..
+            } => return self.to_pool(id),
+            Op::Read { fd, .. }
+            | Op::ReadVectored { fd, .. }
+            | Op::Accept { fd, .. }
+            | Op::Recv { fd, .. }
+            | Op::RecvMsg { fd, .. } => (fd, libc::POLLIN),
+            Op::Write { fd, .. }
+            | Op::WriteVectored { fd, .. }
+            | Op::Connect { fd, .. }
+            | Op::Send { fd, .. }
+            | Op::SendMsg { fd, .. } => (fd, libc::POLLOUT),
+            Op::Nop
+            | Op::Timeout { .. }
+            | Op::Close { .. }
+            | Op::Shutdown { .. }
+            | Op::Socket { .. } => {
+                // These never wait: do them now.
+                let Some(slot) = self.slots.get_mut(id) else {
+                    return;
+                };
+                let Some(op) = slot.op.as_mut() else { return };
+                let result = unix::perform(op, &mut slot.control);
+                return self.finish_now(id, result);
+            }
+        };
+        match unix::fd_kind(fd) {
+            Ok(FdKind::Blocking) => return self.to_pool(id),
+            Ok(FdKind::Pollable) => {}
+            Err(error) => return self.finish_now(id, Err(error)),
+        }
+        if let Err(error) = unix::set_nonblocking(fd) {
+            return self.finish_now(id, Err(error));
+        }
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(op) = slot.op.as_mut() else { return };
+        match unix::perform(op, &mut slot.control) {
+            Err(error) if unix::would_block(&error) => {
+                slot.state = State::Polling;
+                self.in_kernel += 1;
+                self.push(poll_entry(fd, poll_flags, id));
+            }
+            result => self.finish_now(id, result),
+        }
+    }
+
+    /// Moves every CQE into `ready`; returns whether the waker fired.
+    fn reap(&mut self) -> bool {
+        let mut cqes = std::mem::take(&mut self.cqes);
+        cqes.extend(
+            self.ring
+                .completion()
+                .map(|cqe| (cqe.user_data(), cqe.result())),
+        );
+        let mut woken = false;
+        for (user_data, result) in cqes.drain(..) {
+            match user_data {
+                WAKE => {
+                    self.waker.reset();
+                    self.waker.drain();
+                    self.wake_armed = false;
+                    woken = true;
+                }
+                CANCEL => {}
+                _ => self.handle_completion(OpId::from_u64(user_data), result),
+            }
+        }
+        self.cqes = cqes;
+        woken
+    }
+
+    fn handle_completion(&mut self, id: OpId, raw: i32) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(op) = slot.op.as_mut() else { return };
+        match slot.state {
+            State::Polling if raw >= 0 && !slot.cancel_requested => {
+                // Ready: do the syscall; if it still would block, poll again.
+                match unix::perform(op, &mut slot.control) {
+                    Err(error) if unix::would_block(&error) => {
+                        let (fd, flags) = poll_target(op);
+                        self.push(poll_entry(fd, flags, id));
+                    }
+                    result => {
+                        self.in_kernel -= 1;
+                        self.finish_now(id, result);
+                    }
+                }
+            }
+            State::Polling => {
+                self.in_kernel -= 1;
+                let result = if slot.cancel_requested {
+                    Err(unix::cancelled())
+                } else {
+                    unix::from_kernel_result(raw)
+                };
+                self.finish_now(id, result);
+            }
+            State::Kernel => {
+                if raw == -libc::EAGAIN && !slot.cancel_requested && is_socket_like(op) {
+                    // Old kernels return EAGAIN for O_NONBLOCK descriptors: wait for
+                    // readiness with POLL_ADD instead, as the fallback does.
+                    slot.state = State::Polling;
+                    let (fd, flags) = poll_target(op);
+                    self.push(poll_entry(fd, flags, id));
+                    return;
+                }
+                let result = match (op.kind(), raw) {
+                    (OpKind::Timeout, raw) if raw == -libc::ETIME => Ok(0),
+                    (_, raw) => unix::from_kernel_result(raw),
+                };
+                self.in_kernel -= 1;
+                self.finish_now(id, result);
+            }
+            State::Pool | State::Done => {}
+        }
+    }
+
+    fn collect_pool(&mut self) {
+        self.reply.take(&mut self.from_pool);
+        let mut finished = std::mem::take(&mut self.from_pool);
+        for Completion { id, result, op } in finished.drain(..) {
+            let Some(slot) = self.slots.get_mut(id) else {
+                continue;
+            };
+            let result = if slot.cancel_requested {
+                discard_created_fd(&op, result)
+            } else {
+                result
+            };
+            slot.state = State::Done;
+            self.ready.push(Completion { id, result, op });
+        }
+        self.from_pool = finished;
+    }
+
+    fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
+        let count = self.ready.len();
+        for completion in self.ready.drain(..) {
+            self.slots.remove(completion.id);
+            completions.push(completion);
+        }
+        count
+    }
+
+    /// One `io_uring_enter`: submits everything queued and waits up to `wait`.
+    fn enter(&mut self, wait: Option<Duration>) -> io::Result<()> {
+        let result = match wait {
+            Some(Duration::ZERO) => {
+                let submission = self.ring.submission();
+                if submission.is_empty() && !submission.taskrun() && !submission.cq_overflow() {
+                    return Ok(());
+                }
+                drop(submission);
+                self.ring.submit()
+            }
+            Some(wait) => {
+                let timespec = types::Timespec::from(wait);
+                let args = types::SubmitArgs::new().timespec(&timespec);
+                self.ring.submitter().submit_with_args(1, &args)
+            }
+            None => self.ring.submit_and_wait(1),
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.raw_os_error() {
+                Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN) => {
+                    Ok(())
+                }
+                _ => Err(error),
+            },
+        }
+    }
+}
+
+fn is_socket_like(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Accept { .. }
+            | Op::Connect { .. }
+            | Op::Send { .. }
+            | Op::Recv { .. }
+            | Op::SendMsg { .. }
+            | Op::RecvMsg { .. }
+            | Op::Read { offset: None, .. }
+            | Op::Write { offset: None, .. }
+            | Op::ReadVectored { offset: None, .. }
+            | Op::WriteVectored { offset: None, .. }
+    )
+}
+
+fn poll_target(op: &Op) -> (RawFd, i16) {
+    let fd = op.fd().unwrap_or(-1);
+    let flags = match op {
+        Op::Write { .. }
+        | Op::WriteVectored { .. }
+        | Op::Connect { .. }
+        | Op::Send { .. }
+        | Op::SendMsg { .. } => libc::POLLOUT,
+        _ => libc::POLLIN,
+    };
+    (fd, flags)
+}
+
+fn poll_entry(fd: RawFd, flags: i16, id: OpId) -> squeue::Entry {
+    opcode::PollAdd::new(types::Fd(fd), flags as u32)
+        .build()
+        .user_data(id.to_u64())
+}
+
+/// A cancelled operation that created a descriptor anyway: close it, report the cancel.
+fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
+    match result {
+        Ok(fd) if op.creates_fd() => {
+            unix::close_quietly(fd as RawFd);
+            Err(unix::cancelled())
+        }
+        other => other,
+    }
+}
+
+/// The SQE for `op`, pointing into `control` and `timespec` (both in the op's slot). `None`
+/// for what the ring cannot do.
+fn build_entry(
+    op: &mut Op,
+    control: &mut Control,
+    timespec: &mut types::Timespec,
+) -> Option<squeue::Entry> {
+    let entry = match op {
+        Op::Nop => opcode::Nop::new().build(),
+        Op::Timeout { duration } => {
+            *timespec = types::Timespec::from(*duration);
+            opcode::Timeout::new(timespec).build()
+        }
+        Op::Read { fd, buf, offset } => {
+            let (pointer, len) = buf.read_destination();
+            opcode::Read::new(types::Fd(*fd), pointer, clamp(len))
+                .offset(offset.unwrap_or(u64::MAX))
+                .build()
+        }
+        Op::ReadVectored { fd, bufs, offset } => {
+            unix::fill_iovecs(&mut control.iovecs, bufs, true);
+            opcode::Readv::new(
+                types::Fd(*fd),
+                control.iovecs.as_ptr(),
+                control.iovecs.len() as u32,
+            )
+            .offset(offset.unwrap_or(u64::MAX))
+            .build()
+        }
+        Op::Write { fd, buf, offset } => {
+            let (pointer, len) = buf.write_source();
+            opcode::Write::new(types::Fd(*fd), pointer, clamp(len))
+                .offset(offset.unwrap_or(u64::MAX))
+                .build()
+        }
+        Op::WriteVectored { fd, bufs, offset } => {
+            unix::fill_iovecs(&mut control.iovecs, bufs, false);
+            opcode::Writev::new(
+                types::Fd(*fd),
+                control.iovecs.as_ptr(),
+                control.iovecs.len() as u32,
+            )
+            .offset(offset.unwrap_or(u64::MAX))
+            .build()
+        }
+        Op::Fsync { fd, data_only } => {
+            let flags = if *data_only {
+                types::FsyncFlags::DATASYNC
+            } else {
+                types::FsyncFlags::empty()
+            };
+            opcode::Fsync::new(types::Fd(*fd)).flags(flags).build()
+        }
+        Op::Close { fd } => opcode::Close::new(types::Fd(*fd)).build(),
+        Op::Accept { fd, .. } => {
+            control.address_len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            opcode::Accept::new(
+                types::Fd(*fd),
+                (&mut control.address as *mut libc::sockaddr_storage).cast(),
+                &mut control.address_len,
+            )
+            .flags(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
+            .build()
+        }
+        Op::Connect { fd, addr } => {
+            let len = unix::write_socket_addr(addr, &mut control.address);
+            opcode::Connect::new(
+                types::Fd(*fd),
+                (&control.address as *const libc::sockaddr_storage).cast(),
+                len,
+            )
+            .build()
+        }
+        Op::Send { fd, buf, flags } => {
+            let (pointer, len) = buf.write_source();
+            opcode::Send::new(types::Fd(*fd), pointer, clamp(len))
+                .flags(*flags | libc::MSG_NOSIGNAL)
+                .build()
+        }
+        Op::Recv { fd, buf, flags } => {
+            let (pointer, len) = buf.read_destination();
+            opcode::Recv::new(types::Fd(*fd), pointer, clamp(len))
+                .flags(*flags)
+                .build()
+        }
+        Op::SendMsg {
+            fd,
+            bufs,
+            addr,
+            flags,
+        } => {
+            unix::prepare_msghdr(control, bufs, addr.as_ref(), false);
+            opcode::SendMsg::new(types::Fd(*fd), &control.msghdr)
+                .flags((*flags | libc::MSG_NOSIGNAL) as u32)
+                .build()
+        }
+        Op::RecvMsg {
+            fd, bufs, flags, ..
+        } => {
+            unix::prepare_msghdr(control, bufs, None, true);
+            opcode::RecvMsg::new(types::Fd(*fd), &mut control.msghdr)
+                .flags(*flags as u32)
+                .build()
+        }
+        Op::Shutdown { fd, how } => {
+            let how = match how {
+                std::net::Shutdown::Read => libc::SHUT_RD,
+                std::net::Shutdown::Write => libc::SHUT_WR,
+                std::net::Shutdown::Both => libc::SHUT_RDWR,
+            };
+            opcode::Shutdown::new(types::Fd(*fd), how).build()
+        }
+        Op::Socket {
+            domain,
+            socket_type,
+            protocol,
+        } => opcode::Socket::new(
+            *domain,
+            *socket_type | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            *protocol,
+        )
+        .build(),
+        Op::OpenAt {
+            dir,
+            path,
+            flags,
+            mode,
+        } => opcode::OpenAt::new(types::Fd(dir.unwrap_or(libc::AT_FDCWD)), path.as_ptr())
+            .flags(*flags | libc::O_CLOEXEC)
+            .mode(*mode)
+            .build(),
+        Op::Statx {
+            dir, path, flags, ..
+        } => {
+            let flags = if path.as_bytes().is_empty() {
+                *flags | libc::AT_EMPTY_PATH
+            } else {
+                *flags
+            };
+            opcode::Statx::new(
+                types::Fd(dir.unwrap_or(libc::AT_FDCWD)),
+                path.as_ptr(),
+                (&mut control.statx as *mut libc::statx).cast(),
+            )
+            .flags(flags)
+            .mask(libc::STATX_BASIC_STATS | libc::STATX_BTIME)
+            .build()
+        }
+        Op::Blocking { .. } => return None,
+    };
+    Some(entry)
+}
+
+/// io_uring lengths are 32-bit; a longer buffer is a short read or write, as POSIX allows.
+fn clamp(len: usize) -> u32 {
+    len.min(u32::MAX as usize) as u32
+}
+
+impl Backend for IoUring {
+    fn submit(&mut self, op: Op) -> OpId {
+        let kind = op.kind();
+        let checked = unix::validate(&op);
+        let (id, slot) = self.slots.insert();
+        slot.state = State::Kernel;
+        slot.cancel_requested = false;
+        slot.control.connecting = false;
+        slot.op = Some(op);
+        if let Err(error) = checked {
+            self.finish_now(id, Err(error));
+            return id;
+        }
+        if self.fallback & kind.bit() != 0 {
+            self.fallback(id);
+            return id;
+        }
+        let Slot {
+            op: Some(op),
+            control,
+            timespec,
+            ..
+        } = slot
+        else {
+            return id;
+        };
+        match build_entry(op, control, timespec) {
+            Some(entry) => {
+                self.in_kernel += 1;
+                self.push(entry.user_data(id.to_u64()));
+            }
+            None => self.to_pool(id),
+        }
+        id
+    }
+
+    fn cancel(&mut self, id: OpId) -> io::Result<()> {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no operation in flight has this id (it completed, or never existed)",
+            ));
+        };
+        match slot.state {
+            State::Done => {}
+            State::Pool => slot.cancel_requested = true,
+            State::Kernel | State::Polling => {
+                if !slot.cancel_requested {
+                    slot.cancel_requested = true;
+                    self.push(
+                        opcode::AsyncCancel::new(id.to_u64())
+                            .build()
+                            .user_data(CANCEL),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn poll(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let start = Instant::now();
+        let deadline = timeout.map(|timeout| {
+            start
+                .checked_add(timeout)
+                .unwrap_or(start + Duration::from_secs(1 << 40))
+        });
+        loop {
+            if !self.wake_armed {
+                self.wake_armed = true;
+                self.push(
+                    opcode::PollAdd::new(types::Fd(self.waker.fd()), libc::POLLIN as u32)
+                        .build()
+                        .user_data(WAKE),
+                );
+            }
+            self.collect_pool();
+            let wait = match (self.ready.is_empty(), deadline) {
+                (false, _) => Some(Duration::ZERO),
+                (true, Some(deadline)) => Some(deadline.saturating_duration_since(Instant::now())),
+                (true, None) => None,
+            };
+            self.enter(wait)?;
+            let woken = self.reap();
+            self.collect_pool();
+            let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+            if !self.ready.is_empty() || woken || expired {
+                return Ok(self.deliver(completions));
+            }
+        }
+    }
+
+    fn waker(&self) -> &Arc<Waker> {
+        &self.waker
+    }
+
+    fn in_flight(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+impl Drop for IoUring {
+    fn drop(&mut self) {
+        self.reply.close();
+        // The kernel may still write into buffers and control blocks: cancel everything, and
+        // wait (bounded) for it to let go before any of that memory is freed.
+        let in_kernel: Vec<OpId> = self
+            .slots
+            .ids()
+            .filter(|&id| {
+                self.slots.get(id).is_some_and(|slot| {
+                    matches!(slot.state, State::Kernel | State::Polling) && !slot.cancel_requested
+                })
+            })
+            .collect();
+        for id in in_kernel {
+            if let Some(slot) = self.slots.get_mut(id) {
+                slot.cancel_requested = true;
+            }
+            self.push(
+                opcode::AsyncCancel::new(id.to_u64())
+                    .build()
+                    .user_data(CANCEL),
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.in_kernel > 0 && Instant::now() < deadline {
+            if self.enter(Some(Duration::from_millis(100))).is_err() {
+                break;
+            }
+            self.reap();
+        }
+        for completion in self.ready.drain(..) {
+            if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
+                unix::close_quietly(*fd as RawFd);
+            }
+        }
+        if self.in_kernel > 0 {
+            // The kernel did not let go in time: leak the slots (buffers and control blocks)
+            // rather than free memory it may still write to.
+            log::error!("proactor: {} io_uring operations did not finish after cancel; leaking their memory", self.in_kernel);
+            std::mem::forget(std::mem::replace(&mut self.slots, Slots::new()));
+        }
+    }
+}

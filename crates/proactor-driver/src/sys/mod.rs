@@ -1,0 +1,188 @@
+//! Platform backends: the only place that names one.
+//!
+//! Every backend provides the same small set of functions, written down once as the
+//! [`Backend`] trait so the compiler checks each file against it:
+//!
+//! - `submit(op) -> OpId` — take ownership of an operation and start it (or queue it);
+//! - `cancel(id)` — ask for an early end; the completion still arrives exactly once;
+//! - `poll(completions, timeout)` — wait (zero, finite or infinite) and hand out completions;
+//! - `waker()` — what another thread uses to end a blocked `poll`;
+//! - `in_flight()` — operations submitted and not yet handed out.
+//!
+//! Files: `io_uring.rs` (Linux, completion-based), `readiness.rs` (completion emulated on
+//! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) providing its
+//! register/wait, `unix.rs` (each operation as a direct syscall, shared control blocks, the
+//! waker) and `unsupported.rs` (answers `Unsupported` where no backend exists yet, so the crate
+//! builds and type-checks everywhere).
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::{Backend as BackendKind, Completion, Config, Op, OpId};
+
+#[cfg(target_os = "linux")]
+mod epoll;
+#[cfg(target_os = "linux")]
+mod io_uring;
+#[cfg(target_os = "linux")]
+mod readiness;
+#[cfg(unix)]
+mod unix;
+#[cfg(not(target_os = "linux"))]
+mod unsupported;
+
+#[cfg(unix)]
+pub(crate) use unix::{close_quietly, is_cancelled, perform_blocking, Waker};
+#[cfg(not(unix))]
+pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
+
+/// The contract every backend keeps (see the module docs).
+pub(crate) trait Backend {
+    fn submit(&mut self, op: Op) -> OpId;
+    fn cancel(&mut self, id: OpId) -> io::Result<()>;
+    fn poll(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize>;
+    fn waker(&self) -> &std::sync::Arc<Waker>;
+    fn in_flight(&self) -> usize;
+}
+
+/// The backend a driver runs on, chosen at run time.
+pub(crate) enum Selected {
+    #[cfg(target_os = "linux")]
+    IoUring(io_uring::IoUring),
+    #[cfg(target_os = "linux")]
+    Epoll(readiness::Readiness<epoll::Epoll>),
+    #[cfg(not(target_os = "linux"))]
+    Unsupported(unsupported::Unsupported),
+}
+
+macro_rules! forward {
+    ($self:ident, $backend:ident => $call:expr) => {
+        match $self {
+            #[cfg(target_os = "linux")]
+            Selected::IoUring($backend) => $call,
+            #[cfg(target_os = "linux")]
+            Selected::Epoll($backend) => $call,
+            #[cfg(not(target_os = "linux"))]
+            Selected::Unsupported($backend) => $call,
+        }
+    };
+}
+
+impl Backend for Selected {
+    fn submit(&mut self, op: Op) -> OpId {
+        forward!(self, backend => backend.submit(op))
+    }
+
+    fn cancel(&mut self, id: OpId) -> io::Result<()> {
+        forward!(self, backend => backend.cancel(id))
+    }
+
+    fn poll(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        forward!(self, backend => backend.poll(completions, timeout))
+    }
+
+    fn waker(&self) -> &std::sync::Arc<Waker> {
+        forward!(self, backend => backend.waker())
+    }
+
+    fn in_flight(&self) -> usize {
+        forward!(self, backend => backend.in_flight())
+    }
+}
+
+/// Opens the backend `config` asks for; returns it with its kind and why it was chosen.
+#[cfg(target_os = "linux")]
+pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String)> {
+    let (wanted, why) = match config.backend {
+        Some(backend) => (Some(backend), "chosen by the caller"),
+        None => match std::env::var("PROACTOR_BACKEND") {
+            Ok(value) => match value.as_str() {
+                "io_uring" | "io-uring" | "uring" => (Some(BackendKind::IoUring), "PROACTOR_BACKEND=io_uring"),
+                "epoll" => (Some(BackendKind::Epoll), "PROACTOR_BACKEND=epoll"),
+                "" => (None, ""),
+                other => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("PROACTOR_BACKEND={other:?} is not a backend of this platform (io_uring, epoll)"),
+                    ))
+                }
+            },
+            Err(_) => (None, ""),
+        },
+    };
+    match wanted {
+        Some(BackendKind::IoUring) => {
+            let backend = io_uring::IoUring::new(config)?;
+            Ok((
+                Selected::IoUring(backend),
+                BackendKind::IoUring,
+                format!("io_uring: {why}"),
+            ))
+        }
+        Some(BackendKind::Epoll) => {
+            let backend = readiness::Readiness::new()?;
+            Ok((
+                Selected::Epoll(backend),
+                BackendKind::Epoll,
+                format!("epoll: {why}"),
+            ))
+        }
+        None => match io_uring::IoUring::new(config) {
+            Ok(backend) => Ok((
+                Selected::IoUring(backend),
+                BackendKind::IoUring,
+                "io_uring: available".into(),
+            )),
+            Err(error) => {
+                let reason = format!(
+                    "epoll: io_uring unavailable: {}",
+                    describe_setup_error(&error)
+                );
+                warn_once(&reason);
+                let backend = readiness::Readiness::new()?;
+                Ok((Selected::Epoll(backend), BackendKind::Epoll, reason))
+            }
+        },
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn describe_setup_error(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(libc::ENOSYS) => "io_uring_setup failed with ENOSYS (kernel without io_uring)".into(),
+        Some(libc::EPERM) => {
+            "io_uring_setup failed with EPERM (blocked by seccomp or kernel.io_uring_disabled)"
+                .into()
+        }
+        Some(libc::ENOMEM) => "io_uring_setup failed with ENOMEM (RLIMIT_MEMLOCK too low?)".into(),
+        Some(code) => format!("io_uring_setup failed with errno {code} ({error})"),
+        None => error.to_string(),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String)> {
+    let _ = config;
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "proactor has no backend for this platform yet",
+    ))
+}
+
+/// Logs a fallback once per process, so a thousand drivers don't log a thousand lines.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn warn_once(reason: &str) {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    if !LOGGED.swap(true, Ordering::Relaxed) {
+        log::warn!("proactor: {reason}");
+    }
+}

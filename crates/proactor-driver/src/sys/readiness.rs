@@ -1,0 +1,535 @@
+//! Completion emulated on readiness, shared by every readiness mechanism (epoll now, kqueue
+//! next): a mechanism only provides [`Poller`] (register a descriptor, wait for events).
+//!
+//! An operation is tried at once. If it would block, it joins its descriptor's queue for its
+//! direction (reads: read, recv, recvmsg, accept; writes: write, send, sendmsg, connect), and
+//! the descriptor is registered edge-triggered for both directions, once. When an edge
+//! arrives, the queue is run from the front until an operation would block again, so two reads
+//! on one socket complete in the order they were submitted. Regular files are always "ready"
+//! yet may block on storage, so their operations (and open, statx, fsync) go to the thread
+//! pool. Timeouts sit in a heap whose nearest deadline bounds the wait.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::unix::{self, Control, FdKind, Waker};
+use super::Backend;
+use crate::pool::{Pool, Reply};
+use crate::slots::Slots;
+use crate::{Completion, Op, OpId};
+
+/// One readiness event for a registered descriptor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Event {
+    pub(crate) fd: RawFd,
+    /// Readable, or hung up / in error (the read queue must look).
+    pub(crate) readable: bool,
+    /// Writable, or hung up / in error.
+    pub(crate) writable: bool,
+}
+
+/// What a readiness mechanism provides.
+pub(crate) trait Poller: Sized {
+    fn new() -> io::Result<Self>;
+    /// Watches `fd` for both directions, edge-triggered, until deregistered or closed.
+    fn register(&mut self, fd: RawFd) -> io::Result<()>;
+    fn deregister(&mut self, fd: RawFd);
+    /// Waits up to `timeout` (`None`: no limit) and appends the events to `events`.
+    fn wait(&mut self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Direction {
+    Read,
+    Write,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+enum Place {
+    /// Waiting in its descriptor's queue for readiness.
+    #[default]
+    Queued,
+    /// A timeout in the heap.
+    Timer,
+    /// Running on the thread pool (its `Op` travels with the job).
+    Pool,
+    /// Finished; the completion waits in `ready` to be handed out.
+    Done,
+}
+
+#[derive(Default)]
+struct Slot {
+    op: Option<Op>,
+    control: Control,
+    place: Place,
+    cancel_requested: bool,
+}
+
+#[derive(Default)]
+struct FdState {
+    kind: Option<FdKind>,
+    registered: bool,
+    readers: VecDeque<OpId>,
+    writers: VecDeque<OpId>,
+}
+
+impl FdState {
+    fn queue(&mut self, direction: Direction) -> &mut VecDeque<OpId> {
+        match direction {
+            Direction::Read => &mut self.readers,
+            Direction::Write => &mut self.writers,
+        }
+    }
+
+    /// Forgets what was known of a descriptor number that now names something new, keeping
+    /// the queues' capacity.
+    fn reset(&mut self) {
+        self.kind = None;
+        self.registered = false;
+        self.readers.clear();
+        self.writers.clear();
+    }
+}
+
+/// The readiness backend over poller `P`.
+pub(crate) struct Readiness<P> {
+    poller: P,
+    slots: Slots<Slot>,
+    /// Per-descriptor state, indexed by descriptor number (they are small and dense).
+    fds: Vec<FdState>,
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    ready: Vec<Completion>,
+    events: Vec<Event>,
+    waker: Arc<Waker>,
+    reply: Arc<Reply>,
+    from_pool: Vec<Completion>,
+}
+
+enum Route {
+    Now,
+    Pool,
+    Timer(Duration),
+    Close(RawFd),
+    Queue(RawFd, Direction),
+    QueueOrPool(RawFd, Direction),
+}
+
+fn route(op: &Op) -> Route {
+    match *op {
+        Op::Nop | Op::Shutdown { .. } | Op::Socket { .. } => Route::Now,
+        Op::Timeout { duration } => Route::Timer(duration),
+        Op::Fsync { .. } | Op::OpenAt { .. } | Op::Statx { .. } | Op::Blocking { .. } => {
+            Route::Pool
+        }
+        Op::Close { fd } => Route::Close(fd),
+        Op::Read { fd, .. } | Op::ReadVectored { fd, .. } => {
+            Route::QueueOrPool(fd, Direction::Read)
+        }
+        Op::Write { fd, .. } | Op::WriteVectored { fd, .. } => {
+            Route::QueueOrPool(fd, Direction::Write)
+        }
+        Op::Accept { fd, .. } | Op::Recv { fd, .. } | Op::RecvMsg { fd, .. } => {
+            Route::Queue(fd, Direction::Read)
+        }
+        Op::Connect { fd, .. } | Op::Send { fd, .. } | Op::SendMsg { fd, .. } => {
+            Route::Queue(fd, Direction::Write)
+        }
+    }
+}
+
+impl<P: Poller> Readiness<P> {
+    pub(crate) fn new() -> io::Result<Readiness<P>> {
+        let mut poller = P::new()?;
+        let waker = Arc::new(Waker::new()?);
+        poller.register(waker.fd())?;
+        Ok(Readiness {
+            poller,
+            slots: Slots::new(),
+            fds: Vec::new(),
+            timers: BinaryHeap::new(),
+            ready: Vec::new(),
+            events: Vec::with_capacity(256),
+            reply: Reply::new(Arc::clone(&waker)),
+            waker,
+            from_pool: Vec::new(),
+        })
+    }
+
+    fn fd_state(&mut self, fd: RawFd) -> Option<&mut FdState> {
+        let index = usize::try_from(fd).ok()?;
+        if index >= self.fds.len() {
+            self.fds.resize_with(index + 1, FdState::default);
+        }
+        Some(&mut self.fds[index])
+    }
+
+    /// Records the result of `id` for the next `poll` to hand out.
+    fn complete(&mut self, id: OpId, result: io::Result<usize>) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(mut op) = slot.op.take() else { return };
+        let mut result = unix::finish(&mut op, &mut slot.control, result);
+        if slot.cancel_requested {
+            result = discard_created_fd(&op, result);
+        }
+        slot.place = Place::Done;
+        if let (Ok(fd), true) = (&result, op.creates_fd()) {
+            // A new descriptor: whatever was known about an old one with its number is stale.
+            if let Some(state) = self.fd_state(*fd as RawFd) {
+                state.reset();
+            }
+        }
+        self.ready.push(Completion { id, result, op });
+    }
+
+    fn to_pool(&mut self, id: OpId, op: Op) {
+        if let Some(slot) = self.slots.get_mut(id) {
+            slot.place = Place::Pool;
+        }
+        Pool::global().execute(id, op, &self.reply);
+    }
+
+    /// Learns what `fd` is the first time it is used (one fstat, and `O_NONBLOCK` for what
+    /// readiness serves).
+    fn kind_of(&mut self, fd: RawFd) -> io::Result<FdKind> {
+        let Some(state) = self.fd_state(fd) else {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        };
+        if let Some(kind) = state.kind {
+            return Ok(kind);
+        }
+        let kind = unix::fd_kind(fd)?;
+        if kind == FdKind::Pollable {
+            unix::set_nonblocking(fd)?;
+        }
+        if let Some(state) = self.fd_state(fd) {
+            state.kind = Some(kind);
+        }
+        Ok(kind)
+    }
+
+    fn start_queued(&mut self, id: OpId, fd: RawFd, direction: Direction) {
+        if let Err(error) = self.kind_of(fd) {
+            return self.complete(id, Err(error));
+        }
+        let busy = self
+            .fd_state(fd)
+            .is_some_and(|state| !state.queue(direction).is_empty());
+        if !busy {
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            let Some(op) = slot.op.as_mut() else { return };
+            match unix::perform(op, &mut slot.control) {
+                Err(error) if unix::would_block(&error) => {}
+                result => return self.complete(id, result),
+            }
+            let needs_registration = self.fd_state(fd).is_some_and(|state| !state.registered);
+            if needs_registration {
+                match self.poller.register(fd) {
+                    Ok(()) => {
+                        if let Some(state) = self.fd_state(fd) {
+                            state.registered = true;
+                        }
+                    }
+                    Err(error) => return self.complete(id, Err(error)),
+                }
+            }
+        }
+        if let Some(state) = self.fd_state(fd) {
+            state.queue(direction).push_back(id);
+        }
+    }
+
+    /// Runs `fd`'s queue for `direction` from the front until an operation would block.
+    fn run_queue(&mut self, fd: RawFd, direction: Direction) {
+        loop {
+            let Some(&id) = self
+                .fd_state(fd)
+                .and_then(|state| state.queue(direction).front())
+            else {
+                return;
+            };
+            let result = match self.slots.get_mut(id) {
+                Some(Slot {
+                    op: Some(op),
+                    control,
+                    ..
+                }) => unix::perform(op, control),
+                // A stale entry (impossible: cancel and close remove entries) is skipped.
+                _ => Err(io::Error::from_raw_os_error(libc::ECANCELED)),
+            };
+            if matches!(&result, Err(error) if unix::would_block(error)) {
+                return;
+            }
+            if let Some(state) = self.fd_state(fd) {
+                state.queue(direction).pop_front();
+            }
+            self.complete(id, result);
+        }
+    }
+
+    fn close(&mut self, id: OpId, fd: RawFd) {
+        let mut waiting = Vec::new();
+        if let Some(state) = self.fd_state(fd) {
+            waiting.extend(state.readers.drain(..));
+            waiting.extend(state.writers.drain(..));
+            if state.registered {
+                self.poller.deregister(fd);
+            }
+            if let Some(state) = self.fd_state(fd) {
+                state.reset();
+            }
+        }
+        for waiter in waiting {
+            self.complete(waiter, Err(unix::cancelled()));
+        }
+        let result = match self.slots.get_mut(id) {
+            Some(Slot {
+                op: Some(op),
+                control,
+                ..
+            }) => unix::perform(op, control),
+            _ => return,
+        };
+        self.complete(id, result);
+    }
+
+    fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
+            let live = self
+                .slots
+                .get_mut(OpId::from_u64(raw))
+                .is_some_and(|slot| slot.place == Place::Timer);
+            if live {
+                return Some(deadline);
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
+    fn fire_timers(&mut self, now: Instant) {
+        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
+            if deadline > now {
+                return;
+            }
+            self.timers.pop();
+            let id = OpId::from_u64(raw);
+            if self
+                .slots
+                .get_mut(id)
+                .is_some_and(|slot| slot.place == Place::Timer)
+            {
+                self.complete(id, Ok(0));
+            }
+        }
+    }
+
+    fn collect_pool(&mut self) {
+        self.reply.take(&mut self.from_pool);
+        let mut finished = std::mem::take(&mut self.from_pool);
+        for completion in finished.drain(..) {
+            let Completion { id, result, op } = completion;
+            let Some(slot) = self.slots.get_mut(id) else {
+                continue;
+            };
+            let result = if slot.cancel_requested {
+                discard_created_fd(&op, result)
+            } else {
+                result
+            };
+            slot.place = Place::Done;
+            if let (Ok(fd), true) = (&result, op.creates_fd()) {
+                if let Some(state) = self.fd_state(*fd as RawFd) {
+                    state.reset();
+                }
+            }
+            self.ready.push(Completion { id, result, op });
+        }
+        self.from_pool = finished;
+    }
+
+    fn handle_events(&mut self) -> bool {
+        let mut woken = false;
+        let mut events = std::mem::take(&mut self.events);
+        for event in events.drain(..) {
+            if event.fd == self.waker.fd() {
+                self.waker.reset();
+                self.waker.drain();
+                woken = true;
+                continue;
+            }
+            if event.readable {
+                self.run_queue(event.fd, Direction::Read);
+            }
+            if event.writable {
+                self.run_queue(event.fd, Direction::Write);
+            }
+        }
+        self.events = events;
+        woken
+    }
+
+    fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
+        let count = self.ready.len();
+        for completion in self.ready.drain(..) {
+            self.slots.remove(completion.id);
+            completions.push(completion);
+        }
+        count
+    }
+}
+
+/// A cancelled operation that created a descriptor anyway: close it, report the cancel.
+fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
+    match result {
+        Ok(fd) if op.creates_fd() => {
+            unix::close_quietly(fd as RawFd);
+            Err(unix::cancelled())
+        }
+        other => other,
+    }
+}
+
+impl<P: Poller> Backend for Readiness<P> {
+    fn submit(&mut self, op: Op) -> OpId {
+        let (id, slot) = self.slots.insert();
+        slot.place = Place::Queued;
+        slot.cancel_requested = false;
+        slot.control.connecting = false;
+        let checked = unix::validate(&op);
+        let route = route(&op);
+        slot.op = Some(op);
+        if let Err(error) = checked {
+            self.complete(id, Err(error));
+            return id;
+        }
+        match route {
+            Route::Now => {
+                let result = match self.slots.get_mut(id) {
+                    Some(Slot {
+                        op: Some(op),
+                        control,
+                        ..
+                    }) => unix::perform(op, control),
+                    _ => return id,
+                };
+                self.complete(id, result);
+            }
+            Route::Timer(duration) => {
+                // A deadline past what Instant can hold never fires: park it a century out.
+                let deadline = Instant::now()
+                    .checked_add(duration)
+                    .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
+                if let Some(slot) = self.slots.get_mut(id) {
+                    slot.place = Place::Timer;
+                }
+                self.timers.push(Reverse((deadline, id.to_u64())));
+            }
+            Route::Pool => {
+                if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
+                    self.to_pool(id, op);
+                }
+            }
+            Route::Close(fd) => self.close(id, fd),
+            Route::Queue(fd, direction) => self.start_queued(id, fd, direction),
+            Route::QueueOrPool(fd, direction) => match self.kind_of(fd) {
+                Ok(FdKind::Blocking) => {
+                    if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
+                        self.to_pool(id, op);
+                    }
+                }
+                Ok(FdKind::Pollable) => self.start_queued(id, fd, direction),
+                Err(error) => self.complete(id, Err(error)),
+            },
+        }
+        id
+    }
+
+    fn cancel(&mut self, id: OpId) -> io::Result<()> {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no operation in flight has this id (it completed, or never existed)",
+            ));
+        };
+        match slot.place {
+            Place::Done => {}
+            Place::Pool => slot.cancel_requested = true,
+            Place::Timer => self.complete(id, Err(unix::cancelled())),
+            Place::Queued => {
+                let fd = slot.op.as_ref().and_then(Op::fd);
+                if let Some(state) = fd.and_then(|fd| self.fd_state(fd)) {
+                    state.readers.retain(|&queued| queued != id);
+                    state.writers.retain(|&queued| queued != id);
+                }
+                self.complete(id, Err(unix::cancelled()));
+            }
+        }
+        Ok(())
+    }
+
+    fn poll(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let start = Instant::now();
+        let deadline = timeout.map(|timeout| {
+            start
+                .checked_add(timeout)
+                .unwrap_or(start + Duration::from_secs(1 << 40))
+        });
+        loop {
+            self.collect_pool();
+            let now = Instant::now();
+            let mut wait = match (self.ready.is_empty(), deadline) {
+                (false, _) => Some(Duration::ZERO),
+                (true, Some(deadline)) => Some(deadline.saturating_duration_since(now)),
+                (true, None) => None,
+            };
+            if let Some(timer) = self.next_deadline() {
+                let until_timer = timer.saturating_duration_since(now);
+                wait = Some(wait.map_or(until_timer, |wait| wait.min(until_timer)));
+            }
+            match self.poller.wait(&mut self.events, wait) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+            let woken = self.handle_events();
+            self.fire_timers(Instant::now());
+            self.collect_pool();
+            let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+            if !self.ready.is_empty() || woken || expired {
+                return Ok(self.deliver(completions));
+            }
+        }
+    }
+
+    fn waker(&self) -> &Arc<Waker> {
+        &self.waker
+    }
+
+    fn in_flight(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+impl<P> Drop for Readiness<P> {
+    fn drop(&mut self) {
+        // Pool jobs own their operations; from now on the pool disposes of their results.
+        self.reply.close();
+        for completion in self.ready.drain(..) {
+            if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
+                unix::close_quietly(*fd as RawFd);
+            }
+        }
+    }
+}

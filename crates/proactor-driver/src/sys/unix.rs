@@ -1,0 +1,775 @@
+//! What every Unix backend shares: each operation as a direct syscall (`perform`, run by the
+//! readiness backends, the thread pool and io_uring's fallbacks), the per-slot control block the
+//! kernel may point into, turning raw results into [`Completion`](crate::Completion) values, and
+//! the eventfd/pipe waker.
+
+use std::io;
+use std::mem::{self, MaybeUninit};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::{Buffer, Metadata, Op};
+
+/// Kernel-shared memory of one operation slot, reused by every operation the slot holds.
+///
+/// Slots never move (see `slots.rs`), so pointers into a control block stay valid until the
+/// operation completes.
+pub(crate) struct Control {
+    pub(crate) iovecs: Vec<libc::iovec>,
+    pub(crate) msghdr: libc::msghdr,
+    pub(crate) address: libc::sockaddr_storage,
+    pub(crate) address_len: libc::socklen_t,
+    #[cfg(target_os = "linux")]
+    pub(crate) statx: libc::statx,
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) stat: libc::stat,
+    /// A readiness-emulated connect has been started and now waits for writability.
+    pub(crate) connecting: bool,
+}
+
+impl Default for Control {
+    fn default() -> Control {
+        Control {
+            iovecs: Vec::new(),
+            // SAFETY: msghdr, sockaddr_storage and statx are plain C structs for which all-zero
+            // bytes are a valid (empty) value.
+            msghdr: unsafe { mem::zeroed() },
+            // SAFETY: as above.
+            address: unsafe { mem::zeroed() },
+            address_len: 0,
+            #[cfg(target_os = "linux")]
+            // SAFETY: as above.
+            statx: unsafe { mem::zeroed() },
+            #[cfg(not(target_os = "linux"))]
+            // SAFETY: as above.
+            stat: unsafe { mem::zeroed() },
+            connecting: false,
+        }
+    }
+}
+
+fn invalid_input(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Rejects what no backend should hand to the kernel. Run once at submission, on every
+/// backend, so each reports bad input the same way.
+pub(crate) fn validate(op: &Op) -> io::Result<()> {
+    match op {
+        Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
+        Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
+            check_vector_len(bufs)?;
+            if bufs
+                .iter()
+                .any(|buf| matches!(check_read_buffer(buf), Err(_)))
+            {
+                return Err(invalid_input(
+                    "every buffer of a vectored read needs room to read into",
+                ));
+            }
+            Ok(())
+        }
+        Op::WriteVectored { bufs, .. } | Op::SendMsg { bufs, .. } => check_vector_len(bufs),
+        Op::Statx { path, dir, .. } if path.as_bytes().is_empty() && dir.is_none() => {
+            Err(invalid_input("statx with an empty path needs a descriptor"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_read_buffer(buf: &Buffer) -> io::Result<()> {
+    if buf.read_capacity() == 0 {
+        return Err(invalid_input(
+            "read buffer has no room: give it spare capacity (or use a non-empty slice); static buffers cannot be read into",
+        ));
+    }
+    Ok(())
+}
+
+fn check_vector_len(bufs: &[Buffer]) -> io::Result<()> {
+    if bufs.is_empty() {
+        return Err(invalid_input(
+            "vectored operation needs at least one buffer",
+        ));
+    }
+    if bufs.len() > 1024 {
+        return Err(invalid_input(
+            "vectored operation takes at most 1024 buffers (IOV_MAX)",
+        ));
+    }
+    Ok(())
+}
+
+/// Fills `iovecs` (reusing its capacity) to describe `bufs` for a read or a write.
+pub(crate) fn fill_iovecs(iovecs: &mut Vec<libc::iovec>, bufs: &mut [Buffer], for_read: bool) {
+    iovecs.clear();
+    for buf in bufs {
+        let (base, len) = if for_read {
+            let (pointer, len) = buf.read_destination();
+            (pointer.cast(), len)
+        } else {
+            let (pointer, len) = buf.write_source();
+            (pointer as *mut libc::c_void, len)
+        };
+        iovecs.push(libc::iovec {
+            iov_base: base,
+            iov_len: len,
+        });
+    }
+}
+
+/// Writes `addr` into `storage`; returns its length.
+pub(crate) fn write_socket_addr(
+    addr: &SocketAddr,
+    storage: &mut libc::sockaddr_storage,
+) -> libc::socklen_t {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let raw = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
+                },
+                ..unsafe_zeroed_sockaddr_in()
+            };
+            // SAFETY: sockaddr_storage is large and aligned enough for any sockaddr type.
+            unsafe {
+                (storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in>()
+                    .write(raw)
+            };
+            mem::size_of::<libc::sockaddr_in>() as libc::socklen_t
+        }
+        SocketAddr::V6(v6) => {
+            let raw = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
+                sin6_scope_id: v6.scope_id(),
+                ..unsafe_zeroed_sockaddr_in6()
+            };
+            // SAFETY: as above.
+            unsafe {
+                (storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in6>()
+                    .write(raw)
+            };
+            mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t
+        }
+    }
+}
+
+fn unsafe_zeroed_sockaddr_in() -> libc::sockaddr_in {
+    // SAFETY: an all-zero sockaddr_in is valid (it also clears BSD's sin_len and padding).
+    unsafe { mem::zeroed() }
+}
+
+fn unsafe_zeroed_sockaddr_in6() -> libc::sockaddr_in6 {
+    // SAFETY: an all-zero sockaddr_in6 is valid.
+    unsafe { mem::zeroed() }
+}
+
+/// Reads an IPv4 or IPv6 address the kernel wrote; `None` for other families (e.g. an unnamed
+/// Unix socket peer).
+pub(crate) fn read_socket_addr(
+    storage: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> Option<SocketAddr> {
+    let len = len as usize;
+    match storage.ss_family as libc::c_int {
+        libc::AF_INET if len >= mem::size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the family says the storage holds a sockaddr_in, and it is long enough.
+            let raw =
+                unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(raw.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(raw.sin_port),
+            )))
+        }
+        libc::AF_INET6 if len >= mem::size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: the family says the storage holds a sockaddr_in6, and it is long enough.
+            let raw = unsafe {
+                &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+            };
+            let ip = Ipv6Addr::from(raw.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(raw.sin6_port),
+                raw.sin6_flowinfo,
+                raw.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// Points `control.msghdr` at `bufs` (through `control.iovecs`) and, for a send with a
+/// destination or any receive, at `control.address`.
+pub(crate) fn prepare_msghdr(
+    control: &mut Control,
+    bufs: &mut [Buffer],
+    addr: Option<&SocketAddr>,
+    for_read: bool,
+) {
+    fill_iovecs(&mut control.iovecs, bufs, for_read);
+    // SAFETY: all-zero is a valid msghdr; zeroing clears fields a previous operation set.
+    control.msghdr = unsafe { mem::zeroed() };
+    control.msghdr.msg_iov = control.iovecs.as_mut_ptr();
+    control.msghdr.msg_iovlen = control.iovecs.len() as _;
+    if for_read {
+        control.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        control.msghdr.msg_name = (&mut control.address as *mut libc::sockaddr_storage).cast();
+        control.msghdr.msg_namelen = control.address_len;
+    } else if let Some(addr) = addr {
+        control.address_len = write_socket_addr(addr, &mut control.address);
+        control.msghdr.msg_name = (&mut control.address as *mut libc::sockaddr_storage).cast();
+        control.msghdr.msg_namelen = control.address_len;
+    }
+}
+
+/// Converts a raw syscall return (`-1` with errno) to a result.
+fn check(value: libc::ssize_t) -> io::Result<usize> {
+    if value < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(value as usize)
+    }
+}
+
+/// Converts an io_uring-style result (`-errno` or a count) to a result.
+pub(crate) fn from_kernel_result(value: i32) -> io::Result<usize> {
+    if value < 0 {
+        Err(io::Error::from_raw_os_error(-value))
+    } else {
+        Ok(value as usize)
+    }
+}
+
+/// The error a cancelled operation completes with.
+pub(crate) fn cancelled() -> io::Error {
+    io::Error::from_raw_os_error(libc::ECANCELED)
+}
+
+/// Whether `error` is the cancellation error.
+pub(crate) fn is_cancelled(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ECANCELED)
+}
+
+/// Whether `error` means "not ready yet, wait for readiness".
+pub(crate) fn would_block(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EAGAIN) | Some(libc::EINPROGRESS)
+    ) || error.raw_os_error() == Some(libc::EWOULDBLOCK)
+}
+
+fn offset_arg(offset: Option<u64>) -> io::Result<Option<libc::off_t>> {
+    offset
+        .map(|offset| {
+            libc::off_t::try_from(offset)
+                .map_err(|_| invalid_input("file offset is beyond the largest the OS takes"))
+        })
+        .transpose()
+}
+
+#[cfg(target_os = "linux")]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(target_os = "linux"))]
+const SEND_FLAGS: libc::c_int = 0;
+
+/// Does `op` now with a direct syscall. On a non-blocking descriptor it returns a
+/// [`would_block`] error when the operation must wait for readiness; `connect` then records
+/// in `control` that it is in progress, and the next call collects its outcome.
+pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
+    // SAFETY (every syscall below): pointers come from buffers and control-block fields that
+    // live for the whole call, with lengths that describe exactly that memory.
+    match op {
+        Op::Nop => Ok(0),
+        Op::Timeout { duration } => {
+            std::thread::sleep(*duration);
+            Ok(0)
+        }
+        Op::Read { fd, buf, offset } => {
+            let (pointer, len) = buf.read_destination();
+            let result = match offset_arg(*offset)? {
+                Some(offset) => check(unsafe { libc::pread(*fd, pointer.cast(), len, offset) }),
+                None => check(unsafe { libc::read(*fd, pointer.cast(), len) }),
+            };
+            result
+        }
+        Op::ReadVectored { fd, bufs, offset } => {
+            fill_iovecs(&mut control.iovecs, bufs, true);
+            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
+            match offset_arg(*offset)? {
+                Some(offset) => check(unsafe { libc::preadv(*fd, iovecs, count, offset) }),
+                None => check(unsafe { libc::readv(*fd, iovecs, count) }),
+            }
+        }
+        Op::Write { fd, buf, offset } => {
+            let (pointer, len) = buf.write_source();
+            match offset_arg(*offset)? {
+                Some(offset) => check(unsafe { libc::pwrite(*fd, pointer.cast(), len, offset) }),
+                None => check(unsafe { libc::write(*fd, pointer.cast(), len) }),
+            }
+        }
+        Op::WriteVectored { fd, bufs, offset } => {
+            fill_iovecs(&mut control.iovecs, bufs, false);
+            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
+            match offset_arg(*offset)? {
+                Some(offset) => check(unsafe { libc::pwritev(*fd, iovecs, count, offset) }),
+                None => check(unsafe { libc::writev(*fd, iovecs, count) }),
+            }
+        }
+        Op::Fsync { fd, data_only } => {
+            #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+            let result = if *data_only {
+                unsafe { libc::fdatasync(*fd) }
+            } else {
+                unsafe { libc::fsync(*fd) }
+            };
+            #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+            let result = {
+                let _ = data_only;
+                unsafe { libc::fsync(*fd) }
+            };
+            check(result as libc::ssize_t)
+        }
+        Op::Close { fd } => check(unsafe { libc::close(*fd) } as libc::ssize_t),
+        Op::Accept { fd, .. } => {
+            control.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            let address = (&mut control.address as *mut libc::sockaddr_storage).cast();
+            accept(*fd, address, &mut control.address_len)
+        }
+        Op::Connect { fd, addr } => {
+            if control.connecting {
+                return socket_error(*fd).map(|()| 0);
+            }
+            let len = write_socket_addr(addr, &mut control.address);
+            let address = (&control.address as *const libc::sockaddr_storage).cast();
+            match check(unsafe { libc::connect(*fd, address, len) } as libc::ssize_t) {
+                Err(error) if would_block(&error) => {
+                    control.connecting = true;
+                    Err(error)
+                }
+                Err(error) if error.raw_os_error() == Some(libc::EISCONN) && control.connecting => {
+                    Ok(0)
+                }
+                result => result.map(|_| 0),
+            }
+        }
+        Op::Send { fd, buf, flags } => {
+            let (pointer, len) = buf.write_source();
+            check(unsafe { libc::send(*fd, pointer.cast(), len, *flags | SEND_FLAGS) })
+        }
+        Op::Recv { fd, buf, flags } => {
+            let (pointer, len) = buf.read_destination();
+            check(unsafe { libc::recv(*fd, pointer.cast(), len, *flags) })
+        }
+        Op::SendMsg {
+            fd,
+            bufs,
+            addr,
+            flags,
+        } => {
+            prepare_msghdr(control, bufs, addr.as_ref(), false);
+            check(unsafe { libc::sendmsg(*fd, &control.msghdr, *flags | SEND_FLAGS) })
+        }
+        Op::RecvMsg {
+            fd, bufs, flags, ..
+        } => {
+            prepare_msghdr(control, bufs, None, true);
+            check(unsafe { libc::recvmsg(*fd, &mut control.msghdr, *flags) })
+        }
+        Op::Shutdown { fd, how } => {
+            let how = match how {
+                Shutdown::Read => libc::SHUT_RD,
+                Shutdown::Write => libc::SHUT_WR,
+                Shutdown::Both => libc::SHUT_RDWR,
+            };
+            check(unsafe { libc::shutdown(*fd, how) } as libc::ssize_t)
+        }
+        Op::Socket {
+            domain,
+            socket_type,
+            protocol,
+        } => socket(*domain, *socket_type, *protocol),
+        Op::OpenAt {
+            dir,
+            path,
+            flags,
+            mode,
+        } => {
+            let dir = dir.unwrap_or(libc::AT_FDCWD);
+            check(unsafe {
+                libc::openat(
+                    dir,
+                    path.as_ptr(),
+                    *flags | libc::O_CLOEXEC,
+                    *mode as libc::c_uint,
+                )
+            } as libc::ssize_t)
+        }
+        Op::Statx {
+            dir, path, flags, ..
+        } => stat(*dir, path, *flags, control),
+        Op::Blocking { job } => {
+            let job = mem::replace(job, Box::new(|| Ok(0)));
+            job()
+        }
+    }
+}
+
+/// Does `op` on a pool thread: the same syscall as [`perform`], with a control block of its
+/// own, then turned into the operation's final result.
+pub(crate) fn perform_blocking(op: &mut Op) -> io::Result<usize> {
+    let mut control = Control::default();
+    let result = perform(op, &mut control);
+    finish(op, &mut control, result)
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn accept(fd: RawFd, address: *mut libc::sockaddr, len: &mut libc::socklen_t) -> io::Result<usize> {
+    // SAFETY: address/len point at the control block's sockaddr_storage and its length.
+    check(
+        unsafe { libc::accept4(fd, address, len, libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) }
+            as libc::ssize_t,
+    )
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn accept(fd: RawFd, address: *mut libc::sockaddr, len: &mut libc::socklen_t) -> io::Result<usize> {
+    // macOS has no accept4: set close-on-exec and non-blocking right after.
+    // SAFETY: address/len point at the control block's sockaddr_storage and its length.
+    let new = check(unsafe { libc::accept(fd, address, len) } as libc::ssize_t)? as RawFd;
+    configure_new_fd(new)?;
+    Ok(new as usize)
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn socket(domain: i32, socket_type: i32, protocol: i32) -> io::Result<usize> {
+    let socket_type = socket_type | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    // SAFETY: plain integer arguments.
+    check(unsafe { libc::socket(domain, socket_type, protocol) } as libc::ssize_t)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn socket(domain: i32, socket_type: i32, protocol: i32) -> io::Result<usize> {
+    // SAFETY: plain integer arguments.
+    let new =
+        check(unsafe { libc::socket(domain, socket_type, protocol) } as libc::ssize_t)? as RawFd;
+    configure_new_fd(new)?;
+    Ok(new as usize)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn configure_new_fd(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we just created.
+    let result = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    if result < 0 {
+        let error = io::Error::last_os_error();
+        close_quietly(fd);
+        return Err(error);
+    }
+    set_nonblocking(fd).inspect_err(|_| close_quietly(fd))
+}
+
+fn socket_error(fd: RawFd) -> io::Result<()> {
+    let mut error: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: error/len point at a c_int and its size.
+    let result = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut error as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if result < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if error != 0 {
+        return Err(io::Error::from_raw_os_error(error));
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn stat(
+    dir: Option<RawFd>,
+    path: &std::ffi::CStr,
+    flags: i32,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let dir = dir.unwrap_or(libc::AT_FDCWD);
+    let flags = if path.to_bytes().is_empty() {
+        flags | libc::AT_EMPTY_PATH
+    } else {
+        flags
+    };
+    // SAFETY: path is NUL-terminated; control.statx is writable memory of the right type.
+    check(unsafe {
+        libc::statx(
+            dir,
+            path.as_ptr(),
+            flags,
+            libc::STATX_BASIC_STATS | libc::STATX_BTIME,
+            &mut control.statx,
+        )
+    } as libc::ssize_t)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stat(
+    dir: Option<RawFd>,
+    path: &std::ffi::CStr,
+    flags: i32,
+    control: &mut Control,
+) -> io::Result<usize> {
+    // No statx outside Linux: fstatat (or fstat for an empty path) gives the same fields but
+    // the birth time, which BSD and macOS keep in st_birthtime.
+    let raw = &mut control.stat;
+    let result = match (dir, path.to_bytes().is_empty()) {
+        // SAFETY: raw is writable memory for a stat.
+        (Some(fd), true) => unsafe { libc::fstat(fd, raw) },
+        // SAFETY: path is NUL-terminated; raw is writable memory for a stat.
+        (dir, _) => unsafe {
+            libc::fstatat(dir.unwrap_or(libc::AT_FDCWD), path.as_ptr(), raw, flags)
+        },
+    };
+    check(result as libc::ssize_t).map(|_| 0)
+}
+
+/// Turns a raw result into the operation's final one: commits bytes read into the buffers and
+/// fills output fields (peer and source addresses, metadata). Every backend calls it once per
+/// operation, with the result of the syscall or of the kernel's completion.
+pub(crate) fn finish(
+    op: &mut Op,
+    control: &mut Control,
+    result: io::Result<usize>,
+) -> io::Result<usize> {
+    let count = result?;
+    match op {
+        Op::Read { buf, .. } | Op::Recv { buf, .. } => {
+            // SAFETY: the kernel reported `count` bytes written into read_destination's memory.
+            unsafe { buf.commit_read(count) }
+        }
+        Op::ReadVectored { bufs, .. } => commit_vectored(bufs, count),
+        Op::RecvMsg { bufs, source, .. } => {
+            commit_vectored(bufs, count);
+            *source = read_socket_addr(&control.address, control.msghdr.msg_namelen);
+        }
+        Op::Accept { peer, .. } => *peer = read_socket_addr(&control.address, control.address_len),
+        Op::Statx { metadata, .. } => fill_metadata(metadata, control),
+        _ => {}
+    }
+    Ok(count)
+}
+
+fn commit_vectored(bufs: &mut [Buffer], mut count: usize) {
+    for buf in bufs {
+        if count == 0 {
+            break;
+        }
+        let filled = count.min(buf.read_capacity());
+        // SAFETY: a vectored read fills its iovecs in order; this buffer got `filled` bytes.
+        unsafe { buf.commit_read(filled) };
+        count -= filled;
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn fill_metadata(metadata: &mut Metadata, control: &Control) {
+    let raw = &control.statx;
+    let time = |ts: &libc::statx_timestamp, present: bool| {
+        present.then(|| system_time(ts.tv_sec, ts.tv_nsec))
+    };
+    *metadata = Metadata {
+        dev: libc::makedev(raw.stx_dev_major, raw.stx_dev_minor),
+        ino: raw.stx_ino,
+        mode: u32::from(raw.stx_mode),
+        nlink: u64::from(raw.stx_nlink),
+        uid: raw.stx_uid,
+        gid: raw.stx_gid,
+        rdev: libc::makedev(raw.stx_rdev_major, raw.stx_rdev_minor),
+        size: raw.stx_size,
+        blksize: u64::from(raw.stx_blksize),
+        blocks: raw.stx_blocks,
+        accessed: time(&raw.stx_atime, raw.stx_mask & libc::STATX_ATIME != 0),
+        modified: time(&raw.stx_mtime, raw.stx_mask & libc::STATX_MTIME != 0),
+        changed: time(&raw.stx_ctime, raw.stx_mask & libc::STATX_CTIME != 0),
+        created: time(&raw.stx_btime, raw.stx_mask & libc::STATX_BTIME != 0),
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn fill_metadata(metadata: &mut Metadata, control: &Control) {
+    let raw = &control.stat;
+    *metadata = Metadata {
+        dev: raw.st_dev as u64,
+        ino: raw.st_ino as u64,
+        mode: raw.st_mode as u32,
+        nlink: raw.st_nlink as u64,
+        uid: raw.st_uid,
+        gid: raw.st_gid,
+        rdev: raw.st_rdev as u64,
+        size: raw.st_size as u64,
+        blksize: raw.st_blksize as u64,
+        blocks: raw.st_blocks as u64,
+        accessed: Some(system_time(raw.st_atime as i64, raw.st_atime_nsec as u32)),
+        modified: Some(system_time(raw.st_mtime as i64, raw.st_mtime_nsec as u32)),
+        changed: Some(system_time(raw.st_ctime as i64, raw.st_ctime_nsec as u32)),
+        created: Some(system_time(
+            raw.st_birthtime as i64,
+            raw.st_birthtime_nsec as u32,
+        )),
+    };
+}
+
+fn system_time(seconds: i64, nanoseconds: u32) -> SystemTime {
+    let nanos = Duration::from_nanos(u64::from(nanoseconds));
+    if seconds >= 0 {
+        UNIX_EPOCH + Duration::from_secs(seconds as u64) + nanos
+    } else {
+        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs()) + nanos
+    }
+}
+
+/// Closes a descriptor nobody will receive; errors are moot.
+pub(crate) fn close_quietly(fd: RawFd) {
+    // SAFETY: the caller owns `fd` and nothing else uses it.
+    unsafe { libc::close(fd) };
+}
+
+/// Sets `O_NONBLOCK` (readiness backends need it; io_uring does not care).
+pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with integer arguments.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// What a descriptor is, as far as the readiness backends care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FdKind {
+    /// Sockets, pipes, terminals, eventfds...: readiness works.
+    Pollable,
+    /// Regular files and block devices are always "ready" and may block on storage: the pool.
+    Blocking,
+}
+
+pub(crate) fn fd_kind(fd: RawFd) -> io::Result<FdKind> {
+    let mut raw = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: raw is writable memory for a stat.
+    if unsafe { libc::fstat(fd, raw.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded and filled it.
+    let mode = unsafe { raw.assume_init() }.st_mode & libc::S_IFMT;
+    Ok(match mode {
+        libc::S_IFREG | libc::S_IFBLK | libc::S_IFDIR => FdKind::Blocking,
+        _ => FdKind::Pollable,
+    })
+}
+
+/// Wakes a driver blocked in `poll`: an eventfd on Linux, a pipe elsewhere. A flag skips the
+/// write when a wake is already pending, so a burst of wakes costs one syscall.
+pub(crate) struct Waker {
+    read_fd: RawFd,
+    write_fd: RawFd,
+    pending: AtomicBool,
+}
+
+impl Waker {
+    #[cfg(target_os = "linux")]
+    pub(crate) fn new() -> io::Result<Waker> {
+        // SAFETY: plain flags.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Waker {
+            read_fd: fd,
+            write_fd: fd,
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn new() -> io::Result<Waker> {
+        let mut fds = [0 as RawFd; 2];
+        // SAFETY: fds has room for the two descriptors pipe writes.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        for fd in fds {
+            // SAFETY: fcntl on descriptors we just created.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+            set_nonblocking(fd)?;
+        }
+        Ok(Waker {
+            read_fd: fds[0],
+            write_fd: fds[1],
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    /// The descriptor a backend watches for readability.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.read_fd
+    }
+
+    pub(crate) fn wake(&self) {
+        if self.pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a local u64. A full eventfd counter or pipe (EAGAIN)
+        // means a wake is already pending, which is all a wake needs.
+        unsafe {
+            libc::write(
+                self.write_fd,
+                (&one as *const u64).cast(),
+                mem::size_of::<u64>(),
+            )
+        };
+    }
+
+    /// Re-arms the flag; the backend calls it when it sees the wake, before it drains the
+    /// descriptor, so a wake racing the drain writes again rather than getting lost.
+    pub(crate) fn reset(&self) {
+        self.pending.store(false, Ordering::Release);
+    }
+
+    /// Empties the descriptor after [`reset`](Waker::reset) (readiness backends).
+    pub(crate) fn drain(&self) {
+        let mut buffer = [0u8; 64];
+        // SAFETY: reads into a local buffer of the given size; EAGAIN ends the loop.
+        while unsafe { libc::read(self.read_fd, buffer.as_mut_ptr().cast(), buffer.len()) } > 0 {}
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        close_quietly(self.read_fd);
+        if self.write_fd != self.read_fd {
+            close_quietly(self.write_fd);
+        }
+    }
+}
