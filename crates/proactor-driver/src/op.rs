@@ -83,6 +83,13 @@ pub type BlockingJob = Box<dyn FnOnce() -> io::Result<usize> + Send + 'static>;
 /// borrowed: the driver never closes one unless asked to by [`Op::Close`] (or when a cancelled
 /// `Accept`, `Socket` or `OpenAt` produced a descriptor nobody will receive).
 ///
+/// # Order
+///
+/// Operations complete in any order. Several reads (or several writes) in flight at once on one
+/// stream socket or pipe are each served exactly once, but only the readiness backends
+/// (epoll) serve them in submission order; io_uring wakes them in the kernel's order. Keep one
+/// read and one write in flight per stream when order matters, as the runtime does.
+///
 /// # Buffer ownership
 ///
 /// The operation owns its buffers from `submit` until its completion is returned by

@@ -6,6 +6,7 @@ use std::os::fd::RawFd;
 use std::time::Duration;
 
 use super::readiness::{Event, Poller};
+use super::unix::Waker;
 
 pub(crate) struct Epoll {
     fd: RawFd,
@@ -25,6 +26,18 @@ impl Poller for Epoll {
             fd,
             buffer: Vec::with_capacity(EVENTS_PER_WAIT),
         })
+    }
+
+    fn register_waker(&mut self, waker: &Waker) -> io::Result<()> {
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+            u64: waker.fd() as u64,
+        };
+        // SAFETY: event is a valid epoll_event for the duration of the call.
+        if unsafe { libc::epoll_ctl(self.fd, libc::EPOLL_CTL_ADD, waker.fd(), &mut event) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     fn register(&mut self, fd: RawFd) -> io::Result<()> {

@@ -196,7 +196,7 @@ impl IoUring {
         self.ready.push(Completion { id, result, op });
     }
 
-    fn to_pool(&mut self, id: OpId) {
+    fn send_to_pool(&mut self, id: OpId) {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
@@ -212,7 +212,7 @@ impl IoUring {
         };
         let (fd, poll_flags) = match *op {
             Op::Fsync { .. } | Op::OpenAt { .. } | Op::Statx { .. } | Op::Blocking { .. } => {
-                return self.to_pool(id)
+                return self.send_to_pool(id)
             }
             Op::Read {
                 offset: Some(_), ..
@@ -225,7 +225,7 @@ impl IoUring {
             }
             | Op::WriteVectored {
                 offset: Some(_), ..
-            } => return self.to_pool(id),
+            } => return self.send_to_pool(id),
             Op::Read { fd, .. }
             | Op::ReadVectored { fd, .. }
             | Op::Accept { fd, .. }
@@ -251,7 +251,7 @@ impl IoUring {
             }
         };
         match unix::fd_kind(fd) {
-            Ok(FdKind::Blocking) => return self.to_pool(id),
+            Ok(FdKind::Blocking) => return self.send_to_pool(id),
             Ok(FdKind::Pollable) => {}
             Err(error) => return self.finish_now(id, Err(error)),
         }
@@ -263,7 +263,7 @@ impl IoUring {
         };
         let Some(op) = slot.op.as_mut() else { return };
         match unix::perform(op, &mut slot.control) {
-            Err(error) if unix::would_block(&error) => {
+            Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {
                 slot.state = State::Polling;
                 self.in_kernel += 1;
                 self.push(poll_entry(fd, poll_flags, id));
@@ -326,7 +326,11 @@ impl IoUring {
                 self.finish_now(id, result);
             }
             State::Kernel => {
-                if raw == -libc::EAGAIN && !slot.cancel_requested && is_socket_like(op) {
+                if raw == -libc::EAGAIN
+                    && !slot.cancel_requested
+                    && is_socket_like(op)
+                    && !unix::must_not_wait(op)
+                {
                     // Old kernels return EAGAIN for O_NONBLOCK descriptors: wait for
                     // readiness with POLL_ADD instead, as the fallback does.
                     slot.state = State::Polling;
@@ -637,7 +641,7 @@ impl Backend for IoUring {
                 self.in_kernel += 1;
                 self.push(entry.user_data(id.to_u64()));
             }
-            None => self.to_pool(id),
+            None => self.send_to_pool(id),
         }
         id
     }

@@ -51,6 +51,8 @@ pub(crate) trait Backend {
 }
 
 /// The backend a driver runs on, chosen at run time.
+// One per driver, called on every operation: a box would add an indirection for nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Selected {
     #[cfg(target_os = "linux")]
     IoUring(io_uring::IoUring),

@@ -37,6 +37,9 @@ pub(crate) trait Poller: Sized {
     fn new() -> io::Result<Self>;
     /// Watches `fd` for both directions, edge-triggered, until deregistered or closed.
     fn register(&mut self, fd: RawFd) -> io::Result<()>;
+    /// Watches the waker for readability only (a writable edge on every drain would end
+    /// each wait early).
+    fn register_waker(&mut self, waker: &Waker) -> io::Result<()>;
     fn deregister(&mut self, fd: RawFd);
     /// Waits up to `timeout` (`None`: no limit) and appends the events to `events`.
     fn wait(&mut self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()>;
@@ -145,7 +148,7 @@ impl<P: Poller> Readiness<P> {
     pub(crate) fn new() -> io::Result<Readiness<P>> {
         let mut poller = P::new()?;
         let waker = Arc::new(Waker::new()?);
-        poller.register(waker.fd())?;
+        poller.register_waker(&waker)?;
         Ok(Readiness {
             poller,
             slots: Slots::new(),
@@ -187,7 +190,7 @@ impl<P: Poller> Readiness<P> {
         self.ready.push(Completion { id, result, op });
     }
 
-    fn to_pool(&mut self, id: OpId, op: Op) {
+    fn send_to_pool(&mut self, id: OpId, op: Op) {
         if let Some(slot) = self.slots.get_mut(id) {
             slot.place = Place::Pool;
         }
@@ -226,7 +229,7 @@ impl<P: Poller> Readiness<P> {
             };
             let Some(op) = slot.op.as_mut() else { return };
             match unix::perform(op, &mut slot.control) {
-                Err(error) if unix::would_block(&error) => {}
+                Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {}
                 result => return self.complete(id, result),
             }
             let needs_registration = self.fd_state(fd).is_some_and(|state| !state.registered);
@@ -434,7 +437,7 @@ impl<P: Poller> Backend for Readiness<P> {
             }
             Route::Pool => {
                 if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
-                    self.to_pool(id, op);
+                    self.send_to_pool(id, op);
                 }
             }
             Route::Close(fd) => self.close(id, fd),
@@ -442,7 +445,7 @@ impl<P: Poller> Backend for Readiness<P> {
             Route::QueueOrPool(fd, direction) => match self.kind_of(fd) {
                 Ok(FdKind::Blocking) => {
                     if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
-                        self.to_pool(id, op);
+                        self.send_to_pool(id, op);
                     }
                 }
                 Ok(FdKind::Pollable) => self.start_queued(id, fd, direction),

@@ -61,10 +61,7 @@ pub(crate) fn validate(op: &Op) -> io::Result<()> {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
         Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
             check_vector_len(bufs)?;
-            if bufs
-                .iter()
-                .any(|buf| matches!(check_read_buffer(buf), Err(_)))
-            {
+            if bufs.iter().any(|buf| check_read_buffer(buf).is_err()) {
                 return Err(invalid_input(
                     "every buffer of a vectored read needs room to read into",
                 ));
@@ -127,13 +124,12 @@ pub(crate) fn write_socket_addr(
 ) -> libc::socklen_t {
     match addr {
         SocketAddr::V4(v4) => {
-            let raw = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
-                },
-                ..unsafe_zeroed_sockaddr_in()
+            // Zeroed first: that also clears padding and, on BSD, `sin_len`.
+            let mut raw = unsafe_zeroed_sockaddr_in();
+            raw.sin_family = libc::AF_INET as libc::sa_family_t;
+            raw.sin_port = v4.port().to_be();
+            raw.sin_addr = libc::in_addr {
+                s_addr: u32::from_ne_bytes(v4.ip().octets()),
             };
             // SAFETY: sockaddr_storage is large and aligned enough for any sockaddr type.
             unsafe {
@@ -144,16 +140,14 @@ pub(crate) fn write_socket_addr(
             mem::size_of::<libc::sockaddr_in>() as libc::socklen_t
         }
         SocketAddr::V6(v6) => {
-            let raw = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: v6.port().to_be(),
-                sin6_flowinfo: v6.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: v6.ip().octets(),
-                },
-                sin6_scope_id: v6.scope_id(),
-                ..unsafe_zeroed_sockaddr_in6()
+            let mut raw = unsafe_zeroed_sockaddr_in6();
+            raw.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            raw.sin6_port = v6.port().to_be();
+            raw.sin6_flowinfo = v6.flowinfo();
+            raw.sin6_addr = libc::in6_addr {
+                s6_addr: v6.ip().octets(),
             };
+            raw.sin6_scope_id = v6.scope_id();
             // SAFETY: as above.
             unsafe {
                 (storage as *mut libc::sockaddr_storage)
@@ -166,7 +160,7 @@ pub(crate) fn write_socket_addr(
 }
 
 fn unsafe_zeroed_sockaddr_in() -> libc::sockaddr_in {
-    // SAFETY: an all-zero sockaddr_in is valid (it also clears BSD's sin_len and padding).
+    // SAFETY: an all-zero sockaddr_in is valid.
     unsafe { mem::zeroed() }
 }
 
@@ -262,6 +256,18 @@ pub(crate) fn is_cancelled(error: &io::Error) -> bool {
     error.raw_os_error() == Some(libc::ECANCELED)
 }
 
+/// Whether the caller asked for `MSG_DONTWAIT`: then "would block" is the answer, not a
+/// reason to wait for readiness.
+pub(crate) fn must_not_wait(op: &Op) -> bool {
+    match op {
+        Op::Send { flags, .. }
+        | Op::Recv { flags, .. }
+        | Op::SendMsg { flags, .. }
+        | Op::RecvMsg { flags, .. } => flags & libc::MSG_DONTWAIT != 0,
+        _ => false,
+    }
+}
+
 /// Whether `error` means "not ready yet, wait for readiness".
 pub(crate) fn would_block(error: &io::Error) -> bool {
     matches!(
@@ -298,11 +304,10 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         }
         Op::Read { fd, buf, offset } => {
             let (pointer, len) = buf.read_destination();
-            let result = match offset_arg(*offset)? {
+            match offset_arg(*offset)? {
                 Some(offset) => check(unsafe { libc::pread(*fd, pointer.cast(), len, offset) }),
                 None => check(unsafe { libc::read(*fd, pointer.cast(), len) }),
-            };
-            result
+            }
         }
         Op::ReadVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, true);

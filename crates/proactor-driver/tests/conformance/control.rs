@@ -1,0 +1,356 @@
+//! The driver itself: timeouts, cancellation, stale identifiers, wakes, polling and drop.
+
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use proactor_driver::{is_cancelled, Buffer, Op};
+
+use crate::harness::{bytes_of, room, socket_pair, Harness};
+
+pub fn nop_completes(mut harness: Harness) {
+    let ids: Vec<_> = (0..64).map(|_| harness.submit(Op::Nop)).collect();
+    let mut completions = Vec::new();
+    let deadline = Instant::now() + crate::harness::LIMIT;
+    while completions.len() < ids.len() {
+        assert!(Instant::now() < deadline);
+        harness
+            .driver
+            .poll(&mut completions, Some(Duration::from_secs(1)))
+            .unwrap();
+    }
+    let mut seen: Vec<_> = completions.iter().map(|completion| completion.id).collect();
+    seen.sort_by_key(|id| id.index());
+    let mut expected = ids.clone();
+    expected.sort_by_key(|id| id.index());
+    assert_eq!(seen, expected, "each exactly once");
+    assert!(completions
+        .iter()
+        .all(|completion| matches!(completion.result, Ok(0))));
+    assert_eq!(harness.driver.in_flight(), 0);
+}
+
+pub fn timeout_fires_after_its_duration(mut harness: Harness) {
+    let start = Instant::now();
+    let long = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(200),
+    });
+    let short = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(50),
+    });
+    let mut completions = Vec::new();
+    while completions.is_empty() {
+        harness
+            .driver
+            .poll(&mut completions, Some(crate::harness::LIMIT))
+            .unwrap();
+    }
+    assert_eq!(completions[0].id, short, "the shorter timeout fires first");
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert_eq!(completions[0].result.as_ref().unwrap(), &0);
+    let completion = harness.wait(long);
+    assert!(completion.result.is_ok());
+    assert!(
+        start.elapsed() >= Duration::from_millis(200),
+        "fired early: {:?}",
+        start.elapsed()
+    );
+    // A zero timeout fires at once.
+    harness.ok(Op::Timeout {
+        duration: Duration::ZERO,
+    });
+}
+
+pub fn timeout_can_be_cancelled(mut harness: Harness) {
+    let start = Instant::now();
+    let id = harness.submit(Op::Timeout {
+        duration: Duration::from_secs(3600),
+    });
+    // Let io_uring see it first, so the cancel reaches the kernel.
+    harness.poll_now();
+    harness.driver.cancel(id).unwrap();
+    let completion = harness.wait(id);
+    assert!(is_cancelled(completion.result.as_ref().unwrap_err()));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    // Cancelling right after submit, before any poll, works too.
+    let id = harness.submit(Op::Timeout {
+        duration: Duration::from_secs(3600),
+    });
+    harness.driver.cancel(id).unwrap();
+    assert!(is_cancelled(harness.wait(id).result.as_ref().unwrap_err()));
+}
+
+pub fn cancel_pending_recv_returns_buffer(mut harness: Harness) {
+    let (_left, right) = socket_pair();
+    let mut buffer = Vec::with_capacity(32);
+    buffer.extend_from_slice(b"kept");
+    let id = harness.submit(Op::Recv {
+        fd: right.as_raw_fd(),
+        buf: Buffer::from(buffer),
+        flags: 0,
+    });
+    assert!(
+        harness.try_wait(id, Duration::from_millis(30)).is_none(),
+        "nothing to receive yet"
+    );
+    harness.driver.cancel(id).unwrap();
+    let completion = harness.wait(id);
+    let error = completion.result.unwrap_err();
+    assert!(is_cancelled(&error), "{error}");
+    let buffer = completion.op.into_buffer().unwrap().into_vec().unwrap();
+    assert_eq!(buffer, b"kept");
+    assert_eq!(buffer.capacity(), 32, "the very same buffer comes back");
+    // A second cancel of the same (finished) id is rejected.
+    assert_eq!(
+        harness.driver.cancel(id).unwrap_err().kind(),
+        std::io::ErrorKind::NotFound
+    );
+}
+
+pub fn cancel_racing_completion_loses_no_bytes(mut harness: Harness) {
+    let (left, right) = socket_pair();
+    let mut sent = Vec::new();
+    let mut received = Vec::new();
+    let (mut cancelled, mut completed) = (0, 0);
+    for round in 0u32..300 {
+        let message = round.to_le_bytes();
+        sent.extend_from_slice(&message);
+        let send_op = || Op::Send {
+            fd: left.as_raw_fd(),
+            buf: Buffer::from(message.to_vec()),
+            flags: 0,
+        };
+        // Three orders, so both outcomes of the race happen: data first (the receive
+        // usually wins), data after the receive reached the kernel (the cancel usually wins),
+        // and everything in one batch.
+        let early_send = (round % 3 == 0).then(|| harness.submit(send_op()));
+        let recv = harness.submit(Op::Recv {
+            fd: right.as_raw_fd(),
+            buf: room(4),
+            flags: 0,
+        });
+        if round % 3 == 1 {
+            harness.poll_now();
+        }
+        let late_send = (round % 3 == 2).then(|| harness.submit(send_op()));
+        if let Err(error) = harness.driver.cancel(recv) {
+            // Already handed out by the poll above: then it completed, it is not in flight.
+            assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+        }
+        let send = early_send
+            .or(late_send)
+            .unwrap_or_else(|| harness.submit(send_op()));
+        let completion = harness.wait(recv);
+        match completion.result {
+            Ok(count) => {
+                completed += 1;
+                assert!(count > 0);
+                received.extend(bytes_of(completion.op));
+            }
+            Err(error) => {
+                assert!(is_cancelled(&error), "{error}");
+                cancelled += 1;
+                assert!(completion.op.into_buffer().unwrap().is_empty());
+            }
+        }
+        assert_eq!(harness.wait(send).result.unwrap(), 4);
+        // Take what a cancelled receive left, so the next round starts on an empty socket.
+        while received.len() < sent.len() {
+            let (count, op) = harness.ok(Op::Recv {
+                fd: right.as_raw_fd(),
+                buf: room(sent.len() - received.len()),
+                flags: 0,
+            });
+            assert!(count > 0);
+            received.extend(bytes_of(op));
+        }
+    }
+    // Collect what cancelled receives left in the socket.
+    while received.len() < sent.len() {
+        let (count, op) = harness.ok(Op::Recv {
+            fd: right.as_raw_fd(),
+            buf: room(4096),
+            flags: 0,
+        });
+        assert!(count > 0);
+        received.extend(bytes_of(op));
+    }
+    assert_eq!(received, sent, "every byte exactly once, in order");
+    eprintln!(
+        "{:?}: {completed} receives won the race, {cancelled} were cancelled",
+        harness.flavor
+    );
+}
+
+pub fn stale_id_is_rejected(mut harness: Harness) {
+    let first = harness.submit(Op::Nop);
+    harness.wait(first);
+    // The slot is reused by the next operation; the old id must not reach it.
+    let (_left, right) = socket_pair();
+    let second = harness.submit(Op::Recv {
+        fd: right.as_raw_fd(),
+        buf: room(8),
+        flags: 0,
+    });
+    assert_eq!(first.index(), second.index(), "slot reused");
+    assert_ne!(first, second);
+    assert_eq!(
+        harness.driver.cancel(first).unwrap_err().kind(),
+        std::io::ErrorKind::NotFound
+    );
+    assert!(
+        harness
+            .try_wait(second, Duration::from_millis(30))
+            .is_none(),
+        "the new op is untouched"
+    );
+    harness.driver.cancel(second).unwrap();
+    assert!(is_cancelled(
+        harness.wait(second).result.as_ref().unwrap_err()
+    ));
+}
+
+pub fn wake_from_another_thread(mut harness: Harness) {
+    let notifier = harness.driver.notifier();
+    let waker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        notifier.notify();
+    });
+    let start = Instant::now();
+    let count = harness
+        .driver
+        .poll(&mut Vec::new(), Some(Duration::from_secs(20)))
+        .unwrap();
+    assert_eq!(count, 0);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "woken, not timed out"
+    );
+    waker.join().unwrap();
+    // Wakes coalesce and do not leave the driver spinning: a later poll blocks until timeout.
+    let notifier = harness.driver.notifier();
+    for _ in 0..100 {
+        notifier.notify();
+    }
+    harness
+        .driver
+        .poll(&mut Vec::new(), Some(Duration::from_secs(5)))
+        .unwrap();
+    let start = Instant::now();
+    harness
+        .driver
+        .poll(&mut Vec::new(), Some(Duration::from_millis(50)))
+        .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(45),
+        "poll returned early after coalesced wakes"
+    );
+    // The notifier is Send + Sync + Clone.
+    fn assert_shareable<T: Send + Sync + Clone>(_: &T) {}
+    assert_shareable(&harness.driver.notifier());
+}
+
+pub fn poll_with_zero_timeout_does_not_block(mut harness: Harness) {
+    let (_left, right) = socket_pair();
+    let id = harness.submit(Op::Recv {
+        fd: right.as_raw_fd(),
+        buf: room(8),
+        flags: 0,
+    });
+    let start = Instant::now();
+    for _ in 0..100 {
+        assert_eq!(
+            harness
+                .driver
+                .poll(&mut Vec::new(), Some(Duration::ZERO))
+                .unwrap(),
+            0
+        );
+    }
+    assert!(start.elapsed() < Duration::from_secs(2));
+    let start = Instant::now();
+    assert_eq!(
+        harness
+            .driver
+            .poll(&mut Vec::new(), Some(Duration::from_millis(100)))
+            .unwrap(),
+        0
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(95),
+        "finite timeout waited {:?}",
+        start.elapsed()
+    );
+    harness.driver.cancel(id).unwrap();
+    harness.wait(id);
+}
+
+pub fn drop_with_operations_in_flight(mut harness: Harness) {
+    let (_left, right) = socket_pair();
+    let listener = crate::harness::listener(false);
+    let dir = crate::harness::TempDir::new();
+    let file = std::fs::File::open(dir.file("f", &[7u8; 8192])).unwrap();
+    for _ in 0..10 {
+        harness.submit(Op::Recv {
+            fd: right.as_raw_fd(),
+            buf: room(1024),
+            flags: 0,
+        });
+    }
+    harness.submit(Op::Accept {
+        fd: listener.as_raw_fd(),
+        peer: None,
+    });
+    harness.submit(Op::Timeout {
+        duration: Duration::from_secs(3600),
+    });
+    for offset in 0..8 {
+        harness.submit(Op::Read {
+            fd: file.as_raw_fd(),
+            buf: room(1024),
+            offset: Some(offset * 1024),
+        });
+    }
+    harness.submit(Op::Blocking {
+        job: Box::new(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            Ok(0)
+        }),
+    });
+    harness
+        .driver
+        .poll(&mut Vec::new(), Some(Duration::ZERO))
+        .unwrap();
+    let start = Instant::now();
+    drop(harness);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "drop took {:?}",
+        start.elapsed()
+    );
+    // Everything still works afterwards, and a fresh driver reuses nothing stale.
+    let mut fresh = Harness::new(crate::harness::Flavor::Epoll);
+    fresh.ok(Op::Nop);
+}
+
+pub fn close_completes_waiting_operations(mut harness: Harness) {
+    let (left, right) = socket_pair();
+    let waiting = harness.submit(Op::Recv {
+        fd: right.as_raw_fd(),
+        buf: room(8),
+        flags: 0,
+    });
+    harness.poll_now();
+    let fd = std::os::fd::IntoRawFd::into_raw_fd(right);
+    harness.ok(Op::Close { fd });
+    // Closing does not end a receive already in the kernel on io_uring; shutting the peer
+    // down does. Either way the receive completes, with an error or end of stream.
+    drop(left);
+    let completion = harness.wait(waiting);
+    match completion.result {
+        Ok(count) => assert_eq!(count, 0),
+        Err(error) => assert!(
+            is_cancelled(&error) || error.raw_os_error() == Some(libc::EBADF),
+            "{error}"
+        ),
+    }
+}

@@ -1,0 +1,368 @@
+//! Files: reads and writes at offsets and at the current position, vectored I/O, open, statx,
+//! fsync, close, every buffer kind, and work on the thread pool.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
+
+use bytes::BytesMut;
+use proactor_driver::{Buffer, Op};
+
+use crate::harness::{bytes_of, room, Harness, TempDir};
+
+fn open(path: &std::path::Path, append: bool) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .append(append)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .expect("open a test file")
+}
+
+pub fn write_and_read_at_offsets(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("data", b""), false);
+    let fd = file.as_raw_fd();
+    let (written, _) = harness.ok(Op::Write {
+        fd,
+        buf: Buffer::from(b"world".to_vec()),
+        offset: Some(6),
+    });
+    assert_eq!(written, 5);
+    harness.ok(Op::Write {
+        fd,
+        buf: Buffer::from("hello "),
+        offset: Some(0),
+    });
+    let (read, op) = harness.ok(Op::Read {
+        fd,
+        buf: room(64),
+        offset: Some(0),
+    });
+    assert_eq!(read, 11);
+    assert_eq!(bytes_of(op), b"hello world");
+    let (read, op) = harness.ok(Op::Read {
+        fd,
+        buf: room(3),
+        offset: Some(6),
+    });
+    assert_eq!(read, 3);
+    assert_eq!(bytes_of(op), b"wor");
+}
+
+pub fn holes_read_as_zeros(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("sparse", b""), false);
+    let fd = file.as_raw_fd();
+    harness.ok(Op::Write {
+        fd,
+        buf: Buffer::from("end"),
+        offset: Some(1 << 20),
+    });
+    assert_eq!(file.metadata().unwrap().len(), (1 << 20) + 3);
+    let (read, op) = harness.ok(Op::Read {
+        fd,
+        buf: room(4096),
+        offset: Some(4096),
+    });
+    assert_eq!(read, 4096);
+    assert!(bytes_of(op).iter().all(|&byte| byte == 0));
+}
+
+pub fn read_at_eof_returns_zero(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("short", b"abc"), false);
+    let (read, op) = harness.ok(Op::Read {
+        fd: file.as_raw_fd(),
+        buf: room(16),
+        offset: Some(3),
+    });
+    assert_eq!(read, 0);
+    assert!(bytes_of(op).is_empty());
+    let (read, _) = harness.ok(Op::Read {
+        fd: file.as_raw_fd(),
+        buf: room(16),
+        offset: Some(1000),
+    });
+    assert_eq!(read, 0);
+    // A read that straddles the end is short.
+    let (read, op) = harness.ok(Op::Read {
+        fd: file.as_raw_fd(),
+        buf: room(16),
+        offset: Some(1),
+    });
+    assert_eq!((read, bytes_of(op)), (2, b"bc".to_vec()));
+}
+
+pub fn append_writes_go_to_the_end(mut harness: Harness) {
+    let dir = TempDir::new();
+    let path = dir.file("log", b"first\n");
+    let file = open(&path, true);
+    for line in ["second\n", "third\n"] {
+        let (written, _) = harness.ok(Op::Write {
+            fd: file.as_raw_fd(),
+            buf: Buffer::from(line),
+            offset: None,
+        });
+        assert_eq!(written, line.len());
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), b"first\nsecond\nthird\n");
+}
+
+pub fn current_position_reads_advance(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("seq", b"0123456789"), false);
+    let mut seen = Vec::new();
+    loop {
+        let (read, op) = harness.ok(Op::Read {
+            fd: file.as_raw_fd(),
+            buf: room(4),
+            offset: None,
+        });
+        if read == 0 {
+            break;
+        }
+        seen.extend(bytes_of(op));
+    }
+    assert_eq!(seen, b"0123456789");
+}
+
+pub fn vectored_write_and_read(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("vectored", b""), false);
+    let fd = file.as_raw_fd();
+    let (written, op) = harness.ok(Op::WriteVectored {
+        fd,
+        bufs: vec![
+            Buffer::from("abc"),
+            Buffer::from(b"defg".to_vec()),
+            Buffer::from("h"),
+        ],
+        offset: Some(2),
+    });
+    assert_eq!(written, 8);
+    assert_eq!(
+        op.into_buffers().unwrap().len(),
+        3,
+        "every buffer comes back"
+    );
+    let (read, op) = harness.ok(Op::ReadVectored {
+        fd,
+        bufs: vec![
+            room(1),
+            room(5),
+            Buffer::from(vec![0u8; 8].into_boxed_slice()),
+        ],
+        offset: Some(0),
+    });
+    assert_eq!(read, 10);
+    let bufs = op.into_buffers().unwrap();
+    assert_eq!(bufs[0].as_slice(), b"\0");
+    assert_eq!(bufs[1].as_slice(), b"\0abcd");
+    assert_eq!(&bufs[2].as_slice()[..4], b"efgh");
+    // Vectored I/O at the current position on a socket.
+    let (left, right) = crate::harness::socket_pair();
+    let (written, _) = harness.ok(Op::WriteVectored {
+        fd: left.as_raw_fd(),
+        bufs: vec![Buffer::from("ping "), Buffer::from("pong")],
+        offset: None,
+    });
+    assert_eq!(written, 9);
+    let (read, op) = harness.ok(Op::ReadVectored {
+        fd: right.as_raw_fd(),
+        bufs: vec![room(5), room(16)],
+        offset: None,
+    });
+    assert_eq!(read, 9);
+    let bufs = op.into_buffers().unwrap();
+    assert_eq!(
+        (bufs[0].as_slice(), bufs[1].as_slice()),
+        (&b"ping "[..], &b"pong"[..])
+    );
+}
+
+pub fn open_statx_fsync_close(mut harness: Harness) {
+    let dir = TempDir::new();
+    let path = dir.path().join("created");
+    let (fd, _) = harness.ok(Op::open_at(
+        None,
+        &path,
+        libc::O_CREAT | libc::O_RDWR | libc::O_EXCL,
+        0o640,
+    )
+    .unwrap());
+    let fd = fd as RawFd;
+    // SAFETY: fcntl with integer arguments on the descriptor just opened.
+    let descriptor_flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    assert_ne!(
+        descriptor_flags & libc::FD_CLOEXEC,
+        0,
+        "opened close-on-exec"
+    );
+    harness.ok(Op::Write {
+        fd,
+        buf: Buffer::from("twelve bytes"),
+        offset: Some(0),
+    });
+    harness.ok(Op::Fsync {
+        fd,
+        data_only: false,
+    });
+    harness.ok(Op::Fsync {
+        fd,
+        data_only: true,
+    });
+    let (_, op) = harness.ok(Op::statx(Some(fd), "", 0).unwrap());
+    let Op::Statx { metadata, .. } = op else {
+        unreachable!()
+    };
+    assert!(metadata.is_file());
+    assert_eq!(metadata.size, 12);
+    assert_eq!(metadata.mode & 0o777, 0o640);
+    assert!(metadata.modified.is_some());
+    // By path, relative to a directory descriptor.
+    let directory = std::fs::File::open(dir.path()).unwrap();
+    let (_, op) = harness.ok(Op::statx(Some(directory.as_raw_fd()), "created", 0).unwrap());
+    let Op::Statx {
+        metadata: by_path, ..
+    } = op
+    else {
+        unreachable!()
+    };
+    assert_eq!(by_path.ino, metadata.ino);
+    let (_, op) = harness.ok(Op::statx(None, dir.path(), 0).unwrap());
+    let Op::Statx { metadata, .. } = op else {
+        unreachable!()
+    };
+    assert!(metadata.is_dir());
+    harness.ok(Op::Close { fd });
+    // The descriptor is gone.
+    // SAFETY: fcntl on a closed descriptor number only reports EBADF.
+    assert_eq!(unsafe { libc::fcntl(fd, libc::F_GETFD) }, -1);
+    // Opening it again without O_CREAT works; with O_EXCL it fails.
+    let error = harness.error(
+        Op::open_at(
+            None,
+            &path,
+            libc::O_CREAT | libc::O_EXCL | libc::O_RDWR,
+            0o600,
+        )
+        .unwrap(),
+    );
+    assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+    let (fd, _) =
+        harness.ok(Op::open_at(Some(directory.as_raw_fd()), "created", libc::O_RDONLY, 0).unwrap());
+    // SAFETY: the open op returned a new descriptor nothing else owns.
+    drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+}
+
+pub fn statx_reports_missing_file(mut harness: Harness) {
+    let dir = TempDir::new();
+    let error = harness.error(Op::statx(None, dir.path().join("missing"), 0).unwrap());
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    let error =
+        harness.error(Op::open_at(None, dir.path().join("missing"), libc::O_RDONLY, 0).unwrap());
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    // A directory cannot be opened for writing.
+    let error = harness.error(Op::open_at(None, dir.path(), libc::O_WRONLY, 0).unwrap());
+    assert_eq!(error.raw_os_error(), Some(libc::EISDIR));
+}
+
+pub fn every_buffer_kind_round_trips(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("kinds", b""), false);
+    let fd = file.as_raw_fd();
+    let sources: Vec<Buffer> = vec![
+        Buffer::from(b"vec-".to_vec()),
+        Buffer::from(b"boxed-".to_vec().into_boxed_slice()),
+        Buffer::from(BytesMut::from(&b"bytes-"[..])),
+        Buffer::from("static-"),
+        Buffer::from(b"xxsliceyy".to_vec()).slice(2..7).unwrap(),
+    ];
+    let mut offset = 0;
+    for source in sources {
+        let expected = source.len();
+        let (written, op) = harness.ok(Op::Write {
+            fd,
+            buf: source,
+            offset: Some(offset),
+        });
+        assert_eq!(written, expected);
+        assert_eq!(
+            op.into_buffer().unwrap().len(),
+            expected,
+            "the buffer comes back whole"
+        );
+        offset += written as u64;
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("kinds")).unwrap(),
+        b"vec-boxed-bytes-static-slice"
+    );
+    // Reads into each kind that can be read into.
+    let (_, op) = harness.ok(Op::Read {
+        fd,
+        buf: Buffer::from(BytesMut::with_capacity(5)),
+        offset: Some(0),
+    });
+    assert_eq!(
+        &op.into_buffer().unwrap().into_bytes_mut().unwrap()[..],
+        b"vec-b"
+    );
+    let (read, op) = harness.ok(Op::Read {
+        fd,
+        buf: Buffer::from(vec![b'.'; 6].into_boxed_slice()),
+        offset: Some(4),
+    });
+    assert_eq!(read, 6);
+    assert_eq!(
+        &*op.into_buffer().unwrap().into_boxed_slice().unwrap(),
+        b"boxed-"
+    );
+    let (read, op) = harness.ok(Op::Read {
+        fd,
+        buf: Buffer::from(b"[......]".to_vec()).slice(1..7).unwrap(),
+        offset: Some(10),
+    });
+    assert_eq!(read, 6);
+    assert_eq!(
+        op.into_buffer().unwrap().into_inner().as_slice(),
+        b"[bytes-]"
+    );
+    // A Vec with contents keeps them and grows.
+    let mut vec = Vec::with_capacity(8);
+    vec.extend_from_slice(b">>");
+    let (_, op) = harness.ok(Op::Read {
+        fd,
+        buf: Buffer::from(vec),
+        offset: Some(0),
+    });
+    assert_eq!(op.into_buffer().unwrap().into_vec().unwrap(), b">>vec-bo");
+}
+
+pub fn blocking_job_runs_on_the_pool(mut harness: Harness) {
+    let caller = std::thread::current().id();
+    let (value, _) = harness.ok(Op::Blocking {
+        job: Box::new(move || {
+            assert_ne!(std::thread::current().id(), caller, "runs on a pool thread");
+            Ok(99)
+        }),
+    });
+    assert_eq!(value, 99);
+    let error = harness.error(Op::Blocking {
+        job: Box::new(|| Err(std::io::Error::from_raw_os_error(libc::EIO))),
+    });
+    assert_eq!(error.raw_os_error(), Some(libc::EIO));
+}
+
+pub fn panicking_blocking_job_is_an_error(mut harness: Harness) {
+    let error = harness.error(Op::Blocking {
+        job: Box::new(|| panic!("deliberate panic in a blocking job")),
+    });
+    assert!(error.to_string().contains("deliberate panic"), "{error}");
+    // The pool still works afterwards.
+    let (value, _) = harness.ok(Op::Blocking {
+        job: Box::new(|| Ok(1)),
+    });
+    assert_eq!(value, 1);
+}

@@ -1,0 +1,88 @@
+//! The conformance suite: every test here is written once and runs against every backend this
+//! machine has. Test names carry the backend (`epoll::files::holes_read_as_zeros`), so
+//! `cargo test epoll::` runs one backend.
+//!
+//! `io_uring_fallback` is io_uring with every operation forced down the path taken when the
+//! kernel lacks its opcode (run now, poll then run, or the thread pool).
+
+#![cfg(target_os = "linux")]
+
+mod harness;
+
+mod bad_input;
+mod control;
+mod files;
+mod net;
+
+/// Instantiates each listed test function once per backend.
+macro_rules! conformance {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        mod io_uring {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$module::$test(crate::harness::Harness::new(crate::harness::Flavor::IoUring));
+                }
+            )*
+        }
+        mod epoll {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$module::$test(crate::harness::Harness::new(crate::harness::Flavor::Epoll));
+                }
+            )*
+        }
+        mod io_uring_fallback {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$module::$test(crate::harness::Harness::new(crate::harness::Flavor::IoUringFallback));
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    files::write_and_read_at_offsets,
+    files::holes_read_as_zeros,
+    files::read_at_eof_returns_zero,
+    files::append_writes_go_to_the_end,
+    files::current_position_reads_advance,
+    files::vectored_write_and_read,
+    files::open_statx_fsync_close,
+    files::statx_reports_missing_file,
+    files::every_buffer_kind_round_trips,
+    files::blocking_job_runs_on_the_pool,
+    files::panicking_blocking_job_is_an_error,
+    net::tcp_round_trip_ipv4,
+    net::tcp_round_trip_ipv6,
+    net::udp_messages_carry_addresses_ipv4,
+    net::udp_messages_carry_addresses_ipv6,
+    net::connect_to_closed_port_is_refused,
+    net::peer_shutdown_reads_zero,
+    net::peer_reset_is_an_error,
+    net::two_reads_on_one_socket_complete_in_order,
+    net::recv_flags_are_honoured,
+    net::shutdown_op_ends_the_write_side,
+    net::thousand_operations_in_flight,
+    control::nop_completes,
+    control::timeout_fires_after_its_duration,
+    control::timeout_can_be_cancelled,
+    control::cancel_pending_recv_returns_buffer,
+    control::cancel_racing_completion_loses_no_bytes,
+    control::stale_id_is_rejected,
+    control::wake_from_another_thread,
+    control::poll_with_zero_timeout_does_not_block,
+    control::drop_with_operations_in_flight,
+    control::close_completes_waiting_operations,
+    bad_input::closed_fd_is_an_error,
+    bad_input::negative_fd_is_an_error,
+    bad_input::zero_length_read_buffers_are_rejected,
+    bad_input::static_buffer_cannot_be_read_into,
+    bad_input::nul_in_path_is_rejected,
+    bad_input::unsupported_address_family,
+    bad_input::huge_offset_is_an_error,
+    bad_input::errors_do_not_disturb_other_operations,
+}
