@@ -294,8 +294,6 @@ const SEND_FLAGS: libc::c_int = 0;
 /// [`would_block`] error when the operation must wait for readiness; `connect` then records
 /// in `control` that it is in progress, and the next call collects its outcome.
 pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
-    // SAFETY (every syscall below): pointers come from buffers and control-block fields that
-    // live for the whole call, with lengths that describe exactly that memory.
     match op {
         Op::Nop => Ok(0),
         Op::Timeout { duration } => {
@@ -305,7 +303,9 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         Op::Read { fd, buf, offset } => {
             let (pointer, len) = buf.read_destination();
             match offset_arg(*offset)? {
+                // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
                 Some(offset) => check(unsafe { libc::pread(*fd, pointer.cast(), len, offset) }),
+                // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
                 None => check(unsafe { libc::read(*fd, pointer.cast(), len) }),
             }
         }
@@ -313,14 +313,18 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             fill_iovecs(&mut control.iovecs, bufs, true);
             let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
             match offset_arg(*offset)? {
+                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
                 Some(offset) => check(unsafe { libc::preadv(*fd, iovecs, count, offset) }),
+                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
                 None => check(unsafe { libc::readv(*fd, iovecs, count) }),
             }
         }
         Op::Write { fd, buf, offset } => {
             let (pointer, len) = buf.write_source();
             match offset_arg(*offset)? {
+                // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
                 Some(offset) => check(unsafe { libc::pwrite(*fd, pointer.cast(), len, offset) }),
+                // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
                 None => check(unsafe { libc::write(*fd, pointer.cast(), len) }),
             }
         }
@@ -328,24 +332,30 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             fill_iovecs(&mut control.iovecs, bufs, false);
             let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
             match offset_arg(*offset)? {
+                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
                 Some(offset) => check(unsafe { libc::pwritev(*fd, iovecs, count, offset) }),
+                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
                 None => check(unsafe { libc::writev(*fd, iovecs, count) }),
             }
         }
         Op::Fsync { fd, data_only } => {
             #[cfg(any(target_os = "linux", target_os = "freebsd"))]
             let result = if *data_only {
+                // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
                 unsafe { libc::fdatasync(*fd) }
             } else {
+                // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
                 unsafe { libc::fsync(*fd) }
             };
             #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
             let result = {
                 let _ = data_only;
+                // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
                 unsafe { libc::fsync(*fd) }
             };
             check(result as libc::ssize_t)
         }
+        // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
         Op::Close { fd } => check(unsafe { libc::close(*fd) } as libc::ssize_t),
         Op::Accept { fd, .. } => {
             control.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
@@ -358,6 +368,7 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             }
             let len = write_socket_addr(addr, &mut control.address);
             let address = (&control.address as *const libc::sockaddr_storage).cast();
+            // SAFETY: the address and its length are in the control block, alive for the call.
             match check(unsafe { libc::connect(*fd, address, len) } as libc::ssize_t) {
                 Err(error) if would_block(&error) => {
                     control.connecting = true;
@@ -371,10 +382,12 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         }
         Op::Send { fd, buf, flags } => {
             let (pointer, len) = buf.write_source();
+            // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
             check(unsafe { libc::send(*fd, pointer.cast(), len, *flags | SEND_FLAGS) })
         }
         Op::Recv { fd, buf, flags } => {
             let (pointer, len) = buf.read_destination();
+            // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
             check(unsafe { libc::recv(*fd, pointer.cast(), len, *flags) })
         }
         Op::SendMsg {
@@ -384,12 +397,14 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             flags,
         } => {
             prepare_msghdr(control, bufs, addr.as_ref(), false);
+            // SAFETY: the msghdr points at iovecs and an address in the control block, alive for the call.
             check(unsafe { libc::sendmsg(*fd, &control.msghdr, *flags | SEND_FLAGS) })
         }
         Op::RecvMsg {
             fd, bufs, flags, ..
         } => {
             prepare_msghdr(control, bufs, None, true);
+            // SAFETY: the msghdr points at iovecs and an address in the control block, alive for the call.
             check(unsafe { libc::recvmsg(*fd, &mut control.msghdr, *flags) })
         }
         Op::Shutdown { fd, how } => {
@@ -398,6 +413,7 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 Shutdown::Write => libc::SHUT_WR,
                 Shutdown::Both => libc::SHUT_RDWR,
             };
+            // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
             check(unsafe { libc::shutdown(*fd, how) } as libc::ssize_t)
         }
         Op::Socket {
@@ -412,6 +428,7 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             mode,
         } => {
             let dir = dir.unwrap_or(libc::AT_FDCWD);
+            // SAFETY: the path is NUL-terminated and outlives the call.
             check(unsafe {
                 libc::openat(
                     dir,
