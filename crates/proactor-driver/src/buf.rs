@@ -2,18 +2,7 @@
 //!
 //! The kernel (or a worker thread) may touch an operation's buffer after the caller's stack
 //! frame is gone, so operations take their buffers by value and give them back in the
-//! [`Completion`](crate::Completion). [`Buffer`] is the one type the driver stores: it wraps a
-//! `Vec<u8>`, a `Box<[u8]>`, a [`bytes::BytesMut`] or a `&'static [u8]`, optionally narrowed to
-//! a sub-range with [`Buffer::slice`], without copying and without allocating.
-//!
-//! # Which bytes an operation uses
-//!
-//! - **Writes** (write, send, sendmsg) send the buffer's initialized bytes: `vec[..len]`, the
-//!   whole boxed slice or static slice, or the sliced range.
-//! - **Reads** (read, recv, recvmsg) fill the buffer's *spare capacity* for growable storage
-//!   (`Vec<u8>` and `BytesMut`: the bytes between `len` and `capacity`, and `len` grows by the
-//!   count read), the whole slice for a `Box<[u8]>`, or the sliced range for a slice view. A
-//!   `&'static [u8]` cannot be read into, and a buffer with no room gives `InvalidInput`.
+//! [`Completion`](crate::Completion). [`Buffer`] is the one type the driver stores.
 
 use std::fmt;
 use std::io;
@@ -22,6 +11,18 @@ use std::ops::{Bound, RangeBounds};
 use bytes::BytesMut;
 
 /// An owned buffer handed to an operation and returned with its completion.
+///
+/// It wraps a `Vec<u8>`, a `Box<[u8]>`, a [`bytes::BytesMut`] or a `&'static [u8]`, optionally
+/// narrowed to a sub-range with [`Buffer::slice`], without copying and without allocating.
+///
+/// # Which bytes an operation uses
+///
+/// - **Writes** (write, send, sendmsg) send the buffer's initialized bytes: `vec[..len]`, the
+///   whole boxed slice or static slice, or the sliced range.
+/// - **Reads** (read, recv, recvmsg) fill the buffer's *spare capacity* for growable storage
+///   (`Vec<u8>` and `BytesMut`: the bytes between `len` and `capacity`, and `len` grows by the
+///   count read), the whole slice for a `Box<[u8]>`, or the sliced range for a slice view. A
+///   `&'static [u8]` cannot be read into, and a buffer with no room gives `InvalidInput`.
 ///
 /// # Examples
 ///
@@ -150,7 +151,7 @@ impl Buffer {
         self.len() == 0
     }
 
-    /// How many bytes a read into this buffer may fill (see the [module docs](self)).
+    /// How many bytes a read into this buffer may fill (see [which bytes an operation uses](Buffer#which-bytes-an-operation-uses)).
     ///
     /// # Examples
     ///
