@@ -5,7 +5,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Backend;
+use super::{Backend, Waker};
 use crate::{Completion, Op, OpId};
 
 fn unsupported() -> io::Error {
@@ -51,7 +51,7 @@ impl Backend for Unsupported {
 }
 
 #[cfg(not(unix))]
-pub(crate) use self::portable::*;
+pub(crate) use self::portable::{close_quietly, is_cancelled, perform_blocking, Waker};
 
 #[cfg(not(unix))]
 mod portable {

@@ -1,0 +1,200 @@
+//! Running Windows executables under Wine: the environment every Wine command
+//! here uses, and `wine-runner`, the cargo target runner of `test-windows`.
+//!
+//! `test-windows` sets `target.x86_64-pc-windows-gnu.runner` to this very
+//! binary with the `wine-runner` argument, so cargo runs each test executable
+//! (and each doc-test) as `xtask wine-runner EXE ARGS...`. The runner:
+//!
+//! - runs it with `wine` in the xtask's own prefix, silently (`WINEDEBUG=-all`,
+//!   no Mono/Gecko prompts, no display);
+//! - kills it if it still runs after `CROSS_WIN_TIMEOUT` seconds (default 600;
+//!   0 = no limit) and fails with status 124, so that a hung test cannot hang
+//!   CI; a test that panics while Windows I/O on its buffers is pending has
+//!   been seen to hang under Wine instead of failing;
+//! - ends it if cargo dies (or, on Linux, if the runner itself dies), so that
+//!   nothing is left running;
+//! - on a terminal, keeps it in the terminal's foreground process group, where
+//!   Ctrl-C reaches it and Wine's console can read the terminal (a background
+//!   group would be stopped by `SIGTTIN`);
+//! - explains exit status 53 (`STATUS_DLL_NOT_FOUND`).
+
+use crate::sys::{self, Signal};
+use crate::{cache_dir, env_nonempty, exit_code, Result};
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// Default for `CROSS_WIN_TIMEOUT`, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 600;
+/// How long a test executable gets to exit after `SIGTERM` before `SIGKILL`.
+const KILL_GRACE: Duration = Duration::from_secs(10);
+/// How often the runner checks that cargo is still alive.
+const PARENT_POLL: Duration = Duration::from_secs(1);
+/// Exit status for a timed-out executable, as `timeout(1)` reports one.
+const TIMED_OUT: u8 = 124;
+/// `STATUS_DLL_NOT_FOUND` (0xC0000135) truncated to 8 bits by Wine.
+const DLL_NOT_FOUND: i32 = 53;
+
+/// `DLL=`: do not load these. mscoree and mshtml would make Wine offer to
+/// download Mono and Gecko; winemenubuilder would write desktop menu entries.
+const DLL_OVERRIDES: &str = "mscoree,mshtml,winemenubuilder.exe=";
+
+/// The xtask's Wine prefix (its own, so `~/.wine` is never touched).
+pub fn prefix(cache: &Path) -> PathBuf {
+    cache.join("wineprefix")
+}
+
+/// Points a `wine`, `wineboot` or `wineserver` command at our 64-bit prefix.
+/// With `allow_user_settings`, a `WINEDEBUG` or `WINEDLLOVERRIDES` in the
+/// environment wins (for debugging a test); otherwise Wine is made silent.
+pub fn configure(cmd: &mut Command, prefix: &Path, allow_user_settings: bool) {
+    let user = |name: &str, default: &str| match env_nonempty(name) {
+        Some(value) if allow_user_settings => value,
+        _ => OsString::from(default),
+    };
+    cmd.env("WINEPREFIX", prefix)
+        .env("WINEARCH", "win64")
+        .env("WINEDEBUG", user("WINEDEBUG", "-all"))
+        .env("WINEDLLOVERRIDES", user("WINEDLLOVERRIDES", DLL_OVERRIDES))
+        // No windows: tests must not depend on a display, and CI has none.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+}
+
+/// The per-executable time limit from `CROSS_WIN_TIMEOUT`; `None` for no limit.
+pub fn timeout_from_env() -> Result<Option<Duration>> {
+    let Some(value) = env_nonempty("CROSS_WIN_TIMEOUT") else {
+        return Ok(Some(Duration::from_secs(DEFAULT_TIMEOUT_SECS)));
+    };
+    parse_timeout(&value.to_string_lossy())
+}
+
+fn parse_timeout(value: &str) -> Result<Option<Duration>> {
+    match value.trim().parse::<u64>() {
+        Ok(0) => Ok(None),
+        Ok(secs) => Ok(Some(Duration::from_secs(secs))),
+        Err(_) => Err(format!(
+            "CROSS_WIN_TIMEOUT={value}: expected a whole number of seconds (0 = no limit)"
+        )),
+    }
+}
+
+/// `xtask wine-runner EXE [ARGS...]`.
+pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
+    let Some(exe) = args.first() else {
+        eprintln!(
+            "usage: xtask wine-runner PROGRAM.exe [ARGS...] (cargo's runner for test-windows)"
+        );
+        return Ok(ExitCode::from(2));
+    };
+    if !cfg!(unix) {
+        return Err("runs on Linux only".into());
+    }
+    let limit = timeout_from_env()?;
+    let mut cmd = Command::new("wine");
+    cmd.args(args);
+    configure(&mut cmd, &prefix(&cache_dir()?), true);
+    let name = Path::new(exe)
+        .file_name()
+        .unwrap_or(exe)
+        .to_string_lossy()
+        .into_owned();
+
+    let Some(limit) = limit else {
+        // Nothing to supervise.
+        return crate::exec(cmd);
+    };
+
+    // On a terminal, stay in its foreground process group (see the module
+    // docs); otherwise a group of its own, so that a timeout also ends any
+    // process the test started.
+    let on_terminal = std::io::stdin().is_terminal()
+        || std::io::stdout().is_terminal()
+        || std::io::stderr().is_terminal();
+    let whole_group = !on_terminal;
+    sys::configure_child(&mut cmd, whole_group);
+
+    let parent = sys::parent_id();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run wine: {e}"))?;
+    let pid = child.id();
+    // Waiting happens on a thread so that this one can time it out.
+    let (sender, exited) = mpsc::channel();
+    std::thread::spawn(move || sender.send(child.wait()));
+
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            terminate(pid, whole_group, &exited);
+            eprintln!(
+                "wine-runner: error: {name} still running after {}s, killed \
+                 (set CROSS_WIN_TIMEOUT to change the limit)",
+                limit.as_secs()
+            );
+            return Ok(ExitCode::from(TIMED_OUT));
+        }
+        match exited.recv_timeout(left.min(PARENT_POLL)) {
+            Ok(status) => {
+                let status = status.map_err(|e| format!("waiting for wine: {e}"))?;
+                if status.code() == Some(DLL_NOT_FOUND) {
+                    eprintln!(
+                        "wine-runner: {name} exited with 53: probably a DLL it imports is \
+                         missing from Wine; WINEDEBUG=err+module shows which"
+                    );
+                }
+                return Ok(exit_code(status));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if sys::parent_id() != parent {
+                    // cargo is gone: nobody will read the result.
+                    terminate(pid, whole_group, &exited);
+                    return Ok(ExitCode::from(128 + Signal::Term as u8));
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err("lost track of wine".into()),
+        }
+    }
+}
+
+/// `SIGTERM`, then `SIGKILL` if the executable has not exited after a grace period.
+fn terminate<T>(pid: u32, whole_group: bool, exited: &mpsc::Receiver<T>) {
+    sys::send_signal(pid, whole_group, Signal::Term);
+    if exited.recv_timeout(KILL_GRACE).is_err() {
+        sys::send_signal(pid, whole_group, Signal::Kill);
+        // Reaped by the waiting thread; wait for that (bounded, in case the
+        // kill could not be delivered).
+        let _ = exited.recv_timeout(KILL_GRACE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_values() {
+        assert_eq!(parse_timeout("0"), Ok(None));
+        assert_eq!(parse_timeout("15"), Ok(Some(Duration::from_secs(15))));
+        assert!(parse_timeout("1.5").is_err());
+        assert!(parse_timeout("ten").is_err());
+    }
+
+    #[test]
+    fn user_wine_settings_only_where_allowed() {
+        // WINEDEBUG is not set in the test environment unless a person set it,
+        // in which case the non-user command must still be silent.
+        let mut cmd = Command::new("wine");
+        configure(&mut cmd, Path::new("/p"), false);
+        let env = |name: &str| {
+            cmd.get_envs()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, v)| v)
+        };
+        assert_eq!(env("WINEDEBUG"), Some("-all".as_ref()));
+        assert_eq!(env("WINEPREFIX"), Some("/p".as_ref()));
+        assert_eq!(env("WINEDLLOVERRIDES"), Some(DLL_OVERRIDES.as_ref()));
+    }
+}
