@@ -27,6 +27,8 @@ pub enum Backend {
     IoUring,
     /// Linux epoll: completion emulated on readiness, files on the thread pool.
     Epoll,
+    /// macOS and BSD kqueue: completion emulated on readiness, files on the thread pool.
+    Kqueue,
 }
 
 impl fmt::Display for Backend {
@@ -34,6 +36,7 @@ impl fmt::Display for Backend {
         f.write_str(match self {
             Backend::IoUring => "io_uring",
             Backend::Epoll => "epoll",
+            Backend::Kqueue => "kqueue",
         })
     }
 }

@@ -332,6 +332,7 @@ impl OpKind {
         OpKind::Blocking,
     ];
 
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
     pub(crate) fn bit(self) -> u32 {
         1 << (self as u32)
     }

@@ -84,6 +84,7 @@ impl<S: Default> Slots<S> {
     }
 
     /// The state of the operation `id`, if it is still in flight.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
     pub(crate) fn get(&self, id: OpId) -> Option<&S> {
         let entry = self.entry(id.index)?;
         (entry.occupied && entry.generation == id.generation).then_some(&entry.state)
@@ -112,6 +113,7 @@ impl<S: Default> Slots<S> {
     }
 
     /// Identifiers of every operation in flight.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
     pub(crate) fn ids(&self) -> impl Iterator<Item = OpId> + '_ {
         self.chunks
             .iter()

@@ -25,11 +25,13 @@ use crate::{Backend as BackendKind, Completion, Config, Op, OpId};
 mod epoll;
 #[cfg(target_os = "linux")]
 mod io_uring;
-#[cfg(target_os = "linux")]
+#[cfg(kqueue)]
+mod kqueue;
+#[cfg(any(target_os = "linux", kqueue))]
 mod readiness;
 #[cfg(unix)]
 mod unix;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", kqueue)))]
 mod unsupported;
 
 #[cfg(unix)]
@@ -58,7 +60,9 @@ pub(crate) enum Selected {
     IoUring(io_uring::IoUring),
     #[cfg(target_os = "linux")]
     Epoll(readiness::Readiness<epoll::Epoll>),
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(kqueue)]
+    Kqueue(readiness::Readiness<kqueue::Kqueue>),
+    #[cfg(not(any(target_os = "linux", kqueue)))]
     Unsupported(unsupported::Unsupported),
 }
 
@@ -69,7 +73,9 @@ macro_rules! forward {
             Selected::IoUring($backend) => $call,
             #[cfg(target_os = "linux")]
             Selected::Epoll($backend) => $call,
-            #[cfg(not(target_os = "linux"))]
+            #[cfg(kqueue)]
+            Selected::Kqueue($backend) => $call,
+            #[cfg(not(any(target_os = "linux", kqueue)))]
             Selected::Unsupported($backend) => $call,
         }
     };
@@ -138,6 +144,7 @@ pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String
                 format!("epoll: {why}"),
             ))
         }
+        Some(other) => Err(unsupported_backend(other)),
         None => match io_uring::IoUring::new(config) {
             Ok(backend) => Ok((
                 Selected::IoUring(backend),
@@ -171,13 +178,47 @@ fn describe_setup_error(error: &io::Error) -> String {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(kqueue)]
+pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String)> {
+    let (wanted, why) = match config.backend {
+        Some(backend) => (backend, "chosen by the caller"),
+        None => match std::env::var("PROACTOR_BACKEND").as_deref() {
+            Ok("kqueue") => (BackendKind::Kqueue, "PROACTOR_BACKEND=kqueue"),
+            Ok("") | Err(_) => (BackendKind::Kqueue, "the platform's backend"),
+            Ok(other) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "PROACTOR_BACKEND={other:?} is not a backend of this platform (kqueue)"
+                    ),
+                ))
+            }
+        },
+    };
+    match wanted {
+        BackendKind::Kqueue => Ok((
+            Selected::Kqueue(readiness::Readiness::new()?),
+            BackendKind::Kqueue,
+            format!("kqueue: {why}"),
+        )),
+        other => Err(unsupported_backend(other)),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", kqueue)))]
 pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String)> {
     let _ = config;
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "proactor has no backend for this platform yet",
     ))
+}
+
+fn unsupported_backend(backend: BackendKind) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("the {backend} backend does not exist on this platform"),
+    )
 }
 
 /// Logs a fallback once per process, so a thousand drivers don't log a thousand lines.

@@ -238,6 +238,7 @@ fn check(value: libc::ssize_t) -> io::Result<usize> {
 }
 
 /// Converts an io_uring-style result (`-errno` or a count) to a result.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
 pub(crate) fn from_kernel_result(value: i32) -> io::Result<usize> {
     if value < 0 {
         Err(io::Error::from_raw_os_error(-value))
@@ -347,7 +348,15 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
                 unsafe { libc::fsync(*fd) }
             };
-            #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+            // macOS's fsync leaves data in the drive's cache; F_FULLFSYNC flushes it, as std's
+            // sync_all does. There is no lighter data-only form.
+            #[cfg(target_vendor = "apple")]
+            let result = {
+                let _ = data_only;
+                // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
+                unsafe { libc::fcntl(*fd, libc::F_FULLFSYNC) }
+            };
+            #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_vendor = "apple")))]
             let result = {
                 let _ = data_only;
                 // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
