@@ -174,6 +174,64 @@ impl Buffer {
         }
     }
 
+    /// Whether a read appends to this buffer's initialized bytes (a whole `Vec<u8>` or
+    /// `BytesMut`), rather than overwriting a fixed range (a boxed slice or a slice view).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Buffer;
+    ///
+    /// assert!(Buffer::from(Vec::with_capacity(8)).read_grows());
+    /// assert!(!Buffer::from(vec![0u8; 8]).slice(..4).unwrap().read_grows());
+    /// ```
+    pub fn read_grows(&self) -> bool {
+        self.view.is_none() && matches!(self.storage, Storage::Vec(_) | Storage::BytesMut(_))
+    }
+
+    /// The range of the whole buffer's initialized bytes this buffer is narrowed to, if it
+    /// is a [`slice`](Buffer::slice) view.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Buffer;
+    ///
+    /// let view = Buffer::from(vec![0u8; 8]).slice(2..5).unwrap();
+    /// assert_eq!(view.view(), Some(2..5));
+    /// assert_eq!(view.into_inner().view(), None);
+    /// ```
+    pub fn view(&self) -> Option<std::ops::Range<usize>> {
+        self.view.map(|(start, end)| start..end)
+    }
+
+    /// Copies as much of `bytes` as fits into the memory a read would fill, as if a read had
+    /// returned them; returns how many were copied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Buffer;
+    ///
+    /// let mut buffer = Buffer::from(Vec::with_capacity(4));
+    /// assert_eq!(buffer.fill_from(b"abcdef"), 4);
+    /// assert_eq!(buffer.as_slice(), b"abcd");
+    /// ```
+    pub fn fill_from(&mut self, bytes: &[u8]) -> usize {
+        let (pointer, capacity) = self.read_destination();
+        let count = capacity.min(bytes.len());
+        if count == 0 {
+            return 0;
+        }
+        // SAFETY: read_destination gave `capacity` writable bytes at `pointer`, and `count`
+        // is at most that; `bytes` cannot overlap memory this buffer owns exclusively.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), pointer, count);
+            self.commit_read(count);
+        }
+        count
+    }
+
     /// Gives back the `Vec<u8>` this buffer was made from, or the buffer itself if it holds
     /// another kind of storage. A slice view is dropped.
     ///
@@ -435,6 +493,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::reversed_empty_ranges)] // A reversed range is what this checks.
     fn nested_slices_are_relative_and_checked() {
         let buffer = Buffer::from(b"0123456789".to_vec()).slice(2..8).unwrap();
         let inner = buffer.slice(1..3).unwrap();

@@ -366,6 +366,27 @@ impl Driver {
         &self.reason
     }
 
+    /// Tells the driver that descriptor number `fd` now names something it has not seen: a
+    /// descriptor made outside the driver whose number may have belonged to one closed
+    /// outside it. Readiness backends cache per-descriptor state (registration, file or
+    /// socket) that would otherwise be stale; io_uring caches nothing. Descriptors made by
+    /// `Accept`, `Socket` or `OpenAt` and closed by `Close` need no call. A descriptor with
+    /// operations waiting on it is left alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// driver.forget_fd(listener.as_raw_fd());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn forget_fd(&mut self, fd: crate::Fd) {
+        self.backend.forget_fd(fd);
+    }
+
     /// Operations submitted whose completions have not been handed out yet.
     ///
     /// # Examples

@@ -713,6 +713,10 @@ impl Backend for IoUring {
     fn in_flight(&self) -> usize {
         self.slots.len()
     }
+
+    fn forget_fd(&mut self, _fd: RawFd) {
+        // io_uring caches nothing per descriptor.
+    }
 }
 
 impl Drop for IoUring {

@@ -7,7 +7,8 @@
 //! - `cancel(id)` — ask for an early end; the completion still arrives exactly once;
 //! - `poll(completions, timeout)` — wait (zero, finite or infinite) and hand out completions;
 //! - `waker()` — what another thread uses to end a blocked `poll`;
-//! - `in_flight()` — operations submitted and not yet handed out.
+//! - `in_flight()` — operations submitted and not yet handed out;
+//! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new.
 //!
 //! Files: `io_uring.rs` (Linux, completion-based), `readiness.rs` (completion emulated on
 //! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) providing its
@@ -50,6 +51,7 @@ pub(crate) trait Backend {
     ) -> io::Result<usize>;
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
+    fn forget_fd(&mut self, fd: crate::Fd);
 }
 
 /// The backend a driver runs on, chosen at run time.
@@ -104,6 +106,10 @@ impl Backend for Selected {
 
     fn in_flight(&self) -> usize {
         forward!(self, backend => backend.in_flight())
+    }
+
+    fn forget_fd(&mut self, fd: crate::Fd) {
+        forward!(self, backend => backend.forget_fd(fd))
     }
 }
 

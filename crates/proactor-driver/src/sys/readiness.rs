@@ -162,6 +162,12 @@ impl<P: Poller> Readiness<P> {
         })
     }
 
+    /// The state of a descriptor the driver has seen (no growth for unknown numbers).
+    fn known_fd(&mut self, fd: RawFd) -> Option<&mut FdState> {
+        self.fds.get_mut(usize::try_from(fd).ok()?)
+    }
+
+    /// The state of a descriptor known to be open (the table grows to its number).
     fn fd_state(&mut self, fd: RawFd) -> Option<&mut FdState> {
         let index = usize::try_from(fd).ok()?;
         if index >= self.fds.len() {
@@ -200,12 +206,10 @@ impl<P: Poller> Readiness<P> {
     /// Learns what `fd` is the first time it is used (one fstat, and `O_NONBLOCK` for what
     /// readiness serves).
     fn kind_of(&mut self, fd: RawFd) -> io::Result<FdKind> {
-        let Some(state) = self.fd_state(fd) else {
-            return Err(io::Error::from_raw_os_error(libc::EBADF));
-        };
-        if let Some(kind) = state.kind {
+        if let Some(kind) = self.known_fd(fd).and_then(|state| state.kind) {
             return Ok(kind);
         }
+        // fstat first: a bad number fails here, before the table grows to it.
         let kind = unix::fd_kind(fd)?;
         if kind == FdKind::Pollable {
             unix::set_nonblocking(fd)?;
@@ -279,13 +283,13 @@ impl<P: Poller> Readiness<P> {
 
     fn close(&mut self, id: OpId, fd: RawFd) {
         let mut waiting = Vec::new();
-        if let Some(state) = self.fd_state(fd) {
+        if let Some(state) = self.known_fd(fd) {
             waiting.extend(state.readers.drain(..));
             waiting.extend(state.writers.drain(..));
             if state.registered {
                 self.poller.deregister(fd);
             }
-            if let Some(state) = self.fd_state(fd) {
+            if let Some(state) = self.known_fd(fd) {
                 state.reset();
             }
         }
@@ -468,7 +472,7 @@ impl<P: Poller> Backend for Readiness<P> {
             Place::Timer => self.complete(id, Err(unix::cancelled())),
             Place::Queued => {
                 let fd = slot.op.as_ref().and_then(Op::fd);
-                if let Some(state) = fd.and_then(|fd| self.fd_state(fd)) {
+                if let Some(state) = fd.and_then(|fd| self.known_fd(fd)) {
                     state.readers.retain(|&queued| queued != id);
                     state.writers.retain(|&queued| queued != id);
                 }
@@ -522,6 +526,21 @@ impl<P: Poller> Backend for Readiness<P> {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
+    }
+
+    fn forget_fd(&mut self, fd: RawFd) {
+        let Some(state) = self.known_fd(fd) else {
+            return;
+        };
+        if !state.readers.is_empty() || !state.writers.is_empty() {
+            // Operations wait on it: it is in use, not new.
+            return;
+        }
+        let registered = state.registered;
+        state.reset();
+        if registered {
+            self.poller.deregister(fd);
+        }
     }
 }
 

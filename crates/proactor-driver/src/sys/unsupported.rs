@@ -48,6 +48,8 @@ impl Backend for Unsupported {
     fn in_flight(&self) -> usize {
         0
     }
+
+    fn forget_fd(&mut self, _fd: crate::Fd) {}
 }
 
 #[cfg(not(unix))]

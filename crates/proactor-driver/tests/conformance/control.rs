@@ -354,3 +354,43 @@ pub fn close_completes_waiting_operations(mut harness: Harness) {
         ),
     }
 }
+
+pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
+    let (left, right) = socket_pair();
+    let number = right.as_raw_fd();
+    // Make the driver learn about `right`: a receive that has to wait for readiness.
+    let waiting = harness.submit(Op::Recv {
+        fd: number,
+        buf: room(8),
+        flags: 0,
+    });
+    harness.poll_now();
+    harness.ok(Op::Send {
+        fd: left.as_raw_fd(),
+        buf: Buffer::from("one"),
+        flags: 0,
+    });
+    assert_eq!(harness.wait(waiting).result.unwrap(), 3);
+    // The number now names a new socket, changed outside the driver: dup2 swaps the file
+    // behind it atomically (a close and a reopen could race other tests for the number).
+    drop(left);
+    let (fresh, peer) = socket_pair();
+    // SAFETY: both descriptors are open and owned by this test; `right` keeps owning the
+    // number, which now refers to the new socket.
+    assert_eq!(unsafe { libc::dup2(fresh.as_raw_fd(), number) }, number);
+    drop(fresh);
+    harness.driver.forget_fd(number);
+    let waiting = harness.submit(Op::Recv {
+        fd: number,
+        buf: room(8),
+        flags: 0,
+    });
+    harness.poll_now();
+    harness.ok(Op::Send {
+        fd: peer.as_raw_fd(),
+        buf: Buffer::from("two"),
+        flags: 0,
+    });
+    let completion = harness.wait(waiting);
+    assert_eq!(bytes_of(completion.op), b"two");
+}

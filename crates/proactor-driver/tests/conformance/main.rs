@@ -77,6 +77,7 @@ conformance! {
     control::poll_with_zero_timeout_does_not_block,
     control::drop_with_operations_in_flight,
     control::close_completes_waiting_operations,
+    control::forgotten_descriptor_numbers_are_fresh,
     bad_input::closed_fd_is_an_error,
     bad_input::negative_fd_is_an_error,
     bad_input::zero_length_read_buffers_are_rejected,
