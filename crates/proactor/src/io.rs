@@ -1,0 +1,190 @@
+//! Reading and writing with owned buffers.
+//!
+//! [`AsyncRead::read`] takes a buffer by value and gives it back with the count, because the
+//! kernel fills it after the call has returned (io_uring, IOCP). The provided methods
+//! (`read_exact`, `read_to_end`, `write_all`) loop over the one required method, narrowing the
+//! buffer with slice views rather than copying.
+//!
+//! A poll-based adapter (futures-io, tokio's `AsyncRead`, hyper) can sit on top of these with
+//! one internal buffer per direction.
+
+#![allow(async_fn_in_trait)] // Runtime futures are !Send by design: tasks stay on their thread.
+
+use std::io;
+
+use proactor_driver::Buffer;
+
+use crate::{BufResult, IoBuf};
+
+fn unexpected_eof() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "stream ended before the buffer was full",
+    )
+}
+
+/// Restores the view a buffer had before a loop narrowed it.
+fn restore(buffer: Buffer, view: Option<std::ops::Range<usize>>) -> Buffer {
+    let whole = buffer.into_inner();
+    match view {
+        // The range was valid when the caller made it, and the loop only read into it.
+        Some(range) => whole
+            .slice(range)
+            .unwrap_or_else(|_| unreachable!("a view stays in range")),
+        None => whole,
+    }
+}
+
+/// Reads bytes into owned buffers.
+///
+/// # Examples
+///
+/// ```no_run
+/// use proactor::io::AsyncRead;
+/// use proactor::net::TcpStream;
+///
+/// # proactor::Runtime::new()?.block_on(async {
+/// let mut stream = TcpStream::connect("127.0.0.1:7878").await?;
+/// let (result, buffer) = stream.read(Vec::with_capacity(4096)).await;
+/// println!("read {} bytes: {:?}", result?, buffer);
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait AsyncRead {
+    /// Reads some bytes into `buf` (see [`IoBuf`] for which part is filled) and returns how
+    /// many; 0 means end of stream.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffer comes back in every case. If the future is dropped before it completes, the
+    /// read is cancelled; bytes it had already received are kept by the stream and returned
+    /// by the next read.
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B>;
+
+    /// Reads until `buf` is full.
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the stream ends first (the bytes read so far are in the buffer), or
+    /// the first read error.
+    async fn read_exact<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
+        let mut buffer = buf.into_buffer();
+        let view = buffer.view();
+        let target = buffer.read_capacity();
+        let grows = buffer.read_grows();
+        let mut filled = 0;
+        while filled < target {
+            let (result, back) = self.read(buffer).await;
+            buffer = back;
+            match result {
+                Ok(0) => return (Err(unexpected_eof()), B::from_buffer(restore(buffer, view))),
+                Ok(count) => {
+                    filled += count;
+                    if !grows && filled < target {
+                        // Next read goes after what this one filled.
+                        buffer = buffer
+                            .slice(count..)
+                            .unwrap_or_else(|_| unreachable!("count is within the view"));
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+            }
+        }
+        (Ok(()), B::from_buffer(restore(buffer, view)))
+    }
+
+    /// Reads until end of stream, appending to `buf` (growing it as needed); returns how many
+    /// bytes were appended.
+    ///
+    /// # Errors
+    ///
+    /// The first read error; the bytes read before it are in the buffer.
+    async fn read_to_end(&mut self, buf: Vec<u8>) -> BufResult<usize, Vec<u8>> {
+        let mut buf = buf;
+        let start = buf.len();
+        loop {
+            if buf.capacity() - buf.len() < 4096 {
+                buf.reserve(buf.capacity().clamp(8192, 1 << 20));
+            }
+            let (result, back) = self.read(buf).await;
+            buf = back;
+            match result {
+                Ok(0) => return (Ok(buf.len() - start), buf),
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return (Err(error), buf),
+            }
+        }
+    }
+}
+
+/// Writes bytes from owned buffers.
+///
+/// # Examples
+///
+/// ```no_run
+/// use proactor::io::AsyncWrite;
+/// use proactor::net::TcpStream;
+///
+/// # proactor::Runtime::new()?.block_on(async {
+/// let mut stream = TcpStream::connect("127.0.0.1:7878").await?;
+/// let (result, _buffer) = stream.write_all(b"hello".to_vec()).await;
+/// result?;
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait AsyncWrite {
+    /// Writes some of `buf`'s bytes and returns how many.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffer comes back in every case. Dropping the future cancels the write; bytes the
+    /// kernel had already taken are sent regardless.
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B>;
+
+    /// Writes all of `buf`'s bytes.
+    ///
+    /// # Errors
+    ///
+    /// `WriteZero` if the writer accepts nothing, or the first write error.
+    async fn write_all<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
+        let mut buffer = buf.into_buffer();
+        let view = buffer.view();
+        while !buffer.is_empty() {
+            let (result, back) = self.write(buffer).await;
+            buffer = back;
+            match result {
+                Ok(0) => {
+                    let error =
+                        io::Error::new(io::ErrorKind::WriteZero, "writer accepted no bytes");
+                    return (Err(error), B::from_buffer(restore(buffer, view)));
+                }
+                Ok(count) => {
+                    buffer = buffer
+                        .slice(count..)
+                        .unwrap_or_else(|_| unreachable!("count is within the view"));
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+            }
+        }
+        (Ok(()), B::from_buffer(restore(buffer, view)))
+    }
+
+    /// Flushes buffered bytes; sockets have none.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the flush reports.
+    async fn flush(&mut self) -> io::Result<()>;
+
+    /// Ends the writing side (for a socket: sends end of stream).
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `NotConnected`.
+    async fn shutdown(&mut self) -> io::Result<()>;
+}

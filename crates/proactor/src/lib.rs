@@ -1,0 +1,34 @@
+//! proactor: portable, completion-based async I/O for Rust.
+//!
+//! A thread-per-core runtime on top of [`proactor_driver`]: io_uring or epoll on Linux, with a
+//! thread pool for what the OS cannot do asynchronously. Tasks run on the thread that spawned
+//! them and need not be `Send`; I/O takes owned buffers and gives them back with the result,
+//! because the kernel works on them after the call returns.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let runtime = proactor::Runtime::new()?;
+//! runtime.block_on(async {
+//!     let task = proactor::spawn(async {
+//!         proactor::time::sleep(Duration::from_millis(1)).await;
+//!         "slept"
+//!     });
+//!     assert_eq!(task.await.unwrap(), "slept");
+//! });
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod buf;
+pub mod io;
+pub mod net;
+mod runtime;
+pub mod time;
+
+pub use buf::{BufResult, IoBuf, Slice};
+pub use proactor_driver::Backend;
+pub use runtime::{spawn, yield_now, Builder, Handle, JoinError, JoinHandle, Runtime};

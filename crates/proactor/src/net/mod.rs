@@ -1,0 +1,193 @@
+//! Networking: TCP, UDP and Unix sockets with owned buffers.
+//!
+//! Shapes follow std and tokio (`TcpListener::bind`, `accept`, `TcpStream::connect`,
+//! `UdpSocket::send_to`, ...); reads and writes take buffers by value (see [`crate::io`]).
+//! Sockets are closed through the driver when dropped.
+
+mod tcp;
+mod udp;
+#[cfg(unix)]
+mod unix;
+
+use std::cell::RefCell;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::rc::Rc;
+
+use proactor_driver::{Fd, Op};
+
+use crate::runtime::op::{self, Orphan};
+use crate::{BufResult, IoBuf};
+
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// An open socket owned by an I/O type; closed through the driver when dropped.
+#[derive(Debug)]
+pub(crate) struct Descriptor {
+    fd: Fd,
+}
+
+impl Descriptor {
+    /// Takes ownership of a descriptor the driver made (`Socket`, `Accept`).
+    pub(crate) fn from_driver(fd: Fd) -> Descriptor {
+        Descriptor { fd }
+    }
+
+    /// Takes ownership of a descriptor made elsewhere (std, socket2): the driver is told its
+    /// number names something new.
+    #[cfg(unix)]
+    pub(crate) fn adopt(fd: impl std::os::fd::IntoRawFd) -> Descriptor {
+        let fd = fd.into_raw_fd();
+        op::adopt(fd);
+        Descriptor { fd }
+    }
+
+    pub(crate) fn fd(&self) -> Fd {
+        self.fd
+    }
+
+    /// socket2's view of the socket, for options; it does not close the descriptor.
+    #[cfg(unix)]
+    pub(crate) fn socket(&self) -> std::mem::ManuallyDrop<socket2::Socket> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: the descriptor is open while `self` lives; ManuallyDrop keeps the Socket
+        // from closing it, so ownership stays with `self`.
+        std::mem::ManuallyDrop::new(unsafe { socket2::Socket::from_raw_fd(self.fd) })
+    }
+}
+
+impl Drop for Descriptor {
+    fn drop(&mut self) {
+        op::close_detached(self.fd);
+    }
+}
+
+/// Resolves `addr` (numeric, or a host name through the system resolver).
+pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+    let addresses: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    if addresses.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        ));
+    }
+    Ok(addresses)
+}
+
+/// Tries `attempt` on each address in turn; the last error if all fail.
+pub(crate) async fn each_address<T, F, Fut>(
+    addresses: Vec<SocketAddr>,
+    mut attempt: F,
+) -> io::Result<T>
+where
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = io::Result<T>>,
+{
+    let mut last = None;
+    for address in addresses {
+        match attempt(address).await {
+            Ok(value) => return Ok(value),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to try")))
+}
+
+/// A new non-blocking, close-on-exec socket made by the driver.
+pub(crate) async fn new_socket(domain: i32, socket_type: i32) -> io::Result<Descriptor> {
+    let completion = op::submit(Op::Socket {
+        domain,
+        socket_type,
+        protocol: 0,
+    })
+    .await;
+    Ok(Descriptor::from_driver(completion.result? as Fd))
+}
+
+pub(crate) fn domain_of(address: &SocketAddr) -> i32 {
+    if address.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    }
+}
+
+/// The state a byte stream shares between its halves.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    descriptor: Descriptor,
+    /// Bytes a cancelled read received; the next read returns them first.
+    leftover: Rc<RefCell<Vec<u8>>>,
+}
+
+impl Stream {
+    pub(crate) fn new(descriptor: Descriptor) -> Stream {
+        Stream {
+            descriptor,
+            leftover: Rc::new(RefCell::new(Vec::new())),
+        }
+    }
+
+    pub(crate) fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    pub(crate) async fn read<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let mut buffer = buf.into_buffer();
+        {
+            let mut leftover = self.leftover.borrow_mut();
+            if !leftover.is_empty() && buffer.read_capacity() > 0 {
+                let count = buffer.fill_from(&leftover);
+                leftover.drain(..count);
+                return (Ok(count), B::from_buffer(buffer));
+            }
+        }
+        let start = if buffer.read_grows() { buffer.len() } else { 0 };
+        let mut submitted = op::submit(Op::Recv {
+            fd: self.descriptor.fd(),
+            buf: buffer,
+            flags: 0,
+        });
+        submitted.on_orphan(Orphan::KeepReceived {
+            leftover: Rc::clone(&self.leftover),
+            start,
+        });
+        let completion = submitted.await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let completion = op::submit(Op::Send {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            flags: 0,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    pub(crate) async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+        op::submit(Op::Shutdown {
+            fd: self.descriptor.fd(),
+            how,
+        })
+        .await
+        .result
+        .map(drop)
+    }
+}
+
+/// The single buffer of a completed read or write.
+pub(crate) fn take_buffer(op: Op) -> proactor_driver::Buffer {
+    op.into_buffer()
+        .unwrap_or_else(|| unreachable!("reads and writes carry one buffer"))
+}

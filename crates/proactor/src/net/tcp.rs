@@ -1,0 +1,557 @@
+//! TCP: listeners, streams and their halves.
+
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::rc::Rc;
+use std::time::Duration;
+
+use proactor_driver::{Fd, Op};
+
+use super::{domain_of, each_address, new_socket, resolve, Descriptor, Stream};
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::runtime::op;
+use crate::{BufResult, IoBuf};
+
+const BACKLOG: i32 = 1024;
+
+fn as_inet(address: socket2::SockAddr) -> io::Result<SocketAddr> {
+    address
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an IP socket address"))
+}
+
+/// A TCP socket listening for connections.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::net::{TcpListener, TcpStream};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let address = listener.local_addr()?;
+///     let client = proactor::spawn(async move { TcpStream::connect(address).await });
+///     let (_stream, peer) = listener.accept().await?;
+///     assert_eq!(peer, client.await.unwrap()?.local_addr()?);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpListener {
+    descriptor: Descriptor,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (with `SO_REUSEADDR`) and listens; the first address that works wins.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` if the port is taken, or the OS error for each address tried (the last).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert_ne!(listener.local_addr()?.port(), 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        TcpListener::bind_with(addr, false).await
+    }
+
+    /// Binds with `SO_REUSEPORT` as well, so each of several runtimes can own a listener on
+    /// the same port and the kernel spreads connections among them.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](TcpListener::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let first = proactor::net::TcpListener::bind_reuse_port("127.0.0.1:0").await?;
+    ///     let second = proactor::net::TcpListener::bind_reuse_port(first.local_addr()?).await?;
+    ///     assert_eq!(first.local_addr()?, second.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn bind_reuse_port(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        TcpListener::bind_with(addr, true).await
+    }
+
+    async fn bind_with(addr: impl ToSocketAddrs, reuse_port: bool) -> io::Result<TcpListener> {
+        each_address(resolve(addr)?, |address| async move {
+            let descriptor = new_socket(domain_of(&address), libc::SOCK_STREAM).await?;
+            let socket = descriptor.socket();
+            socket.set_reuse_address(true)?;
+            if reuse_port {
+                #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+                socket.set_reuse_port(true)?;
+            }
+            socket.bind(&address.into())?;
+            socket.listen(BACKLOG)?;
+            Ok(TcpListener { descriptor })
+        })
+        .await
+    }
+
+    /// Wraps a listener made with std; it is switched to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let std = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let listener = proactor::net::TcpListener::from_std(std)?;
+    ///     # let _ = listener;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            descriptor: Descriptor::adopt(listener),
+        })
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error; `EMFILE` (too many open files) and similar leave the listener usable,
+    /// so an accept loop can retry once descriptors are free.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the accept; a connection the kernel accepted anyway is
+    /// closed, never leaked.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// loop {
+    ///     let (stream, peer) = listener.accept().await?;
+    ///     println!("connection from {peer}");
+    ///     # drop(stream);
+    /// }
+    /// # #[allow(unreachable_code)]
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let completion = op::submit(Op::Accept {
+            fd: self.descriptor.fd(),
+            peer: None,
+        })
+        .await;
+        let stream = TcpStream::from_descriptor(Descriptor::from_driver(completion.result? as Fd));
+        let peer = match completion.op {
+            Op::Accept {
+                peer: Some(peer), ..
+            } => peer,
+            _ => stream.peer_addr()?,
+        };
+        Ok((stream, peer))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = proactor::net::TcpListener::bind("[::1]:0").await?;
+    ///     assert!(listener.local_addr()?.is_ipv6());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        as_inet(self.descriptor.socket().local_addr()?)
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("fd", &self.descriptor.fd())
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+/// A TCP connection.
+///
+/// Read and write with [`AsyncRead`] and [`AsyncWrite`]; one read and one write may be in
+/// flight at once (split it with [`into_split`](TcpStream::into_split) to do both from
+/// different tasks).
+///
+/// # Examples
+///
+/// ```no_run
+/// use proactor::io::{AsyncRead, AsyncWrite};
+///
+/// # proactor::Runtime::new()?.block_on(async {
+/// let mut stream = proactor::net::TcpStream::connect("127.0.0.1:7878").await?;
+/// let (result, _) = stream.write_all(b"ping".to_vec()).await;
+/// result?;
+/// let (result, reply) = stream.read(Vec::with_capacity(64)).await;
+/// println!("{} bytes: {:?}", result?, reply);
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpStream {
+    stream: Rc<Stream>,
+}
+
+impl TcpStream {
+    pub(crate) fn from_descriptor(descriptor: Descriptor) -> TcpStream {
+        TcpStream {
+            stream: Rc::new(Stream::new(descriptor)),
+        }
+    }
+
+    /// Connects to `addr`, trying each address it resolves to in turn.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` when nothing listens there, or the OS error of the last attempt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_address(resolve(addr)?, |address| async move {
+            let descriptor = new_socket(domain_of(&address), libc::SOCK_STREAM).await?;
+            op::submit(Op::Connect {
+                fd: descriptor.fd(),
+                addr: address,
+            })
+            .await
+            .result?;
+            Ok(TcpStream::from_descriptor(descriptor))
+        })
+        .await
+    }
+
+    /// Wraps a stream made with std; it is switched to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let std = std::net::TcpStream::connect(listener.local_addr()?)?;
+    ///     let stream = proactor::net::TcpStream::from_std(std)?;
+    ///     # let _ = stream;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream::from_descriptor(Descriptor::adopt(stream)))
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` if the connection is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// println!("{}", stream.peer_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        as_inet(self.stream.descriptor().socket().peer_addr()?)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// assert!(stream.local_addr()?.ip().is_loopback());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        as_inet(self.stream.descriptor().socket().local_addr()?)
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_nodelay(true)?;
+    /// assert!(stream.nodelay()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.stream.descriptor().socket().set_tcp_nodelay(nodelay)
+    }
+
+    /// Whether Nagle's algorithm is off.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_nodelay`](TcpStream::set_nodelay).
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.stream.descriptor().socket().tcp_nodelay()
+    }
+
+    /// Sends keepalive probes after `idle` without traffic (`None`: no keepalive).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_keepalive(Some(std::time::Duration::from_secs(60)))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
+        let socket = self.stream.descriptor().socket();
+        match idle {
+            Some(idle) => socket.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(idle)),
+            None => socket.set_keepalive(false),
+        }
+    }
+
+    /// Sets `SO_LINGER`: `Some(Duration::ZERO)` makes close send a reset.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_linger(Some(std::time::Duration::ZERO))?;
+    /// assert_eq!(stream.linger()?, Some(std::time::Duration::ZERO));
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.stream.descriptor().socket().set_linger(linger)
+    }
+
+    /// The `SO_LINGER` setting.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_linger`](TcpStream::set_linger).
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.stream.descriptor().socket().linger()
+    }
+
+    /// Shuts down one or both directions.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` if the connection is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.shutdown(std::net::Shutdown::Write).await?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.stream.shutdown(how).await
+    }
+
+    /// Splits into a read half and a write half that can move to different tasks; the
+    /// socket closes when both are dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (reader, writer) = stream.into_split();
+    /// # let _ = (reader, writer);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        (
+            OwnedReadHalf {
+                stream: Rc::clone(&self.stream),
+            },
+            OwnedWriteHalf {
+                stream: self.stream,
+            },
+        )
+    }
+}
+
+impl AsyncRead for TcpStream {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.read(buf).await
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.write(buf).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write).await
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("fd", &self.stream.descriptor().fd())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+/// The reading half of a [`TcpStream`], from [`TcpStream::into_split`].
+///
+/// # Examples
+///
+/// ```
+/// # proactor::Runtime::new()?.block_on(async {
+/// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// # let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+/// let (reader, _writer) = stream.into_split();
+/// println!("{:?}", reader);
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    stream: Rc<Stream>,
+}
+
+/// The writing half of a [`TcpStream`], from [`TcpStream::into_split`].
+///
+/// # Examples
+///
+/// ```
+/// # proactor::Runtime::new()?.block_on(async {
+/// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// # let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+/// let (_reader, writer) = stream.into_split();
+/// println!("{:?}", writer);
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    stream: Rc<Stream>,
+}
+
+impl AsyncRead for OwnedReadHalf {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.read(buf).await
+    }
+}
+
+impl AsyncWrite for OwnedWriteHalf {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.write(buf).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write).await
+    }
+}

@@ -1,0 +1,439 @@
+//! UDP sockets.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+
+use proactor_driver::{Buffer, Op};
+
+use super::{domain_of, each_address, new_socket, resolve, take_buffer, Descriptor};
+use crate::runtime::op;
+use crate::{BufResult, IoBuf};
+
+/// A UDP socket.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::net::UdpSocket;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+///     let (sent, _) = a.send_to(b"hello".to_vec(), b.local_addr()?).await;
+///     assert_eq!(sent?, 5);
+///     let (received, buffer) = b.recv_from(Vec::with_capacity(64)).await;
+///     let (count, from) = received?;
+///     assert_eq!((&buffer[..count], from), (&b"hello"[..], a.local_addr()?));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UdpSocket {
+    descriptor: Descriptor,
+    /// A one-element vector reused by every `send_to`/`recv_from`, so they allocate nothing.
+    vector: RefCell<Option<Vec<Buffer>>>,
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr`.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse`, or the OS error of the last address tried.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("[::1]:0").await?;
+    ///     assert!(socket.local_addr()?.is_ipv6());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        each_address(resolve(addr)?, |address| async move {
+            let descriptor = new_socket(domain_of(&address), libc::SOCK_DGRAM).await?;
+            descriptor.socket().bind(&address.into())?;
+            Ok(UdpSocket {
+                descriptor,
+                vector: RefCell::new(None),
+            })
+        })
+        .await
+    }
+
+    /// Sets the default destination for [`send`](UdpSocket::send) and the only source
+    /// [`recv`](UdpSocket::recv) accepts. It never blocks.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. for an address of the other family.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(b.local_addr()?)?;
+    ///     assert_eq!(a.peer_addr()?, b.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let mut last = None;
+        for address in resolve(addr)? {
+            match self.descriptor.socket().connect(&address.into()) {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to try")))
+    }
+
+    /// Sends a datagram to the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` without [`connect`](UdpSocket::connect), or the OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// a.connect(b.local_addr()?)?;
+    /// let (sent, _) = a.send(&b"ping"[..]).await;
+    /// assert_eq!(sent?, 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let completion = op::submit(Op::Send {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            flags: 0,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    /// Receives a datagram from the connected peer; a datagram longer than the buffer is
+    /// truncated.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `ConnectionRefused` after an ICMP port-unreachable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # a.connect(b.local_addr()?)?;
+    /// # b.connect(a.local_addr()?)?;
+    /// # a.send(&b"ping"[..]).await.0?;
+    /// let (received, buffer) = b.recv(Vec::with_capacity(1500)).await;
+    /// assert_eq!(&buffer[..received?], b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let completion = op::submit(Op::Recv {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            flags: 0,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    fn vector_with(&self, buffer: Buffer) -> Vec<Buffer> {
+        let mut vector = self
+            .vector
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| Vec::with_capacity(1));
+        vector.clear();
+        vector.push(buffer);
+        vector
+    }
+
+    fn return_vector(&self, mut vector: Vec<Buffer>) -> Buffer {
+        let buffer = vector
+            .pop()
+            .unwrap_or_else(|| unreachable!("the vector holds the one buffer it was given"));
+        *self.vector.borrow_mut() = Some(vector);
+        buffer
+    }
+
+    /// Sends a datagram to `target`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `EAFNOSUPPORT` for an address of the other family.
+    ///
+    /// # Examples
+    ///
+    /// See [`UdpSocket`].
+    pub async fn send_to<B: IoBuf>(
+        &self,
+        buf: B,
+        target: impl ToSocketAddrs,
+    ) -> BufResult<usize, B> {
+        let target = match resolve(target) {
+            Ok(addresses) => addresses[0],
+            Err(error) => return (Err(error), buf),
+        };
+        let completion = op::submit(Op::SendMsg {
+            fd: self.descriptor.fd(),
+            bufs: self.vector_with(buf.into_buffer()),
+            addr: Some(target),
+            flags: 0,
+        })
+        .await;
+        let vector = completion
+            .op
+            .into_buffers()
+            .unwrap_or_else(|| unreachable!("sendmsg carries its buffers"));
+        (
+            completion.result,
+            B::from_buffer(self.return_vector(vector)),
+        )
+    }
+
+    /// Receives a datagram and its sender's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// See [`UdpSocket`].
+    pub async fn recv_from<B: IoBuf>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
+        let completion = op::submit(Op::RecvMsg {
+            fd: self.descriptor.fd(),
+            bufs: self.vector_with(buf.into_buffer()),
+            flags: 0,
+            source: None,
+        })
+        .await;
+        let (vector, source) = match completion.op {
+            Op::RecvMsg { bufs, source, .. } => (bufs, source),
+            _ => unreachable!("the completion of a recvmsg is a recvmsg"),
+        };
+        let buffer = B::from_buffer(self.return_vector(vector));
+        let result = completion.result.and_then(|count| {
+            let source = source
+                .ok_or_else(|| io::Error::other("the datagram carried no IP source address"))?;
+            Ok((count, source))
+        });
+        (result, buffer)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// See [`UdpSocket::bind`].
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        inet(self.descriptor.socket().local_addr()?)
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` without [`connect`](UdpSocket::connect).
+    ///
+    /// # Examples
+    ///
+    /// See [`UdpSocket::connect`].
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        inet(self.descriptor.socket().peer_addr()?)
+    }
+
+    /// Allows sending to broadcast addresses.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.set_broadcast(true)?;
+    /// assert!(socket.broadcast()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_broadcast(&self, broadcast: bool) -> io::Result<()> {
+        self.descriptor.socket().set_broadcast(broadcast)
+    }
+
+    /// Whether broadcast is allowed.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_broadcast`](UdpSocket::set_broadcast).
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.descriptor.socket().broadcast()
+    }
+
+    /// Joins an IPv4 multicast group on `interface` (`0.0.0.0`: the default).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// use std::net::Ipv4Addr;
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:5353").await?;
+    /// socket.join_multicast_v4(Ipv4Addr::new(224, 0, 0, 251), Ipv4Addr::UNSPECIFIED)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.descriptor
+            .socket()
+            .join_multicast_v4(&group, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`join_multicast_v4`](UdpSocket::join_multicast_v4).
+    pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.descriptor
+            .socket()
+            .leave_multicast_v4(&group, &interface)
+    }
+
+    /// Joins an IPv6 multicast group on interface index `interface` (0: the default).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:5353").await?;
+    /// socket.join_multicast_v6("ff02::fb".parse().unwrap(), 0)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn join_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.descriptor
+            .socket()
+            .join_multicast_v6(&group, interface)
+    }
+
+    /// Leaves an IPv6 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`join_multicast_v6`](UdpSocket::join_multicast_v6).
+    pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.descriptor
+            .socket()
+            .leave_multicast_v6(&group, interface)
+    }
+
+    /// Whether multicast datagrams this socket sends loop back to local listeners (IPv4).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.set_multicast_loop_v4(false)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_loop_v4(&self, enabled: bool) -> io::Result<()> {
+        self.descriptor.socket().set_multicast_loop_v4(enabled)
+    }
+
+    /// Sets the time-to-live of outgoing datagrams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.set_ttl(16)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.descriptor.socket().set_ttl_v4(ttl)
+    }
+}
+
+fn inet(address: socket2::SockAddr) -> io::Result<std::net::SocketAddr> {
+    address
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an IP socket address"))
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("fd", &self.descriptor.fd())
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}

@@ -1,0 +1,450 @@
+//! Unix domain sockets: streams and datagrams between processes on one machine.
+
+use std::fmt;
+use std::io;
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::unix::net as std_unix;
+use std::path::Path;
+use std::rc::Rc;
+
+use proactor_driver::{Fd, Op};
+
+use super::{take_buffer, Descriptor, Stream};
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::runtime::op;
+use crate::{BufResult, IoBuf};
+
+/// std's view of a socket we own, for address queries; never closes it.
+fn std_view<T: FromRawFd>(fd: Fd) -> ManuallyDrop<T> {
+    // SAFETY: the descriptor is open while its owner lives (callers hold it), and
+    // ManuallyDrop keeps the std value from closing it.
+    ManuallyDrop::new(unsafe { T::from_raw_fd(fd) })
+}
+
+/// A Unix stream socket listening for connections.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::net::{UnixListener, UnixStream};
+///
+/// let dir = std::env::temp_dir().join(format!("proactor-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("listener.sock");
+/// # let _ = std::fs::remove_file(&path);
+/// proactor::Runtime::new()?.block_on(async {
+///     let listener = UnixListener::bind(&path)?;
+///     let client = UnixStream::connect(&path).await?;
+///     let (_server, _) = listener.accept().await?;
+///     # drop(client);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixListener {
+    descriptor: Descriptor,
+}
+
+impl UnixListener {
+    /// Binds to `path` (which must not exist) and listens.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` if the path exists, or the OS error.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixListener`].
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let listener = std_unix::UnixListener::bind(path)?;
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            descriptor: Descriptor::adopt(listener),
+        })
+    }
+
+    /// Waits for a connection.
+    ///
+    /// # Errors
+    ///
+    /// The OS error; the listener stays usable.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixListener`].
+    pub async fn accept(&self) -> io::Result<(UnixStream, std_unix::SocketAddr)> {
+        let completion = op::submit(Op::Accept {
+            fd: self.descriptor.fd(),
+            peer: None,
+        })
+        .await;
+        let stream = UnixStream::from_descriptor(Descriptor::from_driver(completion.result? as Fd));
+        let peer = stream.peer_addr()?;
+        Ok((stream, peer))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let listener = proactor::net::UnixListener::bind("/tmp/example.sock")?;
+    /// println!("{:?}", listener.local_addr()?.as_pathname());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<std_unix::SocketAddr> {
+        std_view::<std_unix::UnixListener>(self.descriptor.fd()).local_addr()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.descriptor.fd())
+            .finish()
+    }
+}
+
+/// A Unix stream socket connection. Read and write with [`AsyncRead`] and [`AsyncWrite`].
+///
+/// # Examples
+///
+/// ```
+/// use proactor::io::{AsyncRead, AsyncWrite};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+///     a.write_all(b"hi".to_vec()).await.0?;
+///     let (count, buffer) = b.read(Vec::with_capacity(8)).await;
+///     assert_eq!(&buffer[..count?], b"hi");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixStream {
+    stream: Rc<Stream>,
+}
+
+impl UnixStream {
+    fn from_descriptor(descriptor: Descriptor) -> UnixStream {
+        UnixStream {
+            stream: Rc::new(Stream::new(descriptor)),
+        }
+    }
+
+    /// Connects to the socket at `path`.
+    ///
+    /// The connect runs on the thread pool: a Unix connect completes at once or fails, except
+    /// when the listener's backlog is full, where it would block.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` without a socket at `path`, `ConnectionRefused` when nothing listens.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixListener`].
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let path = path.as_ref().to_path_buf();
+        let completion = op::submit(Op::Blocking {
+            job: Box::new(move || {
+                let stream = std_unix::UnixStream::connect(path)?;
+                stream.set_nonblocking(true)?;
+                Ok(stream.into_raw_fd() as usize)
+            }),
+        })
+        .await;
+        let fd = completion.result? as Fd;
+        op::adopt(fd);
+        Ok(UnixStream::from_descriptor(Descriptor::from_driver(fd)))
+    }
+
+    /// A connected pair of sockets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `socketpair`.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixStream`].
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std_unix::UnixStream::pair()?;
+        a.set_nonblocking(true)?;
+        b.set_nonblocking(true)?;
+        Ok((
+            UnixStream::from_descriptor(Descriptor::adopt(a)),
+            UnixStream::from_descriptor(Descriptor::adopt(b)),
+        ))
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getpeername`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let (a, _b) = proactor::net::UnixStream::pair()?;
+    /// assert!(a.peer_addr()?.is_unnamed());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<std_unix::SocketAddr> {
+        std_view::<std_unix::UnixStream>(self.stream.descriptor().fd()).peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let (a, _b) = proactor::net::UnixStream::pair()?;
+    /// assert!(a.local_addr()?.is_unnamed());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<std_unix::SocketAddr> {
+        std_view::<std_unix::UnixStream>(self.stream.descriptor().fd()).local_addr()
+    }
+
+    /// Shuts down one or both directions.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` if the connection is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let (a, _b) = proactor::net::UnixStream::pair()?;
+    /// a.shutdown(std::net::Shutdown::Both).await?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+        self.stream.shutdown(how).await
+    }
+}
+
+impl AsyncRead for UnixStream {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.read(buf).await
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.write(buf).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.stream.shutdown(std::net::Shutdown::Write).await
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.stream.descriptor().fd())
+            .finish()
+    }
+}
+
+/// A Unix datagram socket.
+///
+/// # Examples
+///
+/// ```
+/// proactor::Runtime::new()?.block_on(async {
+///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+///     a.send(&b"datagram"[..]).await.0?;
+///     let (count, buffer) = b.recv(Vec::with_capacity(64)).await;
+///     assert_eq!(&buffer[..count?], b"datagram");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixDatagram {
+    descriptor: Descriptor,
+}
+
+impl UnixDatagram {
+    /// Binds a datagram socket to `path`.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` if the path exists, or the OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UnixDatagram::bind("/tmp/example.dgram")?;
+    /// # let _ = socket;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::adopt(std_unix::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address (it can still send, and receive replies once connected).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `socket`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UnixDatagram::unbound()?;
+    /// # let _ = socket;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::adopt(std_unix::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of datagram sockets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `socketpair`.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixDatagram`].
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = std_unix::UnixDatagram::pair()?;
+        Ok((UnixDatagram::adopt(a)?, UnixDatagram::adopt(b)?))
+    }
+
+    fn adopt(socket: std_unix::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        Ok(UnixDatagram {
+            descriptor: Descriptor::adopt(socket),
+        })
+    }
+
+    /// Sets the only peer this socket sends to and receives from; it never blocks.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` without a socket at `path`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UnixDatagram::unbound()?;
+    /// socket.connect("/tmp/example.dgram")?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        std_view::<std_unix::UnixDatagram>(self.descriptor.fd()).connect(path)
+    }
+
+    /// Sends a datagram to the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` without a peer, or the OS error.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixDatagram`].
+    pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let completion = op::submit(Op::Send {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            flags: 0,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    /// Receives a datagram; one longer than the buffer is truncated.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixDatagram`].
+    pub async fn recv<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let completion = op::submit(Op::Recv {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            flags: 0,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UnixDatagram::unbound()?;
+    /// assert!(socket.local_addr()?.is_unnamed());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addr(&self) -> io::Result<std_unix::SocketAddr> {
+        std_view::<std_unix::UnixDatagram>(self.descriptor.fd()).local_addr()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("fd", &self.descriptor.fd())
+            .finish()
+    }
+}

@@ -1,0 +1,68 @@
+//! The runtime running on this thread, reached by futures without passing it around.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::Inner;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Inner>>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous context when dropped.
+pub(crate) struct Entered {
+    previous: Option<Rc<Inner>>,
+}
+
+/// Makes `inner` the current runtime until the guard drops.
+///
+/// # Panics
+///
+/// When another runtime is already running on this thread: a nested `block_on` would stop
+/// the outer loop for as long as the inner one runs.
+pub(crate) fn enter(inner: Rc<Inner>) -> Entered {
+    let previous = CURRENT.with(|current| current.borrow_mut().replace(inner));
+    if let Some(previous) = &previous {
+        // Dropping a runtime enters it again to drop its tasks; that is not nesting.
+        let nested = CURRENT.with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .is_some_and(|now| !Rc::ptr_eq(now, previous))
+        });
+        if nested {
+            CURRENT.with(|current| *current.borrow_mut() = Some(Rc::clone(previous)));
+            panic!("proactor: a runtime is already running on this thread; spawn instead of nesting block_on");
+        }
+    }
+    Entered { previous }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs `f` with the current runtime.
+///
+/// # Panics
+///
+/// Outside a runtime: I/O types and timers only work inside one.
+pub(crate) fn with<R>(f: impl FnOnce(&Inner) -> R) -> R {
+    try_with(f).expect(
+        "proactor: this must be called inside a runtime (Runtime::block_on or a spawned task)",
+    )
+}
+
+/// Runs `f` with the current runtime, if there is one.
+pub(crate) fn try_with<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| {
+            let inner = current.borrow().clone()?;
+            Some(f(&inner))
+        })
+        .ok()
+        .flatten()
+}

@@ -1,0 +1,552 @@
+//! The runtime: a single-threaded executor on top of one driver.
+//!
+//! One turn of the loop polls every task that is ready, then hands everything those tasks
+//! submitted to the driver in one `poll` (one `io_uring_enter` on io_uring), which also waits
+//! for the next completions or the nearest timer. Completions wake the tasks that wait for
+//! them. Tasks need not be `Send`: they never leave the thread. Other threads reach a runtime
+//! through a [`Handle`], whose wake-ups go through the driver's notifier, so an idle runtime
+//! sleeps in the kernel and never spins.
+
+mod context;
+pub(crate) mod op;
+mod task;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use proactor_driver::{Backend, Completion, Config, Driver, Notifier};
+
+pub use task::{JoinError, JoinHandle};
+
+pub(crate) use context::{try_with, with};
+use op::Ops;
+use task::{LocalFuture, TaskSlot, TaskWaker, MAIN};
+
+use crate::time::Timers;
+
+/// A `Send` closure another thread asked this runtime to run on its own thread.
+type RemoteJob = Box<dyn FnOnce() + Send>;
+
+/// What other threads share with a runtime.
+pub(crate) struct Shared {
+    notifier: Notifier,
+    remote: Mutex<Remote>,
+    /// Set when `remote` has something, so the loop can skip the lock when it is empty.
+    remote_pending: AtomicBool,
+}
+
+#[derive(Default)]
+struct Remote {
+    woken: Vec<usize>,
+    jobs: Vec<RemoteJob>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Remote> {
+        self.remote
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn wake_remote(&self, index: usize) {
+        self.lock().woken.push(index);
+        self.remote_pending.store(true, Ordering::Release);
+        self.notifier.notify();
+    }
+
+    fn push_job(&self, job: RemoteJob) {
+        self.lock().jobs.push(job);
+        self.remote_pending.store(true, Ordering::Release);
+        self.notifier.notify();
+    }
+}
+
+/// The runtime's state, reached through the thread's context while it runs.
+pub(crate) struct Inner {
+    pub(crate) driver: RefCell<Driver>,
+    pub(crate) ops: RefCell<Ops>,
+    pub(crate) timers: RefCell<Timers>,
+    tasks: RefCell<Vec<TaskSlot>>,
+    free_tasks: RefCell<Vec<usize>>,
+    ready: RefCell<VecDeque<usize>>,
+    main_woken: Cell<bool>,
+    pub(crate) shared: Arc<Shared>,
+    completions: RefCell<Vec<Completion>>,
+    remote_woken: RefCell<Vec<usize>>,
+    remote_jobs: RefCell<Vec<RemoteJob>>,
+}
+
+impl Inner {
+    pub(crate) fn schedule(&self, index: usize) {
+        if index == MAIN {
+            self.main_woken.set(true);
+        } else {
+            self.ready.borrow_mut().push_back(index);
+        }
+    }
+
+    pub(crate) fn spawn_local(&self, future: LocalFuture) {
+        let index = match self.free_tasks.borrow_mut().pop() {
+            Some(index) => index,
+            None => {
+                let mut tasks = self.tasks.borrow_mut();
+                tasks.push(TaskSlot {
+                    future: None,
+                    waker: None,
+                });
+                tasks.len() - 1
+            }
+        };
+        let waker = Arc::new(TaskWaker {
+            index,
+            scheduled: AtomicBool::new(true),
+            shared: Arc::clone(&self.shared),
+        });
+        let mut tasks = self.tasks.borrow_mut();
+        tasks[index].future = Some(future);
+        tasks[index].waker = Some(waker);
+        drop(tasks);
+        self.ready.borrow_mut().push_back(index);
+    }
+
+    /// Polls every task that was ready when the turn began (tasks woken during the turn
+    /// wait for the next, so I/O they submitted gets batched).
+    fn run_ready(&self) {
+        let count = self.ready.borrow().len();
+        for _ in 0..count {
+            let Some(index) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            let (future, waker) = {
+                let mut tasks = self.tasks.borrow_mut();
+                let Some(slot) = tasks.get_mut(index) else {
+                    continue;
+                };
+                match (slot.future.take(), slot.waker.clone()) {
+                    (Some(future), Some(waker)) => (future, waker),
+                    // Woken after it finished: nothing to do.
+                    _ => continue,
+                }
+            };
+            waker.scheduled.store(false, Ordering::Release);
+            let mut future = future;
+            let std_waker = Waker::from(Arc::clone(&waker));
+            let mut cx = Context::from_waker(&std_waker);
+            match future.as_mut().poll(&mut cx) {
+                Poll::Pending => self.tasks.borrow_mut()[index].future = Some(future),
+                Poll::Ready(()) => {
+                    self.tasks.borrow_mut()[index].waker = None;
+                    self.free_tasks.borrow_mut().push(index);
+                    drop(future);
+                }
+            }
+        }
+    }
+
+    fn take_remote(&self) {
+        if !self.shared.remote_pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut woken = self.remote_woken.borrow_mut();
+        let mut jobs = self.remote_jobs.borrow_mut();
+        {
+            let mut remote = self.shared.lock();
+            std::mem::swap(&mut remote.woken, &mut *woken);
+            std::mem::swap(&mut remote.jobs, &mut *jobs);
+        }
+        for index in woken.drain(..) {
+            self.schedule(index);
+        }
+        drop(woken);
+        let jobs: Vec<RemoteJob> = jobs.drain(..).collect();
+        for job in jobs {
+            job();
+        }
+    }
+
+    /// One wait in the driver, then the wakes its completions and the timers cause.
+    fn park(&self, block: bool) -> io::Result<()> {
+        let timeout = if !block {
+            Some(Duration::ZERO)
+        } else {
+            self.timers.borrow_mut().until_next()
+        };
+        let mut completions = self.completions.borrow_mut();
+        self.driver.borrow_mut().poll(&mut completions, timeout)?;
+        let mut ops = self.ops.borrow_mut();
+        for completion in completions.drain(..) {
+            ops.complete(completion);
+        }
+        drop(ops);
+        drop(completions);
+        self.timers.borrow_mut().fire();
+        Ok(())
+    }
+
+    fn has_work(&self) -> bool {
+        !self.ready.borrow().is_empty()
+            || self.main_woken.get()
+            || self.shared.remote_pending.load(Ordering::Acquire)
+    }
+}
+
+/// A single-threaded runtime: an executor, timers and one I/O driver.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let runtime = proactor::Runtime::new()?;
+/// let value = runtime.block_on(async {
+///     proactor::time::sleep(Duration::from_millis(1)).await;
+///     proactor::spawn(async { 40 + 2 }).await.unwrap()
+/// });
+/// assert_eq!(value, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    inner: Rc<Inner>,
+}
+
+impl Runtime {
+    /// A runtime on the best backend the machine has (see [`Driver::new`]).
+    ///
+    /// # Errors
+    ///
+    /// The driver's error when no backend can be set up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// println!("{}", runtime.backend());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// If called from within a running runtime on the same thread (nesting would deadlock
+    /// the outer one), or if the driver itself fails (an operation's own failure is never a
+    /// panic: it is in that operation's result).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// assert_eq!(runtime.block_on(async { 7 }), 7);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = context::enter(Rc::clone(&self.inner));
+        let main = Arc::new(TaskWaker {
+            index: MAIN,
+            scheduled: AtomicBool::new(false),
+            shared: Arc::clone(&self.inner.shared),
+        });
+        let main_waker = Waker::from(Arc::clone(&main));
+        let mut future = pin!(future);
+        self.inner.main_woken.set(true);
+        loop {
+            if self.inner.main_woken.replace(false) {
+                main.scheduled.store(false, Ordering::Release);
+                if let Poll::Ready(output) =
+                    future.as_mut().poll(&mut Context::from_waker(&main_waker))
+                {
+                    return output;
+                }
+            }
+            self.inner.run_ready();
+            self.inner.take_remote();
+            let block = !self.inner.has_work();
+            if let Err(error) = self.inner.park(block) {
+                panic!("proactor: the I/O driver failed: {error}");
+            }
+            self.inner.take_remote();
+        }
+    }
+
+    /// A handle other threads use to send work to this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// let (sender, receiver) = std::sync::mpsc::channel();
+    /// std::thread::spawn(move || {
+    ///     handle.spawn(async move { sender.send(5).unwrap() });
+    /// });
+    /// runtime.block_on(async {
+    ///     while receiver.try_recv().is_err() {
+    ///         proactor::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.inner.shared),
+        }
+    }
+
+    /// The backend the runtime's driver runs on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// println!("{}", runtime.backend());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn backend(&self) -> Backend {
+        self.inner.driver.borrow().backend()
+    }
+
+    /// Why that backend was chosen (see [`Driver::backend_reason`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// println!("{}", runtime.backend_reason());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn backend_reason(&self) -> String {
+        self.inner.driver.borrow().backend_reason().to_string()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Drop tasks inside the context: their futures cancel their operations on drop.
+        let _entered = context::enter(Rc::clone(&self.inner));
+        let tasks: Vec<TaskSlot> = self.inner.tasks.borrow_mut().drain(..).collect();
+        drop(tasks);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+/// Builds a [`Runtime`] with a chosen backend and queue depth.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::{Backend, Builder};
+///
+/// let runtime = Builder::new().backend(Backend::Epoll).entries(1024).build()?;
+/// assert_eq!(runtime.backend(), Backend::Epoll);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// The defaults: the best backend, 256 submission entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Builder::new().build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Forces a backend (see [`Config::backend`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = proactor::Builder::new().backend(proactor::Backend::Epoll);
+    /// # let _ = builder;
+    /// ```
+    pub fn backend(mut self, backend: Backend) -> Builder {
+        self.config = self.config.backend(backend);
+        self
+    }
+
+    /// The driver's submission queue size (see [`Config::entries`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = proactor::Builder::new().entries(4096);
+    /// # let _ = builder;
+    /// ```
+    pub fn entries(mut self, entries: u32) -> Builder {
+        self.config = self.config.entries(entries);
+        self
+    }
+
+    /// Builds the runtime on this thread.
+    ///
+    /// # Errors
+    ///
+    /// The driver's error when the backend cannot be set up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Builder::new().build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(self) -> io::Result<Runtime> {
+        let driver = Driver::with_config(self.config)?;
+        let shared = Arc::new(Shared {
+            notifier: driver.notifier(),
+            remote: Mutex::new(Remote::default()),
+            remote_pending: AtomicBool::new(false),
+        });
+        Ok(Runtime {
+            inner: Rc::new(Inner {
+                driver: RefCell::new(driver),
+                ops: RefCell::new(Ops::default()),
+                timers: RefCell::new(Timers::default()),
+                tasks: RefCell::new(Vec::new()),
+                free_tasks: RefCell::new(Vec::new()),
+                ready: RefCell::new(VecDeque::new()),
+                main_woken: Cell::new(false),
+                shared,
+                completions: RefCell::new(Vec::new()),
+                remote_woken: RefCell::new(Vec::new()),
+                remote_jobs: RefCell::new(Vec::new()),
+            }),
+        })
+    }
+}
+
+/// Sends work to a [`Runtime`] from any thread.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let handle = runtime.handle();
+/// let other = std::thread::spawn(move || handle.spawn(async { println!("on the runtime's thread") }));
+/// other.join().unwrap();
+/// runtime.block_on(proactor::yield_now());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// Spawns a `Send` future on the runtime's thread; it starts at the runtime's next turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.handle().spawn(async {});
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.shared.push_job(Box::new(move || {
+            with(|inner| inner.spawn_local(Box::pin(future)));
+        }));
+    }
+
+    /// Runs a `Send` closure on the runtime's thread, at its next turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.handle().dispatch(|| println!("hello from the runtime's thread"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn dispatch(&self, job: impl FnOnce() + Send + 'static) {
+        self.shared.push_job(Box::new(job));
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Spawns a task on the current runtime; it starts at the runtime's next turn.
+///
+/// # Panics
+///
+/// Outside a runtime (there is nowhere to run it).
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let handle = proactor::spawn(async { "done" });
+///     assert_eq!(handle.await.unwrap(), "done");
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let (task, handle) = task::task(future);
+    with(|inner| inner.spawn_local(Box::pin(task)));
+    handle
+}
+
+/// Gives other tasks a turn before continuing.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::yield_now());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn yield_now() {
+    struct YieldNow {
+        yielded: bool,
+    }
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.yielded {
+                return Poll::Ready(());
+            }
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+    YieldNow { yielded: false }.await
+}

@@ -1,0 +1,374 @@
+//! Time: sleeping, deadlines on futures, and intervals.
+//!
+//! Every runtime keeps its timers in one ordered map; the nearest deadline bounds the driver's
+//! wait, so a timer costs no system call of its own, and cancelling one (dropping its future)
+//! is a map removal.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::runtime::{try_with, with};
+
+/// The runtime's timers, ordered by deadline.
+#[derive(Default)]
+pub(crate) struct Timers {
+    entries: BTreeMap<(Instant, u64), Waker>,
+    next_key: u64,
+}
+
+impl Timers {
+    /// How long until the nearest deadline (`None`: no timers).
+    pub(crate) fn until_next(&self) -> Option<Duration> {
+        let (&(deadline, _), _) = self.entries.first_key_value()?;
+        Some(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Wakes every timer whose deadline has passed.
+    pub(crate) fn fire(&mut self) {
+        let Some((&(first, _), _)) = self.entries.first_key_value() else {
+            return;
+        };
+        let now = Instant::now();
+        if first > now {
+            return;
+        }
+        while let Some(entry) = self.entries.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            entry.remove().wake();
+        }
+    }
+
+    fn insert(&mut self, deadline: Instant, waker: Waker) -> u64 {
+        self.next_key += 1;
+        self.entries.insert((deadline, self.next_key), waker);
+        self.next_key
+    }
+}
+
+/// A deadline far enough away to mean "never", for durations past what `Instant` holds.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 86_400)
+}
+
+/// Waits until `duration` has passed.
+///
+/// # Panics
+///
+/// When polled outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let runtime = proactor::Runtime::new()?;
+/// let start = Instant::now();
+/// runtime.block_on(proactor::time::sleep(Duration::from_millis(10)));
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(
+        Instant::now()
+            .checked_add(duration)
+            .unwrap_or_else(far_future),
+    )
+}
+
+/// Waits until `deadline`.
+///
+/// # Panics
+///
+/// When polled outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let runtime = proactor::Runtime::new()?;
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// runtime.block_on(proactor::time::sleep_until(deadline));
+/// assert!(Instant::now() >= deadline);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        key: None,
+    }
+}
+
+/// The future [`sleep`] and [`sleep_until`] return. Dropping it cancels the timer.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let sleep = proactor::time::sleep(std::time::Duration::from_millis(1));
+/// let deadline = sleep.deadline();
+/// runtime.block_on(sleep);
+/// assert!(std::time::Instant::now() >= deadline);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "a sleep does nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    key: Option<u64>,
+}
+
+impl Sleep {
+    /// When this sleep ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sleep = proactor::time::sleep(std::time::Duration::from_secs(1));
+    /// assert!(sleep.deadline() > std::time::Instant::now());
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Moves the deadline (the timer is re-armed at the next poll).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut sleep = proactor::time::sleep(std::time::Duration::from_secs(3600));
+    /// sleep.reset(std::time::Instant::now());
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(sleep);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.disarm();
+        self.deadline = deadline;
+    }
+
+    fn disarm(&mut self) {
+        if let Some(key) = self.key.take() {
+            let deadline = self.deadline;
+            try_with(|inner| inner.timers.borrow_mut().entries.remove(&(deadline, key)));
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            self.disarm();
+            return Poll::Ready(());
+        }
+        let deadline = self.deadline;
+        let key = self.key;
+        let key = with(|inner| {
+            let mut timers = inner.timers.borrow_mut();
+            match key.and_then(|key| {
+                timers
+                    .entries
+                    .get_mut(&(deadline, key))
+                    .map(|waker| (key, waker))
+            }) {
+                Some((key, waker)) => {
+                    if !waker.will_wake(cx.waker()) {
+                        *waker = cx.waker().clone();
+                    }
+                    key
+                }
+                // Not armed yet, or fired (then removed) before the deadline check above saw
+                // it pass: arm again.
+                None => timers.insert(deadline, cx.waker().clone()),
+            }
+        });
+        self.key = Some(key);
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
+/// The error [`timeout`] gives when the deadline passes first.
+///
+/// # Examples
+///
+/// ```
+/// let error = proactor::time::Elapsed::default();
+/// let io: std::io::Error = error.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+/// ```
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+impl From<Elapsed> for std::io::Error {
+    fn from(elapsed: Elapsed) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, elapsed)
+    }
+}
+
+/// Runs `future` for at most `duration`; on expiry it is dropped (cancelling its I/O).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let runtime = proactor::Runtime::new()?;
+/// let result = runtime.block_on(proactor::time::timeout(
+///     Duration::from_millis(5),
+///     std::future::pending::<()>(),
+/// ));
+/// assert!(result.is_err());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
+}
+
+/// The future [`timeout`] returns.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let fast = proactor::time::timeout(std::time::Duration::from_secs(5), async { 1 });
+/// assert_eq!(runtime.block_on(fast), Ok(1));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "a timeout does nothing unless awaited"]
+pub struct Timeout<F> {
+    future: F,
+    sleep: Sleep,
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of the pinned
+        // Timeout, and Timeout has no Drop or Unpin impl that could move it.
+        let (future, sleep) = unsafe {
+            let this = self.get_unchecked_mut();
+            (
+                Pin::new_unchecked(&mut this.future),
+                Pin::new(&mut this.sleep),
+            )
+        };
+        if let Poll::Ready(output) = future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match sleep.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Ticks every `period`, the first tick at once.
+///
+/// A tick that comes late (the task was busy) is taken at once, and the next one is a full
+/// period after it: missed ticks are not made up in a burst.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let start = Instant::now();
+///     let mut interval = proactor::time::interval(Duration::from_millis(5));
+///     for _ in 0..3 {
+///         interval.tick().await;
+///     }
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    Interval {
+        period: period.max(Duration::from_nanos(1)),
+        sleep: sleep_until(Instant::now()),
+    }
+}
+
+/// The stream of ticks [`interval`] returns.
+///
+/// # Examples
+///
+/// ```
+/// let interval = proactor::time::interval(std::time::Duration::from_secs(1));
+/// assert_eq!(interval.period(), std::time::Duration::from_secs(1));
+/// ```
+#[derive(Debug)]
+pub struct Interval {
+    period: Duration,
+    sleep: Sleep,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns when it was due.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let mut interval = proactor::time::interval(std::time::Duration::from_millis(1));
+    ///     interval.tick().await;
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn tick(&mut self) -> Instant {
+        (&mut self.sleep).await;
+        let due = self.sleep.deadline();
+        let now = Instant::now();
+        let next = due.checked_add(self.period).unwrap_or_else(far_future);
+        self.sleep
+            .reset(if next > now { next } else { now + self.period });
+        due
+    }
+
+    /// The time between ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let interval = proactor::time::interval(std::time::Duration::from_millis(3));
+    /// assert_eq!(interval.period().as_millis(), 3);
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}
