@@ -13,10 +13,11 @@ use std::cell::RefCell;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
+use std::task::Poll;
 
 use proactor_driver::{Fd, Op};
 
-use crate::runtime::op::{self, Orphan};
+use crate::runtime::op::{self, Leftover, Orphan};
 use crate::{BufResult, IoBuf};
 
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
@@ -119,15 +120,15 @@ pub(crate) fn domain_of(address: &SocketAddr) -> i32 {
 #[derive(Debug)]
 pub(crate) struct Stream {
     descriptor: Descriptor,
-    /// Bytes a cancelled read received; the next read returns them first.
-    leftover: Rc<RefCell<Vec<u8>>>,
+    /// Bytes cancelled reads received; the next read returns them first.
+    leftover: Rc<RefCell<Leftover>>,
 }
 
 impl Stream {
     pub(crate) fn new(descriptor: Descriptor) -> Stream {
         Stream {
             descriptor,
-            leftover: Rc::new(RefCell::new(Vec::new())),
+            leftover: Rc::new(RefCell::new(Leftover::default())),
         }
     }
 
@@ -136,12 +137,23 @@ impl Stream {
     }
 
     pub(crate) async fn read<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        // Cancelled reads still in flight received bytes that come before anything a new read
+        // could: wait for them.
+        std::future::poll_fn(|cx| {
+            let mut leftover = self.leftover.borrow_mut();
+            if leftover.pending == 0 {
+                return Poll::Ready(());
+            }
+            leftover.waiter = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
         let mut buffer = buf.into_buffer();
         {
             let mut leftover = self.leftover.borrow_mut();
-            if !leftover.is_empty() && buffer.read_capacity() > 0 {
-                let count = buffer.fill_from(&leftover);
-                leftover.drain(..count);
+            if !leftover.bytes.is_empty() && buffer.read_capacity() > 0 {
+                let count = buffer.fill_from(&leftover.bytes);
+                leftover.bytes.drain(..count);
                 return (Ok(count), B::from_buffer(buffer));
             }
         }

@@ -1,11 +1,13 @@
 //! Driver operations as futures.
 //!
 //! [`submit`] hands an operation to the driver and returns a future for its completion. The
-//! runtime keeps one entry per operation in flight in a vector indexed by the driver's slot
-//! index, so waiting, completing and waking allocate nothing. Dropping the future before it
-//! completes cancels the operation; the completion, when it arrives, goes to a hook the owner
-//! left (a stream keeps the bytes a cancelled read received) or is disposed of (a descriptor
-//! it created is closed).
+//! runtime keeps one entry per operation in a slab of its own (reused, so waiting, completing
+//! and waking allocate nothing in steady state), and maps the driver's slot index to it while
+//! the driver holds the operation. The entry outlives the driver's slot: a completion waits in
+//! it until its future takes it, while the driver may already reuse the slot. Dropping the
+//! future before it completes cancels the operation; the completion, when it arrives, goes to
+//! the owner's [`Orphan`] action (a stream keeps the bytes a cancelled read received) or is
+//! disposed of (a descriptor it created is closed).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -17,27 +19,49 @@ use proactor_driver::{Completion, Op, OpId};
 
 use super::{try_with, with};
 
+/// Bytes a cancelled read received, kept for the stream's next read.
+#[derive(Debug, Default)]
+pub(crate) struct Leftover {
+    pub(crate) bytes: Vec<u8>,
+    /// Cancelled reads whose completions have not arrived yet. A new read waits for them:
+    /// their bytes come before anything it could receive.
+    pub(crate) pending: usize,
+    pub(crate) waiter: Option<Waker>,
+}
+
 /// What to do with the completion of an operation whose future was dropped.
 pub(crate) enum Orphan {
     /// Keep the bytes a cancelled read received, from `start` in the returned buffer, for
     /// the stream's next read: no byte is lost to a cancel.
     KeepReceived {
-        leftover: Rc<RefCell<Vec<u8>>>,
+        leftover: Rc<RefCell<Leftover>>,
         start: usize,
     },
 }
 
 impl Orphan {
-    fn take(self, completion: Completion) {
+    /// The operation is now in flight with nobody waiting for it.
+    fn adopted(&self) {
+        match self {
+            Orphan::KeepReceived { leftover, .. } => leftover.borrow_mut().pending += 1,
+        }
+    }
+
+    /// Its completion arrived (`in_flight`: it had been [`adopted`](Orphan::adopted)).
+    fn take(self, completion: Completion, in_flight: bool) {
         match self {
             Orphan::KeepReceived { leftover, start } => {
-                let count = match completion.result {
-                    Ok(count) if count > 0 => count,
-                    _ => return,
-                };
-                if let Some(buffer) = completion.op.into_buffer() {
+                let mut leftover = leftover.borrow_mut();
+                if let (Ok(count), Some(buffer)) = (completion.result, completion.op.into_buffer())
+                {
                     if let Some(bytes) = buffer.as_slice().get(start..start + count) {
-                        leftover.borrow_mut().extend_from_slice(bytes);
+                        leftover.bytes.extend_from_slice(bytes);
+                    }
+                }
+                if in_flight {
+                    leftover.pending -= 1;
+                    if let Some(waiter) = leftover.waiter.take() {
+                        waiter.wake();
                     }
                 }
             }
@@ -46,38 +70,74 @@ impl Orphan {
 }
 
 enum Entry {
-    Vacant,
-    Waiting(Option<Waker>),
+    Free,
+    Waiting { id: OpId, waker: Option<Waker> },
     Done(Completion),
-    Orphaned(Option<Orphan>),
+    Orphaned { id: OpId, orphan: Option<Orphan> },
 }
 
 #[derive(Default)]
 pub(crate) struct Ops {
     entries: Vec<Entry>,
+    free: Vec<usize>,
+    /// Entry of each operation the driver holds, by the driver's slot index.
+    by_slot: Vec<usize>,
 }
 
 impl Ops {
-    fn entry(&mut self, id: OpId) -> &mut Entry {
-        let index = id.index();
-        if index >= self.entries.len() {
-            self.entries.resize_with(index + 1, || Entry::Vacant);
+    fn insert(&mut self, entry: Entry) -> usize {
+        match self.free.pop() {
+            Some(token) => {
+                self.entries[token] = entry;
+                token
+            }
+            None => {
+                self.entries.push(entry);
+                self.entries.len() - 1
+            }
         }
-        &mut self.entries[index]
+    }
+
+    fn release(&mut self, token: usize) {
+        self.entries[token] = Entry::Free;
+        self.free.push(token);
+    }
+
+    fn track(&mut self, id: OpId, token: usize) {
+        let slot = id.index();
+        if slot >= self.by_slot.len() {
+            self.by_slot.resize(slot + 1, usize::MAX);
+        }
+        self.by_slot[slot] = token;
     }
 
     /// Records a completion from the driver and wakes its waiter.
     pub(crate) fn complete(&mut self, completion: Completion) {
-        let entry = self.entry(completion.id);
-        match std::mem::replace(entry, Entry::Vacant) {
-            Entry::Waiting(waker) => {
+        let Some(&token) = self.by_slot.get(completion.id.index()) else {
+            return dispose(completion);
+        };
+        let Some(entry) = self.entries.get_mut(token) else {
+            return dispose(completion);
+        };
+        match std::mem::replace(entry, Entry::Free) {
+            Entry::Waiting { id, waker } if id == completion.id => {
                 *entry = Entry::Done(completion);
                 if let Some(waker) = waker {
                     waker.wake();
                 }
             }
-            Entry::Orphaned(Some(orphan)) => orphan.take(completion),
-            Entry::Orphaned(None) | Entry::Vacant | Entry::Done(_) => dispose(completion),
+            Entry::Orphaned { id, orphan } if id == completion.id => {
+                self.release(token);
+                match orphan {
+                    Some(orphan) => orphan.take(completion, true),
+                    None => dispose(completion),
+                }
+            }
+            // Not ours (impossible: the driver hands out each id once, while it is tracked).
+            other => {
+                *entry = other;
+                dispose(completion);
+            }
         }
     }
 }
@@ -100,7 +160,9 @@ fn dispose(completion: Completion) {
 pub(crate) fn close_detached(fd: proactor_driver::Fd) {
     let submitted = try_with(|inner| {
         let id = inner.driver.borrow_mut().submit(Op::Close { fd });
-        *inner.ops.borrow_mut().entry(id) = Entry::Orphaned(None);
+        let mut ops = inner.ops.borrow_mut();
+        let token = ops.insert(Entry::Orphaned { id, orphan: None });
+        ops.track(id, token);
     });
     if submitted.is_none() {
         #[cfg(unix)]
@@ -122,20 +184,23 @@ pub(crate) fn adopt(fd: proactor_driver::Fd) {
 ///
 /// Outside a runtime.
 pub(crate) fn submit(op: Op) -> Submitted {
-    let id = with(|inner| {
+    let token = with(|inner| {
         let id = inner.driver.borrow_mut().submit(op);
-        *inner.ops.borrow_mut().entry(id) = Entry::Waiting(None);
-        id
+        let mut ops = inner.ops.borrow_mut();
+        let token = ops.insert(Entry::Waiting { id, waker: None });
+        ops.track(id, token);
+        token
     });
     Submitted {
-        id: Some(id),
+        token: Some(token),
         orphan: None,
     }
 }
 
 /// The completion of a submitted operation.
 pub(crate) struct Submitted {
-    id: Option<OpId>,
+    /// The entry, until the completion is taken.
+    token: Option<usize>,
     orphan: Option<Orphan>,
 }
 
@@ -150,31 +215,36 @@ impl Future for Submitted {
     type Output = Completion;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Completion> {
-        let Some(id) = self.id else {
+        let Some(token) = self.token else {
             panic!("proactor: operation future polled after it completed");
         };
         let completion = with(|inner| {
             let mut ops = inner.ops.borrow_mut();
-            let entry = ops.entry(id);
-            match std::mem::replace(entry, Entry::Vacant) {
-                Entry::Done(completion) => Some(completion),
-                Entry::Waiting(waker) => {
-                    let waker = match waker {
-                        Some(waker) if waker.will_wake(cx.waker()) => waker,
-                        _ => cx.waker().clone(),
+            let entry = &mut ops.entries[token];
+            match entry {
+                Entry::Done(_) => {
+                    let Entry::Done(completion) = std::mem::replace(entry, Entry::Free) else {
+                        unreachable!("matched Done just above")
                     };
-                    *entry = Entry::Waiting(Some(waker));
+                    ops.release(token);
+                    Some(completion)
+                }
+                Entry::Waiting { waker, .. } => {
+                    if !waker
+                        .as_ref()
+                        .is_some_and(|waker| waker.will_wake(cx.waker()))
+                    {
+                        *waker = Some(cx.waker().clone());
+                    }
                     None
                 }
-                other => {
-                    *entry = other;
-                    None
-                }
+                // Only this future moves its entry out of Waiting or Done.
+                Entry::Free | Entry::Orphaned { .. } => None,
             }
         });
         match completion {
             Some(completion) => {
-                self.id = None;
+                self.token = None;
                 Poll::Ready(completion)
             }
             None => Poll::Pending,
@@ -184,28 +254,34 @@ impl Future for Submitted {
 
 impl Drop for Submitted {
     fn drop(&mut self) {
-        let Some(id) = self.id else { return };
+        let Some(token) = self.token.take() else {
+            return;
+        };
         let orphan = self.orphan.take();
         // Outside the runtime (it is being torn down), the driver's own drop cancels.
         try_with(move |inner| {
             let mut ops = inner.ops.borrow_mut();
-            let entry = ops.entry(id);
-            match std::mem::replace(entry, Entry::Vacant) {
-                // Completed but never polled: the hook (or disposal) takes it now.
+            let entry = &mut ops.entries[token];
+            match std::mem::replace(entry, Entry::Free) {
+                // Completed but never polled: the orphan action (or disposal) takes it now.
                 Entry::Done(completion) => {
+                    ops.release(token);
                     drop(ops);
                     match orphan {
-                        Some(orphan) => orphan.take(completion),
+                        Some(orphan) => orphan.take(completion, false),
                         None => dispose(completion),
                     }
                 }
-                _ => {
-                    *entry = Entry::Orphaned(orphan);
+                Entry::Waiting { id, .. } => {
+                    if let Some(orphan) = &orphan {
+                        orphan.adopted();
+                    }
+                    *entry = Entry::Orphaned { id, orphan };
                     drop(ops);
-                    // NotFound would mean the driver already handed it out; the entry
-                    // then receives it at the runtime's next turn.
+                    // The completion still comes, exactly once, to the orphaned entry.
                     let _ = inner.driver.borrow_mut().cancel(id);
                 }
+                other => *entry = other,
             }
         });
     }

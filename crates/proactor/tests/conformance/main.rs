@@ -1,0 +1,67 @@
+//! The runtime's conformance suite: written once, run on every backend this machine has.
+//! Test names carry the backend (`epoll::tcp::echo_round_trip_ipv4`).
+
+#![cfg(target_os = "linux")]
+
+mod net;
+mod runtime;
+
+use proactor::{Backend, Builder, Runtime};
+
+/// No test waits longer than this for one step.
+pub const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub fn runtime(backend: Backend) -> Runtime {
+    Builder::new()
+        .backend(backend)
+        .build()
+        .expect("runtime on the backend under test")
+}
+
+/// Instantiates each listed test once per backend.
+macro_rules! conformance {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        mod io_uring {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$module::$test(crate::runtime(proactor::Backend::IoUring));
+                }
+            )*
+        }
+        mod epoll {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$module::$test(crate::runtime(proactor::Backend::Epoll));
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    runtime::spawn_and_join,
+    runtime::abort_drops_the_task,
+    runtime::panicking_task_is_a_join_error,
+    runtime::detached_tasks_run_on,
+    runtime::yield_now_lets_others_run,
+    runtime::sleep_waits_its_duration,
+    runtime::timeout_elapses_and_completes,
+    runtime::interval_ticks,
+    runtime::many_timers_armed_and_cancelled,
+    runtime::handle_spawns_from_another_thread,
+    net::tcp_echo_ipv4,
+    net::tcp_echo_ipv6,
+    net::tcp_connect_refused,
+    net::tcp_address_in_use,
+    net::tcp_peer_reset,
+    net::tcp_read_after_shutdown_is_zero,
+    net::tcp_split_halves_work_concurrently,
+    net::tcp_read_exact_and_write_all_with_every_buffer_kind,
+    net::no_bytes_lost_when_reads_are_cancelled,
+    net::udp_send_to_and_recv_from,
+    net::udp_connected,
+    net::unix_stream_and_listener,
+    net::unix_datagram_pair,
+}

@@ -1,0 +1,341 @@
+//! Networking through the runtime.
+
+use std::io::ErrorKind;
+use std::net::Shutdown;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use proactor::io::{AsyncRead, AsyncWrite};
+use proactor::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use proactor::time::timeout;
+use proactor::{spawn, IoBuf, Runtime};
+
+async fn echo_once(listener: TcpListener) -> std::io::Result<()> {
+    let (mut stream, _) = listener.accept().await?;
+    let mut buffer = Vec::with_capacity(4096);
+    loop {
+        let (result, back) = stream.read(buffer).await;
+        let count = result?;
+        if count == 0 {
+            return Ok(());
+        }
+        let (result, back) = stream.write_all(back).await;
+        result?;
+        buffer = back;
+        buffer.clear();
+    }
+}
+
+fn tcp_echo(runtime: Runtime, address: &str) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind(address).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = spawn(echo_once(listener));
+        let client = TcpStream::connect(address).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        let message: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let writer = {
+            let (reader, mut writer) = client.into_split();
+            let message = message.clone();
+            let writing = spawn(async move {
+                let (result, _) = writer.write_all(message).await;
+                result.unwrap();
+                writer.shutdown().await.unwrap();
+            });
+            (reader, writing)
+        };
+        let (mut reader, writing) = writer;
+        let (result, echoed) = reader.read_to_end(Vec::new()).await;
+        result.unwrap();
+        assert_eq!(echoed, message);
+        writing.await.unwrap();
+        server.await.unwrap().unwrap();
+    });
+}
+
+pub fn tcp_echo_ipv4(runtime: Runtime) {
+    tcp_echo(runtime, "127.0.0.1:0");
+}
+
+pub fn tcp_echo_ipv6(runtime: Runtime) {
+    tcp_echo(runtime, "[::1]:0");
+}
+
+pub fn tcp_connect_refused(runtime: Runtime) {
+    runtime.block_on(async {
+        let address = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let error = TcpStream::connect(address).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+pub fn tcp_address_in_use(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let error = TcpListener::bind(listener.local_addr().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::AddrInUse);
+        // With SO_REUSEPORT on both, two listeners share the port.
+        let first = TcpListener::bind_reuse_port("127.0.0.1:0").await.unwrap();
+        let second = TcpListener::bind_reuse_port(first.local_addr().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(first.local_addr().unwrap(), second.local_addr().unwrap());
+    });
+}
+
+pub fn tcp_peer_reset(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        client.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(client);
+        let (result, _) = timeout(crate::LIMIT, server.read(Vec::with_capacity(16)))
+            .await
+            .unwrap();
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::ConnectionReset);
+    });
+}
+
+pub fn tcp_read_after_shutdown_is_zero(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        client.shutdown(Shutdown::Write).await.unwrap();
+        let (result, _) = server.read(Vec::with_capacity(16)).await;
+        assert_eq!(result.unwrap(), 0);
+        let (result, _) = server.read(Vec::with_capacity(16)).await;
+        assert_eq!(result.unwrap(), 0, "and again");
+        // Reading our own shut-down side also gives 0.
+        server.shutdown(Shutdown::Read).await.unwrap();
+        let (result, _) = server.read(Vec::with_capacity(16)).await;
+        assert_eq!(result.unwrap(), 0);
+    });
+}
+
+pub fn tcp_split_halves_work_concurrently(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let (mut client_reader, mut client_writer) = client.into_split();
+        let (mut server_reader, mut server_writer) = server.into_split();
+        // Both sides write 1 MB while reading: with one task per half, neither blocks the other.
+        let size = 1 << 20;
+        let writers = [
+            spawn(async move { client_writer.write_all(vec![1u8; size]).await.0 }),
+            spawn(async move { server_writer.write_all(vec![2u8; size]).await.0 }),
+        ];
+        let readers = [
+            spawn(async move { client_reader.read_exact(Vec::with_capacity(size)).await }),
+            spawn(async move { server_reader.read_exact(Vec::with_capacity(size)).await }),
+        ];
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        let mut expected = [2u8, 1u8].into_iter();
+        for reader in readers {
+            let (result, data) = reader.await.unwrap();
+            result.unwrap();
+            let byte = expected.next().unwrap();
+            assert!(data.len() == size && data.iter().all(|&b| b == byte));
+        }
+    });
+}
+
+pub fn tcp_read_exact_and_write_all_with_every_buffer_kind(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        client.write_all(b"vec-".to_vec()).await.0.unwrap();
+        client
+            .write_all(b"boxed-".to_vec().into_boxed_slice())
+            .await
+            .0
+            .unwrap();
+        client
+            .write_all(BytesMut::from(&b"bytes-"[..]))
+            .await
+            .0
+            .unwrap();
+        client.write_all(&b"static-"[..]).await.0.unwrap();
+        let (result, slice) = client
+            .write_all(b"[slice]".to_vec().slice(1..6).unwrap())
+            .await;
+        result.unwrap();
+        assert_eq!(
+            slice.into_inner(),
+            b"[slice]",
+            "the whole buffer comes back"
+        );
+        let (result, boxed) = server.read_exact(vec![0u8; 10].into_boxed_slice()).await;
+        result.unwrap();
+        assert_eq!(&*boxed, b"vec-boxed-");
+        let (result, bytes) = server.read_exact(BytesMut::with_capacity(6)).await;
+        result.unwrap();
+        assert_eq!(&bytes[..], b"bytes-");
+        let (result, view) = server
+            .read_exact(b"<.......>".to_vec().slice(1..8).unwrap())
+            .await;
+        result.unwrap();
+        assert_eq!(view.as_slice(), b"static-");
+        assert_eq!(view.into_inner(), b"<static->");
+        let (result, rest) = server.read_exact(Vec::with_capacity(5)).await;
+        result.unwrap();
+        assert_eq!(rest, b"slice");
+        // A stream that ends early: UnexpectedEof, with what was read kept.
+        client.write_all(&b"ab"[..]).await.0.unwrap();
+        drop(client);
+        let (result, partial) = server.read_exact(Vec::with_capacity(10)).await;
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::UnexpectedEof);
+        assert_eq!(partial, b"ab");
+    });
+}
+
+/// A peer sends a known 10 MB sequence while the reader races every read against a very short
+/// timer: every byte arrives exactly once and in order.
+pub fn no_bytes_lost_when_reads_are_cancelled(runtime: Runtime) {
+    const TOTAL: usize = 10 << 20;
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let sender = spawn(async move {
+            let mut stream = TcpStream::connect(address).await.unwrap();
+            let mut offset = 0usize;
+            while offset < TOTAL {
+                let chunk: Vec<u8> = (offset..(offset + 65_536).min(TOTAL))
+                    .map(|i| (i % 251) as u8)
+                    .collect();
+                offset += chunk.len();
+                stream.write_all(chunk).await.0.unwrap();
+            }
+        });
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut received = 0usize;
+        let (mut cancelled, mut completed) = (0u32, 0u32);
+        while received < TOTAL {
+            let budget = Duration::from_micros(if received % 3 == 0 { 1 } else { 50 });
+            match timeout(budget, stream.read(Vec::with_capacity(16 * 1024))).await {
+                Err(_) => cancelled += 1,
+                Ok((result, data)) => {
+                    let count = result.unwrap();
+                    assert!(count > 0, "stream ended early at {received}");
+                    for (i, &byte) in data.iter().enumerate() {
+                        assert_eq!(
+                            byte,
+                            ((received + i) % 251) as u8,
+                            "byte {} is wrong",
+                            received + i
+                        );
+                    }
+                    received += count;
+                    completed += 1;
+                }
+            }
+        }
+        assert_eq!(received, TOTAL);
+        sender.await.unwrap();
+        eprintln!("{completed} reads completed, {cancelled} cancelled by the timer");
+        assert!(cancelled > 0, "the race never happened");
+    });
+}
+
+pub fn udp_send_to_and_recv_from(runtime: Runtime) {
+    runtime.block_on(async {
+        for local in ["127.0.0.1:0", "[::1]:0"] {
+            let a = UdpSocket::bind(local).await.unwrap();
+            let b = UdpSocket::bind(local).await.unwrap();
+            for round in 0..10u8 {
+                let (sent, _) = a.send_to(vec![round; 100], b.local_addr().unwrap()).await;
+                assert_eq!(sent.unwrap(), 100);
+                let (received, data) = b.recv_from(Vec::with_capacity(1500)).await;
+                let (count, from) = received.unwrap();
+                assert_eq!((count, from), (100, a.local_addr().unwrap()));
+                assert!(data.iter().all(|&byte| byte == round));
+            }
+        }
+    });
+}
+
+pub fn udp_connected(runtime: Runtime) {
+    runtime.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        a.connect(b.local_addr().unwrap()).unwrap();
+        b.connect(a.local_addr().unwrap()).unwrap();
+        a.send(&b"one"[..]).await.0.unwrap();
+        let (count, data) = b.recv(Vec::with_capacity(8)).await;
+        assert_eq!(&data[..count.unwrap()], b"one");
+        // Sending to a closed port is reported by the next receive as ConnectionRefused.
+        let closed = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let address = closed.local_addr().unwrap();
+        drop(closed);
+        proactor::yield_now().await;
+        a.connect(address).unwrap();
+        a.send(&b"void"[..]).await.0.unwrap();
+        let (result, _) = timeout(crate::LIMIT, a.recv(Vec::with_capacity(8)))
+            .await
+            .unwrap();
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+pub fn unix_stream_and_listener(runtime: Runtime) {
+    let dir = std::env::temp_dir().join(format!(
+        "proactor-runtime-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("socket");
+    let _ = std::fs::remove_file(&path);
+    runtime.block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let error = UnixListener::bind(&path).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::AddrInUse);
+        let connecting = spawn({
+            let path = path.clone();
+            async move { UnixStream::connect(path).await }
+        });
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut client = connecting.await.unwrap().unwrap();
+        client
+            .write_all(b"over a unix socket".to_vec())
+            .await
+            .0
+            .unwrap();
+        let (result, data) = server.read_exact(Vec::with_capacity(18)).await;
+        result.unwrap();
+        assert_eq!(data, b"over a unix socket");
+        let error = UnixStream::connect(dir.join("missing")).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+pub fn unix_datagram_pair(runtime: Runtime) {
+    runtime.block_on(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        for size in [1usize, 100, 10_000] {
+            a.send(vec![7u8; size]).await.0.unwrap();
+            let (count, data) = b.recv(Vec::with_capacity(size)).await;
+            assert_eq!(count.unwrap(), size);
+            assert!(data.iter().all(|&byte| byte == 7));
+        }
+    });
+}

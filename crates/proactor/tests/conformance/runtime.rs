@@ -1,0 +1,216 @@
+//! The executor and timers.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use proactor::time::{interval, sleep, timeout};
+use proactor::{spawn, yield_now, Runtime};
+
+pub fn spawn_and_join(runtime: Runtime) {
+    let total = runtime.block_on(async {
+        let handles: Vec<_> = (0..100u64).map(|i| spawn(async move { i * 2 })).collect();
+        let mut total = 0;
+        for handle in handles {
+            total += handle.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, 9900);
+}
+
+pub fn abort_drops_the_task(runtime: Runtime) {
+    runtime.block_on(async {
+        let dropped = Rc::new(Cell::new(false));
+        struct SetOnDrop(Rc<Cell<bool>>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let guard = SetOnDrop(Rc::clone(&dropped));
+        let handle = spawn(async move {
+            let _guard = guard;
+            sleep(Duration::from_secs(3600)).await;
+        });
+        yield_now().await;
+        handle.abort();
+        let error = handle.await.unwrap_err();
+        assert!(error.is_cancelled());
+        assert!(dropped.get(), "the task's future was dropped");
+    });
+}
+
+pub fn panicking_task_is_a_join_error(runtime: Runtime) {
+    runtime.block_on(async {
+        let error = spawn(async { panic!("task panic") }).await.unwrap_err();
+        assert!(error.is_panic());
+        // The runtime carries on.
+        assert_eq!(spawn(async { 5 }).await.unwrap(), 5);
+    });
+}
+
+pub fn detached_tasks_run_on(runtime: Runtime) {
+    let ran = Rc::new(Cell::new(false));
+    let flag = Rc::clone(&ran);
+    runtime.block_on(async move {
+        drop(spawn(async move {
+            sleep(Duration::from_millis(5)).await;
+            flag.set(true);
+        }));
+        sleep(Duration::from_millis(50)).await;
+    });
+    assert!(ran.get());
+}
+
+pub fn yield_now_lets_others_run(runtime: Runtime) {
+    runtime.block_on(async {
+        let counter = Rc::new(Cell::new(0));
+        let other = Rc::clone(&counter);
+        let handle = spawn(async move {
+            other.set(other.get() + 1);
+        });
+        while counter.get() == 0 {
+            yield_now().await;
+        }
+        handle.await.unwrap();
+    });
+}
+
+pub fn sleep_waits_its_duration(runtime: Runtime) {
+    runtime.block_on(async {
+        let start = Instant::now();
+        sleep(Duration::from_millis(30)).await;
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(30), "{elapsed:?}");
+        assert!(elapsed < crate::LIMIT);
+        // Many sleeps at once end in deadline order.
+        let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let handles: Vec<_> = [30u64, 10, 20]
+            .into_iter()
+            .map(|ms| {
+                let order = Rc::clone(&order);
+                spawn(async move {
+                    sleep(Duration::from_millis(ms)).await;
+                    order.borrow_mut().push(ms);
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        assert_eq!(*order.borrow(), [10, 20, 30]);
+    });
+}
+
+pub fn timeout_elapses_and_completes(runtime: Runtime) {
+    runtime.block_on(async {
+        let start = Instant::now();
+        let result = timeout(Duration::from_millis(20), std::future::pending::<()>()).await;
+        assert!(result.is_err());
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        let result = timeout(Duration::from_secs(5), async { 3 }).await;
+        assert_eq!(result, Ok(3));
+    });
+}
+
+pub fn interval_ticks(runtime: Runtime) {
+    runtime.block_on(async {
+        let start = Instant::now();
+        let mut ticks = interval(Duration::from_millis(10));
+        let first = ticks.tick().await;
+        for _ in 0..4 {
+            ticks.tick().await;
+        }
+        assert!(
+            first.duration_since(start) < Duration::from_millis(10),
+            "first tick at once"
+        );
+        assert!(
+            start.elapsed() >= Duration::from_millis(40),
+            "{:?}",
+            start.elapsed()
+        );
+    });
+}
+
+pub fn many_timers_armed_and_cancelled(runtime: Runtime) {
+    runtime.block_on(async {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..10_000u64)
+            .map(|i| {
+                spawn(timeout(
+                    Duration::from_secs(60 + i),
+                    std::future::pending::<()>(),
+                ))
+            })
+            .collect();
+        yield_now().await;
+        yield_now().await;
+        for handle in &handles {
+            handle.abort();
+        }
+        for handle in handles {
+            assert!(handle.await.unwrap_err().is_cancelled());
+        }
+        assert!(start.elapsed() < crate::LIMIT);
+        // A fresh short sleep still fires on time: no cancelled timer is in its way.
+        let before = Instant::now();
+        sleep(Duration::from_millis(5)).await;
+        assert!(before.elapsed() < Duration::from_secs(2));
+    });
+}
+
+pub fn handle_spawns_from_another_thread(runtime: Runtime) {
+    let handle = runtime.handle();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let start = Instant::now();
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        handle.spawn(async move {
+            sender.send(std::thread::current().id()).unwrap();
+        });
+    });
+    let here = std::thread::current().id();
+    let ran_on = runtime.block_on(async move {
+        loop {
+            if let Ok(id) = receiver.try_recv() {
+                return id;
+            }
+            // Sleeps in the kernel between checks: the remote spawn must wake the loop.
+            sleep(Duration::from_millis(5)).await;
+            assert!(start.elapsed() < crate::LIMIT, "remote spawn never ran");
+        }
+    });
+    assert_eq!(
+        ran_on, here,
+        "Send futures from a Handle run on the runtime's thread"
+    );
+    thread.join().unwrap();
+    // An idle runtime (no timer, no I/O) sleeps in the kernel; a remote dispatch wakes it.
+    let handle = runtime.handle();
+    let signal: std::sync::Arc<std::sync::Mutex<(bool, Option<std::task::Waker>)>> =
+        Default::default();
+    let remote = std::sync::Arc::clone(&signal);
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        handle.dispatch(move || {
+            let mut state = remote.lock().unwrap();
+            state.0 = true;
+            if let Some(waker) = state.1.take() {
+                waker.wake();
+            }
+        });
+    });
+    let start = Instant::now();
+    runtime.block_on(std::future::poll_fn(|cx| {
+        let mut state = signal.lock().unwrap();
+        if state.0 {
+            return std::task::Poll::Ready(());
+        }
+        state.1 = Some(cx.waker().clone());
+        std::task::Poll::Pending
+    }));
+    assert!(start.elapsed() < crate::LIMIT);
+    thread.join().unwrap();
+}
