@@ -31,4 +31,6 @@ pub mod time;
 
 pub use buf::{BufResult, IoBuf, Slice};
 pub use proactor_driver::Backend;
+pub use runtime::group::RuntimeGroup;
+pub use runtime::{current_backend, current_backend_reason};
 pub use runtime::{spawn, yield_now, Builder, Handle, JoinError, JoinHandle, Runtime};

@@ -8,6 +8,7 @@
 //! sleeps in the kernel and never spins.
 
 mod context;
+pub(crate) mod group;
 pub(crate) mod op;
 mod task;
 
@@ -362,6 +363,8 @@ impl fmt::Debug for Runtime {
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
     config: Config,
+    threads: Option<usize>,
+    pin: bool,
 }
 
 impl Builder {
@@ -402,6 +405,55 @@ impl Builder {
     pub fn entries(mut self, entries: u32) -> Builder {
         self.config = self.config.entries(entries);
         self
+    }
+
+    /// How many runtimes [`build_group`](Builder::build_group) starts (default: one per
+    /// core the process may use).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let group = proactor::Builder::new().threads(2).build_group()?;
+    /// assert_eq!(group.len(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn threads(mut self, threads: usize) -> Builder {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Pins the group's thread `i` to core `i` (modulo the core count), on Linux.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let group = proactor::Builder::new().threads(1).pin_to_cores(true).build_group()?;
+    /// # let _ = group;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pin_to_cores(mut self, pin: bool) -> Builder {
+        self.pin = pin;
+        self
+    }
+
+    /// Starts a [`RuntimeGroup`](group::RuntimeGroup): one runtime per thread.
+    ///
+    /// # Errors
+    ///
+    /// The first runtime's or thread's error; runtimes already started are stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let group = proactor::Builder::new().threads(2).build_group()?;
+    /// assert_eq!(group.run(|index| async move { index }), [0, 1]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build_group(self) -> io::Result<group::RuntimeGroup> {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        group::RuntimeGroup::start(&self, threads, self.pin)
     }
 
     /// Builds the runtime on this thread.
@@ -522,6 +574,40 @@ where
     let (task, handle) = task::task(future);
     with(|inner| inner.spawn_local(Box::pin(task)));
     handle
+}
+
+/// The backend of the runtime running this code.
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// assert_eq!(runtime.block_on(async { proactor::current_backend() }), runtime.backend());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn current_backend() -> Backend {
+    with(|inner| inner.driver.borrow().backend())
+}
+
+/// Why the running runtime's backend was chosen (see [`Driver::backend_reason`]).
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// println!("{}", runtime.block_on(async { proactor::current_backend_reason() }));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn current_backend_reason() -> String {
+    with(|inner| inner.driver.borrow().backend_reason().to_string())
 }
 
 /// Gives other tasks a turn before continuing.

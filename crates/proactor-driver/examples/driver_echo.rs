@@ -1,7 +1,7 @@
 //! A TCP echo server written directly on the driver, callback-style: no async, no runtime.
 //!
 //! ```text
-//! cargo run --release --example echo -- [--addr 127.0.0.1:7878] [--backend io_uring|epoll]
+//! cargo run --release --example driver_echo -- [--addr 127.0.0.1:7878] [--backend io_uring|epoll]
 //! ```
 //!
 //! Each connection has one receive or one send in flight at a time, so its bytes come back in
@@ -36,7 +36,7 @@ fn main() -> io::Result<()> {
                 config = config.backend(Backend::IoUring)
             }
             _ => {
-                eprintln!("usage: echo [--addr HOST:PORT] [--backend io_uring|epoll]");
+                eprintln!("usage: driver_echo [--addr HOST:PORT] [--backend io_uring|epoll]");
                 std::process::exit(2);
             }
         }
@@ -44,7 +44,7 @@ fn main() -> io::Result<()> {
     let listener = TcpListener::bind(&address)?;
     let mut driver = Driver::with_config(config)?;
     println!(
-        "echo: listening on {} ({})",
+        "driver_echo: listening on {} ({})",
         listener.local_addr()?,
         driver.backend_reason()
     );
@@ -73,7 +73,7 @@ fn main() -> io::Result<()> {
                         Ok(fd) => receive(fd as RawFd, Buffer::from(Vec::with_capacity(4096))),
                         // Out of descriptors, say: keep accepting once some are free.
                         Err(error) => {
-                            eprintln!("echo: accept failed: {error}");
+                            eprintln!("driver_echo: accept failed: {error}");
                             None
                         }
                     }
