@@ -1,0 +1,102 @@
+//! No heap allocation per operation in steady state, through the runtime: after warm-up, TCP
+//! round trips between two tasks allocate nothing, on every backend.
+
+#![cfg(target_os = "linux")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use proactor::io::{AsyncRead, AsyncWrite};
+use proactor::net::{TcpListener, TcpStream};
+use proactor::{Backend, Builder};
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; it only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.dealloc(pointer, layout) }
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.realloc(pointer, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const WARM_UP: usize = 2_000;
+const MEASURED: usize = 10_000;
+
+async fn round_trips(client: &mut TcpStream, count: usize, mut buffer: Vec<u8>) -> Vec<u8> {
+    for _ in 0..count {
+        buffer.clear();
+        buffer.extend_from_slice(&[7u8; 64]);
+        let (result, back) = client.write_all(buffer).await;
+        result.unwrap();
+        buffer = back;
+        buffer.clear();
+        let (result, back) = client.read_exact(buffer).await;
+        result.unwrap();
+        buffer = back;
+    }
+    buffer
+}
+
+fn measure(backend: Backend) -> u64 {
+    let runtime = Builder::new().backend(backend).build().unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut client = TcpStream::connect(address).await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let echo = proactor::spawn(async move {
+            let mut buffer = Vec::with_capacity(64);
+            loop {
+                buffer.clear();
+                let (result, back) = server.read_exact(buffer).await;
+                if result.is_err() {
+                    return;
+                }
+                let (result, back) = server.write_all(back).await;
+                result.unwrap();
+                buffer = back;
+            }
+        });
+        let buffer = round_trips(&mut client, WARM_UP, Vec::with_capacity(64)).await;
+        ALLOCATIONS.store(0, Ordering::SeqCst);
+        COUNTING.store(true, Ordering::SeqCst);
+        let buffer = round_trips(&mut client, MEASURED, buffer).await;
+        COUNTING.store(false, Ordering::SeqCst);
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+        drop((buffer, client));
+        echo.await.unwrap();
+        allocations
+    })
+}
+
+#[test]
+fn tcp_round_trips_through_the_runtime_allocate_nothing() {
+    for backend in [Backend::IoUring, Backend::Epoll] {
+        let allocations = measure(backend);
+        eprintln!("{backend}: {MEASURED} TCP round trips through the runtime: {allocations} allocations");
+        assert_eq!(allocations, 0, "{backend}: allocations in steady state");
+    }
+}
