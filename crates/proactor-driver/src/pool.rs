@@ -57,6 +57,11 @@ impl Reply {
     /// Moves finished jobs into `into` (swapping vectors, so neither side allocates).
     pub(crate) fn take(&self, into: &mut Vec<Completion>) {
         let mut done = lock(&self.done);
+        if done.is_empty() {
+            // Swapping now would trade a vector with capacity for an empty one, and the next
+            // delivery would allocate.
+            return;
+        }
         if into.is_empty() {
             std::mem::swap(&mut *done, into);
         } else {
@@ -90,7 +95,10 @@ struct Job {
 struct State {
     jobs: VecDeque<Job>,
     threads: usize,
+    /// Threads waiting on the condition variable.
     idle: usize,
+    /// Threads running a job; the others will take the next queued job without a new thread.
+    running: usize,
 }
 
 struct Shared {
@@ -113,6 +121,7 @@ impl Pool {
                     jobs: VecDeque::new(),
                     threads: 0,
                     idle: 0,
+                    running: 0,
                 }),
                 work: Condvar::new(),
                 max_threads: max_threads.max(1),
@@ -142,12 +151,13 @@ impl Pool {
         };
         let mut state = lock(&self.shared.state);
         state.jobs.push_back(job);
-        if state.idle > state.jobs.len() - 1 {
-            drop(state);
+        if state.idle > 0 {
             self.shared.work.notify_one();
-            return;
         }
-        if state.threads < self.shared.max_threads {
+        // Every thread not running a job takes one queued job: start another thread only for
+        // jobs beyond those.
+        let available = state.threads - state.running;
+        if state.jobs.len() > available && state.threads < self.shared.max_threads {
             state.threads += 1;
             drop(state);
             let shared = Arc::clone(&self.shared);
@@ -187,8 +197,13 @@ fn worker(shared: &Shared) {
     let mut state = lock(&shared.state);
     loop {
         if let Some(job) = state.jobs.pop_front() {
+            state.running += 1;
             drop(state);
-            run(job);
+            let (reply, completion) = run(job);
+            // Available again before the driver hears of the result, so the job it submits
+            // next does not start a thread for nothing.
+            lock(&shared.state).running -= 1;
+            reply.deliver(completion);
             state = lock(&shared.state);
             continue;
         }
@@ -206,11 +221,11 @@ fn worker(shared: &Shared) {
     }
 }
 
-fn run(job: Job) {
+fn run(job: Job) -> (Arc<Reply>, Completion) {
     let Job { id, mut op, reply } = job;
     let result = catch_unwind(AssertUnwindSafe(|| sys::perform_blocking(&mut op)))
         .unwrap_or_else(|panic| Err(panic_error(panic.as_ref())));
-    reply.deliver(Completion { id, result, op });
+    (reply, Completion { id, result, op })
 }
 
 fn panic_error(panic: &(dyn Any + Send)) -> io::Error {

@@ -284,8 +284,8 @@ impl IoUring {
         for (user_data, result) in cqes.drain(..) {
             match user_data {
                 WAKE => {
-                    self.waker.reset();
                     self.waker.drain();
+                    self.waker.reset();
                     self.wake_armed = false;
                     woken = true;
                 }

@@ -367,8 +367,8 @@ impl<P: Poller> Readiness<P> {
         let mut events = std::mem::take(&mut self.events);
         for event in events.drain(..) {
             if event.fd == self.waker.fd() {
-                self.waker.reset();
                 self.waker.drain();
+                self.waker.reset();
                 woken = true;
                 continue;
             }

@@ -782,13 +782,16 @@ impl Waker {
         };
     }
 
-    /// Re-arms the flag; the backend calls it when it sees the wake, before it drains the
-    /// descriptor, so a wake racing the drain writes again rather than getting lost.
+    /// Re-arms the flag, after [`drain`](Waker::drain). In the other order a wake landing
+    /// between the two would have its write drained while the flag stays set, and every later
+    /// wake would be skipped. A wake landing after the drain but before the reset is skipped
+    /// instead, which is harmless: the driver is already awake and looks at every source
+    /// (completions, the pool's results) before it returns.
     pub(crate) fn reset(&self) {
         self.pending.store(false, Ordering::Release);
     }
 
-    /// Empties the descriptor after [`reset`](Waker::reset) (readiness backends).
+    /// Empties the descriptor; then call [`reset`](Waker::reset).
     pub(crate) fn drain(&self) {
         let mut buffer = [0u8; 64];
         // SAFETY: reads into a local buffer of the given size; EAGAIN ends the loop.

@@ -394,3 +394,36 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     let completion = harness.wait(waiting);
     assert_eq!(bytes_of(completion.op), b"two");
 }
+
+/// Pool results arriving while the driver drains its waker must not leave it deaf to later
+/// wakes (a lost wake-up made `poll` sleep until its timeout, or forever).
+pub fn pool_bursts_never_lose_a_wake(mut harness: Harness) {
+    for burst in 0..300 {
+        let ids: Vec<_> = (0..4)
+            .map(|_| {
+                harness.submit(Op::Blocking {
+                    job: Box::new(|| Ok(1)),
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        for id in ids {
+            harness.wait(id);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "burst {burst} took {:?}: a wake was lost",
+            start.elapsed()
+        );
+    }
+    // The notifier still works afterwards.
+    let notifier = harness.driver.notifier();
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        notifier.notify();
+    });
+    let start = Instant::now();
+    harness.driver.poll(&mut Vec::new(), None).unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    thread.join().unwrap();
+}

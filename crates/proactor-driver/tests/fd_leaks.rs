@@ -1,0 +1,598 @@
+//! No descriptor leaks, counted in `/proc/self/fd`, on each backend:
+//!
+//! - an `Accept` cancelled right after a client connected, whichever way the race goes (the
+//!   completion carries the new socket, or the driver closes the socket it got and reports the
+//!   cancellation, or the accept never happened and the connection still waits in the backlog);
+//! - an `OpenAt` cancelled right after submission;
+//! - a driver dropped with operations in flight (a receive nobody answers, a long timeout,
+//!   accepts, an open), which must also neither crash nor hang.
+//!
+//! Descriptor counts are process-wide, so the tests take a lock and never run at the same time;
+//! counts are compared exactly.
+
+#![cfg(target_os = "linux")]
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use proactor_driver::{is_cancelled, Backend, Buffer, Completion, Driver, Op, OpId};
+
+/// Rounds of each cancellation race.
+const ROUNDS: usize = 200;
+/// Bound on any single wait.
+const LIMIT: Duration = Duration::from_secs(10);
+
+static FD_LOCK: Mutex<()> = Mutex::new(());
+
+fn serialize() -> MutexGuard<'static, ()> {
+    FD_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Descriptors open in this process, each with what it points to (`socket:[…]`, a path, …).
+fn open_fds() -> Vec<(RawFd, String)> {
+    let mut fds: Vec<(RawFd, String)> = std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?.display().to_string();
+            // Leave out the descriptor this listing reads the directory through, and the one
+            // glibc's malloc briefly opens (and closes) in any thread to read this setting.
+            let ours = target.starts_with("/proc/") && target.ends_with("/fd");
+            let malloc = target == "/proc/sys/vm/overcommit_memory";
+            (!ours && !malloc).then_some((fd, target))
+        })
+        .collect();
+    fds.sort();
+    fds
+}
+
+/// Panics, listing the difference, unless the open descriptors are exactly `expected`.
+fn assert_same_fds(expected: &[(RawFd, String)], context: &str) {
+    let now = open_fds();
+    if now != expected {
+        let leaked: Vec<_> = now.iter().filter(|fd| !expected.contains(fd)).collect();
+        let closed: Vec<_> = expected.iter().filter(|fd| !now.contains(fd)).collect();
+        panic!(
+            "{context}: {} descriptors open, expected {}; new: {leaked:?}; gone: {closed:?}",
+            now.len(),
+            expected.len()
+        );
+    }
+}
+
+/// After a driver is dropped: its waker's eventfd may stay open a moment longer, until a pool
+/// thread that delivered the driver's last completion drops its handle to it. Waits (bounded)
+/// for the count to come back, then insists on it exactly.
+fn assert_fds_settle(expected: &[(RawFd, String)], context: &str) -> Option<Duration> {
+    let start = Instant::now();
+    let mut waited = None;
+    while open_fds() != expected && start.elapsed() < LIMIT {
+        thread::sleep(Duration::from_micros(100));
+        waited = Some(start.elapsed());
+    }
+    assert_same_fds(expected, context);
+    waited
+}
+
+/// The driver, or `None` (with a note) when io_uring is not available here.
+fn driver(backend: Backend) -> Option<Driver> {
+    match Driver::with_backend(backend) {
+        Ok(driver) => Some(driver),
+        Err(error)
+            if backend == Backend::IoUring
+                && matches!(error.raw_os_error(), Some(libc::EPERM) | Some(libc::ENOSYS)) =>
+        {
+            eprintln!("io_uring: SKIPPED, not available here: {error}");
+            None
+        }
+        Err(error) => panic!("{backend}: cannot create the driver: {error}"),
+    }
+}
+
+/// Waits for the completion of `id`, looking first among `early` ones already polled.
+fn wait_for(driver: &mut Driver, id: OpId, early: &mut Vec<Completion>) -> Completion {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if let Some(index) = early.iter().position(|completion| completion.id == id) {
+            return early.swap_remove(index);
+        }
+        let now = Instant::now();
+        assert!(
+            now < deadline,
+            "{}: no completion for {id:?} within {LIMIT:?}",
+            driver.backend()
+        );
+        driver
+            .poll(early, Some(deadline - now))
+            .expect("driver poll");
+    }
+}
+
+/// Cancels `id`; `NotFound` is fine only if its completion was already handed out.
+fn cancel(driver: &mut Driver, id: OpId, early: &[Completion]) {
+    match driver.cancel(id) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => assert!(
+            early.iter().any(|completion| completion.id == id),
+            "{}: cancel({id:?}) says NotFound, but its completion was never handed out",
+            driver.backend()
+        ),
+        Err(error) => panic!("{}: cancel({id:?}) failed: {error}", driver.backend()),
+    }
+}
+
+fn close(fd: RawFd) {
+    // SAFETY: the test owns `fd` (from a completion or its own accept) and nothing else uses it.
+    let result = unsafe { libc::close(fd) };
+    assert_eq!(result, 0, "close({fd}): {}", io::Error::last_os_error());
+}
+
+/// Spins for about `micros` microseconds, to shift where a race lands.
+fn spin(micros: u64) {
+    let until = Instant::now() + Duration::from_micros(micros);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) Accept cancelled while a client connects.
+// ---------------------------------------------------------------------------------------------
+
+/// How a cancelled accept ended, counted per way of ordering the race.
+#[derive(Debug, Default)]
+struct AcceptOutcomes {
+    /// The accept won: its completion carried the new socket (the test closed it).
+    delivered: [usize; 4],
+    /// The kernel accepted, the driver closed the socket and reported the cancellation.
+    closed_by_driver: [usize; 4],
+    /// Cancelled before accepting: the connection still waited in the backlog.
+    never_accepted: [usize; 4],
+}
+
+/// The orders of (a), by `round % 4`.
+const ACCEPT_ORDERS: [&str; 4] = [
+    "connect, submit, cancel",
+    "submit, connect, cancel",
+    "submit, poll(0), connect, cancel",
+    "connect, submit, poll(0), cancel",
+];
+
+/// After a cancelled accept: finds out whether the connection of `client` was accepted (the
+/// client then sees the driver's close as end of stream) or still waits in `listener`'s
+/// backlog (then accepts and closes it here). Returns whether it had been accepted.
+fn was_accepted(listener: RawFd, client: &TcpStream) -> bool {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: listener,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: client.as_raw_fd(),
+                events: libc::POLLIN | libc::POLLRDHUP,
+                revents: 0,
+            },
+        ];
+        // SAFETY: `fds` is an array of two valid pollfd structures for the call.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, 10) };
+        assert!(ready >= 0, "poll: {}", io::Error::last_os_error());
+        if fds[0].revents & libc::POLLIN != 0 {
+            // SAFETY: accepts on the listening socket; null address pointers are allowed.
+            let fd = unsafe {
+                libc::accept4(
+                    listener,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                )
+            };
+            if fd >= 0 {
+                close(fd);
+                return false;
+            }
+            let error = io::Error::last_os_error();
+            assert_eq!(error.kind(), io::ErrorKind::WouldBlock, "accept4: {error}");
+        }
+        if fds[1].revents != 0 {
+            let mut byte = 0u8;
+            // SAFETY: peeks at most one byte into a local.
+            let count = unsafe {
+                libc::recv(
+                    client.as_raw_fd(),
+                    (&mut byte as *mut u8).cast(),
+                    1,
+                    libc::MSG_PEEK | libc::MSG_DONTWAIT,
+                )
+            };
+            // End of stream or reset: the server side was accepted and closed.
+            if count == 0
+                || (count < 0 && io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock)
+            {
+                return true;
+            }
+            assert!(
+                count <= 0,
+                "nobody writes to the client, yet it received data"
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a cancelled accept left its connection neither in the backlog nor closed: \
+             the accepted socket leaked"
+        );
+    }
+}
+
+fn accept_cancel_race(backend: Backend) {
+    let _serial = serialize();
+    let before = open_fds();
+    let Some(mut driver) = driver(backend) else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address: SocketAddr = listener.local_addr().unwrap();
+    let listen_fd = listener.as_raw_fd();
+    let baseline = open_fds();
+    let mut outcomes = AcceptOutcomes::default();
+    let mut early = Vec::new();
+
+    for round in 0..ROUNDS {
+        let accept = || Op::Accept {
+            fd: listen_fd,
+            peer: None,
+        };
+        let connect = || TcpStream::connect(address).expect("connect to the listener");
+        // Vary the order so the race lands on both sides.
+        let order = round % 4;
+        let (id, client) = match order {
+            0 => {
+                let client = connect();
+                (driver.submit(accept()), client)
+            }
+            1 => {
+                let id = driver.submit(accept());
+                (id, connect())
+            }
+            2 => {
+                let id = driver.submit(accept());
+                driver.poll(&mut early, Some(Duration::ZERO)).unwrap();
+                let client = connect();
+                spin(round as u64 % 50);
+                (id, client)
+            }
+            _ => {
+                let client = connect();
+                let id = driver.submit(accept());
+                driver.poll(&mut early, Some(Duration::ZERO)).unwrap();
+                (id, client)
+            }
+        };
+        cancel(&mut driver, id, &early);
+        let completion = wait_for(&mut driver, id, &mut early);
+        match completion.result {
+            Ok(fd) => {
+                outcomes.delivered[order] += 1;
+                close(fd as RawFd);
+            }
+            Err(error) if is_cancelled(&error) => {
+                if was_accepted(listen_fd, &client) {
+                    outcomes.closed_by_driver[order] += 1;
+                } else {
+                    outcomes.never_accepted[order] += 1;
+                }
+            }
+            Err(error) => panic!("{backend}: round {round}: accept failed: {error}"),
+        }
+        drop(client);
+        assert!(early.is_empty(), "{backend}: stray completions {early:?}");
+        assert_same_fds(
+            &baseline,
+            &format!("{backend}: after accept-cancel round {round} ({outcomes:?})"),
+        );
+    }
+    assert_eq!(driver.in_flight(), 0);
+    let total = |counts: &[usize; 4]| counts.iter().sum::<usize>();
+    eprintln!(
+        "{backend}: {ROUNDS} cancelled accepts: {} delivered a socket (closed by the test), {} \
+         closed by the driver, {} never accepted; {} descriptors open before and after",
+        total(&outcomes.delivered),
+        total(&outcomes.closed_by_driver),
+        total(&outcomes.never_accepted),
+        baseline.len()
+    );
+    for (order, name) in ACCEPT_ORDERS.iter().enumerate() {
+        eprintln!(
+            "{backend}:   {name}: {} delivered, {} closed by the driver, {} never accepted",
+            outcomes.delivered[order],
+            outcomes.closed_by_driver[order],
+            outcomes.never_accepted[order]
+        );
+    }
+    drop(driver);
+    drop(listener);
+    assert_fds_settle(&before, &format!("{backend}: after dropping the driver"));
+}
+
+#[test]
+fn accept_cancel_race_leaks_no_fd_io_uring() {
+    accept_cancel_race(Backend::IoUring);
+}
+
+#[test]
+fn accept_cancel_race_leaks_no_fd_epoll() {
+    accept_cancel_race(Backend::Epoll);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) OpenAt cancelled right after submission.
+// ---------------------------------------------------------------------------------------------
+
+/// A temporary file, removed on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(tag: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("proactor-fd-leaks-{tag}-{}", std::process::id()));
+        std::fs::write(&path, b"some contents").expect("write the temporary file");
+        TempFile(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn open_at_cancel_race(backend: Backend) {
+    let _serial = serialize();
+    let file = TempFile::new(&format!("open-{backend}"));
+    let before = open_fds();
+    let Some(mut driver) = driver(backend) else {
+        return;
+    };
+    let baseline = open_fds();
+    // Per order (`round % 3`): [delivered, cancelled].
+    let mut outcomes = [[0usize; 2]; 3];
+    let mut early = Vec::new();
+    for round in 0..ROUNDS {
+        let op = Op::open_at(None, file.path(), libc::O_RDONLY, 0).expect("path without NUL");
+        let id = driver.submit(op);
+        let order = round % 3;
+        match order {
+            0 => {}
+            1 => {
+                driver.poll(&mut early, Some(Duration::ZERO)).unwrap();
+            }
+            _ => spin(round as u64 % 40),
+        }
+        cancel(&mut driver, id, &early);
+        let completion = wait_for(&mut driver, id, &mut early);
+        match completion.result {
+            Ok(fd) => {
+                outcomes[order][0] += 1;
+                close(fd as RawFd);
+            }
+            Err(error) if is_cancelled(&error) => outcomes[order][1] += 1,
+            Err(error) => panic!("{backend}: round {round}: openat failed: {error}"),
+        }
+        assert_same_fds(
+            &baseline,
+            &format!("{backend}: after open-cancel round {round}"),
+        );
+    }
+    assert_eq!(driver.in_flight(), 0);
+    eprintln!(
+        "{backend}: {ROUNDS} cancelled opens: {} delivered a descriptor (closed by the test), {} \
+         reported cancelled; {} descriptors open before and after",
+        outcomes.iter().map(|counts| counts[0]).sum::<usize>(),
+        outcomes.iter().map(|counts| counts[1]).sum::<usize>(),
+        baseline.len()
+    );
+    for (order, name) in [
+        "submit, cancel",
+        "submit, poll(0), cancel",
+        "submit, spin, cancel",
+    ]
+    .iter()
+    .enumerate()
+    {
+        eprintln!(
+            "{backend}:   {name}: {} delivered, {} cancelled",
+            outcomes[order][0], outcomes[order][1]
+        );
+    }
+    drop(driver);
+    if let Some(waited) =
+        assert_fds_settle(&before, &format!("{backend}: after dropping the driver"))
+    {
+        eprintln!(
+            "{backend}: the dropped driver's last descriptor closed {waited:?} after the drop"
+        );
+    }
+}
+
+#[test]
+fn open_at_cancel_race_leaks_no_fd_io_uring() {
+    open_at_cancel_race(Backend::IoUring);
+}
+
+#[test]
+fn open_at_cancel_race_leaks_no_fd_epoll() {
+    open_at_cancel_race(Backend::Epoll);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) Dropping a driver with operations in flight.
+// ---------------------------------------------------------------------------------------------
+
+/// How (c) drops its driver.
+#[derive(Debug, Clone, Copy)]
+struct DropCase {
+    /// Poll once (zero timeout) before dropping, closing what that hands out.
+    poll_first: bool,
+    /// Fill the thread pool with sleeping jobs first, so the open is still queued on the pool
+    /// when the driver goes: the pool must then close what it opens.
+    pool_busy: bool,
+}
+
+const DROP_CASES: [DropCase; 3] = [
+    DropCase {
+        poll_first: false,
+        pool_busy: false,
+    },
+    DropCase {
+        poll_first: true,
+        pool_busy: false,
+    },
+    DropCase {
+        poll_first: false,
+        pool_busy: true,
+    },
+];
+
+/// Default bound on pool threads (src/pool.rs): this many sleepers keep it busy.
+const POOL_THREADS: usize = 64;
+
+/// Starts a receive nobody answers, a one-hour timeout, an accept nobody connects to, an accept
+/// whose client is already waiting, and an open, as `case` says; then drops the driver.
+/// Returns how long the drop took and how many completions a first poll handed out.
+fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Duration, usize) {
+    let Some(mut driver) = driver(backend) else {
+        return (Duration::ZERO, 0);
+    };
+    let quiet = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(quiet.local_addr().unwrap()).unwrap();
+    let (server, _) = quiet.accept().unwrap();
+    let waiting_client = TcpStream::connect(busy.local_addr().unwrap()).unwrap();
+
+    if case.pool_busy {
+        for _ in 0..POOL_THREADS {
+            driver.submit(Op::Blocking {
+                job: Box::new(|| {
+                    thread::sleep(Duration::from_millis(200));
+                    Ok(0)
+                }),
+            });
+        }
+    }
+    driver.submit(Op::Recv {
+        fd: server.as_raw_fd(),
+        buf: Buffer::from(Vec::with_capacity(1024)),
+        flags: 0,
+    });
+    driver.submit(Op::Timeout {
+        duration: Duration::from_secs(3600),
+    });
+    driver.submit(Op::Accept {
+        fd: quiet.as_raw_fd(),
+        peer: None,
+    });
+    driver.submit(Op::Accept {
+        fd: busy.as_raw_fd(),
+        peer: None,
+    });
+    driver.submit(Op::open_at(None, file, libc::O_RDONLY, 0).unwrap());
+    let mut handed_out = 0;
+    if case.poll_first {
+        let mut completions = Vec::new();
+        driver.poll(&mut completions, Some(Duration::ZERO)).unwrap();
+        handed_out = completions.len();
+        for completion in completions {
+            // What may complete this early: the accept with a waiting client, the open.
+            if let (Ok(fd), Op::Accept { .. } | Op::OpenAt { .. }) =
+                (&completion.result, &completion.op)
+            {
+                close(*fd as RawFd);
+            }
+        }
+    }
+    let start = Instant::now();
+    drop(driver);
+    let took = start.elapsed();
+    drop((client, server, waiting_client, quiet, busy));
+    (took, handed_out)
+}
+
+fn dropping_driver_in_flight(backend: Backend) {
+    let _serial = serialize();
+    let file = TempFile::new(&format!("drop-{backend}"));
+    let before = open_fds();
+    for case in DROP_CASES {
+        // On a thread of its own, so a hang is seen and bounded here.
+        let (done, finished) = mpsc::channel();
+        let path = file.path().to_path_buf();
+        let worker = thread::spawn(move || {
+            let outcome = drop_with_ops_in_flight(backend, case, &path);
+            let _ = done.send(outcome);
+        });
+        let (took, handed_out) = match finished.recv_timeout(Duration::from_secs(30)) {
+            Ok(outcome) => outcome,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{backend}: dropping a driver with operations in flight hung for 30 s ({case:?})")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => unreachable!("the worker ends by sending its outcome"),
+            },
+        };
+        worker.join().expect("the worker thread");
+        // A pool job still queued or running when its driver went away closes what it opened
+        // when it ends: give it time, then insist on the exact count.
+        let settling = Instant::now();
+        let mut settled = Duration::ZERO;
+        let lingering: Vec<(RawFd, String)> = open_fds()
+            .into_iter()
+            .filter(|fd| !before.contains(fd))
+            .collect();
+        while open_fds() != before && settling.elapsed() < LIMIT {
+            thread::sleep(Duration::from_millis(1));
+            settled = settling.elapsed();
+        }
+        assert_same_fds(
+            &before,
+            &format!("{backend}: after dropping a driver with operations in flight ({case:?})"),
+        );
+        eprintln!(
+            "{backend}: dropped a driver with operations in flight ({case:?}, {handed_out} handed \
+             out by the first poll) in {took:?}; {} descriptors open before and after{}",
+            before.len(),
+            if settled.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    ", once the pool's jobs ended ({settled:?} after the drop; open until then: \
+                     {lingering:?})"
+                )
+            }
+        );
+    }
+}
+
+#[test]
+fn dropping_driver_with_ops_in_flight_leaks_no_fd_io_uring() {
+    dropping_driver_in_flight(Backend::IoUring);
+}
+
+#[test]
+fn dropping_driver_with_ops_in_flight_leaks_no_fd_epoll() {
+    dropping_driver_in_flight(Backend::Epoll);
+}
