@@ -34,3 +34,6 @@ pub use proactor_driver::Backend;
 pub use runtime::group::RuntimeGroup;
 pub use runtime::{current_backend, current_backend_reason};
 pub use runtime::{spawn, yield_now, Builder, Handle, JoinError, JoinHandle, Runtime};
+
+#[cfg(feature = "macros")]
+pub use proactor_macros::{main, test};

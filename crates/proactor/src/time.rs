@@ -11,7 +11,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::runtime::{try_with, with};
+use std::rc::Rc;
+
+use crate::runtime::{current, Inner};
 
 /// The runtime's timers, ordered by deadline.
 #[derive(Default)]
@@ -102,6 +104,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         key: None,
+        runtime: None,
     }
 }
 
@@ -121,6 +124,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     key: Option<u64>,
+    /// The runtime whose timers hold this sleep once it is armed.
+    runtime: Option<Rc<Inner>>,
 }
 
 impl Sleep {
@@ -153,9 +158,12 @@ impl Sleep {
     }
 
     fn disarm(&mut self) {
-        if let Some(key) = self.key.take() {
-            let deadline = self.deadline;
-            try_with(|inner| inner.timers.borrow_mut().entries.remove(&(deadline, key)));
+        if let (Some(key), Some(runtime)) = (self.key.take(), &self.runtime) {
+            runtime
+                .timers
+                .borrow_mut()
+                .entries
+                .remove(&(self.deadline, key));
         }
     }
 }
@@ -170,8 +178,9 @@ impl Future for Sleep {
         }
         let deadline = self.deadline;
         let key = self.key;
-        let key = with(|inner| {
-            let mut timers = inner.timers.borrow_mut();
+        let runtime = Rc::clone(self.runtime.get_or_insert_with(current));
+        let key = {
+            let mut timers = runtime.timers.borrow_mut();
             match key.and_then(|key| {
                 timers
                     .entries
@@ -188,7 +197,7 @@ impl Future for Sleep {
                 // it pass: arm again.
                 None => timers.insert(deadline, cx.waker().clone()),
             }
-        });
+        };
         self.key = Some(key);
         Poll::Pending
     }

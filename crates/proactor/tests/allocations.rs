@@ -96,7 +96,9 @@ fn measure(backend: Backend) -> u64 {
 fn tcp_round_trips_through_the_runtime_allocate_nothing() {
     for backend in [Backend::IoUring, Backend::Epoll] {
         let allocations = measure(backend);
-        eprintln!("{backend}: {MEASURED} TCP round trips through the runtime: {allocations} allocations");
+        eprintln!(
+            "{backend}: {MEASURED} TCP round trips through the runtime: {allocations} allocations"
+        );
         assert_eq!(allocations, 0, "{backend}: allocations in steady state");
     }
 }

@@ -18,6 +18,7 @@ use std::task::Poll;
 use proactor_driver::{Fd, Op};
 
 use crate::runtime::op::{self, Leftover, Orphan};
+use crate::runtime::{try_current, Inner};
 use crate::{BufResult, IoBuf};
 
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
@@ -26,15 +27,25 @@ pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 /// An open socket owned by an I/O type; closed through the driver when dropped.
-#[derive(Debug)]
 pub(crate) struct Descriptor {
     fd: Fd,
+    /// The runtime it was made in, whose driver closes it.
+    runtime: Option<Rc<Inner>>,
+}
+
+impl std::fmt::Debug for Descriptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Descriptor").field("fd", &self.fd).finish()
+    }
 }
 
 impl Descriptor {
     /// Takes ownership of a descriptor the driver made (`Socket`, `Accept`).
     pub(crate) fn from_driver(fd: Fd) -> Descriptor {
-        Descriptor { fd }
+        Descriptor {
+            fd,
+            runtime: try_current(),
+        }
     }
 
     /// Takes ownership of a descriptor made elsewhere (std, socket2): the driver is told its
@@ -43,7 +54,10 @@ impl Descriptor {
     pub(crate) fn adopt(fd: impl std::os::fd::IntoRawFd) -> Descriptor {
         let fd = fd.into_raw_fd();
         op::adopt(fd);
-        Descriptor { fd }
+        Descriptor {
+            fd,
+            runtime: try_current(),
+        }
     }
 
     pub(crate) fn fd(&self) -> Fd {
@@ -62,7 +76,7 @@ impl Descriptor {
 
 impl Drop for Descriptor {
     fn drop(&mut self) {
-        op::close_detached(self.fd);
+        op::close_detached(self.fd, self.runtime.as_deref());
     }
 }
 

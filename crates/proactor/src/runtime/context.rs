@@ -45,6 +45,32 @@ impl Drop for Entered {
     }
 }
 
+/// The current runtime itself, for values that must stay tied to the runtime that made them.
+///
+/// # Panics
+///
+/// Outside a runtime.
+pub(crate) fn current() -> Rc<Inner> {
+    try_current().expect(
+        "proactor: this must be called inside a runtime (Runtime::block_on or a spawned task)",
+    )
+}
+
+/// The current runtime, if there is one.
+pub(crate) fn try_current() -> Option<Rc<Inner>> {
+    CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Makes `inner` current for tearing it down, even inside another runtime (no nesting
+/// check: nothing runs, tasks are only dropped).
+pub(crate) fn enter_for_drop(inner: Rc<Inner>) -> Entered {
+    let previous = CURRENT.with(|current| current.borrow_mut().replace(inner));
+    Entered { previous }
+}
+
 /// Runs `f` with the current runtime.
 ///
 /// # Panics

@@ -28,7 +28,7 @@ use proactor_driver::{Backend, Completion, Config, Driver, Notifier};
 
 pub use task::{JoinError, JoinHandle};
 
-pub(crate) use context::{try_with, with};
+pub(crate) use context::{current, try_current, try_with, with};
 use op::Ops;
 use task::{LocalFuture, TaskSlot, TaskWaker, MAIN};
 
@@ -334,8 +334,9 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Drop tasks inside the context: their futures cancel their operations on drop.
-        let _entered = context::enter(Rc::clone(&self.inner));
+        // Drop tasks inside this runtime's context: their futures cancel their operations on
+        // drop. Never panics, even when dropped while another runtime runs on this thread.
+        let _entered = context::enter_for_drop(Rc::clone(&self.inner));
         let tasks: Vec<TaskSlot> = self.inner.tasks.borrow_mut().drain(..).collect();
         drop(tasks);
     }

@@ -17,7 +17,8 @@ use std::task::{Context, Poll, Waker};
 
 use proactor_driver::{Completion, Op, OpId};
 
-use super::{try_with, with};
+use super::context::current;
+use super::{try_with, Inner};
 
 /// Bytes a cancelled read received, kept for the stream's next read.
 #[derive(Debug, Default)]
@@ -155,21 +156,23 @@ fn dispose(completion: Completion) {
     }
 }
 
-/// Closes `fd` through the driver without waiting (readiness backends then forget what they
-/// cached about it); outside a runtime, closes it at once.
-pub(crate) fn close_detached(fd: proactor_driver::Fd) {
-    let submitted = try_with(|inner| {
-        let id = inner.driver.borrow_mut().submit(Op::Close { fd });
-        let mut ops = inner.ops.borrow_mut();
-        let token = ops.insert(Entry::Orphaned { id, orphan: None });
-        ops.track(id, token);
-    });
-    if submitted.is_none() {
+/// Closes `fd` through `runtime`'s driver without waiting (readiness backends then forget
+/// what they cached about it); without a runtime, closes it at once.
+pub(crate) fn close_detached(fd: proactor_driver::Fd, runtime: Option<&Inner>) {
+    match runtime {
+        Some(inner) => {
+            let id = inner.driver.borrow_mut().submit(Op::Close { fd });
+            let mut ops = inner.ops.borrow_mut();
+            let token = ops.insert(Entry::Orphaned { id, orphan: None });
+            ops.track(id, token);
+        }
         #[cfg(unix)]
         // SAFETY: the caller owns `fd` and gives it up.
-        unsafe {
-            libc::close(fd)
-        };
+        None => unsafe {
+            libc::close(fd);
+        },
+        #[cfg(not(unix))]
+        None => {}
     }
 }
 
@@ -184,14 +187,14 @@ pub(crate) fn adopt(fd: proactor_driver::Fd) {
 ///
 /// Outside a runtime.
 pub(crate) fn submit(op: Op) -> Submitted {
-    let token = with(|inner| {
-        let id = inner.driver.borrow_mut().submit(op);
-        let mut ops = inner.ops.borrow_mut();
-        let token = ops.insert(Entry::Waiting { id, waker: None });
-        ops.track(id, token);
-        token
-    });
+    let runtime = current();
+    let id = runtime.driver.borrow_mut().submit(op);
+    let mut ops = runtime.ops.borrow_mut();
+    let token = ops.insert(Entry::Waiting { id, waker: None });
+    ops.track(id, token);
+    drop(ops);
     Submitted {
+        runtime,
         token: Some(token),
         orphan: None,
     }
@@ -199,6 +202,9 @@ pub(crate) fn submit(op: Op) -> Submitted {
 
 /// The completion of a submitted operation.
 pub(crate) struct Submitted {
+    /// The runtime whose driver runs the operation (whatever runtime is current when this
+    /// future is polled or dropped).
+    runtime: Rc<Inner>,
     /// The entry, until the completion is taken.
     token: Option<usize>,
     orphan: Option<Orphan>,
@@ -218,7 +224,8 @@ impl Future for Submitted {
         let Some(token) = self.token else {
             panic!("proactor: operation future polled after it completed");
         };
-        let completion = with(|inner| {
+        let completion = {
+            let inner = &self.runtime;
             let mut ops = inner.ops.borrow_mut();
             let entry = &mut ops.entries[token];
             match entry {
@@ -241,7 +248,7 @@ impl Future for Submitted {
                 // Only this future moves its entry out of Waiting or Done.
                 Entry::Free | Entry::Orphaned { .. } => None,
             }
-        });
+        };
         match completion {
             Some(completion) => {
                 self.token = None;
@@ -258,8 +265,8 @@ impl Drop for Submitted {
             return;
         };
         let orphan = self.orphan.take();
-        // Outside the runtime (it is being torn down), the driver's own drop cancels.
-        try_with(move |inner| {
+        {
+            let inner = &self.runtime;
             let mut ops = inner.ops.borrow_mut();
             let entry = &mut ops.entries[token];
             match std::mem::replace(entry, Entry::Free) {
@@ -283,6 +290,6 @@ impl Drop for Submitted {
                 }
                 other => *entry = other,
             }
-        });
+        }
     }
 }
