@@ -247,6 +247,7 @@ impl Driver {
     /// # let _ = id;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn submit(&mut self, op: Op) -> OpId {
         self.backend.submit(op)
     }
@@ -310,6 +311,7 @@ impl Driver {
     /// assert_eq!(driver.poll(&mut completions, Some(Duration::ZERO))?, 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn poll(
         &mut self,
         completions: &mut Vec<Completion>,

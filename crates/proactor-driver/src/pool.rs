@@ -28,6 +28,8 @@ const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where a driver receives its finished jobs.
 pub(crate) struct Reply {
     done: Mutex<Vec<Completion>>,
+    /// Whether `done` may hold something, so an idle driver skips the lock.
+    has_results: AtomicBool,
     waker: Arc<sys::Waker>,
     /// Set when the driver is dropped: results are then disposed of by the pool.
     closed: AtomicBool,
@@ -37,6 +39,7 @@ impl Reply {
     pub(crate) fn new(waker: Arc<sys::Waker>) -> Arc<Reply> {
         Arc::new(Reply {
             done: Mutex::new(Vec::new()),
+            has_results: AtomicBool::new(false),
             waker,
             closed: AtomicBool::new(false),
         })
@@ -50,13 +53,20 @@ impl Reply {
             return;
         }
         done.push(completion);
+        self.has_results.store(true, Ordering::Release);
         drop(done);
         self.waker.wake();
+    }
+
+    /// Whether finished jobs may be waiting (a cheap check before [`take`](Reply::take)).
+    pub(crate) fn has_results(&self) -> bool {
+        self.has_results.load(Ordering::Acquire)
     }
 
     /// Moves finished jobs into `into` (swapping vectors, so neither side allocates).
     pub(crate) fn take(&self, into: &mut Vec<Completion>) {
         let mut done = lock(&self.done);
+        self.has_results.store(false, Ordering::Relaxed);
         if done.is_empty() {
             // Swapping now would trade a vector with capacity for an empty one, and the next
             // delivery would allocate.

@@ -18,7 +18,7 @@ struct Entry<S> {
 }
 
 pub(crate) struct Slots<S> {
-    chunks: Vec<Box<[Entry<S>]>>,
+    chunks: Vec<Box<[Entry<S>; CHUNK]>>,
     free: Vec<u32>,
     occupied: usize,
 }
@@ -34,15 +34,17 @@ impl<S: Default> Slots<S> {
 
     /// Claims a free slot (growing by one chunk if none is free) and returns its identifier.
     pub(crate) fn insert(&mut self) -> (OpId, &mut S) {
-        if self.free.is_empty() {
-            self.grow();
-        }
-        // `grow` always pushes CHUNK free indices.
-        let index = self.free.pop().unwrap_or_default();
+        let index = match self.free.pop() {
+            Some(index) => index,
+            // `grow` always frees CHUNK indices.
+            None => self.grow(),
+        };
         self.occupied += 1;
         let entry = self.entry_mut(index);
         entry.occupied = true;
-        entry.generation = entry.generation.wrapping_add(1).max(1);
+        let generation = entry.generation.wrapping_add(1);
+        // Generation 0 is never handed out: internal `user_data` values use it.
+        entry.generation = if generation == 0 { 1 } else { generation };
         let id = OpId {
             index,
             generation: entry.generation,
@@ -50,18 +52,20 @@ impl<S: Default> Slots<S> {
         (id, &mut entry.state)
     }
 
-    fn grow(&mut self) {
+    /// Adds a chunk of free slots and claims the first; returns its index.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) -> u32 {
         let base = (self.chunks.len() * CHUNK) as u32;
-        let chunk: Box<[Entry<S>]> = (0..CHUNK)
-            .map(|_| Entry {
-                generation: 0,
-                occupied: false,
-                state: S::default(),
-            })
-            .collect();
+        let chunk: Box<[Entry<S>; CHUNK]> = Box::new(std::array::from_fn(|_| Entry {
+            generation: 0,
+            occupied: false,
+            state: S::default(),
+        }));
         self.chunks.push(chunk);
         // Reversed so the lowest index is handed out first.
-        self.free.extend((base..base + CHUNK as u32).rev());
+        self.free.extend((base + 1..base + CHUNK as u32).rev());
+        base
     }
 
     fn entry_mut(&mut self, index: u32) -> &mut Entry<S> {

@@ -167,7 +167,9 @@ impl IoUring {
                 Err(error)
                     if matches!(error.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
                 {
-                    self.reap();
+                    let mut ready = std::mem::take(&mut self.ready);
+                    self.reap(&mut ready);
+                    self.ready = ready;
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => {
@@ -272,38 +274,107 @@ impl IoUring {
         }
     }
 
-    /// Moves every CQE into `ready`; returns whether the waker fired.
-    fn reap(&mut self) -> bool {
-        let mut cqes = std::mem::take(&mut self.cqes);
-        cqes.extend(
-            self.ring
-                .completion()
-                .map(|cqe| (cqe.user_data(), cqe.result())),
-        );
+    /// Takes every CQE: finished operations go straight into `out` (their slots freed);
+    /// returns whether the waker fired.
+    fn reap(&mut self, out: &mut Vec<Completion>) -> bool {
         let mut woken = false;
-        for (user_data, result) in cqes.drain(..) {
-            match user_data {
-                WAKE => {
-                    self.waker.drain();
-                    self.waker.reset();
-                    self.wake_armed = false;
-                    woken = true;
+        {
+            let IoUring {
+                ring,
+                slots,
+                in_kernel,
+                cqes,
+                ..
+            } = self;
+            for cqe in ring.completion() {
+                let (user_data, raw) = (cqe.user_data(), cqe.result());
+                match user_data {
+                    WAKE => woken = true,
+                    CANCEL => {}
+                    _ => {
+                        let id = OpId::from_u64(user_data);
+                        let Some(slot) = slots.get_mut(id) else {
+                            continue;
+                        };
+                        // The common case inline: the kernel finished the operation.
+                        let finished = slot.state == State::Kernel
+                            && (raw != -libc::EAGAIN
+                                || slot.cancel_requested
+                                || !slot.op.as_ref().is_some_and(waits_on_eagain));
+                        if !finished {
+                            cqes.push((user_data, raw));
+                            continue;
+                        }
+                        let Some(mut op) = slot.op.take() else {
+                            continue;
+                        };
+                        let result = if raw == -libc::ETIME && matches!(op, Op::Timeout { .. }) {
+                            Ok(0)
+                        } else {
+                            unix::from_kernel_result(raw)
+                        };
+                        let mut result = unix::finish(&mut op, &mut slot.control, result);
+                        if slot.cancel_requested {
+                            result = discard_created_fd(&op, result);
+                        }
+                        *in_kernel -= 1;
+                        slots.remove(id);
+                        out.push(Completion { id, result, op });
+                    }
                 }
-                CANCEL => {}
-                _ => self.handle_completion(OpId::from_u64(user_data), result),
             }
         }
-        self.cqes = cqes;
+        if woken {
+            self.waker.drain();
+            self.waker.reset();
+            self.wake_armed = false;
+        }
+        // The rare cases (readiness fallbacks) may submit again, so they run after the
+        // completion queue is released.
+        let mut rare = std::mem::take(&mut self.cqes);
+        for &(user_data, raw) in &rare {
+            self.handle_completion(OpId::from_u64(user_data), raw, out);
+        }
+        rare.clear();
+        self.cqes = rare;
         woken
     }
 
-    fn handle_completion(&mut self, id: OpId, raw: i32) {
+    fn handle_completion(&mut self, id: OpId, raw: i32, out: &mut Vec<Completion>) {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
-        let Some(op) = slot.op.as_mut() else { return };
         match slot.state {
+            // The common case first: the kernel finished the operation.
+            State::Kernel
+                if raw != -libc::EAGAIN
+                    || slot.cancel_requested
+                    || !slot.op.as_ref().is_some_and(waits_on_eagain) =>
+            {
+                let Some(mut op) = slot.op.take() else { return };
+                let result = if raw == -libc::ETIME && matches!(op, Op::Timeout { .. }) {
+                    Ok(0)
+                } else {
+                    unix::from_kernel_result(raw)
+                };
+                let mut result = unix::finish(&mut op, &mut slot.control, result);
+                if slot.cancel_requested {
+                    result = discard_created_fd(&op, result);
+                }
+                self.in_kernel -= 1;
+                self.slots.remove(id);
+                out.push(Completion { id, result, op });
+            }
+            State::Kernel => {
+                // Old kernels return EAGAIN for O_NONBLOCK descriptors: wait for readiness
+                // with POLL_ADD instead, as the fallback does.
+                slot.state = State::Polling;
+                let Some(op) = slot.op.as_ref() else { return };
+                let (fd, flags) = poll_target(op);
+                self.push(poll_entry(fd, flags, id));
+            }
             State::Polling if raw >= 0 && !slot.cancel_requested => {
+                let Some(op) = slot.op.as_mut() else { return };
                 // Ready: do the syscall; if it still would block, poll again.
                 match unix::perform(op, &mut slot.control) {
                     Err(error) if unix::would_block(&error) => {
@@ -325,31 +396,14 @@ impl IoUring {
                 };
                 self.finish_now(id, result);
             }
-            State::Kernel => {
-                if raw == -libc::EAGAIN
-                    && !slot.cancel_requested
-                    && is_socket_like(op)
-                    && !unix::must_not_wait(op)
-                {
-                    // Old kernels return EAGAIN for O_NONBLOCK descriptors: wait for
-                    // readiness with POLL_ADD instead, as the fallback does.
-                    slot.state = State::Polling;
-                    let (fd, flags) = poll_target(op);
-                    self.push(poll_entry(fd, flags, id));
-                    return;
-                }
-                let result = match (op.kind(), raw) {
-                    (OpKind::Timeout, raw) if raw == -libc::ETIME => Ok(0),
-                    (_, raw) => unix::from_kernel_result(raw),
-                };
-                self.in_kernel -= 1;
-                self.finish_now(id, result);
-            }
             State::Pool | State::Done => {}
         }
     }
 
     fn collect_pool(&mut self) {
+        if !self.reply.has_results() {
+            return;
+        }
         self.reply.take(&mut self.from_pool);
         let mut finished = std::mem::take(&mut self.from_pool);
         for Completion { id, result, op } in finished.drain(..) {
@@ -404,6 +458,11 @@ impl IoUring {
             },
         }
     }
+}
+
+/// Whether an EAGAIN from the kernel means "wait for readiness" rather than an answer.
+fn waits_on_eagain(op: &Op) -> bool {
+    is_socket_like(op) && !unix::must_not_wait(op)
 }
 
 fn is_socket_like(op: &Op) -> bool {
@@ -675,12 +734,18 @@ impl Backend for IoUring {
         completions: &mut Vec<Completion>,
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        let start = Instant::now();
-        let deadline = timeout.map(|timeout| {
-            start
-                .checked_add(timeout)
-                .unwrap_or(start + Duration::from_secs(1 << 40))
-        });
+        let deadline = match timeout {
+            Some(timeout) if !timeout.is_zero() => {
+                let start = Instant::now();
+                Some(
+                    start
+                        .checked_add(timeout)
+                        .unwrap_or(start + Duration::from_secs(1 << 40)),
+                )
+            }
+            _ => None,
+        };
+        let before = completions.len();
         loop {
             if !self.wake_armed {
                 self.wake_armed = true;
@@ -691,17 +756,25 @@ impl Backend for IoUring {
                 );
             }
             self.collect_pool();
-            let wait = match (self.ready.is_empty(), deadline) {
-                (false, _) => Some(Duration::ZERO),
-                (true, Some(deadline)) => Some(deadline.saturating_duration_since(Instant::now())),
-                (true, None) => None,
+            self.deliver(completions);
+            let wait = match (completions.len() > before, timeout, deadline) {
+                (true, _, _) | (false, Some(_), None) => Some(Duration::ZERO),
+                (false, _, Some(deadline)) => {
+                    Some(deadline.saturating_duration_since(Instant::now()))
+                }
+                (false, None, _) => None,
             };
             self.enter(wait)?;
-            let woken = self.reap();
+            let woken = self.reap(completions);
             self.collect_pool();
-            let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
-            if !self.ready.is_empty() || woken || expired {
-                return Ok(self.deliver(completions));
+            self.deliver(completions);
+            let expired = match (timeout, deadline) {
+                (Some(_), None) => true,
+                (_, Some(deadline)) => Instant::now() >= deadline,
+                (None, None) => false,
+            };
+            if completions.len() > before || woken || expired {
+                return Ok(completions.len() - before);
             }
         }
     }
@@ -748,7 +821,9 @@ impl Drop for IoUring {
             if self.enter(Some(Duration::from_millis(100))).is_err() {
                 break;
             }
-            self.reap();
+            let mut ready = std::mem::take(&mut self.ready);
+            self.reap(&mut ready);
+            self.ready = ready;
         }
         for completion in self.ready.drain(..) {
             if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {

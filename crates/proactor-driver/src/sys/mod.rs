@@ -84,6 +84,7 @@ macro_rules! forward {
 }
 
 impl Backend for Selected {
+    #[inline]
     fn submit(&mut self, op: Op) -> OpId {
         forward!(self, backend => backend.submit(op))
     }
@@ -92,6 +93,7 @@ impl Backend for Selected {
         forward!(self, backend => backend.cancel(id))
     }
 
+    #[inline]
     fn poll(
         &mut self,
         completions: &mut Vec<Completion>,

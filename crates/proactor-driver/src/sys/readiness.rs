@@ -339,6 +339,9 @@ impl<P: Poller> Readiness<P> {
     }
 
     fn collect_pool(&mut self) {
+        if !self.reply.has_results() {
+            return;
+        }
         self.reply.take(&mut self.from_pool);
         let mut finished = std::mem::take(&mut self.from_pool);
         for completion in finished.drain(..) {
