@@ -232,6 +232,29 @@ impl Buffer {
         count
     }
 
+    /// Empties the buffer for reuse: a `Vec<u8>` or `BytesMut` keeps its capacity and drops
+    /// its contents, and a slice view is removed. Boxed and static slices have a fixed length
+    /// and are left as they are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Buffer;
+    ///
+    /// let mut buffer = Buffer::from(b"used".to_vec());
+    /// buffer.clear();
+    /// assert!(buffer.is_empty());
+    /// assert_eq!(buffer.read_capacity(), 4);
+    /// ```
+    pub fn clear(&mut self) {
+        self.view = None;
+        match &mut self.storage {
+            Storage::Vec(vec) => vec.clear(),
+            Storage::BytesMut(bytes) => bytes.clear(),
+            Storage::Boxed(_) | Storage::Static(_) => {}
+        }
+    }
+
     /// Gives back the `Vec<u8>` this buffer was made from, or the buffer itself if it holds
     /// another kind of storage. A slice view is dropped.
     ///

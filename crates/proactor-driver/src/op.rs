@@ -40,6 +40,11 @@ impl OpId {
     /// The slot index: small, dense, and unique among operations in flight, so a layer above
     /// can keep per-operation state in a plain vector indexed by it.
     ///
+    /// The index is free again as soon as `poll` hands out the completion: an operation
+    /// submitted while the caller still works through that batch of completions may get the
+    /// same index. Take what you keep per index out of the table before submitting again (or
+    /// key it by the whole `OpId`, which never repeats while a completion is unprocessed).
+    ///
     /// # Examples
     ///
     /// ```
