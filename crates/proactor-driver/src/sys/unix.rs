@@ -286,9 +286,12 @@ fn offset_arg(offset: Option<u64>) -> io::Result<Option<libc::off_t>> {
         .transpose()
 }
 
-#[cfg(target_os = "linux")]
+/// Sends never raise SIGPIPE: a peer that went away is an `EPIPE` error, not a dead process.
+/// Linux and FreeBSD take `MSG_NOSIGNAL` per send; macOS has no such flag, so sockets made by
+/// the driver get `SO_NOSIGPIPE` instead (see `configure_new_fd`).
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
 const SEND_FLAGS: libc::c_int = 0;
 
 /// Does `op` now with a direct syscall. On a non-blocking descriptor it returns a
@@ -508,7 +511,23 @@ fn configure_new_fd(fd: RawFd) -> io::Result<()> {
         close_quietly(fd);
         return Err(error);
     }
-    set_nonblocking(fd).inspect_err(|_| close_quietly(fd))
+    set_nonblocking(fd).inspect_err(|_| close_quietly(fd))?;
+    #[cfg(target_vendor = "apple")]
+    {
+        let one: libc::c_int = 1;
+        // SAFETY: setsockopt reads a c_int of the given size. It fails with ENOTSOCK on
+        // descriptors that are not sockets, which then have no SIGPIPE to suppress.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_NOSIGPIPE,
+                (&one as *const libc::c_int).cast(),
+                mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+    }
+    Ok(())
 }
 
 fn socket_error(fd: RawFd) -> io::Result<()> {
