@@ -336,11 +336,10 @@ impl RawReads {
             .offset(page * PAGE as u64)
             .build()
             .user_data(index as u64);
-        // SAFETY: the entry points at the 4 KiB window of buffer `index`, which is not in
-        // flight (it came from `spare` or from its own CQE) and stays alive and untouched
-        // until its CQE is reaped: `run` reads it only after that CQE, and `Drop` waits for
-        // every read in flight before the buffers are freed. The queue has room: at most
-        // `depth` entries are ever outstanding and it holds at least that many.
+        // Buffer `index` is not in flight (it came from `spare` or its own CQE); `run` reads
+        // it only after its CQE and `Drop` waits for every read in flight before freeing.
+        // SAFETY: the entry points at that buffer's 4 KiB window, alive and untouched until
+        // its CQE; the queue has room, as at most `depth` entries are ever outstanding.
         unsafe { sq.push(&entry) }.map_err(|_| io::Error::other("submission queue full"))?;
         self.in_flight += 1;
         Ok(())
