@@ -189,16 +189,7 @@ impl Stream {
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let completion = op::submit(Op::Send {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            flags: 0,
-        })
-        .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        send(self.descriptor.fd(), buf).await
     }
 
     pub(crate) async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
@@ -210,6 +201,35 @@ impl Stream {
         .result
         .map(drop)
     }
+}
+
+/// Sends `buf` on a connected socket.
+pub(crate) async fn send<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
+    let completion = op::submit(Op::Send {
+        fd,
+        buf: buf.into_buffer(),
+        flags: 0,
+    })
+    .await;
+    (
+        completion.result,
+        B::from_buffer(take_buffer(completion.op)),
+    )
+}
+
+/// Receives into `buf` from a connected socket (datagram sockets: no bytes to keep on cancel,
+/// as a datagram is received whole or not at all).
+pub(crate) async fn recv<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
+    let completion = op::submit(Op::Recv {
+        fd,
+        buf: buf.into_buffer(),
+        flags: 0,
+    })
+    .await;
+    (
+        completion.result,
+        B::from_buffer(take_buffer(completion.op)),
+    )
 }
 
 /// The single buffer of a completed read or write.

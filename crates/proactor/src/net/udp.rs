@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use proactor_driver::{Buffer, Op};
 
-use super::{domain_of, each_address, new_socket, resolve, take_buffer, Descriptor};
+use super::{domain_of, each_address, new_socket, resolve, Descriptor};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -116,16 +116,7 @@ impl UdpSocket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let completion = op::submit(Op::Send {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            flags: 0,
-        })
-        .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        super::send(self.descriptor.fd(), buf).await
     }
 
     /// Receives a datagram from the connected peer; a datagram longer than the buffer is
@@ -151,16 +142,7 @@ impl UdpSocket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn recv<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let completion = op::submit(Op::Recv {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            flags: 0,
-        })
-        .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        super::recv(self.descriptor.fd(), buf).await
     }
 
     fn vector_with(&self, buffer: Buffer) -> Vec<Buffer> {

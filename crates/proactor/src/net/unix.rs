@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use proactor_driver::{Fd, Op};
 
-use super::{take_buffer, Descriptor, Stream};
+use super::{Descriptor, Stream};
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
@@ -386,16 +386,7 @@ impl UnixDatagram {
     ///
     /// See [`UnixDatagram`].
     pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let completion = op::submit(Op::Send {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            flags: 0,
-        })
-        .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        super::send(self.descriptor.fd(), buf).await
     }
 
     /// Receives a datagram; one longer than the buffer is truncated.
@@ -408,16 +399,7 @@ impl UnixDatagram {
     ///
     /// See [`UnixDatagram`].
     pub async fn recv<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let completion = op::submit(Op::Recv {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            flags: 0,
-        })
-        .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        super::recv(self.descriptor.fd(), buf).await
     }
 
     /// The local address.
