@@ -526,9 +526,8 @@ impl Handle {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.shared.push_job(Box::new(move || {
-            with(|inner| inner.spawn_local(Box::pin(future)));
-        }));
+        // Through `spawn`, so a panic in it ends the task, not the runtime.
+        self.shared.push_job(Box::new(move || drop(spawn(future))));
     }
 
     /// Runs a `Send` closure on the runtime's thread, at its next turn.

@@ -51,6 +51,7 @@ conformance! {
     runtime::interval_ticks,
     runtime::many_timers_armed_and_cancelled,
     runtime::handle_spawns_from_another_thread,
+    runtime::panics_in_remote_tasks_do_not_stop_the_runtime,
     net::tcp_echo_ipv4,
     net::tcp_echo_ipv6,
     net::tcp_connect_refused,

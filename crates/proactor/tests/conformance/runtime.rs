@@ -214,3 +214,19 @@ pub fn handle_spawns_from_another_thread(runtime: Runtime) {
     assert!(start.elapsed() < crate::LIMIT);
     thread.join().unwrap();
 }
+
+pub fn panics_in_remote_tasks_do_not_stop_the_runtime(runtime: Runtime) {
+    let handle = runtime.handle();
+    handle.spawn(async { panic!("remote task panic") });
+    let (sender, receiver) = std::sync::mpsc::channel();
+    handle.spawn(async move { sender.send(7).unwrap() });
+    let value = runtime.block_on(async move {
+        loop {
+            if let Ok(value) = receiver.try_recv() {
+                return value;
+            }
+            sleep(Duration::from_millis(1)).await;
+        }
+    });
+    assert_eq!(value, 7);
+}
