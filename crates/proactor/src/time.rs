@@ -1,55 +1,127 @@
 //! Time: sleeping, deadlines on futures, and intervals.
 //!
-//! Every runtime keeps its timers in one ordered map; the nearest deadline bounds the driver's
-//! wait, so a timer costs no system call of its own, and cancelling one (dropping its future)
-//! is a map removal.
+//! Every runtime keeps its timers in one structure; the nearest deadline bounds the driver's
+//! wait, so a timer costs no system call of its own. Arming a timer is a push onto a binary
+//! heap plus a slot in a slab (both reused, so steady state allocates nothing); cancelling one
+//! (dropping its future) frees its slot at once and leaves its heap entry to be skipped later,
+//! so arming and cancelling many timers stays cheap.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use std::rc::Rc;
-
 use crate::runtime::{current, Inner};
 
-/// The runtime's timers, ordered by deadline.
+/// Identifies an armed timer: its slab index and that slot's generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Default)]
+struct Slot {
+    generation: u32,
+    waker: Option<Waker>,
+}
+
+/// The runtime's timers.
 #[derive(Default)]
 pub(crate) struct Timers {
-    entries: BTreeMap<(Instant, u64), Waker>,
-    next_key: u64,
+    /// Deadlines by time; an entry whose slot moved on to another generation is stale.
+    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    armed: usize,
 }
 
 impl Timers {
+    fn arm(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.waker = Some(waker);
+        self.armed += 1;
+        self.heap.push(Reverse((deadline, index, slot.generation)));
+        TimerKey {
+            index,
+            generation: slot.generation,
+        }
+    }
+
+    fn slot(&mut self, key: TimerKey) -> Option<&mut Slot> {
+        self.slots
+            .get_mut(key.index as usize)
+            .filter(|slot| slot.generation == key.generation && slot.waker.is_some())
+    }
+
+    fn disarm(&mut self, key: TimerKey) {
+        let Some(slot) = self.slot(key) else { return };
+        slot.waker = None;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(key.index);
+        self.armed -= 1;
+        // Stale heap entries are skipped when they surface; rebuild once they dominate, so a
+        // flood of cancelled far-off timers does not grow the heap without bound.
+        if self.heap.len() > 1024 && self.heap.len() > 4 * self.armed {
+            let slots = &self.slots;
+            self.heap.retain(|Reverse((_, index, generation))| {
+                slots[*index as usize].generation == *generation
+            });
+        }
+    }
+
+    /// Drops stale entries from the top of the heap; returns the nearest live deadline.
+    fn nearest(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+            let slot = &self.slots[index as usize];
+            if slot.generation == generation && slot.waker.is_some() {
+                return Some(deadline);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
     /// How long until the nearest deadline (`None`: no timers).
-    pub(crate) fn until_next(&self) -> Option<Duration> {
-        let (&(deadline, _), _) = self.entries.first_key_value()?;
+    pub(crate) fn until_next(&mut self) -> Option<Duration> {
+        let deadline = self.nearest()?;
         Some(deadline.saturating_duration_since(Instant::now()))
     }
 
     /// Wakes every timer whose deadline has passed.
     pub(crate) fn fire(&mut self) {
-        let Some((&(first, _), _)) = self.entries.first_key_value() else {
-            return;
-        };
+        let Some(first) = self.nearest() else { return };
         let now = Instant::now();
         if first > now {
             return;
         }
-        while let Some(entry) = self.entries.first_entry() {
-            if entry.key().0 > now {
+        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+            if deadline > now {
                 break;
             }
-            entry.remove().wake();
+            self.heap.pop();
+            let key = TimerKey { index, generation };
+            let waker = self.slot(key).and_then(|slot| slot.waker.take());
+            if let Some(waker) = waker {
+                let slot = &mut self.slots[index as usize];
+                slot.generation = slot.generation.wrapping_add(1);
+                self.free.push(index);
+                self.armed -= 1;
+                waker.wake();
+            }
         }
-    }
-
-    fn insert(&mut self, deadline: Instant, waker: Waker) -> u64 {
-        self.next_key += 1;
-        self.entries.insert((deadline, self.next_key), waker);
-        self.next_key
     }
 }
 
@@ -123,7 +195,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "a sleep does nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
-    key: Option<u64>,
+    key: Option<TimerKey>,
     /// The runtime whose timers hold this sleep once it is armed.
     runtime: Option<Rc<Inner>>,
 }
@@ -159,11 +231,7 @@ impl Sleep {
 
     fn disarm(&mut self) {
         if let (Some(key), Some(runtime)) = (self.key.take(), &self.runtime) {
-            runtime
-                .timers
-                .borrow_mut()
-                .entries
-                .remove(&(self.deadline, key));
+            runtime.timers.borrow_mut().disarm(key);
         }
     }
 }
@@ -177,28 +245,23 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         let deadline = self.deadline;
-        let key = self.key;
         let runtime = Rc::clone(self.runtime.get_or_insert_with(current));
-        let key = {
-            let mut timers = runtime.timers.borrow_mut();
-            match key.and_then(|key| {
-                timers
-                    .entries
-                    .get_mut(&(deadline, key))
-                    .map(|waker| (key, waker))
-            }) {
-                Some((key, waker)) => {
-                    if !waker.will_wake(cx.waker()) {
-                        *waker = cx.waker().clone();
-                    }
-                    key
+        let mut timers = runtime.timers.borrow_mut();
+        match self.key.and_then(|key| timers.slot(key)) {
+            Some(slot) => {
+                let waker = slot.waker.get_or_insert_with(|| cx.waker().clone());
+                if !waker.will_wake(cx.waker()) {
+                    *waker = cx.waker().clone();
                 }
-                // Not armed yet, or fired (then removed) before the deadline check above saw
-                // it pass: arm again.
-                None => timers.insert(deadline, cx.waker().clone()),
             }
-        };
-        self.key = Some(key);
+            // Not armed yet, or fired (which frees the slot) before the deadline check above
+            // saw it pass: arm it.
+            None => {
+                let key = timers.arm(deadline, cx.waker().clone());
+                drop(timers);
+                self.key = Some(key);
+            }
+        }
         Poll::Pending
     }
 }
