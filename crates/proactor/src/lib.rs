@@ -23,12 +23,15 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 mod buf;
+pub mod fs;
 pub mod io;
 pub mod net;
 mod runtime;
 pub mod time;
 
+pub use blocking::{spawn_blocking, BlockingHandle};
 pub use buf::{BufResult, IoBuf, Slice};
 pub use proactor_driver::Backend;
 pub use runtime::group::RuntimeGroup;

@@ -1,0 +1,1054 @@
+//! [`File`] and [`OpenOptions`].
+
+use std::io::{self, SeekFrom};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+
+use proactor_driver::{Buffer, Fd, Op};
+
+use super::{cvt, metadata_of, FileTimes, Metadata, Permissions};
+use crate::blocking;
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::net::{take_buffer, Descriptor};
+use crate::runtime::op;
+use crate::{BufResult, IoBuf};
+
+/// An open file: positional reads and writes with owned buffers, closed through the driver
+/// when dropped.
+///
+/// Reads and writes at an offset ([`read_at`](File::read_at), [`write_at`](File::write_at)
+/// and their `_exact`/`_all` forms) take `&self`, so several may be in flight at once. The
+/// [`AsyncRead`]/[`AsyncWrite`] implementations add a **cursor** kept in the `File` itself
+/// (not the kernel's file offset): each `read`/`write` happens at the cursor and moves it by
+/// the count transferred. A cancelled read or write therefore never moves the cursor, and the
+/// next one starts where the last completed one ended. Move the cursor with
+/// [`seek`](File::seek) or [`set_position`](File::set_position). A file opened in append
+/// mode writes at its end whatever the cursor says, and such writes leave the cursor alone.
+///
+/// Opening, positional reads and writes, `fsync` and `statx` are driver operations (in the
+/// io_uring ring, or on the thread pool under epoll); the rest run on the thread pool.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::fs::File;
+/// use proactor::io::{AsyncRead, AsyncWrite};
+///
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-file-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # let path = dir.join("hello.txt");
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let mut file = File::create(&path).await?;
+///     file.write_all(b"hello, ".to_vec()).await.0?;
+///     file.write_all(b"world".to_vec()).await.0?;
+///     drop(file);
+///
+///     let mut file = File::open(&path).await?;
+///     let (result, contents) = file.read_to_end(Vec::new()).await;
+///     assert_eq!(result?, 12);
+///     assert_eq!(contents, b"hello, world");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct File {
+    descriptor: Descriptor,
+    /// Where the next [`AsyncRead::read`] or [`AsyncWrite::write`] happens.
+    position: u64,
+    /// Opened with `O_APPEND`: cursor writes go to the end.
+    append: bool,
+}
+
+fn invalid_input(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Offsets past `i64::MAX` are rejected: the kernel cannot take them, and io_uring would read
+/// `u64::MAX` as "the current position".
+fn check_offset(offset: u64) -> io::Result<u64> {
+    if offset > i64::MAX as u64 {
+        return Err(invalid_input("file offset past i64::MAX"));
+    }
+    Ok(offset)
+}
+
+fn offset_after(offset: u64, count: usize) -> io::Result<u64> {
+    offset
+        .checked_add(count as u64)
+        .ok_or_else(|| invalid_input("file offset overflows"))
+        .and_then(check_offset)
+}
+
+/// Restores the view a buffer had before a loop narrowed it.
+fn restore(buffer: Buffer, view: Option<std::ops::Range<usize>>) -> Buffer {
+    let whole = buffer.into_inner();
+    match view {
+        Some(range) => whole
+            .slice(range)
+            .unwrap_or_else(|_| unreachable!("a view stays in range")),
+        None => whole,
+    }
+}
+
+impl File {
+    pub(crate) fn from_descriptor(descriptor: Descriptor, append: bool) -> File {
+        File {
+            descriptor,
+            position: 0,
+            append,
+        }
+    }
+
+    /// Opens a file for reading.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if it does not exist, `InvalidInput` if the path holds a NUL byte, or the
+    /// OS error (e.g. `PermissionDenied`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     assert!(file.metadata().await?.is_file());
+    ///     let missing = proactor::fs::File::open("no/such/file").await.unwrap_err();
+    ///     assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new().read(true).open(path).await
+    }
+
+    /// Opens a file for writing, creating it if needed and truncating it if it exists.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a path with a NUL byte, or the OS error (e.g. `IsADirectory`,
+    /// `NotFound` for a missing parent directory).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-create-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     file.write_all_at(b"data".to_vec(), 0).await.0?;
+    ///     assert_eq!(file.metadata().await?.len(), 4);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await
+    }
+
+    /// Creates a new file for reading and writing; fails if it exists.
+    ///
+    /// # Errors
+    ///
+    /// `AlreadyExists` if the path exists (even as a dangling symbolic link), or as
+    /// [`create`](File::create).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-create-new-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     proactor::fs::File::create_new(&path).await?;
+    ///     let again = proactor::fs::File::create_new(&path).await.unwrap_err();
+    ///     assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .await
+    }
+
+    /// A blank [`OpenOptions`], as [`OpenOptions::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let file = runtime.block_on(proactor::fs::File::options().read(true).open("Cargo.toml"))?;
+    /// # drop(file);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn options() -> OpenOptions {
+        OpenOptions::new()
+    }
+
+    /// Takes over a file opened by std. The cursor starts at std's current position, and
+    /// append mode is read from the descriptor's flags.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::from_std(std::fs::File::open("Cargo.toml")?);
+    ///     assert_eq!(file.position(), 0);
+    ///     assert!(file.metadata().await?.is_file());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(mut file: std::fs::File) -> File {
+        use std::io::Seek;
+        let position = file.stream_position().unwrap_or(0);
+        // SAFETY: fcntl(F_GETFL) only reads the flags of a descriptor `file` keeps open.
+        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+        let append = flags >= 0 && flags & libc::O_APPEND != 0;
+        File {
+            descriptor: Descriptor::adopt(file),
+            position,
+            append,
+        }
+    }
+
+    fn fd(&self) -> Fd {
+        self.descriptor.fd()
+    }
+
+    /// A std handle on a duplicate of the descriptor, for work done on the pool: it stays
+    /// valid for the job even if this `File` is dropped meanwhile.
+    fn duplicate(&self) -> io::Result<std::fs::File> {
+        // SAFETY: the descriptor is open while `self` lives, and the borrow ends before this
+        // function returns; only the duplicate escapes.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(self.fd()) };
+        Ok(std::fs::File::from(borrowed.try_clone_to_owned()?))
+    }
+
+    /// Runs `work` on the pool with a duplicate of the descriptor.
+    async fn on_pool<T, F>(&self, work: F) -> io::Result<T>
+    where
+        F: FnOnce(std::fs::File) -> io::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let file = self.duplicate()?;
+        blocking::run(move || work(file)).await
+    }
+
+    async fn read_buffer(&self, buffer: Buffer, offset: u64) -> (io::Result<usize>, Buffer) {
+        if let Err(error) = check_offset(offset) {
+            return (Err(error), buffer);
+        }
+        let completion = op::submit(Op::Read {
+            fd: self.fd(),
+            buf: buffer,
+            offset: Some(offset),
+        })
+        .await;
+        (completion.result, take_buffer(completion.op))
+    }
+
+    async fn write_buffer(
+        &self,
+        buffer: Buffer,
+        offset: Option<u64>,
+    ) -> (io::Result<usize>, Buffer) {
+        if let Some(Err(error)) = offset.map(check_offset) {
+            return (Err(error), buffer);
+        }
+        let completion = op::submit(Op::Write {
+            fd: self.fd(),
+            buf: buffer,
+            offset,
+        })
+        .await;
+        (completion.result, take_buffer(completion.op))
+    }
+
+    /// Reads some bytes at `offset` into `buf` (see [`IoBuf`] for which part is filled) and
+    /// returns how many; 0 means `offset` is at or past the end of the file. The cursor is
+    /// not used or moved.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `EBADF` for a file opened write-only; `InvalidInput` for a buffer
+    /// with no room or an offset past `i64::MAX`. The buffer comes back in every case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     let (result, buffer) = file.read_at(Vec::with_capacity(9), 0).await;
+    ///     assert_eq!(result?, 9);
+    ///     assert_eq!(buffer, b"[package]");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn read_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
+        let (result, buffer) = self.read_buffer(buf.into_buffer(), offset).await;
+        (result, B::from_buffer(buffer))
+    }
+
+    /// Writes some of `buf`'s bytes at `offset` and returns how many. Writing past the end
+    /// extends the file, leaving a hole of zeros. The cursor is not used or moved. On Linux,
+    /// a file opened in append mode writes at its end whatever `offset` says.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `EBADF` for a file opened read-only; `InvalidInput` for an offset
+    /// past `i64::MAX`. The buffer comes back in every case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-write-at-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     let (result, _) = file.write_at(b"tail".to_vec(), 4).await;
+    ///     assert_eq!(result?, 4);
+    ///     assert_eq!(file.metadata().await?.len(), 8);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// assert_eq!(std::fs::read(&path)?, b"\0\0\0\0tail");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn write_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<usize, B> {
+        let (result, buffer) = self.write_buffer(buf.into_buffer(), Some(offset)).await;
+        (result, B::from_buffer(buffer))
+    }
+
+    /// Reads at `offset` until `buf` is full (its spare capacity, whole boxed slice, or
+    /// slice range).
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the file ends first (the bytes read so far are in the buffer), or
+    /// the first read error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     let (result, buffer) = file.read_exact_at(vec![0u8; 4].into_boxed_slice(), 1).await;
+    ///     result?;
+    ///     assert_eq!(&*buffer, b"pack");
+    ///     let (result, _) = file.read_exact_at(Vec::with_capacity(16), u32::MAX.into()).await;
+    ///     assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn read_exact_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<(), B> {
+        let mut buffer = buf.into_buffer();
+        let view = buffer.view();
+        let target = buffer.read_capacity();
+        let grows = buffer.read_grows();
+        let mut filled = 0;
+        while filled < target {
+            let position = match offset_after(offset, filled) {
+                Ok(position) => position,
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+            };
+            let (result, back) = self.read_buffer(buffer, position).await;
+            buffer = back;
+            match result {
+                Ok(0) => {
+                    let error = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file ended before the buffer was full",
+                    );
+                    return (Err(error), B::from_buffer(restore(buffer, view)));
+                }
+                Ok(count) => {
+                    filled += count;
+                    if !grows && filled < target {
+                        buffer = buffer
+                            .slice(count..)
+                            .unwrap_or_else(|_| unreachable!("count is within the view"));
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+            }
+        }
+        (Ok(()), B::from_buffer(restore(buffer, view)))
+    }
+
+    /// Writes all of `buf`'s bytes at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// `WriteZero` if the file accepts nothing (e.g. a full disk), or the first write error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-write-all-at-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     file.write_all_at(b"hello".to_vec(), 0).await.0?;
+    ///     file.write_all_at(&b"J"[..], 0).await.0?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// assert_eq!(std::fs::read(&path)?, b"Jello");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn write_all_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<(), B> {
+        let mut buffer = buf.into_buffer();
+        let view = buffer.view();
+        let mut written = 0;
+        while !buffer.is_empty() {
+            let position = match offset_after(offset, written) {
+                Ok(position) => position,
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+            };
+            let (result, back) = self.write_buffer(buffer, Some(position)).await;
+            buffer = back;
+            match result {
+                Ok(0) => {
+                    let error = io::Error::new(io::ErrorKind::WriteZero, "file accepted no bytes");
+                    return (Err(error), B::from_buffer(restore(buffer, view)));
+                }
+                Ok(count) => {
+                    written += count;
+                    buffer = buffer
+                        .slice(count..)
+                        .unwrap_or_else(|_| unreachable!("count is within the view"));
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+            }
+        }
+        (Ok(()), B::from_buffer(restore(buffer, view)))
+    }
+
+    /// Where the next cursor [`read`](AsyncRead::read) or [`write`](AsyncWrite::write)
+    /// happens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncRead;
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let mut file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     file.read(Vec::with_capacity(3)).await.0?;
+    ///     assert_eq!(file.position(), 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Moves the cursor to `position` (it may be past the end of the file).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncRead;
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let mut file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     file.set_position(1);
+    ///     let (result, buffer) = file.read(Vec::with_capacity(7)).await;
+    ///     result?;
+    ///     assert_eq!(buffer, b"package");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_position(&mut self, position: u64) {
+        self.position = position;
+    }
+
+    /// Moves the cursor like [`std::io::Seek::seek`] and returns its new position;
+    /// [`SeekFrom::End`] asks the file for its size.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a position before the start or past `i64::MAX`; for `End`, the
+    /// error of [`metadata`](File::metadata).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::SeekFrom;
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let mut file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     let end = file.seek(SeekFrom::End(0)).await?;
+    ///     assert_eq!(end, std::fs::metadata("Cargo.toml")?.len());
+    ///     assert_eq!(file.seek(SeekFrom::Current(-1)).await?, end - 1);
+    ///     assert!(file.seek(SeekFrom::Current(-(end as i64) - 1)).await.is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        let (base, delta) = match position {
+            SeekFrom::Start(offset) => (offset, 0),
+            SeekFrom::Current(delta) => (self.position, delta),
+            SeekFrom::End(delta) => (self.metadata().await?.len(), delta),
+        };
+        let target = base
+            .checked_add_signed(delta)
+            .ok_or_else(|| invalid_input("seek to a position before the start or past u64::MAX"))
+            .and_then(check_offset)?;
+        self.position = target;
+        Ok(target)
+    }
+
+    /// Flushes the file's data and metadata to storage (`fsync`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `EIO`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-sync-all-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     file.write_all_at(b"durable".to_vec(), 0).await.0?;
+    ///     file.sync_all().await
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn sync_all(&self) -> io::Result<()> {
+        self.fsync(false).await
+    }
+
+    /// Flushes the file's data, and only the metadata needed to read it back
+    /// (`fdatasync`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `EIO`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-sync-data-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     file.write_all_at(b"durable".to_vec(), 0).await.0?;
+    ///     file.sync_data().await
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn sync_data(&self) -> io::Result<()> {
+        self.fsync(true).await
+    }
+
+    async fn fsync(&self, data_only: bool) -> io::Result<()> {
+        op::submit(Op::Fsync {
+            fd: self.fd(),
+            data_only,
+        })
+        .await
+        .result
+        .map(drop)
+    }
+
+    /// Truncates or extends the file to `size` bytes (extending fills with zeros). The
+    /// cursor is not moved.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the file is not open for writing (`EINVAL` from the OS), or another
+    /// OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-set-len-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     file.set_len(1000).await?;
+    ///     assert_eq!(file.metadata().await?.len(), 1000);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn set_len(&self, size: u64) -> io::Result<()> {
+        self.on_pool(move |file| file.set_len(size)).await
+    }
+
+    /// The file's metadata (`statx` on the descriptor).
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::open("Cargo.toml").await?;
+    ///     assert_eq!(file.metadata().await?.len(), std::fs::metadata("Cargo.toml")?.len());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn metadata(&self) -> io::Result<Metadata> {
+        let completion = op::submit(Op::statx(Some(self.fd()), "", 0)?).await;
+        completion.result?;
+        Ok(metadata_of(completion.op))
+    }
+
+    /// Changes the file's permissions (`fchmod`).
+    ///
+    /// # Errors
+    ///
+    /// `PermissionDenied` if the caller does not own the file, or another OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// use proactor::fs::Permissions;
+    ///
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-file-perm-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     file.set_permissions(Permissions::from_mode(0o600)).await?;
+    ///     assert_eq!(file.metadata().await?.mode() & 0o777, 0o600);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn set_permissions(&self, permissions: Permissions) -> io::Result<()> {
+        self.on_pool(move |file| file.set_permissions(permissions))
+            .await
+    }
+
+    /// Sets the file's access and/or modification times (`futimens`; libuv's `futime`).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a time the platform cannot represent, or the OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use proactor::fs::FileTimes;
+    ///
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-futime-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     let time = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    ///     file.set_times(FileTimes::new().set_modified(time)).await?;
+    ///     assert_eq!(file.metadata().await?.modified()?, time);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
+        let times = times.to_timespecs()?;
+        self.on_pool(move |file| {
+            // SAFETY: `file` keeps the descriptor open; `times` is an array of two timespecs.
+            cvt(unsafe { libc::futimens(file.as_raw_fd(), times.as_ptr()) }).map(drop)
+        })
+        .await
+    }
+
+    /// Makes sure the disk space for `len` bytes from `offset` is allocated, extending the
+    /// file if that range reaches past its end (`fallocate` with mode 0).
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` outside Linux; on Linux, the OS error (e.g. `EOPNOTSUPP` from a file
+    /// system without it, `ENOSPC`, `InvalidInput` for a zero `len`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-allocate-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let file = proactor::fs::File::create(&path).await?;
+    ///     if file.allocate(0, 4096).await.is_ok() {
+    ///         assert_eq!(file.metadata().await?.len(), 4096);
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn allocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            let offset = libc::off_t::try_from(offset)
+                .map_err(|_| invalid_input("offset past the largest file offset"))?;
+            let len = libc::off_t::try_from(len)
+                .map_err(|_| invalid_input("length past the largest file offset"))?;
+            self.on_pool(move |file| {
+                // SAFETY: `file` keeps the descriptor open; fallocate takes plain integers.
+                cvt(unsafe { libc::fallocate(file.as_raw_fd(), 0, offset, len) }).map(drop)
+            })
+            .await
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (offset, len);
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "fallocate is only available on Linux",
+            ))
+        }
+    }
+
+    pub(crate) async fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+        self.on_pool(move |file| std::os::unix::fs::fchown(&file, uid, gid))
+            .await
+    }
+}
+
+impl AsRawFd for File {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd()
+    }
+}
+
+/// Reads at the `File`'s cursor and moves it by the count read (see [`File`]).
+impl AsyncRead for File {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        let (result, buffer) = self.read_at(buf, self.position).await;
+        if let Ok(count) = result {
+            self.position = self.position.saturating_add(count as u64);
+        }
+        (result, buffer)
+    }
+}
+
+/// Writes at the `File`'s cursor and moves it by the count written, or, in append mode,
+/// writes at the end and leaves the cursor alone (see [`File`]). There is no user-space
+/// buffer: `flush` and `shutdown` do nothing; use [`File::sync_all`] for durability.
+impl AsyncWrite for File {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        if self.append {
+            let (result, buffer) = self.write_buffer(buf.into_buffer(), None).await;
+            return (result, B::from_buffer(buffer));
+        }
+        let (result, buffer) = self.write_at(buf, self.position).await;
+        if let Ok(count) = result {
+            self.position = self.position.saturating_add(count as u64);
+        }
+        (result, buffer)
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How to open a file: the flags of `open(2)`, shaped like [`std::fs::OpenOptions`].
+///
+/// # Examples
+///
+/// ```
+/// use proactor::fs::OpenOptions;
+/// use proactor::io::AsyncWrite;
+///
+/// # let path = std::env::temp_dir().join(format!("proactor-doc-options-{}", std::process::id()));
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let mut log = OpenOptions::new().append(true).create(true).open(&path).await?;
+///     log.write_all(b"one\n".to_vec()).await.0?;
+///     log.write_all(b"two\n".to_vec()).await.0?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "one\ntwo\n");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    read: bool,
+    write: bool,
+    append: bool,
+    truncate: bool,
+    create: bool,
+    create_new: bool,
+    custom_flags: i32,
+    mode: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions::new()
+    }
+}
+
+impl OpenOptions {
+    /// Options with every flag off and mode `0o666` (before the umask).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// // Neither read nor write: rejected before any syscall.
+    /// let error = runtime.block_on(proactor::fs::OpenOptions::new().open("Cargo.toml")).unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> OpenOptions {
+        OpenOptions {
+            read: false,
+            write: false,
+            append: false,
+            truncate: false,
+            create: false,
+            create_new: false,
+            custom_flags: 0,
+            mode: 0o666,
+        }
+    }
+
+    /// Opens for reading.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(proactor::fs::OpenOptions::new().read(true).open("Cargo.toml"))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn read(&mut self, read: bool) -> &mut OpenOptions {
+        self.read = read;
+        self
+    }
+
+    /// Opens for writing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-opt-write-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(proactor::fs::OpenOptions::new().write(true).create(true).open(&path))?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn write(&mut self, write: bool) -> &mut OpenOptions {
+        self.write = write;
+        self
+    }
+
+    /// Opens for appending (`O_APPEND`; implies writing): every write goes to the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-opt-append-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(proactor::fs::OpenOptions::new().append(true).create(true).open(&path))?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn append(&mut self, append: bool) -> &mut OpenOptions {
+        self.append = append;
+        self
+    }
+
+    /// Truncates an existing file to zero length (`O_TRUNC`; needs writing, not appending).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-opt-trunc-{}", std::process::id()));
+    /// # std::fs::write(&path, "old")?;
+    /// let runtime = proactor::Runtime::new()?;
+    /// let file = runtime.block_on(proactor::fs::OpenOptions::new().write(true).truncate(true).open(&path))?;
+    /// assert_eq!(runtime.block_on(file.metadata())?.len(), 0);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn truncate(&mut self, truncate: bool) -> &mut OpenOptions {
+        self.truncate = truncate;
+        self
+    }
+
+    /// Creates the file if it does not exist (`O_CREAT`; needs writing or appending).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-opt-create-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(proactor::fs::OpenOptions::new().write(true).create(true).open(&path))?;
+    /// assert!(path.exists());
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn create(&mut self, create: bool) -> &mut OpenOptions {
+        self.create = create;
+        self
+    }
+
+    /// Creates the file, failing with `AlreadyExists` if it exists (`O_CREAT | O_EXCL`;
+    /// `create` and `truncate` are then ignored).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let error = runtime
+    ///     .block_on(proactor::fs::OpenOptions::new().write(true).create_new(true).open("Cargo.toml"))
+    ///     .unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
+        self.create_new = create_new;
+        self
+    }
+
+    /// Extra `O_*` flags for `open(2)`, e.g. `O_NOFOLLOW` or `O_DIRECT`; the access mode
+    /// bits (`O_ACCMODE`) are ignored, and `O_CLOEXEC` is always set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(
+    ///     proactor::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open("Cargo.toml"),
+    /// )?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn custom_flags(&mut self, flags: i32) -> &mut OpenOptions {
+        self.custom_flags = flags;
+        self
+    }
+
+    /// Permission bits for a created file, before the umask (default `0o666`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-opt-mode-{}", std::process::id()));
+    /// let runtime = proactor::Runtime::new()?;
+    /// let file = runtime.block_on(
+    ///     proactor::fs::OpenOptions::new().write(true).create(true).mode(0o600).open(&path),
+    /// )?;
+    /// assert_eq!(runtime.block_on(file.metadata())?.mode() & 0o777, 0o600);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
+        self.mode = mode;
+        self
+    }
+
+    /// The `open(2)` flags these options stand for (std's rules for invalid combinations).
+    fn flags(&self) -> io::Result<i32> {
+        let access = match (self.read, self.write, self.append) {
+            (true, false, false) => libc::O_RDONLY,
+            (false, true, false) => libc::O_WRONLY,
+            (true, true, false) => libc::O_RDWR,
+            (false, _, true) => libc::O_WRONLY | libc::O_APPEND,
+            (true, _, true) => libc::O_RDWR | libc::O_APPEND,
+            (false, false, false) => {
+                return Err(invalid_input(
+                    "open options need read, write or append access",
+                ))
+            }
+        };
+        match (self.write, self.append) {
+            (true, false) => {}
+            (false, false) => {
+                if self.truncate || self.create || self.create_new {
+                    return Err(invalid_input(
+                        "creating or truncating a file needs write or append access",
+                    ));
+                }
+            }
+            (_, true) => {
+                if self.truncate && !self.create_new {
+                    return Err(invalid_input("a file cannot be truncated and appended to"));
+                }
+            }
+        }
+        let creation = match (self.create, self.truncate, self.create_new) {
+            (false, false, false) => 0,
+            (true, false, false) => libc::O_CREAT,
+            (false, true, false) => libc::O_TRUNC,
+            (true, true, false) => libc::O_CREAT | libc::O_TRUNC,
+            (_, _, true) => libc::O_CREAT | libc::O_EXCL,
+        };
+        Ok(access | creation | (self.custom_flags & !libc::O_ACCMODE))
+    }
+
+    /// Opens `path` with these options (`openat`, through the driver).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a path with a NUL byte or an invalid combination of options
+    /// (checked before any syscall, with std's rules); `NotFound`, `AlreadyExists`,
+    /// `PermissionDenied`, `IsADirectory` (writing a directory) and other OS errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let error = runtime
+    ///     .block_on(proactor::fs::OpenOptions::new().write(true).open("src"))
+    ///     .unwrap_err();
+    /// assert_eq!(error.raw_os_error(), Some(libc::EISDIR));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        let flags = self.flags()?;
+        let op = Op::open_at(None, path.as_ref(), flags, self.mode)?;
+        let fd = op::submit(op).await.result?;
+        let descriptor = Descriptor::from_driver(fd as Fd);
+        Ok(File::from_descriptor(descriptor, self.append))
+    }
+}

@@ -1,0 +1,920 @@
+//! Files and directories with owned buffers, shaped like [`std::fs`].
+//!
+//! Opening a file, reading and writing at offsets, `fsync` and `statx` are driver operations:
+//! they run in the io_uring ring, or on the driver's thread pool under epoll (the driver
+//! decides). Everything else (renaming, listing, linking, ...) runs std or libc calls on the
+//! thread pool through [`spawn_blocking`](crate::spawn_blocking), so the runtime's thread never
+//! blocks on the disk. Together these cover libuv's file system requests.
+//!
+//! Every function taking a path rejects one holding a NUL byte with `InvalidInput` before any
+//! syscall; other errors are the OS's own (`NotFound` for a missing file, and so on).
+//!
+//! # Examples
+//!
+//! ```
+//! use proactor::fs;
+//!
+//! # let dir = std::env::temp_dir().join(format!("proactor-doc-fs-{}", std::process::id()));
+//! let runtime = proactor::Runtime::new()?;
+//! runtime.block_on(async {
+//!     fs::create_dir_all(&dir).await?;
+//!     fs::write(dir.join("a.txt"), b"alpha".to_vec()).await?;
+//!     fs::rename(dir.join("a.txt"), dir.join("b.txt")).await?;
+//!     assert_eq!(fs::read_to_string(dir.join("b.txt")).await?, "alpha");
+//!     fs::remove_dir_all(&dir).await
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod dir;
+mod file;
+mod metadata;
+
+use std::ffi::{CString, OsString};
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use proactor_driver::Op;
+
+use crate::blocking;
+use crate::io::AsyncRead;
+use crate::net::Descriptor;
+use crate::runtime::op;
+use crate::IoBuf;
+
+pub use dir::{DirEntry, ReadDir};
+pub use file::{File, OpenOptions};
+pub use metadata::{AccessMode, FileTimes, FileType, Metadata, StatFs};
+/// File permissions: std's type (build one with
+/// [`PermissionsExt::from_mode`](std::os::unix::fs::PermissionsExt::from_mode)).
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::fs::PermissionsExt;
+///
+/// let permissions = proactor::fs::Permissions::from_mode(0o644);
+/// assert!(!permissions.readonly());
+/// ```
+pub use std::fs::Permissions;
+
+/// Turns a libc `-1` return into the OS error.
+pub(crate) fn cvt(result: libc::c_int) -> io::Result<libc::c_int> {
+    if result == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(result)
+    }
+}
+
+fn nul_error() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte")
+}
+
+/// `path` as a C string, rejecting a NUL byte.
+fn cstring(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| nul_error())
+}
+
+/// An owned copy of `path` for a pool job, rejecting a NUL byte before any syscall.
+fn owned_path(path: &Path) -> io::Result<PathBuf> {
+    if path.as_os_str().as_bytes().contains(&0) {
+        return Err(nul_error());
+    }
+    Ok(path.to_path_buf())
+}
+
+/// Runs `work` on the thread pool with an owned, checked copy of `path`.
+async fn on_path<T, F>(path: &Path, work: F) -> io::Result<T>
+where
+    F: FnOnce(PathBuf) -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let path = owned_path(path)?;
+    blocking::run(move || work(path)).await
+}
+
+/// Runs `work` on the thread pool with owned, checked copies of two paths.
+async fn on_paths<T, F>(first: &Path, second: &Path, work: F) -> io::Result<T>
+where
+    F: FnOnce(PathBuf, PathBuf) -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let first = owned_path(first)?;
+    let second = owned_path(second)?;
+    blocking::run(move || work(first, second)).await
+}
+
+/// Runs `work` on the thread pool with `path` as a C string.
+async fn on_cpath<T, F>(path: &Path, work: F) -> io::Result<T>
+where
+    F: FnOnce(CString) -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let path = cstring(path)?;
+    blocking::run(move || work(path)).await
+}
+
+/// The metadata a completed `Statx` filled in.
+pub(crate) fn metadata_of(op: Op) -> Metadata {
+    match op {
+        Op::Statx { metadata, .. } => Metadata::from(*metadata),
+        _ => unreachable!("a statx completion carries its statx operation"),
+    }
+}
+
+async fn statx(path: &Path, flags: i32) -> io::Result<Metadata> {
+    let completion = op::submit(Op::statx(None, path, flags)?).await;
+    completion.result?;
+    Ok(metadata_of(completion.op))
+}
+
+/// Reads a whole file into a vector.
+///
+/// # Errors
+///
+/// `NotFound` if it does not exist, `InvalidInput` for a path with a NUL byte, `EISDIR` for a
+/// directory, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let bytes = runtime.block_on(proactor::fs::read("Cargo.toml"))?;
+/// assert_eq!(bytes, std::fs::read("Cargo.toml")?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let mut file = File::open(path).await?;
+    // The size is a hint (a file may grow, and /proc files say 0); read to the end anyway.
+    let hint = file.metadata().await.map_or(0, |metadata| metadata.len());
+    let capacity = usize::try_from(hint).unwrap_or(0).saturating_add(4096);
+    let (result, bytes) = file.read_to_end(Vec::with_capacity(capacity)).await;
+    result.map(|_| bytes)
+}
+
+/// Reads a whole file into a string.
+///
+/// # Errors
+///
+/// `InvalidData` if the contents are not UTF-8, or as [`read`].
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let text = runtime.block_on(proactor::fs::read_to_string("Cargo.toml"))?;
+/// assert!(text.starts_with("[package]"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let bytes = read(path).await?;
+    String::from_utf8(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file contents are not UTF-8"))
+}
+
+/// Writes `contents` as the whole of a file, creating it or truncating it first.
+///
+/// # Errors
+///
+/// `InvalidInput` for a path with a NUL byte, `NotFound` for a missing parent directory, or
+/// another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("proactor-doc-write-{}", std::process::id()));
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::write(&path, &b"contents"[..]))?;
+/// assert_eq!(std::fs::read(&path)?, b"contents");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn write(path: impl AsRef<Path>, contents: impl IoBuf) -> io::Result<()> {
+    let file = File::create(path).await?;
+    file.write_all_at(contents, 0).await.0
+}
+
+/// The metadata of the file at `path`, following symbolic links (`statx` through the
+/// driver).
+///
+/// # Errors
+///
+/// `NotFound` if it does not exist, `InvalidInput` for a path with a NUL byte, or another OS
+/// error.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let metadata = runtime.block_on(proactor::fs::metadata("Cargo.toml"))?;
+/// assert!(metadata.is_file());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    statx(path.as_ref(), 0).await
+}
+
+/// The metadata of the file at `path`, describing a symbolic link itself rather than its
+/// target (`lstat`).
+///
+/// # Errors
+///
+/// As [`metadata`].
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let metadata = runtime.block_on(proactor::fs::symlink_metadata("src"))?;
+/// assert!(metadata.is_dir() && !metadata.is_symlink());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    statx(path.as_ref(), libc::AT_SYMLINK_NOFOLLOW).await
+}
+
+/// Whether `path` exists (following symbolic links): `Ok(false)` only for `NotFound`.
+///
+/// # Errors
+///
+/// Errors other than `NotFound`, e.g. `PermissionDenied` for an unreadable parent directory.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// assert!(runtime.block_on(proactor::fs::try_exists("Cargo.toml"))?);
+/// assert!(!runtime.block_on(proactor::fs::try_exists("no/such/file"))?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    match metadata(path).await {
+        Ok(_) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Renames `from` to `to`, replacing `to` if it is a file (`rename(2)`).
+///
+/// # Errors
+///
+/// `NotFound` if `from` does not exist, `EXDEV` across file systems, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-rename-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("old"), "x")?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::rename(dir.join("old"), dir.join("new")))?;
+/// assert!(dir.join("new").exists() && !dir.join("old").exists());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    on_paths(from.as_ref(), to.as_ref(), |from, to| {
+        std::fs::rename(from, to)
+    })
+    .await
+}
+
+/// Removes a file or symbolic link (`unlink`).
+///
+/// # Errors
+///
+/// `NotFound` if it does not exist, an OS error for a directory, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("proactor-doc-remove-{}", std::process::id()));
+/// # std::fs::write(&path, "x")?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::remove_file(&path))?;
+/// assert!(!path.exists());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), std::fs::remove_file).await
+}
+
+/// Creates a directory (mode `0o777` before the umask).
+///
+/// # Errors
+///
+/// `AlreadyExists` if the path exists, `NotFound` for a missing parent, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-mkdir-{}", std::process::id()));
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::create_dir(&dir))?;
+/// assert!(dir.is_dir());
+/// # std::fs::remove_dir(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), std::fs::create_dir).await
+}
+
+/// Creates a directory and any missing parents; an existing directory is fine.
+///
+/// # Errors
+///
+/// An OS error, e.g. when a component exists as a file.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-mkdirs-{}", std::process::id()));
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::create_dir_all(dir.join("a/b/c")))?;
+/// assert!(dir.join("a/b/c").is_dir());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), std::fs::create_dir_all).await
+}
+
+/// Removes an empty directory.
+///
+/// # Errors
+///
+/// `DirectoryNotEmpty` (`ENOTEMPTY`) if it holds entries, `NotFound`, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-rmdir-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::remove_dir(&dir))?;
+/// assert!(!dir.exists());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), std::fs::remove_dir).await
+}
+
+/// Removes a directory and everything in it (symbolic links are removed, not followed).
+///
+/// # Errors
+///
+/// `NotFound` if it does not exist, or the first OS error met.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-rmdirs-{}", std::process::id()));
+/// # std::fs::create_dir_all(dir.join("inner"))?;
+/// # std::fs::write(dir.join("inner/file"), "x")?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::remove_dir_all(&dir))?;
+/// assert!(!dir.exists());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), std::fs::remove_dir_all).await
+}
+
+/// Lists a directory: see [`ReadDir`].
+///
+/// # Errors
+///
+/// `NotFound` if it does not exist, `NotADirectory` (`ENOTDIR`) for a file, or another OS
+/// error.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let mut entries = proactor::fs::read_dir("src").await?;
+///     assert!(entries.next_entry().await?.is_some());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
+    let entries = on_path(path.as_ref(), std::fs::read_dir).await?;
+    Ok(ReadDir::new(entries))
+}
+
+/// Makes `link` a new name for the file `original` (`link(2)`).
+///
+/// # Errors
+///
+/// `AlreadyExists` if `link` exists, `NotFound` if `original` does not, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-link-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("original"), "x")?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::hard_link(dir.join("original"), dir.join("link")))?;
+/// assert_eq!(std::fs::read(dir.join("link"))?, b"x");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    on_paths(original.as_ref(), link.as_ref(), |original, link| {
+        std::fs::hard_link(original, link)
+    })
+    .await
+}
+
+/// Makes `link` a symbolic link to `original` (which need not exist).
+///
+/// # Errors
+///
+/// `AlreadyExists` if `link` exists, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-symlink-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::symlink("target", dir.join("link")))?;
+/// assert_eq!(std::fs::read_link(dir.join("link"))?, std::path::Path::new("target"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    on_paths(original.as_ref(), link.as_ref(), |original, link| {
+        std::os::unix::fs::symlink(original, link)
+    })
+    .await
+}
+
+/// What a symbolic link points to.
+///
+/// # Errors
+///
+/// `InvalidInput` (`EINVAL`) if `path` is not a symbolic link, `NotFound`, or another OS
+/// error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-readlink-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::os::unix::fs::symlink("somewhere", dir.join("link"))?;
+/// let runtime = proactor::Runtime::new()?;
+/// let target = runtime.block_on(proactor::fs::read_link(dir.join("link")))?;
+/// assert_eq!(target, std::path::Path::new("somewhere"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    on_path(path.as_ref(), std::fs::read_link).await
+}
+
+/// The absolute path of `path` with every symbolic link, `.` and `..` resolved
+/// (`realpath`).
+///
+/// # Errors
+///
+/// `NotFound` if the path (or a link target on it) does not exist, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let path = runtime.block_on(proactor::fs::canonicalize("src/../Cargo.toml"))?;
+/// assert!(path.is_absolute() && path.ends_with("Cargo.toml"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    on_path(path.as_ref(), std::fs::canonicalize).await
+}
+
+/// Copies the contents and permission bits of the file `from` to `to` (created or
+/// truncated); returns the number of bytes copied. On Linux the kernel copies
+/// (`copy_file_range`, which may share extents on file systems that can), falling back to
+/// a read/write loop where it cannot; elsewhere it is [`std::fs::copy`].
+///
+/// # Errors
+///
+/// `NotFound` if `from` does not exist, `InvalidInput` if it is not a regular file (or, on
+/// Linux, if `to` is the same file), or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-copy-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("from"), "copied")?;
+/// let runtime = proactor::Runtime::new()?;
+/// let count = runtime.block_on(proactor::fs::copy(dir.join("from"), dir.join("to")))?;
+/// assert_eq!(count, 6);
+/// assert_eq!(std::fs::read(dir.join("to"))?, b"copied");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    on_paths(from.as_ref(), to.as_ref(), |from, to| {
+        copy_blocking(&from, &to)
+    })
+    .await
+}
+
+#[cfg(target_os = "linux")]
+fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+    let mut reader = std::fs::File::open(from)?;
+    let metadata = reader.metadata()?;
+    if !metadata.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the source of a copy must be a regular file",
+        ));
+    }
+    let permissions = metadata.permissions();
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(std::os::unix::fs::PermissionsExt::mode(&permissions))
+        .open(to)?;
+    // Truncating the destination first would empty a source that is the same file.
+    let target = writer.metadata()?;
+    if (target.dev(), target.ino()) == (metadata.dev(), metadata.ino()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the source and destination of a copy are the same file",
+        ));
+    }
+    writer.set_len(0)?;
+    writer.set_permissions(permissions)?;
+    let mut copied: u64 = 0;
+    loop {
+        // SAFETY: both descriptors are open while `reader` and `writer` live; null offsets
+        // make the kernel use and advance the files' own positions.
+        let count = unsafe {
+            libc::copy_file_range(
+                reader.as_raw_fd(),
+                std::ptr::null_mut(),
+                writer.as_raw_fd(),
+                std::ptr::null_mut(),
+                1 << 30,
+                0,
+            )
+        };
+        match count {
+            0 => return Ok(copied),
+            count if count > 0 => copied += count as u64,
+            _ => {
+                let error = io::Error::last_os_error();
+                let unsupported = matches!(
+                    error.raw_os_error(),
+                    Some(
+                        libc::ENOSYS | libc::EXDEV | libc::EOPNOTSUPP | libc::EINVAL | libc::EPERM
+                    )
+                );
+                if copied == 0 && unsupported {
+                    // Nothing moved yet: both positions are still at 0.
+                    return std::io::copy(&mut reader, &mut writer);
+                }
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
+    std::fs::copy(from, to)
+}
+
+/// Changes the permissions of the file at `path`, following symbolic links (`chmod`).
+///
+/// # Errors
+///
+/// `NotFound`, `PermissionDenied` if the caller does not own the file, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::fs::PermissionsExt;
+///
+/// # let path = std::env::temp_dir().join(format!("proactor-doc-chmod-{}", std::process::id()));
+/// # std::fs::write(&path, "x")?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::set_permissions(&path, proactor::fs::Permissions::from_mode(0o640)))?;
+/// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o640);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn set_permissions(path: impl AsRef<Path>, permissions: Permissions) -> io::Result<()> {
+    on_path(path.as_ref(), move |path| {
+        std::fs::set_permissions(path, permissions)
+    })
+    .await
+}
+
+/// Changes the owner and/or group of the file at `path`, following symbolic links; `None`
+/// leaves that ID unchanged (`chown`).
+///
+/// # Errors
+///
+/// `PermissionDenied` (`EPERM`) without the privilege to give the file away, `NotFound`, or
+/// another OS error.
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("proactor-doc-chown-{}", std::process::id()));
+/// # std::fs::write(&path, "x")?;
+/// let runtime = proactor::Runtime::new()?;
+/// // Changing nothing is always allowed for an existing file.
+/// runtime.block_on(proactor::fs::chown(&path, None, None))?;
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn chown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    on_path(path.as_ref(), move |path| {
+        std::os::unix::fs::chown(path, uid, gid)
+    })
+    .await
+}
+
+/// As [`chown`], but changes a symbolic link itself rather than its target (`lchown`).
+///
+/// # Errors
+///
+/// As [`chown`].
+///
+/// # Examples
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-lchown-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::os::unix::fs::symlink("dangling", dir.join("link"))?;
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::lchown(dir.join("link"), None, None))?;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn lchown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    on_path(path.as_ref(), move |path| {
+        std::os::unix::fs::lchown(path, uid, gid)
+    })
+    .await
+}
+
+/// As [`chown`], for an open file (`fchown`).
+///
+/// # Errors
+///
+/// As [`chown`].
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let file = proactor::fs::File::open("Cargo.toml").await?;
+///     proactor::fs::fchown(&file, None, None).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn fchown(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    file.chown(uid, gid).await
+}
+
+/// Sets the access and/or modification times of the file at `path`, following symbolic
+/// links (`utimensat`; libuv's `utime`). For an open file see [`File::set_times`].
+///
+/// # Errors
+///
+/// `InvalidInput` for a time the platform cannot represent, `NotFound`, `PermissionDenied`,
+/// or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use proactor::fs::FileTimes;
+///
+/// # let path = std::env::temp_dir().join(format!("proactor-doc-utime-{}", std::process::id()));
+/// # std::fs::write(&path, "x")?;
+/// let time = UNIX_EPOCH + Duration::from_secs(1_234_567_890);
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::set_times(&path, FileTimes::new().set_accessed(time)))?;
+/// assert_eq!(std::fs::metadata(&path)?.accessed()?, time);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn set_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<()> {
+    utimensat(path.as_ref(), times, 0).await
+}
+
+/// As [`set_times`], but changes a symbolic link itself rather than its target (libuv's
+/// `lutime`).
+///
+/// # Errors
+///
+/// As [`set_times`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use proactor::fs::FileTimes;
+///
+/// # let dir = std::env::temp_dir().join(format!("proactor-doc-lutime-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::os::unix::fs::symlink("dangling", dir.join("link"))?;
+/// let time = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::set_symlink_times(dir.join("link"), FileTimes::new().set_modified(time)))?;
+/// assert_eq!(std::fs::symlink_metadata(dir.join("link"))?.modified()?, time);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn set_symlink_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<()> {
+    utimensat(path.as_ref(), times, libc::AT_SYMLINK_NOFOLLOW).await
+}
+
+async fn utimensat(path: &Path, times: FileTimes, flags: i32) -> io::Result<()> {
+    let times = times.to_timespecs()?;
+    on_cpath(path, move |path| {
+        // SAFETY: `path` is NUL-terminated and `times` is an array of two timespecs, both
+        // alive for the call.
+        cvt(unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), flags) })
+            .map(drop)
+    })
+    .await
+}
+
+/// Checks that the calling process may access `path` as `mode` asks, with its real user and
+/// group IDs (`faccessat`); `Ok(())` means it may.
+///
+/// # Errors
+///
+/// `PermissionDenied` if it may not, `NotFound` if the path does not exist, or another OS
+/// error.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::fs::AccessMode;
+///
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(proactor::fs::access("Cargo.toml", AccessMode::READ))?;
+/// let missing = runtime.block_on(proactor::fs::access("no/such/file", AccessMode::EXISTS));
+/// assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> {
+    on_cpath(path.as_ref(), move |path| {
+        // SAFETY: `path` is NUL-terminated and alive for the call.
+        cvt(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode.bits(), 0) }).map(drop)
+    })
+    .await
+}
+
+/// Statistics of the file system holding `path` (`statvfs`).
+///
+/// # Errors
+///
+/// `NotFound`, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let stats = runtime.block_on(proactor::fs::statfs("/"))?;
+/// assert!(stats.blocks > 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn statfs(path: impl AsRef<Path>) -> io::Result<StatFs> {
+    on_cpath(path.as_ref(), |path| {
+        let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `path` is NUL-terminated; `stats` is writable memory of the right type, and
+        // is read only after statvfs reported filling it.
+        unsafe {
+            cvt(libc::statvfs(path.as_ptr(), stats.as_mut_ptr()))?;
+            Ok(StatFs::from_statvfs(stats.assume_init_ref()))
+        }
+    })
+    .await
+}
+
+/// A C template ending in `XXXXXX`, as `mkdtemp`/`mkstemp` rewrite it in place.
+fn template(path: &Path) -> io::Result<Vec<u8>> {
+    let bytes = cstring(path)?.into_bytes_with_nul();
+    if !bytes[..bytes.len() - 1].ends_with(b"XXXXXX") {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a temporary name template must end in XXXXXX",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The path a template became, without its NUL.
+fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
+    bytes.pop();
+    PathBuf::from(OsString::from_vec(bytes))
+}
+
+/// Creates a new directory (mode `0o700`) named by `template` with its trailing `XXXXXX`
+/// replaced by unique characters, and returns its path (`mkdtemp`).
+///
+/// # Errors
+///
+/// `InvalidInput` if the template does not end in `XXXXXX` or holds a NUL byte, `NotFound`
+/// for a missing parent, or another OS error.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let dir = runtime.block_on(proactor::fs::mkdtemp(std::env::temp_dir().join("proactor-doc-XXXXXX")))?;
+/// assert!(dir.is_dir());
+/// assert!(!dir.ends_with("proactor-doc-XXXXXX"));
+/// # std::fs::remove_dir(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn mkdtemp(template: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let mut bytes = self::template(template.as_ref())?;
+    blocking::run(move || {
+        // SAFETY: `bytes` is a writable, NUL-terminated buffer; mkdtemp rewrites its last
+        // six characters in place and keeps its length.
+        let result = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
+        if result.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(filled_template(bytes))
+    })
+    .await
+}
+
+/// Creates and opens (for reading and writing) a new file (mode `0o600`) named by
+/// `template` with its trailing `XXXXXX` replaced by unique characters; returns the file
+/// and its path (`mkstemp`). The file is not removed automatically.
+///
+/// # Errors
+///
+/// As [`mkdtemp`].
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let (file, path) = runtime.block_on(async {
+///     let (file, path) = proactor::fs::mkstemp(std::env::temp_dir().join("proactor-doc-XXXXXX")).await?;
+///     file.write_all_at(b"scratch".to_vec(), 0).await.0?;
+///     Ok::<_, std::io::Error>((file, path))
+/// })?;
+/// assert_eq!(std::fs::read(&path)?, b"scratch");
+/// # drop(file);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn mkstemp(template: impl AsRef<Path>) -> io::Result<(File, PathBuf)> {
+    let mut bytes = self::template(template.as_ref())?;
+    let (fd, path) = blocking::run(move || {
+        let fd = mkstemp_cloexec(&mut bytes)?;
+        Ok((fd, filled_template(bytes)))
+    })
+    .await?;
+    Ok((File::from_descriptor(Descriptor::adopt(fd), false), path))
+}
+
+/// `mkstemp` with close-on-exec set.
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
+    // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkostemp rewrites in place.
+    let fd = cvt(unsafe { libc::mkostemp(bytes.as_mut_ptr().cast(), libc::O_CLOEXEC) })?;
+    // SAFETY: mkostemp just opened `fd`, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `mkstemp` with close-on-exec set (just after: the system lacks `mkostemp`).
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkstemp rewrites in place.
+    let fd = cvt(unsafe { libc::mkstemp(bytes.as_mut_ptr().cast()) })?;
+    // SAFETY: mkstemp just opened `fd`, and nothing else owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: F_SETFD on a descriptor `fd` keeps open.
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    Ok(fd)
+}
