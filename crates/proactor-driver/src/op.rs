@@ -279,6 +279,28 @@ pub enum Op {
         /// Filled when the operation succeeds; allocate it once and reuse it.
         metadata: Box<Metadata>,
     },
+    /// Moves up to `len` bytes from `fd_in` to `fd_out` inside the kernel (`splice(2)`), one of
+    /// which must be a pipe; completes with the count moved (0: end of input). Linux only:
+    /// elsewhere it completes with `Unsupported`. The zero-copy way to send a file: file to
+    /// pipe, then pipe to socket.
+    ///
+    /// On readiness backends the operation waits for `fd_out` to be writable; `fd_in` should
+    /// then have data (a file, or a pipe just filled), as a pipe with nothing in it gives
+    /// `EAGAIN`.
+    Splice {
+        /// Source: a file, a pipe or a socket.
+        fd_in: Fd,
+        /// Position in `fd_in` (files only), or `None` for its current position.
+        offset_in: Option<u64>,
+        /// Destination: a pipe, a socket or a file.
+        fd_out: Fd,
+        /// Position in `fd_out` (files only), or `None` for its current position.
+        offset_out: Option<u64>,
+        /// Most bytes to move.
+        len: u32,
+        /// `SPLICE_F_*` flags (`SPLICE_F_NONBLOCK` is added where the driver waits itself).
+        flags: u32,
+    },
     /// Runs a closure on the thread pool and completes with what it returns. A panic in the
     /// closure completes the operation with an error; it never breaks the pool.
     Blocking {
@@ -310,12 +332,13 @@ pub enum OpKind {
     Socket,
     OpenAt,
     Statx,
+    Splice,
     Blocking,
 }
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 19] = [
+    pub const ALL: [OpKind; 20] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -334,6 +357,7 @@ impl OpKind {
         OpKind::Socket,
         OpKind::OpenAt,
         OpKind::Statx,
+        OpKind::Splice,
         OpKind::Blocking,
     ];
 
@@ -424,6 +448,7 @@ impl Op {
             Op::Socket { .. } => OpKind::Socket,
             Op::OpenAt { .. } => OpKind::OpenAt,
             Op::Statx { .. } => OpKind::Statx,
+            Op::Splice { .. } => OpKind::Splice,
             Op::Blocking { .. } => OpKind::Blocking,
         }
     }
@@ -444,6 +469,8 @@ impl Op {
             | Op::SendMsg { fd, .. }
             | Op::RecvMsg { fd, .. }
             | Op::Shutdown { fd, .. } => Some(fd),
+            // The side the operation waits on.
+            Op::Splice { fd_out, .. } => Some(fd_out),
             Op::Nop
             | Op::Timeout { .. }
             | Op::Socket { .. }

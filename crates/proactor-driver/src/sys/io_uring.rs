@@ -85,6 +85,7 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Socket => opcode::Socket::CODE,
         OpKind::OpenAt => opcode::OpenAt::CODE,
         OpKind::Statx => opcode::Statx::CODE,
+        OpKind::Splice => opcode::Splice::CODE,
         OpKind::Blocking => return None,
     })
 }
@@ -237,7 +238,8 @@ impl IoUring {
             | Op::WriteVectored { fd, .. }
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
-            | Op::SendMsg { fd, .. } => (fd, libc::POLLOUT),
+            | Op::SendMsg { fd, .. }
+            | Op::Splice { fd_out: fd, .. } => (fd, libc::POLLOUT),
             Op::Nop
             | Op::Timeout { .. }
             | Op::Close { .. }
@@ -478,6 +480,7 @@ fn is_socket_like(op: &Op) -> bool {
             | Op::Write { offset: None, .. }
             | Op::ReadVectored { offset: None, .. }
             | Op::WriteVectored { offset: None, .. }
+            | Op::Splice { .. }
     )
 }
 
@@ -488,7 +491,8 @@ fn poll_target(op: &Op) -> (RawFd, i16) {
         | Op::WriteVectored { .. }
         | Op::Connect { .. }
         | Op::Send { .. }
-        | Op::SendMsg { .. } => libc::POLLOUT,
+        | Op::SendMsg { .. }
+        | Op::Splice { .. } => libc::POLLOUT,
         _ => libc::POLLIN,
     };
     (fd, flags)
@@ -657,6 +661,28 @@ fn build_entry(
             )
             .flags(flags)
             .mask(libc::STATX_BASIC_STATS | libc::STATX_BTIME)
+            .build()
+        }
+        Op::Splice {
+            fd_in,
+            offset_in,
+            fd_out,
+            offset_out,
+            len,
+            flags,
+        } => {
+            // -1: the descriptor's own position (and the only choice for pipes and sockets).
+            let position = |offset: &Option<u64>| {
+                offset.map_or(-1, |offset| offset.min(i64::MAX as u64) as i64)
+            };
+            opcode::Splice::new(
+                types::Fd(*fd_in),
+                position(offset_in),
+                types::Fd(*fd_out),
+                position(offset_out),
+                *len,
+            )
+            .flags(*flags)
             .build()
         }
         Op::Blocking { .. } => return None,

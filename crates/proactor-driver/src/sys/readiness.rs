@@ -132,7 +132,7 @@ fn route(op: &Op) -> Route {
         Op::Read { fd, .. } | Op::ReadVectored { fd, .. } => {
             Route::QueueOrPool(fd, Direction::Read)
         }
-        Op::Write { fd, .. } | Op::WriteVectored { fd, .. } => {
+        Op::Write { fd, .. } | Op::WriteVectored { fd, .. } | Op::Splice { fd_out: fd, .. } => {
             Route::QueueOrPool(fd, Direction::Write)
         }
         Op::Accept { fd, .. } | Op::Recv { fd, .. } | Op::RecvMsg { fd, .. } => {

@@ -453,11 +453,66 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         Op::Statx {
             dir, path, flags, ..
         } => stat(*dir, path, *flags, control),
+        Op::Splice {
+            fd_in,
+            offset_in,
+            fd_out,
+            offset_out,
+            len,
+            flags,
+        } => splice(*fd_in, *offset_in, *fd_out, *offset_out, *len, *flags),
         Op::Blocking { job } => {
             let job = mem::replace(job, Box::new(|| Ok(0)));
             job()
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn splice(
+    fd_in: RawFd,
+    offset_in: Option<u64>,
+    fd_out: RawFd,
+    offset_out: Option<u64>,
+    len: u32,
+    flags: u32,
+) -> io::Result<usize> {
+    let [mut position_in, mut position_out] =
+        [offset_in, offset_out].map(|offset| offset.map(|offset| offset as libc::loff_t));
+    let pointer = |position: &mut Option<libc::loff_t>| {
+        position.as_mut().map_or(std::ptr::null_mut(), |position| {
+            position as *mut libc::loff_t
+        })
+    };
+    // Non-blocking: the readiness backends wait for `fd_out` themselves, and a pool thread
+    // must not hang on a pipe.
+    let flags = flags | libc::SPLICE_F_NONBLOCK;
+    // SAFETY: the offset pointers are null or point at locals that outlive the call.
+    check(unsafe {
+        libc::splice(
+            fd_in,
+            pointer(&mut position_in),
+            fd_out,
+            pointer(&mut position_out),
+            len as usize,
+            flags,
+        )
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn splice(
+    _fd_in: RawFd,
+    _offset_in: Option<u64>,
+    _fd_out: RawFd,
+    _offset_out: Option<u64>,
+    _len: u32,
+    _flags: u32,
+) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "splice exists only on Linux",
+    ))
 }
 
 /// Does `op` on a pool thread: the same syscall as [`perform`], with a control block of its

@@ -366,3 +366,65 @@ pub fn panicking_blocking_job_is_an_error(mut harness: Harness) {
     });
     assert_eq!(value, 1);
 }
+
+/// The zero-copy path for sending a file: file to pipe, pipe to socket, in the kernel.
+pub fn splice_moves_a_file_to_a_socket(mut harness: Harness) {
+    let dir = TempDir::new();
+    let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let file = std::fs::File::open(dir.file("source", &contents)).unwrap();
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors pipe2 writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: pipe2 returned two new descriptors nothing else owns.
+    let (pipe_read, pipe_write) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (sender, receiver) = crate::harness::socket_pair();
+    let offset = 1_000u64;
+    let mut sent = 0u64;
+    let mut received = Vec::new();
+    while offset + sent < contents.len() as u64 {
+        let (into_pipe, _) = harness.ok(Op::Splice {
+            fd_in: file.as_raw_fd(),
+            offset_in: Some(offset + sent),
+            fd_out: pipe_write.as_raw_fd(),
+            offset_out: None,
+            len: 16_384,
+            flags: 0,
+        });
+        assert!(into_pipe > 0);
+        let mut out_of_pipe = 0;
+        while out_of_pipe < into_pipe {
+            let (moved, _) = harness.ok(Op::Splice {
+                fd_in: pipe_read.as_raw_fd(),
+                offset_in: None,
+                fd_out: sender.as_raw_fd(),
+                offset_out: None,
+                len: (into_pipe - out_of_pipe) as u32,
+                flags: 0,
+            });
+            out_of_pipe += moved;
+        }
+        sent += into_pipe as u64;
+        // Drain the socket as we go, so it never fills.
+        while received.len() < sent as usize {
+            let (count, op) = harness.ok(Op::Recv {
+                fd: receiver.as_raw_fd(),
+                buf: room(65_536),
+                flags: 0,
+            });
+            assert!(count > 0);
+            received.extend(bytes_of(op));
+        }
+    }
+    assert_eq!(received, &contents[offset as usize..]);
+    // At the end of the file, a splice moves nothing.
+    let (moved, _) = harness.ok(Op::Splice {
+        fd_in: file.as_raw_fd(),
+        offset_in: Some(contents.len() as u64),
+        fd_out: pipe_write.as_raw_fd(),
+        offset_out: None,
+        len: 4096,
+        flags: 0,
+    });
+    assert_eq!(moved, 0);
+}
