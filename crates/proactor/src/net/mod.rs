@@ -136,6 +136,38 @@ pub(crate) struct Stream {
     descriptor: Descriptor,
     /// Bytes cancelled reads received; the next read returns them first.
     leftover: Rc<RefCell<Leftover>>,
+    /// The pipe `send_file` moves file pages through (Linux), made on first use and kept
+    /// while it is known to be empty.
+    #[cfg(target_os = "linux")]
+    pipe: RefCell<Option<Pipe>>,
+}
+
+/// A pipe's two ends, closed through the driver.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub(crate) struct Pipe {
+    read: Descriptor,
+    write: Descriptor,
+}
+
+#[cfg(target_os = "linux")]
+impl Pipe {
+    fn new() -> io::Result<Pipe> {
+        let mut fds = [0 as Fd; 2];
+        // SAFETY: fds has room for the two descriptors pipe2 writes.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: pipe2 made two descriptors that nothing else owns.
+        let (read, write) = unsafe {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
+        };
+        Ok(Pipe {
+            read: Descriptor::adopt(read),
+            write: Descriptor::adopt(write),
+        })
+    }
 }
 
 impl Stream {
@@ -143,6 +175,8 @@ impl Stream {
         Stream {
             descriptor,
             leftover: Rc::new(RefCell::new(Leftover::default())),
+            #[cfg(target_os = "linux")]
+            pipe: RefCell::new(None),
         }
     }
 
@@ -190,6 +224,105 @@ impl Stream {
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         send(self.descriptor.fd(), buf).await
+    }
+
+    /// Sends `len` bytes of the file `file` from `offset` (see `TcpStream::send_file`).
+    #[cfg(target_os = "linux")]
+    pub(crate) async fn send_file(&self, file: Fd, offset: u64, len: u64) -> io::Result<u64> {
+        // Taken out while in use: if this future is dropped half way, the pipe (which may
+        // hold bytes meant for this call) is dropped with it instead of leaking them into
+        // the next call.
+        let pipe = match self.pipe.borrow_mut().take() {
+            Some(pipe) => pipe,
+            None => Pipe::new()?,
+        };
+        const CHUNK: u64 = 64 * 1024;
+        let mut sent = 0u64;
+        while sent < len {
+            let into_pipe = op::submit(Op::Splice {
+                fd_in: file,
+                offset_in: Some(offset + sent),
+                fd_out: pipe.write.fd(),
+                offset_out: None,
+                len: (len - sent).min(CHUNK) as u32,
+                flags: 0,
+            })
+            .await
+            .result?;
+            if into_pipe == 0 {
+                break; // The file ended first.
+            }
+            let mut out_of_pipe = 0;
+            while out_of_pipe < into_pipe {
+                let moved = op::submit(Op::Splice {
+                    fd_in: pipe.read.fd(),
+                    offset_in: None,
+                    fd_out: self.descriptor.fd(),
+                    offset_out: None,
+                    len: (into_pipe - out_of_pipe) as u32,
+                    flags: 0,
+                })
+                .await
+                .result?;
+                if moved == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the socket accepted no bytes",
+                    ));
+                }
+                out_of_pipe += moved;
+            }
+            sent += into_pipe as u64;
+        }
+        // Every byte that went in came out: the pipe is empty and can serve the next call.
+        *self.pipe.borrow_mut() = Some(pipe);
+        Ok(sent)
+    }
+
+    /// Sends `len` bytes of the file `file` from `offset`, through a buffer: macOS and the
+    /// BSDs have `sendfile(2)` (each with its own signature), which the driver does not wrap
+    /// yet.
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) async fn send_file(&self, file: Fd, offset: u64, len: u64) -> io::Result<u64> {
+        use proactor_driver::Buffer;
+        fn boxed(buffer: Buffer) -> Box<[u8]> {
+            buffer
+                .into_inner()
+                .into_boxed_slice()
+                .unwrap_or_else(|_| unreachable!("the chunk is a boxed slice"))
+        }
+        let mut chunk: Box<[u8]> = vec![0u8; 64 * 1024].into_boxed_slice();
+        let mut sent = 0u64;
+        while sent < len {
+            let room = (len - sent).min(chunk.len() as u64) as usize;
+            let completion = op::submit(Op::Read {
+                fd: file,
+                buf: Buffer::from(chunk).slice(..room)?,
+                offset: Some(offset + sent),
+            })
+            .await;
+            chunk = boxed(take_buffer(completion.op));
+            let count = completion.result?;
+            if count == 0 {
+                break; // The file ended first.
+            }
+            let mut written = 0;
+            while written < count {
+                let (result, back) = self.write(Buffer::from(chunk).slice(written..count)?).await;
+                chunk = boxed(back);
+                match result? {
+                    0 => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "the socket accepted no bytes",
+                        ))
+                    }
+                    moved => written += moved,
+                }
+            }
+            sent += count as u64;
+        }
+        Ok(sent)
     }
 
     pub(crate) async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {

@@ -442,6 +442,43 @@ impl TcpStream {
         self.stream.shutdown(how).await
     }
 
+    /// Sends `len` bytes of `file` from `offset`, without copying them through user space
+    /// on Linux (file to pipe to socket with `splice`, in the kernel or io_uring); returns
+    /// how many were sent, fewer than `len` only if the file ends first. The file's cursor
+    /// is not used or moved.
+    ///
+    /// # Errors
+    ///
+    /// The first read or send error, e.g. `BrokenPipe` if the peer went away.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future stops the transfer part way; how much of the range was sent is
+    /// then unknown, so end the connection (as after any failed response).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let stream = proactor::net::TcpStream::connect("127.0.0.1:8080").await?;
+    /// let file = proactor::fs::File::open("index.html").await?;
+    /// let length = file.metadata().await?.len();
+    /// let sent = stream.send_file(&file, 0, length).await?;
+    /// assert_eq!(sent, length);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_file(
+        &self,
+        file: &crate::fs::File,
+        offset: u64,
+        len: u64,
+    ) -> io::Result<u64> {
+        use std::os::fd::AsRawFd;
+        self.stream.send_file(file.as_raw_fd(), offset, len).await
+    }
+
     /// Splits into a read half and a write half that can move to different tasks; the
     /// socket closes when both are dropped.
     ///

@@ -60,6 +60,7 @@ conformance! {
     net::tcp_read_after_shutdown_is_zero,
     net::tcp_split_halves_work_concurrently,
     net::tcp_read_exact_and_write_all_with_every_buffer_kind,
+    net::tcp_send_file_from_an_offset,
     net::no_bytes_lost_when_reads_are_cancelled,
     net::udp_send_to_and_recv_from,
     net::udp_connected,

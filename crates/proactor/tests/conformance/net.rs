@@ -339,3 +339,54 @@ pub fn unix_datagram_pair(runtime: Runtime) {
         }
     });
 }
+
+/// A 10 MB file sent zero-copy from an offset arrives intact, and the stream's pipe is
+/// reused by the next call.
+pub fn tcp_send_file_from_an_offset(runtime: Runtime) {
+    let dir = std::env::temp_dir().join(format!(
+        "proactor-send-file-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("payload");
+    let contents: Vec<u8> = (0..10_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&path, &contents).unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let file = proactor::fs::File::open(&path).await.unwrap();
+        let offset = 12_345u64;
+        let reader = spawn(async move {
+            let (result, data) = server.read_to_end(Vec::new()).await;
+            result.unwrap();
+            data
+        });
+        let length = contents.len() as u64 - offset;
+        let sent = timeout(crate::LIMIT, client.send_file(&file, offset, length))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sent, length);
+        // Past the end: a short count, not an error.
+        let sent = client
+            .send_file(&file, contents.len() as u64 - 10, 100)
+            .await
+            .unwrap();
+        assert_eq!(sent, 10);
+        client.shutdown(Shutdown::Write).await.unwrap();
+        let data = timeout(crate::LIMIT, reader).await.unwrap().unwrap();
+        assert_eq!(data.len(), length as usize + 10);
+        assert!(
+            data[..length as usize] == contents[offset as usize..],
+            "the file arrived changed"
+        );
+        assert_eq!(&data[length as usize..], &contents[contents.len() - 10..]);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
