@@ -66,7 +66,7 @@ mod sys;
 
 pub use buf::Buffer;
 pub use driver::{Backend, Config, Driver, Notifier};
-pub use op::{BlockingJob, Completion, Metadata, Op, OpId, OpKind};
+pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
 
 /// A raw descriptor as the OS names it: a file descriptor on Unix.
 #[cfg(unix)]

@@ -279,6 +279,79 @@ pub enum Op {
         /// Filled when the operation succeeds; allocate it once and reuse it.
         metadata: Box<Metadata>,
     },
+    /// Renames `old_path` (relative to `old_dir`) to `new_path` (relative to `new_dir`);
+    /// `flags` are `renameat2`'s (`RENAME_NOREPLACE`, ...; 0 everywhere else).
+    RenameAt {
+        /// Directory of `old_path`, or `None` for the current directory.
+        old_dir: Option<Fd>,
+        /// What to rename.
+        old_path: CString,
+        /// Directory of `new_path`, or `None` for the current directory.
+        new_dir: Option<Fd>,
+        /// The new name.
+        new_path: CString,
+        /// `RENAME_*` flags (Linux).
+        flags: u32,
+    },
+    /// Removes a file, or a directory with `AT_REMOVEDIR` in `flags`.
+    UnlinkAt {
+        /// Directory of `path`, or `None` for the current directory.
+        dir: Option<Fd>,
+        /// What to remove.
+        path: CString,
+        /// 0 or `AT_REMOVEDIR`.
+        flags: i32,
+    },
+    /// Creates a directory.
+    MkDirAt {
+        /// Directory of `path`, or `None` for the current directory.
+        dir: Option<Fd>,
+        /// The new directory.
+        path: CString,
+        /// Permission bits (before the umask).
+        mode: u32,
+    },
+    /// Creates a symbolic link at `link` pointing to `target`.
+    SymlinkAt {
+        /// What the link points to (need not exist).
+        target: CString,
+        /// Directory of `link`, or `None` for the current directory.
+        dir: Option<Fd>,
+        /// The new link.
+        link: CString,
+    },
+    /// Creates a hard link `new_path` to `old_path`.
+    LinkAt {
+        /// Directory of `old_path`, or `None` for the current directory.
+        old_dir: Option<Fd>,
+        /// The existing file.
+        old_path: CString,
+        /// Directory of `new_path`, or `None` for the current directory.
+        new_dir: Option<Fd>,
+        /// The new name.
+        new_path: CString,
+        /// `AT_SYMLINK_FOLLOW` or 0.
+        flags: i32,
+    },
+    /// Allocates (or, with `FALLOC_FL_*` modes, punches or zeroes) a file's space (Linux;
+    /// elsewhere only mode 0, through `posix_fallocate`).
+    Fallocate {
+        /// The file.
+        fd: Fd,
+        /// `FALLOC_FL_*` flags, or 0 to allocate.
+        mode: i32,
+        /// Where the range starts.
+        offset: u64,
+        /// How long it is.
+        len: u64,
+    },
+    /// Sets a file's length, cutting or extending it with zeros.
+    Ftruncate {
+        /// The file, open for writing.
+        fd: Fd,
+        /// The new length.
+        len: u64,
+    },
     /// Moves up to `len` bytes from `fd_in` to `fd_out` inside the kernel (`splice(2)`), one of
     /// which must be a pipe; completes with the count moved (0: end of input). Linux only:
     /// elsewhere it completes with `Unsupported`. The zero-copy way to send a file: file to
@@ -332,13 +405,20 @@ pub enum OpKind {
     Socket,
     OpenAt,
     Statx,
+    RenameAt,
+    UnlinkAt,
+    MkDirAt,
+    SymlinkAt,
+    LinkAt,
+    Fallocate,
+    Ftruncate,
     Splice,
     Blocking,
 }
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 20] = [
+    pub const ALL: [OpKind; 27] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -357,6 +437,13 @@ impl OpKind {
         OpKind::Socket,
         OpKind::OpenAt,
         OpKind::Statx,
+        OpKind::RenameAt,
+        OpKind::UnlinkAt,
+        OpKind::MkDirAt,
+        OpKind::SymlinkAt,
+        OpKind::LinkAt,
+        OpKind::Fallocate,
+        OpKind::Ftruncate,
         OpKind::Splice,
         OpKind::Blocking,
     ];
@@ -448,6 +535,13 @@ impl Op {
             Op::Socket { .. } => OpKind::Socket,
             Op::OpenAt { .. } => OpKind::OpenAt,
             Op::Statx { .. } => OpKind::Statx,
+            Op::RenameAt { .. } => OpKind::RenameAt,
+            Op::UnlinkAt { .. } => OpKind::UnlinkAt,
+            Op::MkDirAt { .. } => OpKind::MkDirAt,
+            Op::SymlinkAt { .. } => OpKind::SymlinkAt,
+            Op::LinkAt { .. } => OpKind::LinkAt,
+            Op::Fallocate { .. } => OpKind::Fallocate,
+            Op::Ftruncate { .. } => OpKind::Ftruncate,
             Op::Splice { .. } => OpKind::Splice,
             Op::Blocking { .. } => OpKind::Blocking,
         }
@@ -468,7 +562,9 @@ impl Op {
             | Op::Recv { fd, .. }
             | Op::SendMsg { fd, .. }
             | Op::RecvMsg { fd, .. }
-            | Op::Shutdown { fd, .. } => Some(fd),
+            | Op::Shutdown { fd, .. }
+            | Op::Fallocate { fd, .. }
+            | Op::Ftruncate { fd, .. } => Some(fd),
             // The side the operation waits on.
             Op::Splice { fd_out, .. } => Some(fd_out),
             Op::Nop
@@ -476,6 +572,11 @@ impl Op {
             | Op::Socket { .. }
             | Op::OpenAt { .. }
             | Op::Statx { .. }
+            | Op::RenameAt { .. }
+            | Op::UnlinkAt { .. }
+            | Op::MkDirAt { .. }
+            | Op::SymlinkAt { .. }
+            | Op::LinkAt { .. }
             | Op::Blocking { .. } => None,
         }
     }
@@ -540,8 +641,21 @@ impl fmt::Debug for Op {
     }
 }
 
-/// Converts a path for a syscall, rejecting interior NUL bytes with `InvalidInput`.
-pub(crate) fn path_to_cstring(path: &Path) -> io::Result<CString> {
+/// Converts a path for an operation, rejecting interior NUL bytes with `InvalidInput` (before
+/// any syscall).
+///
+/// # Errors
+///
+/// `InvalidInput` if `path` contains a NUL byte.
+///
+/// # Examples
+///
+/// ```
+/// assert!(proactor_driver::path_to_cstring("a\0b".as_ref()).is_err());
+/// assert_eq!(proactor_driver::path_to_cstring("ok".as_ref())?.as_bytes(), b"ok");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn path_to_cstring(path: &Path) -> io::Result<CString> {
     #[cfg(unix)]
     let bytes = {
         use std::os::unix::ffi::OsStrExt;

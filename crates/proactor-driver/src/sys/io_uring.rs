@@ -85,6 +85,13 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Socket => opcode::Socket::CODE,
         OpKind::OpenAt => opcode::OpenAt::CODE,
         OpKind::Statx => opcode::Statx::CODE,
+        OpKind::RenameAt => opcode::RenameAt::CODE,
+        OpKind::UnlinkAt => opcode::UnlinkAt::CODE,
+        OpKind::MkDirAt => opcode::MkDirAt::CODE,
+        OpKind::SymlinkAt => opcode::SymlinkAt::CODE,
+        OpKind::LinkAt => opcode::LinkAt::CODE,
+        OpKind::Fallocate => opcode::Fallocate::CODE,
+        OpKind::Ftruncate => opcode::Ftruncate::CODE,
         OpKind::Splice => opcode::Splice::CODE,
         OpKind::Blocking => return None,
     })
@@ -214,9 +221,17 @@ impl IoUring {
             return;
         };
         let (fd, poll_flags) = match *op {
-            Op::Fsync { .. } | Op::OpenAt { .. } | Op::Statx { .. } | Op::Blocking { .. } => {
-                return self.send_to_pool(id)
-            }
+            Op::Fsync { .. }
+            | Op::OpenAt { .. }
+            | Op::Statx { .. }
+            | Op::RenameAt { .. }
+            | Op::UnlinkAt { .. }
+            | Op::MkDirAt { .. }
+            | Op::SymlinkAt { .. }
+            | Op::LinkAt { .. }
+            | Op::Fallocate { .. }
+            | Op::Ftruncate { .. }
+            | Op::Blocking { .. } => return self.send_to_pool(id),
             Op::Read {
                 offset: Some(_), ..
             }
@@ -663,6 +678,53 @@ fn build_entry(
             .mask(libc::STATX_BASIC_STATS | libc::STATX_BTIME)
             .build()
         }
+        Op::RenameAt {
+            old_dir,
+            old_path,
+            new_dir,
+            new_path,
+            flags,
+        } => opcode::RenameAt::new(
+            at(*old_dir),
+            old_path.as_ptr(),
+            at(*new_dir),
+            new_path.as_ptr(),
+        )
+        .flags(*flags)
+        .build(),
+        Op::UnlinkAt { dir, path, flags } => opcode::UnlinkAt::new(at(*dir), path.as_ptr())
+            .flags(*flags)
+            .build(),
+        Op::MkDirAt { dir, path, mode } => opcode::MkDirAt::new(at(*dir), path.as_ptr())
+            .mode(*mode)
+            .build(),
+        Op::SymlinkAt { target, dir, link } => {
+            opcode::SymlinkAt::new(at(*dir), target.as_ptr(), link.as_ptr()).build()
+        }
+        Op::LinkAt {
+            old_dir,
+            old_path,
+            new_dir,
+            new_path,
+            flags,
+        } => opcode::LinkAt::new(
+            at(*old_dir),
+            old_path.as_ptr(),
+            at(*new_dir),
+            new_path.as_ptr(),
+        )
+        .flags(*flags)
+        .build(),
+        Op::Fallocate {
+            fd,
+            mode,
+            offset,
+            len,
+        } => opcode::Fallocate::new(types::Fd(*fd), *len)
+            .offset(*offset)
+            .mode(*mode)
+            .build(),
+        Op::Ftruncate { fd, len } => opcode::Ftruncate::new(types::Fd(*fd), *len).build(),
         Op::Splice {
             fd_in,
             offset_in,
@@ -688,6 +750,11 @@ fn build_entry(
         Op::Blocking { .. } => return None,
     };
     Some(entry)
+}
+
+/// A directory descriptor, or the current directory.
+fn at(dir: Option<RawFd>) -> types::Fd {
+    types::Fd(dir.unwrap_or(libc::AT_FDCWD))
 }
 
 /// io_uring lengths are 32-bit; a longer buffer is a short read or write, as POSIX allows.

@@ -125,9 +125,17 @@ fn route(op: &Op) -> Route {
     match *op {
         Op::Nop | Op::Shutdown { .. } | Op::Socket { .. } => Route::Now,
         Op::Timeout { duration } => Route::Timer(duration),
-        Op::Fsync { .. } | Op::OpenAt { .. } | Op::Statx { .. } | Op::Blocking { .. } => {
-            Route::Pool
-        }
+        Op::Fsync { .. }
+        | Op::OpenAt { .. }
+        | Op::Statx { .. }
+        | Op::RenameAt { .. }
+        | Op::UnlinkAt { .. }
+        | Op::MkDirAt { .. }
+        | Op::SymlinkAt { .. }
+        | Op::LinkAt { .. }
+        | Op::Fallocate { .. }
+        | Op::Ftruncate { .. }
+        | Op::Blocking { .. } => Route::Pool,
         Op::Close { fd } => Route::Close(fd),
         Op::Read { fd, .. } | Op::ReadVectored { fd, .. } => {
             Route::QueueOrPool(fd, Direction::Read)

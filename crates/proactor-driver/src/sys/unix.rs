@@ -453,6 +453,61 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         Op::Statx {
             dir, path, flags, ..
         } => stat(*dir, path, *flags, control),
+        Op::RenameAt {
+            old_dir,
+            old_path,
+            new_dir,
+            new_path,
+            flags,
+        } => rename(at(*old_dir), old_path, at(*new_dir), new_path, *flags),
+        // SAFETY: the path is NUL-terminated and outlives the call.
+        Op::UnlinkAt { dir, path, flags } => {
+            check(unsafe { libc::unlinkat(at(*dir), path.as_ptr(), *flags) } as libc::ssize_t)
+        }
+        Op::MkDirAt { dir, path, mode } => {
+            // SAFETY: the path is NUL-terminated and outlives the call.
+            check(
+                unsafe { libc::mkdirat(at(*dir), path.as_ptr(), *mode as libc::mode_t) }
+                    as libc::ssize_t,
+            )
+        }
+        Op::SymlinkAt { target, dir, link } => {
+            // SAFETY: both paths are NUL-terminated and outlive the call.
+            check(
+                unsafe { libc::symlinkat(target.as_ptr(), at(*dir), link.as_ptr()) }
+                    as libc::ssize_t,
+            )
+        }
+        Op::LinkAt {
+            old_dir,
+            old_path,
+            new_dir,
+            new_path,
+            flags,
+        } => {
+            // SAFETY: both paths are NUL-terminated and outlive the call.
+            check(unsafe {
+                libc::linkat(
+                    at(*old_dir),
+                    old_path.as_ptr(),
+                    at(*new_dir),
+                    new_path.as_ptr(),
+                    *flags,
+                )
+            } as libc::ssize_t)
+        }
+        Op::Fallocate {
+            fd,
+            mode,
+            offset,
+            len,
+        } => fallocate(*fd, *mode, *offset, *len),
+        Op::Ftruncate { fd, len } => {
+            let len = libc::off_t::try_from(*len)
+                .map_err(|_| invalid_input("length is beyond the largest the OS takes"))?;
+            // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
+            check(unsafe { libc::ftruncate(*fd, len) } as libc::ssize_t)
+        }
         Op::Splice {
             fd_in,
             offset_in,
@@ -464,6 +519,77 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         Op::Blocking { job } => {
             let job = mem::replace(job, Box::new(|| Ok(0)));
             job()
+        }
+    }
+}
+
+/// A directory descriptor, or the current directory.
+fn at(dir: Option<RawFd>) -> RawFd {
+    dir.unwrap_or(libc::AT_FDCWD)
+}
+
+fn rename(
+    old_dir: RawFd,
+    old_path: &std::ffi::CStr,
+    new_dir: RawFd,
+    new_path: &std::ffi::CStr,
+    flags: u32,
+) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    if flags != 0 {
+        // SAFETY: both paths are NUL-terminated and outlive the call.
+        let result = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                old_dir,
+                old_path.as_ptr(),
+                new_dir,
+                new_path.as_ptr(),
+                flags,
+            )
+        };
+        return check(result as libc::ssize_t);
+    }
+    if flags != 0 {
+        return Err(invalid_input("rename flags exist only on Linux"));
+    }
+    // SAFETY: both paths are NUL-terminated and outlive the call.
+    check(
+        unsafe { libc::renameat(old_dir, old_path.as_ptr(), new_dir, new_path.as_ptr()) }
+            as libc::ssize_t,
+    )
+}
+
+fn fallocate(fd: RawFd, mode: i32, offset: u64, len: u64) -> io::Result<usize> {
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Err(invalid_input("range is beyond the largest the OS takes"));
+    };
+    #[cfg(target_os = "linux")]
+    // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
+    return check(unsafe { libc::fallocate(fd, mode, offset, len) } as libc::ssize_t);
+    #[cfg(not(target_os = "linux"))]
+    {
+        if mode != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "fallocate modes exist only on Linux",
+            ));
+        }
+        #[cfg(target_vendor = "apple")]
+        {
+            let _ = (fd, offset, len);
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "macOS has no posix_fallocate",
+            ));
+        }
+        #[cfg(not(target_vendor = "apple"))]
+        {
+            // SAFETY: integer arguments only. posix_fallocate returns the error number.
+            match unsafe { libc::posix_fallocate(fd, offset, len) } {
+                0 => Ok(0),
+                error => Err(io::Error::from_raw_os_error(error)),
+            }
         }
     }
 }

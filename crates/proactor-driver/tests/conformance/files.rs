@@ -2,7 +2,7 @@
 //! fsync, close, every buffer kind, and work on the thread pool.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
 use bytes::BytesMut;
 use proactor_driver::{Buffer, Op};
@@ -427,4 +427,123 @@ pub fn splice_moves_a_file_to_a_socket(mut harness: Harness) {
         flags: 0,
     });
     assert_eq!(moved, 0);
+}
+
+fn path(text: &std::path::Path) -> std::ffi::CString {
+    proactor_driver::path_to_cstring(text).unwrap()
+}
+
+/// mkdir, symlink, link, rename, unlink and rmdir, by path and relative to a directory.
+pub fn directory_operations(mut harness: Harness) {
+    let dir = TempDir::new();
+    let base = std::fs::File::open(dir.path()).unwrap();
+    harness.ok(Op::MkDirAt {
+        dir: Some(base.as_raw_fd()),
+        path: path("sub".as_ref()),
+        mode: 0o750,
+    });
+    assert!(dir.path().join("sub").is_dir());
+    let error = harness.error(Op::MkDirAt {
+        dir: None,
+        path: path(&dir.path().join("sub")),
+        mode: 0o750,
+    });
+    assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+    let file = dir.file("sub/file", b"contents");
+    harness.ok(Op::SymlinkAt {
+        target: path("sub/file".as_ref()),
+        dir: Some(base.as_raw_fd()),
+        link: path("symlink".as_ref()),
+    });
+    assert_eq!(
+        std::fs::read(dir.path().join("symlink")).unwrap(),
+        b"contents"
+    );
+    harness.ok(Op::LinkAt {
+        old_dir: None,
+        old_path: path(&file),
+        new_dir: Some(base.as_raw_fd()),
+        new_path: path("hardlink".as_ref()),
+        flags: 0,
+    });
+    assert_eq!(std::fs::metadata(&file).unwrap().nlink(), 2);
+    harness.ok(Op::RenameAt {
+        old_dir: Some(base.as_raw_fd()),
+        old_path: path("hardlink".as_ref()),
+        new_dir: Some(base.as_raw_fd()),
+        new_path: path("renamed".as_ref()),
+        flags: 0,
+    });
+    assert!(dir.path().join("renamed").exists() && !dir.path().join("hardlink").exists());
+    // RENAME_NOREPLACE refuses to overwrite.
+    let error = harness.error(Op::RenameAt {
+        old_dir: Some(base.as_raw_fd()),
+        old_path: path("renamed".as_ref()),
+        new_dir: Some(base.as_raw_fd()),
+        new_path: path("symlink".as_ref()),
+        flags: libc::RENAME_NOREPLACE,
+    });
+    assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+    harness.ok(Op::UnlinkAt {
+        dir: Some(base.as_raw_fd()),
+        path: path("renamed".as_ref()),
+        flags: 0,
+    });
+    harness.ok(Op::UnlinkAt {
+        dir: Some(base.as_raw_fd()),
+        path: path("symlink".as_ref()),
+        flags: 0,
+    });
+    let error = harness.error(Op::UnlinkAt {
+        dir: Some(base.as_raw_fd()),
+        path: path("sub".as_ref()),
+        flags: libc::AT_REMOVEDIR,
+    });
+    assert_eq!(error.raw_os_error(), Some(libc::ENOTEMPTY));
+    std::fs::remove_file(&file).unwrap();
+    harness.ok(Op::UnlinkAt {
+        dir: Some(base.as_raw_fd()),
+        path: path("sub".as_ref()),
+        flags: libc::AT_REMOVEDIR,
+    });
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let error = harness.error(Op::UnlinkAt {
+        dir: None,
+        path: path(&dir.path().join("missing")),
+        flags: 0,
+    });
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+}
+
+/// fallocate grows a file's allocation; ftruncate sets its length.
+pub fn allocate_and_truncate(mut harness: Harness) {
+    let dir = TempDir::new();
+    let file = open(&dir.file("sized", b"0123456789"), false);
+    harness.ok(Op::Ftruncate {
+        fd: file.as_raw_fd(),
+        len: 4,
+    });
+    assert_eq!(std::fs::read(dir.path().join("sized")).unwrap(), b"0123");
+    harness.ok(Op::Ftruncate {
+        fd: file.as_raw_fd(),
+        len: 8192,
+    });
+    assert_eq!(file.metadata().unwrap().len(), 8192);
+    harness.ok(Op::Fallocate {
+        fd: file.as_raw_fd(),
+        mode: 0,
+        offset: 0,
+        len: 1 << 20,
+    });
+    assert_eq!(file.metadata().unwrap().len(), 1 << 20);
+    assert!(file.metadata().unwrap().blocks() * 512 >= 1 << 20);
+    let read_only = std::fs::File::open(dir.path().join("sized")).unwrap();
+    let error = harness.error(Op::Ftruncate {
+        fd: read_only.as_raw_fd(),
+        len: 0,
+    });
+    assert!(
+        matches!(error.raw_os_error(), Some(libc::EINVAL) | Some(libc::EBADF)),
+        "{error}"
+    );
 }
