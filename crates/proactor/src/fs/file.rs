@@ -608,7 +608,13 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn set_len(&self, size: u64) -> io::Result<()> {
-        self.on_pool(move |file| file.set_len(size)).await
+        op::submit(Op::Ftruncate {
+            fd: self.fd(),
+            len: size,
+        })
+        .await
+        .result
+        .map(drop)
     }
 
     /// The file's metadata (`statx` on the descriptor).
@@ -719,26 +725,15 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn allocate(&self, offset: u64, len: u64) -> io::Result<()> {
-        #[cfg(target_os = "linux")]
-        {
-            let offset = libc::off_t::try_from(offset)
-                .map_err(|_| invalid_input("offset past the largest file offset"))?;
-            let len = libc::off_t::try_from(len)
-                .map_err(|_| invalid_input("length past the largest file offset"))?;
-            self.on_pool(move |file| {
-                // SAFETY: `file` keeps the descriptor open; fallocate takes plain integers.
-                cvt(unsafe { libc::fallocate(file.as_raw_fd(), 0, offset, len) }).map(drop)
-            })
-            .await
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = (offset, len);
-            Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "fallocate is only available on Linux",
-            ))
-        }
+        op::submit(Op::Fallocate {
+            fd: self.fd(),
+            mode: 0,
+            offset,
+            len,
+        })
+        .await
+        .result
+        .map(drop)
     }
 
     pub(crate) async fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {

@@ -86,6 +86,12 @@ fn owned_path(path: &Path) -> io::Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// Runs a driver operation that completes with no value: in the io_uring ring where the
+/// kernel has the opcode, on the thread pool otherwise.
+async fn run(op: Op) -> io::Result<()> {
+    crate::runtime::op::submit(op).await.result.map(drop)
+}
+
 /// Runs `work` on the thread pool with an owned, checked copy of `path`.
 async fn on_path<T, F>(path: &Path, work: F) -> io::Result<T>
 where
@@ -277,8 +283,12 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
-    on_paths(from.as_ref(), to.as_ref(), |from, to| {
-        std::fs::rename(from, to)
+    run(Op::RenameAt {
+        old_dir: None,
+        old_path: cstring(from.as_ref())?,
+        new_dir: None,
+        new_path: cstring(to.as_ref())?,
+        flags: 0,
     })
     .await
 }
@@ -300,7 +310,12 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
-    on_path(path.as_ref(), std::fs::remove_file).await
+    run(Op::UnlinkAt {
+        dir: None,
+        path: cstring(path.as_ref())?,
+        flags: 0,
+    })
+    .await
 }
 
 /// Creates a directory (mode `0o777` before the umask).
@@ -320,7 +335,12 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    on_path(path.as_ref(), std::fs::create_dir).await
+    run(Op::MkDirAt {
+        dir: None,
+        path: cstring(path.as_ref())?,
+        mode: 0o777,
+    })
+    .await
 }
 
 /// Creates a directory and any missing parents; an existing directory is fine.
@@ -360,7 +380,12 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    on_path(path.as_ref(), std::fs::remove_dir).await
+    run(Op::UnlinkAt {
+        dir: None,
+        path: cstring(path.as_ref())?,
+        flags: libc::AT_REMOVEDIR,
+    })
+    .await
 }
 
 /// Removes a directory and everything in it (symbolic links are removed, not followed).
@@ -426,8 +451,12 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
-    on_paths(original.as_ref(), link.as_ref(), |original, link| {
-        std::fs::hard_link(original, link)
+    run(Op::LinkAt {
+        old_dir: None,
+        old_path: cstring(original.as_ref())?,
+        new_dir: None,
+        new_path: cstring(link.as_ref())?,
+        flags: 0,
     })
     .await
 }
@@ -450,8 +479,10 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
-    on_paths(original.as_ref(), link.as_ref(), |original, link| {
-        std::os::unix::fs::symlink(original, link)
+    run(Op::SymlinkAt {
+        target: cstring(original.as_ref())?,
+        dir: None,
+        link: cstring(link.as_ref())?,
     })
     .await
 }
