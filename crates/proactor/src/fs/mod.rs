@@ -1,10 +1,12 @@
 //! Files and directories with owned buffers, shaped like [`std::fs`].
 //!
-//! Opening a file, reading and writing at offsets, `fsync` and `statx` are driver operations:
-//! they run in the io_uring ring, or on the driver's thread pool under epoll (the driver
-//! decides). Everything else (renaming, listing, linking, ...) runs std or libc calls on the
-//! thread pool through [`spawn_blocking`](crate::spawn_blocking), so the runtime's thread never
-//! blocks on the disk. Together these cover libuv's file system requests.
+//! Opening, reading and writing at offsets, `fsync`, `statx`, renaming, removing, making
+//! directories and links, `ftruncate` and `fallocate` are driver operations: they run in the
+//! io_uring ring, or on the driver's thread pool under epoll or where the kernel lacks the
+//! opcode (the driver decides). Everything else (listing, times, ownership, ...) runs std or
+//! libc calls on the thread pool through [`spawn_blocking`](crate::spawn_blocking), so the
+//! runtime's thread never blocks on the disk. Together these cover libuv's file system
+//! requests.
 //!
 //! Every function taking a path rejects one holding a NUL byte with `InvalidInput` before any
 //! syscall; other errors are the OS's own (`NotFound` for a missing file, and so on).
