@@ -279,6 +279,15 @@ pub enum Op {
         /// Filled when the operation succeeds; allocate it once and reuse it.
         metadata: Box<Metadata>,
     },
+    /// Waits until `fd` is readable (or, with `writable`, writable) and completes with the
+    /// `poll(2)` events seen. For descriptors whose readiness is the event itself: a pidfd
+    /// (the child exited), a listening socket, a pipe.
+    Poll {
+        /// What to watch.
+        fd: Fd,
+        /// Wait for writability instead of readability.
+        writable: bool,
+    },
     /// Renames `old_path` (relative to `old_dir`) to `new_path` (relative to `new_dir`);
     /// `flags` are `renameat2`'s (`RENAME_NOREPLACE`, ...; 0 everywhere else).
     RenameAt {
@@ -405,6 +414,7 @@ pub enum OpKind {
     Socket,
     OpenAt,
     Statx,
+    Poll,
     RenameAt,
     UnlinkAt,
     MkDirAt,
@@ -418,7 +428,7 @@ pub enum OpKind {
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 27] = [
+    pub const ALL: [OpKind; 28] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -437,6 +447,7 @@ impl OpKind {
         OpKind::Socket,
         OpKind::OpenAt,
         OpKind::Statx,
+        OpKind::Poll,
         OpKind::RenameAt,
         OpKind::UnlinkAt,
         OpKind::MkDirAt,
@@ -535,6 +546,7 @@ impl Op {
             Op::Socket { .. } => OpKind::Socket,
             Op::OpenAt { .. } => OpKind::OpenAt,
             Op::Statx { .. } => OpKind::Statx,
+            Op::Poll { .. } => OpKind::Poll,
             Op::RenameAt { .. } => OpKind::RenameAt,
             Op::UnlinkAt { .. } => OpKind::UnlinkAt,
             Op::MkDirAt { .. } => OpKind::MkDirAt,
@@ -564,7 +576,8 @@ impl Op {
             | Op::RecvMsg { fd, .. }
             | Op::Shutdown { fd, .. }
             | Op::Fallocate { fd, .. }
-            | Op::Ftruncate { fd, .. } => Some(fd),
+            | Op::Ftruncate { fd, .. }
+            | Op::Poll { fd, .. } => Some(fd),
             // The side the operation waits on.
             Op::Splice { fd_out, .. } => Some(fd_out),
             Op::Nop

@@ -85,6 +85,7 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Socket => opcode::Socket::CODE,
         OpKind::OpenAt => opcode::OpenAt::CODE,
         OpKind::Statx => opcode::Statx::CODE,
+        OpKind::Poll => opcode::PollAdd::CODE,
         OpKind::RenameAt => opcode::RenameAt::CODE,
         OpKind::UnlinkAt => opcode::UnlinkAt::CODE,
         OpKind::MkDirAt => opcode::MkDirAt::CODE,
@@ -254,7 +255,11 @@ impl IoUring {
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
             | Op::SendMsg { fd, .. }
-            | Op::Splice { fd_out: fd, .. } => (fd, libc::POLLOUT),
+            | Op::Splice { fd_out: fd, .. }
+            | Op::Poll {
+                fd, writable: true, ..
+            } => (fd, libc::POLLOUT),
+            Op::Poll { fd, .. } => (fd, libc::POLLIN),
             Op::Nop
             | Op::Timeout { .. }
             | Op::Close { .. }
@@ -677,6 +682,14 @@ fn build_entry(
             .flags(flags)
             .mask(libc::STATX_BASIC_STATS | libc::STATX_BTIME)
             .build()
+        }
+        Op::Poll { fd, writable } => {
+            let events = if *writable {
+                libc::POLLOUT
+            } else {
+                libc::POLLIN
+            };
+            opcode::PollAdd::new(types::Fd(*fd), events as u32).build()
         }
         Op::RenameAt {
             old_dir,

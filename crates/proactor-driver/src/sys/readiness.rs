@@ -143,6 +143,10 @@ fn route(op: &Op) -> Route {
         Op::Write { fd, .. } | Op::WriteVectored { fd, .. } | Op::Splice { fd_out: fd, .. } => {
             Route::QueueOrPool(fd, Direction::Write)
         }
+        Op::Poll {
+            fd, writable: true, ..
+        } => Route::Queue(fd, Direction::Write),
+        Op::Poll { fd, .. } => Route::Queue(fd, Direction::Read),
         Op::Accept { fd, .. } | Op::Recv { fd, .. } | Op::RecvMsg { fd, .. } => {
             Route::Queue(fd, Direction::Read)
         }

@@ -453,6 +453,7 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         Op::Statx {
             dir, path, flags, ..
         } => stat(*dir, path, *flags, control),
+        Op::Poll { fd, writable } => poll_now(*fd, *writable),
         Op::RenameAt {
             old_dir,
             old_path,
@@ -521,6 +522,32 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             job()
         }
     }
+}
+
+/// Whether `fd` is ready now: the events seen, or `EAGAIN` (wait for readiness).
+fn poll_now(fd: RawFd, writable: bool) -> io::Result<usize> {
+    let events = if writable {
+        libc::POLLOUT
+    } else {
+        libc::POLLIN
+    };
+    let mut entry = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no waiting.
+    let ready = unsafe { libc::poll(&mut entry, 1, 0) };
+    if ready < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if entry.revents & libc::POLLNVAL != 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    if ready == 0 {
+        return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+    }
+    Ok(entry.revents as u16 as usize)
 }
 
 /// A directory descriptor, or the current directory.

@@ -427,3 +427,52 @@ pub fn pool_bursts_never_lose_a_wake(mut harness: Harness) {
     assert!(start.elapsed() < Duration::from_secs(5));
     thread.join().unwrap();
 }
+
+/// Waiting for readiness itself, for descriptors whose readiness is the event (a pidfd, a
+/// listening socket).
+pub fn poll_waits_for_readiness(mut harness: Harness) {
+    let (left, right) = socket_pair();
+    let readable = harness.submit(Op::Poll {
+        fd: right.as_raw_fd(),
+        writable: false,
+    });
+    assert!(
+        harness
+            .try_wait(readable, Duration::from_millis(30))
+            .is_none(),
+        "not readable yet"
+    );
+    harness.ok(Op::Send {
+        fd: left.as_raw_fd(),
+        buf: Buffer::from("x"),
+        flags: 0,
+    });
+    let events = harness.wait(readable).result.unwrap();
+    assert_ne!(events & libc::POLLIN as usize, 0, "events {events:#x}");
+    // The data is still there: polling does not consume it.
+    let (count, _) = harness.ok(Op::Recv {
+        fd: right.as_raw_fd(),
+        buf: room(4),
+        flags: 0,
+    });
+    assert_eq!(count, 1);
+    let (events, _) = harness.ok(Op::Poll {
+        fd: left.as_raw_fd(),
+        writable: true,
+    });
+    assert_ne!(events & libc::POLLOUT as usize, 0);
+    let waiting = harness.submit(Op::Poll {
+        fd: right.as_raw_fd(),
+        writable: false,
+    });
+    harness.poll_now();
+    harness.driver.cancel(waiting).unwrap();
+    assert!(is_cancelled(
+        harness.wait(waiting).result.as_ref().unwrap_err()
+    ));
+    let error = harness.error(Op::Poll {
+        fd: i32::MAX - 1,
+        writable: false,
+    });
+    assert_eq!(error.raw_os_error(), Some(libc::EBADF));
+}

@@ -82,6 +82,7 @@ conformance! {
     control::close_completes_waiting_operations,
     control::forgotten_descriptor_numbers_are_fresh,
     control::pool_bursts_never_lose_a_wake,
+    control::poll_waits_for_readiness,
     bad_input::closed_fd_is_an_error,
     bad_input::negative_fd_is_an_error,
     bad_input::zero_length_read_buffers_are_rejected,
