@@ -4,6 +4,7 @@
 //! `UdpSocket::send_to`, ...); reads and writes take buffers by value (see [`crate::io`]).
 //! Sockets are closed through the driver when dropped.
 
+mod addr;
 mod tcp;
 mod udp;
 #[cfg(unix)]
@@ -11,7 +12,7 @@ mod unix;
 
 use std::cell::RefCell;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::task::Poll;
 
@@ -21,6 +22,8 @@ use crate::runtime::op::{self, Leftover, Orphan};
 use crate::runtime::{try_current, Inner};
 use crate::{BufResult, IoBuf};
 
+pub(crate) use addr::resolve;
+pub use addr::ToSocketAddrs;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
@@ -78,18 +81,6 @@ impl Drop for Descriptor {
     fn drop(&mut self) {
         op::close_detached(self.fd, self.runtime.as_deref());
     }
-}
-
-/// Resolves `addr` (numeric, or a host name through the system resolver).
-pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    let addresses: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
-    if addresses.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the address resolved to nothing",
-        ));
-    }
-    Ok(addresses)
 }
 
 /// Tries `attempt` on each address in turn; the last error if all fail.

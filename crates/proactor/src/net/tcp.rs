@@ -2,13 +2,13 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
 use proactor_driver::{Fd, Op};
 
-use super::{domain_of, each_address, new_socket, resolve, Descriptor, Stream};
+use super::{domain_of, each_address, new_socket, resolve, Descriptor, Stream, ToSocketAddrs};
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
@@ -86,7 +86,7 @@ impl TcpListener {
     }
 
     async fn bind_with(addr: impl ToSocketAddrs, reuse_port: bool) -> io::Result<TcpListener> {
-        each_address(resolve(addr)?, |address| async move {
+        each_address(resolve(addr).await?, |address| async move {
             let descriptor = new_socket(domain_of(&address), libc::SOCK_STREAM).await?;
             let socket = descriptor.socket();
             socket.set_reuse_address(true)?;
@@ -248,7 +248,7 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        each_address(resolve(addr)?, |address| async move {
+        each_address(resolve(addr).await?, |address| async move {
             let descriptor = new_socket(domain_of(&address), libc::SOCK_STREAM).await?;
             op::submit(Op::Connect {
                 fd: descriptor.fd(),

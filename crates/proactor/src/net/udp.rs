@@ -3,11 +3,11 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use proactor_driver::{Buffer, Op};
 
-use super::{domain_of, each_address, new_socket, resolve, Descriptor};
+use super::{domain_of, each_address, new_socket, resolve, Descriptor, ToSocketAddrs};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -54,7 +54,7 @@ impl UdpSocket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        each_address(resolve(addr)?, |address| async move {
+        each_address(resolve(addr).await?, |address| async move {
             let descriptor = new_socket(domain_of(&address), libc::SOCK_DGRAM).await?;
             descriptor.socket().bind(&address.into())?;
             Ok(UdpSocket {
@@ -78,15 +78,15 @@ impl UdpSocket {
     /// proactor::Runtime::new()?.block_on(async {
     ///     let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
     ///     let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    ///     a.connect(b.local_addr()?)?;
+    ///     a.connect(b.local_addr()?).await?;
     ///     assert_eq!(a.peer_addr()?, b.local_addr()?);
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let mut last = None;
-        for address in resolve(addr)? {
+        for address in resolve(addr).await? {
             match self.descriptor.socket().connect(&address.into()) {
                 Ok(()) => return Ok(()),
                 Err(error) => last = Some(error),
@@ -108,7 +108,7 @@ impl UdpSocket {
     /// # proactor::Runtime::new()?.block_on(async {
     /// # let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// a.connect(b.local_addr()?)?;
+    /// a.connect(b.local_addr()?).await?;
     /// let (sent, _) = a.send(&b"ping"[..]).await;
     /// assert_eq!(sent?, 4);
     /// # Ok::<(), std::io::Error>(())
@@ -132,8 +132,8 @@ impl UdpSocket {
     /// # proactor::Runtime::new()?.block_on(async {
     /// # let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
     /// # let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
-    /// # a.connect(b.local_addr()?)?;
-    /// # b.connect(a.local_addr()?)?;
+    /// # a.connect(b.local_addr()?).await?;
+    /// # b.connect(a.local_addr()?).await?;
     /// # a.send(&b"ping"[..]).await.0?;
     /// let (received, buffer) = b.recv(Vec::with_capacity(1500)).await;
     /// assert_eq!(&buffer[..received?], b"ping");
@@ -178,7 +178,7 @@ impl UdpSocket {
         buf: B,
         target: impl ToSocketAddrs,
     ) -> BufResult<usize, B> {
-        let target = match resolve(target) {
+        let target = match resolve(target).await {
             Ok(addresses) => addresses[0],
             Err(error) => return (Err(error), buf),
         };

@@ -61,6 +61,7 @@ conformance! {
     net::tcp_split_halves_work_concurrently,
     net::tcp_read_exact_and_write_all_with_every_buffer_kind,
     net::tcp_send_file_from_an_offset,
+    net::tcp_connects_by_host_name,
     net::no_bytes_lost_when_reads_are_cancelled,
     net::udp_send_to_and_recv_from,
     net::udp_connected,

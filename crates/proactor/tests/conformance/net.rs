@@ -276,8 +276,8 @@ pub fn udp_connected(runtime: Runtime) {
     runtime.block_on(async {
         let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        a.connect(b.local_addr().unwrap()).unwrap();
-        b.connect(a.local_addr().unwrap()).unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
         a.send(&b"one"[..]).await.0.unwrap();
         let (count, data) = b.recv(Vec::with_capacity(8)).await;
         assert_eq!(&data[..count.unwrap()], b"one");
@@ -286,7 +286,7 @@ pub fn udp_connected(runtime: Runtime) {
         let address = closed.local_addr().unwrap();
         drop(closed);
         proactor::yield_now().await;
-        a.connect(address).unwrap();
+        a.connect(address).await.unwrap();
         a.send(&b"void"[..]).await.0.unwrap();
         let (result, _) = timeout(crate::LIMIT, a.recv(Vec::with_capacity(8)))
             .await
@@ -389,4 +389,23 @@ pub fn tcp_send_file_from_an_offset(runtime: Runtime) {
         assert_eq!(&data[length as usize..], &contents[contents.len() - 10..]);
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Host names resolve on the thread pool; malformed addresses are a clear error.
+pub fn tcp_connects_by_host_name(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("localhost:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = TcpStream::connect(format!("localhost:{port}"))
+            .await
+            .unwrap();
+        let (_server, peer) = listener.accept().await.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        let client = TcpStream::connect(("localhost", port)).await.unwrap();
+        drop(client);
+        for bad in ["no port", "localhost:notaport", ":80x"] {
+            let error = TcpStream::connect(bad).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidInput, "{bad}: {error}");
+        }
+    });
 }
