@@ -1,0 +1,736 @@
+//! A static-file HTTP/1.1 server over a directory, written directly on proactor: one runtime
+//! per core, each with its own `SO_REUSEPORT` listener (like `echo`), no HTTP crate.
+//!
+//! ```text
+//! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll] [--copy]
+//! ```
+//!
+//! File bodies go out with [`TcpStream::send_file`] (splice on Linux: the bytes never enter
+//! user space); `--copy` sends them through a 64 KiB buffer instead (`read_at`, `write_all`),
+//! to compare the two.
+//!
+//! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
+//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`), and it
+//! refuses any path that leaves the root, whether by `..`, by an encoded slash or by a
+//! symbolic link pointing outside. Requests with a body are not accepted (nothing here needs
+//! one), so the connection is closed after answering them.
+//!
+//! `tests/serve.rs` includes this file as a module and drives [`run`] and
+//! [`serve_connection`] over real sockets.
+
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::net::{Shutdown, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+
+use proactor::fs::{File, Metadata, OpenOptions};
+use proactor::io::{AsyncRead, AsyncWrite};
+use proactor::net::{TcpListener, TcpStream};
+use proactor::time::timeout;
+use proactor::{Backend, Builder, IoBuf};
+
+#[path = "serve/http.rs"]
+mod http;
+
+use http::{
+    content_type, head_end, html_escape, http_date, parse_range, parse_request, percent_decode,
+    percent_encode, split_target, Method, Ranged, Request, Status, Target, BAD_REQUEST,
+    CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY,
+    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE,
+};
+
+/// The most a request head (request line and headers) may take; a bigger one gets 431.
+const HEAD_LIMIT: usize = 8 * 1024;
+/// Bytes read from a file per write when the body is copied through user space.
+const CHUNK: usize = 64 * 1024;
+/// How long a connection may sit without delivering a whole request: bounds idle keep-alive
+/// connections and clients that trickle a head in byte by byte.
+const IDLE: Duration = Duration::from_secs(30);
+/// How long one write may wait for a client that stopped reading.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// After a response that closes the connection, how long (and how much) we keep reading what
+/// the client still sends: closing with unread bytes makes the kernel send a reset, which can
+/// destroy the response before the client has read it.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 * 1024;
+const SERVER: &str = "proactor-serve";
+
+// ---------------------------------------------------------------------------------------------
+// Command line and main
+
+struct Options {
+    root: PathBuf,
+    address: SocketAddr,
+    threads: Option<usize>,
+    backend: Option<Backend>,
+    bodies: Bodies,
+}
+
+const USAGE: &str =
+    "usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll] [--copy]";
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        root: PathBuf::from("."),
+        address: "127.0.0.1:8080".parse().map_err(|_| "default address")?,
+        threads: None,
+        backend: None,
+        bodies: Bodies::SendFile,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        if flag == "--copy" {
+            options.bodies = Bodies::Copy;
+            continue;
+        }
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--root" => options.root = PathBuf::from(value),
+            "--addr" => {
+                options.address = value
+                    .parse()
+                    .map_err(|error| format!("--addr {value}: {error}"))?
+            }
+            "--threads" => {
+                options.threads = Some(
+                    value
+                        .parse()
+                        .map_err(|error| format!("--threads {value}: {error}"))?,
+                )
+            }
+            "--backend" => {
+                options.backend = Some(match value.as_str() {
+                    "io_uring" => Backend::IoUring,
+                    "epoll" => Backend::Epoll,
+                    other => return Err(format!("--backend {other}: expected io_uring or epoll")),
+                })
+            }
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() {
+    let options = match options() {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("serve: {error}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    let root = match canonical_root(&options.root) {
+        Ok(root) => root,
+        Err(error) => {
+            eprintln!("serve: --root {}: {error}", options.root.display());
+            std::process::exit(1);
+        }
+    };
+    let mut builder = Builder::new().pin_to_cores(true);
+    if let Some(threads) = options.threads {
+        builder = builder.threads(threads);
+    }
+    if let Some(backend) = options.backend {
+        builder = builder.backend(backend);
+    }
+    let group = match builder.build_group() {
+        Ok(group) => group,
+        Err(error) => {
+            eprintln!("serve: cannot start the runtimes: {error}");
+            std::process::exit(1);
+        }
+    };
+    // Port 0 picks a free port: bind once to learn it, then every runtime binds that one.
+    let address =
+        match std::net::TcpListener::bind(options.address).and_then(|probe| probe.local_addr()) {
+            Ok(address) if options.address.port() == 0 => address,
+            Ok(_) => options.address,
+            Err(error) => {
+                eprintln!("serve: cannot bind {}: {error}", options.address);
+                std::process::exit(1);
+            }
+        };
+    let threads = group.len();
+    let bodies = options.bodies;
+    let results = group.run(move |index| {
+        // `Rc` is not `Send`: each runtime makes its own from the shared path.
+        let root = root.clone();
+        async move {
+            let listener = TcpListener::bind_reuse_port(address).await?;
+            if index == 0 {
+                let backend = proactor::current_backend_reason();
+                println!(
+                    "serve: {} on http://{} with {threads} threads ({backend})",
+                    root.display(),
+                    listener.local_addr()?
+                );
+            }
+            run(listener, Rc::from(root.as_path()), bodies).await;
+            Ok::<(), io::Error>(())
+        }
+    });
+    for result in results {
+        if let Err(error) = result {
+            eprintln!("serve: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The root as [`serve_connection`] needs it: absolute, without symbolic links, and a
+/// directory, so that "inside the root" is a plain prefix test on canonical paths.
+///
+/// # Errors
+///
+/// `NotFound` if it does not exist, `InvalidInput` if it is not a directory.
+pub fn canonical_root(root: &Path) -> io::Result<PathBuf> {
+    let root = std::fs::canonicalize(root)?;
+    if !root.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a directory",
+        ));
+    }
+    Ok(root)
+}
+
+/// How file bodies reach the socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bodies {
+    /// [`TcpStream::send_file`]: the kernel moves the bytes (splice on Linux).
+    SendFile,
+    /// `read_at` into a reused 64 KiB buffer, then `write_all`.
+    Copy,
+}
+
+/// Accepts connections forever, serving each in its own task on this runtime. `root` must
+/// come from [`canonical_root`].
+pub async fn run(listener: TcpListener, root: Rc<Path>, bodies: Bodies) {
+    loop {
+        match listener.accept().await {
+            // A connection's error (a reset, a timeout) concerns that client only.
+            Ok((stream, _)) => drop(proactor::spawn(serve_connection(
+                stream,
+                Rc::clone(&root),
+                bodies,
+            ))),
+            // Out of descriptors, say: the listener stays usable; try again shortly.
+            Err(error) => {
+                eprintln!("serve: accept: {error}");
+                proactor::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connection loop
+
+/// What a connection keeps between requests, so that a request allocates little: the head
+/// being written, the body chunk, and the path being resolved are all reused.
+struct Connection {
+    stream: TcpStream,
+    root: Rc<Path>,
+    /// The response head (and small bodies: error pages, listings), written in one go.
+    head: Vec<u8>,
+    /// File data on its way to the socket with `--copy`; allocated on the first body sent.
+    chunk: Vec<u8>,
+    /// The file system path of the current request.
+    path: PathBuf,
+    /// A percent-decoded path segment.
+    segment: Vec<u8>,
+    /// How the current response is framed.
+    reply: Reply,
+    bodies: Bodies,
+}
+
+/// What the request being answered decided about its response's framing.
+#[derive(Clone, Copy, Default)]
+struct Reply {
+    keep_alive: bool,
+    /// An HTTP/1.0 client needs `Connection: keep-alive` to keep the connection.
+    http10: bool,
+    /// HEAD: the head of the response only.
+    head_only: bool,
+}
+
+/// Serves HTTP/1.1 requests on `stream` until the client closes, asks to close, or errs.
+/// `root` must come from [`canonical_root`].
+///
+/// # Errors
+///
+/// The socket's error (a reset, say) or `TimedOut` for an idle or stalled client; any HTTP
+/// error has been answered before.
+pub async fn serve_connection(stream: TcpStream, root: Rc<Path>, bodies: Bodies) -> io::Result<()> {
+    // Heads and small bodies go out in separate writes; Nagle would hold the second one until
+    // the client acknowledges the first, which a delayed ACK stretches to tens of milliseconds.
+    stream.set_nodelay(true)?;
+    let mut connection = Connection {
+        stream,
+        root,
+        head: Vec::with_capacity(1024),
+        chunk: Vec::new(),
+        path: PathBuf::new(),
+        segment: Vec::new(),
+        reply: Reply::default(),
+        bodies,
+    };
+    // Requests arrive into `input`; `start` is where the first unanswered one begins, so
+    // pipelined requests are answered in order from one read.
+    let mut input: Vec<u8> = Vec::with_capacity(HEAD_LIMIT);
+    let mut start = 0;
+    loop {
+        // RFC 9112 section 2.2: ignore empty lines before a request line.
+        while let Some(rest) = input.get(start..) {
+            match rest {
+                [b'\r', b'\n', ..] => start += 2,
+                [b'\n', ..] => start += 1,
+                _ => break,
+            }
+        }
+        let pending = &input[start..];
+        if let Some(end) = head_end(pending) {
+            let keep_alive = match parse_request(&pending[..end]) {
+                Ok(request) => connection.respond(&request).await?,
+                Err(status) => {
+                    // Whatever follows a malformed head cannot be trusted to start a request.
+                    connection.reply = Reply::default();
+                    connection.error(status).await?
+                }
+            };
+            start += end;
+            if !keep_alive {
+                return connection.close(input).await;
+            }
+            continue;
+        }
+        if pending.len() >= HEAD_LIMIT {
+            connection.reply = Reply::default();
+            connection.error(HEADERS_TOO_LARGE).await?;
+            return connection.close(input).await;
+        }
+        // Make room for the rest of the head: keep only the unanswered bytes, at the front.
+        input.drain(..start);
+        start = 0;
+        let (result, back) = match timeout(IDLE, connection.stream.read(input)).await {
+            Ok(read) => read,
+            Err(elapsed) => return Err(elapsed.into()),
+        };
+        input = back;
+        if result? == 0 {
+            // The client is done; a partial head left behind gets no answer (nobody reads it).
+            return Ok(());
+        }
+    }
+}
+
+impl Connection {
+    /// Answers one well-formed request; returns whether the connection stays open.
+    async fn respond(&mut self, request: &Request<'_>) -> io::Result<bool> {
+        self.reply = Reply {
+            keep_alive: request.keep_alive,
+            http10: request.http10,
+            head_only: request.method == Method::Head,
+        };
+        if request.has_body {
+            // We never read request bodies, so we could not tell where the next request
+            // starts: answer, then close.
+            self.reply.keep_alive = false;
+            let status = if request.method == Method::Other {
+                METHOD_NOT_ALLOWED
+            } else {
+                CONTENT_TOO_LARGE
+            };
+            return self.error(status).await;
+        }
+        if request.method == Method::Other {
+            return self.error(METHOD_NOT_ALLOWED).await;
+        }
+        let Some(target) = split_target(request.target) else {
+            return self.error(BAD_REQUEST).await;
+        };
+        if let Err(status) = self.resolve(target.path) {
+            return self.error(status).await;
+        }
+        let canonical = match proactor::fs::canonicalize(&self.path).await {
+            // A symbolic link may lead anywhere: only what ends up inside the root is served.
+            // Outside looks like missing, so as not to tell what is there.
+            Ok(canonical) if canonical.starts_with(&self.root) => canonical,
+            Ok(_) => return self.error(NOT_FOUND).await,
+            Err(error) => return self.error(status_of(&error)).await,
+        };
+        let metadata = match proactor::fs::metadata(&canonical).await {
+            Ok(metadata) => metadata,
+            Err(error) => return self.error(status_of(&error)).await,
+        };
+        let trailing_slash = target.path.ends_with(b"/");
+        if metadata.is_dir() {
+            return if trailing_slash {
+                self.listing(&target, &canonical).await
+            } else {
+                // Relative links in the listing only work below a path ending in '/'.
+                self.redirect(&target).await
+            };
+        }
+        if !metadata.is_file() {
+            // A FIFO would block the open, a device has no length: neither is a static file.
+            return self.error(FORBIDDEN).await;
+        }
+        if trailing_slash {
+            // `/file/` names a directory that does not exist.
+            return self.error(NOT_FOUND).await;
+        }
+        // canonicalize left no link in the path; O_NOFOLLOW keeps one swapped in since from
+        // being followed at the last component.
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&canonical)
+            .await
+        {
+            Ok(file) => file,
+            Err(error) => return self.error(status_of(&error)).await,
+        };
+        self.file(request, &file, &metadata).await
+    }
+
+    /// Fills `self.path` with the root and the decoded segments of the request path, or says
+    /// why there is no such path.
+    fn resolve(&mut self, raw: &[u8]) -> Result<(), Status> {
+        self.path.as_mut_os_string().clear();
+        self.path.push(&*self.root);
+        for segment in raw.split(|&byte| byte == b'/') {
+            // Segments are decoded one at a time so that an encoded slash stays inside its
+            // segment, where it is refused below, rather than becoming a separator.
+            percent_decode(segment, &mut self.segment).ok_or(BAD_REQUEST)?;
+            match self.segment.as_slice() {
+                // Empty segments ("//") and "." name the directory they are in.
+                b"" | b"." => {}
+                b".." => return Err(FORBIDDEN),
+                bytes if bytes.iter().any(|&byte| matches!(byte, b'/' | b'\\' | 0)) => {
+                    return Err(FORBIDDEN)
+                }
+                // Pushing a relative segment cannot replace the root: it has no leading '/'.
+                bytes => self.path.push(std::ffi::OsStr::from_bytes(bytes)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves a regular file: all of it, one range of it, or only its head.
+    async fn file(
+        &mut self,
+        request: &Request<'_>,
+        file: &File,
+        metadata: &Metadata,
+    ) -> io::Result<bool> {
+        let len = metadata.len();
+        let modified = metadata.modified().ok().and_then(http_date);
+        let modified = modified.as_ref().map(|date| &date[..]);
+        if modified.is_some() && request.if_modified_since == modified {
+            // Only the exact date we would send counts: parsing every date format HTTP
+            // allows buys little, and answering 200 instead is always allowed.
+            self.begin(NOT_MODIFIED);
+            self.header_bytes("Last-Modified", modified);
+            self.head.extend_from_slice(b"\r\n");
+            return self.send_head().await;
+        }
+        // RFC 9110 section 14.2: a Range on anything but GET is ignored, and so is one whose
+        // If-Range validator is not the current one.
+        let range = match request.range {
+            Some(range)
+                if request.method == Method::Get
+                    && (request.if_range.is_none() || request.if_range == modified) =>
+            {
+                parse_range(range, len)
+            }
+            _ => Ranged::Full,
+        };
+        let (status, offset, count) = match range {
+            Ranged::Full => (OK, 0, len),
+            Ranged::Part(first, last) => (PARTIAL_CONTENT, first, last - first + 1),
+            Ranged::Unsatisfiable => {
+                self.begin(RANGE_NOT_SATISFIABLE);
+                let _ = write!(self.head, "Content-Range: bytes */{len}\r\n");
+                return self.finish_with_text(RANGE_NOT_SATISFIABLE).await;
+            }
+        };
+        self.begin(status);
+        self.header("Content-Type", content_type(&self.path));
+        self.header_bytes("Last-Modified", modified);
+        self.header("Accept-Ranges", "bytes");
+        if status == PARTIAL_CONTENT {
+            let last = offset + count - 1;
+            let _ = write!(self.head, "Content-Range: bytes {offset}-{last}/{len}\r\n");
+        }
+        let _ = write!(self.head, "Content-Length: {count}\r\n\r\n");
+        self.send_head().await?;
+        if self.reply.head_only || count == 0 {
+            return Ok(self.reply.keep_alive);
+        }
+        send_body(
+            &mut self.stream,
+            file,
+            offset,
+            count,
+            self.bodies,
+            &mut self.chunk,
+        )
+        .await?;
+        Ok(self.reply.keep_alive)
+    }
+
+    /// Redirects `/dir` to `/dir/`, keeping the query.
+    async fn redirect(&mut self, target: &Target<'_>) -> io::Result<bool> {
+        self.begin(MOVED_PERMANENTLY);
+        // The path is the client's own bytes, which parsing limited to visible ASCII: it
+        // cannot end the header line early.
+        self.head.extend_from_slice(b"Location: ");
+        self.head.extend_from_slice(target.path);
+        self.head.push(b'/');
+        if let Some(query) = target.query {
+            self.head.push(b'?');
+            self.head.extend_from_slice(query);
+        }
+        self.head.extend_from_slice(b"\r\n");
+        self.finish_with_text(MOVED_PERMANENTLY).await
+    }
+
+    /// Answers a directory with an HTML list of its entries.
+    async fn listing(&mut self, target: &Target<'_>, directory: &Path) -> io::Result<bool> {
+        let mut listing = match proactor::fs::read_dir(directory).await {
+            Ok(listing) => listing,
+            Err(error) => return self.error(status_of(&error)).await,
+        };
+        let mut entries = Vec::new();
+        // An entry that vanishes or cannot be read while listing is left out, not fatal.
+        while let Ok(Some(entry)) = listing.next_entry().await {
+            let is_dir = entry.file_type().await.is_ok_and(|kind| kind.is_dir());
+            entries.push((entry.file_name(), is_dir));
+        }
+        entries.sort();
+        // `resolve` already decoded every segment of this path successfully.
+        let _ = percent_decode(target.path, &mut self.segment);
+        let title = html_escape(&String::from_utf8_lossy(&self.segment));
+        let mut body = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
+             <body><h1>Index of {title}</h1>\n<ul>\n"
+        );
+        if target.path != b"/" {
+            body.push_str("<li><a href=\"../\">../</a></li>\n");
+        }
+        for (name, is_dir) in &entries {
+            let slash = if *is_dir { "/" } else { "" };
+            // Encoded, a name cannot be read as a scheme ("javascript:") or break the quotes.
+            let href = percent_encode(name.as_bytes());
+            let text = html_escape(&name.to_string_lossy());
+            let _ = writeln!(body, "<li><a href=\"{href}{slash}\">{text}{slash}</a></li>");
+        }
+        body.push_str("</ul>\n</body></html>\n");
+        self.begin(OK);
+        self.header("Content-Type", "text/html; charset=utf-8");
+        let _ = write!(self.head, "Content-Length: {}\r\n\r\n", body.len());
+        if !self.reply.head_only {
+            self.head.extend_from_slice(body.as_bytes());
+        }
+        self.send_head().await
+    }
+
+    /// Answers with `status` and a one-line text body.
+    async fn error(&mut self, status: Status) -> io::Result<bool> {
+        if status == BAD_REQUEST {
+            // A client that sends nonsense is not trusted to frame the next request either.
+            self.reply.keep_alive = false;
+        }
+        self.begin(status);
+        if status == METHOD_NOT_ALLOWED {
+            self.header("Allow", "GET, HEAD");
+        }
+        self.finish_with_text(status).await
+    }
+
+    /// Ends the head with a text body naming the status, and sends both.
+    async fn finish_with_text(&mut self, status: Status) -> io::Result<bool> {
+        // "404 Not Found\n"
+        let length = status.1.len() + 5;
+        let _ = write!(
+            self.head,
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {length}\r\n\r\n"
+        );
+        if !self.reply.head_only {
+            let _ = writeln!(self.head, "{status}");
+        }
+        self.send_head().await
+    }
+
+    /// Starts a response head: status line and the headers every response has.
+    fn begin(&mut self, status: Status) {
+        self.head.clear();
+        let _ = write!(self.head, "HTTP/1.1 {status}\r\nServer: {SERVER}\r\n");
+        if let Some(date) = http_date(SystemTime::now()) {
+            self.header_bytes("Date", Some(&date));
+        }
+        if !self.reply.keep_alive {
+            self.header("Connection", "close");
+        } else if self.reply.http10 {
+            // HTTP/1.0 closes by default: say that this connection does not.
+            self.header("Connection", "keep-alive");
+        }
+    }
+
+    fn header(&mut self, name: &str, value: &str) {
+        self.header_bytes(name, Some(value.as_bytes()));
+    }
+
+    fn header_bytes(&mut self, name: &str, value: Option<&[u8]>) {
+        if let Some(value) = value {
+            self.head.extend_from_slice(name.as_bytes());
+            self.head.extend_from_slice(b": ");
+            self.head.extend_from_slice(value);
+            self.head.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// Sends `self.head` whole, keeping the buffer for the next response; returns whether the
+    /// connection stays open.
+    async fn send_head(&mut self) -> io::Result<bool> {
+        let head = std::mem::take(&mut self.head);
+        let (result, head) = match timeout(SEND_TIMEOUT, self.stream.write_all(head)).await {
+            Ok(written) => written,
+            Err(elapsed) => return Err(elapsed.into()),
+        };
+        self.head = head;
+        result?;
+        Ok(self.reply.keep_alive)
+    }
+
+    /// Ends the connection after a response: no more writes, then read and drop what the
+    /// client still sends (for a while) so that closing does not reset the connection before
+    /// the client has read the response.
+    async fn close(mut self, mut input: Vec<u8>) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write).await?;
+        let mut drained = 0;
+        let _ = timeout(LINGER, async {
+            while drained < LINGER_BYTES {
+                input.clear();
+                let (result, back) = self.stream.read(input).await;
+                input = back;
+                match result {
+                    Ok(0) | Err(_) => break,
+                    Ok(count) => drained += count,
+                }
+            }
+        })
+        .await;
+        Ok(())
+    }
+}
+
+/// Sends `len` bytes of `file` from `offset` to `stream`: the one place that decides how
+/// bodies travel. `buffer` is the connection's, for the copying path.
+async fn send_body(
+    stream: &mut TcpStream,
+    file: &File,
+    offset: u64,
+    len: u64,
+    bodies: Bodies,
+    buffer: &mut Vec<u8>,
+) -> io::Result<()> {
+    match bodies {
+        Bodies::SendFile => send_file_body(stream, file, offset, len).await,
+        Bodies::Copy => copy_body(stream, file, offset, len, buffer).await,
+    }
+}
+
+/// The body by the kernel, a bounded piece per call so that a client that stops reading
+/// times out per piece rather than per file.
+async fn send_file_body(
+    stream: &TcpStream,
+    file: &File,
+    mut offset: u64,
+    len: u64,
+) -> io::Result<()> {
+    const PIECE: u64 = 1 << 20;
+    let end = offset + len;
+    while offset < end {
+        let piece = (end - offset).min(PIECE);
+        let sent = match timeout(SEND_TIMEOUT, stream.send_file(file, offset, piece)).await {
+            Ok(sent) => sent?,
+            // How much of the piece went out is unknown: only closing keeps the framing honest.
+            Err(elapsed) => return Err(elapsed.into()),
+        };
+        if sent < piece {
+            // The file shrank under us: the promised Content-Length cannot be kept, so the
+            // connection must end for the client to notice.
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        offset += sent;
+    }
+    Ok(())
+}
+
+/// The body through user space: `read_at` into the reused buffer, `write_all` it, repeat.
+async fn copy_body(
+    stream: &mut TcpStream,
+    file: &File,
+    mut offset: u64,
+    len: u64,
+    buffer: &mut Vec<u8>,
+) -> io::Result<()> {
+    // Zeroed once per connection; the loop lends out ranges of it, never resizing it.
+    if buffer.len() != CHUNK {
+        buffer.resize(CHUNK, 0);
+    }
+    let mut owned = std::mem::take(buffer);
+    let end = offset + len;
+    while offset < end {
+        let want = usize::try_from(end - offset).map_or(CHUNK, |left| left.min(CHUNK));
+        let view = owned.slice(..want).map_err(io::Error::other)?;
+        let (result, view) = file.read_at(view, offset).await;
+        owned = view.into_inner();
+        let count = match result {
+            // The file shrank under us: the promised Content-Length cannot be kept, so the
+            // connection must end for the client to notice.
+            Ok(0) => {
+                *buffer = owned;
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            Ok(count) => count,
+            Err(error) => {
+                *buffer = owned;
+                return Err(error);
+            }
+        };
+        let view = owned.slice(..count).map_err(io::Error::other)?;
+        let (result, view) = match timeout(SEND_TIMEOUT, stream.write_all(view)).await {
+            Ok(written) => written,
+            // The buffer went with the cancelled write; the connection ends anyway.
+            Err(elapsed) => return Err(elapsed.into()),
+        };
+        owned = view.into_inner();
+        if let Err(error) = result {
+            *buffer = owned;
+            return Err(error);
+        }
+        offset += count as u64;
+    }
+    *buffer = owned;
+    Ok(())
+}
+
+/// The status for a file system error on a request path.
+fn status_of(error: &io::Error) -> Status {
+    match error.kind() {
+        io::ErrorKind::PermissionDenied => FORBIDDEN,
+        // NotFound, "not a directory" for `/file/x`, a loop of links, a name too long:
+        // all mean there is nothing to serve at that path.
+        _ => NOT_FOUND,
+    }
+}

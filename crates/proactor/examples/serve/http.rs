@@ -1,0 +1,440 @@
+//! HTTP/1.1 for `serve`: statuses, request parsing, ranges, and the small formatting jobs
+//! (dates, escaping, content types). Pure functions over bytes, no I/O.
+
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+/// A response status: code and reason phrase.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Status(pub(crate) u16, pub(crate) &'static str);
+
+pub(crate) const OK: Status = Status(200, "OK");
+pub(crate) const PARTIAL_CONTENT: Status = Status(206, "Partial Content");
+pub(crate) const MOVED_PERMANENTLY: Status = Status(301, "Moved Permanently");
+pub(crate) const NOT_MODIFIED: Status = Status(304, "Not Modified");
+pub(crate) const BAD_REQUEST: Status = Status(400, "Bad Request");
+pub(crate) const FORBIDDEN: Status = Status(403, "Forbidden");
+pub(crate) const NOT_FOUND: Status = Status(404, "Not Found");
+pub(crate) const METHOD_NOT_ALLOWED: Status = Status(405, "Method Not Allowed");
+pub(crate) const CONTENT_TOO_LARGE: Status = Status(413, "Content Too Large");
+pub(crate) const RANGE_NOT_SATISFIABLE: Status = Status(416, "Range Not Satisfiable");
+pub(crate) const HEADERS_TOO_LARGE: Status = Status(431, "Request Header Fields Too Large");
+pub(crate) const VERSION_NOT_SUPPORTED: Status = Status(505, "HTTP Version Not Supported");
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Method {
+    Get,
+    Head,
+    /// Any other well-formed method: answered with 405.
+    Other,
+}
+
+/// The parts of a request head this server acts on, borrowed from the input buffer.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) target: &'a [u8],
+    pub(crate) http10: bool,
+    pub(crate) keep_alive: bool,
+    pub(crate) range: Option<&'a [u8]>,
+    pub(crate) if_modified_since: Option<&'a [u8]>,
+    pub(crate) if_range: Option<&'a [u8]>,
+    /// A nonzero Content-Length or any Transfer-Encoding.
+    pub(crate) has_body: bool,
+}
+
+/// Where the head at the start of `input` ends (just past its blank line), once it is all
+/// there. Lines may end in CRLF or, leniently, a bare LF.
+pub(crate) fn head_end(input: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = input[from..].iter().position(|&byte| byte == b'\n') {
+        let next = from + at + 1;
+        match &input[next..] {
+            [b'\n', ..] => return Some(next + 1),
+            [b'\r', b'\n', ..] => return Some(next + 2),
+            _ => from = next,
+        }
+    }
+    None
+}
+
+/// Parses a request head (request line, header lines, blank line).
+pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
+    let mut lines = head
+        .split(|&byte| byte == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+    let request_line = lines.next().ok_or(BAD_REQUEST)?;
+    let mut parts = request_line.split(|&byte| byte == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(BAD_REQUEST);
+    };
+    if method.is_empty() || !method.iter().all(|&byte| is_token(byte)) {
+        return Err(BAD_REQUEST);
+    }
+    // Visible ASCII only: this is also what makes echoing the path in Location safe.
+    if target.is_empty() || !target.iter().all(|byte| (0x21..0x7f).contains(byte)) {
+        return Err(BAD_REQUEST);
+    }
+    let http10 = match version {
+        b"HTTP/1.1" => false,
+        b"HTTP/1.0" => true,
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            return Err(VERSION_NOT_SUPPORTED)
+        }
+        _ => return Err(BAD_REQUEST),
+    };
+    let mut request = Request {
+        method: match method {
+            b"GET" => Method::Get,
+            b"HEAD" => Method::Head,
+            _ => Method::Other,
+        },
+        target,
+        http10,
+        keep_alive: false,
+        range: None,
+        if_modified_since: None,
+        if_range: None,
+        has_body: false,
+    };
+    let mut hosts = 0;
+    let (mut close, mut keep_alive) = (false, false);
+    let mut content_length = None;
+    let mut chunked = false;
+    for line in lines {
+        if line.is_empty() {
+            // The blank line ending the head (only the last line can be empty).
+            break;
+        }
+        let colon = line
+            .iter()
+            .position(|&byte| byte == b':')
+            .ok_or(BAD_REQUEST)?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        // No space before the colon (RFC 9112 section 5.1), and no obsolete line folding.
+        if name.is_empty() || !name.iter().all(|&byte| is_token(byte)) {
+            return Err(BAD_REQUEST);
+        }
+        let value = trim(value);
+        if value
+            .iter()
+            .any(|&byte| byte < 0x20 && byte != b'\t' || byte == 0x7f)
+        {
+            return Err(BAD_REQUEST);
+        }
+        if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for option in value.split(|&byte| byte == b',').map(trim) {
+                if option.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if option.eq_ignore_ascii_case(b"keep-alive") {
+                    keep_alive = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            let length = parse_decimal(value).ok_or(BAD_REQUEST)?;
+            // Differing lengths would let two parties frame the message differently.
+            if content_length.is_some_and(|previous| previous != length) {
+                return Err(BAD_REQUEST);
+            }
+            content_length = Some(length);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = true;
+        } else if name.eq_ignore_ascii_case(b"range") {
+            request.range = Some(value);
+        } else if name.eq_ignore_ascii_case(b"if-modified-since") {
+            request.if_modified_since = Some(value);
+        } else if name.eq_ignore_ascii_case(b"if-range") {
+            request.if_range = Some(value);
+        }
+    }
+    // RFC 9112 section 3.2: a 1.1 request has exactly one Host.
+    if !http10 && hosts != 1 || hosts > 1 {
+        return Err(BAD_REQUEST);
+    }
+    // Both at once is a classic request-smuggling shape (RFC 9112 section 6.1).
+    if chunked && content_length.is_some() {
+        return Err(BAD_REQUEST);
+    }
+    // 1.1 keeps the connection unless told to close; 1.0 closes unless asked to keep it.
+    request.keep_alive = !close && (!http10 || keep_alive);
+    request.has_body = chunked || content_length.is_some_and(|length| length > 0);
+    Ok(request)
+}
+
+/// A request target split into path (still percent-encoded) and query.
+#[derive(Debug)]
+pub(crate) struct Target<'a> {
+    pub(crate) path: &'a [u8],
+    pub(crate) query: Option<&'a [u8]>,
+}
+
+/// Splits an origin-form (`/path?query`) or absolute-form (`http://host/path`) target;
+/// `None` for the forms a file server has no use for (`*`, `host:port`).
+pub(crate) fn split_target(target: &[u8]) -> Option<Target<'_>> {
+    let path = if target.starts_with(b"/") {
+        target
+    } else {
+        // RFC 9112 section 3.2.2: servers must accept the absolute form; the host in it is
+        // not used to pick a root (there is one root).
+        let scheme = [&b"http://"[..], b"https://"].into_iter().find(|scheme| {
+            target.len() >= scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme)
+        })?;
+        let rest = &target[scheme.len()..];
+        match rest.iter().position(|&byte| byte == b'/') {
+            Some(at) => &rest[at..],
+            // `http://host` and `http://host?query` ask for the root.
+            None => b"/",
+        }
+    };
+    // A fragment is never sent by a client; treat one like the end of the target anyway.
+    let path = path.split(|&byte| byte == b'#').next().unwrap_or(path);
+    Some(match path.iter().position(|&byte| byte == b'?') {
+        Some(at) => Target {
+            path: &path[..at],
+            query: Some(&path[at + 1..]),
+        },
+        None => Target { path, query: None },
+    })
+}
+
+/// What a Range header asks of a file of a given length.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Ranged {
+    /// No usable range: send the whole file (also for syntax we ignore, as RFC 9110 allows).
+    Full,
+    /// Bytes `first..=last`, both within the file.
+    Part(u64, u64),
+    /// A valid range that lies wholly past the end.
+    Unsatisfiable,
+}
+
+/// Interprets `bytes=a-b`, `bytes=a-` and `bytes=-n`; a list of several ranges is answered
+/// with the whole file (allowed, and simpler than multipart/byteranges).
+pub(crate) fn parse_range(value: &[u8], len: u64) -> Ranged {
+    let Some(spec) = value
+        .split_first_chunk::<6>()
+        .filter(|(unit, _)| unit.eq_ignore_ascii_case(b"bytes="))
+        .map(|(_, spec)| trim(spec))
+    else {
+        return Ranged::Full;
+    };
+    if spec.contains(&b',') {
+        return Ranged::Full;
+    }
+    let Some(dash) = spec.iter().position(|&byte| byte == b'-') else {
+        return Ranged::Full;
+    };
+    let (first, last) = (trim(&spec[..dash]), trim(&spec[dash + 1..]));
+    match (first.is_empty(), last.is_empty()) {
+        (true, true) => Ranged::Full,
+        (true, false) => {
+            if !last.iter().all(u8::is_ascii_digit) {
+                return Ranged::Full;
+            }
+            // The last `n` bytes (all of them if n is more, even past u64); n = 0, or an
+            // empty file, selects nothing.
+            match parse_decimal(last).unwrap_or(u64::MAX) {
+                0 => Ranged::Unsatisfiable,
+                _ if len == 0 => Ranged::Unsatisfiable,
+                suffix => Ranged::Part(len.saturating_sub(suffix), len - 1),
+            }
+        }
+        (false, _) => {
+            let Some(first) = parse_decimal(first) else {
+                // Digits too many for a u64 still name a position past any file.
+                return if first.iter().all(u8::is_ascii_digit) {
+                    Ranged::Unsatisfiable
+                } else {
+                    Ranged::Full
+                };
+            };
+            let last = if last.is_empty() {
+                u64::MAX
+            } else if last.iter().all(u8::is_ascii_digit) {
+                parse_decimal(last).unwrap_or(u64::MAX)
+            } else {
+                return Ranged::Full;
+            };
+            if last < first {
+                Ranged::Full
+            } else if first >= len {
+                Ranged::Unsatisfiable
+            } else {
+                Ranged::Part(first, last.min(len - 1))
+            }
+        }
+    }
+}
+
+/// A non-empty run of ASCII digits that fits a u64.
+pub(crate) fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |value, &byte| {
+        let digit = (byte as char).to_digit(10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// Removes the optional white space (SP, HTAB) around a header value or list item.
+pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
+    let is_space = |byte: &u8| matches!(byte, b' ' | b'\t');
+    let start = bytes
+        .iter()
+        .position(|byte| !is_space(byte))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|byte| !is_space(byte))
+        .map_or(start, |at| at + 1);
+    &bytes[start..end]
+}
+
+/// A `tchar` of RFC 9110 section 5.6.2: what methods and header names are made of.
+pub(crate) fn is_token(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// Decodes `%XX` escapes of `input` into `output`; `None` for a malformed escape.
+pub(crate) fn percent_decode(input: &[u8], output: &mut Vec<u8>) -> Option<()> {
+    output.clear();
+    let mut bytes = input.iter();
+    while let Some(&byte) = bytes.next() {
+        if byte == b'%' {
+            let high = (*bytes.next()? as char).to_digit(16)?;
+            let low = (*bytes.next()? as char).to_digit(16)?;
+            output.push((high * 16 + low) as u8);
+        } else {
+            output.push(byte);
+        }
+    }
+    Some(())
+}
+
+/// Percent-encodes a file name for an href: everything but unreserved characters.
+pub(crate) fn percent_encode(name: &[u8]) -> String {
+    let mut encoded = String::with_capacity(name.len());
+    for &byte in name {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
+/// Escapes text for HTML content and attribute values.
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// The Content-Type for a file, from its extension.
+pub(crate) fn content_type(path: &Path) -> &'static str {
+    const TYPES: &[(&str, &str)] = &[
+        ("html", "text/html; charset=utf-8"),
+        ("htm", "text/html; charset=utf-8"),
+        ("css", "text/css; charset=utf-8"),
+        ("js", "text/javascript; charset=utf-8"),
+        ("mjs", "text/javascript; charset=utf-8"),
+        ("json", "application/json"),
+        ("txt", "text/plain; charset=utf-8"),
+        ("md", "text/markdown; charset=utf-8"),
+        ("rs", "text/plain; charset=utf-8"),
+        ("toml", "text/plain; charset=utf-8"),
+        ("xml", "application/xml"),
+        ("svg", "image/svg+xml"),
+        ("png", "image/png"),
+        ("jpg", "image/jpeg"),
+        ("jpeg", "image/jpeg"),
+        ("gif", "image/gif"),
+        ("webp", "image/webp"),
+        ("ico", "image/x-icon"),
+        ("wasm", "application/wasm"),
+        ("pdf", "application/pdf"),
+        ("zip", "application/zip"),
+        ("gz", "application/gzip"),
+        ("woff", "font/woff"),
+        ("woff2", "font/woff2"),
+        ("mp4", "video/mp4"),
+        ("webm", "video/webm"),
+        ("mp3", "audio/mpeg"),
+    ];
+    path.extension()
+        .and_then(|extension| {
+            TYPES
+                .iter()
+                .find(|(known, _)| extension.as_bytes().eq_ignore_ascii_case(known.as_bytes()))
+        })
+        .map_or("application/octet-stream", |&(_, kind)| kind)
+}
+
+/// `time` as an HTTP date (IMF-fixdate, RFC 9110 section 5.6.7):
+/// `Sun, 06 Nov 1994 08:49:37 GMT`; `None` before 1970.
+pub(crate) fn http_date(time: SystemTime) -> Option<[u8; 29]> {
+    // 1970-01-01 was a Thursday.
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let seconds = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, for days >= 0).
+    let shifted = days + 719_468;
+    let era = shifted / 146_097;
+    let day_of_era = shifted % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    if year > 9999 {
+        return None;
+    }
+    let mut date = [0u8; 29];
+    let mut cursor = &mut date[..];
+    write!(
+        cursor,
+        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+    )
+    .ok()?;
+    Some(date)
+}

@@ -1,0 +1,678 @@
+//! The `serve` example end to end, once per backend (`io_uring::ranges`, `epoll::ranges`): the
+//! server runs on a runtime thread over a temporary directory, and a small blocking client
+//! written here speaks HTTP/1.1 to it over `std::net::TcpStream`. Every read has a timeout,
+//! so a server that stops answering fails the test instead of hanging it.
+
+#![cfg(target_os = "linux")]
+
+// The example's `main` and its command line are not used here.
+#[path = "../examples/serve.rs"]
+#[allow(dead_code)]
+mod serve;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use proactor::net::TcpListener;
+use proactor::{Backend, Builder, RuntimeGroup};
+
+/// The longest any one socket read or write of the client may wait.
+const LIMIT: Duration = Duration::from_secs(10);
+
+const HELLO: &[u8] = b"hello, world\n";
+const SECRET: &[u8] = b"outside the root\n";
+const ODD_NAME: &str = "odd <name> & 'q'.txt";
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = format!(
+            "proactor-serve-test-{}-{}-{name}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+        );
+        let path = std::env::temp_dir().join(unique);
+        std::fs::create_dir_all(&path).expect("create the test directory");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A served root with a sibling directory outside it that links from the root point into:
+///
+/// ```text
+/// root/hello.txt                 HELLO
+/// root/sub/inner.txt             "inner\n"
+/// root/odd <name> & 'q'.txt      (a name that needs escaping)
+/// root/inside -> hello.txt       (a link that stays inside: served)
+/// root/link-out -> ../outside/secret.txt
+/// root/dir-out -> ../outside
+/// outside/secret.txt             SECRET
+/// ```
+struct Site {
+    dir: TempDir,
+}
+
+impl Site {
+    fn new(name: &str) -> Site {
+        let dir = TempDir::new(name);
+        let root = dir.0.join("root");
+        let outside = dir.0.join("outside");
+        std::fs::create_dir_all(root.join("sub")).expect("create root/sub");
+        std::fs::create_dir_all(&outside).expect("create outside");
+        std::fs::write(root.join("hello.txt"), HELLO).expect("write hello.txt");
+        std::fs::write(root.join("sub/inner.txt"), b"inner\n").expect("write inner.txt");
+        std::fs::write(root.join(ODD_NAME), b"odd\n").expect("write the odd name");
+        std::fs::write(outside.join("secret.txt"), SECRET).expect("write secret.txt");
+        std::os::unix::fs::symlink("hello.txt", root.join("inside")).expect("link inside");
+        std::os::unix::fs::symlink("../outside/secret.txt", root.join("link-out"))
+            .expect("link to a file outside");
+        std::os::unix::fs::symlink("../outside", root.join("dir-out"))
+            .expect("link to a directory outside");
+        Site { dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.0.join("root")
+    }
+}
+
+/// The example's server on a one-thread runtime group; dropping it stops the runtime (and so
+/// the server) and joins its thread.
+struct Server {
+    address: SocketAddr,
+    _group: RuntimeGroup,
+}
+
+impl Server {
+    fn start(backend: Backend, root: &Path) -> Server {
+        Server::start_with(backend, root, serve::Bodies::SendFile)
+    }
+
+    fn start_with(backend: Backend, root: &Path, bodies: serve::Bodies) -> Server {
+        let root = serve::canonical_root(root).expect("the root is a directory");
+        let group = Builder::new()
+            .threads(1)
+            .backend(backend)
+            .build_group()
+            .expect("a runtime on the backend under test");
+        let (sender, receiver) = mpsc::channel();
+        group.spawn_on(0, move || async move {
+            let listener = match TcpListener::bind("127.0.0.1:0").await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+            };
+            let _ = sender.send(listener.local_addr());
+            serve::run(listener, Rc::from(root.as_path()), bodies).await;
+        });
+        let address = receiver
+            .recv_timeout(LIMIT)
+            .expect("the server thread reports its address")
+            .expect("the server binds 127.0.0.1:0");
+        Server {
+            address,
+            _group: group,
+        }
+    }
+
+    fn connect(&self) -> Client {
+        let stream = std::net::TcpStream::connect(self.address).expect("connect to the server");
+        stream.set_read_timeout(Some(LIMIT)).expect("read timeout");
+        stream
+            .set_write_timeout(Some(LIMIT))
+            .expect("write timeout");
+        Client {
+            stream,
+            input: Vec::new(),
+        }
+    }
+
+    /// One request on a fresh connection.
+    fn request(&self, method: &str, target: &str, headers: &str) -> Response {
+        let mut client = self.connect();
+        client.send(format!(
+            "{method} {target} HTTP/1.1\r\nHost: test\r\n{headers}\r\n"
+        ));
+        client.response(method == "HEAD")
+    }
+
+    fn get(&self, target: &str) -> Response {
+        self.request("GET", target, "")
+    }
+}
+
+/// A blocking HTTP/1.1 client that keeps what it read past one response for the next.
+struct Client {
+    stream: std::net::TcpStream,
+    input: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Client {
+    fn send(&mut self, bytes: impl AsRef<[u8]>) {
+        self.stream
+            .write_all(bytes.as_ref())
+            .expect("send to the server");
+    }
+
+    /// Reads more bytes into `input`; false at end of stream.
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 64 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => false,
+            Ok(count) => {
+                self.input.extend_from_slice(&chunk[..count]);
+                true
+            }
+            Err(error) => panic!("reading from the server: {error}"),
+        }
+    }
+
+    /// The next response; `head_request` says it answers a HEAD (no body, whatever the
+    /// Content-Length says).
+    fn response(&mut self, head_request: bool) -> Response {
+        let end = loop {
+            if let Some(at) = self
+                .input
+                .windows(4)
+                .position(|window| window == b"\r\n\r\n")
+            {
+                break at + 4;
+            }
+            assert!(
+                self.fill(),
+                "the server closed before a whole response head"
+            );
+        };
+        let head = String::from_utf8(self.input[..end - 4].to_vec()).expect("an ASCII head");
+        self.input.drain(..end);
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().expect("a status line");
+        assert!(
+            status_line.starts_with("HTTP/1.1 "),
+            "status line {status_line:?}"
+        );
+        let status = status_line[9..12].parse().expect("a numeric status");
+        let headers: Vec<(String, String)> = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').expect("a header line has a colon");
+                (name.to_ascii_lowercase(), value.trim().to_string())
+            })
+            .collect();
+        let mut response = Response {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        let length: usize = match response.header("content-length") {
+            _ if head_request || status == 304 => 0,
+            Some(length) => length.parse().expect("a numeric Content-Length"),
+            None => panic!("every response of this server has a Content-Length"),
+        };
+        while self.input.len() < length {
+            assert!(self.fill(), "the server closed in the middle of a body");
+        }
+        response.body = self.input.drain(..length).collect();
+        response
+    }
+
+    /// Whether the server closed the connection (end of stream or reset) without sending
+    /// anything more.
+    fn is_closed(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        match self.stream.read(&mut byte) {
+            Ok(0) => self.input.is_empty(),
+            Ok(_) => false,
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => true,
+            Err(error) => panic!("waiting for the server to close: {error}"),
+        }
+    }
+}
+
+/// `count` bytes that differ from position to position (a file of one repeated byte would
+/// hide offsets that are off).
+fn patterned(count: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+fn get_a_file(backend: Backend) {
+    let site = Site::new("get");
+    let server = Server::start(backend, &site.root());
+    let response = server.get("/hello.txt");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, HELLO);
+    assert_eq!(response.header("content-length"), Some("13"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(response.header("accept-ranges"), Some("bytes"));
+    let modified = response.header("last-modified").expect("a Last-Modified");
+    assert!(
+        modified.len() == 29 && modified.ends_with(" GMT"),
+        "{modified:?}"
+    );
+    assert!(response.header("date").is_some());
+    // A link that stays inside the root is served like the file it names.
+    let inside = server.get("/inside");
+    assert_eq!((inside.status, inside.body.as_slice()), (200, HELLO));
+    // The same date back in If-Modified-Since means the client's copy is current.
+    let again = server.request(
+        "GET",
+        "/hello.txt",
+        &format!("If-Modified-Since: {modified}\r\n"),
+    );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+}
+
+fn head_has_no_body(backend: Backend) {
+    let site = Site::new("head");
+    let server = Server::start(backend, &site.root());
+    let mut client = server.connect();
+    client.send("HEAD /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    let head = client.response(true);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("13"));
+    // Had the server sent a body after the head, this response would start with it.
+    client.send("GET /sub/inner.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    let next = client.response(false);
+    assert_eq!((next.status, next.body.as_slice()), (200, &b"inner\n"[..]));
+}
+
+fn keep_alive_and_close(backend: Backend) {
+    let site = Site::new("keep-alive");
+    let server = Server::start(backend, &site.root());
+    let mut client = server.connect();
+    for _ in 0..2 {
+        client.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+        let response = client.response(false);
+        assert_eq!((response.status, response.body.as_slice()), (200, HELLO));
+        assert_eq!(response.header("connection"), None);
+    }
+    client.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let last = client.response(false);
+    assert_eq!(last.body, HELLO);
+    assert_eq!(last.header("connection"), Some("close"));
+    assert!(client.is_closed());
+
+    // HTTP/1.0 closes unless asked to keep the connection.
+    let mut client = server.connect();
+    client.send("GET /hello.txt HTTP/1.0\r\n\r\n");
+    assert_eq!(client.response(false).body, HELLO);
+    assert!(client.is_closed());
+    let mut client = server.connect();
+    for _ in 0..2 {
+        client.send("GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let response = client.response(false);
+        assert_eq!(response.body, HELLO);
+        assert_eq!(response.header("connection"), Some("keep-alive"));
+    }
+}
+
+fn pipelined_requests_in_order(backend: Backend) {
+    let site = Site::new("pipeline");
+    let server = Server::start(backend, &site.root());
+    let mut client = server.connect();
+    // All in one write, so the server finds several requests in one read.
+    client.send(
+        "GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n\
+         HEAD /sub/inner.txt HTTP/1.1\r\nHost: test\r\n\r\n\
+         GET /missing HTTP/1.1\r\nHost: test\r\n\r\n\
+         GET /sub/inner.txt HTTP/1.1\r\nHost: test\r\nRange: bytes=1-2\r\n\r\n\
+         GET /hello.txt HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    );
+    let first = client.response(false);
+    assert_eq!((first.status, first.body.as_slice()), (200, HELLO));
+    let second = client.response(true);
+    assert_eq!(
+        (second.status, second.header("content-length")),
+        (200, Some("6"))
+    );
+    assert_eq!(client.response(false).status, 404);
+    let fourth = client.response(false);
+    assert_eq!((fourth.status, fourth.body.as_slice()), (206, &b"nn"[..]));
+    let last = client.response(false);
+    assert_eq!((last.status, last.body.as_slice()), (200, HELLO));
+    assert!(client.is_closed());
+
+    // A request split across writes (mid-line, mid-header) is put back together.
+    let mut client = server.connect();
+    for piece in [
+        "GE",
+        "T /hello.txt HT",
+        "TP/1.1\r\nHo",
+        "st: test\r\n",
+        "\r\n",
+    ] {
+        client.send(piece);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(client.response(false).body, HELLO);
+}
+
+fn ranges(backend: Backend) {
+    let site = Site::new("ranges");
+    let server = Server::start(backend, &site.root());
+    let range = |value: &str| server.request("GET", "/hello.txt", &format!("Range: {value}\r\n"));
+
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("bytes=0-4", b"hello", "bytes 0-4/13"),
+        ("bytes=7-", b"world\n", "bytes 7-12/13"),
+        ("bytes=-6", b"world\n", "bytes 7-12/13"),
+        ("bytes=7-1000", b"world\n", "bytes 7-12/13"),
+        ("bytes=-100", HELLO, "bytes 0-12/13"),
+    ];
+    for (value, body, content_range) in cases {
+        let response = range(value);
+        assert_eq!(response.status, 206, "{value}");
+        assert_eq!(response.body, body, "{value}");
+        assert_eq!(
+            response.header("content-range"),
+            Some(content_range),
+            "{value}"
+        );
+        assert_eq!(
+            response.header("content-length"),
+            Some(body.len().to_string().as_str())
+        );
+    }
+    for value in [
+        "bytes=13-",
+        "bytes=100-200",
+        "bytes=-0",
+        "bytes=99999999999999999999999-",
+    ] {
+        let response = range(value);
+        assert_eq!(response.status, 416, "{value}");
+        assert_eq!(
+            response.header("content-range"),
+            Some("bytes */13"),
+            "{value}"
+        );
+    }
+    // What the server does not do (several ranges) or cannot read is ignored: the whole file.
+    for value in [
+        "bytes=0-1,3-4",
+        "bytes=5-2",
+        "lines=1-2",
+        "bytes=a-b",
+        "bytes=-",
+    ] {
+        let response = range(value);
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, HELLO),
+            "{value}"
+        );
+    }
+    // HEAD ignores Range.
+    let head = server.request("HEAD", "/hello.txt", "Range: bytes=0-4\r\n");
+    assert_eq!(
+        (head.status, head.header("content-length")),
+        (200, Some("13"))
+    );
+    // If-Range with another validator: the whole file.
+    let stale = server.request(
+        "GET",
+        "/hello.txt",
+        "Range: bytes=0-4\r\nIf-Range: Thu, 01 Jan 1970 00:00:00 GMT\r\n",
+    );
+    assert_eq!((stale.status, stale.body.as_slice()), (200, HELLO));
+}
+
+fn directories(backend: Backend) {
+    let site = Site::new("directories");
+    let server = Server::start(backend, &site.root());
+    let redirect = server.get("/sub?x=1");
+    assert_eq!(redirect.status, 301);
+    assert_eq!(redirect.header("location"), Some("/sub/?x=1"));
+
+    let listing = server.get("/sub/");
+    assert_eq!(listing.status, 200);
+    assert_eq!(
+        listing.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let text = listing.text();
+    assert!(
+        text.contains("<a href=\"inner.txt\">inner.txt</a>"),
+        "{text}"
+    );
+    assert!(text.contains("<a href=\"../\">"), "{text}");
+
+    let root = server.get("/").text();
+    assert!(root.contains("<a href=\"sub/\">sub/</a>"), "{root}");
+    assert!(
+        root.contains("odd &lt;name&gt; &amp; &#39;q&#39;.txt"),
+        "the name is escaped: {root}"
+    );
+    assert!(
+        !root.contains("<name>"),
+        "no raw markup from a name: {root}"
+    );
+    assert!(
+        root.contains("href=\"odd%20%3Cname%3E%20%26%20%27q%27.txt\""),
+        "the link is percent-encoded: {root}"
+    );
+    // ...and the encoded link leads back to the file.
+    let odd = server.get("/odd%20%3Cname%3E%20%26%20%27q%27.txt");
+    assert_eq!((odd.status, odd.body.as_slice()), (200, &b"odd\n"[..]));
+}
+
+fn errors(backend: Backend) {
+    let site = Site::new("errors");
+    let server = Server::start(backend, &site.root());
+    assert_eq!(server.get("/missing.txt").status, 404);
+    assert_eq!(server.get("/hello.txt/").status, 404);
+    assert_eq!(server.get("/hello.txt/more").status, 404);
+
+    // 405 for a method without a body keeps the connection.
+    let mut client = server.connect();
+    client.send("DELETE /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    let refused = client.response(false);
+    assert_eq!(refused.status, 405);
+    assert_eq!(refused.header("allow"), Some("GET, HEAD"));
+    client.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    assert_eq!(client.response(false).body, HELLO);
+
+    // With a body the server does not read, it answers and closes.
+    let mut client = server.connect();
+    client.send("POST /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nabcde");
+    let post = client.response(false);
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("connection"), Some("close"));
+    assert!(client.is_closed());
+
+    let oversized = format!(
+        "GET /hello.txt HTTP/1.1\r\nHost: test\r\nX-Filler: {}\r\n\r\n",
+        "a".repeat(9000)
+    );
+    let malformed: Vec<(&[u8], u16)> = vec![
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"\x00\x01\x02\xff\xfe\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\n\r\n", 400), // no Host
+        (b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1 extra\r\nHost: test\r\n\r\n", 400),
+        (b"GET  /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET hello.txt HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nNo colon\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost : test\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\n folded\r\n\r\n", 400),
+        (b"GET /h\xc3\xa9.txt HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET /%zz HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET /%4 HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: x\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc", 413),
+        (b"GET /hello.txt HTTP/2.0\r\nHost: test\r\n\r\n", 505),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nX: a\x01b\r\n\r\n", 400),
+        (oversized.as_bytes(), 431),
+        (&[b'A'; 10_000], 431),
+    ];
+    for (request, status) in malformed {
+        let mut client = server.connect();
+        client.send(request);
+        let response = client.response(false);
+        let shown = String::from_utf8_lossy(&request[..request.len().min(80)]);
+        assert_eq!(response.status, status, "{shown:?}");
+        assert_eq!(response.header("connection"), Some("close"), "{shown:?}");
+        assert!(client.is_closed(), "{shown:?}");
+    }
+    // None of it hurt the server.
+    assert_eq!(server.get("/hello.txt").body, HELLO);
+}
+
+fn traversal_is_refused(backend: Backend) {
+    let site = Site::new("traversal");
+    let server = Server::start(backend, &site.root());
+    let attempts = [
+        "/../Cargo.toml",
+        "/../outside/secret.txt",
+        "/sub/../../outside/secret.txt",
+        "/%2e%2e/",
+        "/%2e%2e/outside/secret.txt",
+        "/%2E%2E/outside/secret.txt",
+        "/.%2e/outside/secret.txt",
+        "/%2e%2e%2fetc/passwd",
+        "/%2e%2e%2foutside%2fsecret.txt",
+        "/sub%2f..%2f..%2foutside/secret.txt",
+        "/%2fetc/passwd",
+        "//etc/passwd",
+        "/hello.txt%00.png",
+        "/sub%5c..%5c..%5coutside%5csecret.txt",
+        "/link-out",
+        "/dir-out/secret.txt",
+        "/dir-out/",
+        "http://test/../outside/secret.txt",
+    ];
+    for attempt in attempts {
+        let response = server.get(attempt);
+        assert!(
+            matches!(response.status, 403 | 404),
+            "{attempt}: {}",
+            response.status
+        );
+        assert!(
+            !response.text().contains("outside the root") && !response.text().contains("root:"),
+            "{attempt} leaked: {}",
+            response.text()
+        );
+    }
+    // Absolute form for a path inside the root is fine.
+    let absolute = server.get("http://test/hello.txt");
+    assert_eq!((absolute.status, absolute.body.as_slice()), (200, HELLO));
+}
+
+fn big_file_is_intact(backend: Backend) {
+    let site = Site::new("big");
+    let contents = patterned(10 * 1000 * 1000);
+    std::fs::write(site.root().join("big.bin"), &contents).expect("write big.bin");
+    for bodies in [serve::Bodies::SendFile, serve::Bodies::Copy] {
+        let server = Server::start_with(backend, &site.root(), bodies);
+        let mut client = server.connect();
+        client.send("GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
+        let response = client.response(false);
+        assert_eq!(response.status, 200, "{bodies:?}");
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/octet-stream")
+        );
+        assert!(
+            response.body == contents,
+            "{bodies:?}: the 10 MB body differs"
+        );
+        // A range across several 64 KiB chunks, and a small one, on the same connection.
+        client.send(
+            "GET /big.bin HTTP/1.1\r\nHost: test\r\nRange: bytes=4999999-5300000\r\n\r\n\
+             GET /big.bin HTTP/1.1\r\nHost: test\r\nRange: bytes=-3\r\n\r\n",
+        );
+        let part = client.response(false);
+        assert_eq!(part.status, 206, "{bodies:?}");
+        assert!(
+            part.body == contents[4_999_999..=5_300_000],
+            "{bodies:?}: the range differs"
+        );
+        let tail = client.response(false);
+        assert_eq!(tail.body, contents[contents.len() - 3..], "{bodies:?}");
+    }
+}
+
+/// Instantiates each test once per backend.
+macro_rules! per_backend {
+    ($($test:ident),* $(,)?) => {
+        mod io_uring {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(proactor::Backend::IoUring);
+                }
+            )*
+        }
+        mod epoll {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(proactor::Backend::Epoll);
+                }
+            )*
+        }
+    };
+}
+
+per_backend! {
+    get_a_file,
+    head_has_no_body,
+    keep_alive_and_close,
+    pipelined_requests_in_order,
+    ranges,
+    directories,
+    errors,
+    traversal_is_refused,
+    big_file_is_intact,
+}
