@@ -25,10 +25,13 @@
 
 mod blocking;
 mod buf;
+pub mod dns;
 pub mod fs;
 pub mod io;
 pub mod net;
+pub mod process;
 mod runtime;
+pub mod signal;
 pub mod time;
 
 pub use blocking::{spawn_blocking, BlockingHandle};

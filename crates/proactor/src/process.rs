@@ -1,0 +1,1120 @@
+//! Child processes, shaped like [`std::process`]: build a [`Command`], spawn a [`Child`],
+//! talk to it through its pipes with owned buffers, and await its exit.
+//!
+//! The process itself is started by [`std::process::Command`]; its pipes are then made
+//! non-blocking and read and written through the driver ([`AsyncRead`] for
+//! [`ChildStdout`] and [`ChildStderr`], [`AsyncWrite`] for [`ChildStdin`]).
+//!
+//! # Waiting
+//!
+//! On Linux (5.3 and later) [`Child::wait`] waits through the driver on a pidfd, which
+//! becomes readable when the child exits, and then reaps the child with `waitpid`. Where
+//! pidfds are missing (an older kernel, a seccomp filter, macOS, the BSDs), it waits on the
+//! runtime's thread pool instead, with a blocking `waitid(WNOWAIT)` per waiting child; each
+//! such wait holds a pool thread until the child exits.
+//!
+//! # Dropping a child
+//!
+//! A [`Child`] dropped before it was reaped is not killed: it runs on, and is reaped in the
+//! background when it exits, so it never stays a zombie. On Linux one process-wide thread
+//! watches the pidfds of all such children; elsewhere each gets a small thread of its own.
+//!
+//! # Examples
+//!
+//! ```
+//! use proactor::io::AsyncRead;
+//! use proactor::process::{Command, Stdio};
+//!
+//! proactor::Runtime::new()?.block_on(async {
+//!     let mut child = Command::new("echo").arg("hello").stdout(Stdio::piped()).spawn()?;
+//!     let mut stdout = child.stdout.take().expect("piped");
+//!     let (result, output) = stdout.read_to_end(Vec::new()).await;
+//!     result?;
+//!     assert_eq!(output, b"hello\n");
+//!     assert!(child.wait().await?.success());
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#![cfg(unix)]
+
+use std::cell::RefCell;
+use std::ffi::OsStr;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
+
+pub use std::process::{ExitStatus, Output, Stdio};
+
+use proactor_driver::Op;
+
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::net::{take_buffer, Descriptor};
+use crate::runtime::op::{self, Leftover, Orphan};
+use crate::{BufResult, IoBuf};
+
+/// A process builder, like [`std::process::Command`], whose [`spawn`](Command::spawn) gives
+/// a [`Child`] with asynchronous pipes.
+///
+/// By default the child inherits this process's standard streams (except for
+/// [`output`](Command::output), which captures stdout and stderr).
+///
+/// # Examples
+///
+/// ```
+/// use proactor::process::Command;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let status = Command::new("sh").args(["-c", "exit 3"]).status().await?;
+///     assert_eq!(status.code(), Some(3));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Command {
+    std: std::process::Command,
+    stdin_set: bool,
+    stdout_set: bool,
+    stderr_set: bool,
+}
+
+impl Command {
+    /// A command running `program`, found on `PATH` unless it is a path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let command = proactor::process::Command::new("ls");
+    /// # let _ = command;
+    /// ```
+    pub fn new(program: impl AsRef<OsStr>) -> Command {
+        Command {
+            std: std::process::Command::new(program),
+            stdin_set: false,
+            stdout_set: false,
+            stderr_set: false,
+        }
+    }
+
+    /// Adds one argument.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("ls");
+    /// command.arg("-l").arg("/");
+    /// ```
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
+        self.std.arg(arg);
+        self
+    }
+
+    /// Adds several arguments.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("ls");
+    /// command.args(["-l", "-a"]);
+    /// ```
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.std.args(args);
+        self
+    }
+
+    /// Sets an environment variable for the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("env");
+    /// command.env("GREETING", "hello");
+    /// ```
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Command {
+        self.std.env(key, value);
+        self
+    }
+
+    /// Sets several environment variables for the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("env");
+    /// command.envs([("A", "1"), ("B", "2")]);
+    /// ```
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        self.std.envs(vars);
+        self
+    }
+
+    /// Removes an environment variable from the child's environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("env");
+    /// command.env_remove("HOME");
+    /// ```
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Command {
+        self.std.env_remove(key);
+        self
+    }
+
+    /// Starts the child with an empty environment (plus what [`env`](Command::env) adds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("env");
+    /// command.env_clear().env("ONLY", "this");
+    /// ```
+    pub fn env_clear(&mut self) -> &mut Command {
+        self.std.env_clear();
+        self
+    }
+
+    /// Sets the child's working directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut command = proactor::process::Command::new("ls");
+    /// command.current_dir("/");
+    /// ```
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Command {
+        self.std.current_dir(dir);
+        self
+    }
+
+    /// Sets the child's standard input: [`Stdio::piped`] gives [`Child::stdin`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::{Command, Stdio};
+    ///
+    /// let mut command = Command::new("cat");
+    /// command.stdin(Stdio::piped());
+    /// ```
+    pub fn stdin(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
+        self.std.stdin(stdio);
+        self.stdin_set = true;
+        self
+    }
+
+    /// Sets the child's standard output: [`Stdio::piped`] gives [`Child::stdout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::{Command, Stdio};
+    ///
+    /// let mut command = Command::new("ls");
+    /// command.stdout(Stdio::null());
+    /// ```
+    pub fn stdout(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
+        self.std.stdout(stdio);
+        self.stdout_set = true;
+        self
+    }
+
+    /// Sets the child's standard error: [`Stdio::piped`] gives [`Child::stderr`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::{Command, Stdio};
+    ///
+    /// let mut command = Command::new("ls");
+    /// command.stderr(Stdio::inherit());
+    /// ```
+    pub fn stderr(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
+        self.std.stderr(stdio);
+        self.stderr_set = true;
+        self
+    }
+
+    /// The underlying std builder, for settings this type does not mirror (for instance
+    /// `std::os::unix::process::CommandExt`). Standard streams set through it are not seen
+    /// by [`output`](Command::output), which then captures stdout and stderr anyway.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::CommandExt;
+    ///
+    /// let mut command = proactor::process::Command::new("ls");
+    /// command.as_std_mut().process_group(0);
+    /// ```
+    pub fn as_std_mut(&mut self) -> &mut std::process::Command {
+        &mut self.std
+    }
+
+    /// Starts the child.
+    ///
+    /// Piped streams become the [`Child`]'s `stdin`, `stdout` and `stderr`. The child need not
+    /// be spawned inside a runtime, but its pipes and [`Child::wait`] are used inside one.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if the program does not exist, `PermissionDenied` if it cannot be run, or
+    /// another OS error from `fork`/`exec` or from setting up the pipes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("true").spawn()?;
+    ///     assert!(child.wait().await?.success());
+    ///     let missing = Command::new("/no/such/program").spawn().unwrap_err();
+    ///     assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn(&mut self) -> io::Result<Child> {
+        Child::from_std(self.std.spawn()?)
+    }
+
+    /// Runs the child to its end and collects its exit status, stdout and stderr.
+    ///
+    /// Unless set on this command, stdin is null and stdout and stderr are captured (as
+    /// [`std::process::Command::output`] does); both are read concurrently, so a child
+    /// filling one pipe cannot block on it.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Command::spawn), or the first error reading a pipe or waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let output = Command::new("sh").args(["-c", "echo out; echo err >&2; exit 1"]).output().await?;
+    ///     assert_eq!(output.stdout, b"out\n");
+    ///     assert_eq!(output.stderr, b"err\n");
+    ///     assert_eq!(output.status.code(), Some(1));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn output(&mut self) -> io::Result<Output> {
+        if !self.stdin_set {
+            self.std.stdin(Stdio::null());
+        }
+        if !self.stdout_set {
+            self.std.stdout(Stdio::piped());
+        }
+        if !self.stderr_set {
+            self.std.stderr(Stdio::piped());
+        }
+        let spawned = self.spawn();
+        // Back to the defaults of `spawn` and `status` (inheriting) for the next run.
+        if !self.stdin_set {
+            self.std.stdin(Stdio::inherit());
+        }
+        if !self.stdout_set {
+            self.std.stdout(Stdio::inherit());
+        }
+        if !self.stderr_set {
+            self.std.stderr(Stdio::inherit());
+        }
+        spawned?.wait_with_output().await
+    }
+
+    /// Runs the child to its end and returns its exit status; the child inherits the standard
+    /// streams unless they were set.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Command::spawn), or the error waiting for the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     assert!(Command::new("true").status().await?.success());
+    ///     assert!(!Command::new("false").status().await?.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn status(&mut self) -> io::Result<ExitStatus> {
+        self.spawn()?.wait().await
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.std, f)
+    }
+}
+
+impl From<std::process::Command> for Command {
+    /// Wraps a std builder; its standard streams count as unset for
+    /// [`output`](Command::output).
+    fn from(std: std::process::Command) -> Command {
+        Command {
+            std,
+            stdin_set: false,
+            stdout_set: false,
+            stderr_set: false,
+        }
+    }
+}
+
+/// A running (or finished) child process.
+///
+/// Dropping it neither kills nor waits for the child: it runs on and is reaped in the
+/// background when it exits (see the [module docs](self)).
+///
+/// # Examples
+///
+/// ```
+/// use proactor::io::{AsyncRead, AsyncWrite};
+/// use proactor::process::{Command, Stdio};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+///     let mut stdin = child.stdin.take().expect("piped");
+///     let (result, _) = stdin.write_all(b"ping".to_vec()).await;
+///     result?;
+///     drop(stdin); // cat ends at end of input
+///     let output = child.wait_with_output().await?;
+///     assert_eq!(output.stdout, b"ping");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Child {
+    /// The writing end of the child's stdin, when it was [`Stdio::piped`].
+    pub stdin: Option<ChildStdin>,
+    /// The reading end of the child's stdout, when it was [`Stdio::piped`].
+    pub stdout: Option<ChildStdout>,
+    /// The reading end of the child's stderr, when it was [`Stdio::piped`].
+    pub stderr: Option<ChildStderr>,
+    pid: libc::pid_t,
+    /// Set once the child has been reaped: its pid may then name another process.
+    status: Option<ExitStatus>,
+    /// Readable once the child has exited (Linux 5.3+); `None`: wait on the pool.
+    #[cfg(target_os = "linux")]
+    pidfd: Option<Descriptor>,
+}
+
+impl Child {
+    fn from_std(mut std: std::process::Child) -> io::Result<Child> {
+        let pid = std.id() as libc::pid_t;
+        let stdin = std.stdin.take().map(OwnedFd::from);
+        let stdout = std.stdout.take().map(OwnedFd::from);
+        let stderr = std.stderr.take().map(OwnedFd::from);
+        // The std handle does nothing when dropped: the pid is managed here from now on.
+        drop(std);
+        let mut child = Child {
+            stdin: None,
+            stdout: None,
+            stderr: None,
+            pid,
+            status: None,
+            #[cfg(target_os = "linux")]
+            pidfd: pidfd_open(pid).ok().map(Descriptor::adopt),
+        };
+        // On failure `child` is dropped, which reaps the process in the background; its
+        // pipes close, so it sees end of input.
+        child.stdin = stdin
+            .map(Pipe::new)
+            .transpose()?
+            .map(|pipe| ChildStdin { pipe: Some(pipe) });
+        child.stdout = stdout
+            .map(Pipe::new)
+            .transpose()?
+            .map(|pipe| ChildStdout { pipe });
+        child.stderr = stderr
+            .map(Pipe::new)
+            .transpose()?
+            .map(|pipe| ChildStderr { pipe });
+        Ok(child)
+    }
+
+    /// The child's process ID (which, once the child has been reaped, may name another
+    /// process).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("true").spawn()?;
+    ///     assert!(child.id() > 0);
+    ///     child.wait().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn id(&self) -> u32 {
+        self.pid as u32
+    }
+
+    /// Sends `SIGKILL` to the child; it does not wait for it to exit (await
+    /// [`wait`](Child::wait) for that).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `kill(2)`. Killing a child that was already reaped (by `wait` or
+    /// `try_wait`) does nothing and returns `Ok`; killing one that has exited but was not yet
+    /// reaped also succeeds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("sleep").arg("100").spawn()?;
+    ///     child.kill()?;
+    ///     let status = child.wait().await?;
+    ///     assert_eq!(status.signal(), Some(libc::SIGKILL));
+    ///     child.kill()?; // already reaped: a no-op
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn kill(&mut self) -> io::Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        // SAFETY: plain syscall; the pid is our unreaped child, so it names no other process.
+        if unsafe { libc::kill(self.pid, libc::SIGKILL) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// The child's exit status if it has exited, reaping it; `None` if it still runs. Never
+    /// blocks.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `waitpid(2)`, e.g. `ECHILD` if something else reaped the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("sleep").arg("100").spawn()?;
+    ///     assert!(child.try_wait()?.is_none());
+    ///     child.kill()?;
+    ///     let status = child.wait().await?;
+    ///     assert_eq!(child.try_wait()?, Some(status));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        if let Some(status) = self.status {
+            return Ok(Some(status));
+        }
+        let status = reap(self.pid, false)?;
+        self.status = status;
+        Ok(status)
+    }
+
+    /// Waits for the child to exit and reaps it. Closes [`stdin`](Child::stdin) first, so a
+    /// child reading it to its end is not left waiting for more.
+    ///
+    /// Cancel-safe: dropping the future leaves the child running and waitable again.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from waiting, e.g. `ECHILD` if something else reaped the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let status = Command::new("sh").args(["-c", "kill -TERM $$"]).spawn()?.wait().await?;
+    ///     assert_eq!(status.signal(), Some(libc::SIGTERM));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        drop(self.stdin.take());
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            #[cfg(target_os = "linux")]
+            if let Some(pidfd) = &self.pidfd {
+                op::submit(Op::Poll {
+                    fd: pidfd.fd(),
+                    writable: false,
+                })
+                .await
+                .result?;
+                continue;
+            }
+            let pid = self.pid;
+            crate::blocking::run(move || wait_exited(pid)).await?;
+        }
+    }
+
+    /// Waits for the child to exit while collecting its stdout and stderr (those that are
+    /// piped), concurrently. Closes stdin first.
+    ///
+    /// # Errors
+    ///
+    /// The first error reading a pipe or waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::{Command, Stdio};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let child = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+    ///     let output = child.wait_with_output().await?;
+    ///     assert_eq!(output.stdout, b"hi\n");
+    ///     assert!(output.stderr.is_empty());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn wait_with_output(mut self) -> io::Result<Output> {
+        drop(self.stdin.take());
+        let stdout = self.stdout.take();
+        let stderr = self.stderr.take();
+        let (stdout, stderr) = join(read_all(stdout), read_all(stderr)).await;
+        let (stdout, stderr) = (stdout?, stderr?);
+        let status = self.wait().await?;
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child")
+            .field("pid", &self.pid)
+            .field("status", &self.status)
+            .field("stdin", &self.stdin)
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .finish()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.status.is_some() || !matches!(reap(self.pid, false), Ok(None)) {
+            // Reaped now or before, or not ours to reap any more.
+            return;
+        }
+        // Closed through the driver; the background reaper opens its own.
+        #[cfg(target_os = "linux")]
+        drop(self.pidfd.take());
+        reap_in_background(self.pid);
+    }
+}
+
+async fn read_all<R: AsyncRead>(reader: Option<R>) -> io::Result<Vec<u8>> {
+    let Some(mut reader) = reader else {
+        return Ok(Vec::new());
+    };
+    let (result, bytes) = reader.read_to_end(Vec::new()).await;
+    result.map(|_| bytes)
+}
+
+/// Runs two futures concurrently, in this task.
+async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    let mut a_out = None;
+    let mut b_out = None;
+    poll_fn(|cx| {
+        if a_out.is_none() {
+            if let Poll::Ready(value) = a.as_mut().poll(cx) {
+                a_out = Some(value);
+            }
+        }
+        if b_out.is_none() {
+            if let Poll::Ready(value) = b.as_mut().poll(cx) {
+                b_out = Some(value);
+            }
+        }
+        match (a_out.take(), b_out.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                a_out = a;
+                b_out = b;
+                Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
+/// `waitpid(pid)`: the status once the child is reaped; `None` if it still runs (only with
+/// `block` false).
+fn reap(pid: libc::pid_t, block: bool) -> io::Result<Option<ExitStatus>> {
+    let flags = if block { 0 } else { libc::WNOHANG };
+    let mut raw = 0;
+    loop {
+        // SAFETY: `raw` is a writable int for the status.
+        let result = unsafe { libc::waitpid(pid, &mut raw, flags) };
+        if result > 0 {
+            return Ok(Some(ExitStatus::from_raw(raw)));
+        }
+        if result == 0 {
+            return Ok(None);
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Blocks until the child has exited, without reaping it (the caller reaps it on its own
+/// thread). Runs on the thread pool.
+fn wait_exited(pid: libc::pid_t) -> io::Result<()> {
+    loop {
+        // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is writable; the flags leave the child waitable.
+        let result = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain syscall with integer arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pidfd_open made this descriptor (close-on-exec) and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Reaps `pid` once it exits, whatever happens to the runtime that spawned it.
+fn reap_in_background(pid: libc::pid_t) {
+    #[cfg(target_os = "linux")]
+    if reaper::watch(pid) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("proactor-reap".into())
+        .spawn(move || drop(reap(pid, true)));
+    // Without a thread there is no way left to reap it: it stays a zombie until we exit.
+    drop(spawned);
+}
+
+/// One process-wide thread reaping dropped children, waiting on all their pidfds at once.
+#[cfg(target_os = "linux")]
+mod reaper {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::sync::{Mutex, OnceLock, PoisonError};
+
+    struct Reaper {
+        added: Mutex<Vec<(libc::pid_t, OwnedFd)>>,
+        /// Written to wake the thread when `added` grows.
+        wake: OwnedFd,
+    }
+
+    static REAPER: OnceLock<Option<Reaper>> = OnceLock::new();
+
+    /// Hands `pid` to the reaper; false if it cannot take it (no pidfd, no thread).
+    pub(super) fn watch(pid: libc::pid_t) -> bool {
+        let Some(reaper) = REAPER.get_or_init(start) else {
+            return false;
+        };
+        let Ok(pidfd) = super::pidfd_open(pid) else {
+            return false;
+        };
+        reaper
+            .added
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((pid, pidfd));
+        // SAFETY: writes one byte from a local; a full pipe (EAGAIN) already wakes the thread.
+        unsafe { libc::write(reaper.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+        true
+    }
+
+    fn start() -> Option<Reaper> {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors pipe2 writes.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+            return None;
+        }
+        // SAFETY: pipe2 made both descriptors and nothing else owns them.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        std::thread::Builder::new()
+            .name("proactor-reaper".into())
+            .spawn(move || run(read))
+            .ok()?;
+        Some(Reaper {
+            added: Mutex::new(Vec::new()),
+            wake: write,
+        })
+    }
+
+    fn run(wake: OwnedFd) {
+        let mut watched: Vec<(libc::pid_t, OwnedFd)> = Vec::new();
+        let mut polled: Vec<libc::pollfd> = Vec::new();
+        loop {
+            if let Some(Some(reaper)) = REAPER.get() {
+                watched.append(&mut reaper.added.lock().unwrap_or_else(PoisonError::into_inner));
+            }
+            polled.clear();
+            polled.push(libc::pollfd {
+                fd: wake.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+            polled.extend(watched.iter().map(|(_, pidfd)| libc::pollfd {
+                fd: pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }));
+            // SAFETY: `polled` is a valid array of its length.
+            let ready =
+                unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, -1) };
+            if ready < 0 {
+                continue; // EINTR; nothing else can fail with valid arguments.
+            }
+            let mut sink = [0u8; 64];
+            // SAFETY: reads into a local buffer of its size; the pipe is non-blocking.
+            while unsafe { libc::read(wake.as_raw_fd(), sink.as_mut_ptr().cast(), sink.len()) } > 0
+            {
+            }
+            let mut index = 0;
+            watched.retain(|(pid, _)| {
+                index += 1;
+                polled[index].revents == 0 || matches!(super::reap(*pid, false), Ok(None))
+            });
+        }
+    }
+}
+
+/// One end of a pipe to the child, read or written through the driver.
+struct Pipe {
+    descriptor: Descriptor,
+    /// Bytes cancelled reads received; the next read returns them first.
+    leftover: Rc<RefCell<Leftover>>,
+}
+
+impl Pipe {
+    fn new(fd: OwnedFd) -> io::Result<Pipe> {
+        set_nonblocking(fd.as_raw_fd())?;
+        Ok(Pipe {
+            descriptor: Descriptor::adopt(fd),
+            leftover: Rc::new(RefCell::new(Leftover::default())),
+        })
+    }
+
+    async fn read<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        // Cancelled reads still in flight received bytes that come first: wait for them.
+        poll_fn(|cx| {
+            let mut leftover = self.leftover.borrow_mut();
+            if leftover.pending == 0 {
+                return Poll::Ready(());
+            }
+            leftover.waiter = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+        let mut buffer = buf.into_buffer();
+        {
+            let mut leftover = self.leftover.borrow_mut();
+            if !leftover.bytes.is_empty() && buffer.read_capacity() > 0 {
+                let count = buffer.fill_from(&leftover.bytes);
+                leftover.bytes.drain(..count);
+                return (Ok(count), B::from_buffer(buffer));
+            }
+        }
+        let start = if buffer.read_grows() { buffer.len() } else { 0 };
+        let mut submitted = op::submit(Op::Read {
+            fd: self.descriptor.fd(),
+            buf: buffer,
+            offset: None,
+        });
+        submitted.on_orphan(Orphan::KeepReceived {
+            leftover: Rc::clone(&self.leftover),
+            start,
+        });
+        let completion = submitted.await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+
+    async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        let completion = op::submit(Op::Write {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            offset: None,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
+    }
+}
+
+impl fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipe")
+            .field("fd", &self.descriptor.fd())
+            .finish()
+    }
+}
+
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: plain fcntl on a descriptor the caller owns.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; only adds O_NONBLOCK to this end (the child's end is another file
+    // description).
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The writing end of a child's stdin ([`Child::stdin`]).
+///
+/// Dropping it (or [`shutdown`](AsyncWrite::shutdown)) closes the pipe: the child reads end
+/// of input.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::io::AsyncWrite;
+/// use proactor::process::{Command, Stdio};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+///     let mut stdin = child.stdin.take().expect("piped");
+///     let (result, _) = stdin.write_all(&b"bytes for cat"[..]).await;
+///     result?;
+///     stdin.shutdown().await?;
+///     assert!(child.wait().await?.success());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ChildStdin {
+    /// `None` once shut down.
+    pipe: Option<Pipe>,
+}
+
+impl AsyncWrite for ChildStdin {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        match &self.pipe {
+            Some(pipe) => pipe.write(buf).await,
+            None => (
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the child's stdin was shut down",
+                )),
+                buf,
+            ),
+        }
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Closes the pipe: the child reads end of input. Later writes fail with `BrokenPipe`.
+    async fn shutdown(&mut self) -> io::Result<()> {
+        drop(self.pipe.take());
+        Ok(())
+    }
+}
+
+/// The reading end of a child's stdout ([`Child::stdout`]).
+///
+/// # Examples
+///
+/// ```
+/// use proactor::io::AsyncRead;
+/// use proactor::process::{Command, Stdio};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut child = Command::new("echo").arg("out").stdout(Stdio::piped()).spawn()?;
+///     let mut stdout = child.stdout.take().expect("piped");
+///     let (result, bytes) = stdout.read_to_end(Vec::new()).await;
+///     result?;
+///     assert_eq!(bytes, b"out\n");
+///     child.wait().await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ChildStdout {
+    pipe: Pipe,
+}
+
+impl AsyncRead for ChildStdout {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.pipe.read(buf).await
+    }
+}
+
+/// The reading end of a child's stderr ([`Child::stderr`]).
+///
+/// # Examples
+///
+/// ```
+/// use proactor::io::AsyncRead;
+/// use proactor::process::{Command, Stdio};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut child = Command::new("sh").args(["-c", "echo err >&2"]).stderr(Stdio::piped()).spawn()?;
+///     let mut stderr = child.stderr.take().expect("piped");
+///     let (result, bytes) = stderr.read_to_end(Vec::new()).await;
+///     result?;
+///     assert_eq!(bytes, b"err\n");
+///     child.wait().await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ChildStderr {
+    pipe: Pipe,
+}
+
+impl AsyncRead for ChildStderr {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.pipe.read(buf).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+
+    use super::{reap_in_background, Command};
+
+    /// The pool fallback (what macOS, the BSDs and kernels without pidfds use).
+    #[test]
+    fn wait_on_the_pool() {
+        for backend in [
+            proactor_driver::Backend::IoUring,
+            proactor_driver::Backend::Epoll,
+        ] {
+            let runtime = crate::Builder::new().backend(backend).build().unwrap();
+            runtime.block_on(async {
+                let mut child = Command::new("sh").args(["-c", "exit 5"]).spawn().unwrap();
+                #[cfg(target_os = "linux")]
+                drop(child.pidfd.take());
+                assert_eq!(child.wait().await.unwrap().code(), Some(5));
+
+                let mut child = Command::new("sleep").arg("100").spawn().unwrap();
+                #[cfg(target_os = "linux")]
+                drop(child.pidfd.take());
+                child.kill().unwrap();
+                assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGKILL));
+            });
+        }
+    }
+
+    /// The per-child thread fallback for dropped children.
+    #[test]
+    fn reap_on_a_thread() {
+        let child = std::process::Command::new("sleep")
+            .arg("0.1")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as libc::pid_t;
+        drop(child);
+        let spawned = std::thread::spawn(move || super::reap(pid, true));
+        let status = spawned.join().unwrap().unwrap();
+        assert!(status.is_some_and(|status| status.success()));
+        // And through the entry point, on a child that has not exited yet.
+        let child = std::process::Command::new("sleep")
+            .arg("0.1")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as libc::pid_t;
+        drop(child);
+        reap_in_background(pid);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: plain syscall that looks without reaping.
+            let result = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+                )
+            };
+            if result < 0 {
+                break; // ECHILD: reaped.
+            }
+            assert!(Instant::now() < deadline, "not reaped");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

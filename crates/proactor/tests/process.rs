@@ -1,0 +1,417 @@
+//! Child processes, on every backend this machine has (`epoll::cat_round_trip`).
+
+#![cfg(target_os = "linux")]
+
+use std::future::Future;
+use std::io::{self, ErrorKind};
+use std::os::unix::process::ExitStatusExt;
+use std::time::{Duration, Instant};
+
+use proactor::io::{AsyncRead, AsyncWrite};
+use proactor::process::{Command, Stdio};
+use proactor::time::{sleep, timeout};
+use proactor::{Backend, Builder, Runtime};
+
+/// No test waits longer than this.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn runtime(backend: Backend) -> Runtime {
+    Builder::new()
+        .backend(backend)
+        .build()
+        .expect("runtime on the backend under test")
+}
+
+fn run(runtime: Runtime, test: impl Future<Output = io::Result<()>>) {
+    runtime
+        .block_on(timeout(LIMIT, test))
+        .expect("the test timed out")
+        .expect("the test failed");
+}
+
+/// Instantiates each listed test once per backend.
+macro_rules! per_backend {
+    ($($test:ident),* $(,)?) => {
+        mod io_uring {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$test(crate::runtime(proactor::Backend::IoUring));
+                }
+            )*
+        }
+        mod epoll {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$test(crate::runtime(proactor::Backend::Epoll));
+                }
+            )*
+        }
+    };
+}
+
+per_backend! {
+    echo_to_stdout,
+    cat_round_trip,
+    large_round_trip_through_cat,
+    exit_codes,
+    signal_in_exit_status,
+    output_collects_stdout_and_stderr,
+    output_defaults_do_not_stick,
+    status_runs_to_the_end,
+    env_and_current_dir,
+    kill_a_sleeping_child,
+    kill_after_exit_is_fine,
+    try_wait_before_and_after,
+    cancelled_wait_leaves_the_child_waitable,
+    dropped_running_child_is_reaped,
+    dropped_exited_child_is_reaped,
+    missing_program_is_not_found,
+    many_children_at_once,
+    shutdown_closes_stdin,
+}
+
+/// Whether `pid` is gone: no longer our child (reaped) and not a zombie.
+fn reaped(pid: u32) -> bool {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // WNOWAIT: look without reaping, so the test never does the reaper's job.
+    // SAFETY: plain syscall; `info` is writable.
+    let result = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    let not_ours = result < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD);
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false);
+    not_ours && !zombie
+}
+
+async fn eventually_reaped(pid: u32) -> io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reaped(pid) {
+        if Instant::now() > deadline {
+            return Err(io::Error::other(format!("child {pid} was not reaped")));
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
+fn echo_to_stdout(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("echo")
+            .args(["hello", "world"])
+            .stdout(Stdio::piped())
+            .spawn()?;
+        assert!(child.stdin.is_none() && child.stderr.is_none());
+        let mut stdout = child.stdout.take().expect("piped");
+        let (result, bytes) = stdout.read_to_end(Vec::new()).await;
+        result?;
+        assert_eq!(bytes, b"hello world\n");
+        let status = child.wait().await?;
+        assert!(status.success());
+        assert_eq!(status.code(), Some(0));
+        Ok(())
+    });
+}
+
+fn cat_round_trip(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let mut stdout = child.stdout.take().expect("piped");
+        for line in ["one\n", "two\n", "three\n"] {
+            let (result, _) = stdin.write_all(line.as_bytes().to_vec()).await;
+            result?;
+            let (result, bytes) = stdout
+                .read_exact(vec![0u8; line.len()].into_boxed_slice())
+                .await;
+            result?;
+            assert_eq!(&bytes[..], line.as_bytes());
+        }
+        drop(stdin);
+        let (result, rest) = stdout.read_to_end(Vec::new()).await;
+        result?;
+        assert!(rest.is_empty());
+        assert!(child.wait().await?.success());
+        Ok(())
+    });
+}
+
+/// More than a pipe holds, written and read concurrently.
+fn large_round_trip_through_cat(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let expected = data.clone();
+        let writer = proactor::spawn(async move {
+            let (result, _) = stdin.write_all(data).await;
+            result
+        });
+        let output = child.wait_with_output().await?;
+        writer.await.expect("writer task")?;
+        assert_eq!(output.stdout.len(), expected.len());
+        assert!(output.stdout == expected);
+        assert!(output.status.success());
+        Ok(())
+    });
+}
+
+fn exit_codes(runtime: Runtime) {
+    run(runtime, async {
+        for code in [0, 1, 7, 255] {
+            let status = Command::new("sh")
+                .arg("-c")
+                .arg(format!("exit {code}"))
+                .status()
+                .await?;
+            assert_eq!(status.code(), Some(code));
+            assert_eq!(status.success(), code == 0);
+            assert_eq!(status.signal(), None);
+        }
+        Ok(())
+    });
+}
+
+fn signal_in_exit_status(runtime: Runtime) {
+    run(runtime, async {
+        let status = Command::new("sh")
+            .args(["-c", "kill -USR1 $$"])
+            .status()
+            .await?;
+        assert_eq!(status.signal(), Some(libc::SIGUSR1));
+        assert_eq!(status.code(), None);
+        assert!(!status.success());
+        Ok(())
+    });
+}
+
+fn output_collects_stdout_and_stderr(runtime: Runtime) {
+    run(runtime, async {
+        // More than a pipe holds on both streams: they must be read concurrently.
+        let output = Command::new("sh")
+            .args([
+                "-c",
+                "head -c 200000 /dev/zero; head -c 150000 /dev/zero >&2; echo end >&2; exit 3",
+            ])
+            .output()
+            .await?;
+        assert_eq!(output.stdout.len(), 200_000);
+        assert_eq!(output.stderr.len(), 150_004);
+        assert!(output.stderr.ends_with(b"end\n"));
+        assert_eq!(output.status.code(), Some(3));
+
+        // stdin is null: cat ends at once.
+        let output = Command::new("cat").output().await?;
+        assert!(output.stdout.is_empty() && output.status.success());
+        Ok(())
+    });
+}
+
+fn output_defaults_do_not_stick(runtime: Runtime) {
+    run(runtime, async {
+        let mut command = Command::new("echo");
+        command.arg("x");
+        assert_eq!(command.output().await?.stdout, b"x\n");
+        // spawn inherits again: no pipe.
+        let mut child = command.stdout(Stdio::null()).spawn()?;
+        assert!(child.stdout.is_none());
+        child.wait().await?;
+        // An explicit setting wins over output's default.
+        assert!(command.output().await?.stdout.is_empty());
+        Ok(())
+    });
+}
+
+fn status_runs_to_the_end(runtime: Runtime) {
+    run(runtime, async {
+        assert!(Command::new("true").status().await?.success());
+        assert_eq!(Command::new("false").status().await?.code(), Some(1));
+        Ok(())
+    });
+}
+
+fn env_and_current_dir(runtime: Runtime) {
+    run(runtime, async {
+        let output = Command::new("sh")
+            .args(["-c", "echo $GREETING-$HOME; pwd"])
+            .env_clear()
+            .env("GREETING", "hi")
+            .envs([("HOME", "home")])
+            .current_dir("/")
+            .output()
+            .await?;
+        assert_eq!(output.stdout, b"hi-home\n/\n");
+        let output = Command::new("sh")
+            .args(["-c", "echo ${GONE:-unset}"])
+            .env("GONE", "set")
+            .env_remove("GONE")
+            .output()
+            .await?;
+        assert_eq!(output.stdout, b"unset\n");
+        Ok(())
+    });
+}
+
+fn kill_a_sleeping_child(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        let started = Instant::now();
+        child.kill()?;
+        let status = child.wait().await?;
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        Ok(())
+    });
+}
+
+fn kill_after_exit_is_fine(runtime: Runtime) {
+    run(runtime, async {
+        // Exited but not reaped (a zombie): the signal is accepted and ignored.
+        let mut child = Command::new("true").spawn()?;
+        sleep(Duration::from_millis(100)).await;
+        child.kill()?;
+        assert!(child.wait().await?.success(), "true exited before the kill");
+        // Reaped: nothing to signal, no error.
+        child.kill()?;
+        child.kill()?;
+        Ok(())
+    });
+}
+
+fn try_wait_before_and_after(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        assert_eq!(child.try_wait()?, None);
+        child.kill()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the killed child did not exit");
+            sleep(Duration::from_millis(5)).await;
+        };
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert_eq!(child.try_wait()?, Some(status));
+        assert_eq!(child.wait().await?, status);
+        assert!(reaped(child.id()));
+        Ok(())
+    });
+}
+
+fn cancelled_wait_leaves_the_child_waitable(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        assert!(timeout(Duration::from_millis(50), child.wait())
+            .await
+            .is_err());
+        assert_eq!(child.try_wait()?, None);
+        child.kill()?;
+        assert_eq!(child.wait().await?.signal(), Some(libc::SIGKILL));
+        Ok(())
+    });
+}
+
+fn dropped_running_child_is_reaped(runtime: Runtime) {
+    run(runtime, async {
+        let child = Command::new("sleep").arg("0.2").spawn()?;
+        let pid = child.id();
+        drop(child);
+        eventually_reaped(pid).await?;
+
+        // One that never exits on its own: reaped once killed from outside.
+        let child = Command::new("sleep").arg("100").spawn()?;
+        let pid = child.id();
+        drop(child);
+        sleep(Duration::from_millis(20)).await;
+        // SAFETY: plain syscall; the pid is unreaped, so still our child.
+        assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) }, 0);
+        eventually_reaped(pid).await
+    });
+}
+
+fn dropped_exited_child_is_reaped(runtime: Runtime) {
+    run(runtime, async {
+        let child = Command::new("true").spawn()?;
+        let pid = child.id();
+        sleep(Duration::from_millis(100)).await;
+        drop(child);
+        eventually_reaped(pid).await
+    });
+}
+
+fn missing_program_is_not_found(runtime: Runtime) {
+    run(runtime, async {
+        let error = Command::new("/definitely/not/a/program")
+            .spawn()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+        let error = Command::new("definitely-not-a-program-on-path")
+            .output()
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+        Ok(())
+    });
+}
+
+fn many_children_at_once(runtime: Runtime) {
+    run(runtime, async {
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                proactor::spawn(async move {
+                    Command::new("sh")
+                        .arg("-c")
+                        .arg(format!("echo {i}; exit {}", i % 5))
+                        .output()
+                        .await
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let output = task.await.expect("task")?;
+            assert_eq!(output.stdout, format!("{i}\n").into_bytes());
+            assert_eq!(output.status.code(), Some(i as i32 % 5));
+        }
+        Ok(())
+    });
+}
+
+fn shutdown_closes_stdin(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("wc")
+            .arg("-c")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let (result, _) = stdin.write_all(&b"12345"[..]).await;
+        result?;
+        stdin.flush().await?;
+        stdin.shutdown().await?;
+        let (result, _) = stdin.write(&b"late"[..]).await;
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::BrokenPipe);
+        let output = child.wait_with_output().await?;
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "5");
+        Ok(())
+    });
+}
