@@ -5,7 +5,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Backend, Waker};
+use super::Backend;
+#[cfg(unix)]
+use super::Waker;
 use crate::{Completion, Op, OpId};
 
 fn unsupported() -> io::Error {
