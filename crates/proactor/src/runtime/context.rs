@@ -83,12 +83,12 @@ pub(crate) fn with<R>(f: impl FnOnce(&Inner) -> R) -> R {
 }
 
 /// Runs `f` with the current runtime, if there is one.
+///
+/// `f` runs while the context is borrowed (no reference count is taken: this is on every
+/// wake), so it must not enter or leave a runtime; nothing that calls this does.
 pub(crate) fn try_with<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
     CURRENT
-        .try_with(|current| {
-            let inner = current.borrow().clone()?;
-            Some(f(&inner))
-        })
+        .try_with(|current| current.borrow().as_deref().map(f))
         .ok()
         .flatten()
 }
