@@ -39,7 +39,6 @@
 
 #![cfg(unix)]
 
-use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -48,7 +47,6 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::pin::pin;
-use std::rc::Rc;
 use std::task::Poll;
 
 pub use std::process::{ExitStatus, Output, Stdio};
@@ -56,8 +54,8 @@ pub use std::process::{ExitStatus, Output, Stdio};
 use proactor_driver::Op;
 
 use crate::io::{AsyncRead, AsyncWrite};
-use crate::net::{take_buffer, Descriptor};
-use crate::runtime::op::{self, Leftover, Orphan};
+use crate::net::Descriptor;
+use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
 /// A process builder, like [`std::process::Command`], whose [`spawn`](Command::spawn) gives
@@ -444,15 +442,15 @@ impl Child {
         // On failure `child` is dropped, which reaps the process in the background; its
         // pipes close, so it sees end of input.
         child.stdin = stdin
-            .map(Pipe::new)
+            .map(new_pipe)
             .transpose()?
             .map(|pipe| ChildStdin { pipe: Some(pipe) });
         child.stdout = stdout
-            .map(Pipe::new)
+            .map(new_pipe)
             .transpose()?
             .map(|pipe| ChildStdout { pipe });
         child.stderr = stderr
-            .map(Pipe::new)
+            .map(new_pipe)
             .transpose()?
             .map(|pipe| ChildStderr { pipe });
         Ok(child)
@@ -845,79 +843,14 @@ mod reaper {
     }
 }
 
-/// One end of a pipe to the child, read or written through the driver.
-struct Pipe {
-    descriptor: Descriptor,
-    /// Bytes cancelled reads received; the next read returns them first.
-    leftover: Rc<RefCell<Leftover>>,
-}
+/// One end of a pipe to the child, read or written through the driver (a cancelled read
+/// keeps its bytes for the next, as on sockets).
+type Pipe = crate::net::Stream;
 
-impl Pipe {
-    fn new(fd: OwnedFd) -> io::Result<Pipe> {
-        set_nonblocking(fd.as_raw_fd())?;
-        Ok(Pipe {
-            descriptor: Descriptor::adopt(fd),
-            leftover: Rc::new(RefCell::new(Leftover::default())),
-        })
-    }
-
-    async fn read<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        // Cancelled reads still in flight received bytes that come first: wait for them.
-        poll_fn(|cx| {
-            let mut leftover = self.leftover.borrow_mut();
-            if leftover.pending == 0 {
-                return Poll::Ready(());
-            }
-            leftover.waiter = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
-        let mut buffer = buf.into_buffer();
-        {
-            let mut leftover = self.leftover.borrow_mut();
-            if !leftover.bytes.is_empty() && buffer.read_capacity() > 0 {
-                let count = buffer.fill_from(&leftover.bytes);
-                leftover.bytes.drain(..count);
-                return (Ok(count), B::from_buffer(buffer));
-            }
-        }
-        let start = if buffer.read_grows() { buffer.len() } else { 0 };
-        let mut submitted = op::submit(Op::Read {
-            fd: self.descriptor.fd(),
-            buf: buffer,
-            offset: None,
-        });
-        submitted.on_orphan(Orphan::KeepReceived {
-            leftover: Rc::clone(&self.leftover),
-            start,
-        });
-        let completion = submitted.await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
-    }
-
-    async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        let completion = op::submit(Op::Write {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            offset: None,
-        })
-        .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
-    }
-}
-
-impl fmt::Debug for Pipe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pipe")
-            .field("fd", &self.descriptor.fd())
-            .finish()
-    }
+/// Makes `fd` non-blocking and hands it to the driver.
+fn new_pipe(fd: OwnedFd) -> io::Result<Pipe> {
+    set_nonblocking(fd.as_raw_fd())?;
+    Ok(crate::net::Stream::pipe(Descriptor::adopt(fd)))
 }
 
 fn set_nonblocking(fd: RawFd) -> io::Result<()> {

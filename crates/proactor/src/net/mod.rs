@@ -125,6 +125,8 @@ pub(crate) fn domain_of(address: &SocketAddr) -> i32 {
 #[derive(Debug)]
 pub(crate) struct Stream {
     descriptor: Descriptor,
+    /// A socket (recv/send) rather than a pipe (read/write).
+    socket: bool,
     /// Bytes cancelled reads received; the next read returns them first.
     leftover: Rc<RefCell<Leftover>>,
     /// The pipe `send_file` moves file pages through (Linux), made on first use and kept
@@ -162,9 +164,20 @@ impl Pipe {
 }
 
 impl Stream {
+    /// A connected stream socket.
     pub(crate) fn new(descriptor: Descriptor) -> Stream {
+        Stream::with_kind(descriptor, true)
+    }
+
+    /// One end of a pipe (a child's stdio, say).
+    pub(crate) fn pipe(descriptor: Descriptor) -> Stream {
+        Stream::with_kind(descriptor, false)
+    }
+
+    fn with_kind(descriptor: Descriptor, socket: bool) -> Stream {
         Stream {
             descriptor,
+            socket,
             leftover: Rc::new(RefCell::new(Leftover::default())),
             #[cfg(target_os = "linux")]
             pipe: RefCell::new(None),
@@ -197,10 +210,19 @@ impl Stream {
             }
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
-        let mut submitted = op::submit(Op::Recv {
-            fd: self.descriptor.fd(),
-            buf: buffer,
-            flags: 0,
+        let fd = self.descriptor.fd();
+        let mut submitted = op::submit(if self.socket {
+            Op::Recv {
+                fd,
+                buf: buffer,
+                flags: 0,
+            }
+        } else {
+            Op::Read {
+                fd,
+                buf: buffer,
+                offset: None,
+            }
         });
         submitted.on_orphan(Orphan::KeepReceived {
             leftover: Rc::clone(&self.leftover),
@@ -214,7 +236,19 @@ impl Stream {
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        send(self.descriptor.fd(), buf).await
+        if self.socket {
+            return send(self.descriptor.fd(), buf).await;
+        }
+        let completion = op::submit(Op::Write {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            offset: None,
+        })
+        .await;
+        (
+            completion.result,
+            B::from_buffer(take_buffer(completion.op)),
+        )
     }
 
     /// Sends `len` bytes of the file `file` from `offset` (see `TcpStream::send_file`).
