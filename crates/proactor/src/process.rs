@@ -51,11 +51,8 @@ use std::task::Poll;
 
 pub use std::process::{ExitStatus, Output, Stdio};
 
-use proactor_driver::Op;
-
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::net::Descriptor;
-use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
 /// A process builder, like [`std::process::Command`], whose [`spawn`](Command::spawn) gives
@@ -573,7 +570,7 @@ impl Child {
             }
             #[cfg(target_os = "linux")]
             if let Some(pidfd) = &self.pidfd {
-                op::submit(Op::Poll {
+                crate::runtime::op::submit(proactor_driver::Op::Poll {
                     fd: pidfd.fd(),
                     writable: false,
                 })
