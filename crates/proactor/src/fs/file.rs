@@ -75,21 +75,46 @@ fn check_offset(offset: u64) -> io::Result<u64> {
     Ok(offset)
 }
 
-fn offset_after(offset: u64, count: usize) -> io::Result<u64> {
-    offset
-        .checked_add(count as u64)
-        .ok_or_else(|| invalid_input("file offset overflows"))
-        .and_then(check_offset)
+/// A position in a file that reads and writes at offsets and moves past what they moved, so
+/// `read_exact_at` and `write_all_at` are `io`'s `read_exact` and `write_all` over it.
+struct At<'a> {
+    file: &'a File,
+    offset: u64,
 }
 
-/// Restores the view a buffer had before a loop narrowed it.
-fn restore(buffer: Buffer, view: Option<std::ops::Range<usize>>) -> Buffer {
-    let whole = buffer.into_inner();
-    match view {
-        Some(range) => whole
-            .slice(range)
-            .unwrap_or_else(|_| unreachable!("a view stays in range")),
-        None => whole,
+impl At<'_> {
+    fn advance(&mut self, result: &io::Result<usize>) {
+        if let Ok(count) = result {
+            // Checked by the next operation: an overflowing offset is an error there.
+            self.offset = self.offset.saturating_add(*count as u64);
+        }
+    }
+}
+
+impl AsyncRead for At<'_> {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        let (result, buffer) = self.file.read_buffer(buf.into_buffer(), self.offset).await;
+        self.advance(&result);
+        (result, B::from_buffer(buffer))
+    }
+}
+
+impl AsyncWrite for At<'_> {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        let (result, buffer) = self
+            .file
+            .write_buffer(buf.into_buffer(), Some(self.offset))
+            .await;
+        self.advance(&result);
+        (result, B::from_buffer(buffer))
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -362,39 +387,7 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn read_exact_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<(), B> {
-        let mut buffer = buf.into_buffer();
-        let view = buffer.view();
-        let target = buffer.read_capacity();
-        let grows = buffer.read_grows();
-        let mut filled = 0;
-        while filled < target {
-            let position = match offset_after(offset, filled) {
-                Ok(position) => position,
-                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
-            };
-            let (result, back) = self.read_buffer(buffer, position).await;
-            buffer = back;
-            match result {
-                Ok(0) => {
-                    let error = io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "file ended before the buffer was full",
-                    );
-                    return (Err(error), B::from_buffer(restore(buffer, view)));
-                }
-                Ok(count) => {
-                    filled += count;
-                    if !grows && filled < target {
-                        buffer = buffer
-                            .slice(count..)
-                            .unwrap_or_else(|_| unreachable!("count is within the view"));
-                    }
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
-            }
-        }
-        (Ok(()), B::from_buffer(restore(buffer, view)))
+        At { file: self, offset }.read_exact(buf).await
     }
 
     /// Writes all of `buf`'s bytes at `offset`.
@@ -419,32 +412,7 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn write_all_at<B: IoBuf>(&self, buf: B, offset: u64) -> BufResult<(), B> {
-        let mut buffer = buf.into_buffer();
-        let view = buffer.view();
-        let mut written = 0;
-        while !buffer.is_empty() {
-            let position = match offset_after(offset, written) {
-                Ok(position) => position,
-                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
-            };
-            let (result, back) = self.write_buffer(buffer, Some(position)).await;
-            buffer = back;
-            match result {
-                Ok(0) => {
-                    let error = io::Error::new(io::ErrorKind::WriteZero, "file accepted no bytes");
-                    return (Err(error), B::from_buffer(restore(buffer, view)));
-                }
-                Ok(count) => {
-                    written += count;
-                    buffer = buffer
-                        .slice(count..)
-                        .unwrap_or_else(|_| unreachable!("count is within the view"));
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
-            }
-        }
-        (Ok(()), B::from_buffer(restore(buffer, view)))
+        At { file: self, offset }.write_all(buf).await
     }
 
     /// Where the next cursor [`read`](AsyncRead::read) or [`write`](AsyncWrite::write)
