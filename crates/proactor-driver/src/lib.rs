@@ -71,8 +71,13 @@ pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKin
 /// A raw descriptor as the OS names it: a file descriptor on Unix.
 #[cfg(unix)]
 pub type Fd = std::os::fd::RawFd;
+/// A raw descriptor as the OS names it: a `SOCKET` or a `HANDLE` value on Windows (both are
+/// pointer-sized; `socket.as_raw_socket()` is one as it is, `file.as_raw_handle() as Fd` the
+/// other).
+#[cfg(windows)]
+pub type Fd = std::os::windows::io::RawSocket;
 /// A raw descriptor as the OS names it.
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub type Fd = i32;
 
 /// Whether `error` is the one a cancelled operation completes with (`ECANCELED` on Unix).
