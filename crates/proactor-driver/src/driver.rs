@@ -29,6 +29,8 @@ pub enum Backend {
     Epoll,
     /// macOS and BSD kqueue: completion emulated on readiness, files on the thread pool.
     Kqueue,
+    /// Windows I/O completion ports: overlapped operations, completion packets.
+    Iocp,
 }
 
 impl fmt::Display for Backend {
@@ -37,6 +39,7 @@ impl fmt::Display for Backend {
             Backend::IoUring => "io_uring",
             Backend::Epoll => "epoll",
             Backend::Kqueue => "kqueue",
+            Backend::Iocp => "iocp",
         })
     }
 }
