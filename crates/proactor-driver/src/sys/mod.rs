@@ -22,23 +22,30 @@ use std::time::Duration;
 
 use crate::{Backend as BackendKind, Completion, Config, Op, OpId};
 
+mod checks;
 #[cfg(target_os = "linux")]
 mod epoll;
 #[cfg(target_os = "linux")]
 mod io_uring;
+#[cfg(windows)]
+mod iocp;
 #[cfg(kqueue)]
 mod kqueue;
 #[cfg(any(target_os = "linux", kqueue))]
 mod readiness;
 #[cfg(unix)]
 mod unix;
-#[cfg(not(any(target_os = "linux", kqueue)))]
+#[cfg(not(any(target_os = "linux", kqueue, windows)))]
 mod unsupported;
+#[cfg(windows)]
+mod windows;
 
 #[cfg(unix)]
 pub(crate) use unix::{close_quietly, is_cancelled, perform_blocking, Waker};
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
+#[cfg(windows)]
+pub(crate) use windows::{close_quietly, is_cancelled, perform_blocking, Waker};
 
 /// The contract every backend keeps (see the module docs).
 pub(crate) trait Backend {
@@ -64,7 +71,9 @@ pub(crate) enum Selected {
     Epoll(readiness::Readiness<epoll::Epoll>),
     #[cfg(kqueue)]
     Kqueue(readiness::Readiness<kqueue::Kqueue>),
-    #[cfg(not(any(target_os = "linux", kqueue)))]
+    #[cfg(windows)]
+    Iocp(iocp::Iocp),
+    #[cfg(not(any(target_os = "linux", kqueue, windows)))]
     Unsupported(unsupported::Unsupported),
 }
 
@@ -77,7 +86,9 @@ macro_rules! forward {
             Selected::Epoll($backend) => $call,
             #[cfg(kqueue)]
             Selected::Kqueue($backend) => $call,
-            #[cfg(not(any(target_os = "linux", kqueue)))]
+            #[cfg(windows)]
+            Selected::Iocp($backend) => $call,
+            #[cfg(not(any(target_os = "linux", kqueue, windows)))]
             Selected::Unsupported($backend) => $call,
         }
     };
@@ -213,7 +224,32 @@ pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String
     }
 }
 
-#[cfg(not(any(target_os = "linux", kqueue)))]
+#[cfg(windows)]
+pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String)> {
+    let (wanted, why) = match config.backend {
+        Some(backend) => (backend, "chosen by the caller"),
+        None => match std::env::var("PROACTOR_BACKEND").as_deref() {
+            Ok("iocp") => (BackendKind::Iocp, "PROACTOR_BACKEND=iocp"),
+            Ok("") | Err(_) => (BackendKind::Iocp, "the platform's backend"),
+            Ok(other) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("PROACTOR_BACKEND={other:?} is not a backend of this platform (iocp)"),
+                ))
+            }
+        },
+    };
+    match wanted {
+        BackendKind::Iocp => Ok((
+            Selected::Iocp(iocp::Iocp::new()?),
+            BackendKind::Iocp,
+            format!("iocp: {why}"),
+        )),
+        other => Err(unsupported_backend(other)),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", kqueue, windows)))]
 pub(crate) fn open(config: &Config) -> io::Result<(Selected, BackendKind, String)> {
     let _ = config;
     Err(io::Error::new(

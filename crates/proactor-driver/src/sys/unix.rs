@@ -10,6 +10,8 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::checks::commit_vectored;
+pub(crate) use super::checks::validate;
 use crate::{Buffer, Metadata, Op};
 
 /// Kernel-shared memory of one operation slot, reused by every operation the slot holds.
@@ -52,51 +54,6 @@ impl Default for Control {
 
 fn invalid_input(message: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
-}
-
-/// Rejects what no backend should hand to the kernel. Run once at submission, on every
-/// backend, so each reports bad input the same way.
-pub(crate) fn validate(op: &Op) -> io::Result<()> {
-    match op {
-        Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
-        Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
-            check_vector_len(bufs)?;
-            if bufs.iter().any(|buf| check_read_buffer(buf).is_err()) {
-                return Err(invalid_input(
-                    "every buffer of a vectored read needs room to read into",
-                ));
-            }
-            Ok(())
-        }
-        Op::WriteVectored { bufs, .. } | Op::SendMsg { bufs, .. } => check_vector_len(bufs),
-        Op::Statx { path, dir, .. } if path.as_bytes().is_empty() && dir.is_none() => {
-            Err(invalid_input("statx with an empty path needs a descriptor"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn check_read_buffer(buf: &Buffer) -> io::Result<()> {
-    if buf.read_capacity() == 0 {
-        return Err(invalid_input(
-            "read buffer has no room: give it spare capacity (or use a non-empty slice); static buffers cannot be read into",
-        ));
-    }
-    Ok(())
-}
-
-fn check_vector_len(bufs: &[Buffer]) -> io::Result<()> {
-    if bufs.is_empty() {
-        return Err(invalid_input(
-            "vectored operation needs at least one buffer",
-        ));
-    }
-    if bufs.len() > 1024 {
-        return Err(invalid_input(
-            "vectored operation takes at most 1024 buffers (IOV_MAX)",
-        ));
-    }
-    Ok(())
 }
 
 /// Fills `iovecs` (reusing its capacity) to describe `bufs` for a read or a write.
@@ -830,18 +787,6 @@ pub(crate) fn finish(
         _ => {}
     }
     Ok(count)
-}
-
-fn commit_vectored(bufs: &mut [Buffer], mut count: usize) {
-    for buf in bufs {
-        if count == 0 {
-            break;
-        }
-        let filled = count.min(buf.read_capacity());
-        // SAFETY: a vectored read fills its iovecs in order; this buffer got `filled` bytes.
-        unsafe { buf.commit_read(filled) };
-        count -= filled;
-    }
 }
 
 #[cfg(target_os = "linux")]

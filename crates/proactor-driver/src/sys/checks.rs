@@ -1,0 +1,68 @@
+//! Checks and bookkeeping every backend shares: bad input rejected the same way at
+//! submission, and bytes of a vectored read spread over its buffers.
+
+use std::io;
+
+use crate::{Buffer, Op};
+
+fn invalid_input(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Rejects what no backend should hand to the kernel. Run once at submission, on every
+/// backend, so each reports bad input the same way.
+pub(crate) fn validate(op: &Op) -> io::Result<()> {
+    match op {
+        Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
+        Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
+            check_vector_len(bufs)?;
+            if bufs.iter().any(|buf| check_read_buffer(buf).is_err()) {
+                return Err(invalid_input(
+                    "every buffer of a vectored read needs room to read into",
+                ));
+            }
+            Ok(())
+        }
+        Op::WriteVectored { bufs, .. } | Op::SendMsg { bufs, .. } => check_vector_len(bufs),
+        Op::Statx { path, dir, .. } if path.as_bytes().is_empty() && dir.is_none() => {
+            Err(invalid_input("statx with an empty path needs a descriptor"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_read_buffer(buf: &Buffer) -> io::Result<()> {
+    if buf.read_capacity() == 0 {
+        return Err(invalid_input(
+            "read buffer has no room: give it spare capacity (or use a non-empty slice); static buffers cannot be read into",
+        ));
+    }
+    Ok(())
+}
+
+fn check_vector_len(bufs: &[Buffer]) -> io::Result<()> {
+    if bufs.is_empty() {
+        return Err(invalid_input(
+            "vectored operation needs at least one buffer",
+        ));
+    }
+    if bufs.len() > 1024 {
+        return Err(invalid_input(
+            "vectored operation takes at most 1024 buffers (IOV_MAX)",
+        ));
+    }
+    Ok(())
+}
+
+/// Commits `count` bytes of a vectored read to `bufs`, filling each in order.
+pub(crate) fn commit_vectored(bufs: &mut [Buffer], mut count: usize) {
+    for buf in bufs {
+        if count == 0 {
+            break;
+        }
+        let filled = count.min(buf.read_capacity());
+        // SAFETY: a vectored read fills its iovecs in order; this buffer got `filled` bytes.
+        unsafe { buf.commit_read(filled) };
+        count -= filled;
+    }
+}

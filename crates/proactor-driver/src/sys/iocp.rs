@@ -1,0 +1,1134 @@
+//! Windows: I/O completion ports. Operations are real overlapped calls (`WSARecv`, `WSASend`,
+//! `WSARecvFrom`, `WSASendTo`, `AcceptEx`, `ConnectEx`, `ReadFile`, `WriteFile`) whose
+//! completion packets `GetQueuedCompletionStatusEx` drains in batches; what has no overlapped
+//! form (flushes, lengths, handle metadata, user closures) runs on the thread pool, whose
+//! results come back through a packet posted to the same port.
+//!
+//! Each operation's `OVERLAPPED` sits first in its slot, at a stable address, next to the
+//! operation's identity, so a dequeued packet names its operation without a lookup table. The
+//! slot (and the operation's buffers and socket addresses) stays with the driver until that
+//! packet arrives, whatever the caller cancelled or dropped.
+//!
+//! A handle is associated with the port the first time the driver uses it, with
+//! `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS` where the handle allows it: an operation that
+//! finishes at once is completed on the spot and no packet follows; where the mode could not be
+//! set, a packet follows every call that did not fail outright, and the driver waits for it.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::ptr::{null, null_mut};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{
+    GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, NTSTATUS, WAIT_TIMEOUT,
+};
+use windows_sys::Win32::Networking::WinSock::{
+    self as winsock, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR, SOCKADDR_STORAGE, SOCKET,
+    SOCKET_ERROR, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL,
+    WSA_IO_PENDING,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    ReadFile, SetFileCompletionNotificationModes, WriteFile,
+};
+use windows_sys::Win32::System::IO::{
+    CancelIoEx, CreateIoCompletionPort, GetQueuedCompletionStatusEx, OVERLAPPED, OVERLAPPED_ENTRY,
+};
+
+use super::windows::{self as win, HandleKind, Waker, WAKE_KEY};
+use super::{checks, Backend};
+use crate::pool::{Pool, Reply};
+use crate::slots::Slots;
+use crate::{Buffer, Completion, Fd, Op, OpId};
+
+/// `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE`.
+const SKIP_MODES: u8 = 0x1 | 0x2;
+/// Room `AcceptEx` needs per address: the largest address plus 16 bytes.
+const ACCEPT_ADDRESS_LEN: u32 = (size_of::<SOCKADDR_STORAGE>() + 16) as u32;
+/// Most packets taken per `GetQueuedCompletionStatusEx`.
+const BATCH: usize = 256;
+
+/// The kernel's view of an operation: its `OVERLAPPED` first, so the pointer a packet carries
+/// is also a pointer to the identity next to it.
+#[repr(C)]
+struct Packet {
+    overlapped: OVERLAPPED,
+    id: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+enum Place {
+    /// Being started.
+    #[default]
+    Starting,
+    /// Owned by the kernel until its packet arrives.
+    Kernel,
+    /// A timeout in the heap.
+    Timer,
+    /// Running on the thread pool (its `Op` travels with the job).
+    Pool,
+    /// Finished; the completion waits in `ready` to be handed out.
+    Done,
+}
+
+/// What the kernel may read or write while an operation is in flight, besides its buffers.
+struct Control {
+    bufs: Vec<WSABUF>,
+    address: SOCKADDR_STORAGE,
+    address_len: i32,
+    flags: u32,
+    accept_socket: SOCKET,
+    accept_buffer: [u8; 2 * ACCEPT_ADDRESS_LEN as usize],
+}
+
+#[repr(C)]
+struct Slot {
+    /// First: the packet's OVERLAPPED pointer is the slot's address.
+    packet: Packet,
+    op: Option<Op>,
+    place: Place,
+    /// The handle the kernel works on, for `CancelIoEx` and socket error codes.
+    handle: Fd,
+    kind: HandleKind,
+    cancel_requested: bool,
+    control: Control,
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot {
+            // SAFETY: an all-zero OVERLAPPED is the documented initial state.
+            packet: Packet {
+                overlapped: unsafe { zeroed() },
+                id: 0,
+            },
+            op: None,
+            place: Place::Starting,
+            handle: 0,
+            kind: HandleKind::Stream,
+            cancel_requested: false,
+            control: Control {
+                bufs: Vec::new(),
+                // SAFETY: plain data; zero is a valid (empty) address.
+                address: unsafe { zeroed() },
+                address_len: 0,
+                flags: 0,
+                accept_socket: winsock::INVALID_SOCKET,
+                accept_buffer: [0; 2 * ACCEPT_ADDRESS_LEN as usize],
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct HandleState {
+    kind: HandleKind,
+    /// Whether an operation that succeeds at once is followed by no packet.
+    skips_packet_on_success: bool,
+    /// A listener's address family, learned at its first accept.
+    family: Option<i32>,
+}
+
+/// What starting an operation gave.
+enum Started {
+    /// The kernel has it; a packet will tell.
+    Pending,
+    /// Finished at once with this many bytes (a packet follows unless the handle skips it).
+    Now(u32),
+    /// Failed at once (no packet is queued for a call that fails outright).
+    Failed(io::Error),
+}
+
+pub(crate) struct Iocp {
+    waker: Arc<Waker>,
+    slots: Slots<Slot>,
+    handles: HashMap<Fd, HandleState>,
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    ready: Vec<Completion>,
+    entries: Vec<OVERLAPPED_ENTRY>,
+    reply: Arc<Reply>,
+    from_pool: Vec<Completion>,
+    /// Operations whose packet has not arrived yet.
+    in_kernel: usize,
+}
+
+enum Route {
+    Now,
+    Pool,
+    Timer(Duration),
+    Kernel(Fd),
+    Close(Fd),
+    Unsupported(&'static str),
+}
+
+fn route(op: &Op) -> Route {
+    match op {
+        Op::Nop | Op::Shutdown { .. } | Op::Socket { .. } => Route::Now,
+        Op::Timeout { duration } => Route::Timer(*duration),
+        Op::Fsync { .. } | Op::Ftruncate { .. } | Op::Fallocate { .. } | Op::Blocking { .. } => {
+            Route::Pool
+        }
+        Op::Statx {
+            dir: Some(_), path, ..
+        } if path.as_bytes().is_empty() => Route::Pool,
+        Op::Close { fd } => Route::Close(*fd),
+        Op::Read { fd, .. }
+        | Op::ReadVectored { fd, .. }
+        | Op::Write { fd, .. }
+        | Op::WriteVectored { fd, .. }
+        | Op::Send { fd, .. }
+        | Op::Recv { fd, .. }
+        | Op::SendMsg { fd, .. }
+        | Op::RecvMsg { fd, .. }
+        | Op::Accept { fd, .. }
+        | Op::Connect { fd, .. } => Route::Kernel(*fd),
+        Op::Statx { .. } => Route::Unsupported("statx with a path"),
+        Op::OpenAt { .. } => Route::Unsupported("openat"),
+        Op::RenameAt { .. } => Route::Unsupported("renameat"),
+        Op::UnlinkAt { .. } => Route::Unsupported("unlinkat"),
+        Op::MkDirAt { .. } => Route::Unsupported("mkdirat"),
+        Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
+        Op::LinkAt { .. } => Route::Unsupported("linkat"),
+        Op::Splice { .. } => Route::Unsupported("splice"),
+        Op::Poll { .. } => Route::Unsupported("poll"),
+    }
+}
+
+fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} has no Windows form in the driver (path operations run with std::fs on the thread pool)"),
+    )
+}
+
+fn invalid_input(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+impl Iocp {
+    pub(crate) fn new() -> io::Result<Iocp> {
+        win::start_winsock()?;
+        let waker = Arc::new(Waker::new()?);
+        Ok(Iocp {
+            reply: Reply::new(Arc::clone(&waker)),
+            waker,
+            slots: Slots::new(),
+            handles: HashMap::new(),
+            timers: BinaryHeap::new(),
+            ready: Vec::new(),
+            entries: Vec::with_capacity(BATCH),
+            from_pool: Vec::new(),
+            in_kernel: 0,
+        })
+    }
+
+    /// What `fd` is, associating it with the port the first time.
+    fn handle_state(&mut self, fd: Fd) -> io::Result<HandleState> {
+        if let Some(state) = self.handles.get(&fd) {
+            return Ok(*state);
+        }
+        let kind = win::handle_kind(fd)?;
+        // SAFETY: associates an existing handle with our port under key 0; a bad handle fails.
+        let port = unsafe { CreateIoCompletionPort(win::handle(fd), self.waker.port(), 0, 0) };
+        if port.is_null() {
+            // SAFETY: reads this thread's last error.
+            let code = unsafe { GetLastError() };
+            // ERROR_INVALID_PARAMETER: already associated. A handle belongs to one port for its
+            // life; this driver assumes it is its own (a value it forgot with `forget_fd` and
+            // sees again) — a handle of another driver's port would never complete here.
+            if code != ERROR_INVALID_PARAMETER {
+                return Err(io::Error::from_raw_os_error(code as i32));
+            }
+        }
+        let may_skip = kind != HandleKind::Socket || win::socket_is_ifs(fd);
+        // SAFETY: a plain call on a handle associated above.
+        let skips_packet_on_success = may_skip
+            && unsafe { SetFileCompletionNotificationModes(win::handle(fd), SKIP_MODES) } != 0;
+        let state = HandleState {
+            kind,
+            skips_packet_on_success,
+            family: None,
+        };
+        self.handles.insert(fd, state);
+        Ok(state)
+    }
+
+    fn listener_family(&mut self, fd: Fd) -> io::Result<i32> {
+        if let Some(family) = self.handles.get(&fd).and_then(|state| state.family) {
+            return Ok(family);
+        }
+        let family = win::socket_family(fd)?;
+        if let Some(state) = self.handles.get_mut(&fd) {
+            state.family = Some(family);
+        }
+        Ok(family)
+    }
+
+    /// Records the final result of `id` for the next `poll` to hand out.
+    fn complete(&mut self, id: OpId, result: io::Result<usize>) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(op) = slot.op.take() else { return };
+        let mut result = result;
+        if slot.cancel_requested {
+            result = discard_created_fd(&op, result);
+        }
+        slot.place = Place::Done;
+        self.ready.push(Completion { id, result, op });
+    }
+
+    /// Finishes an operation the kernel ended with Win32/Winsock error `code` (0: success)
+    /// after moving `bytes`.
+    fn finish(&mut self, id: OpId, code: i32, bytes: u32) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let cancel_requested = slot.cancel_requested;
+        let Some(op) = slot.op.as_mut() else { return };
+        let control = &mut slot.control;
+        let result = match op {
+            Op::Read { buf, .. } | Op::Recv { buf, .. } => {
+                raw_result(code, bytes, true).inspect(|&count| {
+                    // SAFETY: the kernel reported `count` bytes written into read_destination's
+                    // memory, which the WSABUF/ReadFile call described.
+                    unsafe { buf.commit_read(count) }
+                })
+            }
+            Op::ReadVectored { bufs, .. } => {
+                raw_result(code, bytes, true).inspect(|&count| checks::commit_vectored(bufs, count))
+            }
+            Op::RecvMsg { bufs, source, .. } => raw_result(code, bytes, true).inspect(|&count| {
+                checks::commit_vectored(bufs, count);
+                // SAFETY: the kernel wrote `address_len` bytes of address into `address`.
+                *source = unsafe {
+                    win::read_socket_addr(
+                        (&control.address as *const SOCKADDR_STORAGE).cast(),
+                        control.address_len,
+                    )
+                };
+            }),
+            Op::Accept { fd, peer } => {
+                let accepted =
+                    std::mem::replace(&mut control.accept_socket, winsock::INVALID_SOCKET);
+                let result = raw_result(code, bytes, false).and_then(|_| {
+                    // The accepted socket inherits the listener's properties only once told
+                    // which listener it came from (getsockname, shutdown, ... need it).
+                    win::set_socket_option(
+                        accepted as Fd,
+                        SO_UPDATE_ACCEPT_CONTEXT,
+                        &(*fd as SOCKET),
+                    )?;
+                    *peer = accept_peer(*fd, &control.accept_buffer);
+                    Ok(accepted)
+                });
+                if result.is_err() && accepted != winsock::INVALID_SOCKET {
+                    win::close_quietly(accepted as Fd);
+                }
+                result
+            }
+            Op::Connect { fd, .. } => raw_result(code, bytes, false).and_then(|_| {
+                win::set_socket_option(*fd, SO_UPDATE_CONNECT_CONTEXT, &0u32)?;
+                Ok(0)
+            }),
+            _ => raw_result(code, bytes, false),
+        };
+        let result = match result {
+            Err(error) if cancel_requested && is_abort(&error) => Err(win::cancelled()),
+            other => other,
+        };
+        self.complete(id, result);
+    }
+
+    fn send_to_pool(&mut self, id: OpId) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(op) = slot.op.take() else { return };
+        slot.place = Place::Pool;
+        Pool::global().execute(id, op, &self.reply);
+    }
+
+    /// Starts an overlapped operation on `fd`.
+    fn start_kernel(&mut self, id: OpId, fd: Fd) {
+        let state = match self.handle_state(fd) {
+            Ok(state) => state,
+            Err(error) => return self.complete(id, Err(error)),
+        };
+        let family = match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            Some(Op::Accept { .. }) => match self.listener_family(fd) {
+                Ok(family) => Some(family),
+                Err(error) => return self.complete(id, Err(error)),
+            },
+            _ => None,
+        };
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        slot.handle = fd;
+        slot.kind = state.kind;
+        let started = start(slot, family);
+        match started {
+            Started::Pending => {
+                slot.place = Place::Kernel;
+                self.in_kernel += 1;
+            }
+            Started::Now(_) if !state.skips_packet_on_success => {
+                // The port was not told to skip this packet: it will come, with the result.
+                slot.place = Place::Kernel;
+                self.in_kernel += 1;
+            }
+            Started::Now(bytes) => self.finish(id, 0, bytes),
+            Started::Failed(error) => {
+                if let Some(slot) = self.slots.get_mut(id) {
+                    // An AcceptEx that failed outright leaves its socket to us.
+                    let accepted =
+                        std::mem::replace(&mut slot.control.accept_socket, winsock::INVALID_SOCKET);
+                    if accepted != winsock::INVALID_SOCKET {
+                        win::close_quietly(accepted as Fd);
+                    }
+                }
+                let code = error.raw_os_error().unwrap_or(0);
+                if code != 0 {
+                    self.finish(id, code, 0)
+                } else {
+                    self.complete(id, Err(error))
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, id: OpId, fd: Fd) {
+        let kind = self.handles.remove(&fd).map(|state| state.kind);
+        // Operations still pending on it end (with ERROR_OPERATION_ABORTED) before it goes.
+        // SAFETY: NULL cancels every operation of this process on the handle; a bad value fails.
+        unsafe { CancelIoEx(win::handle(fd), null()) };
+        let result = win::close(fd, kind);
+        self.complete(id, result);
+    }
+
+    fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
+            let live = self
+                .slots
+                .get(OpId::from_u64(raw))
+                .is_some_and(|slot| slot.place == Place::Timer);
+            if live {
+                return Some(deadline);
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
+    fn fire_timers(&mut self, now: Instant) {
+        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
+            if deadline > now {
+                return;
+            }
+            self.timers.pop();
+            let id = OpId::from_u64(raw);
+            if self
+                .slots
+                .get(id)
+                .is_some_and(|slot| slot.place == Place::Timer)
+            {
+                self.complete(id, Ok(0));
+            }
+        }
+    }
+
+    fn collect_pool(&mut self) {
+        if !self.reply.has_results() {
+            return;
+        }
+        self.reply.take(&mut self.from_pool);
+        let mut finished = std::mem::take(&mut self.from_pool);
+        for Completion { id, result, op } in finished.drain(..) {
+            let Some(slot) = self.slots.get_mut(id) else {
+                continue;
+            };
+            let result = if slot.cancel_requested {
+                discard_created_fd(&op, result)
+            } else {
+                result
+            };
+            slot.place = Place::Done;
+            self.ready.push(Completion { id, result, op });
+        }
+        self.from_pool = finished;
+    }
+
+    /// Waits up to `timeout` for packets and handles them; returns whether a wake arrived.
+    fn dequeue(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        let milliseconds = match timeout {
+            None => u32::MAX, // INFINITE
+            // Rounded up, so a wait for 0.3 ms does not spin.
+            Some(timeout) => {
+                let millis = timeout.as_nanos().div_ceil(1_000_000);
+                u32::try_from(millis)
+                    .unwrap_or(u32::MAX - 1)
+                    .min(u32::MAX - 1)
+            }
+        };
+        let mut removed = 0u32;
+        self.entries.clear();
+        // SAFETY: `entries` has room for BATCH entries; the kernel writes `removed` of them.
+        let ok = unsafe {
+            GetQueuedCompletionStatusEx(
+                self.waker.port(),
+                self.entries.as_mut_ptr(),
+                BATCH as u32,
+                &mut removed,
+                milliseconds,
+                0,
+            )
+        };
+        if ok == 0 {
+            // SAFETY: reads this thread's last error.
+            let code = unsafe { GetLastError() };
+            if code == WAIT_TIMEOUT {
+                return Ok(false);
+            }
+            return Err(io::Error::from_raw_os_error(code as i32));
+        }
+        // SAFETY: the kernel initialised the first `removed` entries.
+        unsafe { self.entries.set_len(removed as usize) };
+        let mut woken = false;
+        for index in 0..self.entries.len() {
+            let entry = self.entries[index];
+            if entry.lpCompletionKey == WAKE_KEY {
+                self.waker.reset();
+                woken = true;
+                continue;
+            }
+            if entry.lpOverlapped.is_null() {
+                // Someone else's post to our port: nothing of ours.
+                continue;
+            }
+            // SAFETY: every OVERLAPPED this driver hands the kernel is the first field of a
+            // `Packet` inside a live slot (slots never move or free while operations are in
+            // the kernel), so the identity next to it is readable.
+            let (raw_id, status) = unsafe {
+                let packet = entry.lpOverlapped.cast::<Packet>();
+                ((*packet).id, (*packet).overlapped.Internal as NTSTATUS)
+            };
+            let id = OpId::from_u64(raw_id);
+            let Some(slot) = self.slots.get_mut(id) else {
+                continue;
+            };
+            if slot.place != Place::Kernel {
+                continue;
+            }
+            self.in_kernel -= 1;
+            let code = if status >= 0 {
+                0
+            } else if slot.kind == HandleKind::Socket {
+                // SAFETY: the packet was dequeued: the operation is complete.
+                unsafe { win::socket_status_error(slot.handle, entry.lpOverlapped, status) }
+            } else {
+                win::status_error(status) as i32
+            };
+            self.finish(id, code, entry.dwNumberOfBytesTransferred);
+        }
+        Ok(woken)
+    }
+
+    fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
+        let count = self.ready.len();
+        for completion in self.ready.drain(..) {
+            self.slots.remove(completion.id);
+            completions.push(completion);
+        }
+        count
+    }
+}
+
+/// Whether an operation ended because it was cancelled or its handle closed under it (Wine
+/// reports a socket closed with a receive pending as `ERROR_HANDLES_CLOSED`).
+fn is_abort(error: &io::Error) -> bool {
+    win::is_cancelled(error) || error.raw_os_error() == Some(676)
+}
+
+/// The result of a finished operation from its error code and byte count.
+fn raw_result(code: i32, bytes: u32, is_read: bool) -> io::Result<usize> {
+    if code == 0 {
+        Ok(bytes as usize)
+    } else if is_read {
+        win::read_result(code, bytes)
+    } else {
+        Err(io::Error::from_raw_os_error(code))
+    }
+}
+
+/// The peer address `AcceptEx` left in its buffer.
+fn accept_peer(listener: Fd, buffer: &[u8]) -> Option<std::net::SocketAddr> {
+    let get = win::extensions(listener).ok()?.get_accept_ex_sockaddrs?;
+    let mut local: *mut SOCKADDR = null_mut();
+    let mut local_len = 0i32;
+    let mut remote: *mut SOCKADDR = null_mut();
+    let mut remote_len = 0i32;
+    // SAFETY: `buffer` is the AcceptEx output buffer laid out with these lengths; the function
+    // only sets the four out values to point inside it.
+    unsafe {
+        get(
+            buffer.as_ptr().cast(),
+            0,
+            ACCEPT_ADDRESS_LEN,
+            ACCEPT_ADDRESS_LEN,
+            &mut local,
+            &mut local_len,
+            &mut remote,
+            &mut remote_len,
+        );
+        win::read_socket_addr(remote, remote_len)
+    }
+}
+
+/// A cancelled operation that created a socket anyway: close it, report the cancel.
+fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
+    match result {
+        Ok(fd) if op.creates_fd() => {
+            win::close_quietly(fd as Fd);
+            Err(win::cancelled())
+        }
+        other => other,
+    }
+}
+
+/// Describes `bufs` as WSABUFs (reusing the vector) for a read or a write.
+fn fill_wsabufs(wsabufs: &mut Vec<WSABUF>, bufs: &mut [Buffer], for_read: bool) {
+    wsabufs.clear();
+    for buf in bufs {
+        let (pointer, len) = if for_read {
+            buf.read_destination()
+        } else {
+            let (pointer, len) = buf.write_source();
+            (pointer.cast_mut(), len)
+        };
+        wsabufs.push(WSABUF {
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            buf: pointer,
+        });
+    }
+}
+
+fn fill_one_wsabuf(wsabufs: &mut Vec<WSABUF>, buf: &mut Buffer, for_read: bool) {
+    fill_wsabufs(wsabufs, std::slice::from_mut(buf), for_read);
+}
+
+/// The result of a Winsock overlapped call that returned `result` and reported `bytes`.
+fn socket_started(result: i32, bytes: u32) -> Started {
+    if result == 0 {
+        return Started::Now(bytes);
+    }
+    let error = win::last_socket_error();
+    if error.raw_os_error() == Some(WSA_IO_PENDING) {
+        Started::Pending
+    } else {
+        Started::Failed(error)
+    }
+}
+
+/// The result of a `ReadFile`/`WriteFile`-style call that returned `ok`.
+fn file_started(ok: i32, overlapped: &OVERLAPPED) -> Started {
+    if ok != 0 {
+        return Started::Now(overlapped.InternalHigh as u32);
+    }
+    let error = win::last_error();
+    if error.raw_os_error() == Some(ERROR_IO_PENDING as i32) {
+        Started::Pending
+    } else {
+        Started::Failed(error)
+    }
+}
+
+fn set_offset(overlapped: &mut OVERLAPPED, offset: u64) {
+    overlapped.Anonymous.Anonymous.Offset = offset as u32;
+    overlapped.Anonymous.Anonymous.OffsetHigh = (offset >> 32) as u32;
+}
+
+/// Issues the overlapped call for the operation in `slot`.
+fn start(slot: &mut Slot, family: Option<i32>) -> Started {
+    let fd = slot.handle;
+    let kind = slot.kind;
+    // SAFETY (for the whole function): a fresh OVERLAPPED for every call.
+    slot.packet.overlapped = unsafe { zeroed() };
+    let overlapped: *mut OVERLAPPED = &mut slot.packet.overlapped;
+    let control = &mut slot.control;
+    let Some(op) = slot.op.as_mut() else {
+        return Started::Failed(win::cancelled());
+    };
+    match op {
+        Op::Read { buf, offset, .. } => match kind {
+            HandleKind::Socket => {
+                fill_one_wsabuf(&mut control.bufs, buf, true);
+                control.flags = 0;
+                recv(fd, control, overlapped)
+            }
+            _ => {
+                let (pointer, len) = buf.read_destination();
+                read_file(fd, kind, pointer, len, *offset, overlapped)
+            }
+        },
+        Op::ReadVectored { bufs, offset, .. } => match kind {
+            HandleKind::Socket => {
+                fill_wsabufs(&mut control.bufs, bufs, true);
+                control.flags = 0;
+                recv(fd, control, overlapped)
+            }
+            // No general scatter read for files (ReadFileScatter wants whole pages): a read
+            // into the first buffer is a valid short vectored read.
+            _ => {
+                let (pointer, len) = bufs[0].read_destination();
+                read_file(fd, kind, pointer, len, *offset, overlapped)
+            }
+        },
+        Op::Write { buf, offset, .. } => match kind {
+            HandleKind::Socket => {
+                fill_one_wsabuf(&mut control.bufs, buf, false);
+                send(fd, control, 0, overlapped)
+            }
+            _ => {
+                let (pointer, len) = buf.write_source();
+                write_file(fd, kind, pointer, len, *offset, overlapped)
+            }
+        },
+        Op::WriteVectored { bufs, offset, .. } => match kind {
+            HandleKind::Socket => {
+                fill_wsabufs(&mut control.bufs, bufs, false);
+                send(fd, control, 0, overlapped)
+            }
+            _ => match bufs.iter().find(|buf| !buf.is_empty()) {
+                // As for reads: the first non-empty buffer alone is a valid short write.
+                Some(buf) => {
+                    let (pointer, len) = buf.write_source();
+                    write_file(fd, kind, pointer, len, *offset, overlapped)
+                }
+                None => Started::Now(0),
+            },
+        },
+        Op::Send { buf, flags, .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            fill_one_wsabuf(&mut control.bufs, buf, false);
+            send(fd, control, *flags as u32, overlapped)
+        }
+        Op::Recv { buf, flags, .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            fill_one_wsabuf(&mut control.bufs, buf, true);
+            control.flags = *flags as u32;
+            recv(fd, control, overlapped)
+        }
+        Op::SendMsg {
+            bufs, addr, flags, ..
+        } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            fill_wsabufs(&mut control.bufs, bufs, false);
+            let (address, len) = match addr {
+                Some(addr) => {
+                    let len = win::write_socket_addr(addr, &mut control.address);
+                    (
+                        (&control.address as *const SOCKADDR_STORAGE).cast::<SOCKADDR>(),
+                        len,
+                    )
+                }
+                None => (null(), 0),
+            };
+            let mut sent = 0u32;
+            // SAFETY: the WSABUFs, the address and the OVERLAPPED live in the slot (and the
+            // buffers in the op) until the operation's packet arrives or it fails here.
+            let result = unsafe {
+                WSASendTo(
+                    win::socket(fd),
+                    control.bufs.as_ptr(),
+                    control.bufs.len() as u32,
+                    &mut sent,
+                    *flags as u32,
+                    address,
+                    len,
+                    overlapped,
+                    None,
+                )
+            };
+            socket_started(result, sent)
+        }
+        Op::RecvMsg { bufs, flags, .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            fill_wsabufs(&mut control.bufs, bufs, true);
+            control.flags = *flags as u32;
+            control.address_len = size_of::<SOCKADDR_STORAGE>() as i32;
+            let mut received = 0u32;
+            // SAFETY: as for WSASendTo; the address and its length are written by the kernel
+            // while the operation is pending, and both stay in the slot until its packet.
+            let result = unsafe {
+                WSARecvFrom(
+                    win::socket(fd),
+                    control.bufs.as_ptr(),
+                    control.bufs.len() as u32,
+                    &mut received,
+                    &mut control.flags,
+                    (&mut control.address as *mut SOCKADDR_STORAGE).cast(),
+                    &mut control.address_len,
+                    overlapped,
+                    None,
+                )
+            };
+            socket_started(result, received)
+        }
+        Op::Accept { .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            let accept_ex = match win::extensions(fd) {
+                Ok(extensions) => match extensions.accept_ex {
+                    Some(accept_ex) => accept_ex,
+                    None => return Started::Failed(unsupported("AcceptEx")),
+                },
+                Err(error) => return Started::Failed(error),
+            };
+            let family = family.unwrap_or(i32::from(winsock::AF_INET));
+            let accepted = match win::new_socket(family, winsock::SOCK_STREAM, 0) {
+                Ok(socket) => socket,
+                Err(error) => return Started::Failed(error),
+            };
+            control.accept_socket = accepted;
+            let mut received = 0u32;
+            // SAFETY: the output buffer and the OVERLAPPED live in the slot until the packet;
+            // no data is received with the connection (length 0), only the two addresses.
+            let ok = unsafe {
+                accept_ex(
+                    win::socket(fd),
+                    accepted,
+                    control.accept_buffer.as_mut_ptr().cast(),
+                    0,
+                    ACCEPT_ADDRESS_LEN,
+                    ACCEPT_ADDRESS_LEN,
+                    &mut received,
+                    overlapped,
+                )
+            };
+            socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, received)
+        }
+        Op::Connect { addr, .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            let connect_ex = match win::extensions(fd) {
+                Ok(extensions) => match extensions.connect_ex {
+                    Some(connect_ex) => connect_ex,
+                    None => return Started::Failed(unsupported("ConnectEx")),
+                },
+                Err(error) => return Started::Failed(error),
+            };
+            let len = win::write_socket_addr(addr, &mut control.address);
+            let address = (&control.address as *const SOCKADDR_STORAGE).cast::<SOCKADDR>();
+            let attempt = || {
+                let mut sent = 0u32;
+                // SAFETY: the address and the OVERLAPPED live in the slot until the packet.
+                let ok = unsafe {
+                    connect_ex(
+                        win::socket(fd),
+                        address,
+                        len,
+                        null(),
+                        0,
+                        &mut sent,
+                        overlapped,
+                    )
+                };
+                socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, sent)
+            };
+            match attempt() {
+                // ConnectEx needs a bound socket (connect binds implicitly; ConnectEx does not).
+                Started::Failed(error) if error.raw_os_error() == Some(WSAEINVAL) => {
+                    if let Err(error) = bind_unspecified(fd, addr) {
+                        return Started::Failed(error);
+                    }
+                    attempt()
+                }
+                other => other,
+            }
+        }
+        _ => Started::Failed(invalid_input("not an overlapped operation")),
+    }
+}
+
+fn not_a_socket() -> Started {
+    Started::Failed(io::Error::from_raw_os_error(winsock::WSAENOTSOCK))
+}
+
+fn bind_unspecified(fd: Fd, peer: &std::net::SocketAddr) -> io::Result<()> {
+    let local: std::net::SocketAddr = match peer {
+        std::net::SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        std::net::SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    // SAFETY: plain data; filled below.
+    let mut storage: SOCKADDR_STORAGE = unsafe { zeroed() };
+    let len = win::write_socket_addr(&local, &mut storage);
+    // SAFETY: `storage` holds `len` bytes of address for the call.
+    if unsafe {
+        winsock::bind(
+            win::socket(fd),
+            (&storage as *const SOCKADDR_STORAGE).cast(),
+            len,
+        )
+    } == SOCKET_ERROR
+    {
+        return Err(win::last_socket_error());
+    }
+    Ok(())
+}
+
+fn recv(fd: Fd, control: &mut Control, overlapped: *mut OVERLAPPED) -> Started {
+    let mut received = 0u32;
+    // SAFETY: the WSABUFs describe buffers owned by the op, and they, the flags and the
+    // OVERLAPPED stay in the slot until the operation's packet arrives or it fails here.
+    let result = unsafe {
+        WSARecv(
+            win::socket(fd),
+            control.bufs.as_ptr(),
+            control.bufs.len() as u32,
+            &mut received,
+            &mut control.flags,
+            overlapped,
+            None,
+        )
+    };
+    socket_started(result, received)
+}
+
+fn send(fd: Fd, control: &mut Control, flags: u32, overlapped: *mut OVERLAPPED) -> Started {
+    let mut sent = 0u32;
+    // SAFETY: as for `recv`.
+    let result = unsafe {
+        WSASend(
+            win::socket(fd),
+            control.bufs.as_ptr(),
+            control.bufs.len() as u32,
+            &mut sent,
+            flags,
+            overlapped,
+            None,
+        )
+    };
+    socket_started(result, sent)
+}
+
+fn file_offset(
+    kind: HandleKind,
+    offset: Option<u64>,
+    overlapped: *mut OVERLAPPED,
+) -> Result<(), Started> {
+    match (kind, offset) {
+        (HandleKind::Disk, None) => Err(Started::Failed(invalid_input(
+            "the driver keeps no file position on Windows: give reads and writes of files an offset",
+        ))),
+        (HandleKind::Disk, Some(offset)) => {
+            // SAFETY: `overlapped` points into the slot, exclusively ours until the call.
+            set_offset(unsafe { &mut *overlapped }, offset);
+            Ok(())
+        }
+        // Pipes and devices have no position; the offset fields stay zero.
+        _ => Ok(()),
+    }
+}
+
+fn read_file(
+    fd: Fd,
+    kind: HandleKind,
+    pointer: *mut u8,
+    len: usize,
+    offset: Option<u64>,
+    overlapped: *mut OVERLAPPED,
+) -> Started {
+    if let Err(started) = file_offset(kind, offset, overlapped) {
+        return started;
+    }
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    // SAFETY: the buffer is owned by the op and the OVERLAPPED by the slot until the packet
+    // arrives or the call fails here; no byte count is asked for (it would be unreliable for
+    // an asynchronous call), it comes from the OVERLAPPED.
+    let ok = unsafe { ReadFile(win::handle(fd), pointer, len, null_mut(), overlapped) };
+    // SAFETY: as above; read after the call returned.
+    file_started(ok, unsafe { &*overlapped })
+}
+
+fn write_file(
+    fd: Fd,
+    kind: HandleKind,
+    pointer: *const u8,
+    len: usize,
+    offset: Option<u64>,
+    overlapped: *mut OVERLAPPED,
+) -> Started {
+    if let Err(started) = file_offset(kind, offset, overlapped) {
+        return started;
+    }
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    // SAFETY: as for `read_file`.
+    let ok = unsafe { WriteFile(win::handle(fd), pointer, len, null_mut(), overlapped) };
+    // SAFETY: as above.
+    file_started(ok, unsafe { &*overlapped })
+}
+
+impl Backend for Iocp {
+    fn submit(&mut self, op: Op) -> OpId {
+        let (id, slot) = self.slots.insert();
+        slot.place = Place::Starting;
+        slot.cancel_requested = false;
+        slot.packet.id = id.to_u64();
+        let checked = checks::validate(&op);
+        let route = route(&op);
+        slot.op = Some(op);
+        if let Err(error) = checked {
+            self.complete(id, Err(error));
+            return id;
+        }
+        match route {
+            Route::Now => {
+                let result = match self.slots.get_mut(id).and_then(|slot| slot.op.as_ref()) {
+                    Some(Op::Nop) => Ok(0),
+                    Some(Op::Shutdown { fd, how }) => win::shutdown(*fd, *how),
+                    Some(Op::Socket {
+                        domain,
+                        socket_type,
+                        protocol,
+                    }) => win::new_socket(*domain, *socket_type, *protocol)
+                        .map(|socket| socket as usize),
+                    _ => return id,
+                };
+                self.complete(id, result);
+            }
+            Route::Timer(duration) => {
+                // A deadline past what Instant can hold never fires: park it a century out.
+                let deadline = Instant::now()
+                    .checked_add(duration)
+                    .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
+                if let Some(slot) = self.slots.get_mut(id) {
+                    slot.place = Place::Timer;
+                }
+                self.timers.push(Reverse((deadline, id.to_u64())));
+            }
+            Route::Pool => self.send_to_pool(id),
+            Route::Kernel(fd) => self.start_kernel(id, fd),
+            Route::Close(fd) => self.close(id, fd),
+            Route::Unsupported(what) => self.complete(id, Err(unsupported(what))),
+        }
+        id
+    }
+
+    fn cancel(&mut self, id: OpId) -> io::Result<()> {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no operation in flight has this id (it completed, or never existed)",
+            ));
+        };
+        match slot.place {
+            Place::Done | Place::Starting => {}
+            Place::Pool => slot.cancel_requested = true,
+            Place::Timer => self.complete(id, Err(win::cancelled())),
+            Place::Kernel => {
+                slot.cancel_requested = true;
+                // SAFETY: the OVERLAPPED is the pending operation's; ERROR_NOT_FOUND (it is
+                // completing already) is fine: its packet comes either way.
+                unsafe { CancelIoEx(win::handle(slot.handle), &slot.packet.overlapped) };
+            }
+        }
+        Ok(())
+    }
+
+    fn poll(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let start = Instant::now();
+        let deadline = timeout.map(|timeout| {
+            start
+                .checked_add(timeout)
+                .unwrap_or(start + Duration::from_secs(1 << 40))
+        });
+        loop {
+            self.collect_pool();
+            let now = Instant::now();
+            let mut wait = match (self.ready.is_empty(), deadline) {
+                (false, _) => Some(Duration::ZERO),
+                (true, Some(deadline)) => Some(deadline.saturating_duration_since(now)),
+                (true, None) => None,
+            };
+            if let Some(timer) = self.next_deadline() {
+                let until_timer = timer.saturating_duration_since(now);
+                wait = Some(wait.map_or(until_timer, |wait| wait.min(until_timer)));
+            }
+            let woken = self.dequeue(wait)?;
+            self.fire_timers(Instant::now());
+            self.collect_pool();
+            let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+            if !self.ready.is_empty() || woken || expired {
+                return Ok(self.deliver(completions));
+            }
+        }
+    }
+
+    fn waker(&self) -> &Arc<Waker> {
+        &self.waker
+    }
+
+    fn in_flight(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn forget_fd(&mut self, fd: Fd) {
+        self.handles.remove(&fd);
+    }
+}
+
+impl Drop for Iocp {
+    fn drop(&mut self) {
+        // Pool jobs own their operations; from now on the pool disposes of their results.
+        self.reply.close();
+        let pending: Vec<OpId> = self
+            .slots
+            .ids()
+            .filter(|&id| {
+                self.slots
+                    .get(id)
+                    .is_some_and(|slot| slot.place == Place::Kernel)
+            })
+            .collect();
+        for id in pending {
+            if let Some(slot) = self.slots.get_mut(id) {
+                slot.cancel_requested = true;
+                // SAFETY: as in `cancel`.
+                unsafe { CancelIoEx(win::handle(slot.handle), &slot.packet.overlapped) };
+            }
+        }
+        // The kernel writes into the slots until each packet arrives: wait for them all.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.in_kernel > 0 && Instant::now() < deadline {
+            if self.dequeue(Some(Duration::from_millis(100))).is_err() {
+                break;
+            }
+        }
+        if self.in_kernel > 0 {
+            // Something never completed: its memory must outlive us, so leak every slot.
+            std::mem::forget(std::mem::replace(&mut self.slots, Slots::new()));
+        }
+        for completion in self.ready.drain(..) {
+            if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
+                win::close_quietly(*fd as Fd);
+            }
+        }
+    }
+}

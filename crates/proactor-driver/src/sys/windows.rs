@@ -1,0 +1,604 @@
+//! Windows system calls shared by the IOCP backend and the thread pool: the completion port and
+//! its waker, Winsock start-up and extension functions, socket addresses, error codes, and the
+//! operations that have no overlapped form (run on the pool).
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::ptr::{null, null_mut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use windows_sys::core::GUID;
+use windows_sys::Win32::Foundation::{
+    CloseHandle, GetLastError, RtlNtStatusToDosError, ERROR_BROKEN_PIPE, ERROR_HANDLE_EOF,
+    ERROR_INVALID_HANDLE, ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, FILETIME, HANDLE,
+    INVALID_HANDLE_VALUE, NTSTATUS,
+};
+use windows_sys::Win32::Networking::WinSock::{
+    self as winsock, closesocket, getsockname, getsockopt, setsockopt, WSAGetLastError,
+    WSAGetOverlappedResult, WSAIoctl, WSASocketW, WSAStartup, INVALID_SOCKET, LPFN_ACCEPTEX,
+    LPFN_CONNECTEX, LPFN_GETACCEPTEXSOCKADDRS, SD_BOTH, SD_RECEIVE, SD_SEND,
+    SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKADDR, SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_STORAGE,
+    SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_PROTOCOL_INFOW, SO_TYPE, WSADATA, WSAEMSGSIZE,
+    WSAENOTSOCK, WSAID_ACCEPTEX, WSAID_CONNECTEX, WSAID_GETACCEPTEXSOCKADDRS, WSAPROTOCOL_INFOW,
+    WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, XP1_IFS_HANDLES,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    FileEndOfFileInfo, FlushFileBuffers, GetFileInformationByHandle, GetFileSizeEx, GetFileType,
+    SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_DIRECTORY,
+    FILE_ATTRIBUTE_READONLY, FILE_ATTRIBUTE_REPARSE_POINT, FILE_END_OF_FILE_INFO, FILE_TYPE_DISK,
+    FILE_TYPE_UNKNOWN,
+};
+use windows_sys::Win32::System::IO::{
+    CreateIoCompletionPort, PostQueuedCompletionStatus, OVERLAPPED,
+};
+
+use crate::{Fd, Metadata, Op};
+
+/// The completion key of the waker's packets; handles are associated with key 0.
+pub(crate) const WAKE_KEY: usize = 1;
+
+pub(crate) fn handle(fd: Fd) -> HANDLE {
+    fd as usize as HANDLE
+}
+
+pub(crate) fn socket(fd: Fd) -> SOCKET {
+    fd as SOCKET
+}
+
+pub(crate) fn last_error() -> io::Error {
+    // SAFETY: GetLastError only reads the calling thread's last-error value.
+    io::Error::from_raw_os_error(unsafe { GetLastError() } as i32)
+}
+
+pub(crate) fn last_socket_error() -> io::Error {
+    // SAFETY: WSAGetLastError only reads the calling thread's last Winsock error.
+    io::Error::from_raw_os_error(unsafe { WSAGetLastError() })
+}
+
+pub(crate) fn cancelled() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_OPERATION_ABORTED as i32)
+}
+
+pub(crate) fn is_cancelled(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(ERROR_OPERATION_ABORTED as i32)
+}
+
+/// The Win32 error an I/O status block reports (`OVERLAPPED.Internal` is an `NTSTATUS`).
+pub(crate) fn status_error(status: NTSTATUS) -> u32 {
+    // SAFETY: a pure table lookup in ntdll.
+    unsafe { RtlNtStatusToDosError(status) }
+}
+
+/// The Winsock error of a failed overlapped socket operation (e.g. `WSAECONNRESET` where the
+/// status table would give `ERROR_NETNAME_DELETED`), so sockets report what std's sockets do.
+///
+/// # Safety
+///
+/// `overlapped` must be the completed operation's control block.
+pub(crate) unsafe fn socket_status_error(
+    fd: Fd,
+    overlapped: *const OVERLAPPED,
+    status: NTSTATUS,
+) -> i32 {
+    let mut bytes = 0u32;
+    let mut flags = 0u32;
+    // SAFETY: the operation has completed (its packet was dequeued), so this only reads its
+    // status block; `fwait` is FALSE.
+    let ok = unsafe { WSAGetOverlappedResult(socket(fd), overlapped, &mut bytes, 0, &mut flags) };
+    if ok == 0 {
+        // SAFETY: reads this thread's last Winsock error.
+        let code = unsafe { WSAGetLastError() };
+        if code != 0 {
+            return code;
+        }
+    }
+    status_error(status) as i32
+}
+
+/// Starts Winsock once per process (never cleaned up: sockets may outlive any driver).
+pub(crate) fn start_winsock() -> io::Result<()> {
+    static STARTED: OnceLock<i32> = OnceLock::new();
+    let code = *STARTED.get_or_init(|| {
+        // SAFETY: WSADATA is plain data that WSAStartup fills.
+        let mut data: WSADATA = unsafe { zeroed() };
+        // SAFETY: `data` is a valid out pointer; version 2.2.
+        unsafe { WSAStartup(0x0202, &mut data) }
+    });
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(code))
+    }
+}
+
+/// Wakes a blocked `poll` from any thread with one packet on the port; owns the port, so the
+/// port lives as long as anything (a pool reply, a notifier) may still post to it.
+pub(crate) struct Waker {
+    port: HANDLE,
+    /// A wake packet is queued and not yet dequeued: later wakes need not post another.
+    pending: AtomicBool,
+}
+
+// SAFETY: a completion port handle may be used from any thread; `pending` is atomic.
+unsafe impl Send for Waker {}
+// SAFETY: as above; every method takes `&self` and only posts to the port.
+unsafe impl Sync for Waker {}
+
+impl Waker {
+    pub(crate) fn new() -> io::Result<Waker> {
+        // SAFETY: creating a new port (INVALID_HANDLE_VALUE, no existing port); 0 threads means
+        // as many concurrent threads as processors.
+        let port = unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, null_mut(), 0, 0) };
+        if port.is_null() {
+            return Err(last_error());
+        }
+        Ok(Waker {
+            port,
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn port(&self) -> HANDLE {
+        self.port
+    }
+
+    pub(crate) fn wake(&self) {
+        if self.pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // SAFETY: the port is open while `self` lives; a packet with no OVERLAPPED is allowed.
+        let posted = unsafe { PostQueuedCompletionStatus(self.port, 0, WAKE_KEY, null()) };
+        if posted == 0 {
+            // Nothing queued: the next wake must try again.
+            self.pending.store(false, Ordering::Release);
+        }
+    }
+
+    /// Called when a wake packet is dequeued, before looking for what the wake announced.
+    pub(crate) fn reset(&self) {
+        self.pending.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        // SAFETY: the port was created by `new` and is closed once, here.
+        unsafe { CloseHandle(self.port) };
+    }
+}
+
+/// What a handle is, learned once when a driver first uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandleKind {
+    Socket,
+    /// A file on a disk: reads and writes take an offset.
+    Disk,
+    /// A pipe, a console or another character device: no offsets.
+    Stream,
+}
+
+pub(crate) fn handle_kind(fd: Fd) -> io::Result<HandleKind> {
+    let mut socket_type = 0i32;
+    let mut len = size_of::<i32>() as i32;
+    // SAFETY: valid out pointers; a value that is not a socket fails with WSAENOTSOCK.
+    let is_socket = unsafe {
+        getsockopt(
+            socket(fd),
+            SOL_SOCKET,
+            SO_TYPE,
+            (&mut socket_type as *mut i32).cast(),
+            &mut len,
+        )
+    } == 0;
+    if is_socket {
+        return Ok(HandleKind::Socket);
+    }
+    // SAFETY: GetFileType accepts any value and reports FILE_TYPE_UNKNOWN for a bad one.
+    match unsafe { GetFileType(handle(fd)) } {
+        FILE_TYPE_DISK => Ok(HandleKind::Disk),
+        FILE_TYPE_UNKNOWN => {
+            let error = last_error();
+            if error.raw_os_error() == Some(0) {
+                Ok(HandleKind::Stream)
+            } else {
+                Err(error)
+            }
+        }
+        _ => Ok(HandleKind::Stream),
+    }
+}
+
+/// Whether a socket's provider hands out real kernel handles (IFS), the condition for skipping
+/// completion packets on synchronous success; a layered provider (an LSP) may not.
+pub(crate) fn socket_is_ifs(fd: Fd) -> bool {
+    // SAFETY: WSAPROTOCOL_INFOW is plain data that getsockopt fills.
+    let mut info: WSAPROTOCOL_INFOW = unsafe { zeroed() };
+    let mut len = size_of::<WSAPROTOCOL_INFOW>() as i32;
+    // SAFETY: valid out pointers of the right size.
+    let ok = unsafe {
+        getsockopt(
+            socket(fd),
+            SOL_SOCKET,
+            SO_PROTOCOL_INFOW,
+            (&mut info as *mut WSAPROTOCOL_INFOW).cast(),
+            &mut len,
+        )
+    } == 0;
+    ok && info.dwServiceFlags1 & XP1_IFS_HANDLES != 0
+}
+
+/// The address family of a bound socket (a listener's, to make `AcceptEx`'s socket).
+pub(crate) fn socket_family(fd: Fd) -> io::Result<i32> {
+    // SAFETY: SOCKADDR_STORAGE is plain data.
+    let mut storage: SOCKADDR_STORAGE = unsafe { zeroed() };
+    let mut len = size_of::<SOCKADDR_STORAGE>() as i32;
+    // SAFETY: valid out pointers of the right size.
+    if unsafe {
+        getsockname(
+            socket(fd),
+            (&mut storage as *mut SOCKADDR_STORAGE).cast(),
+            &mut len,
+        )
+    } != 0
+    {
+        return Err(last_socket_error());
+    }
+    Ok(i32::from(storage.ss_family))
+}
+
+/// A new overlapped, non-inheritable socket.
+pub(crate) fn new_socket(domain: i32, socket_type: i32, protocol: i32) -> io::Result<SOCKET> {
+    start_winsock()?;
+    // SAFETY: no protocol info; the flags make it overlapped and not inherited by children.
+    let socket = unsafe {
+        WSASocketW(
+            domain,
+            socket_type,
+            protocol,
+            null(),
+            0,
+            WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
+        )
+    };
+    if socket == INVALID_SOCKET {
+        return Err(last_socket_error());
+    }
+    Ok(socket)
+}
+
+pub(crate) fn set_socket_option<T>(fd: Fd, name: i32, value: &T) -> io::Result<()> {
+    // SAFETY: `value` points at size_of::<T>() readable bytes for the call.
+    let result = unsafe {
+        setsockopt(
+            socket(fd),
+            SOL_SOCKET,
+            name,
+            (value as *const T).cast(),
+            size_of::<T>() as i32,
+        )
+    };
+    if result == SOCKET_ERROR {
+        return Err(last_socket_error());
+    }
+    Ok(())
+}
+
+pub(crate) fn shutdown(fd: Fd, how: Shutdown) -> io::Result<usize> {
+    let how = match how {
+        Shutdown::Read => SD_RECEIVE,
+        Shutdown::Write => SD_SEND,
+        Shutdown::Both => SD_BOTH,
+    };
+    // SAFETY: a plain call on a socket value; a bad value fails with WSAENOTSOCK.
+    if unsafe { winsock::shutdown(socket(fd), how) } == SOCKET_ERROR {
+        return Err(last_socket_error());
+    }
+    Ok(0)
+}
+
+/// Closes a socket or a handle.
+pub(crate) fn close(fd: Fd, kind: Option<HandleKind>) -> io::Result<usize> {
+    if kind != Some(HandleKind::Disk) && kind != Some(HandleKind::Stream) {
+        // SAFETY: closing a value the caller owns; a non-socket fails with WSAENOTSOCK.
+        if unsafe { closesocket(socket(fd)) } == 0 {
+            return Ok(0);
+        }
+        let error = last_socket_error();
+        if kind == Some(HandleKind::Socket) || error.raw_os_error() != Some(WSAENOTSOCK) {
+            return Err(error);
+        }
+    }
+    // SAFETY: closing a handle the caller owns; a bad value fails with ERROR_INVALID_HANDLE.
+    if unsafe { CloseHandle(handle(fd)) } == 0 {
+        return Err(last_error());
+    }
+    Ok(0)
+}
+
+/// Closes something nobody will receive (a cancelled accept's socket); errors are moot.
+pub(crate) fn close_quietly(fd: Fd) {
+    let _ = close(fd, None);
+}
+
+/// The socket extension functions, looked up once through `WSAIoctl` (Wine's `mswsock.dll`
+/// export of `GetAcceptExSockaddrs` does nothing; the looked-up pointer works everywhere).
+pub(crate) struct Extensions {
+    pub(crate) accept_ex: LPFN_ACCEPTEX,
+    pub(crate) connect_ex: LPFN_CONNECTEX,
+    pub(crate) get_accept_ex_sockaddrs: LPFN_GETACCEPTEXSOCKADDRS,
+}
+
+pub(crate) fn extensions(fd: Fd) -> io::Result<&'static Extensions> {
+    static EXTENSIONS: OnceLock<Extensions> = OnceLock::new();
+    if let Some(extensions) = EXTENSIONS.get() {
+        return Ok(extensions);
+    }
+    // SAFETY: each pointer is filled by WSAIoctl as the type its GUID names.
+    let extensions = unsafe {
+        Extensions {
+            accept_ex: extension(fd, WSAID_ACCEPTEX)?,
+            connect_ex: extension(fd, WSAID_CONNECTEX)?,
+            get_accept_ex_sockaddrs: extension(fd, WSAID_GETACCEPTEXSOCKADDRS)?,
+        }
+    };
+    Ok(EXTENSIONS.get_or_init(|| extensions))
+}
+
+/// # Safety
+///
+/// `T` must be the function pointer type (an `Option<fn>`) that `guid` names.
+unsafe fn extension<T>(fd: Fd, guid: GUID) -> io::Result<T> {
+    let mut pointer: Option<unsafe extern "system" fn()> = None;
+    let mut bytes = 0u32;
+    // SAFETY: in: the GUID; out: one pointer-sized slot; synchronous (no OVERLAPPED).
+    let result = unsafe {
+        WSAIoctl(
+            socket(fd),
+            SIO_GET_EXTENSION_FUNCTION_POINTER,
+            (&guid as *const GUID).cast(),
+            size_of::<GUID>() as u32,
+            (&mut pointer as *mut Option<unsafe extern "system" fn()>).cast(),
+            size_of::<usize>() as u32,
+            &mut bytes,
+            null_mut(),
+            None,
+        )
+    };
+    if result == SOCKET_ERROR {
+        return Err(last_socket_error());
+    }
+    if pointer.is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "socket extension function missing",
+        ));
+    }
+    // SAFETY: the caller names the type of the function WSAIoctl returned; both are
+    // pointer-sized options of function pointers.
+    Ok(unsafe { std::mem::transmute_copy(&pointer) })
+}
+
+/// Writes `addr` into `storage`; returns its length.
+pub(crate) fn write_socket_addr(addr: &SocketAddr, storage: &mut SOCKADDR_STORAGE) -> i32 {
+    // SAFETY: zero is a valid SOCKADDR_STORAGE, and clears padding.
+    *storage = unsafe { zeroed() };
+    match addr {
+        SocketAddr::V4(v4) => {
+            // SAFETY: zero is a valid SOCKADDR_IN.
+            let mut raw: SOCKADDR_IN = unsafe { zeroed() };
+            raw.sin_family = winsock::AF_INET;
+            raw.sin_port = v4.port().to_be();
+            raw.sin_addr.S_un.S_addr = u32::from_ne_bytes(v4.ip().octets());
+            // SAFETY: SOCKADDR_STORAGE is larger than and aligned for SOCKADDR_IN.
+            unsafe { std::ptr::write((storage as *mut SOCKADDR_STORAGE).cast(), raw) };
+            size_of::<SOCKADDR_IN>() as i32
+        }
+        SocketAddr::V6(v6) => {
+            // SAFETY: zero is a valid SOCKADDR_IN6.
+            let mut raw: SOCKADDR_IN6 = unsafe { zeroed() };
+            raw.sin6_family = winsock::AF_INET6;
+            raw.sin6_port = v6.port().to_be();
+            raw.sin6_flowinfo = v6.flowinfo();
+            raw.sin6_addr.u.Byte = v6.ip().octets();
+            raw.Anonymous.sin6_scope_id = v6.scope_id();
+            // SAFETY: SOCKADDR_STORAGE is larger than and aligned for SOCKADDR_IN6.
+            unsafe { std::ptr::write((storage as *mut SOCKADDR_STORAGE).cast(), raw) };
+            size_of::<SOCKADDR_IN6>() as i32
+        }
+    }
+}
+
+/// Reads a socket address of `len` bytes at `address`, which may be unaligned (`AcceptEx`'s
+/// buffer packs them).
+///
+/// # Safety
+///
+/// `address` must point at `len` readable bytes.
+pub(crate) unsafe fn read_socket_addr(address: *const SOCKADDR, len: i32) -> Option<SocketAddr> {
+    if address.is_null() || (len as usize) < size_of::<u16>() {
+        return None;
+    }
+    // SAFETY: at least the family is readable (checked above); unaligned reads throughout.
+    let family = unsafe { std::ptr::read_unaligned(address.cast::<u16>()) };
+    match family {
+        winsock::AF_INET if len as usize >= size_of::<SOCKADDR_IN>() => {
+            // SAFETY: `len` covers a SOCKADDR_IN.
+            let raw: SOCKADDR_IN = unsafe { std::ptr::read_unaligned(address.cast()) };
+            // SAFETY: every member of the address union is a view of the same 4 bytes.
+            let ip = Ipv4Addr::from(unsafe { raw.sin_addr.S_un.S_addr }.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(raw.sin_port),
+            )))
+        }
+        winsock::AF_INET6 if len as usize >= size_of::<SOCKADDR_IN6>() => {
+            // SAFETY: `len` covers a SOCKADDR_IN6.
+            let raw: SOCKADDR_IN6 = unsafe { std::ptr::read_unaligned(address.cast()) };
+            // SAFETY: as above, 16 bytes viewed as bytes; the scope id union is a plain u32.
+            let (ip, scope) = unsafe {
+                (
+                    Ipv6Addr::from(raw.sin6_addr.u.Byte),
+                    raw.Anonymous.sin6_scope_id,
+                )
+            };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(raw.sin6_port),
+                raw.sin6_flowinfo,
+                scope,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// Turns the error of a finished read into its result where Windows reports an ordinary end
+/// as an error: end of file, a closed pipe, and a datagram larger than the buffer (delivered
+/// truncated, as `recvmsg` does without `MSG_TRUNC`).
+pub(crate) fn read_result(code: i32, bytes: u32) -> io::Result<usize> {
+    match code as u32 {
+        ERROR_HANDLE_EOF | ERROR_BROKEN_PIPE => Ok(0),
+        ERROR_MORE_DATA => Ok(bytes as usize),
+        _ if code == WSAEMSGSIZE => Ok(bytes as usize),
+        _ => Err(io::Error::from_raw_os_error(code)),
+    }
+}
+
+fn unsupported(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, format!("{what} has no Windows form in the driver; the proactor crate runs it with std::fs on the thread pool"))
+}
+
+/// Runs an operation with no overlapped form, on a pool thread.
+pub(crate) fn perform_blocking(op: &mut Op) -> io::Result<usize> {
+    match op {
+        Op::Blocking { job } => std::mem::replace(job, Box::new(|| Ok(0)))(),
+        Op::Fsync { fd, .. } => {
+            // SAFETY: a plain call on a handle value; a bad one fails.
+            if unsafe { FlushFileBuffers(handle(*fd)) } == 0 {
+                return Err(last_error());
+            }
+            Ok(0)
+        }
+        Op::Ftruncate { fd, len } => set_end_of_file(*fd, *len),
+        Op::Fallocate {
+            fd,
+            mode,
+            offset,
+            len,
+        } => {
+            if *mode != 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "fallocate modes other than 0 are Linux-only",
+                ));
+            }
+            let end = offset.checked_add(*len).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "offset + len overflows")
+            })?;
+            let mut size = 0i64;
+            // SAFETY: valid out pointer.
+            if unsafe { GetFileSizeEx(handle(*fd), &mut size) } == 0 {
+                return Err(last_error());
+            }
+            // As posix_fallocate: the file grows to cover the range, never shrinks.
+            if (size as u64) < end {
+                set_end_of_file(*fd, end)?;
+            }
+            Ok(0)
+        }
+        Op::Statx {
+            dir: Some(fd),
+            path,
+            metadata,
+            ..
+        } if path.as_bytes().is_empty() => {
+            // SAFETY: plain data that GetFileInformationByHandle fills.
+            let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { zeroed() };
+            // SAFETY: valid out pointer.
+            if unsafe { GetFileInformationByHandle(handle(*fd), &mut info) } == 0 {
+                return Err(last_error());
+            }
+            **metadata = metadata_from(&info);
+            Ok(0)
+        }
+        Op::Statx { .. } => Err(unsupported("statx with a path")),
+        other => Err(unsupported(&format!("{:?}", other.kind()))),
+    }
+}
+
+fn set_end_of_file(fd: Fd, len: u64) -> io::Result<usize> {
+    let len = i64::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
+    let info = FILE_END_OF_FILE_INFO { EndOfFile: len };
+    // SAFETY: `info` is the structure FileEndOfFileInfo names, alive for the call.
+    let ok = unsafe {
+        SetFileInformationByHandle(
+            handle(fd),
+            FileEndOfFileInfo,
+            (&info as *const FILE_END_OF_FILE_INFO).cast(),
+            size_of::<FILE_END_OF_FILE_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(last_error());
+    }
+    Ok(0)
+}
+
+fn metadata_from(info: &BY_HANDLE_FILE_INFORMATION) -> Metadata {
+    let attributes = info.dwFileAttributes;
+    // Unix-style type and permission bits, as std and libuv report them on Windows.
+    let file_type = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        0o120000
+    } else if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
+        0o040000
+    } else {
+        0o100000
+    };
+    let permissions = if attributes & FILE_ATTRIBUTE_READONLY != 0 {
+        0o444
+    } else {
+        0o666
+    } | if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
+        0o111
+    } else {
+        0
+    };
+    Metadata {
+        dev: u64::from(info.dwVolumeSerialNumber),
+        ino: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+        mode: file_type | permissions,
+        nlink: u64::from(info.nNumberOfLinks),
+        size: (u64::from(info.nFileSizeHigh) << 32) | u64::from(info.nFileSizeLow),
+        accessed: file_time(&info.ftLastAccessTime),
+        modified: file_time(&info.ftLastWriteTime),
+        created: file_time(&info.ftCreationTime),
+        ..Metadata::default()
+    }
+}
+
+/// A FILETIME (100 ns ticks since 1601) as a SystemTime; zero means "not recorded".
+fn file_time(time: &FILETIME) -> Option<SystemTime> {
+    let ticks = (u64::from(time.dwHighDateTime) << 32) | u64::from(time.dwLowDateTime);
+    if ticks == 0 {
+        return None;
+    }
+    const UNIX_EPOCH_TICKS: u64 = 116_444_736_000_000_000;
+    let since =
+        Duration::from_nanos((ticks % 10_000_000) * 100) + Duration::from_secs(ticks / 10_000_000);
+    let epoch = Duration::from_secs(UNIX_EPOCH_TICKS / 10_000_000);
+    Some(if since >= epoch {
+        UNIX_EPOCH + (since - epoch)
+    } else {
+        UNIX_EPOCH - (epoch - since)
+    })
+}
+
+/// A bad handle value, reported as Windows reports it.
+#[allow(dead_code)]
+pub(crate) fn invalid_handle() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_INVALID_HANDLE as i32)
+}

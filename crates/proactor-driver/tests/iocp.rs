@@ -1,0 +1,307 @@
+//! What only the Windows backend has to prove: overlapped operations through the completion
+//! port on both of Windows' paths (a packet, or a synchronous success with the packet skipped),
+//! handles of every kind, and the port's cross-thread wake. The shared behaviour is in the
+//! conformance suite.
+#![cfg(windows)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::windows::fs::OpenOptionsExt;
+use std::os::windows::io::{AsRawHandle, AsRawSocket};
+use std::time::{Duration, Instant};
+
+use proactor_driver::{Backend, Buffer, Completion, Driver, Fd, Op, OpId};
+
+const LIMIT: Duration = Duration::from_secs(10);
+const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
+
+thread_local! {
+    /// Completions that arrived while a test waited for another.
+    static STASH: std::cell::RefCell<Vec<Completion>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn wait(driver: &mut Driver, id: OpId) -> Completion {
+    let deadline = Instant::now() + LIMIT;
+    STASH.with_borrow_mut(|completions| loop {
+        if let Some(position) = completions.iter().position(|c: &Completion| c.id == id) {
+            return completions.remove(position);
+        }
+        let now = Instant::now();
+        assert!(now < deadline, "no completion for {id:?} within {LIMIT:?}");
+        driver
+            .poll(completions, Some(deadline - now))
+            .expect("poll");
+    })
+}
+
+fn run(driver: &mut Driver, op: Op) -> Completion {
+    let id = driver.submit(op);
+    wait(driver, id)
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!(
+        "proactor-iocp-{name}-{}-{stamp}",
+        std::process::id()
+    ))
+}
+
+#[test]
+fn the_windows_driver_is_iocp() {
+    let driver = Driver::new().expect("driver");
+    assert_eq!(driver.backend(), Backend::Iocp);
+}
+
+#[test]
+fn tcp_accept_connect_send_recv() {
+    let mut driver = Driver::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let accept = driver.submit(Op::Accept {
+        fd: listener.as_raw_socket() as Fd,
+        peer: None,
+    });
+    let client = run(
+        &mut driver,
+        Op::Socket {
+            domain: 2,
+            socket_type: 1,
+            protocol: 0,
+        },
+    );
+    let client = client.result.expect("socket") as Fd;
+    let connected = run(
+        &mut driver,
+        Op::Connect {
+            fd: client,
+            addr: address,
+        },
+    );
+    connected.result.expect("connect");
+    let accepted = wait(&mut driver, accept);
+    let server = accepted.result.expect("accept") as Fd;
+    let Op::Accept { peer, .. } = accepted.op else {
+        unreachable!()
+    };
+    assert!(peer.expect("peer address").ip().is_loopback());
+
+    let sent = run(
+        &mut driver,
+        Op::Send {
+            fd: client,
+            buf: Buffer::from(b"hello".to_vec()),
+            flags: 0,
+        },
+    );
+    assert_eq!(sent.result.unwrap(), 5);
+    let received = run(
+        &mut driver,
+        Op::Recv {
+            fd: server,
+            buf: Buffer::from(Vec::with_capacity(64)),
+            flags: 0,
+        },
+    );
+    assert_eq!(received.result.unwrap(), 5);
+    assert_eq!(received.op.into_buffer().unwrap().as_slice(), b"hello");
+
+    // A receive that has to wait: the pending path, completed by a packet.
+    let pending = driver.submit(Op::Recv {
+        fd: client,
+        buf: Buffer::from(Vec::with_capacity(64)),
+        flags: 0,
+    });
+    run(
+        &mut driver,
+        Op::Write {
+            fd: server,
+            buf: Buffer::from(b"later".to_vec()),
+            offset: None,
+        },
+    )
+    .result
+    .unwrap();
+    let later = wait(&mut driver, pending);
+    assert_eq!(later.result.unwrap(), 5);
+    assert_eq!(later.op.into_buffer().unwrap().as_slice(), b"later");
+
+    run(&mut driver, Op::Close { fd: client }).result.unwrap();
+    run(&mut driver, Op::Close { fd: server }).result.unwrap();
+}
+
+#[test]
+fn std_sockets_work_through_the_port() {
+    let mut driver = Driver::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    client.write_all(b"ping").unwrap();
+    let read = run(
+        &mut driver,
+        Op::Read {
+            fd: server.as_raw_socket() as Fd,
+            buf: Buffer::from(Vec::with_capacity(16)),
+            offset: None,
+        },
+    );
+    assert_eq!(read.result.unwrap(), 4);
+    let written = run(
+        &mut driver,
+        Op::Write {
+            fd: server.as_raw_socket() as Fd,
+            buf: Buffer::from(b"pong".to_vec()),
+            offset: None,
+        },
+    );
+    assert_eq!(written.result.unwrap(), 4);
+    let mut reply = [0u8; 4];
+    client.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"pong");
+    drop(client);
+    let end = run(
+        &mut driver,
+        Op::Read {
+            fd: server.as_raw_socket() as Fd,
+            buf: Buffer::from(Vec::with_capacity(16)),
+            offset: None,
+        },
+    );
+    assert_eq!(end.result.unwrap(), 0, "peer closed: end of stream");
+}
+
+#[test]
+fn overlapped_file_reads_and_writes_at_offsets() {
+    let mut driver = Driver::new().unwrap();
+    let path = temp_path("file");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(FILE_FLAG_OVERLAPPED)
+        .open(&path)
+        .unwrap();
+    let fd = file.as_raw_handle() as Fd;
+    let wrote = run(
+        &mut driver,
+        Op::Write {
+            fd,
+            buf: Buffer::from(b"0123456789".to_vec()),
+            offset: Some(0),
+        },
+    );
+    assert_eq!(wrote.result.unwrap(), 10);
+    let read = run(
+        &mut driver,
+        Op::Read {
+            fd,
+            buf: Buffer::from(Vec::with_capacity(4)),
+            offset: Some(3),
+        },
+    );
+    assert_eq!(read.result.unwrap(), 4);
+    assert_eq!(read.op.into_buffer().unwrap().as_slice(), b"3456");
+    let end = run(
+        &mut driver,
+        Op::Read {
+            fd,
+            buf: Buffer::from(Vec::with_capacity(4)),
+            offset: Some(100),
+        },
+    );
+    assert_eq!(end.result.unwrap(), 0, "reading at the end gives 0");
+    let no_offset = run(
+        &mut driver,
+        Op::Read {
+            fd,
+            buf: Buffer::from(Vec::with_capacity(4)),
+            offset: None,
+        },
+    );
+    assert_eq!(
+        no_offset.result.unwrap_err().kind(),
+        std::io::ErrorKind::InvalidInput
+    );
+    run(
+        &mut driver,
+        Op::Fsync {
+            fd,
+            data_only: false,
+        },
+    )
+    .result
+    .unwrap();
+    run(&mut driver, Op::Ftruncate { fd, len: 4 })
+        .result
+        .unwrap();
+    let stat = run(&mut driver, Op::statx(Some(fd), "", 0).unwrap());
+    stat.result.unwrap();
+    let Op::Statx { metadata, .. } = stat.op else {
+        unreachable!()
+    };
+    assert_eq!(metadata.size, 4);
+    assert!(metadata.is_file());
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn timers_cancel_and_wake() {
+    let mut driver = Driver::new().unwrap();
+    let started = Instant::now();
+    let timer = run(
+        &mut driver,
+        Op::Timeout {
+            duration: Duration::from_millis(30),
+        },
+    );
+    timer.result.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(29));
+
+    let long = driver.submit(Op::Timeout {
+        duration: Duration::from_secs(60),
+    });
+    driver.cancel(long).unwrap();
+    assert!(proactor_driver::is_cancelled(
+        &wait(&mut driver, long).result.unwrap_err()
+    ));
+
+    // A pending receive, cancelled: its packet comes back with the buffer.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let recv = driver.submit(Op::Recv {
+        fd: server.as_raw_socket() as Fd,
+        buf: Buffer::from(Vec::with_capacity(8)),
+        flags: 0,
+    });
+    driver.poll(&mut Vec::new(), Some(Duration::ZERO)).unwrap();
+    driver.cancel(recv).unwrap();
+    let cancelled = wait(&mut driver, recv);
+    assert!(proactor_driver::is_cancelled(
+        &cancelled.result.unwrap_err()
+    ));
+    assert!(cancelled.op.into_buffer().is_some());
+
+    let notifier = driver.notifier();
+    let waker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        notifier.notify();
+    });
+    let before = Instant::now();
+    driver.poll(&mut Vec::new(), Some(LIMIT)).unwrap();
+    assert!(before.elapsed() < LIMIT);
+    waker.join().unwrap();
+
+    let blocking = run(
+        &mut driver,
+        Op::Blocking {
+            job: Box::new(|| Ok(42)),
+        },
+    );
+    assert_eq!(blocking.result.unwrap(), 42);
+}
