@@ -58,6 +58,8 @@
 #![warn(missing_docs)]
 
 mod buf;
+#[cfg(windows)]
+mod completion_port;
 mod driver;
 mod op;
 mod pool;
@@ -65,6 +67,8 @@ mod slots;
 mod sys;
 
 pub use buf::Buffer;
+#[cfg(windows)]
+pub use completion_port::{CompletionPort, Packet};
 pub use driver::{Backend, Config, Driver, Notifier};
 pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
 

@@ -305,3 +305,85 @@ fn timers_cancel_and_wake() {
     );
     assert_eq!(blocking.result.unwrap(), 42);
 }
+
+#[test]
+fn four_threads_drain_100_000_completions_each_exactly_once() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::Arc;
+
+    const PACKETS: usize = 100_000;
+    let port = Arc::new(proactor_driver::CompletionPort::new(4).unwrap());
+    let seen: Arc<Vec<AtomicU8>> = Arc::new((0..PACKETS).map(|_| AtomicU8::new(0)).collect());
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let port = Arc::clone(&port);
+            let seen = Arc::clone(&seen);
+            std::thread::spawn(move || {
+                let mut packets = Vec::with_capacity(32);
+                let mut taken = 0usize;
+                loop {
+                    packets.clear();
+                    port.harvest(&mut packets, Some(LIMIT)).unwrap();
+                    let markers = packets
+                        .iter()
+                        .filter(|packet| packet.key == usize::MAX)
+                        .count();
+                    if markers > 0 {
+                        // A batch may hold other workers' end markers too: hand those back.
+                        for _ in 1..markers {
+                            port.post(usize::MAX, 0, 0).unwrap();
+                        }
+                        packets.retain(|packet| packet.key != usize::MAX);
+                    }
+                    for packet in &packets {
+                        assert_eq!(packet.key, 7, "worker {worker}");
+                        assert_eq!(packet.bytes as usize, packet.value % 1000);
+                        seen[packet.value].fetch_add(1, Ordering::Relaxed);
+                        taken += 1;
+                    }
+                    if markers > 0 {
+                        return taken;
+                    }
+                    assert!(!packets.is_empty(), "no packet within {LIMIT:?}");
+                }
+            })
+        })
+        .collect();
+    // Posted from two threads while the four drain.
+    let posters: Vec<_> = (0..2)
+        .map(|half| {
+            let port = Arc::clone(&port);
+            std::thread::spawn(move || {
+                for value in (half..PACKETS).step_by(2) {
+                    port.post(7, (value % 1000) as u32, value).unwrap();
+                }
+            })
+        })
+        .collect();
+    for poster in posters {
+        poster.join().unwrap();
+    }
+    // One end marker per worker; each stops at the first it takes.
+    for _ in 0..4 {
+        port.post(usize::MAX, 0, 0).unwrap();
+    }
+    let taken: Vec<usize> = workers
+        .into_iter()
+        .map(|worker| worker.join().unwrap())
+        .collect();
+    assert_eq!(
+        taken.iter().sum::<usize>(),
+        PACKETS,
+        "taken per thread: {taken:?}"
+    );
+    let wrong: Vec<usize> = (0..PACKETS)
+        .filter(|&value| seen[value].load(Ordering::Relaxed) != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} packets not seen exactly once, e.g. {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    eprintln!("taken per thread: {taken:?}");
+}

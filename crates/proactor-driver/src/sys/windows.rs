@@ -14,7 +14,7 @@ use windows_sys::core::GUID;
 use windows_sys::Win32::Foundation::{
     CloseHandle, GetLastError, RtlNtStatusToDosError, ERROR_BROKEN_PIPE, ERROR_HANDLE_EOF,
     ERROR_INVALID_HANDLE, ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, FILETIME, HANDLE,
-    INVALID_HANDLE_VALUE, NTSTATUS,
+    INVALID_HANDLE_VALUE, NTSTATUS, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     self as winsock, closesocket, getsockname, getsockopt, setsockopt, WSAGetLastError,
@@ -32,10 +32,11 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_TYPE_UNKNOWN,
 };
 use windows_sys::Win32::System::IO::{
-    CreateIoCompletionPort, PostQueuedCompletionStatus, OVERLAPPED,
+    CreateIoCompletionPort, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus, OVERLAPPED,
+    OVERLAPPED_ENTRY,
 };
 
-use crate::{Fd, Metadata, Op};
+use crate::{Fd, Metadata, Op, Packet};
 
 /// The completion key of the waker's packets; handles are associated with key 0.
 pub(crate) const WAKE_KEY: usize = 1;
@@ -601,4 +602,98 @@ fn file_time(time: &FILETIME) -> Option<SystemTime> {
 #[allow(dead_code)]
 pub(crate) fn invalid_handle() -> io::Error {
     io::Error::from_raw_os_error(ERROR_INVALID_HANDLE as i32)
+}
+
+/// A completion port of its own, for [`crate::CompletionPort`]: packets posted by anyone,
+/// dequeued by whichever thread waits.
+pub(crate) struct Port {
+    handle: HANDLE,
+}
+
+// SAFETY: a completion port handle may be used from any thread, and the port's queue is the
+// kernel's (each packet is dequeued by exactly one waiting thread).
+unsafe impl Send for Port {}
+// SAFETY: as above; every method takes `&self` and makes one kernel call.
+unsafe impl Sync for Port {}
+
+impl Port {
+    pub(crate) fn new(concurrency: u32) -> io::Result<Port> {
+        // SAFETY: creating a new port (no file handle, no existing port).
+        let handle =
+            unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, null_mut(), 0, concurrency) };
+        if handle.is_null() {
+            return Err(last_error());
+        }
+        Ok(Port { handle })
+    }
+
+    /// Queues a packet; `value` travels in the OVERLAPPED pointer's place and is never
+    /// dereferenced (no I/O is associated with a posted packet).
+    pub(crate) fn post(&self, key: usize, bytes: u32, value: usize) -> io::Result<()> {
+        // SAFETY: the port is open while `self` lives; the OVERLAPPED argument of a posted
+        // packet is passed through untouched.
+        if unsafe {
+            PostQueuedCompletionStatus(self.handle, bytes, key, value as *const OVERLAPPED)
+        } == 0
+        {
+            return Err(last_error());
+        }
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for packets and appends up to `packets`' spare capacity of them
+    /// (at least one, at most 64); returns how many (0 when the wait timed out).
+    pub(crate) fn harvest(
+        &self,
+        packets: &mut Vec<Packet>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        const MOST: usize = 64;
+        let room = (packets.capacity() - packets.len()).clamp(1, MOST);
+        // SAFETY: plain data; the kernel overwrites the entries it reports.
+        let mut entries: [OVERLAPPED_ENTRY; MOST] = unsafe { zeroed() };
+        let mut removed = 0u32;
+        // SAFETY: `entries` has room for `room` entries; the kernel fills `removed` of them.
+        let ok = unsafe {
+            GetQueuedCompletionStatusEx(
+                self.handle,
+                entries.as_mut_ptr(),
+                room as u32,
+                &mut removed,
+                wait_milliseconds(timeout),
+                0,
+            )
+        };
+        if ok == 0 {
+            let error = last_error();
+            if error.raw_os_error() == Some(WAIT_TIMEOUT as i32) {
+                return Ok(0);
+            }
+            return Err(error);
+        }
+        packets.extend(entries[..removed as usize].iter().map(|entry| Packet {
+            key: entry.lpCompletionKey,
+            bytes: entry.dwNumberOfBytesTransferred,
+            value: entry.lpOverlapped as usize,
+        }));
+        Ok(removed as usize)
+    }
+}
+
+/// A wait for `GetQueuedCompletionStatusEx`: `None` is INFINITE; others round up to whole
+/// milliseconds (so a wait for 0.3 ms does not spin) and stop short of INFINITE.
+pub(crate) fn wait_milliseconds(timeout: Option<Duration>) -> u32 {
+    match timeout {
+        None => u32::MAX,
+        Some(timeout) => u32::try_from(timeout.as_nanos().div_ceil(1_000_000))
+            .unwrap_or(u32::MAX - 1)
+            .min(u32::MAX - 1),
+    }
+}
+
+impl Drop for Port {
+    fn drop(&mut self) {
+        // SAFETY: the port was created by `new` and is closed once, here.
+        unsafe { CloseHandle(self.handle) };
+    }
 }
