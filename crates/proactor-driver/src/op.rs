@@ -383,6 +383,30 @@ pub enum Op {
         /// `SPLICE_F_*` flags (`SPLICE_F_NONBLOCK` is added where the driver waits itself).
         flags: u32,
     },
+    /// Sends up to `len` bytes of `file`, from `offset`, on a connected stream socket without
+    /// copying them through user space (Windows `TransmitFile`, Linux `sendfile(2)`); completes
+    /// with the count sent (0: `offset` is at or past the end of the file). Elsewhere it
+    /// completes with `Unsupported` (use [`Op::Splice`] on Linux for pipes).
+    ///
+    /// On readiness backends the operation waits for `socket` to be writable and may send less
+    /// than `len`; resubmit for the rest.
+    SendFile {
+        /// A connected stream socket.
+        socket: Fd,
+        /// A regular file (on Windows, opened for overlapped I/O).
+        file: Fd,
+        /// Where in the file to start.
+        offset: u64,
+        /// Most bytes to send.
+        len: u32,
+    },
+    /// Waits for a client to open this instance of a Windows named pipe (`ConnectNamedPipe`);
+    /// completes with `Ok(0)` once one has, including one that connected before the call.
+    /// Elsewhere it completes with `Unsupported`.
+    ConnectNamedPipe {
+        /// The server end, from `CreateNamedPipeW` with `FILE_FLAG_OVERLAPPED`.
+        pipe: Fd,
+    },
     /// Runs a closure on the thread pool and completes with what it returns. A panic in the
     /// closure completes the operation with an error; it never breaks the pool.
     Blocking {
@@ -423,12 +447,14 @@ pub enum OpKind {
     Fallocate,
     Ftruncate,
     Splice,
+    SendFile,
+    ConnectNamedPipe,
     Blocking,
 }
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 28] = [
+    pub const ALL: [OpKind; 30] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -456,6 +482,8 @@ impl OpKind {
         OpKind::Fallocate,
         OpKind::Ftruncate,
         OpKind::Splice,
+        OpKind::SendFile,
+        OpKind::ConnectNamedPipe,
         OpKind::Blocking,
     ];
 
@@ -555,6 +583,8 @@ impl Op {
             Op::Fallocate { .. } => OpKind::Fallocate,
             Op::Ftruncate { .. } => OpKind::Ftruncate,
             Op::Splice { .. } => OpKind::Splice,
+            Op::SendFile { .. } => OpKind::SendFile,
+            Op::ConnectNamedPipe { .. } => OpKind::ConnectNamedPipe,
             Op::Blocking { .. } => OpKind::Blocking,
         }
     }
@@ -580,6 +610,8 @@ impl Op {
             | Op::Poll { fd, .. } => Some(fd),
             // The side the operation waits on.
             Op::Splice { fd_out, .. } => Some(fd_out),
+            Op::SendFile { socket, .. } => Some(socket),
+            Op::ConnectNamedPipe { pipe } => Some(pipe),
             Op::Nop
             | Op::Timeout { .. }
             | Op::Socket { .. }

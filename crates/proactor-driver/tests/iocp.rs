@@ -387,3 +387,90 @@ fn four_threads_drain_100_000_completions_each_exactly_once() {
     );
     eprintln!("taken per thread: {taken:?}");
 }
+
+#[test]
+fn send_file_sends_10_mb_from_an_offset_with_transmit_file() {
+    let mut driver = Driver::new().unwrap();
+    let path = temp_path("send-file");
+    let content: Vec<u8> = (0..10_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(FILE_FLAG_OVERLAPPED)
+        .open(&path)
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let offset = 12_345u64;
+    let expected = content[offset as usize..].to_vec();
+    let reader = std::thread::spawn(move || {
+        let mut client = client;
+        let mut received = Vec::new();
+        client.read_to_end(&mut received).unwrap();
+        received
+    });
+    let mut position = offset;
+    while position < content.len() as u64 {
+        let sent = run(
+            &mut driver,
+            Op::SendFile {
+                socket: server.as_raw_socket() as Fd,
+                file: file.as_raw_handle() as Fd,
+                offset: position,
+                len: (content.len() as u64 - position).min(4 << 20) as u32,
+            },
+        );
+        let count = sent.result.expect("send_file");
+        assert!(count > 0, "no progress at {position}");
+        position += count as u64;
+    }
+    let past_end = run(
+        &mut driver,
+        Op::SendFile {
+            socket: server.as_raw_socket() as Fd,
+            file: file.as_raw_handle() as Fd,
+            offset: position,
+            len: 0,
+        },
+    );
+    assert_eq!(past_end.result.unwrap(), 0);
+    drop(server);
+    let received = reader.join().unwrap();
+    assert_eq!(received.len(), expected.len());
+    assert!(received == expected, "the bytes differ");
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn send_file_to_a_file_is_not_a_socket() {
+    let mut driver = Driver::new().unwrap();
+    let path = temp_path("send-file-bad");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(FILE_FLAG_OVERLAPPED)
+        .open(&path)
+        .unwrap();
+    let fd = file.as_raw_handle() as Fd;
+    let result = run(
+        &mut driver,
+        Op::SendFile {
+            socket: fd,
+            file: fd,
+            offset: 0,
+            len: 10,
+        },
+    )
+    .result;
+    assert_eq!(
+        result.unwrap_err().raw_os_error(),
+        Some(10038),
+        "WSAENOTSOCK"
+    );
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+}

@@ -94,6 +94,8 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Fallocate => opcode::Fallocate::CODE,
         OpKind::Ftruncate => opcode::Ftruncate::CODE,
         OpKind::Splice => opcode::Splice::CODE,
+        // No opcode: always the fallback (poll, then the syscall).
+        OpKind::SendFile | OpKind::ConnectNamedPipe => return None,
         OpKind::Blocking => return None,
     })
 }
@@ -256,6 +258,7 @@ impl IoUring {
             | Op::Send { fd, .. }
             | Op::SendMsg { fd, .. }
             | Op::Splice { fd_out: fd, .. }
+            | Op::SendFile { socket: fd, .. }
             | Op::Poll {
                 fd, writable: true, ..
             } => (fd, libc::POLLOUT),
@@ -264,7 +267,8 @@ impl IoUring {
             | Op::Timeout { .. }
             | Op::Close { .. }
             | Op::Shutdown { .. }
-            | Op::Socket { .. } => {
+            | Op::Socket { .. }
+            | Op::ConnectNamedPipe { .. } => {
                 // These never wait: do them now.
                 let Some(slot) = self.slots.get_mut(id) else {
                     return;
@@ -501,6 +505,7 @@ fn is_socket_like(op: &Op) -> bool {
             | Op::ReadVectored { offset: None, .. }
             | Op::WriteVectored { offset: None, .. }
             | Op::Splice { .. }
+            | Op::SendFile { .. }
     )
 }
 
@@ -512,7 +517,8 @@ fn poll_target(op: &Op) -> (RawFd, i16) {
         | Op::Connect { .. }
         | Op::Send { .. }
         | Op::SendMsg { .. }
-        | Op::Splice { .. } => libc::POLLOUT,
+        | Op::Splice { .. }
+        | Op::SendFile { .. } => libc::POLLOUT,
         _ => libc::POLLIN,
     };
     (fd, flags)
@@ -760,6 +766,8 @@ fn build_entry(
             .flags(*flags)
             .build()
         }
+        // Never built: these kinds always take the fallback path.
+        Op::SendFile { .. } | Op::ConnectNamedPipe { .. } => return None,
         Op::Blocking { .. } => return None,
     };
     Some(entry)

@@ -23,16 +23,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{
-    GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, NTSTATUS, WAIT_TIMEOUT,
+    GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_PIPE_CONNECTED, NTSTATUS,
+    WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
-    self as winsock, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR, SOCKADDR_STORAGE, SOCKET,
-    SOCKET_ERROR, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL,
-    WSA_IO_PENDING,
+    self as winsock, TransmitFile, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR,
+    SOCKADDR_STORAGE, SOCKET, SOCKET_ERROR, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT,
+    WSABUF, WSAEINVAL, WSA_IO_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     ReadFile, SetFileCompletionNotificationModes, WriteFile,
 };
+use windows_sys::Win32::System::Pipes::ConnectNamedPipe;
 use windows_sys::Win32::System::IO::{
     CancelIoEx, CreateIoCompletionPort, GetQueuedCompletionStatusEx, OVERLAPPED, OVERLAPPED_ENTRY,
 };
@@ -137,6 +139,9 @@ enum Started {
     Pending,
     /// Finished at once with this many bytes (a packet follows unless the handle skips it).
     Now(u32),
+    /// Finished at once, and no packet follows whatever the handle's mode (a pipe client that
+    /// connected before `ConnectNamedPipe`).
+    Done(u32),
     /// Failed at once (no packet is queued for a call that fails outright).
     Failed(io::Error),
 }
@@ -183,7 +188,9 @@ fn route(op: &Op) -> Route {
         | Op::SendMsg { fd, .. }
         | Op::RecvMsg { fd, .. }
         | Op::Accept { fd, .. }
-        | Op::Connect { fd, .. } => Route::Kernel(*fd),
+        | Op::Connect { fd, .. }
+        | Op::SendFile { socket: fd, .. }
+        | Op::ConnectNamedPipe { pipe: fd } => Route::Kernel(*fd),
         Op::Statx { .. } => Route::Unsupported("statx with a path"),
         Op::OpenAt { .. } => Route::Unsupported("openat"),
         Op::RenameAt { .. } => Route::Unsupported("renameat"),
@@ -380,7 +387,7 @@ impl Iocp {
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
             }
-            Started::Now(bytes) => self.finish(id, 0, bytes),
+            Started::Now(bytes) | Started::Done(bytes) => self.finish(id, 0, bytes),
             Started::Failed(error) => {
                 if let Some(slot) = self.slots.get_mut(id) {
                     // An AcceptEx that failed outright leaves its socket to us.
@@ -859,7 +866,62 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                 other => other,
             }
         }
+        Op::SendFile {
+            file, offset, len, ..
+        } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            if *len == 0 {
+                // TransmitFile reads a length of 0 as "the whole file".
+                return Started::Done(0);
+            }
+            // SAFETY: `overlapped` points into the slot, exclusively ours until the call.
+            set_offset(unsafe { &mut *overlapped }, *offset);
+            // TransmitFile takes at most 2^31 - 2 bytes per call; the caller resubmits the rest.
+            let len = (*len).min(i32::MAX as u32 - 1);
+            // SAFETY: the OVERLAPPED lives in the slot until the packet; the file handle is the
+            // caller's, borrowed for the operation as every descriptor is; no head/tail buffers.
+            let ok = unsafe {
+                TransmitFile(
+                    win::socket(fd),
+                    win::handle(*file),
+                    len,
+                    0,
+                    overlapped,
+                    null(),
+                    0,
+                )
+            };
+            socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, 0).or_bytes_from(overlapped)
+        }
+        Op::ConnectNamedPipe { .. } => {
+            // SAFETY: the OVERLAPPED lives in the slot until the packet (or the call fails).
+            let ok = unsafe { ConnectNamedPipe(win::handle(fd), overlapped) };
+            // SAFETY: read after the call returned.
+            match file_started(ok, unsafe { &*overlapped }) {
+                // The client came first: connected, and Windows queues no packet for it.
+                Started::Failed(error)
+                    if error.raw_os_error() == Some(ERROR_PIPE_CONNECTED as i32) =>
+                {
+                    Started::Done(0)
+                }
+                other => other,
+            }
+        }
         _ => Started::Failed(invalid_input("not an overlapped operation")),
+    }
+}
+
+impl Started {
+    /// A synchronous success whose byte count the call did not report: it is in the
+    /// OVERLAPPED's status block.
+    fn or_bytes_from(self, overlapped: *const OVERLAPPED) -> Started {
+        match self {
+            // SAFETY: `overlapped` is the slot's, and the call has returned.
+            Started::Now(_) => Started::Now(unsafe { (*overlapped).InternalHigh } as u32),
+            other => other,
+        }
     }
 }
 

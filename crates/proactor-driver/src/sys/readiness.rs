@@ -123,7 +123,9 @@ enum Route {
 
 fn route(op: &Op) -> Route {
     match *op {
-        Op::Nop | Op::Shutdown { .. } | Op::Socket { .. } => Route::Now,
+        Op::Nop | Op::Shutdown { .. } | Op::Socket { .. } | Op::ConnectNamedPipe { .. } => {
+            Route::Now
+        }
         Op::Timeout { duration } => Route::Timer(duration),
         Op::Fsync { .. }
         | Op::OpenAt { .. }
@@ -150,9 +152,10 @@ fn route(op: &Op) -> Route {
         Op::Accept { fd, .. } | Op::Recv { fd, .. } | Op::RecvMsg { fd, .. } => {
             Route::Queue(fd, Direction::Read)
         }
-        Op::Connect { fd, .. } | Op::Send { fd, .. } | Op::SendMsg { fd, .. } => {
-            Route::Queue(fd, Direction::Write)
-        }
+        Op::Connect { fd, .. }
+        | Op::Send { fd, .. }
+        | Op::SendMsg { fd, .. }
+        | Op::SendFile { socket: fd, .. } => Route::Queue(fd, Direction::Write),
     }
 }
 

@@ -474,6 +474,16 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             len,
             flags,
         } => splice(*fd_in, *offset_in, *fd_out, *offset_out, *len, *flags),
+        Op::SendFile {
+            socket,
+            file,
+            offset,
+            len,
+        } => send_file(*socket, *file, *offset, *len),
+        Op::ConnectNamedPipe { .. } => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "named pipes of this kind exist only on Windows",
+        )),
         Op::Blocking { job } => {
             let job = mem::replace(job, Box::new(|| Ok(0)));
             job()
@@ -622,6 +632,22 @@ fn splice(
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "splice exists only on Linux",
+    ))
+}
+
+#[cfg(target_os = "linux")]
+fn send_file(socket: RawFd, file: RawFd, offset: u64, len: u32) -> io::Result<usize> {
+    let mut position = libc::off_t::try_from(offset)
+        .map_err(|_| invalid_input("file offset is beyond the largest the OS takes"))?;
+    // SAFETY: `position` is a local that outlives the call; a bad descriptor gives EBADF.
+    check(unsafe { libc::sendfile(socket, file, &mut position, len as usize) })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_file(_socket: RawFd, _file: RawFd, _offset: u64, _len: u32) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the driver's send_file runs on Linux and Windows",
     ))
 }
 

@@ -429,6 +429,45 @@ pub fn splice_moves_a_file_to_a_socket(mut harness: Harness) {
     assert_eq!(moved, 0);
 }
 
+pub fn send_file_moves_a_file_to_a_socket(mut harness: Harness) {
+    let dir = TempDir::new();
+    let contents: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let file = std::fs::File::open(dir.file("source", &contents)).unwrap();
+    let (sender, receiver) = crate::harness::socket_pair();
+    let offset = 777u64;
+    let mut sent = 0u64;
+    let mut received = Vec::new();
+    while offset + sent < contents.len() as u64 {
+        let (count, _) = harness.ok(Op::SendFile {
+            socket: sender.as_raw_fd(),
+            file: file.as_raw_fd(),
+            offset: offset + sent,
+            len: 1 << 20,
+        });
+        assert!(count > 0, "no progress at {}", offset + sent);
+        sent += count as u64;
+        // Drain the socket as we go, so it never fills for long.
+        while received.len() < sent as usize {
+            let (count, op) = harness.ok(Op::Recv {
+                fd: receiver.as_raw_fd(),
+                buf: room(65_536),
+                flags: 0,
+            });
+            assert!(count > 0);
+            received.extend(bytes_of(op));
+        }
+    }
+    assert_eq!(received, &contents[offset as usize..]);
+    // From the end of the file, nothing is sent.
+    let (count, _) = harness.ok(Op::SendFile {
+        socket: sender.as_raw_fd(),
+        file: file.as_raw_fd(),
+        offset: contents.len() as u64,
+        len: 4096,
+    });
+    assert_eq!(count, 0);
+}
+
 fn path(text: &std::path::Path) -> std::ffi::CString {
     proactor_driver::path_to_cstring(text).unwrap()
 }

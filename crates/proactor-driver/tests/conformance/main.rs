@@ -57,6 +57,7 @@ conformance! {
     files::blocking_job_runs_on_the_pool,
     files::panicking_blocking_job_is_an_error,
     files::splice_moves_a_file_to_a_socket,
+    files::send_file_moves_a_file_to_a_socket,
     files::directory_operations,
     files::allocate_and_truncate,
     net::tcp_round_trip_ipv4,
