@@ -33,7 +33,7 @@ pub struct Packet {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use proactor_driver::CompletionPort;
+/// use proactor_driver::windows::CompletionPort;
 ///
 /// let port = Arc::new(CompletionPort::new(4)?);
 /// for value in 0..100 {
@@ -68,7 +68,7 @@ impl CompletionPort {
     /// # Examples
     ///
     /// ```
-    /// let port = proactor_driver::CompletionPort::new(0)?;
+    /// let port = proactor_driver::windows::CompletionPort::new(0)?;
     /// # let _ = port;
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -83,7 +83,7 @@ impl CompletionPort {
     /// # Examples
     ///
     /// ```
-    /// use proactor_driver::{CompletionPort, Packet};
+    /// use proactor_driver::windows::{CompletionPort, Packet};
     ///
     /// let port = CompletionPort::new(1)?;
     /// port.post(7, 42, 1234)?;
@@ -105,7 +105,7 @@ impl CompletionPort {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let port = proactor_driver::CompletionPort::new(1)?;
+    /// let port = proactor_driver::windows::CompletionPort::new(1)?;
     /// let mut packets = Vec::new();
     /// assert_eq!(port.harvest(&mut packets, Some(Duration::from_millis(1)))?, 0);
     /// # Ok::<(), std::io::Error>(())

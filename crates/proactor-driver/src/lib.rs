@@ -65,10 +65,10 @@ mod op;
 mod pool;
 mod slots;
 mod sys;
+#[cfg(windows)]
+pub mod windows;
 
 pub use buf::Buffer;
-#[cfg(windows)]
-pub use completion_port::{CompletionPort, Packet};
 pub use driver::{Backend, Config, Driver, Notifier};
 pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
 

@@ -23,13 +23,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{
-    GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_PIPE_CONNECTED, NTSTATUS,
-    WAIT_TIMEOUT,
+    GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_PIPE_CONNECTED,
+    NTSTATUS, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     self as winsock, TransmitFile, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR,
     SOCKADDR_STORAGE, SOCKET, SOCKET_ERROR, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT,
-    WSABUF, WSAEINVAL, WSA_IO_PENDING,
+    WSABUF, WSAEINVAL, WSAEMSGSIZE, WSA_IO_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     ReadFile, SetFileCompletionNotificationModes, WriteFile,
@@ -139,6 +139,9 @@ enum Started {
     Pending,
     /// Finished at once with this many bytes (a packet follows unless the handle skips it).
     Now(u32),
+    /// Finished at once with a warning (a message or datagram longer than the buffer): like a
+    /// success, a packet follows unless the handle skips it.
+    Warning(i32, u32),
     /// Finished at once, and no packet follows whatever the handle's mode (a pipe client that
     /// connected before `ConnectNamedPipe`).
     Done(u32),
@@ -382,12 +385,13 @@ impl Iocp {
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
             }
-            Started::Now(_) if !state.skips_packet_on_success => {
+            Started::Now(_) | Started::Warning(..) if !state.skips_packet_on_success => {
                 // The port was not told to skip this packet: it will come, with the result.
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
             }
             Started::Now(bytes) | Started::Done(bytes) => self.finish(id, 0, bytes),
+            Started::Warning(code, bytes) => self.finish(id, code, bytes),
             Started::Failed(error) => {
                 if let Some(slot) = self.slots.get_mut(id) {
                     // An AcceptEx that failed outright leaves its socket to us.
@@ -627,15 +631,21 @@ fn fill_one_wsabuf(wsabufs: &mut Vec<WSABUF>, buf: &mut Buffer, for_read: bool) 
 }
 
 /// The result of a Winsock overlapped call that returned `result` and reported `bytes`.
-fn socket_started(result: i32, bytes: u32) -> Started {
+fn socket_started(result: i32, bytes: u32, overlapped: *const OVERLAPPED) -> Started {
     if result == 0 {
         return Started::Now(bytes);
     }
     let error = win::last_socket_error();
-    if error.raw_os_error() == Some(WSA_IO_PENDING) {
-        Started::Pending
-    } else {
-        Started::Failed(error)
+    match error.raw_os_error() {
+        Some(WSA_IO_PENDING) => Started::Pending,
+        // A truncated datagram is a warning status (STATUS_BUFFER_OVERFLOW), not an error:
+        // the port treats it as a success (a packet unless skipped), and the count of bytes
+        // delivered is in the status block.
+        // SAFETY: `overlapped` is the slot's, and the call has returned.
+        Some(WSAEMSGSIZE) => {
+            Started::Warning(WSAEMSGSIZE, unsafe { (*overlapped).InternalHigh } as u32)
+        }
+        _ => Started::Failed(error),
     }
 }
 
@@ -645,10 +655,15 @@ fn file_started(ok: i32, overlapped: &OVERLAPPED) -> Started {
         return Started::Now(overlapped.InternalHigh as u32);
     }
     let error = win::last_error();
-    if error.raw_os_error() == Some(ERROR_IO_PENDING as i32) {
-        Started::Pending
-    } else {
-        Started::Failed(error)
+    match error.raw_os_error().map(|code| code as u32) {
+        Some(ERROR_IO_PENDING) => Started::Pending,
+        // STATUS_BUFFER_OVERFLOW (a message longer than the buffer) is a warning, treated as a
+        // success by the port: a packet follows unless the handle skips it. Taking it as a
+        // failure would let a late packet name the slot's next operation.
+        Some(ERROR_MORE_DATA) => {
+            Started::Warning(ERROR_MORE_DATA as i32, overlapped.InternalHigh as u32)
+        }
+        _ => Started::Failed(error),
     }
 }
 
@@ -765,7 +780,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                     None,
                 )
             };
-            socket_started(result, sent)
+            socket_started(result, sent, overlapped)
         }
         Op::RecvMsg { bufs, flags, .. } => {
             if kind != HandleKind::Socket {
@@ -790,7 +805,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                     None,
                 )
             };
-            socket_started(result, received)
+            socket_started(result, received, overlapped)
         }
         Op::Accept { .. } => {
             if kind != HandleKind::Socket {
@@ -824,7 +839,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                     overlapped,
                 )
             };
-            socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, received)
+            socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, received, overlapped)
         }
         Op::Connect { addr, .. } => {
             if kind != HandleKind::Socket {
@@ -853,7 +868,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                         overlapped,
                     )
                 };
-                socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, sent)
+                socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, sent, overlapped)
             };
             match attempt() {
                 // ConnectEx needs a bound socket (connect binds implicitly; ConnectEx does not).
@@ -893,7 +908,8 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                     0,
                 )
             };
-            socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, 0).or_bytes_from(overlapped)
+            socket_started(if ok != 0 { 0 } else { SOCKET_ERROR }, 0, overlapped)
+                .or_bytes_from(overlapped)
         }
         Op::ConnectNamedPipe { .. } => {
             // SAFETY: the OVERLAPPED lives in the slot until the packet (or the call fails).
@@ -966,7 +982,7 @@ fn recv(fd: Fd, control: &mut Control, overlapped: *mut OVERLAPPED) -> Started {
             None,
         )
     };
-    socket_started(result, received)
+    socket_started(result, received, overlapped)
 }
 
 fn send(fd: Fd, control: &mut Control, flags: u32, overlapped: *mut OVERLAPPED) -> Started {
@@ -983,7 +999,7 @@ fn send(fd: Fd, control: &mut Control, flags: u32, overlapped: *mut OVERLAPPED) 
             None,
         )
     };
-    socket_started(result, sent)
+    socket_started(result, sent, overlapped)
 }
 
 fn file_offset(

@@ -45,7 +45,10 @@ pub(crate) use unix::{close_quietly, is_cancelled, perform_blocking, Waker};
 #[cfg(not(any(unix, windows)))]
 pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
 #[cfg(windows)]
-pub(crate) use windows::{close_quietly, is_cancelled, perform_blocking, Port, Waker};
+pub(crate) use windows::{
+    close_quietly, create_named_pipe, disconnect_named_pipe, is_cancelled, open_named_pipe,
+    perform_blocking, Port, Waker,
+};
 
 /// The contract every backend keeps (see the module docs).
 pub(crate) trait Backend {

@@ -36,7 +36,8 @@ use windows_sys::Win32::System::IO::{
     OVERLAPPED_ENTRY,
 };
 
-use crate::{Fd, Metadata, Op, Packet};
+use crate::windows::Packet;
+use crate::{Fd, Metadata, Op};
 
 /// The completion key of the waker's packets; handles are associated with key 0.
 pub(crate) const WAKE_KEY: usize = 1;
@@ -696,4 +697,139 @@ impl Drop for Port {
         // SAFETY: the port was created by `new` and is closed once, here.
         unsafe { CloseHandle(self.handle) };
     }
+}
+
+/// A path for a wide-character API: UTF-16, NUL-terminated, no interior NUL.
+fn wide(name: &std::ffi::OsStr) -> io::Result<Vec<u16>> {
+    use std::os::windows::ffi::OsStrExt;
+    let mut wide: Vec<u16> = name.encode_wide().collect();
+    if wide.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "name contains a NUL character",
+        ));
+    }
+    wide.push(0);
+    Ok(wide)
+}
+
+/// Creates the server end of a named pipe, overlapped.
+pub(crate) fn create_named_pipe(
+    name: &std::ffi::OsStr,
+    config: &crate::windows::PipeServerConfig,
+) -> io::Result<std::os::windows::io::OwnedHandle> {
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, PIPE_ACCESS_INBOUND,
+        PIPE_ACCESS_OUTBOUND,
+    };
+    use windows_sys::Win32::System::Pipes::{
+        CreateNamedPipeW, PIPE_READMODE_MESSAGE, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_MESSAGE,
+        PIPE_UNLIMITED_INSTANCES, PIPE_WAIT,
+    };
+    let name = wide(name)?;
+    if config.max_instances == 0 || config.max_instances > PIPE_UNLIMITED_INSTANCES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "max_instances must be 1 to 254, or 255 for no limit",
+        ));
+    }
+    if !config.inbound && !config.outbound {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a pipe needs at least one direction",
+        ));
+    }
+    let mut open_mode = FILE_FLAG_OVERLAPPED;
+    if config.inbound {
+        open_mode |= PIPE_ACCESS_INBOUND;
+    }
+    if config.outbound {
+        open_mode |= PIPE_ACCESS_OUTBOUND;
+    }
+    if config.first_pipe_instance {
+        open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
+    }
+    let mut pipe_mode = PIPE_WAIT;
+    if config.message_mode {
+        pipe_mode |= PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE;
+    }
+    if config.reject_remote_clients {
+        pipe_mode |= PIPE_REJECT_REMOTE_CLIENTS;
+    }
+    // SAFETY: `name` is NUL-terminated UTF-16 alive for the call; default security.
+    let handle = unsafe {
+        CreateNamedPipeW(
+            name.as_ptr(),
+            open_mode,
+            pipe_mode,
+            config.max_instances,
+            config.out_buffer_size,
+            config.in_buffer_size,
+            0,
+            null(),
+        )
+    };
+    if handle == INVALID_HANDLE_VALUE {
+        return Err(last_error());
+    }
+    // SAFETY: a new handle nothing else owns.
+    Ok(unsafe { std::os::windows::io::FromRawHandle::from_raw_handle(handle) })
+}
+
+/// Opens the client end of a named pipe, overlapped; `ERROR_PIPE_BUSY` when every instance is
+/// taken (wait and retry, as clients of Windows pipes do).
+pub(crate) fn open_named_pipe(
+    name: &std::ffi::OsStr,
+    config: &crate::windows::PipeClientConfig,
+) -> io::Result<std::os::windows::io::OwnedHandle> {
+    use windows_sys::Win32::Foundation::{GENERIC_READ, GENERIC_WRITE};
+    use windows_sys::Win32::Storage::FileSystem::{
+        CreateFileW, FILE_FLAG_OVERLAPPED, OPEN_EXISTING, SECURITY_IDENTIFICATION,
+        SECURITY_SQOS_PRESENT,
+    };
+    use windows_sys::Win32::System::Pipes::{SetNamedPipeHandleState, PIPE_READMODE_MESSAGE};
+    let name = wide(name)?;
+    let mut access = 0;
+    if config.read {
+        access |= GENERIC_READ;
+    }
+    if config.write {
+        access |= GENERIC_WRITE;
+    }
+    // SAFETY: `name` is NUL-terminated UTF-16 alive for the call. SECURITY_IDENTIFICATION
+    // keeps a server from impersonating this client beyond identifying it.
+    let handle = unsafe {
+        CreateFileW(
+            name.as_ptr(),
+            access,
+            0,
+            null(),
+            OPEN_EXISTING,
+            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
+            null_mut(),
+        )
+    };
+    if handle == INVALID_HANDLE_VALUE {
+        return Err(last_error());
+    }
+    // SAFETY: a new handle nothing else owns.
+    let owned: std::os::windows::io::OwnedHandle =
+        unsafe { std::os::windows::io::FromRawHandle::from_raw_handle(handle) };
+    if config.message_mode {
+        let mode = PIPE_READMODE_MESSAGE;
+        // SAFETY: `mode` outlives the call; the other settings stay as they are (NULL).
+        if unsafe { SetNamedPipeHandleState(handle, &mode, null(), null()) } == 0 {
+            return Err(last_error());
+        }
+    }
+    Ok(owned)
+}
+
+/// Ends the connection of a pipe instance so it can take the next client.
+pub(crate) fn disconnect_named_pipe(pipe: Fd) -> io::Result<()> {
+    // SAFETY: a plain call on a handle value; a bad one fails.
+    if unsafe { windows_sys::Win32::System::Pipes::DisconnectNamedPipe(handle(pipe)) } == 0 {
+        return Err(last_error());
+    }
+    Ok(())
 }
