@@ -670,3 +670,79 @@ fn a_datagram_longer_than_the_buffer_is_truncated() {
     }
     assert_eq!(driver.in_flight(), 0);
 }
+
+#[test]
+fn closing_a_socket_ends_its_pending_receive_and_a_reset_is_connection_reset() {
+    use std::os::windows::io::IntoRawSocket;
+
+    let mut driver = Driver::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let server = server.into_raw_socket() as Fd;
+    let pending = driver.submit(Op::Recv {
+        fd: server,
+        buf: Buffer::from(Vec::with_capacity(8)),
+        flags: 0,
+    });
+    driver.poll(&mut Vec::new(), Some(Duration::ZERO)).unwrap();
+    run(&mut driver, Op::Close { fd: server }).result.unwrap();
+    let ended = wait(&mut driver, pending);
+    assert!(
+        ended.result.is_err(),
+        "a receive on a closed socket ends with an error"
+    );
+    assert!(
+        ended.op.into_buffer().is_some(),
+        "and gives its buffer back"
+    );
+
+    // The peer resets: linger 0 then close sends RST.
+    let (other, _) = {
+        let client2 = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let accepted = listener.accept().unwrap();
+        set_linger_zero(&client2);
+        drop(client2);
+        accepted
+    };
+    let reset = driver.submit(Op::Recv {
+        fd: other.as_raw_socket() as Fd,
+        buf: Buffer::from(Vec::with_capacity(8)),
+        flags: 0,
+    });
+    let result = wait(&mut driver, reset).result;
+    eprintln!("reset: {result:?}");
+    match result {
+        Err(error) => assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "{error:?}"
+        ),
+        Ok(count) => assert_eq!(count, 0, "some stacks report the reset as an end of stream"),
+    }
+    drop(client);
+}
+
+fn set_linger_zero(stream: &TcpStream) {
+    #[repr(C)]
+    struct Linger {
+        on: u16,
+        seconds: u16,
+    }
+    #[link(name = "ws2_32")]
+    extern "system" {
+        fn setsockopt(socket: usize, level: i32, name: i32, value: *const u8, len: i32) -> i32;
+    }
+    let linger = Linger { on: 1, seconds: 0 };
+    // SAFETY: SOL_SOCKET (0xffff) / SO_LINGER (0x80) with a LINGER struct alive for the call.
+    let result = unsafe {
+        setsockopt(
+            stream.as_raw_socket() as usize,
+            0xffff,
+            0x80,
+            (&linger as *const Linger).cast(),
+            std::mem::size_of::<Linger>() as i32,
+        )
+    };
+    assert_eq!(result, 0);
+}

@@ -76,6 +76,7 @@ pub(crate) fn status_error(status: NTSTATUS) -> u32 {
 
 /// The Winsock error of a failed overlapped socket operation (e.g. `WSAECONNRESET` where the
 /// status table would give `ERROR_NETNAME_DELETED`), so sockets report what std's sockets do.
+/// A cancelled operation keeps `ERROR_OPERATION_ABORTED`, also when its socket is gone.
 ///
 /// # Safety
 ///
@@ -85,6 +86,10 @@ pub(crate) unsafe fn socket_status_error(
     overlapped: *const OVERLAPPED,
     status: NTSTATUS,
 ) -> i32 {
+    let code = status_error(status);
+    if code == ERROR_OPERATION_ABORTED {
+        return code as i32;
+    }
     let mut bytes = 0u32;
     let mut flags = 0u32;
     // SAFETY: the operation has completed (its packet was dequeued), so this only reads its
@@ -92,12 +97,13 @@ pub(crate) unsafe fn socket_status_error(
     let ok = unsafe { WSAGetOverlappedResult(socket(fd), overlapped, &mut bytes, 0, &mut flags) };
     if ok == 0 {
         // SAFETY: reads this thread's last Winsock error.
-        let code = unsafe { WSAGetLastError() };
-        if code != 0 {
-            return code;
+        let winsock_code = unsafe { WSAGetLastError() };
+        // Only a socket's own error: WSAENOTSOCK means the socket was closed meanwhile.
+        if winsock_code >= 10_000 && winsock_code != WSAENOTSOCK {
+            return winsock_code;
         }
     }
-    status_error(status) as i32
+    code as i32
 }
 
 /// Starts Winsock once per process (never cleaned up: sockets may outlive any driver).
