@@ -19,7 +19,15 @@
 //! | OS | backend |
 //! |---|---|
 //! | Linux | io_uring; epoll when io_uring is missing, disabled or blocked by seccomp |
+//! | macOS, FreeBSD | kqueue |
+//! | Windows | I/O completion ports: overlapped `WSARecv`/`WSASend`/`AcceptEx`/`ConnectEx`/`ReadFile`/`WriteFile`/`TransmitFile`/`ConnectNamedPipe` |
 //! | every OS | a thread pool for what the OS cannot do asynchronously |
+//!
+//! On Windows, [`Fd`] is a `SOCKET` or `HANDLE` value; sockets and files must be overlapped
+//! (std's and socket2's sockets are; open files with `FILE_FLAG_OVERLAPPED`), reads and writes
+//! of files take an offset, and path operations (`OpenAt`, `RenameAt`, ...) complete with
+//! `Unsupported` (run them with `std::fs` in an [`Op::Blocking`] job). The `windows` module (on
+//! Windows) has what only Windows has: named pipes and a `CompletionPort` many threads drain.
 //!
 //! Every backend gives the same results for the same operations: one conformance suite runs
 //! against each.

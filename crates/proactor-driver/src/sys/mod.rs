@@ -13,8 +13,10 @@
 //! Files: `io_uring.rs` (Linux, completion-based), `readiness.rs` (completion emulated on
 //! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) providing its
 //! register/wait, `unix.rs` (each operation as a direct syscall, shared control blocks, the
-//! waker) and `unsupported.rs` (answers `Unsupported` where no backend exists yet, so the crate
-//! builds and type-checks everywhere).
+//! waker), `iocp.rs` (Windows, completion-based) with `windows.rs` (its system calls, the
+//! waker, what runs on the pool), `checks.rs` (input checks every backend shares) and
+//! `unsupported.rs` (answers `Unsupported` where no backend exists yet, so the crate builds and
+//! type-checks everywhere).
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
