@@ -83,6 +83,11 @@ struct Control {
     flags: u32,
     accept_socket: SOCKET,
     accept_buffer: [u8; 2 * ACCEPT_ADDRESS_LEN as usize],
+    /// A vectored read or write of a file or pipe runs one buffer at a time (Windows has no
+    /// general gather/scatter for them): the buffer in hand, and the bytes the earlier ones
+    /// moved.
+    part: usize,
+    moved: usize,
 }
 
 #[repr(C)]
@@ -119,6 +124,8 @@ impl Default for Slot {
                 flags: 0,
                 accept_socket: winsock::INVALID_SOCKET,
                 accept_buffer: [0; 2 * ACCEPT_ADDRESS_LEN as usize],
+                part: 0,
+                moved: 0,
             },
         }
     }
@@ -296,6 +303,20 @@ impl Iocp {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
+        let (code, bytes) = match next_part(slot, code, bytes) {
+            Part::Started(started) => {
+                let skips = self
+                    .handles
+                    .get(&slot.handle)
+                    .is_some_and(|state| state.skips_packet_on_success);
+                return self.started(id, started, skips);
+            }
+            Part::Finished(bytes) => (0, bytes),
+            Part::NotVectored => (code, bytes),
+        };
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
         let cancel_requested = slot.cancel_requested;
         let Some(op) = slot.op.as_mut() else { return };
         let control = &mut slot.control;
@@ -379,13 +400,23 @@ impl Iocp {
         };
         slot.handle = fd;
         slot.kind = state.kind;
+        slot.control.part = 0;
+        slot.control.moved = 0;
         let started = start(slot, family);
+        self.started(id, started, state.skips_packet_on_success);
+    }
+
+    /// Moves an operation on by what starting it (or its next part) gave.
+    fn started(&mut self, id: OpId, started: Started, skips_packet_on_success: bool) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
         match started {
             Started::Pending => {
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
             }
-            Started::Now(_) | Started::Warning(..) if !state.skips_packet_on_success => {
+            Started::Now(_) | Started::Warning(..) if !skips_packet_on_success => {
                 // The port was not told to skip this packet: it will come, with the result.
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
@@ -557,6 +588,54 @@ impl Iocp {
     }
 }
 
+enum Part {
+    /// Not a vectored file operation done in parts.
+    NotVectored,
+    /// The next part was started.
+    Started(Started),
+    /// Every part is done (or one fell short): the whole operation moved this many bytes.
+    Finished(u32),
+}
+
+/// After a part of a vectored read or write of a file or pipe: starts the next part if this
+/// one moved its whole buffer and a buffer remains (a short part means end of file or a full
+/// pipe: the operation ends there, as a gathering syscall would).
+fn next_part(slot: &mut Slot, code: i32, bytes: u32) -> Part {
+    if slot.kind == HandleKind::Socket || slot.cancel_requested {
+        return Part::NotVectored;
+    }
+    let (lengths_so_far, is_read) = match slot.op.as_ref() {
+        Some(Op::ReadVectored { bufs, .. }) => (bufs.len(), true),
+        Some(Op::WriteVectored { bufs, .. }) => (bufs.len(), false),
+        _ => return Part::NotVectored,
+    };
+    let moved_before = slot.control.moved;
+    if code != 0 {
+        // An error after some parts moved bytes: report the bytes, as a short transfer (the
+        // error comes again on the next call). An end of file or a broken pipe is no error.
+        return if moved_before > 0 {
+            Part::Finished(moved_before as u32)
+        } else {
+            Part::NotVectored
+        };
+    }
+    let part_len = match slot.op.as_mut() {
+        Some(Op::ReadVectored { bufs, .. }) => bufs[slot.control.part].read_capacity(),
+        Some(Op::WriteVectored { bufs, .. }) => bufs.get(slot.control.part).map_or(0, Buffer::len),
+        _ => 0,
+    };
+    let total = moved_before + bytes as usize;
+    let full = bytes as usize == part_len;
+    // Reads of a pipe stop at the first part: waiting for more could block forever.
+    let may_go_on = !is_read || slot.kind == HandleKind::Disk;
+    if full && may_go_on && slot.control.part + 1 < lengths_so_far && total < u32::MAX as usize {
+        slot.control.moved = total;
+        slot.control.part += 1;
+        return Part::Started(start(slot, None));
+    }
+    Part::Finished(total.min(u32::MAX as usize) as u32)
+}
+
 /// Whether an operation ended because it was cancelled or its handle closed under it (Wine
 /// reports a socket closed with a receive pending as `ERROR_HANDLES_CLOSED`).
 fn is_abort(error: &io::Error) -> bool {
@@ -701,11 +780,12 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                 control.flags = 0;
                 recv(fd, control, overlapped)
             }
-            // No general scatter read for files (ReadFileScatter wants whole pages): a read
-            // into the first buffer is a valid short vectored read.
+            // No general scatter read for files (ReadFileScatter wants whole pages): one
+            // buffer at a time, the next once this one is full (see `next_part`).
             _ => {
-                let (pointer, len) = bufs[0].read_destination();
-                read_file(fd, kind, pointer, len, *offset, overlapped)
+                let (pointer, len) = bufs[control.part].read_destination();
+                let offset = offset.map(|offset| offset + control.moved as u64);
+                read_file(fd, kind, pointer, len, offset, overlapped)
             }
         },
         Op::Write { buf, offset, .. } => match kind {
@@ -723,14 +803,20 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                 fill_wsabufs(&mut control.bufs, bufs, false);
                 send(fd, control, 0, overlapped)
             }
-            _ => match bufs.iter().find(|buf| !buf.is_empty()) {
-                // As for reads: the first non-empty buffer alone is a valid short write.
-                Some(buf) => {
-                    let (pointer, len) = buf.write_source();
-                    write_file(fd, kind, pointer, len, *offset, overlapped)
+            // As for reads: one buffer at a time, skipping empty ones.
+            _ => {
+                while control.part < bufs.len() && bufs[control.part].is_empty() {
+                    control.part += 1;
                 }
-                None => Started::Now(0),
-            },
+                match bufs.get(control.part) {
+                    Some(buf) => {
+                        let (pointer, len) = buf.write_source();
+                        let offset = offset.map(|offset| offset + control.moved as u64);
+                        write_file(fd, kind, pointer, len, offset, overlapped)
+                    }
+                    None => Started::Done(0),
+                }
+            }
         },
         Op::Send { buf, flags, .. } => {
             if kind != HandleKind::Socket {
