@@ -412,19 +412,23 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
         flags: 0,
     });
     assert_eq!(harness.wait(waiting).result.unwrap(), 3);
+    // The pairs below come from this listener, made first so it does not take the value.
+    let listener = crate::harness::listener(false);
+    let address = listener.local_addr().unwrap();
     drop((left, right));
     harness.driver.forget_fd(number);
     // Windows hands out a freed handle value again soon; keep what does not reuse it open
     // until the end, so the next try cannot get the same one.
     let mut others = Vec::new();
     let reused = (0..64).find_map(|_| {
-        let (fresh, peer) = socket_pair();
-        if raw(&fresh) == number {
-            Some((fresh, peer))
-        } else if raw(&peer) == number {
-            Some((peer, fresh))
+        let client = std::net::TcpStream::connect(address).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        if raw(&client) == number {
+            Some((client, server))
+        } else if raw(&server) == number {
+            Some((server, client))
         } else {
-            others.push((fresh, peer));
+            others.push((client, server));
             None
         }
     });

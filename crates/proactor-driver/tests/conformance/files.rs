@@ -751,7 +751,19 @@ pub fn allocate_and_truncate(mut harness: Harness) {
         len: 1 << 20,
     });
     assert_eq!(file.metadata().unwrap().len(), 1 << 20);
-    assert!(allocated(&file) >= 1 << 20);
+    // Wine keeps files on a Unix file system, where growing a file leaves a hole, and has no
+    // FileAllocationInfo (ERROR_CALL_NOT_IMPLEMENTED): the allocation shows only on Windows.
+    #[cfg(windows)]
+    let allocation_shows = !crate::harness::under_wine();
+    #[cfg(unix)]
+    let allocation_shows = true;
+    if allocation_shows {
+        assert!(
+            allocated(&file) >= 1 << 20,
+            "{} bytes allocated",
+            allocated(&file)
+        );
+    }
     let read_only = crate::harness::open_read_only(&dir.path().join("sized"));
     let error = harness.error(Op::Ftruncate {
         fd: raw(&read_only),
@@ -762,8 +774,15 @@ pub fn allocate_and_truncate(mut harness: Harness) {
         matches!(error.raw_os_error(), Some(libc::EINVAL) | Some(libc::EBADF)),
         "{error}"
     );
+    // Windows says ERROR_ACCESS_DENIED; Wine says ERROR_INVALID_PARAMETER.
     #[cfg(windows)]
-    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::PermissionDenied | ErrorKind::InvalidInput
+        ),
+        "{error}"
+    );
 }
 
 /// Bytes of storage allocated to `file`.
