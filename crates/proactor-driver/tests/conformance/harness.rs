@@ -339,16 +339,6 @@ mod os {
         )
     }
 
-    /// The error of connecting to a port nobody listens on.
-    pub fn is_refused(error: &io::Error) -> bool {
-        error.kind() == io::ErrorKind::ConnectionRefused
-    }
-
-    /// The error of receiving on a connection the peer reset.
-    pub fn is_reset(error: &io::Error) -> bool {
-        error.kind() == io::ErrorKind::ConnectionReset
-    }
-
     /// The error of sending after shutting down the write side.
     pub fn is_shut_down(error: &io::Error) -> bool {
         error.kind() == io::ErrorKind::BrokenPipe
@@ -368,9 +358,7 @@ mod os {
     use std::path::Path;
 
     use proactor_driver::Fd;
-    use windows_sys::Win32::Foundation::{
-        ERROR_CONNECTION_REFUSED, ERROR_INVALID_HANDLE, ERROR_IO_DEVICE, ERROR_NETNAME_DELETED,
-    };
+    use windows_sys::Win32::Foundation::{ERROR_INVALID_HANDLE, ERROR_IO_DEVICE};
     use windows_sys::Win32::Networking::WinSock::{
         WSAEAFNOSUPPORT, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSAESHUTDOWN,
     };
@@ -483,10 +471,10 @@ mod os {
         error.raw_os_error()
     }
 
-    /// The error of an operation on something that is not an open handle or socket: a file
-    /// operation says "invalid handle", a socket operation "not a socket".
+    /// The error of an operation on something that is not an open handle or socket (the
+    /// driver finds out when it associates the value with its port).
     pub fn is_bad_fd(error: &io::Error) -> bool {
-        code(error) == Some(ERROR_INVALID_HANDLE as i32) || code(error) == Some(WSAENOTSOCK)
+        code(error) == Some(ERROR_INVALID_HANDLE as i32)
     }
 
     /// The error of a socket operation on an open handle that is not a socket.
@@ -509,23 +497,10 @@ mod os {
         )
     }
 
-    /// The error of connecting to a port nobody listens on: `WSAECONNREFUSED`, or the
-    /// completion packet's `ERROR_CONNECTION_REFUSED`.
-    pub fn is_refused(error: &io::Error) -> bool {
-        error.kind() == io::ErrorKind::ConnectionRefused
-            || code(error) == Some(ERROR_CONNECTION_REFUSED as i32)
-    }
-
-    /// The error of receiving on a connection the peer reset: `WSAECONNRESET`, or the
-    /// completion packet's `ERROR_NETNAME_DELETED`.
-    pub fn is_reset(error: &io::Error) -> bool {
-        error.kind() == io::ErrorKind::ConnectionReset
-            || code(error) == Some(ERROR_NETNAME_DELETED as i32)
-    }
-
-    /// The error of sending after shutting down the write side: `WSAESHUTDOWN`.
+    /// The error of sending after shutting down the write side: `WSAESHUTDOWN` (which std
+    /// gives no kind of its own).
     pub fn is_shut_down(error: &io::Error) -> bool {
-        error.kind() == io::ErrorKind::BrokenPipe || code(error) == Some(WSAESHUTDOWN)
+        code(error) == Some(WSAESHUTDOWN)
     }
 }
 
