@@ -1,7 +1,7 @@
 //! A TCP echo server written directly on the driver, callback-style: no async, no runtime.
 //!
 //! ```text
-//! cargo run --release --example driver_echo -- [--addr 127.0.0.1:7878] [--backend io_uring|epoll]
+//! cargo run --release --example driver_echo -- [--addr 127.0.0.1:7878] [--backend io_uring|epoll|iocp]
 //! ```
 //!
 //! Each connection has one receive or one send in flight at a time, so its bytes come back in
@@ -10,15 +10,14 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::TcpListener;
-use std::os::fd::{AsRawFd, RawFd};
 
-use proactor_driver::{Backend, Buffer, Config, Driver, Op, OpId};
+use proactor_driver::{Backend, Buffer, Config, Driver, Fd, Op, OpId};
 
 /// What a finished operation was for.
 enum Purpose {
     Accept,
-    Receive { fd: RawFd },
-    Send { fd: RawFd, sent: usize },
+    Receive { fd: Fd },
+    Send { fd: Fd, sent: usize },
     Close,
 }
 
@@ -35,8 +34,9 @@ fn main() -> io::Result<()> {
             ("--backend", Some(value)) if value == "io_uring" => {
                 config = config.backend(Backend::IoUring)
             }
+            ("--backend", Some(value)) if value == "iocp" => config = config.backend(Backend::Iocp),
             _ => {
-                eprintln!("usage: driver_echo [--addr HOST:PORT] [--backend io_uring|epoll]");
+                eprintln!("usage: driver_echo [--addr HOST:PORT] [--backend io_uring|epoll|iocp]");
                 std::process::exit(2);
             }
         }
@@ -51,7 +51,7 @@ fn main() -> io::Result<()> {
 
     let mut purposes: HashMap<OpId, Purpose> = HashMap::new();
     let accept = driver.submit(Op::Accept {
-        fd: listener.as_raw_fd(),
+        fd: raw(&listener),
         peer: None,
     });
     purposes.insert(accept, Purpose::Accept);
@@ -65,12 +65,12 @@ fn main() -> io::Result<()> {
             let next = match (purpose, completion.result) {
                 (Purpose::Accept, result) => {
                     let id = driver.submit(Op::Accept {
-                        fd: listener.as_raw_fd(),
+                        fd: raw(&listener),
                         peer: None,
                     });
                     purposes.insert(id, Purpose::Accept);
                     match result {
-                        Ok(fd) => receive(fd as RawFd, Buffer::from(Vec::with_capacity(4096))),
+                        Ok(fd) => receive(fd as Fd, Buffer::from(Vec::with_capacity(4096))),
                         // Out of descriptors, say: keep accepting once some are free.
                         Err(error) => {
                             eprintln!("driver_echo: accept failed: {error}");
@@ -126,7 +126,7 @@ fn main() -> io::Result<()> {
     }
 }
 
-fn receive(fd: RawFd, buffer: Buffer) -> Option<(Op, Purpose)> {
+fn receive(fd: Fd, buffer: Buffer) -> Option<(Op, Purpose)> {
     Some((
         Op::Recv {
             fd,
@@ -135,4 +135,16 @@ fn receive(fd: RawFd, buffer: Buffer) -> Option<(Op, Purpose)> {
         },
         Purpose::Receive { fd },
     ))
+}
+
+/// The listener as the driver names it.
+#[cfg(unix)]
+fn raw(listener: &TcpListener) -> Fd {
+    std::os::fd::AsRawFd::as_raw_fd(listener)
+}
+
+/// The listener as the driver names it.
+#[cfg(windows)]
+fn raw(listener: &TcpListener) -> Fd {
+    std::os::windows::io::AsRawSocket::as_raw_socket(listener)
 }

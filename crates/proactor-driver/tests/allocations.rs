@@ -7,24 +7,31 @@
 //! come only now and then, on a race with a pool thread, so a rerun would not show it), and a
 //! failing test shows them.
 //!
+//! On Windows the same runs on IOCP, where file reads are overlapped too (no pool).
+//!
 //! The harness's own main thread is not counted (it only waits for the test threads, but
 //! allocates for its bookkeeping when a test starts or ends); the tests take a lock so they never
 //! count at the same time.
 
-#![cfg(target_os = "linux")]
+#![cfg(any(target_os = "linux", windows))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
 use std::cell::Cell;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use proactor_driver::{Backend, Buffer, Completion, Driver, Op};
+use proactor_driver::{Backend, Buffer, Completion, Driver, Fd, Op};
+
+/// The backends this OS has.
+#[cfg(target_os = "linux")]
+const BACKENDS: [Backend; 2] = [Backend::IoUring, Backend::Epoll];
+#[cfg(windows)]
+const BACKENDS: [Backend; 1] = [Backend::Iocp];
 
 // ---------------------------------------------------------------------------------------------
 // The counting allocator.
@@ -48,6 +55,8 @@ thread_local! {
 
 impl CountingAllocator {
     fn record(&self, what: &str, size: usize) {
+        #[cfg(windows)]
+        remember_main_thread();
         if !COUNTING.load(Ordering::Relaxed) || on_main_thread() {
             return;
         }
@@ -117,10 +126,36 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Whether this is the process's main thread: the test harness's, never the driver's (tests
 /// run on threads of their own).
+#[cfg(target_os = "linux")]
 fn on_main_thread() -> bool {
     // SAFETY: gettid takes no arguments and cannot fail.
     let tid = unsafe { libc::syscall(libc::SYS_gettid) };
     tid == std::process::id() as libc::c_long
+}
+
+/// The main thread's id, once [`remember_main_thread`] saw it.
+#[cfg(windows)]
+static MAIN_THREAD: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Windows has no "the main thread's id is the process id": the first thread to allocate is
+/// the main thread (the runtime allocates before `main` can start another), so it is taken
+/// as that.
+#[cfg(windows)]
+fn remember_main_thread() {
+    if MAIN_THREAD.load(Ordering::Relaxed) == 0 {
+        let _ = MAIN_THREAD.compare_exchange(0, thread_id(), Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+#[cfg(windows)]
+fn thread_id() -> u32 {
+    // SAFETY: GetCurrentThreadId takes no arguments and cannot fail.
+    unsafe { windows_sys::Win32::System::Threading::GetCurrentThreadId() }
+}
+
+#[cfg(windows)]
+fn on_main_thread() -> bool {
+    thread_id() == MAIN_THREAD.load(Ordering::Relaxed)
 }
 
 /// Serializes the tests: counts are process-wide.
@@ -178,7 +213,7 @@ struct Bench {
     left: TcpStream,
     right: TcpStream,
     _file: std::fs::File,
-    file_fd: RawFd,
+    file_fd: Fd,
     file_contents: Vec<u8>,
     _temp: TempFile,
     /// One reused completions vector.
@@ -203,16 +238,21 @@ impl Bench {
         let file_contents: Vec<u8> = (0..FILE_BLOCKS * READ_SIZE)
             .map(|i| (i % 251) as u8)
             .collect();
+        // The time as well: Wine repeats process ids between runs.
+        let since_epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
         let path = std::env::temp_dir().join(format!(
-            "proactor-allocations-{backend}-{}",
-            std::process::id()
+            "proactor-allocations-{backend}-{}-{}",
+            std::process::id(),
+            since_epoch.as_nanos()
         ));
         std::fs::File::create(&path)
             .and_then(|mut file| file.write_all(&file_contents))
             .expect("write the temporary file");
         let temp = TempFile(path);
-        let file = std::fs::File::open(&temp.0).expect("open the temporary file");
-        let file_fd = file.as_raw_fd();
+        let file = open_for_driver(&temp.0).expect("open the temporary file");
+        let file_fd = file_fd(&file);
 
         Ok(Bench {
             driver,
@@ -263,7 +303,7 @@ impl Bench {
 
     /// Sends 64 bytes each way, recycling the two buffers.
     fn round_trip(&mut self) {
-        let (left, right) = (self.left.as_raw_fd(), self.right.as_raw_fd());
+        let (left, right) = (socket_fd(&self.left), socket_fd(&self.right));
         for (from, to) in [(left, right), (right, left)] {
             let recv_buf = self.recv_buf.take().expect("recv buffer back");
             let send_buf = self.send_buf.take().expect("send buffer back");
@@ -369,7 +409,40 @@ impl Bench {
     }
 }
 
+/// Opens a file for the driver's reads (overlapped, on Windows, as the driver needs).
+fn open_for_driver(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED,
+    );
+    options.open(path)
+}
+
+#[cfg(unix)]
+fn file_fd(file: &std::fs::File) -> Fd {
+    std::os::fd::AsRawFd::as_raw_fd(file)
+}
+
+#[cfg(windows)]
+fn file_fd(file: &std::fs::File) -> Fd {
+    std::os::windows::io::AsRawHandle::as_raw_handle(file) as Fd
+}
+
+#[cfg(unix)]
+fn socket_fd(socket: &TcpStream) -> Fd {
+    std::os::fd::AsRawFd::as_raw_fd(socket)
+}
+
+#[cfg(windows)]
+fn socket_fd(socket: &TcpStream) -> Fd {
+    std::os::windows::io::AsRawSocket::as_raw_socket(socket)
+}
+
 /// Threads of the driver's pool, by name (reading `/proc` allocates: never while counting).
+#[cfg(target_os = "linux")]
 fn pool_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .map(|tasks| {
@@ -382,6 +455,13 @@ fn pool_threads() -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Threads of the driver's pool: not counted on Windows ("?"), where the IOCP backend uses
+/// the pool for neither operation measured (file reads are overlapped too).
+#[cfg(windows)]
+fn pool_threads() -> &'static str {
+    "?"
 }
 
 /// Warms up with `warm_up`, then counts [`MEASURED`] runs of `step`.
@@ -439,6 +519,7 @@ fn check_the_counter() {
 fn open_bench(backend: Backend) -> Option<Bench> {
     match Bench::new(backend) {
         Ok(bench) => Some(bench),
+        #[cfg(target_os = "linux")]
         Err(error)
             if backend == Backend::IoUring
                 && matches!(error.raw_os_error(), Some(libc::EPERM) | Some(libc::ENOSYS)) =>
@@ -473,7 +554,7 @@ fn steady_state_operations_do_not_allocate() {
     let _serial = lock(&TEST_LOCK);
     check_the_counter();
     let mut failures = Vec::new();
-    for backend in [Backend::IoUring, Backend::Epoll] {
+    for backend in BACKENDS {
         let Some(mut bench) = open_bench(backend) else {
             continue;
         };

@@ -2,21 +2,20 @@
 //! constructor), never a panic, and never disturbs another operation in flight.
 
 use std::io::ErrorKind;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use proactor_driver::{Buffer, Op};
 
-use crate::harness::{bytes_of, room, socket_pair, Harness, TempDir};
+use crate::harness::{
+    bytes_of, is_bad_fd, is_not_socket, is_unknown_family, is_wrong_family, raw, room, socket_pair,
+    Harness, TempDir, CLOSED_FD, INVALID_FD, SOCK_STREAM,
+};
 
-/// A descriptor number no process can have open (the kernel caps descriptors far below it).
-/// A closed-then-reused number would race the other tests running in parallel.
-fn closed_fd() -> i32 {
-    i32::MAX - 1
-}
+/// Not a socket family on any OS.
+const UNKNOWN_FAMILY: i32 = 4242;
 
 pub fn closed_fd_is_an_error(mut harness: Harness) {
-    let fd = closed_fd();
+    let fd = CLOSED_FD;
     for op in [
         Op::Read {
             fd,
@@ -50,39 +49,37 @@ pub fn closed_fd_is_an_error(mut harness: Harness) {
         Op::Accept { fd, peer: None },
     ] {
         let error = harness.error(op);
-        assert_eq!(error.raw_os_error(), Some(libc::EBADF), "{error}");
+        assert!(is_bad_fd(&error), "{error}");
     }
     let error = harness.error(Op::Close { fd });
-    assert_eq!(error.raw_os_error(), Some(libc::EBADF));
+    assert!(is_bad_fd(&error), "{error}");
 }
 
 pub fn negative_fd_is_an_error(mut harness: Harness) {
     let completion = harness.run(Op::Read {
-        fd: -1,
+        fd: INVALID_FD,
         buf: room(8),
         offset: None,
     });
-    assert_eq!(
-        completion.result.unwrap_err().raw_os_error(),
-        Some(libc::EBADF)
-    );
+    let error = completion.result.unwrap_err();
+    assert!(is_bad_fd(&error), "{error}");
     assert_eq!(
         completion.op.into_buffer().unwrap().read_capacity(),
         8,
         "buffer back"
     );
     let error = harness.error(Op::Connect {
-        fd: -5,
+        fd: INVALID_FD,
         addr: "127.0.0.1:1".parse().unwrap(),
     });
-    assert_eq!(error.raw_os_error(), Some(libc::EBADF));
+    assert!(is_bad_fd(&error), "{error}");
 }
 
 pub fn zero_length_read_buffers_are_rejected(mut harness: Harness) {
     let (_left, right) = socket_pair();
     let full = vec![1u8, 2, 3];
     let completion = harness.run(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: Buffer::from(full),
         flags: 0,
     });
@@ -96,26 +93,26 @@ pub fn zero_length_read_buffers_are_rejected(mut harness: Harness) {
         "the buffer comes back untouched"
     );
     let error = harness.error(Op::Read {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: Buffer::from(Vec::new().into_boxed_slice()),
         offset: None,
     });
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let error = harness.error(Op::ReadVectored {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         bufs: vec![room(4), room(0)],
         offset: None,
     });
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let error = harness.error(Op::ReadVectored {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         bufs: Vec::new(),
         offset: None,
     });
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     // A zero-length write is fine and writes nothing.
     let (written, _) = harness.ok(Op::Write {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: Buffer::from(""),
         offset: None,
     });
@@ -125,7 +122,7 @@ pub fn zero_length_read_buffers_are_rejected(mut harness: Harness) {
 pub fn static_buffer_cannot_be_read_into(mut harness: Harness) {
     let (_left, right) = socket_pair();
     let completion = harness.run(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: Buffer::from("static"),
         flags: 0,
     });
@@ -140,9 +137,7 @@ pub fn static_buffer_cannot_be_read_into(mut harness: Harness) {
 }
 
 pub fn nul_in_path_is_rejected(mut harness: Harness) {
-    let error = Op::open_at(None, "bad\0name", libc::O_RDONLY, 0)
-        .err()
-        .unwrap();
+    let error = Op::open_at(None, "bad\0name", 0, 0).err().unwrap();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let error = Op::statx(None, "bad\0name", 0).err().unwrap();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
@@ -158,59 +153,57 @@ pub fn nul_in_path_is_rejected(mut harness: Harness) {
 
 pub fn unsupported_address_family(mut harness: Harness) {
     let error = harness.error(Op::Socket {
-        domain: 4242,
-        socket_type: libc::SOCK_STREAM,
+        domain: UNKNOWN_FAMILY,
+        socket_type: SOCK_STREAM,
         protocol: 0,
     });
-    assert_eq!(error.raw_os_error(), Some(libc::EAFNOSUPPORT), "{error}");
+    assert!(is_unknown_family(&error), "{error}");
     // An IPv6 address on an IPv4 socket.
-    let socket = harness.socket("127.0.0.1:0".parse().unwrap(), libc::SOCK_STREAM);
+    let socket = harness.socket("127.0.0.1:0".parse().unwrap(), SOCK_STREAM);
     let error = harness.error(Op::Connect {
-        fd: socket.as_raw_fd(),
+        fd: raw(&socket),
         addr: "[::1]:1".parse().unwrap(),
     });
-    assert!(
-        matches!(
-            error.raw_os_error(),
-            Some(libc::EAFNOSUPPORT) | Some(libc::EINVAL)
-        ),
-        "{error}"
-    );
+    assert!(is_wrong_family(&error), "{error}");
     // A socket operation on something that is not a socket.
     let dir = TempDir::new();
-    let file = std::fs::File::open(dir.file("plain", b"x")).unwrap();
+    let file = crate::harness::open_read_only(&dir.file("plain", b"x"));
     let error = harness.error(Op::Recv {
-        fd: file.as_raw_fd(),
+        fd: raw(&file),
         buf: room(4),
         flags: 0,
     });
-    assert_eq!(error.raw_os_error(), Some(libc::ENOTSOCK), "{error}");
+    assert!(is_not_socket(&error), "{error}");
 }
 
 pub fn huge_offset_is_an_error(mut harness: Harness) {
     let dir = TempDir::new();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(dir.file("huge", b"x"))
-        .unwrap();
+    let file = crate::harness::open_file(&dir.file("huge", b"x"), false);
     let error = harness.error(Op::Write {
-        fd: file.as_raw_fd(),
+        fd: raw(&file),
         buf: Buffer::from("x"),
         offset: Some(i64::MAX as u64),
     });
+    #[cfg(unix)]
+    let too_big = matches!(error.raw_os_error(), Some(libc::EFBIG) | Some(libc::EINVAL));
+    // Past what the file system can hold: the parameter, or the disk, is what Windows blames.
+    #[cfg(windows)]
+    let too_big = matches!(
+        error.kind(),
+        ErrorKind::StorageFull | ErrorKind::FileTooLarge
+    );
     assert!(
-        matches!(error.raw_os_error(), Some(libc::EFBIG) | Some(libc::EINVAL))
-            || error.kind() == ErrorKind::InvalidInput,
+        too_big || error.kind() == ErrorKind::InvalidInput,
         "{error}"
     );
     let completion = harness.run(Op::Read {
-        fd: file.as_raw_fd(),
+        fd: raw(&file),
         buf: room(4),
         offset: Some(u64::MAX - 1),
     });
     match completion.result {
         Ok(count) => assert_eq!(count, 0),
+        #[cfg(unix)]
         Err(error) => assert!(
             matches!(
                 error.raw_os_error(),
@@ -218,17 +211,19 @@ pub fn huge_offset_is_an_error(mut harness: Harness) {
             ) || error.kind() == ErrorKind::InvalidInput,
             "{error}"
         ),
+        #[cfg(windows)]
+        Err(error) => assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}"),
     }
 }
 
 pub fn errors_do_not_disturb_other_operations(mut harness: Harness) {
     let (left, right) = socket_pair();
     let pending = harness.submit(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: room(16),
         flags: 0,
     });
-    let bad = closed_fd();
+    let bad = CLOSED_FD;
     let failures = [
         harness.submit(Op::Read {
             fd: bad,
@@ -236,13 +231,13 @@ pub fn errors_do_not_disturb_other_operations(mut harness: Harness) {
             offset: None,
         }),
         harness.submit(Op::Recv {
-            fd: right.as_raw_fd(),
+            fd: raw(&right),
             buf: Buffer::from(Vec::new()),
             flags: 0,
         }),
         harness.submit(Op::Socket {
-            domain: 4242,
-            socket_type: libc::SOCK_STREAM,
+            domain: UNKNOWN_FAMILY,
+            socket_type: SOCK_STREAM,
             protocol: 0,
         }),
         harness.submit(Op::Statx {
@@ -262,7 +257,7 @@ pub fn errors_do_not_disturb_other_operations(mut harness: Harness) {
         "still waiting"
     );
     harness.ok(Op::Send {
-        fd: left.as_raw_fd(),
+        fd: raw(&left),
         buf: Buffer::from("intact"),
         flags: 0,
     });

@@ -1,11 +1,12 @@
 //! The driver itself: timeouts, cancellation, stale identifiers, wakes, polling and drop.
 
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use proactor_driver::{is_cancelled, Buffer, Op};
 
-use crate::harness::{bytes_of, room, socket_pair, Harness};
+#[cfg(unix)]
+use crate::harness::is_bad_fd;
+use crate::harness::{bytes_of, into_raw, raw, room, socket_pair, Harness};
 
 pub fn nop_completes(mut harness: Harness) {
     let ids: Vec<_> = (0..64).map(|_| harness.submit(Op::Nop)).collect();
@@ -84,7 +85,7 @@ pub fn cancel_pending_recv_returns_buffer(mut harness: Harness) {
     let mut buffer = Vec::with_capacity(32);
     buffer.extend_from_slice(b"kept");
     let id = harness.submit(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: Buffer::from(buffer),
         flags: 0,
     });
@@ -115,7 +116,7 @@ pub fn cancel_racing_completion_loses_no_bytes(mut harness: Harness) {
         let message = round.to_le_bytes();
         sent.extend_from_slice(&message);
         let send_op = || Op::Send {
-            fd: left.as_raw_fd(),
+            fd: raw(&left),
             buf: Buffer::from(message.to_vec()),
             flags: 0,
         };
@@ -124,7 +125,7 @@ pub fn cancel_racing_completion_loses_no_bytes(mut harness: Harness) {
         // and everything in one batch.
         let early_send = (round % 3 == 0).then(|| harness.submit(send_op()));
         let recv = harness.submit(Op::Recv {
-            fd: right.as_raw_fd(),
+            fd: raw(&right),
             buf: room(4),
             flags: 0,
         });
@@ -156,7 +157,7 @@ pub fn cancel_racing_completion_loses_no_bytes(mut harness: Harness) {
         // Take what a cancelled receive left, so the next round starts on an empty socket.
         while received.len() < sent.len() {
             let (count, op) = harness.ok(Op::Recv {
-                fd: right.as_raw_fd(),
+                fd: raw(&right),
                 buf: room(sent.len() - received.len()),
                 flags: 0,
             });
@@ -167,7 +168,7 @@ pub fn cancel_racing_completion_loses_no_bytes(mut harness: Harness) {
     // Collect what cancelled receives left in the socket.
     while received.len() < sent.len() {
         let (count, op) = harness.ok(Op::Recv {
-            fd: right.as_raw_fd(),
+            fd: raw(&right),
             buf: room(4096),
             flags: 0,
         });
@@ -187,7 +188,7 @@ pub fn stale_id_is_rejected(mut harness: Harness) {
     // The slot is reused by the next operation; the old id must not reach it.
     let (_left, right) = socket_pair();
     let second = harness.submit(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: room(8),
         flags: 0,
     });
@@ -252,7 +253,7 @@ pub fn wake_from_another_thread(mut harness: Harness) {
 pub fn poll_with_zero_timeout_does_not_block(mut harness: Harness) {
     let (_left, right) = socket_pair();
     let id = harness.submit(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: room(8),
         flags: 0,
     });
@@ -288,16 +289,16 @@ pub fn drop_with_operations_in_flight(mut harness: Harness) {
     let (_left, right) = socket_pair();
     let listener = crate::harness::listener(false);
     let dir = crate::harness::TempDir::new();
-    let file = std::fs::File::open(dir.file("f", &[7u8; 8192])).unwrap();
+    let file = crate::harness::open_read_only(&dir.file("f", &[7u8; 8192]));
     for _ in 0..10 {
         harness.submit(Op::Recv {
-            fd: right.as_raw_fd(),
+            fd: raw(&right),
             buf: room(1024),
             flags: 0,
         });
     }
     harness.submit(Op::Accept {
-        fd: listener.as_raw_fd(),
+        fd: raw(&listener),
         peer: None,
     });
     harness.submit(Op::Timeout {
@@ -305,7 +306,7 @@ pub fn drop_with_operations_in_flight(mut harness: Harness) {
     });
     for offset in 0..8 {
         harness.submit(Op::Read {
-            fd: file.as_raw_fd(),
+            fd: raw(&file),
             buf: room(1024),
             offset: Some(offset * 1024),
         });
@@ -320,6 +321,7 @@ pub fn drop_with_operations_in_flight(mut harness: Harness) {
         .driver
         .poll(&mut Vec::new(), Some(Duration::ZERO))
         .unwrap();
+    let flavor = harness.flavor;
     let start = Instant::now();
     drop(harness);
     assert!(
@@ -328,19 +330,19 @@ pub fn drop_with_operations_in_flight(mut harness: Harness) {
         start.elapsed()
     );
     // Everything still works afterwards, and a fresh driver reuses nothing stale.
-    let mut fresh = Harness::new(crate::harness::Flavor::Epoll);
+    let mut fresh = Harness::new(flavor);
     fresh.ok(Op::Nop);
 }
 
 pub fn close_completes_waiting_operations(mut harness: Harness) {
     let (left, right) = socket_pair();
     let waiting = harness.submit(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: room(8),
         flags: 0,
     });
     harness.poll_now();
-    let fd = std::os::fd::IntoRawFd::into_raw_fd(right);
+    let fd = into_raw(right);
     harness.ok(Op::Close { fd });
     // Closing does not end a receive already in the kernel on io_uring; shutting the peer
     // down does. Either way the receive completes, with an error or end of stream.
@@ -348,16 +350,19 @@ pub fn close_completes_waiting_operations(mut harness: Harness) {
     let completion = harness.wait(waiting);
     match completion.result {
         Ok(count) => assert_eq!(count, 0),
-        Err(error) => assert!(
-            is_cancelled(&error) || error.raw_os_error() == Some(libc::EBADF),
-            "{error}"
-        ),
+        #[cfg(unix)]
+        Err(error) => assert!(is_cancelled(&error) || is_bad_fd(&error), "{error}"),
+        // The IOCP backend cancels what is pending on a handle before it closes it (as
+        // closesocket itself does on Windows).
+        #[cfg(windows)]
+        Err(error) => assert!(is_cancelled(&error), "{error}"),
     }
 }
 
+#[cfg(unix)]
 pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     let (left, right) = socket_pair();
-    let number = right.as_raw_fd();
+    let number = raw(&right);
     // Make the driver learn about `right`: a receive that has to wait for readiness.
     let waiting = harness.submit(Op::Recv {
         fd: number,
@@ -366,7 +371,7 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     });
     harness.poll_now();
     harness.ok(Op::Send {
-        fd: left.as_raw_fd(),
+        fd: raw(&left),
         buf: Buffer::from("one"),
         flags: 0,
     });
@@ -377,7 +382,7 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     let (fresh, peer) = socket_pair();
     // SAFETY: both descriptors are open and owned by this test; `right` keeps owning the
     // number, which now refers to the new socket.
-    assert_eq!(unsafe { libc::dup2(fresh.as_raw_fd(), number) }, number);
+    assert_eq!(unsafe { libc::dup2(raw(&fresh), number) }, number);
     drop(fresh);
     harness.driver.forget_fd(number);
     let waiting = harness.submit(Op::Recv {
@@ -387,7 +392,68 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     });
     harness.poll_now();
     harness.ok(Op::Send {
-        fd: peer.as_raw_fd(),
+        fd: raw(&peer),
+        buf: Buffer::from("two"),
+        flags: 0,
+    });
+    let completion = harness.wait(waiting);
+    assert_eq!(bytes_of(completion.op), b"two");
+}
+
+/// On Windows a handle closed outside the driver (and forgotten) can have its value reused by
+/// a new socket, which must then be associated with the driver's port afresh. The value comes
+/// back at the system's choosing, so this tries a few sockets until one does.
+#[cfg(windows)]
+pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
+    let (left, right) = socket_pair();
+    let number = raw(&right);
+    let waiting = harness.submit(Op::Recv {
+        fd: number,
+        buf: room(8),
+        flags: 0,
+    });
+    harness.poll_now();
+    harness.ok(Op::Send {
+        fd: raw(&left),
+        buf: Buffer::from("one"),
+        flags: 0,
+    });
+    assert_eq!(harness.wait(waiting).result.unwrap(), 3);
+    // The pairs below come from this listener, made first so it does not take the value.
+    let listener = crate::harness::listener(false);
+    let address = listener.local_addr().unwrap();
+    drop((left, right));
+    harness.driver.forget_fd(number);
+    // Windows hands out a freed handle value again soon; keep what does not reuse it open
+    // until the end, so the next try cannot get the same one.
+    let mut others = Vec::new();
+    let reused = (0..64).find_map(|_| {
+        let client = std::net::TcpStream::connect(address).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        if raw(&client) == number {
+            Some((client, server))
+        } else if raw(&server) == number {
+            Some((server, client))
+        } else {
+            others.push((client, server));
+            None
+        }
+    });
+    let Some((fresh, peer)) = reused else {
+        eprintln!(
+            "{:?}: the value {number} was not reused; nothing to check",
+            harness.flavor
+        );
+        return;
+    };
+    let waiting = harness.submit(Op::Recv {
+        fd: raw(&fresh),
+        buf: room(8),
+        flags: 0,
+    });
+    harness.poll_now();
+    harness.ok(Op::Send {
+        fd: raw(&peer),
         buf: Buffer::from("two"),
         flags: 0,
     });
@@ -430,10 +496,11 @@ pub fn pool_bursts_never_lose_a_wake(mut harness: Harness) {
 
 /// Waiting for readiness itself, for descriptors whose readiness is the event (a pidfd, a
 /// listening socket).
+#[cfg(unix)]
 pub fn poll_waits_for_readiness(mut harness: Harness) {
     let (left, right) = socket_pair();
     let readable = harness.submit(Op::Poll {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         writable: false,
     });
     assert!(
@@ -443,7 +510,7 @@ pub fn poll_waits_for_readiness(mut harness: Harness) {
         "not readable yet"
     );
     harness.ok(Op::Send {
-        fd: left.as_raw_fd(),
+        fd: raw(&left),
         buf: Buffer::from("x"),
         flags: 0,
     });
@@ -451,18 +518,18 @@ pub fn poll_waits_for_readiness(mut harness: Harness) {
     assert_ne!(events & libc::POLLIN as usize, 0, "events {events:#x}");
     // The data is still there: polling does not consume it.
     let (count, _) = harness.ok(Op::Recv {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         buf: room(4),
         flags: 0,
     });
     assert_eq!(count, 1);
     let (events, _) = harness.ok(Op::Poll {
-        fd: left.as_raw_fd(),
+        fd: raw(&left),
         writable: true,
     });
     assert_ne!(events & libc::POLLOUT as usize, 0);
     let waiting = harness.submit(Op::Poll {
-        fd: right.as_raw_fd(),
+        fd: raw(&right),
         writable: false,
     });
     harness.poll_now();
@@ -471,8 +538,21 @@ pub fn poll_waits_for_readiness(mut harness: Harness) {
         harness.wait(waiting).result.as_ref().unwrap_err()
     ));
     let error = harness.error(Op::Poll {
-        fd: i32::MAX - 1,
+        fd: crate::harness::CLOSED_FD,
         writable: false,
     });
-    assert_eq!(error.raw_os_error(), Some(libc::EBADF));
+    assert!(is_bad_fd(&error), "{error}");
+}
+
+/// Windows waits for completions, not readiness: a poll says it is not there.
+#[cfg(windows)]
+pub fn poll_waits_for_readiness(mut harness: Harness) {
+    let (_left, right) = socket_pair();
+    for writable in [false, true] {
+        let error = harness.error(Op::Poll {
+            fd: raw(&right),
+            writable,
+        });
+        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
+    }
 }
