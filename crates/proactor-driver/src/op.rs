@@ -281,7 +281,9 @@ pub enum Op {
     },
     /// Waits until `fd` is readable (or, with `writable`, writable) and completes with the
     /// `poll(2)` events seen. For descriptors whose readiness is the event itself: a pidfd
-    /// (the child exited), a listening socket, a pipe.
+    /// (the child exited), a listening socket, a pipe. On Windows it waits for a waitable
+    /// handle to be signalled (a process that exited, console input, an event) and completes
+    /// with 1; sockets and `writable` are `Unsupported` there.
     Poll {
         /// What to watch.
         fd: Fd,

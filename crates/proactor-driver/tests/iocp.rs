@@ -746,3 +746,83 @@ fn set_linger_zero(stream: &TcpStream) {
     };
     assert_eq!(result, 0);
 }
+
+#[test]
+fn poll_waits_for_a_process_to_exit_and_can_be_cancelled() {
+    use std::os::windows::io::AsRawHandle as _;
+
+    let mut driver = Driver::new().unwrap();
+    // A child that exits after about half a second (ping waits 1 s between its 2 echoes).
+    let mut child = std::process::Command::new("cmd")
+        .args(["/C", "ping -n 2 127.0.0.1 > NUL & exit 3"])
+        .spawn()
+        .expect("cmd");
+    let started = Instant::now();
+    let exited = run(
+        &mut driver,
+        Op::Poll {
+            fd: child.as_raw_handle() as Fd,
+            writable: false,
+        },
+    );
+    assert_eq!(exited.result.unwrap(), 1);
+    assert!(
+        child.try_wait().unwrap().is_some(),
+        "signalled means exited"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+    eprintln!("child exit seen after {:?}", started.elapsed());
+
+    // An event nobody sets: the poll is cancelled and its one packet still arrives.
+    let event = unsafe {
+        // SAFETY: a manual-reset event, unnamed, not signalled.
+        windows_sys::Win32::System::Threading::CreateEventW(
+            std::ptr::null(),
+            1,
+            0,
+            std::ptr::null(),
+        )
+    };
+    assert!(!event.is_null());
+    let poll = driver.submit(Op::Poll {
+        fd: event as usize as Fd,
+        writable: false,
+    });
+    driver
+        .poll(&mut Vec::new(), Some(Duration::from_millis(20)))
+        .unwrap();
+    driver.cancel(poll).unwrap();
+    assert!(proactor_driver::is_cancelled(
+        &wait(&mut driver, poll).result.unwrap_err()
+    ));
+
+    // The same event, set from another thread while the driver waits.
+    let poll = driver.submit(Op::Poll {
+        fd: event as usize as Fd,
+        writable: false,
+    });
+    let raw = event as usize;
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        // SAFETY: the event is open until the test closes it after joining.
+        unsafe { windows_sys::Win32::System::Threading::SetEvent(raw as _) };
+    });
+    assert_eq!(wait(&mut driver, poll).result.unwrap(), 1);
+    setter.join().unwrap();
+    // Polling for writability, or polling a socket, has no Windows meaning here.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let socket = run(
+        &mut driver,
+        Op::Poll {
+            fd: listener.as_raw_socket() as Fd,
+            writable: false,
+        },
+    );
+    assert_eq!(
+        socket.result.unwrap_err().kind(),
+        std::io::ErrorKind::Unsupported
+    );
+    // SAFETY: closing the event made above, once.
+    unsafe { windows_sys::Win32::Foundation::CloseHandle(event) };
+    assert_eq!(driver.in_flight(), 0);
+}

@@ -19,12 +19,13 @@ use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::ptr::{null, null_mut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{
     GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_PIPE_CONNECTED,
-    NTSTATUS, WAIT_TIMEOUT,
+    HANDLE, INVALID_HANDLE_VALUE, NTSTATUS, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     self as winsock, TransmitFile, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR,
@@ -35,8 +36,12 @@ use windows_sys::Win32::Storage::FileSystem::{
     ReadFile, SetFileCompletionNotificationModes, WriteFile,
 };
 use windows_sys::Win32::System::Pipes::ConnectNamedPipe;
+use windows_sys::Win32::System::Threading::{
+    RegisterWaitForSingleObject, UnregisterWaitEx, WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
+};
 use windows_sys::Win32::System::IO::{
-    CancelIoEx, CreateIoCompletionPort, GetQueuedCompletionStatusEx, OVERLAPPED, OVERLAPPED_ENTRY,
+    CancelIoEx, CreateIoCompletionPort, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
+    OVERLAPPED, OVERLAPPED_ENTRY,
 };
 
 use super::windows::{self as win, HandleKind, Waker, WAKE_KEY};
@@ -88,6 +93,19 @@ struct Control {
     /// moved.
     part: usize,
     moved: usize,
+    /// An `Op::Poll` on a waitable handle: the registered wait and what its callback reads.
+    wait: WaitContext,
+}
+
+/// What a wait thread's callback needs to post an `Op::Poll`'s packet. The callback reads
+/// `port` and `overlapped` (set before the wait is registered, unchanged until it is gone) and
+/// swaps `fired`; nothing else of the slot.
+struct WaitContext {
+    registration: HANDLE,
+    port: HANDLE,
+    overlapped: *mut OVERLAPPED,
+    /// Whoever swaps it first (the callback, or a cancel) posts the one packet.
+    fired: AtomicBool,
 }
 
 #[repr(C)]
@@ -126,6 +144,12 @@ impl Default for Slot {
                 accept_buffer: [0; 2 * ACCEPT_ADDRESS_LEN as usize],
                 part: 0,
                 moved: 0,
+                wait: WaitContext {
+                    registration: null_mut(),
+                    port: null_mut(),
+                    overlapped: null_mut(),
+                    fired: AtomicBool::new(false),
+                },
             },
         }
     }
@@ -174,6 +198,8 @@ enum Route {
     Pool,
     Timer(Duration),
     Kernel(Fd),
+    /// Wait for a waitable handle (a process, a console input, an event) to be signalled.
+    Wait(Fd),
     Close(Fd),
     Unsupported(&'static str),
 }
@@ -201,6 +227,8 @@ fn route(op: &Op) -> Route {
         | Op::Connect { fd, .. }
         | Op::SendFile { socket: fd, .. }
         | Op::ConnectNamedPipe { pipe: fd } => Route::Kernel(*fd),
+        Op::Poll { writable: true, .. } => Route::Unsupported("poll for writability"),
+        Op::Poll { fd, .. } => Route::Wait(*fd),
         Op::Statx { .. } => Route::Unsupported("statx with a path"),
         Op::OpenAt { .. } => Route::Unsupported("openat"),
         Op::RenameAt { .. } => Route::Unsupported("renameat"),
@@ -209,7 +237,6 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
-        Op::Poll { .. } => Route::Unsupported("poll"),
     }
 }
 
@@ -442,6 +469,72 @@ impl Iocp {
         }
     }
 
+    /// Registers a one-shot wait on `fd`: a wait thread's callback posts the operation's packet
+    /// when the handle is signalled (Wine 8 has no wait-completion packets, and this works on
+    /// every Windows).
+    fn start_wait(&mut self, id: OpId, fd: Fd) {
+        if matches!(win::handle_kind(fd), Ok(HandleKind::Socket)) {
+            return self.complete(
+                id,
+                Err(unsupported("poll of a socket (use its operations)")),
+            );
+        }
+        let port = self.waker.port();
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        slot.handle = fd;
+        slot.kind = HandleKind::Stream;
+        // SAFETY: a fresh OVERLAPPED: Internal 0 is the status the callback's packet reports.
+        slot.packet.overlapped = unsafe { zeroed() };
+        let wait = &mut slot.control.wait;
+        wait.port = port;
+        wait.overlapped = &mut slot.packet.overlapped;
+        wait.fired = AtomicBool::new(false);
+        let mut registration: HANDLE = null_mut();
+        // SAFETY: the context (the slot's WaitContext) stays at its address until the wait is
+        // unregistered, which happens before the slot is reused (on the packet, on cancel, or
+        // when the driver is dropped); the callback only posts to the port.
+        let ok = unsafe {
+            RegisterWaitForSingleObject(
+                &mut registration,
+                win::handle(fd),
+                Some(wait_fired),
+                (wait as *const WaitContext).cast(),
+                u32::MAX, // INFINITE
+                WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD,
+            )
+        };
+        if ok == 0 {
+            return self.complete(id, Err(win::last_error()));
+        }
+        slot.control.wait.registration = registration;
+        slot.place = Place::Kernel;
+        self.in_kernel += 1;
+    }
+
+    /// Ends a registered wait early; exactly one packet still comes for it.
+    fn cancel_wait(slot: &mut Slot) {
+        let registration = std::mem::replace(&mut slot.control.wait.registration, null_mut());
+        if registration.is_null() {
+            return;
+        }
+        // SAFETY: INVALID_HANDLE_VALUE waits for a callback in progress to return, so after
+        // this no callback touches the context.
+        unsafe { UnregisterWaitEx(registration, INVALID_HANDLE_VALUE) };
+        if !slot.control.wait.fired.swap(true, Ordering::AcqRel) {
+            // SAFETY: the port is open (the waker owns it); the OVERLAPPED is the slot's.
+            unsafe {
+                PostQueuedCompletionStatus(
+                    slot.control.wait.port,
+                    0,
+                    WAIT_CANCELLED_KEY,
+                    slot.control.wait.overlapped,
+                )
+            };
+        }
+    }
+
     fn close(&mut self, id: OpId, fd: Fd) {
         let kind = self.handles.remove(&fd).map(|state| state.kind);
         // Operations still pending on it end (with ERROR_OPERATION_ABORTED) before it goes.
@@ -565,6 +658,23 @@ impl Iocp {
                 continue;
             }
             self.in_kernel -= 1;
+            if entry.lpCompletionKey == WAIT_KEY || entry.lpCompletionKey == WAIT_CANCELLED_KEY {
+                let registration =
+                    std::mem::replace(&mut slot.control.wait.registration, null_mut());
+                if !registration.is_null() {
+                    // The one-shot wait is over; NULL: do not wait for its callback, which
+                    // has posted and is returning.
+                    // SAFETY: a registration this driver made, unregistered once.
+                    unsafe { UnregisterWaitEx(registration, null_mut()) };
+                }
+                let result = if entry.lpCompletionKey == WAIT_KEY {
+                    Ok(1) // POLLIN: the handle is signalled.
+                } else {
+                    Err(win::cancelled())
+                };
+                self.complete(id, result);
+                continue;
+            }
             let code = if status >= 0 {
                 0
             } else if slot.kind == HandleKind::Socket {
@@ -634,6 +744,23 @@ fn next_part(slot: &mut Slot, code: i32, bytes: u32) -> Part {
         return Part::Started(start(slot, None));
     }
     Part::Finished(total.min(u32::MAX as usize) as u32)
+}
+
+/// The completion key of a registered wait's packet: the handle was signalled.
+const WAIT_KEY: usize = 2;
+/// The completion key of a registered wait's packet posted by a cancel.
+const WAIT_CANCELLED_KEY: usize = 3;
+
+/// Runs on a wait thread when a polled handle is signalled.
+unsafe extern "system" fn wait_fired(context: *mut std::ffi::c_void, _timed_out: bool) {
+    // SAFETY: the context is the slot's WaitContext, alive until the wait is unregistered
+    // (which waits for this callback); only its atomic is written.
+    let wait = unsafe { &*(context as *const WaitContext) };
+    if !wait.fired.swap(true, Ordering::AcqRel) {
+        // SAFETY: the port outlives every registered wait (the driver unregisters them before
+        // the waker, which owns the port, can go).
+        unsafe { PostQueuedCompletionStatus(wait.port, 0, WAIT_KEY, wait.overlapped) };
+    }
 }
 
 /// Whether an operation ended because it was cancelled or its handle closed under it (Wine
@@ -1185,6 +1312,7 @@ impl Backend for Iocp {
             }
             Route::Pool => self.send_to_pool(id),
             Route::Kernel(fd) => self.start_kernel(id, fd),
+            Route::Wait(fd) => self.start_wait(id, fd),
             Route::Close(fd) => self.close(id, fd),
             Route::Unsupported(what) => self.complete(id, Err(unsupported(what))),
         }
@@ -1202,6 +1330,10 @@ impl Backend for Iocp {
             Place::Done | Place::Starting => {}
             Place::Pool => slot.cancel_requested = true,
             Place::Timer => self.complete(id, Err(win::cancelled())),
+            Place::Kernel if matches!(slot.op, Some(Op::Poll { .. })) => {
+                slot.cancel_requested = true;
+                Iocp::cancel_wait(slot);
+            }
             Place::Kernel => {
                 slot.cancel_requested = true;
                 // SAFETY: the OVERLAPPED is the pending operation's; ERROR_NOT_FOUND (it is
@@ -1274,8 +1406,12 @@ impl Drop for Iocp {
         for id in pending {
             if let Some(slot) = self.slots.get_mut(id) {
                 slot.cancel_requested = true;
-                // SAFETY: as in `cancel`.
-                unsafe { CancelIoEx(win::handle(slot.handle), &slot.packet.overlapped) };
+                if matches!(slot.op, Some(Op::Poll { .. })) {
+                    Iocp::cancel_wait(slot);
+                } else {
+                    // SAFETY: as in `cancel`.
+                    unsafe { CancelIoEx(win::handle(slot.handle), &slot.packet.overlapped) };
+                }
             }
         }
         // The kernel writes into the slots until each packet arrives: wait for them all.
