@@ -409,6 +409,22 @@ pub enum Op {
         /// The server end, from `CreateNamedPipeW` with `FILE_FLAG_OVERLAPPED`.
         pipe: Fd,
     },
+    /// Waits for changes under a directory and fills `buf` with Windows'
+    /// `FILE_NOTIFY_INFORMATION` records (`ReadDirectoryChangesW`); completes with the bytes
+    /// written, 0 when the system's own buffer overflowed and changes were lost (rescan).
+    /// Parse the records with `proactor_driver::windows::directory_changes`. Elsewhere it
+    /// completes with `Unsupported` (inotify and kqueue are read with [`Op::Read`]).
+    ReadDirectoryChanges {
+        /// A directory from `proactor_driver::windows::open_directory`.
+        dir: Fd,
+        /// Where the records go: an empty buffer with capacity (at most 64 KiB is used for a
+        /// directory on a network share), whose start is 4-byte aligned.
+        buf: Buffer,
+        /// Watch the whole tree, not only the directory's own entries.
+        recursive: bool,
+        /// `FILE_NOTIFY_CHANGE_*` bits: what counts as a change.
+        filter: u32,
+    },
     /// Runs a closure on the thread pool and completes with what it returns. A panic in the
     /// closure completes the operation with an error; it never breaks the pool.
     Blocking {
@@ -451,12 +467,13 @@ pub enum OpKind {
     Splice,
     SendFile,
     ConnectNamedPipe,
+    ReadDirectoryChanges,
     Blocking,
 }
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 30] = [
+    pub const ALL: [OpKind; 31] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -486,6 +503,7 @@ impl OpKind {
         OpKind::Splice,
         OpKind::SendFile,
         OpKind::ConnectNamedPipe,
+        OpKind::ReadDirectoryChanges,
         OpKind::Blocking,
     ];
 
@@ -587,6 +605,7 @@ impl Op {
             Op::Splice { .. } => OpKind::Splice,
             Op::SendFile { .. } => OpKind::SendFile,
             Op::ConnectNamedPipe { .. } => OpKind::ConnectNamedPipe,
+            Op::ReadDirectoryChanges { .. } => OpKind::ReadDirectoryChanges,
             Op::Blocking { .. } => OpKind::Blocking,
         }
     }
@@ -614,6 +633,7 @@ impl Op {
             Op::Splice { fd_out, .. } => Some(fd_out),
             Op::SendFile { socket, .. } => Some(socket),
             Op::ConnectNamedPipe { pipe } => Some(pipe),
+            Op::ReadDirectoryChanges { dir, .. } => Some(dir),
             Op::Nop
             | Op::Timeout { .. }
             | Op::Socket { .. }
@@ -651,7 +671,8 @@ impl Op {
             Op::Read { buf, .. }
             | Op::Write { buf, .. }
             | Op::Send { buf, .. }
-            | Op::Recv { buf, .. } => Some(buf),
+            | Op::Recv { buf, .. }
+            | Op::ReadDirectoryChanges { buf, .. } => Some(buf),
             _ => None,
         }
     }

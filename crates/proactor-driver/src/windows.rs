@@ -156,3 +156,100 @@ pub fn open_named_pipe(
 pub fn disconnect_named_pipe(pipe: Fd) -> io::Result<()> {
     sys::disconnect_named_pipe(pipe)
 }
+
+/// Opens a directory for [`Op::ReadDirectoryChanges`](crate::Op::ReadDirectoryChanges):
+/// overlapped, and sharing every access, so watching it stops nobody from changing it.
+///
+/// # Errors
+///
+/// `NotFound` for a missing directory; the OS's error otherwise.
+///
+/// # Examples
+///
+/// ```
+/// let dir = proactor_driver::windows::open_directory(std::env::temp_dir())?;
+/// # drop(dir);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn open_directory(path: impl AsRef<std::path::Path>) -> io::Result<OwnedHandle> {
+    sys::open_directory(path.as_ref())
+}
+
+/// What happened to a name in a watched directory, as `ReadDirectoryChangesW` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChangeAction {
+    /// Created (or moved in).
+    Added,
+    /// Deleted (or moved out).
+    Removed,
+    /// Its contents or attributes changed.
+    Modified,
+    /// Renamed: this is the old name; the new one follows in a [`ChangeAction::RenamedTo`].
+    RenamedFrom,
+    /// Renamed: this is the new name.
+    RenamedTo,
+    /// An action code this version does not know.
+    Other(u32),
+}
+
+/// One change: the action and the name relative to the watched directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryChange {
+    /// What happened.
+    pub action: ChangeAction,
+    /// The name, relative to the watched directory (`sub\file.txt` for a recursive watch).
+    pub name: std::ffi::OsString,
+}
+
+/// Parses the `FILE_NOTIFY_INFORMATION` records an
+/// [`Op::ReadDirectoryChanges`](crate::Op::ReadDirectoryChanges) wrote. Records are read
+/// unaligned (Wine does not align them); a truncated or malformed record ends the list.
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::windows::{directory_changes, ChangeAction};
+///
+/// // One record: next offset 0, action 1 (added), name "a" (2 bytes of UTF-16).
+/// let mut record = Vec::new();
+/// record.extend(0u32.to_le_bytes());
+/// record.extend(1u32.to_le_bytes());
+/// record.extend(2u32.to_le_bytes());
+/// record.extend(u16::from(b'a').to_le_bytes());
+/// let changes: Vec<_> = directory_changes(&record).collect();
+/// assert_eq!(changes.len(), 1);
+/// assert_eq!(changes[0].action, ChangeAction::Added);
+/// assert_eq!(changes[0].name, "a");
+/// ```
+pub fn directory_changes(records: &[u8]) -> impl Iterator<Item = DirectoryChange> + '_ {
+    use std::os::windows::ffi::OsStringExt;
+
+    let mut offset = Some(0usize);
+    std::iter::from_fn(move || {
+        let start = offset?;
+        let field = |at: usize| -> Option<u32> {
+            let bytes = records.get(start + at..start + at + 4)?;
+            Some(u32::from_le_bytes(bytes.try_into().ok()?))
+        };
+        let (next, action, name_len) = (field(0)?, field(4)?, field(8)? as usize);
+        let name_bytes = records.get(start + 12..start + 12 + name_len)?;
+        let name: Vec<u16> = name_bytes
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .collect();
+        offset = (next != 0).then_some(start + next as usize);
+        let action = match action {
+            1 => ChangeAction::Added,
+            2 => ChangeAction::Removed,
+            3 => ChangeAction::Modified,
+            4 => ChangeAction::RenamedFrom,
+            5 => ChangeAction::RenamedTo,
+            other => ChangeAction::Other(other),
+        };
+        Some(DirectoryChange {
+            action,
+            name: std::ffi::OsString::from_wide(&name),
+        })
+    })
+}

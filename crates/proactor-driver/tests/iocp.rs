@@ -826,3 +826,72 @@ fn poll_waits_for_a_process_to_exit_and_can_be_cancelled() {
     unsafe { windows_sys::Win32::Foundation::CloseHandle(event) };
     assert_eq!(driver.in_flight(), 0);
 }
+
+#[test]
+fn read_directory_changes_reports_added_renamed_removed() {
+    use proactor_driver::windows::{directory_changes, open_directory, ChangeAction};
+
+    let mut driver = Driver::new().unwrap();
+    let dir = temp_path("watch");
+    std::fs::create_dir(&dir).unwrap();
+    let handle = open_directory(&dir).unwrap();
+    let fd = handle.as_raw_handle() as Fd;
+    // FILE_NOTIFY_CHANGE_FILE_NAME | DIR_NAME | LAST_WRITE
+    let filter = 0x1 | 0x2 | 0x10;
+    let watch = |driver: &mut Driver| {
+        driver.submit(Op::ReadDirectoryChanges {
+            dir: fd,
+            buf: Buffer::from(Vec::with_capacity(16 * 1024)),
+            recursive: true,
+            filter,
+        })
+    };
+    let mut seen = Vec::new();
+    let mut id = watch(&mut driver);
+    driver.poll(&mut Vec::new(), Some(Duration::ZERO)).unwrap();
+    std::fs::write(dir.join("a.txt"), b"x").unwrap();
+    std::fs::rename(dir.join("a.txt"), dir.join("b.txt")).unwrap();
+    std::fs::remove_file(dir.join("b.txt")).unwrap();
+    let deadline = Instant::now() + LIMIT;
+    while !seen
+        .iter()
+        .any(|(action, _)| *action == ChangeAction::Removed)
+    {
+        assert!(Instant::now() < deadline, "changes so far: {seen:?}");
+        let done = wait(&mut driver, id);
+        let count = done.result.expect("directory changes");
+        let bytes = done.op.into_buffer().unwrap();
+        assert_eq!(bytes.len(), count);
+        seen.extend(
+            directory_changes(bytes.as_slice())
+                .map(|change| (change.action, change.name.to_string_lossy().into_owned())),
+        );
+        id = watch(&mut driver);
+    }
+    let names = |wanted: ChangeAction| -> Vec<String> {
+        seen.iter()
+            .filter(|(action, _)| *action == wanted)
+            .map(|(_, name)| name.clone())
+            .collect()
+    };
+    assert!(
+        names(ChangeAction::Added).contains(&"a.txt".to_string()),
+        "{seen:?}"
+    );
+    assert_eq!(names(ChangeAction::RenamedFrom), ["a.txt"], "{seen:?}");
+    assert_eq!(names(ChangeAction::RenamedTo), ["b.txt"], "{seen:?}");
+    assert_eq!(names(ChangeAction::Removed), ["b.txt"], "{seen:?}");
+
+    // The watch still pending is cancelled, and its buffer comes back.
+    driver.cancel(id).unwrap();
+    let cancelled = wait(&mut driver, id);
+    assert!(proactor_driver::is_cancelled(
+        &cancelled.result.unwrap_err()
+    ));
+    assert!(cancelled.op.into_buffer().is_some());
+    drop(handle);
+    std::fs::remove_dir(&dir).unwrap();
+
+    let missing = open_directory(temp_path("no-such-dir")).unwrap_err();
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+}

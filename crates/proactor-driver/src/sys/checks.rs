@@ -14,6 +14,7 @@ fn invalid_input(message: &'static str) -> io::Error {
 pub(crate) fn validate(op: &Op) -> io::Result<()> {
     match op {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
+        Op::ReadDirectoryChanges { buf, .. } => check_read_buffer(buf),
         Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
             check_vector_len(bufs)?;
             if bufs.iter().any(|buf| check_read_buffer(buf).is_err()) {

@@ -95,7 +95,7 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Ftruncate => opcode::Ftruncate::CODE,
         OpKind::Splice => opcode::Splice::CODE,
         // No opcode: always the fallback (poll, then the syscall).
-        OpKind::SendFile | OpKind::ConnectNamedPipe => return None,
+        OpKind::SendFile | OpKind::ConnectNamedPipe | OpKind::ReadDirectoryChanges => return None,
         OpKind::Blocking => return None,
     })
 }
@@ -268,7 +268,8 @@ impl IoUring {
             | Op::Close { .. }
             | Op::Shutdown { .. }
             | Op::Socket { .. }
-            | Op::ConnectNamedPipe { .. } => {
+            | Op::ConnectNamedPipe { .. }
+            | Op::ReadDirectoryChanges { .. } => {
                 // These never wait: do them now.
                 let Some(slot) = self.slots.get_mut(id) else {
                     return;
@@ -767,7 +768,9 @@ fn build_entry(
             .build()
         }
         // Never built: these kinds always take the fallback path.
-        Op::SendFile { .. } | Op::ConnectNamedPipe { .. } => return None,
+        Op::SendFile { .. } | Op::ConnectNamedPipe { .. } | Op::ReadDirectoryChanges { .. } => {
+            return None
+        }
         Op::Blocking { .. } => return None,
     };
     Some(entry)

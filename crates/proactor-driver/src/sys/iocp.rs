@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{
     GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_PIPE_CONNECTED,
-    HANDLE, INVALID_HANDLE_VALUE, NTSTATUS, WAIT_TIMEOUT,
+    HANDLE, INVALID_HANDLE_VALUE, NTSTATUS, STATUS_PENDING, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     self as winsock, TransmitFile, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR,
@@ -33,7 +33,7 @@ use windows_sys::Win32::Networking::WinSock::{
     WSABUF, WSAEINVAL, WSAEMSGSIZE, WSA_IO_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{
-    ReadFile, SetFileCompletionNotificationModes, WriteFile,
+    ReadDirectoryChangesW, ReadFile, SetFileCompletionNotificationModes, WriteFile,
 };
 use windows_sys::Win32::System::Pipes::ConnectNamedPipe;
 use windows_sys::Win32::System::Threading::{
@@ -226,7 +226,8 @@ fn route(op: &Op) -> Route {
         | Op::Accept { fd, .. }
         | Op::Connect { fd, .. }
         | Op::SendFile { socket: fd, .. }
-        | Op::ConnectNamedPipe { pipe: fd } => Route::Kernel(*fd),
+        | Op::ConnectNamedPipe { pipe: fd }
+        | Op::ReadDirectoryChanges { dir: fd, .. } => Route::Kernel(*fd),
         Op::Poll { writable: true, .. } => Route::Unsupported("poll for writability"),
         Op::Poll { fd, .. } => Route::Wait(*fd),
         Op::Statx { .. } => Route::Unsupported("statx with a path"),
@@ -348,7 +349,7 @@ impl Iocp {
         let Some(op) = slot.op.as_mut() else { return };
         let control = &mut slot.control;
         let result = match op {
-            Op::Read { buf, .. } | Op::Recv { buf, .. } => {
+            Op::Read { buf, .. } | Op::Recv { buf, .. } | Op::ReadDirectoryChanges { buf, .. } => {
                 raw_result(code, bytes, true).inspect(|&count| {
                     // SAFETY: the kernel reported `count` bytes written into read_destination's
                     // memory, which the WSABUF/ReadFile call described.
@@ -857,6 +858,11 @@ fn socket_started(result: i32, bytes: u32, overlapped: *const OVERLAPPED) -> Sta
 
 /// The result of a `ReadFile`/`WriteFile`-style call that returned `ok`.
 fn file_started(ok: i32, overlapped: &OVERLAPPED) -> Started {
+    // Some calls (ReadDirectoryChangesW) return TRUE for "queued": the status block still
+    // says pending, and a packet will follow.
+    if ok != 0 && overlapped.Internal as NTSTATUS == STATUS_PENDING {
+        return Started::Pending;
+    }
     if ok != 0 {
         return Started::Now(overlapped.InternalHigh as u32);
     }
@@ -1137,6 +1143,36 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                 }
                 other => other,
             }
+        }
+        Op::ReadDirectoryChanges {
+            buf,
+            recursive,
+            filter,
+            ..
+        } => {
+            let (pointer, len) = buf.read_destination();
+            if pointer as usize % 4 != 0 {
+                return Started::Failed(invalid_input(
+                    "a directory-changes buffer must start 4-byte aligned (use an empty Vec with capacity)",
+                ));
+            }
+            let len = u32::try_from(len).unwrap_or(u32::MAX);
+            // SAFETY: the buffer is owned by the op and the OVERLAPPED by the slot until the
+            // packet; no byte count is asked for (asynchronous), and no completion routine.
+            let ok = unsafe {
+                ReadDirectoryChangesW(
+                    win::handle(fd),
+                    pointer.cast(),
+                    len,
+                    i32::from(*recursive),
+                    *filter,
+                    null_mut(),
+                    overlapped,
+                    None,
+                )
+            };
+            // SAFETY: read after the call returned.
+            file_started(ok, unsafe { &*overlapped })
         }
         _ => Started::Failed(invalid_input("not an overlapped operation")),
     }

@@ -48,8 +48,8 @@ pub(crate) use unix::{close_quietly, is_cancelled, perform_blocking, Waker};
 pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
 #[cfg(windows)]
 pub(crate) use windows::{
-    close_quietly, create_named_pipe, disconnect_named_pipe, is_cancelled, open_named_pipe,
-    perform_blocking, Port, Waker,
+    close_quietly, create_named_pipe, disconnect_named_pipe, is_cancelled, open_directory,
+    open_named_pipe, perform_blocking, Port, Waker,
 };
 
 /// The contract every backend keeps (see the module docs).

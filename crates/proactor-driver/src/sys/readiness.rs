@@ -123,9 +123,11 @@ enum Route {
 
 fn route(op: &Op) -> Route {
     match *op {
-        Op::Nop | Op::Shutdown { .. } | Op::Socket { .. } | Op::ConnectNamedPipe { .. } => {
-            Route::Now
-        }
+        Op::Nop
+        | Op::Shutdown { .. }
+        | Op::Socket { .. }
+        | Op::ConnectNamedPipe { .. }
+        | Op::ReadDirectoryChanges { .. } => Route::Now,
         Op::Timeout { duration } => Route::Timer(duration),
         Op::Fsync { .. }
         | Op::OpenAt { .. }

@@ -484,6 +484,10 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             io::ErrorKind::Unsupported,
             "named pipes of this kind exist only on Windows",
         )),
+        Op::ReadDirectoryChanges { .. } => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "ReadDirectoryChangesW exists only on Windows (read inotify or kqueue instead)",
+        )),
         Op::Blocking { job } => {
             let job = mem::replace(job, Box::new(|| Ok(0)));
             job()

@@ -468,7 +468,8 @@ pub(crate) unsafe fn read_socket_addr(address: *const SOCKADDR, len: i32) -> Opt
 /// truncated, as `recvmsg` does without `MSG_TRUNC`).
 pub(crate) fn read_result(code: i32, bytes: u32) -> io::Result<usize> {
     match code as u32 {
-        ERROR_HANDLE_EOF | ERROR_BROKEN_PIPE => Ok(0),
+        // ERROR_NOTIFY_ENUM_DIR (1022): directory changes overflowed; 0 says "rescan".
+        ERROR_HANDLE_EOF | ERROR_BROKEN_PIPE | 1022 => Ok(0),
         ERROR_MORE_DATA => Ok(bytes as usize),
         _ if code == WSAEMSGSIZE => Ok(bytes as usize),
         _ => Err(io::Error::from_raw_os_error(code)),
@@ -838,4 +839,34 @@ pub(crate) fn disconnect_named_pipe(pipe: Fd) -> io::Result<()> {
         return Err(last_error());
     }
     Ok(())
+}
+
+/// Opens a directory for `ReadDirectoryChangesW`: list access, every sharing mode (the watch
+/// must not stop others from renaming or deleting inside it), overlapped.
+pub(crate) fn open_directory(
+    path: &std::path::Path,
+) -> io::Result<std::os::windows::io::OwnedHandle> {
+    use windows_sys::Win32::Storage::FileSystem::{
+        CreateFileW, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OVERLAPPED, FILE_LIST_DIRECTORY,
+        FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING,
+    };
+    let name = wide(path.as_os_str())?;
+    // SAFETY: `name` is NUL-terminated UTF-16 alive for the call; BACKUP_SEMANTICS is what
+    // lets CreateFileW open a directory.
+    let handle = unsafe {
+        CreateFileW(
+            name.as_ptr(),
+            FILE_LIST_DIRECTORY,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            null(),
+            OPEN_EXISTING,
+            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED,
+            null_mut(),
+        )
+    };
+    if handle == INVALID_HANDLE_VALUE {
+        return Err(last_error());
+    }
+    // SAFETY: a new handle nothing else owns.
+    Ok(unsafe { std::os::windows::io::FromRawHandle::from_raw_handle(handle) })
 }
