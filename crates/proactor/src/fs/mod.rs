@@ -31,6 +31,7 @@
 mod dir;
 mod file;
 mod metadata;
+mod watch;
 
 use std::ffi::{CString, OsString};
 use std::io;
@@ -61,6 +62,7 @@ pub use metadata::{AccessMode, FileTimes, FileType, Metadata, StatFs};
 /// assert!(!permissions.readonly());
 /// ```
 pub use std::fs::Permissions;
+pub use watch::{poll_watch, watch, Event, Watcher};
 
 /// Turns a libc `-1` return into the OS error.
 pub(crate) fn cvt(result: libc::c_int) -> io::Result<libc::c_int> {
