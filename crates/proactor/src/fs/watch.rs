@@ -2,13 +2,7 @@
 //! changes, or [`poll_watch`] one path's metadata on a timer where the file system sends no
 //! notifications (network and FUSE mounts, `/proc`).
 //!
-//! Each OS has one native mechanism, chosen here and nowhere else:
-//!
-//! | OS | mechanism |
-//! |---|---|
-//! | Linux, Android | inotify: one descriptor per watcher, read through the driver; one watch per directory |
-//! | macOS, iOS, the BSDs | kqueue `EVFILT_VNODE`: one descriptor per watched file or directory, on a kqueue of the watcher's own that the driver polls; directories are listed again when they change to name what changed |
-//! | others (Windows until `ReadDirectoryChangesW` lands) | none: [`watch`] fails with `Unsupported`; [`poll_watch`] works |
+//! Each OS's native mechanism is chosen below, and nowhere else (the table is on [`watch`]).
 //!
 //! # Examples
 //!
@@ -261,7 +255,21 @@ impl fmt::Debug for Watcher {
 ///
 /// A directory watch reports changes to its entries (and, recursive, to theirs); a file
 /// watch reports changes to the file. Setting up (for a tree, one watch per directory) runs
-/// on the thread pool; see the [module docs](self) for what each OS uses.
+/// on the thread pool.
+///
+/// Each OS has one native mechanism:
+///
+/// | OS | mechanism |
+/// |---|---|
+/// | Linux, Android | inotify: one descriptor per watcher, read through the driver; one watch per directory |
+/// | macOS, iOS, the BSDs | kqueue `EVFILT_VNODE`: one descriptor per watched file or directory, on a kqueue of the watcher's own that the driver polls; directories are listed again when they change to name what changed |
+/// | others (Windows until `ReadDirectoryChangesW` lands) | none: [`watch`] fails with `Unsupported`; [`poll_watch`] works |
+///
+/// With kqueue, an entry moved into the tree from outside is reported as
+/// [`Created`](Event::Created) (nothing tells the two apart), and one moved out as
+/// [`RenamedFrom`](Event::RenamedFrom) when it was a watched file or directory, as
+/// [`Removed`](Event::Removed) otherwise. With inotify, the watch of a moved root follows it,
+/// and paths keep the name it was watched under.
 ///
 /// # Errors
 ///
