@@ -342,7 +342,7 @@ fn overflow_is_reported_and_the_stream_goes_on(runtime: Runtime) {
         return;
     }
     run(&runtime, async {
-        let mut watcher = fs::watch(&dir.0, false).await.unwrap();
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
         // Without reading: each file makes a create and a delete event.
         for index in 0..queue / 2 + 100 {
             let file = dir.join(format!("f{index}"));
@@ -350,6 +350,8 @@ fn overflow_is_reported_and_the_stream_goes_on(runtime: Runtime) {
             std::fs::remove_file(&file).unwrap();
         }
         std::fs::write(dir.join("marker"), b"").unwrap();
+        // Its creation is dropped too: only looking again finds it.
+        std::fs::create_dir(dir.join("late")).unwrap();
         let deadline = Instant::now() + EVENT_WAIT;
         let mut seen = 0usize;
         loop {
@@ -369,6 +371,9 @@ fn overflow_is_reported_and_the_stream_goes_on(runtime: Runtime) {
         assert!(fs::try_exists(dir.join("marker")).await.unwrap());
         std::fs::write(dir.join("after"), b"").unwrap();
         wait_for(&mut watcher, &Event::Created(dir.join("after"))).await;
+        // After an overflow a recursive watcher watches the directories it missed.
+        std::fs::write(dir.join("late/file"), b"").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("late/file"))).await;
     });
 }
 
