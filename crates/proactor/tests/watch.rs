@@ -202,6 +202,14 @@ fn moves_out_and_in_are_halves(runtime: Runtime) {
             .await
             .unwrap();
         wait_for(&mut watcher, &Event::RenamedTo(dir.join("came"))).await;
+        // A directory moved in is watched from then on, with what is below it.
+        std::fs::create_dir_all(outside.join("tree/inner")).unwrap();
+        fs::rename(outside.join("tree"), dir.join("tree"))
+            .await
+            .unwrap();
+        wait_for(&mut watcher, &Event::RenamedTo(dir.join("tree"))).await;
+        std::fs::write(dir.join("tree/inner/file"), b"").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("tree/inner/file"))).await;
     });
 }
 

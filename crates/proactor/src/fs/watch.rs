@@ -275,7 +275,7 @@ impl fmt::Debug for Watcher {
 ///
 /// `NotFound` if `path` does not exist, `InvalidInput` if it holds a NUL byte, `Unsupported`
 /// on an OS without a native watcher (use [`poll_watch`]), or another OS error (for instance
-/// `ENOSPC`: inotify's watch or instance limit).
+/// `ENOSPC` when inotify's per-user watch limit is reached, `EMFILE` at its instance limit).
 ///
 /// # Examples
 ///
