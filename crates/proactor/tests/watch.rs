@@ -119,6 +119,7 @@ per_backend! {
     rename_is_paired,
     moves_out_and_in_are_halves,
     recursive_sees_a_file_in_a_new_subdirectory,
+    recursive_reports_each_new_entry_once,
     recursive_watches_existing_subdirectories,
     recursive_follows_a_renamed_subdirectory,
     recursive_stops_at_a_subdirectory_moved_away,
@@ -229,6 +230,58 @@ fn recursive_sees_a_file_in_a_new_subdirectory(runtime: Runtime) {
         wait_for(&mut watcher, &Event::Created(deep.join("later"))).await;
         std::fs::remove_file(deep.join("file")).unwrap();
         wait_for(&mut watcher, &Event::Removed(deep.join("file"))).await;
+    });
+}
+
+fn recursive_reports_each_new_entry_once(runtime: Runtime) {
+    let dir = TempDir::new("recursive-once");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        // Entries made while the watcher adds a watch for their new directory and looks
+        // inside are both found by the look and reported by the watch: once is enough. A
+        // thread makes them with varying pauses, so some land in that window.
+        let root = dir.0.clone();
+        let writer = std::thread::spawn(move || {
+            let mut expected = std::collections::BTreeSet::new();
+            for index in 0..100u64 {
+                let top = root.join(format!("t{index}"));
+                let pause = Duration::from_micros(index * 7 % 150);
+                for path in ["", "a", "a/b"] {
+                    let path = if path.is_empty() {
+                        top.clone()
+                    } else {
+                        top.join(path)
+                    };
+                    std::fs::create_dir(&path).unwrap();
+                    expected.insert(path);
+                    std::thread::sleep(pause);
+                }
+                for path in ["a/b/file", "a/file"] {
+                    std::fs::write(top.join(path), b"").unwrap();
+                    expected.insert(top.join(path));
+                }
+            }
+            expected
+        });
+        let mut seen = Vec::new();
+        while !writer.is_finished() {
+            // Taking events as they come, so the watcher looks while the writer writes.
+            if let Ok(event) = timeout(Duration::from_millis(1), watcher.next_event()).await {
+                seen.extend(event.unwrap());
+            }
+        }
+        let expected = writer.join().unwrap();
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        seen.extend(wait_for(&mut watcher, &Event::Created(dir.join("marker"))).await);
+        let mut created = std::collections::BTreeSet::new();
+        for event in &seen {
+            match event {
+                Event::Created(path) => assert!(created.insert(path.clone()), "{path:?} twice"),
+                Event::Modified(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(created, expected);
     });
 }
 

@@ -178,9 +178,9 @@ impl Watcher {
     /// watch (a native watcher whose watched path was removed; a polling watcher never ends).
     ///
     /// Events come in the order the OS reported them. A directory that appears in a
-    /// recursive watch is watched from then on and its contents are reported as
-    /// [`Created`](Event::Created), so an entry made just after the directory may be reported
-    /// twice.
+    /// recursive watch is watched from then on, and what it already holds when the watcher
+    /// looks inside is reported as [`Created`](Event::Created) (once, even if the OS also
+    /// reports it), so entries made just after the directory are not missed.
     ///
     /// # Errors
     ///

@@ -38,6 +38,8 @@ const HEADER: usize = 16;
 /// Room for each read: many records (a record is at most `HEADER` + `NAME_MAX` + 1 bytes,
 /// and the kernel refuses reads with less room than the next record needs).
 const READ_SIZE: usize = 16 * 1024;
+/// Room left after a read that shows the kernel's queue was emptied by it.
+const DRAINED: usize = HEADER + 256;
 /// How long the first half of a rename waits for its second half when it ended a read (the
 /// kernel queues both halves at once, but a read may fall between them).
 const PAIR_WINDOW: Duration = Duration::from_millis(5);
@@ -54,6 +56,14 @@ pub(in crate::fs) struct Watcher {
     ready: VecDeque<io::Result<Event>>,
     /// The first half of a rename, waiting for its second.
     moved_from: Option<MovedFrom>,
+    /// Entries a look inside a new directory reported as created, with the read during
+    /// which it looked. One made after the directory's watch was added and before the look
+    /// also has a creation event queued: that one is a duplicate and is skipped. All such
+    /// events were queued before the look ended, so an entry is forgotten after the first
+    /// later read that empties the kernel's queue.
+    found: HashMap<PathBuf, u64>,
+    /// Reads so far.
+    reads: u64,
 }
 
 struct MovedFrom {
@@ -81,6 +91,8 @@ impl Native for Watcher {
             bytes: Vec::new(),
             ready: VecDeque::new(),
             moved_from: None,
+            found: HashMap::new(),
+            reads: 0,
         })
     }
 
@@ -206,6 +218,8 @@ impl Watcher {
     async fn fill(&mut self) -> io::Result<()> {
         let mut buffer = std::mem::take(&mut self.bytes);
         buffer.reserve(READ_SIZE);
+        let room = buffer.capacity() - buffer.len();
+        self.reads += 1;
         // A rename's first half waits only briefly for its second; a cancelled read keeps
         // its bytes in the stream for the next, and holds no undecoded ones (`bytes` is only
         // non-empty when the rest of a record is sure to follow).
@@ -222,7 +236,8 @@ impl Watcher {
             self.stream.read(buffer).await
         };
         self.bytes = buffer;
-        if result? == 0 {
+        let count = result?;
+        if count == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the inotify descriptor ended",
@@ -236,6 +251,10 @@ impl Watcher {
         }
         self.bytes = bytes;
         self.bytes.drain(..at);
+        if room - count.min(room) >= DRAINED {
+            let reads = self.reads;
+            self.found.retain(|_, looked| *looked == reads);
+        }
         Ok(())
     }
 
@@ -269,6 +288,7 @@ impl Watcher {
         };
         let is_dir = record.mask & libc::IN_ISDIR != 0;
         let is_root = record.wd == self.root_wd;
+        let found = self.found.remove(&path).is_some();
         if record.mask & libc::IN_MOVED_TO != 0 {
             match self.moved_from.take() {
                 Some(from) if from.cookie == record.cookie => {
@@ -300,6 +320,9 @@ impl Watcher {
                 is_dir,
             });
         } else if mask & libc::IN_CREATE != 0 {
+            if found {
+                return; // Reported, and watched if a directory, by the look that found it.
+            }
             self.ready.push_back(Ok(Event::Created(path.clone())));
             if is_dir && self.recursive {
                 self.watch_new_dir(path, true);
@@ -358,8 +381,15 @@ impl Watcher {
             Err(error) => return self.ready.push_back(Err(error)),
         };
         self.dirs.insert(wd, path.clone());
-        let report = report.then_some(&mut self.ready);
-        if let Err(error) = watch_tree(fd, &path, &mut self.dirs, report) {
+        let mut created = VecDeque::new();
+        let result = watch_tree(fd, &path, &mut self.dirs, report.then_some(&mut created));
+        for event in created {
+            if let Ok(Event::Created(path)) = &event {
+                self.found.insert(path.clone(), self.reads);
+            }
+            self.ready.push_back(event);
+        }
+        if let Err(error) = result {
             self.ready.push_back(Err(error));
         }
     }
