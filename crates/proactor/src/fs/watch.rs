@@ -39,7 +39,13 @@ mod native;
 #[path = "watch/kqueue.rs"]
 mod native;
 // Windows: `ReadDirectoryChangesW` overlapped through the port belongs in a `watch/windows.rs`
-// selected here, implementing `Native` like the others.
+// selected here, implementing `Native` like the others. What it maps: `bWatchSubtree` is
+// `recursive` (no per-directory bookkeeping); FILE_NOTIFY_INFORMATION records are chained by
+// `NextEntryOffset` and must be read unaligned; FILE_ACTION_ADDED/MODIFIED/REMOVED are
+// Created/Modified/Removed; RENAMED_OLD_NAME then RENAMED_NEW_NAME pair into Renamed (an
+// unpaired half is RenamedFrom/RenamedTo); a zero-byte completion or ERROR_NOTIFY_ENUM_DIR
+// (the buffer overflowed) is Overflow; a file's own path is watched through its parent
+// directory, filtered by name; a missing path is NotFound from CreateFileW.
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
