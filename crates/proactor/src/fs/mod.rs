@@ -31,7 +31,6 @@
 mod dir;
 mod file;
 mod metadata;
-mod watch;
 
 use std::ffi::{CString, OsString};
 use std::io;
@@ -62,6 +61,9 @@ pub use metadata::{AccessMode, FileTimes, FileType, Metadata, StatFs};
 /// assert!(!permissions.readonly());
 /// ```
 pub use std::fs::Permissions;
+
+// File system events.
+mod watch;
 pub use watch::{poll_watch, watch, Event, Watcher};
 
 /// Turns a libc `-1` return into the OS error.

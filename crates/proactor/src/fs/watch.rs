@@ -25,17 +25,7 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[path = "watch/inotify.rs"]
 mod native;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
+#[cfg(kqueue)]
 #[path = "watch/kqueue.rs"]
 mod native;
 // Windows: `ReadDirectoryChangesW` overlapped through the port belongs in a `watch/windows.rs`
@@ -46,19 +36,9 @@ mod native;
 // unpaired half is RenamedFrom/RenamedTo); a zero-byte completion or ERROR_NOTIFY_ENUM_DIR
 // (the buffer overflowed) is Overflow; a file's own path is watched through its parent
 // directory, filtered by name; a missing path is NotFound from CreateFileW.
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
+#[cfg(any(kqueue, test))]
+mod listing;
+#[cfg(not(any(target_os = "linux", target_os = "android", kqueue)))]
 #[path = "watch/unsupported.rs"]
 mod native;
 mod poll;

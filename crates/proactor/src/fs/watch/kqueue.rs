@@ -16,15 +16,15 @@
 //! the tree runs on the pool.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::ffi::{CString, OsString};
+use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 
 use proactor_driver::Op;
 
+use super::listing::{gone, list, Change, Differences, Entry, Listing};
 use super::{Event, Native};
 use crate::blocking;
 use crate::net::Descriptor;
@@ -79,14 +79,7 @@ struct Node {
     _fd: OwnedFd,
     path: PathBuf,
     /// A directory's entries as last listed; `None` for a file.
-    entries: Option<HashMap<OsString, Entry>>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    ino: u64,
-    is_dir: bool,
-    is_file: bool,
+    entries: Option<Listing>,
 }
 
 impl Native for Watcher {
@@ -139,36 +132,6 @@ fn start(root: PathBuf, recursive: bool) -> io::Result<(OwnedFd, Tree)> {
     let is_dir = std::fs::metadata(&root)?.is_dir();
     tree.watch(raw, root, is_dir, None)?;
     Ok((kqueue, tree))
-}
-
-/// Whether an error means the entry went away while we looked (not worth reporting).
-fn gone(error: &io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(libc::ENOENT) | Some(libc::ENOTDIR)
-    )
-}
-
-/// A directory's entries (the entry's own type: links are not followed).
-fn list(dir: &Path) -> io::Result<HashMap<OsString, Entry>> {
-    let mut entries = HashMap::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) if gone(&error) => continue,
-            Err(error) => return Err(error),
-        };
-        let kind = entry.file_type().ok();
-        entries.insert(
-            entry.file_name(),
-            Entry {
-                ino: entry.ino() as u64,
-                is_dir: kind.is_some_and(|kind| kind.is_dir()),
-                is_file: kind.is_some_and(|kind| kind.is_file()),
-            },
-        );
-    }
-    Ok(entries)
 }
 
 fn open_event_only(path: &Path) -> io::Result<OwnedFd> {
@@ -378,8 +341,7 @@ impl Watcher {
     /// Lists the changed directories again and reports what differs from their last
     /// listings; renames pair up across all of them.
     fn compare(&mut self, kqueue: RawFd, dirs: &[RawFd], renamed: &HashSet<PathBuf>) {
-        let mut left: Vec<(PathBuf, Entry)> = Vec::new();
-        let mut appeared: Vec<(PathBuf, Entry)> = Vec::new();
+        let mut differences = Differences::default();
         for fd in dirs {
             let Some(node) = self.tree.nodes.get_mut(fd) else {
                 continue;
@@ -393,37 +355,35 @@ impl Watcher {
                 }
             };
             let before = node.entries.take().unwrap_or_default();
-            for (name, entry) in &before {
-                if now.get(name) != Some(entry) {
-                    left.push((node.path.join(name), *entry));
-                }
-            }
-            for (name, entry) in &now {
-                if before.get(name) != Some(entry) {
-                    appeared.push((node.path.join(name), *entry));
-                }
-            }
+            differences.add(&node.path, &before, &now);
             node.entries = Some(now);
         }
-        for (from, entry) in left {
-            if let Some(at) = appeared.iter().position(|(_, new)| *new == entry) {
-                let (to, _) = appeared.remove(at);
-                self.tree.rename(&from, &to);
-                self.ready.push_back(Ok(Event::Renamed { from, to }));
-                continue;
-            }
-            self.tree.unwatch(&from);
-            self.ready.push_back(Ok(if renamed.contains(&from) {
-                Event::RenamedFrom(from)
-            } else {
-                Event::Removed(from)
-            }));
-        }
-        for (path, entry) in appeared {
-            self.ready.push_back(Ok(Event::Created(path.clone())));
-            if self.tree.wants(&entry) {
-                self.tree
-                    .watch_new(kqueue, path, entry.is_dir, &mut self.ready, entry.is_dir);
+        for change in differences.changes() {
+            match change {
+                Change::Left(path) => {
+                    self.tree.unwatch(&path);
+                    self.ready.push_back(Ok(if renamed.contains(&path) {
+                        Event::RenamedFrom(path)
+                    } else {
+                        Event::Removed(path)
+                    }));
+                }
+                Change::Renamed { from, to } => {
+                    self.tree.rename(&from, &to);
+                    self.ready.push_back(Ok(Event::Renamed { from, to }));
+                }
+                Change::Appeared(path, entry) => {
+                    self.ready.push_back(Ok(Event::Created(path.clone())));
+                    if self.tree.wants(&entry) {
+                        self.tree.watch_new(
+                            kqueue,
+                            path,
+                            entry.is_dir,
+                            &mut self.ready,
+                            entry.is_dir,
+                        );
+                    }
+                }
             }
         }
     }
