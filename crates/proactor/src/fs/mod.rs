@@ -62,6 +62,10 @@ pub use metadata::{AccessMode, FileTimes, FileType, Metadata, StatFs};
 /// ```
 pub use std::fs::Permissions;
 
+// File system events.
+mod watch;
+pub use watch::{poll_watch, watch, Event, Watcher};
+
 /// Turns a libc `-1` return into the OS error.
 pub(crate) fn cvt(result: libc::c_int) -> io::Result<libc::c_int> {
     if result == -1 {

@@ -1,0 +1,586 @@
+//! File system events (`proactor::fs::watch`, `poll_watch`), run once per backend
+//! (`io_uring::rename_is_paired`, `epoll::rename_is_paired`).
+
+#![cfg(target_os = "linux")]
+
+use std::future::Future;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use proactor::fs::{self, Event, Watcher};
+use proactor::time::{sleep, timeout};
+use proactor::{Backend, Builder, Runtime};
+
+/// No test waits longer than this for one `block_on`.
+const LIMIT: Duration = Duration::from_secs(30);
+/// How long a test waits for one expected event.
+const EVENT_WAIT: Duration = Duration::from_secs(10);
+
+fn runtime(backend: Backend) -> Runtime {
+    Builder::new()
+        .backend(backend)
+        .build()
+        .expect("runtime on the backend under test")
+}
+
+/// Runs `future` on `runtime`, failing the test if it takes longer than [`LIMIT`].
+fn run<F: Future>(runtime: &Runtime, future: F) -> F::Output {
+    runtime
+        .block_on(timeout(LIMIT, future))
+        .expect("the test's future did not finish in time")
+}
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = format!(
+            "proactor-watch-test-{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            name
+        );
+        let path = std::env::temp_dir().join(unique);
+        std::fs::create_dir_all(&path).expect("create the test directory");
+        TempDir(path)
+    }
+
+    fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Waits for `wanted`, returning the events seen before it; fails after [`EVENT_WAIT`] or if
+/// the stream ends first.
+async fn wait_for(watcher: &mut Watcher, wanted: &Event) -> Vec<Event> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + EVENT_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, watcher.next_event()).await {
+            Ok(Ok(Some(event))) if event == *wanted => return seen,
+            Ok(Ok(Some(event))) => seen.push(event),
+            Ok(Ok(None)) => panic!("the stream ended before {wanted:?}; saw {seen:?}"),
+            Ok(Err(error)) => panic!("error before {wanted:?}: {error}; saw {seen:?}"),
+            Err(_) => panic!("no {wanted:?} within {EVENT_WAIT:?}; saw {seen:?}"),
+        }
+    }
+}
+
+/// Waits for the stream to end, returning the events before the end.
+async fn wait_for_end(watcher: &mut Watcher) -> Vec<Event> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + EVENT_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, watcher.next_event()).await {
+            Ok(Ok(Some(event))) => seen.push(event),
+            Ok(Ok(None)) => return seen,
+            Ok(Err(error)) => panic!("error before the end: {error}; saw {seen:?}"),
+            Err(_) => panic!("the stream did not end within {EVENT_WAIT:?}; saw {seen:?}"),
+        }
+    }
+}
+
+/// Instantiates each listed test once per backend.
+macro_rules! per_backend {
+    ($($test:ident),* $(,)?) => {
+        mod io_uring {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$test(crate::runtime(proactor::Backend::IoUring));
+                }
+            )*
+        }
+        mod epoll {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$test(crate::runtime(proactor::Backend::Epoll));
+                }
+            )*
+        }
+    };
+}
+
+per_backend! {
+    create_modify_remove,
+    rename_is_paired,
+    moves_out_and_in_are_halves,
+    recursive_sees_a_file_in_a_new_subdirectory,
+    recursive_reports_each_new_entry_once,
+    recursive_watches_existing_subdirectories,
+    recursive_follows_a_renamed_subdirectory,
+    recursive_stops_at_a_subdirectory_moved_away,
+    non_recursive_ignores_subdirectories,
+    watching_a_file,
+    removing_the_watched_directory_ends_the_stream,
+    overflow_is_reported_and_the_stream_goes_on,
+    cancelled_calls_lose_no_event,
+    poll_watcher_sees_changes,
+    bad_input_errors,
+    dropping_a_watcher_frees_its_fd,
+}
+
+fn create_modify_remove(runtime: Runtime) {
+    let dir = TempDir::new("basic");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, false).await.unwrap();
+        assert_eq!(watcher.path(), dir.0);
+        let file = dir.join("file.txt");
+        std::fs::write(&file, b"one").unwrap();
+        wait_for(&mut watcher, &Event::Created(file.clone())).await;
+        wait_for(&mut watcher, &Event::Modified(file.clone())).await;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .and_then(|mut opened| std::io::Write::write_all(&mut opened, b"two"))
+            .unwrap();
+        wait_for(&mut watcher, &Event::Modified(file.clone())).await;
+        std::fs::remove_file(&file).unwrap();
+        wait_for(&mut watcher, &Event::Removed(file.clone())).await;
+        // Directories and links are entries too.
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("sub"))).await;
+        std::os::unix::fs::symlink("sub", dir.join("link")).unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("link"))).await;
+        std::fs::remove_dir(dir.join("sub")).unwrap();
+        wait_for(&mut watcher, &Event::Removed(dir.join("sub"))).await;
+    });
+}
+
+fn rename_is_paired(runtime: Runtime) {
+    let dir = TempDir::new("rename");
+    std::fs::write(dir.join("a"), b"a").unwrap();
+    std::fs::create_dir(dir.join("d")).unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, false).await.unwrap();
+        fs::rename(dir.join("a"), dir.join("b")).await.unwrap();
+        let before = wait_for(
+            &mut watcher,
+            &Event::Renamed {
+                from: dir.join("a"),
+                to: dir.join("b"),
+            },
+        )
+        .await;
+        assert!(before.is_empty(), "unpaired halves first: {before:?}");
+        fs::rename(dir.join("d"), dir.join("e")).await.unwrap();
+        wait_for(
+            &mut watcher,
+            &Event::Renamed {
+                from: dir.join("d"),
+                to: dir.join("e"),
+            },
+        )
+        .await;
+    });
+}
+
+fn moves_out_and_in_are_halves(runtime: Runtime) {
+    let dir = TempDir::new("halves");
+    let outside = TempDir::new("halves-outside");
+    std::fs::write(dir.join("leaving"), b"").unwrap();
+    std::fs::write(outside.join("coming"), b"").unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        fs::rename(dir.join("leaving"), outside.join("left"))
+            .await
+            .unwrap();
+        wait_for(&mut watcher, &Event::RenamedFrom(dir.join("leaving"))).await;
+        fs::rename(outside.join("coming"), dir.join("came"))
+            .await
+            .unwrap();
+        wait_for(&mut watcher, &Event::RenamedTo(dir.join("came"))).await;
+        // A directory moved in is watched from then on, with what is below it.
+        std::fs::create_dir_all(outside.join("tree/inner")).unwrap();
+        fs::rename(outside.join("tree"), dir.join("tree"))
+            .await
+            .unwrap();
+        wait_for(&mut watcher, &Event::RenamedTo(dir.join("tree"))).await;
+        std::fs::write(dir.join("tree/inner/file"), b"").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("tree/inner/file"))).await;
+    });
+}
+
+fn recursive_sees_a_file_in_a_new_subdirectory(runtime: Runtime) {
+    let dir = TempDir::new("recursive-new");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        // Made at once, before the watcher can see the first directory: whatever the watcher
+        // misses in the gap, it finds when it looks inside.
+        let deep = dir.join("sub/deeper");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("file"), b"x").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("sub"))).await;
+        wait_for(&mut watcher, &Event::Created(deep.join("file"))).await;
+        // And later changes down there are watched.
+        std::fs::write(deep.join("later"), b"y").unwrap();
+        wait_for(&mut watcher, &Event::Created(deep.join("later"))).await;
+        std::fs::remove_file(deep.join("file")).unwrap();
+        wait_for(&mut watcher, &Event::Removed(deep.join("file"))).await;
+    });
+}
+
+fn recursive_reports_each_new_entry_once(runtime: Runtime) {
+    let dir = TempDir::new("recursive-once");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        // Entries made while the watcher adds a watch for their new directory and looks
+        // inside are both found by the look and reported by the watch: once is enough. A
+        // thread makes them with varying pauses, so some land in that window.
+        let root = dir.0.clone();
+        let writer = std::thread::spawn(move || {
+            let mut expected = std::collections::BTreeSet::new();
+            for index in 0..100u64 {
+                let top = root.join(format!("t{index}"));
+                let pause = Duration::from_micros(index * 7 % 150);
+                for path in ["", "a", "a/b"] {
+                    let path = if path.is_empty() {
+                        top.clone()
+                    } else {
+                        top.join(path)
+                    };
+                    std::fs::create_dir(&path).unwrap();
+                    expected.insert(path);
+                    std::thread::sleep(pause);
+                }
+                for path in ["a/b/file", "a/file"] {
+                    std::fs::write(top.join(path), b"").unwrap();
+                    expected.insert(top.join(path));
+                }
+            }
+            expected
+        });
+        let mut seen = Vec::new();
+        while !writer.is_finished() {
+            // Taking events as they come, so the watcher looks while the writer writes.
+            if let Ok(event) = timeout(Duration::from_millis(1), watcher.next_event()).await {
+                seen.extend(event.unwrap());
+            }
+        }
+        let expected = writer.join().unwrap();
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        seen.extend(wait_for(&mut watcher, &Event::Created(dir.join("marker"))).await);
+        let mut created = std::collections::BTreeSet::new();
+        for event in &seen {
+            match event {
+                Event::Created(path) => assert!(created.insert(path.clone()), "{path:?} twice"),
+                Event::Modified(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(created, expected);
+    });
+}
+
+fn recursive_watches_existing_subdirectories(runtime: Runtime) {
+    let dir = TempDir::new("recursive-existing");
+    std::fs::create_dir_all(dir.join("a/b/c")).unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        let file = dir.join("a/b/c/file");
+        std::fs::write(&file, b"x").unwrap();
+        let before = wait_for(&mut watcher, &Event::Created(file.clone())).await;
+        assert!(before.is_empty(), "{before:?}");
+        std::fs::write(dir.join("a/top"), b"x").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("a/top"))).await;
+    });
+}
+
+fn recursive_follows_a_renamed_subdirectory(runtime: Runtime) {
+    let dir = TempDir::new("recursive-rename");
+    std::fs::create_dir_all(dir.join("old/inner")).unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        fs::rename(dir.join("old"), dir.join("new")).await.unwrap();
+        wait_for(
+            &mut watcher,
+            &Event::Renamed {
+                from: dir.join("old"),
+                to: dir.join("new"),
+            },
+        )
+        .await;
+        std::fs::write(dir.join("new/inner/file"), b"x").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("new/inner/file"))).await;
+    });
+}
+
+fn recursive_stops_at_a_subdirectory_moved_away(runtime: Runtime) {
+    let dir = TempDir::new("recursive-away");
+    let outside = TempDir::new("recursive-away-outside");
+    std::fs::create_dir_all(dir.join("sub/inner")).unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        fs::rename(dir.join("sub"), outside.join("sub"))
+            .await
+            .unwrap();
+        wait_for(&mut watcher, &Event::RenamedFrom(dir.join("sub"))).await;
+        // Changes in the moved directory are no longer in the tree.
+        std::fs::write(outside.join("sub/inner/file"), b"x").unwrap();
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        let before = wait_for(&mut watcher, &Event::Created(dir.join("marker"))).await;
+        assert!(
+            before.is_empty(),
+            "events from outside the tree: {before:?}"
+        );
+    });
+}
+
+fn non_recursive_ignores_subdirectories(runtime: Runtime) {
+    let dir = TempDir::new("flat");
+    std::fs::create_dir(dir.join("old")).unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, false).await.unwrap();
+        std::fs::create_dir(dir.join("new")).unwrap();
+        std::fs::write(dir.join("new/file"), b"x").unwrap();
+        std::fs::write(dir.join("old/file"), b"x").unwrap();
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        let before = wait_for(&mut watcher, &Event::Created(dir.join("marker"))).await;
+        assert_eq!(before, [Event::Created(dir.join("new"))]);
+    });
+}
+
+fn watching_a_file(runtime: Runtime) {
+    let dir = TempDir::new("file");
+    let file = dir.join("watched");
+    std::fs::write(&file, b"").unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&file, true).await.unwrap();
+        std::fs::write(dir.join("sibling"), b"x").unwrap();
+        std::fs::write(&file, b"changed").unwrap();
+        let before = wait_for(&mut watcher, &Event::Modified(file.clone())).await;
+        assert!(before.is_empty(), "{before:?}");
+        std::fs::remove_file(&file).unwrap();
+        let before_end = wait_for_end(&mut watcher).await;
+        assert_eq!(before_end.last(), Some(&Event::Removed(file.clone())));
+    });
+}
+
+fn removing_the_watched_directory_ends_the_stream(runtime: Runtime) {
+    let dir = TempDir::new("removed");
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub/file"), b"").unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::watch(&root, true).await.unwrap();
+        fs::remove_dir_all(&root).await.unwrap();
+        let events = wait_for_end(&mut watcher).await;
+        let expected = [
+            Event::Removed(root.join("sub/file")),
+            Event::Removed(root.join("sub")),
+            Event::Removed(root.clone()),
+        ];
+        for event in &expected {
+            assert!(events.contains(event), "no {event:?} in {events:?}");
+        }
+        assert_eq!(events.last(), Some(&Event::Removed(root.clone())));
+        // Ended streams stay ended.
+        assert_eq!(watcher.next_event().await.unwrap(), None);
+    });
+}
+
+fn overflow_is_reported_and_the_stream_goes_on(runtime: Runtime) {
+    let dir = TempDir::new("overflow");
+    let queue: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(16384);
+    if queue > 100_000 {
+        eprintln!("skipped: max_queued_events is {queue}");
+        return;
+    }
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        // Without reading: each file makes a create and a delete event.
+        for index in 0..queue / 2 + 100 {
+            let file = dir.join(format!("f{index}"));
+            std::fs::File::create(&file).unwrap();
+            std::fs::remove_file(&file).unwrap();
+        }
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        // Its creation is dropped too: only looking again finds it.
+        std::fs::create_dir(dir.join("late")).unwrap();
+        let deadline = Instant::now() + EVENT_WAIT;
+        let mut seen = 0usize;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let event = timeout(left, watcher.next_event())
+                .await
+                .expect("no overflow event in time")
+                .unwrap()
+                .expect("the stream goes on");
+            seen += 1;
+            if event == Event::Overflow {
+                break;
+            }
+        }
+        assert!(seen >= queue - 1, "overflow after {seen} events");
+        // The queue had no room for the marker's event: look, as the event says.
+        assert!(fs::try_exists(dir.join("marker")).await.unwrap());
+        std::fs::write(dir.join("after"), b"").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("after"))).await;
+        // After an overflow a recursive watcher watches the directories it missed.
+        std::fs::write(dir.join("late/file"), b"").unwrap();
+        wait_for(&mut watcher, &Event::Created(dir.join("late/file"))).await;
+    });
+}
+
+fn cancelled_calls_lose_no_event(runtime: Runtime) {
+    let dir = TempDir::new("cancel");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, false).await.unwrap();
+        let count = 200;
+        let writer = {
+            let dir = dir.0.clone();
+            proactor::spawn(async move {
+                for index in 0..count {
+                    std::fs::File::create(dir.join(format!("f{index}"))).unwrap();
+                    if index % 10 == 0 {
+                        sleep(Duration::from_micros(200)).await;
+                    }
+                }
+            })
+        };
+        let mut created = std::collections::BTreeSet::new();
+        let mut cancelled = 0;
+        let deadline = Instant::now() + EVENT_WAIT;
+        let mut wait = 1u64;
+        while created.len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "saw {} of {count}",
+                created.len()
+            );
+            // Waits from 1 to 300 µs: many calls are cancelled mid-read.
+            wait = wait * 7 % 301;
+            match timeout(Duration::from_micros(wait), watcher.next_event()).await {
+                Ok(event) => {
+                    if let Some(Event::Created(path)) = event.unwrap() {
+                        assert!(created.insert(path.clone()), "{path:?} twice");
+                    }
+                }
+                Err(_) => cancelled += 1,
+            }
+        }
+        writer.await.unwrap();
+        assert!(cancelled > 0, "no call was cancelled");
+    });
+}
+
+fn poll_watcher_sees_changes(runtime: Runtime) {
+    let dir = TempDir::new("poll");
+    let file = dir.join("polled");
+    std::fs::write(&file, b"").unwrap();
+    run(&runtime, async {
+        let mut watcher = fs::poll_watch(&file, Duration::from_millis(5))
+            .await
+            .unwrap();
+        std::fs::write(&file, b"longer").unwrap();
+        wait_for(&mut watcher, &Event::Modified(file.clone())).await;
+        std::fs::remove_file(&file).unwrap();
+        wait_for(&mut watcher, &Event::Removed(file.clone())).await;
+        std::fs::write(&file, b"back").unwrap();
+        wait_for(&mut watcher, &Event::Created(file.clone())).await;
+        // A change that keeps the size is seen through the times or the inode.
+        std::fs::write(dir.join("replacement"), b"same").unwrap();
+        std::fs::rename(dir.join("replacement"), &file).unwrap();
+        wait_for(&mut watcher, &Event::Modified(file.clone())).await;
+        // Nothing changes: nothing is reported.
+        let quiet = timeout(Duration::from_millis(50), watcher.next_event()).await;
+        assert!(quiet.is_err(), "{quiet:?}");
+    });
+}
+
+fn bad_input_errors(runtime: Runtime) {
+    let dir = TempDir::new("bad");
+    run(&runtime, async {
+        for recursive in [false, true] {
+            let missing = fs::watch(dir.join("missing"), recursive).await.unwrap_err();
+            assert_eq!(missing.kind(), ErrorKind::NotFound);
+        }
+        let missing = fs::poll_watch(dir.join("missing"), Duration::from_millis(5))
+            .await
+            .unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+        let nul = fs::watch("bad\0path", false).await.unwrap_err();
+        assert_eq!(nul.kind(), ErrorKind::InvalidInput);
+        let nul = fs::poll_watch("bad\0path", Duration::from_millis(5))
+            .await
+            .unwrap_err();
+        assert_eq!(nul.kind(), ErrorKind::InvalidInput);
+        let zero = fs::poll_watch(&dir.0, Duration::ZERO).await.unwrap_err();
+        assert_eq!(zero.kind(), ErrorKind::InvalidInput);
+        // A path through a file is no directory.
+        std::fs::write(dir.join("file"), b"").unwrap();
+        let through = fs::watch(dir.join("file/below"), false).await.unwrap_err();
+        assert_eq!(through.raw_os_error(), Some(libc::ENOTDIR));
+    });
+}
+
+/// Set in the child process that counts descriptors with nothing else running.
+const FD_CHILD: &str = "PROACTOR_WATCH_FD_CHILD";
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn dropping_a_watcher_frees_its_fd(runtime: Runtime) {
+    let backend = run(&runtime, async { proactor::current_backend() });
+    if std::env::var_os(FD_CHILD).is_none() {
+        // Other tests open descriptors concurrently: count in a process of our own.
+        let test = format!("{backend}::dropping_a_watcher_frees_its_fd");
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &test, "--nocapture", "--test-threads=1"])
+            .env(FD_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "child failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran no test: {stdout}"
+        );
+        return;
+    }
+    let dir = TempDir::new("fds");
+    for index in 0..20 {
+        std::fs::create_dir_all(dir.join(format!("d{index}/inner"))).unwrap();
+    }
+    run(&runtime, async {
+        // Warm up whatever the runtime opens once (pool threads, timers).
+        drop(fs::watch(&dir.0, true).await.unwrap());
+        sleep(Duration::from_millis(20)).await;
+        let before = open_fds();
+        for round in 0..50 {
+            let mut watcher = fs::watch(&dir.0, round % 2 == 0).await.unwrap();
+            // Dropped both idle and with a read in flight.
+            if round % 3 == 0 {
+                let _ = timeout(Duration::from_millis(1), watcher.next_event()).await;
+            }
+            let polled = fs::poll_watch(&dir.0, Duration::from_millis(1))
+                .await
+                .unwrap();
+            drop((watcher, polled));
+        }
+        // Closes go through the driver: let them run.
+        sleep(Duration::from_millis(20)).await;
+        assert_eq!(open_fds(), before, "descriptors leaked");
+    });
+}
