@@ -28,17 +28,12 @@ mod native;
 #[cfg(kqueue)]
 #[path = "watch/kqueue.rs"]
 mod native;
-// Windows: `ReadDirectoryChangesW` overlapped through the port belongs in a `watch/windows.rs`
-// selected here, implementing `Native` like the others. What it maps: `bWatchSubtree` is
-// `recursive` (no per-directory bookkeeping); FILE_NOTIFY_INFORMATION records are chained by
-// `NextEntryOffset` and must be read unaligned; FILE_ACTION_ADDED/MODIFIED/REMOVED are
-// Created/Modified/Removed; RENAMED_OLD_NAME then RENAMED_NEW_NAME pair into Renamed (an
-// unpaired half is RenamedFrom/RenamedTo); a zero-byte completion or ERROR_NOTIFY_ENUM_DIR
-// (the buffer overflowed) is Overflow; a file's own path is watched through its parent
-// directory, filtered by name; a missing path is NotFound from CreateFileW.
+#[cfg(windows)]
+#[path = "watch/windows.rs"]
+mod native;
 #[cfg(any(kqueue, test))]
 mod listing;
-#[cfg(not(any(target_os = "linux", target_os = "android", kqueue)))]
+#[cfg(not(any(target_os = "linux", target_os = "android", kqueue, windows)))]
 #[path = "watch/unsupported.rs"]
 mod native;
 mod poll;
@@ -249,7 +244,8 @@ impl fmt::Debug for Watcher {
 /// |---|---|
 /// | Linux, Android | inotify: one descriptor per watcher, read through the driver; one watch per directory |
 /// | macOS, iOS, the BSDs | kqueue `EVFILT_VNODE`: one descriptor per watched file or directory, on a kqueue of the watcher's own that the driver polls; directories are listed again when they change to name what changed |
-/// | others (Windows until `ReadDirectoryChangesW` lands) | none: [`watch`] fails with `Unsupported`; [`poll_watch`] works |
+/// | Windows | `ReadDirectoryChangesW` on one directory handle, overlapped through the driver's completion port; the kernel watches the subtree itself; a file is watched through its parent, filtered by name |
+/// | others | none: [`watch`] fails with `Unsupported`; [`poll_watch`] works |
 ///
 /// With kqueue, an entry moved into the tree from outside is reported as
 /// [`Created`](Event::Created) (nothing tells the two apart), and one moved out as
