@@ -431,6 +431,18 @@ pub enum Op {
         /// The work.
         job: BlockingJob,
     },
+    /// Waits until process `pid` has exited and completes with 0; it does not reap the
+    /// process (`waitpid` is the caller's, after). A process that has already exited, or
+    /// that does not exist, completes at once, so look with `waitpid(WNOHANG)` first and
+    /// after.
+    ///
+    /// Only the kqueue backend has a way to do this (`EVFILT_PROC` with `NOTE_EXIT`); the
+    /// others complete with `Unsupported`. On Linux open a pidfd and wait for it with
+    /// [`Op::Poll`] instead.
+    WaitExit {
+        /// The process, as `std::process::Child::id` gives it.
+        pid: u32,
+    },
 }
 
 /// What each [`Op`] variant is, without its data: used to probe a backend's support.
@@ -469,11 +481,12 @@ pub enum OpKind {
     ConnectNamedPipe,
     ReadDirectoryChanges,
     Blocking,
+    WaitExit,
 }
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 31] = [
+    pub const ALL: [OpKind; 32] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -505,6 +518,7 @@ impl OpKind {
         OpKind::ConnectNamedPipe,
         OpKind::ReadDirectoryChanges,
         OpKind::Blocking,
+        OpKind::WaitExit,
     ];
 
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
@@ -607,6 +621,7 @@ impl Op {
             Op::ConnectNamedPipe { .. } => OpKind::ConnectNamedPipe,
             Op::ReadDirectoryChanges { .. } => OpKind::ReadDirectoryChanges,
             Op::Blocking { .. } => OpKind::Blocking,
+            Op::WaitExit { .. } => OpKind::WaitExit,
         }
     }
 
@@ -644,7 +659,8 @@ impl Op {
             | Op::MkDirAt { .. }
             | Op::SymlinkAt { .. }
             | Op::LinkAt { .. }
-            | Op::Blocking { .. } => None,
+            | Op::Blocking { .. }
+            | Op::WaitExit { .. } => None,
         }
     }
 

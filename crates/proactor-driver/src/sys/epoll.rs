@@ -3,6 +3,7 @@
 
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::readiness::{Event, Poller};
@@ -16,28 +17,26 @@ pub(crate) struct Epoll {
 const EVENTS_PER_WAIT: usize = 256;
 
 impl Poller for Epoll {
-    fn new() -> io::Result<Epoll> {
+    fn new(waker: &Arc<Waker>) -> io::Result<Epoll> {
         // SAFETY: plain flags.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(Epoll {
+        // Owned from here, so an error below closes it.
+        let epoll = Epoll {
             fd,
             buffer: Vec::with_capacity(EVENTS_PER_WAIT),
-        })
-    }
-
-    fn register_waker(&mut self, waker: &Waker) -> io::Result<()> {
+        };
         let mut event = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLET) as u32,
             u64: waker.fd() as u64,
         };
         // SAFETY: event is a valid epoll_event for the duration of the call.
-        if unsafe { libc::epoll_ctl(self.fd, libc::EPOLL_CTL_ADD, waker.fd(), &mut event) } < 0 {
+        if unsafe { libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, waker.fd(), &mut event) } < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(())
+        Ok(epoll)
     }
 
     fn register(&mut self, fd: RawFd) -> io::Result<()> {
@@ -96,7 +95,7 @@ impl Poller for Epoll {
         for raw in &self.buffer {
             let flags = raw.events as libc::c_int;
             let trouble = flags & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
-            events.push(Event {
+            events.push(Event::Ready {
                 fd: raw.u64 as RawFd,
                 readable: trouble
                     || flags & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLPRI) != 0,

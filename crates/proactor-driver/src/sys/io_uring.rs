@@ -96,7 +96,7 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Splice => opcode::Splice::CODE,
         // No opcode: always the fallback (poll, then the syscall).
         OpKind::SendFile | OpKind::ConnectNamedPipe | OpKind::ReadDirectoryChanges => return None,
-        OpKind::Blocking => return None,
+        OpKind::Blocking | OpKind::WaitExit => return None,
     })
 }
 
@@ -269,8 +269,10 @@ impl IoUring {
             | Op::Shutdown { .. }
             | Op::Socket { .. }
             | Op::ConnectNamedPipe { .. }
-            | Op::ReadDirectoryChanges { .. } => {
-                // These never wait: do them now.
+            | Op::ReadDirectoryChanges { .. }
+            | Op::WaitExit { .. } => {
+                // These never wait: do them now (WaitExit answers Unsupported: a pidfd and
+                // Op::Poll are Linux's way).
                 let Some(slot) = self.slots.get_mut(id) else {
                     return;
                 };
@@ -771,7 +773,7 @@ fn build_entry(
         Op::SendFile { .. } | Op::ConnectNamedPipe { .. } | Op::ReadDirectoryChanges { .. } => {
             return None
         }
-        Op::Blocking { .. } => return None,
+        Op::Blocking { .. } | Op::WaitExit { .. } => return None,
     };
     Some(entry)
 }

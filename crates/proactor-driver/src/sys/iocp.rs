@@ -238,6 +238,8 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
+        // kqueue's EVFILT_PROC; Windows waits for a process with Op::Poll on its handle.
+        Op::WaitExit { .. } => Route::Unsupported("waiting for a process exit by its ID"),
     }
 }
 

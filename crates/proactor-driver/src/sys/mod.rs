@@ -11,12 +11,12 @@
 //! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new.
 //!
 //! Files: `io_uring.rs` (Linux, completion-based), `readiness.rs` (completion emulated on
-//! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) providing its
-//! register/wait, `unix.rs` (each operation as a direct syscall, shared control blocks, the
-//! waker), `iocp.rs` (Windows, completion-based) with `windows.rs` (its system calls, the
-//! waker, what runs on the pool), `checks.rs` (input checks every backend shares) and
-//! `unsupported.rs` (answers `Unsupported` where no backend exists yet, so the crate builds and
-//! type-checks everywhere).
+//! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) and `kqueue.rs`
+//! (macOS, the BSDs) providing its register/wait, `unix.rs` (each operation as a direct
+//! syscall, shared control blocks, the waker), `iocp.rs` (Windows, completion-based) with
+//! `windows.rs` (its system calls, the waker, what runs on the pool), `checks.rs` (input
+//! checks every backend shares) and `unsupported.rs` (answers `Unsupported` where no backend
+//! exists yet, so the crate builds and type-checks everywhere).
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,5 +1,5 @@
-//! Completion emulated on readiness, shared by every readiness mechanism (epoll now, kqueue
-//! next): a mechanism only provides [`Poller`] (register a descriptor, wait for events).
+//! Completion emulated on readiness, shared by every readiness mechanism (epoll, kqueue): a
+//! mechanism only provides [`Poller`] (register a descriptor, wait for events).
 //!
 //! An operation is tried at once. If it would block, it joins its descriptor's queue for its
 //! direction (reads: read, recv, recvmsg, accept; writes: write, send, sendmsg, connect), and
@@ -22,25 +22,44 @@ use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
 use crate::{Completion, Op, OpId};
 
-/// One readiness event for a registered descriptor.
+/// What a wait reports.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Event {
-    pub(crate) fd: RawFd,
-    /// Readable, or hung up / in error (the read queue must look).
-    pub(crate) readable: bool,
-    /// Writable, or hung up / in error.
-    pub(crate) writable: bool,
+pub(crate) enum Event {
+    /// A registered descriptor (or the waker, by its descriptor number) is ready.
+    Ready {
+        fd: RawFd,
+        /// Readable, or hung up / in error (the read queue must look).
+        readable: bool,
+        /// Writable, or hung up / in error.
+        writable: bool,
+    },
+    /// A process watched with [`Poller::watch_exit`] exited.
+    #[cfg_attr(not(kqueue), allow(dead_code))] // Only kqueue watches processes.
+    Exited { pid: u32 },
 }
 
 /// What a readiness mechanism provides.
 pub(crate) trait Poller: Sized {
-    fn new() -> io::Result<Self>;
+    /// Opens the mechanism, watching `waker` (for readability only: a writable edge on every
+    /// drain would end each wait early). The waker outlives the poller, so a poller may keep
+    /// it and wait on a descriptor the waker owns.
+    fn new(waker: &Arc<Waker>) -> io::Result<Self>;
     /// Watches `fd` for both directions, edge-triggered, until deregistered or closed.
     fn register(&mut self, fd: RawFd) -> io::Result<()>;
-    /// Watches the waker for readability only (a writable edge on every drain would end
-    /// each wait early).
-    fn register_waker(&mut self, waker: &Waker) -> io::Result<()>;
     fn deregister(&mut self, fd: RawFd);
+    /// Watches for process `pid`'s exit, reported once as [`Event::Exited`]; `Ok(false)` if
+    /// it has already exited (or does not exist), so nothing will be reported.
+    fn watch_exit(&mut self, pid: u32) -> io::Result<bool> {
+        let _ = pid;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this backend cannot wait for a process exit; on Linux poll a pidfd with Op::Poll",
+        ))
+    }
+    /// Stops watching `pid` before its exit was reported.
+    fn unwatch_exit(&mut self, pid: u32) {
+        let _ = pid;
+    }
     /// Waits up to `timeout` (`None`: no limit) and appends the events to `events`.
     fn wait(&mut self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()>;
 }
@@ -60,6 +79,8 @@ enum Place {
     Timer,
     /// Running on the thread pool (its `Op` travels with the job).
     Pool,
+    /// A `WaitExit` in `exits`, waiting for its process.
+    Exit,
     /// Finished; the completion waits in `ready` to be handed out.
     Done,
 }
@@ -105,6 +126,9 @@ pub(crate) struct Readiness<P> {
     /// Per-descriptor state, indexed by descriptor number (they are small and dense).
     fds: Vec<FdState>,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// `WaitExit` operations and their processes; one poller watch serves every operation
+    /// waiting on one process.
+    exits: Vec<(u32, OpId)>,
     ready: Vec<Completion>,
     events: Vec<Event>,
     waker: Arc<Waker>,
@@ -119,6 +143,7 @@ enum Route {
     Close(RawFd),
     Queue(RawFd, Direction),
     QueueOrPool(RawFd, Direction),
+    Exit(u32),
 }
 
 fn route(op: &Op) -> Route {
@@ -158,19 +183,20 @@ fn route(op: &Op) -> Route {
         | Op::Send { fd, .. }
         | Op::SendMsg { fd, .. }
         | Op::SendFile { socket: fd, .. } => Route::Queue(fd, Direction::Write),
+        Op::WaitExit { pid } => Route::Exit(pid),
     }
 }
 
 impl<P: Poller> Readiness<P> {
     pub(crate) fn new() -> io::Result<Readiness<P>> {
-        let mut poller = P::new()?;
         let waker = Arc::new(Waker::new()?);
-        poller.register_waker(&waker)?;
+        let poller = P::new(&waker)?;
         Ok(Readiness {
             poller,
             slots: Slots::new(),
             fds: Vec::new(),
             timers: BinaryHeap::new(),
+            exits: Vec::new(),
             ready: Vec::new(),
             events: Vec::with_capacity(256),
             reply: Reply::new(Arc::clone(&waker)),
@@ -324,6 +350,33 @@ impl<P: Poller> Readiness<P> {
         self.complete(id, result);
     }
 
+    fn watch_exit(&mut self, id: OpId, pid: u32) {
+        if !self.exits.iter().any(|&(watched, _)| watched == pid) {
+            match self.poller.watch_exit(pid) {
+                Ok(true) => {}
+                Ok(false) => return self.complete(id, Ok(0)),
+                Err(error) => return self.complete(id, Err(error)),
+            }
+        }
+        if let Some(slot) = self.slots.get_mut(id) {
+            slot.place = Place::Exit;
+        }
+        self.exits.push((pid, id));
+    }
+
+    /// Completes every operation waiting for `pid` (the poller's watch has ended).
+    fn exited(&mut self, pid: u32) {
+        let mut index = 0;
+        while index < self.exits.len() {
+            if self.exits[index].0 == pid {
+                let (_, id) = self.exits.swap_remove(index);
+                self.complete(id, Ok(0));
+            } else {
+                index += 1;
+            }
+        }
+    }
+
     fn next_deadline(&mut self) -> Option<Instant> {
         while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
             let live = self
@@ -386,17 +439,28 @@ impl<P: Poller> Readiness<P> {
         let mut woken = false;
         let mut events = std::mem::take(&mut self.events);
         for event in events.drain(..) {
-            if event.fd == self.waker.fd() {
+            let (fd, readable, writable) = match event {
+                Event::Ready {
+                    fd,
+                    readable,
+                    writable,
+                } => (fd, readable, writable),
+                Event::Exited { pid } => {
+                    self.exited(pid);
+                    continue;
+                }
+            };
+            if fd == self.waker.fd() {
                 self.waker.drain();
                 self.waker.reset();
                 woken = true;
                 continue;
             }
-            if event.readable {
-                self.run_queue(event.fd, Direction::Read);
+            if readable {
+                self.run_queue(fd, Direction::Read);
             }
-            if event.writable {
-                self.run_queue(event.fd, Direction::Write);
+            if writable {
+                self.run_queue(fd, Direction::Write);
             }
         }
         self.events = events;
@@ -465,6 +529,7 @@ impl<P: Poller> Backend for Readiness<P> {
                 }
             }
             Route::Close(fd) => self.close(id, fd),
+            Route::Exit(pid) => self.watch_exit(id, pid),
             Route::Queue(fd, direction) => self.start_queued(id, fd, direction),
             Route::QueueOrPool(fd, direction) => match self.kind_of(fd) {
                 Ok(FdKind::Blocking) => {
@@ -490,6 +555,15 @@ impl<P: Poller> Backend for Readiness<P> {
             Place::Done => {}
             Place::Pool => slot.cancel_requested = true,
             Place::Timer => self.complete(id, Err(unix::cancelled())),
+            Place::Exit => {
+                if let Some(index) = self.exits.iter().position(|&(_, waiting)| waiting == id) {
+                    let (pid, _) = self.exits.swap_remove(index);
+                    if !self.exits.iter().any(|&(watched, _)| watched == pid) {
+                        self.poller.unwatch_exit(pid);
+                    }
+                }
+                self.complete(id, Err(unix::cancelled()));
+            }
             Place::Queued => {
                 let fd = slot.op.as_ref().and_then(Op::fd);
                 if let Some(state) = fd.and_then(|fd| self.known_fd(fd)) {

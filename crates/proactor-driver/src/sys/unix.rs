@@ -1,7 +1,7 @@
 //! What every Unix backend shares: each operation as a direct syscall (`perform`, run by the
 //! readiness backends, the thread pool and io_uring's fallbacks), the per-slot control block the
 //! kernel may point into, turning raw results into [`Completion`](crate::Completion) values, and
-//! the eventfd/pipe waker.
+//! the waker (eventfd, kqueue user event or pipe).
 
 use std::io;
 use std::mem::{self, MaybeUninit};
@@ -492,6 +492,11 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             let job = mem::replace(job, Box::new(|| Ok(0)));
             job()
         }
+        // The kqueue backend waits for these itself and never performs them.
+        Op::WaitExit { .. } => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "waiting for a process exit through the driver needs kqueue (EVFILT_PROC); on Linux poll a pidfd with Op::Poll",
+        )),
     }
 }
 
@@ -921,8 +926,15 @@ pub(crate) fn fd_kind(fd: RawFd) -> io::Result<FdKind> {
     })
 }
 
-/// Wakes a driver blocked in `poll`: an eventfd on Linux, a pipe elsewhere. A flag skips the
-/// write when a wake is already pending, so a burst of wakes costs one syscall.
+/// Wakes a driver blocked in `poll`, from any thread: an eventfd on Linux, the kqueue itself
+/// (an `EVFILT_USER` event) on macOS and the BSDs, a pipe elsewhere. A flag skips the
+/// syscall when a wake is already pending, so a burst of wakes costs one.
+///
+/// Pool replies hold the waker (an `Arc`) and may outlive the driver. The waker therefore
+/// owns every descriptor a wake touches: on kqueue systems it owns the kqueue and the poller
+/// only borrows it (holding the `Arc` too), so a wake after the driver is gone triggers an
+/// event on a queue nobody waits on, never a closed descriptor number that something else
+/// may have reused.
 pub(crate) struct Waker {
     read_fd: RawFd,
     write_fd: RawFd,
@@ -944,7 +956,31 @@ impl Waker {
         })
     }
 
-    #[cfg(not(target_os = "linux"))]
+    /// Makes the kqueue the driver will wait on, with the user event a wake triggers. The
+    /// event's identifier is the kqueue's own descriptor number, which no other registered
+    /// descriptor can have while the kqueue is open, so the poller can tell its events apart.
+    #[cfg(kqueue)]
+    pub(crate) fn new() -> io::Result<Waker> {
+        // SAFETY: no arguments.
+        let fd = unsafe { libc::kqueue() };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let waker = Waker {
+            read_fd: fd,
+            write_fd: fd,
+            pending: AtomicBool::new(false),
+        };
+        // kqueue() has no close-on-exec flag on every system (only FreeBSD's kqueuex and
+        // NetBSD's kqueue1 take one): set it after. kqueues are not inherited by fork anyway.
+        // SAFETY: fcntl on the descriptor just created.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        // EV_CLEAR: the event resets once the wait returns it, so there is nothing to drain.
+        waker.user_event((libc::EV_ADD | libc::EV_CLEAR) as u16, libc::NOTE_FFNOP)?;
+        Ok(waker)
+    }
+
+    #[cfg(not(any(target_os = "linux", kqueue)))]
     pub(crate) fn new() -> io::Result<Waker> {
         let mut fds = [0 as RawFd; 2];
         // SAFETY: fds has room for the two descriptors pipe writes.
@@ -963,7 +999,8 @@ impl Waker {
         })
     }
 
-    /// The descriptor a backend watches for readability.
+    /// The descriptor a backend watches for readability (on kqueue systems: the kqueue,
+    /// and the identifier of its user event).
     pub(crate) fn fd(&self) -> RawFd {
         self.read_fd
     }
@@ -972,16 +1009,52 @@ impl Waker {
         if self.pending.swap(true, Ordering::AcqRel) {
             return;
         }
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a local u64. A full eventfd counter or pipe (EAGAIN)
-        // means a wake is already pending, which is all a wake needs.
-        unsafe {
-            libc::write(
-                self.write_fd,
-                (&one as *const u64).cast(),
-                mem::size_of::<u64>(),
+        #[cfg(kqueue)]
+        {
+            // An error (only ENOMEM is possible for a registered event) leaves the driver
+            // asleep until its next event or timeout; there is no one to report it to.
+            let _ = self.user_event(0, libc::NOTE_TRIGGER);
+        }
+        #[cfg(not(kqueue))]
+        {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a local u64. A full eventfd counter or pipe
+            // (EAGAIN) means a wake is already pending, which is all a wake needs.
+            unsafe {
+                libc::write(
+                    self.write_fd,
+                    (&one as *const u64).cast(),
+                    mem::size_of::<u64>(),
+                )
+            };
+        }
+    }
+
+    /// Applies `flags` and `fflags` to the kqueue's user event.
+    #[cfg(kqueue)]
+    fn user_event(&self, flags: u16, fflags: u32) -> io::Result<()> {
+        // SAFETY: all-zero is a valid kevent (it also clears fields some systems add, like
+        // FreeBSD's `ext`).
+        let mut event: libc::kevent = unsafe { mem::zeroed() };
+        event.ident = self.read_fd as libc::uintptr_t;
+        event.filter = libc::EVFILT_USER as _;
+        event.flags = flags as _;
+        event.fflags = fflags;
+        // SAFETY: one valid change, no events received; the kqueue is open while `self` is.
+        let result = unsafe {
+            libc::kevent(
+                self.read_fd,
+                &event,
+                1,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null(),
             )
         };
+        if result < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// Re-arms the flag, after [`drain`](Waker::drain). In the other order a wake landing
@@ -993,11 +1066,17 @@ impl Waker {
         self.pending.store(false, Ordering::Release);
     }
 
-    /// Empties the descriptor; then call [`reset`](Waker::reset).
+    /// Empties the descriptor; then call [`reset`](Waker::reset). On kqueue systems the
+    /// wait that returned the user event already cleared it (`EV_CLEAR`).
     pub(crate) fn drain(&self) {
-        let mut buffer = [0u8; 64];
-        // SAFETY: reads into a local buffer of the given size; EAGAIN ends the loop.
-        while unsafe { libc::read(self.read_fd, buffer.as_mut_ptr().cast(), buffer.len()) } > 0 {}
+        #[cfg(not(kqueue))]
+        {
+            let mut buffer = [0u8; 64];
+            // SAFETY: reads into a local buffer of the given size; EAGAIN ends the loop.
+            while unsafe { libc::read(self.read_fd, buffer.as_mut_ptr().cast(), buffer.len()) } > 0
+            {
+            }
+        }
     }
 }
 

@@ -556,3 +556,41 @@ pub fn poll_waits_for_readiness(mut harness: Harness) {
         assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
     }
 }
+
+/// Pool replies and notifiers hold the waker after the driver is gone: waking then does
+/// nothing, and a job finishing then disposes of its own result.
+pub fn wakes_after_the_driver_is_gone_are_harmless(mut harness: Harness) {
+    let flavor = harness.flavor;
+    let notifier = harness.driver.notifier();
+    let (finished_tx, finished_rx) = std::sync::mpsc::channel();
+    harness.submit(Op::Blocking {
+        job: Box::new(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let _ = finished_tx.send(());
+            Ok(0)
+        }),
+    });
+    drop(harness);
+    for _ in 0..100 {
+        notifier.notify();
+    }
+    finished_rx
+        .recv_timeout(crate::harness::LIMIT)
+        .expect("the pool job ran");
+    // Its reply (and the wake that comes with it) land after the job returns.
+    std::thread::sleep(Duration::from_millis(50));
+    notifier.notify();
+    drop(notifier);
+    let mut fresh = Harness::new(flavor);
+    fresh.ok(Op::Nop);
+}
+
+/// Waiting for a process exit by its ID is kqueue's (`EVFILT_PROC`); the other backends say
+/// so (Linux waits on a pidfd, Windows on the process handle, both with `Op::Poll`).
+pub fn wait_exit_needs_kqueue(mut harness: Harness) {
+    let error = harness.error(Op::WaitExit {
+        pid: std::process::id(),
+    });
+    assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
+    assert_eq!(harness.stashed(), 0);
+}

@@ -81,6 +81,8 @@ conformance! {
     control::forgotten_descriptor_numbers_are_fresh,
     control::pool_bursts_never_lose_a_wake,
     control::poll_waits_for_readiness,
+    control::wakes_after_the_driver_is_gone_are_harmless,
+    control::wait_exit_needs_kqueue,
     bad_input::closed_fd_is_an_error,
     bad_input::negative_fd_is_an_error,
     bad_input::zero_length_read_buffers_are_rejected,
