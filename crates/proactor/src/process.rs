@@ -7,11 +7,14 @@
 //!
 //! # Waiting
 //!
-//! On Linux (5.3 and later) [`Child::wait`] waits through the driver on a pidfd, which
-//! becomes readable when the child exits, and then reaps the child with `waitpid`. Where
-//! pidfds are missing (an older kernel, a seccomp filter, macOS, the BSDs), it waits on the
-//! runtime's thread pool instead, with a blocking `waitid(WNOWAIT)` per waiting child; each
-//! such wait holds a pool thread until the child exits.
+//! [`Child::wait`] waits through the driver and then reaps the child with `waitpid`: on
+//! Linux (5.3 and later) on a pidfd, which becomes readable when the child exits; on macOS
+//! and the BSDs with the kqueue's `EVFILT_PROC` exit event ([`Op::WaitExit`]). Where neither
+//! works (a Linux kernel without pidfds, a seccomp filter), it waits on the runtime's thread
+//! pool instead, with a blocking `waitid(WNOWAIT)` per waiting child; each such wait holds a
+//! pool thread until the child exits.
+//!
+//! [`Op::WaitExit`]: proactor_driver::Op::WaitExit
 //!
 //! # Dropping a child
 //!
@@ -414,9 +417,11 @@ pub struct Child {
     pid: libc::pid_t,
     /// Set once the child has been reaped: its pid may then name another process.
     status: Option<ExitStatus>,
-    /// Readable once the child has exited (Linux 5.3+); `None`: wait on the pool.
+    /// Readable once the child has exited (Linux 5.3+); `None`: wait through `Op::WaitExit`.
     #[cfg(target_os = "linux")]
     pidfd: Option<Descriptor>,
+    /// Whether the driver answered `Op::WaitExit` with `Unsupported`: then wait on the pool.
+    no_wait_exit: bool,
 }
 
 impl Child {
@@ -435,6 +440,7 @@ impl Child {
             status: None,
             #[cfg(target_os = "linux")]
             pidfd: pidfd_open(pid).ok().map(Descriptor::adopt),
+            no_wait_exit: false,
         };
         // On failure `child` is dropped, which reaps the process in the background; its
         // pipes close, so it sees end of input.
@@ -577,6 +583,23 @@ impl Child {
                 .await
                 .result?;
                 continue;
+            }
+            if !self.no_wait_exit {
+                // Completes at once for a child that has already exited, so a child exiting
+                // between `try_wait` and here is not missed.
+                let waited = crate::runtime::op::submit(proactor_driver::Op::WaitExit {
+                    pid: self.pid as u32,
+                })
+                .await
+                .result;
+                match waited {
+                    Ok(_) => continue,
+                    // Only kqueue backends have process events.
+                    Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+                        self.no_wait_exit = true;
+                    }
+                    Err(error) => return Err(error),
+                }
             }
             let pid = self.pid;
             crate::blocking::run(move || wait_exited(pid)).await?;
@@ -984,7 +1007,8 @@ mod tests {
 
     use super::{reap_in_background, Command};
 
-    /// The pool fallback (what macOS, the BSDs and kernels without pidfds use).
+    /// The pool fallback (what kernels without pidfds use): `Op::WaitExit` is kqueue's, so
+    /// Linux's backends answer `Unsupported` and the wait moves to the pool.
     #[test]
     fn wait_on_the_pool() {
         for backend in [
@@ -997,6 +1021,13 @@ mod tests {
                 #[cfg(target_os = "linux")]
                 drop(child.pidfd.take());
                 assert_eq!(child.wait().await.unwrap().code(), Some(5));
+
+                // Still running at the first look (a child already gone is reaped at once).
+                let mut child = Command::new("sleep").arg("0.3").spawn().unwrap();
+                #[cfg(target_os = "linux")]
+                drop(child.pidfd.take());
+                assert!(child.wait().await.unwrap().success());
+                assert!(child.no_wait_exit, "Linux's backends have no Op::WaitExit");
 
                 let mut child = Command::new("sleep").arg("100").spawn().unwrap();
                 #[cfg(target_os = "linux")]
