@@ -443,6 +443,14 @@ impl fmt::Debug for Signal {
 }
 
 /// Makes the self-pipe and starts the thread reading it.
+//
+// kqueue's EVFILT_SIGNAL (macOS, the BSDs) is not used: it only records deliveries, at a lower
+// precedence than handlers, and leaves the signal's disposition alone, so SIGINT would still
+// kill the process unless a handler or SIG_IGN is installed. SIG_IGN is inherited across
+// exec (children spawned later would ignore the signal), so the handler stays either way, and
+// it already counts, chains and wakes with one write. The only part EVFILT_SIGNAL could
+// replace is this thread's blocking read, and a kqueue per driver would not help: signals
+// are process-wide and the wake-up deliberately lives outside every runtime.
 fn start() -> io::Result<()> {
     let mut fds: [RawFd; 2] = [-1; 2];
     // SAFETY: fds has room for the two descriptors pipe writes.
