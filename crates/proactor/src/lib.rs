@@ -33,6 +33,7 @@ pub mod process;
 mod runtime;
 pub mod signal;
 pub mod time;
+pub mod tty;
 
 pub use blocking::{spawn_blocking, BlockingHandle};
 pub use buf::{BufResult, IoBuf, Slice};
