@@ -19,8 +19,9 @@
 //! # Dropping a child
 //!
 //! A [`Child`] dropped before it was reaped is not killed: it runs on, and is reaped in the
-//! background when it exits, so it never stays a zombie. On Linux one process-wide thread
-//! watches the pidfds of all such children; elsewhere each gets a small thread of its own.
+//! background when it exits, so it never stays a zombie. One process-wide thread watches all
+//! such children (their pidfds on Linux, a kqueue of its own on macOS and the BSDs); where
+//! that is not possible each gets a small thread of its own.
 //!
 //! # Examples
 //!
@@ -764,7 +765,7 @@ fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
 
 /// Reaps `pid` once it exits, whatever happens to the runtime that spawned it.
 fn reap_in_background(pid: libc::pid_t) {
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", kqueue))]
     if reaper::watch(pid) {
         return;
     }
@@ -773,6 +774,90 @@ fn reap_in_background(pid: libc::pid_t) {
         .spawn(move || drop(reap(pid, true)));
     // Without a thread there is no way left to reap it: it stays a zombie until we exit.
     drop(spawned);
+}
+
+/// One process-wide thread reaping dropped children, waiting on all their exits at once in
+/// a kqueue of its own (`EVFILT_PROC`, `NOTE_EXIT`).
+#[cfg(kqueue)]
+mod reaper {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::sync::OnceLock;
+
+    static KQUEUE: OnceLock<Option<OwnedFd>> = OnceLock::new();
+
+    /// Hands `pid` to the reaper; false if it cannot take it (no kqueue, no thread).
+    pub(super) fn watch(pid: libc::pid_t) -> bool {
+        let Some(kqueue) = KQUEUE.get_or_init(start) else {
+            return false;
+        };
+        // SAFETY: all-zero is a valid kevent (it also clears fields some systems add).
+        let mut change: libc::kevent = unsafe { std::mem::zeroed() };
+        change.ident = pid as libc::uintptr_t;
+        change.filter = libc::EVFILT_PROC as _;
+        change.flags = (libc::EV_ADD | libc::EV_ONESHOT) as _;
+        change.fflags = libc::NOTE_EXIT;
+        // A change from this thread wakes the reaper's wait if the exit is already due.
+        // SAFETY: one valid change, no events received.
+        let added = unsafe {
+            libc::kevent(
+                kqueue.as_raw_fd(),
+                &change,
+                1,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null(),
+            )
+        };
+        if added == 0 {
+            return true;
+        }
+        if std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+            // macOS refuses to watch a child that has already exited (a zombie): reap it now.
+            drop(super::reap(pid, false));
+            return true;
+        }
+        false
+    }
+
+    fn start() -> Option<OwnedFd> {
+        // SAFETY: no arguments.
+        let fd = unsafe { libc::kqueue() };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: kqueue made this descriptor and nothing else owns it.
+        let kqueue = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: plain fcntl (kqueues are not inherited by fork; this covers exec).
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        // The thread uses the number; the static keeps the descriptor open for good.
+        std::thread::Builder::new()
+            .name("proactor-reaper".into())
+            .spawn(move || run(fd))
+            .ok()?;
+        Some(kqueue)
+    }
+
+    fn run(kqueue: RawFd) {
+        // SAFETY: all-zero is a valid kevent for the kernel to overwrite.
+        let mut events: [libc::kevent; 32] = unsafe { std::mem::zeroed() };
+        loop {
+            // SAFETY: `events` has room for its length; the kernel fills at most that many.
+            let count = unsafe {
+                libc::kevent(
+                    kqueue,
+                    std::ptr::null(),
+                    0,
+                    events.as_mut_ptr(),
+                    events.len() as _,
+                    std::ptr::null(),
+                )
+            };
+            // Negative: EINTR; nothing else can fail with valid arguments.
+            for event in &events[..count.max(0) as usize] {
+                drop(super::reap(event.ident as libc::pid_t, false));
+            }
+        }
+    }
 }
 
 /// One process-wide thread reaping dropped children, waiting on all their pidfds at once.
