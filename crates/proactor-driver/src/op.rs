@@ -386,9 +386,10 @@ pub enum Op {
         flags: u32,
     },
     /// Sends up to `len` bytes of `file`, from `offset`, on a connected stream socket without
-    /// copying them through user space (Windows `TransmitFile`, Linux `sendfile(2)`); completes
-    /// with the count sent (0: `offset` is at or past the end of the file). Elsewhere it
-    /// completes with `Unsupported` (use [`Op::Splice`] on Linux for pipes).
+    /// copying them through user space (Windows `TransmitFile`; `sendfile(2)` on Linux,
+    /// macOS, FreeBSD and DragonFly); completes with the count sent (0: `offset` is at or
+    /// past the end of the file). Elsewhere it completes with `Unsupported` (use
+    /// [`Op::Splice`] on Linux for pipes).
     ///
     /// On readiness backends the operation waits for `socket` to be writable and may send less
     /// than `len`; resubmit for the rest.

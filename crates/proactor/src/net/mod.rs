@@ -304,11 +304,44 @@ impl Stream {
         Ok(sent)
     }
 
-    /// Sends `len` bytes of the file `file` from `offset`, through a buffer: macOS and the
-    /// BSDs have `sendfile(2)` (each with its own signature), which the driver does not wrap
-    /// yet.
+    /// Sends `len` bytes of the file `file` from `offset` with the driver's `SendFile`
+    /// (`sendfile(2)` on macOS, FreeBSD and DragonFly, `TransmitFile` on Windows), which may
+    /// send less than asked (a full socket buffer): the rest goes in further operations.
+    /// Where the driver has no such operation (NetBSD, OpenBSD) or the file cannot be sent
+    /// that way, the bytes go through a buffer instead.
     #[cfg(not(target_os = "linux"))]
     pub(crate) async fn send_file(&self, file: Fd, offset: u64, len: u64) -> io::Result<u64> {
+        let mut sent = 0u64;
+        while sent < len {
+            let Some(position) = offset.checked_add(sent) else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "file offset plus length overflows",
+                ));
+            };
+            let completion = op::submit(Op::SendFile {
+                socket: self.descriptor.fd(),
+                file,
+                offset: position,
+                len: (len - sent).min(1 << 30) as u32,
+            })
+            .await;
+            match completion.result {
+                Ok(0) => break, // The file ended first.
+                Ok(count) => sent += count as u64,
+                Err(error) if sent == 0 && cannot_send_file(&error) => {
+                    return self.copy_file(file, offset, len).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Sends `len` bytes of the file `file` from `offset` by reading them into a buffer and
+    /// writing that.
+    #[cfg(not(target_os = "linux"))]
+    async fn copy_file(&self, file: Fd, offset: u64, len: u64) -> io::Result<u64> {
         use proactor_driver::Buffer;
         fn boxed(buffer: Buffer) -> Box<[u8]> {
             buffer
@@ -359,6 +392,21 @@ impl Stream {
         .result
         .map(drop)
     }
+}
+
+/// Whether `SendFile` failing with `error` means "copy through a buffer instead": the driver
+/// has no such operation here, or the file is one `sendfile(2)` refuses (macOS answers
+/// `ENOTSUP` for a file that is not a regular file; FreeBSD `EINVAL` for that and `EOPNOTSUPP`
+/// for a file system without sendfile support).
+#[cfg(not(target_os = "linux"))]
+fn cannot_send_file(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    let refused = error.raw_os_error().is_some_and(|code| {
+        code == libc::EINVAL || code == libc::ENOTSUP || code == libc::EOPNOTSUPP
+    });
+    #[cfg(not(unix))]
+    let refused = false;
+    refused || error.kind() == io::ErrorKind::Unsupported
 }
 
 /// Sends `buf` on a connected socket.

@@ -443,9 +443,10 @@ impl TcpStream {
     }
 
     /// Sends `len` bytes of `file` from `offset`, without copying them through user space
-    /// on Linux (file to pipe to socket with `splice`, in the kernel or io_uring); returns
-    /// how many were sent, fewer than `len` only if the file ends first. The file's cursor
-    /// is not used or moved.
+    /// on Linux (file to pipe to socket with `splice`, in the kernel or io_uring), macOS,
+    /// FreeBSD and DragonFly (`sendfile(2)`) and Windows (`TransmitFile`); elsewhere, and for
+    /// files `sendfile` refuses, through a buffer. Returns how many bytes were sent, fewer
+    /// than `len` only if the file ends first. The file's cursor is not used or moved.
     ///
     /// # Errors
     ///
