@@ -19,7 +19,7 @@
 //! | OS | backend |
 //! |---|---|
 //! | Linux | io_uring; epoll when io_uring is missing, disabled or blocked by seccomp |
-//! | macOS, FreeBSD | kqueue |
+//! | macOS, FreeBSD | kqueue: `EVFILT_READ`/`EVFILT_WRITE` edge-triggered, an `EVFILT_USER` wake, `EVFILT_PROC` for [`Op::WaitExit`], `sendfile(2)` for [`Op::SendFile`] |
 //! | Windows | I/O completion ports: overlapped `WSARecv`/`WSASend`/`AcceptEx`/`ConnectEx`/`ReadFile`/`WriteFile`/`TransmitFile`/`ConnectNamedPipe` |
 //! | every OS | a thread pool for what the OS cannot do asynchronously |
 //!
