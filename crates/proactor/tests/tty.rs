@@ -419,6 +419,12 @@ fn hung_up_terminal_reads_end_of_input(runtime: Runtime) {
         drop(controller);
         let (result, _) = tty.read(Vec::with_capacity(64)).await;
         assert_eq!(result?, 0);
+        // Linux hangs the terminal side up: its settings and size are gone, which is an
+        // error, not a panic (nor a panic when the Tty is dropped after).
+        let error = tty.set_mode(TtyMode::Raw).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EIO), "{error}");
+        assert_eq!(tty.mode(), TtyMode::Normal);
+        assert!(tty.window_size().is_err());
         Ok(())
     });
 }
