@@ -22,6 +22,8 @@
 //! ```
 
 // The native watcher of each OS: a module providing `Watcher`, which implements `Native`.
+#[cfg(any(kqueue, test))]
+mod listing;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[path = "watch/inotify.rs"]
 mod native;
@@ -31,8 +33,6 @@ mod native;
 #[cfg(windows)]
 #[path = "watch/windows.rs"]
 mod native;
-#[cfg(any(kqueue, test))]
-mod listing;
 #[cfg(not(any(target_os = "linux", target_os = "android", kqueue, windows)))]
 #[path = "watch/unsupported.rs"]
 mod native;

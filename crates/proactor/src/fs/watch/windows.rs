@@ -94,7 +94,10 @@ impl Native for Watcher {
             };
             let completion = pending.await;
             self.pending = None;
-            let buffer = completion.op.into_buffer().and_then(|buffer| buffer.into_vec().ok());
+            let buffer = completion
+                .op
+                .into_buffer()
+                .and_then(|buffer| buffer.into_vec().ok());
             match completion.result {
                 // The system's buffer overflowed: changes were lost.
                 Ok(0) => self.events.push_back(Event::Overflow),
