@@ -112,9 +112,10 @@ impl Inner {
             scheduled: AtomicBool::new(true),
             shared: Arc::clone(&self.shared),
         });
+        let std_waker = Waker::from(Arc::clone(&waker));
         let mut tasks = self.tasks.borrow_mut();
         tasks[index].future = Some(future);
-        tasks[index].waker = Some(waker);
+        tasks[index].waker = Some((waker, std_waker));
         drop(tasks);
         self.ready.borrow_mut().push_back(index);
     }
@@ -127,27 +128,30 @@ impl Inner {
             let Some(index) = self.ready.borrow_mut().pop_front() else {
                 break;
             };
-            let (future, waker) = {
+            // Both are set at spawn and cleared when the task finishes.
+            let (mut future, wakers) = {
                 let mut tasks = self.tasks.borrow_mut();
                 let Some(slot) = tasks.get_mut(index) else {
                     continue;
                 };
-                match (slot.future.take(), slot.waker.clone()) {
-                    (Some(future), Some(waker)) => (future, waker),
+                match (slot.future.take(), slot.waker.take()) {
+                    (Some(future), Some(wakers)) => (future, wakers),
                     // Woken after it finished: nothing to do.
                     _ => continue,
                 }
             };
-            waker.scheduled.store(false, Ordering::Release);
-            let mut future = future;
-            let std_waker = Waker::from(Arc::clone(&waker));
-            let mut cx = Context::from_waker(&std_waker);
+            wakers.0.scheduled.store(false, Ordering::Release);
+            let mut cx = Context::from_waker(&wakers.1);
             match future.as_mut().poll(&mut cx) {
-                Poll::Pending => self.tasks.borrow_mut()[index].future = Some(future),
+                Poll::Pending => {
+                    let mut tasks = self.tasks.borrow_mut();
+                    tasks[index].future = Some(future);
+                    tasks[index].waker = Some(wakers);
+                }
                 Poll::Ready(()) => {
-                    self.tasks.borrow_mut()[index].waker = None;
                     self.free_tasks.borrow_mut().push(index);
                     drop(future);
+                    drop(wakers);
                 }
             }
         }

@@ -89,7 +89,11 @@ impl Ops {
     fn insert(&mut self, entry: Entry) -> usize {
         match self.free.pop() {
             Some(token) => {
-                self.entries[token] = entry;
+                let old = std::mem::replace(&mut self.entries[token], entry);
+                debug_assert!(matches!(old, Entry::Free));
+                // A free token's entry is `Free` (see `release`), which owns nothing: skip
+                // its out-of-line drop on this hot path.
+                std::mem::forget(old);
                 token
             }
             None => {
@@ -99,8 +103,9 @@ impl Ops {
         }
     }
 
+    /// Frees `token`, whose entry the caller has already set to `Free`.
     fn release(&mut self, token: usize) {
-        self.entries[token] = Entry::Free;
+        debug_assert!(matches!(self.entries[token], Entry::Free));
         self.free.push(token);
     }
 
@@ -120,14 +125,19 @@ impl Ops {
         let Some(entry) = self.entries.get_mut(token) else {
             return dispose(completion);
         };
-        match std::mem::replace(entry, Entry::Free) {
-            Entry::Waiting { id, waker } if id == completion.id => {
-                *entry = Entry::Done(completion);
+        // Matched in place, so the common case moves the completion once and drops nothing.
+        match entry {
+            Entry::Waiting { id, waker } if *id == completion.id => {
+                let waker = waker.take();
+                // What is left of the `Waiting` entry owns nothing: skip its drop.
+                std::mem::forget(std::mem::replace(entry, Entry::Done(completion)));
                 if let Some(waker) = waker {
                     waker.wake();
                 }
             }
-            Entry::Orphaned { id, orphan } if id == completion.id => {
+            Entry::Orphaned { id, orphan } if *id == completion.id => {
+                let orphan = orphan.take();
+                *entry = Entry::Free;
                 self.release(token);
                 match orphan {
                     Some(orphan) => orphan.take(completion, true),
@@ -135,10 +145,7 @@ impl Ops {
                 }
             }
             // Not ours (impossible: the driver hands out each id once, while it is tracked).
-            other => {
-                *entry = other;
-                dispose(completion);
-            }
+            _ => dispose(completion),
         }
     }
 }
@@ -221,40 +228,32 @@ impl Future for Submitted {
     type Output = Completion;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Completion> {
-        let Some(token) = self.token else {
+        let this = &mut *self;
+        let Some(token) = this.token else {
             panic!("proactor: operation future polled after it completed");
         };
-        let completion = {
-            let inner = &self.runtime;
-            let mut ops = inner.ops.borrow_mut();
-            let entry = &mut ops.entries[token];
-            match entry {
-                Entry::Done(_) => {
-                    let Entry::Done(completion) = std::mem::replace(entry, Entry::Free) else {
-                        unreachable!("matched Done just above")
-                    };
-                    ops.release(token);
-                    Some(completion)
-                }
-                Entry::Waiting { waker, .. } => {
-                    if !waker
-                        .as_ref()
-                        .is_some_and(|waker| waker.will_wake(cx.waker()))
-                    {
-                        *waker = Some(cx.waker().clone());
-                    }
-                    None
-                }
-                // Only this future moves its entry out of Waiting or Done.
-                Entry::Free | Entry::Orphaned { .. } => None,
-            }
-        };
-        match completion {
-            Some(completion) => {
-                self.token = None;
+        let mut ops = this.runtime.ops.borrow_mut();
+        let entry = &mut ops.entries[token];
+        match entry {
+            Entry::Done(_) => {
+                let Entry::Done(completion) = std::mem::replace(entry, Entry::Free) else {
+                    unreachable!("matched Done just above")
+                };
+                ops.release(token);
+                this.token = None;
                 Poll::Ready(completion)
             }
-            None => Poll::Pending,
+            Entry::Waiting { waker, .. } => {
+                if !waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
+                {
+                    *waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            // Only this future moves its entry out of Waiting or Done.
+            Entry::Free | Entry::Orphaned { .. } => Poll::Pending,
         }
     }
 }

@@ -56,7 +56,9 @@ impl Wake for TaskWaker {
 /// One slot of the task table.
 pub(crate) struct TaskSlot {
     pub(crate) future: Option<LocalFuture>,
-    pub(crate) waker: Option<Arc<TaskWaker>>,
+    /// The task's waker, also as a std `Waker` made once at spawn, so a poll touches no
+    /// reference count. Taken out, with the future, while the task is polled.
+    pub(crate) waker: Option<(Arc<TaskWaker>, Waker)>,
 }
 
 /// Why a task ended without an output.
