@@ -8,20 +8,27 @@
 # usage: crates/proactor-bench/callgrind.sh [N1 [N2 [VARIANT...]]]
 #        (run from the workspace root; builds the release binary first)
 #        BENCH_ARGS="--vec-buffers" crates/proactor-bench/callgrind.sh ...  passes extra flags
+#        BIN=file-bench crates/proactor-bench/callgrind.sh ...  measures file-bench's variants
+#        KEEP=dir keeps the callgrind outputs there (for callgrind_annotate)
 set -euo pipefail
 
 n1=${1:-100000}
 n2=${2:-200000}
 shift $(( $# > 2 ? 2 : $# ))
 variants=("$@")
+name=${BIN:-driver-bench}
 if [ ${#variants[@]} -eq 0 ]; then
-    variants=(nop-driver-uring nop-raw-uring nop-driver-epoll read-driver-uring read-raw-uring read-std-pread)
+    case $name in
+        file-bench) variants=(rand-proactor-uring rand-proactor-epoll rand-tokio rand-compio rand-monoio rand-raw-uring rand-std-pread) ;;
+        *) variants=(nop-driver-uring nop-raw-uring nop-driver-epoll read-driver-uring read-raw-uring read-std-pread) ;;
+    esac
 fi
 
-cargo build --release -p proactor-bench --bin driver-bench >&2
-bin=target/release/driver-bench
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+cargo build --release -p proactor-bench --bin "$name" >&2
+bin=target/release/$name
+out=${KEEP:-$(mktemp -d)}
+mkdir -p "$out"
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$out"' EXIT
 
 collected() {
     # Ir of the whole run, from callgrind's summary line.
