@@ -106,15 +106,24 @@ start() {
     esac
     pid_of[$server]=$!
     pids+=("$!")
-    for _ in $(seq 100); do
-        curl -sf -o /dev/null "http://127.0.0.1:$p/small.bin" && break
+    local ready=""
+    for _ in $(seq 300); do
+        if curl -sf -o /dev/null "http://127.0.0.1:$p/small.bin"; then
+            ready=yes
+            break
+        fi
+        kill -0 "${pid_of[$server]}" 2>/dev/null || break
         sleep 0.1
     done
+    if [ -z "$ready" ]; then
+        echo "serve-vs-nginx.sh: $server did not start on port $p; its output:" >&2
+        cat "$out/$server.log" "$out/nginx/error.log" 2>/dev/null >&2
+        exit 1
+    fi
     # Same bytes from every server, or the comparison means nothing.
     for file in small.bin large.bin; do
         if ! curl -sf "http://127.0.0.1:$p/$file" | cmp -s - "$out/www/$file"; then
-            echo "serve-vs-nginx.sh: $server did not serve $file correctly; its log:" >&2
-            cat "$out/$server.log" >&2
+            echo "serve-vs-nginx.sh: $server did not serve $file correctly" >&2
             exit 1
         fi
     done
