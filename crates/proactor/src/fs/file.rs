@@ -75,6 +75,15 @@ fn check_offset(offset: u64) -> io::Result<u64> {
     Ok(offset)
 }
 
+/// The buffer a positional read or write gave back, taken from its variant directly rather
+/// than through `Op::into_buffer`'s match over every kind (this runs once per read).
+fn buffer_of(op: Op) -> Buffer {
+    match op {
+        Op::Read { buf, .. } | Op::Write { buf, .. } => buf,
+        other => take_buffer(other),
+    }
+}
+
 /// A position in a file that reads and writes at offsets and moves past what they moved, so
 /// `read_exact_at` and `write_all_at` are `io`'s `read_exact` and `write_all` over it.
 struct At<'a> {
@@ -286,7 +295,7 @@ impl File {
             offset: Some(offset),
         })
         .await;
-        (completion.result, take_buffer(completion.op))
+        (completion.result, buffer_of(completion.op))
     }
 
     async fn write_buffer(
@@ -303,7 +312,7 @@ impl File {
             offset,
         })
         .await;
-        (completion.result, take_buffer(completion.op))
+        (completion.result, buffer_of(completion.op))
     }
 
     /// Reads some bytes at `offset` into `buf` (see [`IoBuf`] for which part is filled) and
