@@ -39,6 +39,9 @@ serve_bin=target/release/examples/serve
 
 out=${KEEP:-$(mktemp -d)}
 mkdir -p "$out/www" "$out/nginx"
+# nginx's worker runs as an unprivileged user: it must be able to reach the files (mktemp -d
+# makes a 0700 directory).
+chmod 755 "$out" "$out/www"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do
@@ -86,10 +89,9 @@ http {
 }
 EOF
 
-start() {
-    local server=$1 p
-    p=$(free_port)
-    port[$server]=$p
+# launch SERVER PORT: starts the server in the background on 127.0.0.1:PORT.
+launch() {
+    local server=$1 p=$2
     case $server in
         serve-uring | serve-epoll)
             local backend=${server#serve-}
@@ -106,20 +108,35 @@ start() {
     esac
     pid_of[$server]=$!
     pids+=("$!")
-    local ready=""
-    for _ in $(seq 300); do
-        if curl -sf -o /dev/null "http://127.0.0.1:$p/small.bin"; then
-            ready=yes
-            break
-        fi
-        kill -0 "${pid_of[$server]}" 2>/dev/null || break
-        sleep 0.1
+}
+
+# start SERVER: launches it on a free port and waits until it answers (up to 3 tries, each on
+# a new port: on a shared machine another program may take the port between our pick and the
+# server's bind); then checks that it serves both files byte for byte.
+start() {
+    local server=$1 p attempt ready=""
+    for attempt in 1 2 3; do
+        p=$(free_port)
+        launch "$server" "$p"
+        for _ in $(seq 200); do
+            if curl -sf -o /dev/null "http://127.0.0.1:$p/small.bin"; then
+                ready=yes
+                break
+            fi
+            kill -0 "${pid_of[$server]}" 2>/dev/null || break
+            sleep 0.1
+        done
+        [ -n "$ready" ] && break
+        echo "serve-vs-nginx.sh: $server did not answer on port $p (try $attempt); its output:" >&2
+        cat "$out/$server.log" "$out/nginx/error.log" 2>/dev/null >&2 || true
+        kill "${pid_of[$server]}" 2>/dev/null || true
+        wait "${pid_of[$server]}" 2>/dev/null || true
     done
     if [ -z "$ready" ]; then
-        echo "serve-vs-nginx.sh: $server did not start on port $p; its output:" >&2
-        cat "$out/$server.log" "$out/nginx/error.log" 2>/dev/null >&2
+        echo "serve-vs-nginx.sh: $server did not start" >&2
         exit 1
     fi
+    port[$server]=$p
     # Same bytes from every server, or the comparison means nothing.
     for file in small.bin large.bin; do
         if ! curl -sf "http://127.0.0.1:$p/$file" | cmp -s - "$out/www/$file"; then
