@@ -68,6 +68,7 @@ fn invalid_input(message: &'static str) -> io::Error {
 
 /// Offsets past `i64::MAX` are rejected: the kernel cannot take them, and io_uring would read
 /// `u64::MAX` as "the current position".
+#[inline]
 fn check_offset(offset: u64) -> io::Result<u64> {
     if offset > i64::MAX as u64 {
         return Err(invalid_input("file offset past i64::MAX"));
@@ -77,6 +78,7 @@ fn check_offset(offset: u64) -> io::Result<u64> {
 
 /// The buffer a positional read or write gave back, taken from its variant directly rather
 /// than through `Op::into_buffer`'s match over every kind (this runs once per read).
+#[inline]
 fn buffer_of(op: Op) -> Buffer {
     match op {
         Op::Read { buf, .. } | Op::Write { buf, .. } => buf,

@@ -50,6 +50,7 @@ impl Drop for Entered {
 /// # Panics
 ///
 /// Outside a runtime.
+#[inline]
 pub(crate) fn current() -> Rc<Inner> {
     try_current().expect(
         "proactor: this must be called inside a runtime (Runtime::block_on or a spawned task)",
@@ -57,6 +58,7 @@ pub(crate) fn current() -> Rc<Inner> {
 }
 
 /// The current runtime, if there is one.
+#[inline]
 pub(crate) fn try_current() -> Option<Rc<Inner>> {
     CURRENT
         .try_with(|current| current.borrow().clone())

@@ -86,6 +86,7 @@ pub(crate) struct Ops {
 }
 
 impl Ops {
+    #[inline]
     fn insert(&mut self, entry: Entry) -> usize {
         match self.free.pop() {
             Some(token) => {
@@ -104,11 +105,13 @@ impl Ops {
     }
 
     /// Frees `token`, whose entry the caller has already set to `Free`.
+    #[inline]
     fn release(&mut self, token: usize) {
         debug_assert!(matches!(self.entries[token], Entry::Free));
         self.free.push(token);
     }
 
+    #[inline]
     fn track(&mut self, id: OpId, token: usize) {
         let slot = id.index();
         if slot >= self.by_slot.len() {
@@ -193,6 +196,7 @@ pub(crate) fn adopt(fd: proactor_driver::Fd) {
 /// # Panics
 ///
 /// Outside a runtime.
+#[inline]
 pub(crate) fn submit(op: Op) -> Submitted {
     let runtime = current();
     let id = runtime.driver.borrow_mut().submit(op);
@@ -227,6 +231,7 @@ impl Submitted {
 impl Future for Submitted {
     type Output = Completion;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Completion> {
         let this = &mut *self;
         let Some(token) = this.token else {
@@ -259,10 +264,20 @@ impl Future for Submitted {
 }
 
 impl Drop for Submitted {
+    #[inline]
     fn drop(&mut self) {
-        let Some(token) = self.token.take() else {
-            return;
-        };
+        // Inline, the common case (the completion was taken) is one test.
+        if let Some(token) = self.token.take() {
+            self.abandon(token);
+        }
+    }
+}
+
+impl Submitted {
+    /// Dropped before its completion was taken: hands the completion, now or when it comes,
+    /// to the orphan action (or disposal), cancelling the operation if it is still running.
+    #[inline(never)]
+    fn abandon(&mut self, token: usize) {
         let orphan = self.orphan.take();
         {
             let inner = &self.runtime;
