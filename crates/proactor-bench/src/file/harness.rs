@@ -347,7 +347,8 @@ fn print_table(workload: Workload, summaries: &[Summary]) {
                 }
                 _ => String::new(),
             };
-            cells.push(format!("{value:.2}× {}{verdict}", peer.name()));
+            // Three decimals, so a ratio just under a target does not print as the target.
+            cells.push(format!("{value:.3}× {}{verdict}", peer.name()));
         }
         if !cells.is_empty() {
             println!(
