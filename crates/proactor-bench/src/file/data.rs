@@ -25,7 +25,13 @@ pub struct TestFile {
 
 impl TestFile {
     pub fn create(dir: &Path, mib: u64) -> io::Result<TestFile> {
-        let path = dir.join(format!("proactor-file-bench-{}.tmp", std::process::id()));
+        // Unique per file, not just per process: tests in one binary make several at once.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!(
+            "proactor-file-bench-{}-{serial}.tmp",
+            std::process::id()
+        ));
         let file = OpenOptions::new()
             .read(true)
             .write(true)
