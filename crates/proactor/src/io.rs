@@ -5,8 +5,10 @@
 //! (`read_exact`, `read_to_end`, `write_all`) loop over the one required method, narrowing the
 //! buffer with slice views rather than copying.
 //!
-//! A poll-based adapter (futures-io, tokio's `AsyncRead`, hyper) can sit on top of these with
-//! one internal buffer per direction.
+//! [`BufReader`] and [`BufWriter`] add a user-space buffer (lines, delimiters, gathered small
+//! writes); [`copy`], [`read_to_string`] and [`split`] are the usual helpers. Poll-based code
+//! (futures-io, tokio's traits) uses these streams through `compat::Compat` (features
+//! `futures-io` and `tokio`), with one internal buffer per direction.
 
 #![allow(async_fn_in_trait)] // Runtime futures are !Send by design: tasks stay on their thread.
 
@@ -15,6 +17,14 @@ use std::io;
 use proactor_driver::Buffer;
 
 use crate::{BufResult, IoBuf};
+
+mod buffered;
+mod split;
+mod util;
+
+pub use buffered::{BufReader, BufWriter, Lines};
+pub use split::{split, ReadHalf, WriteHalf};
+pub use util::{copy, read_to_string};
 
 fn unexpected_eof() -> io::Error {
     io::Error::new(

@@ -527,6 +527,29 @@ impl AsyncWrite for TcpStream {
     }
 }
 
+/// Reads through a shared reference, as std's `impl Read for &TcpStream` does: one read and one
+/// write may be in flight at once, which is what [`crate::io::split`] builds on.
+impl AsyncRead for &TcpStream {
+    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.read(buf).await
+    }
+}
+
+/// Writes through a shared reference (see the `AsyncRead` impl for `&TcpStream`).
+impl AsyncWrite for &TcpStream {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.stream.write(buf).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write).await
+    }
+}
+
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpStream")
