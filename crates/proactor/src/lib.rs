@@ -25,6 +25,8 @@
 
 mod blocking;
 mod buf;
+#[cfg(any(feature = "futures-io", feature = "tokio"))]
+pub mod compat;
 pub mod dns;
 pub mod fs;
 pub mod io;

@@ -1000,6 +1000,20 @@ pub struct ChildStdin {
     pipe: Option<Pipe>,
 }
 
+impl ChildStdin {
+    /// The pipe while it is open, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn pipe(&self) -> Option<&Pipe> {
+        self.pipe.as_ref()
+    }
+
+    /// Closes the pipe, as `shutdown` does.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn close(&mut self) {
+        drop(self.pipe.take());
+    }
+}
+
 impl AsyncWrite for ChildStdin {
     async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         match &self.pipe {
@@ -1049,6 +1063,14 @@ pub struct ChildStdout {
     pipe: Pipe,
 }
 
+impl ChildStdout {
+    /// The pipe, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn pipe(&self) -> &Pipe {
+        &self.pipe
+    }
+}
+
 impl AsyncRead for ChildStdout {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.pipe.read(buf).await
@@ -1077,6 +1099,14 @@ impl AsyncRead for ChildStdout {
 #[derive(Debug)]
 pub struct ChildStderr {
     pipe: Pipe,
+}
+
+impl ChildStderr {
+    /// The pipe, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn pipe(&self) -> &Pipe {
+        &self.pipe
+    }
 }
 
 impl AsyncRead for ChildStderr {

@@ -130,6 +130,12 @@ impl AsyncWrite for At<'_> {
 }
 
 impl File {
+    /// Opened in append mode: cursor writes go to the end (for the poll-based adapters).
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn appends(&self) -> bool {
+        self.append
+    }
+
     pub(crate) fn from_descriptor(descriptor: Descriptor, append: bool) -> File {
         File {
             descriptor,

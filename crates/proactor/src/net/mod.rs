@@ -5,6 +5,8 @@
 //! Sockets are closed through the driver when dropped.
 
 mod addr;
+#[cfg(any(feature = "futures-io", feature = "tokio"))]
+pub(crate) mod poll;
 mod tcp;
 mod udp;
 #[cfg(unix)]

@@ -230,6 +230,12 @@ impl TcpStream {
         }
     }
 
+    /// The byte stream, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn shared(&self) -> &Stream {
+        &self.stream
+    }
+
     /// Connects to `addr`, trying each address it resolves to in turn.
     ///
     /// # Errors
@@ -595,6 +601,22 @@ pub struct OwnedReadHalf {
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
     stream: Rc<Stream>,
+}
+
+impl OwnedReadHalf {
+    /// The byte stream, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn shared(&self) -> &Stream {
+        &self.stream
+    }
+}
+
+impl OwnedWriteHalf {
+    /// The byte stream, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn shared(&self) -> &Stream {
+        &self.stream
+    }
 }
 
 impl AsyncRead for OwnedReadHalf {

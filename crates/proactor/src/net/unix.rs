@@ -141,6 +141,12 @@ impl UnixStream {
         }
     }
 
+    /// The byte stream, for the poll-based adapters.
+    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    pub(crate) fn shared(&self) -> &Stream {
+        &self.stream
+    }
+
     /// Connects to the socket at `path`.
     ///
     /// The connect runs on the thread pool: a Unix connect completes at once or fails, except

@@ -1,0 +1,719 @@
+//! Poll-based I/O for code written against `futures-io` or tokio: [`Compat`] gives proactor's
+//! streams `futures_io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `futures-io`) and
+//! `tokio::io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `tokio`).
+//!
+//! # What it costs
+//!
+//! Poll-based traits lend the caller's `&mut [u8]` for one call only, while a completion-based
+//! read or write needs memory the kernel can use after that call returns. So `Compat` owns one
+//! buffer per direction (16 KiB unless [`Compat::with_capacity`] says otherwise, allocated on
+//! first use and then reused) and the bytes are **copied once**: from the read buffer into the
+//! caller's slice, and from the caller's slice into the write buffer. Nothing else is
+//! allocated per operation. The native [`AsyncRead`](crate::io::AsyncRead) and
+//! [`AsyncWrite`](crate::io::AsyncWrite) avoid the copy: they take the caller's own buffer by
+//! value and the kernel fills or sends it directly. Code that can hand buffers over (a
+//! protocol that reads into a `BytesMut` it owns, a server sending whole responses) should use
+//! the native traits; `Compat` is for reusing poll-based crates as they are.
+//!
+//! # Writes are accepted, then sent
+//!
+//! `poll_write` copies what fits into the write buffer, submits the write and returns
+//! `Ready(n)` at once: a poll-based caller may retry a `Pending` write with different bytes, so
+//! the adapter cannot leave a half-decided write behind. The next `poll_write`, `poll_flush` or
+//! `poll_close` (`poll_shutdown`) first waits for that write to finish, and reports its error if
+//! it failed. So **flush before dropping** the adapter: dropping it cancels a write still in
+//! flight, and the bytes the kernel had not taken are lost.
+//!
+//! # Cancel safety
+//!
+//! A poll-based read that is abandoned part way (a `read` future of `AsyncReadExt` dropped by
+//! a `select!`, a timeout) loses no bytes: the read stays in flight inside the adapter and its
+//! bytes are handed out by the next `poll_read` or `poll_fill_buf`. Dropping the adapter
+//! itself with a read in flight cancels it and, as the native API promises, the stream keeps
+//! the bytes that read had received; [`Compat::into_inner`] also gives back the bytes the
+//! adapter had buffered, so none are lost when switching back to the native API.
+//!
+//! # Errors
+//!
+//! Once a read or a write fails, every later call in that direction returns the same error
+//! again (same kind, same OS code) instead of touching the stream; a closed child stdin, or use
+//! outside a proactor runtime, is a clear error, never a panic.
+//!
+//! # Examples
+//!
+//! ```
+//! # #[cfg(feature = "futures-io")]
+//! # {
+//! use std::future::poll_fn;
+//! use std::pin::Pin;
+//!
+//! use proactor::compat::Compat;
+//! use proactor::net::UnixStream;
+//!
+//! proactor::Runtime::new()?.block_on(async {
+//!     let (a, b) = UnixStream::pair()?;
+//!     let (mut a, mut b) = (Compat::new(a), Compat::new(b));
+//!     let written = poll_fn(|cx| futures_io::AsyncWrite::poll_write(Pin::new(&mut a), cx, b"hi")).await?;
+//!     poll_fn(|cx| futures_io::AsyncWrite::poll_flush(Pin::new(&mut a), cx)).await?;
+//!     let mut bytes = [0u8; 8];
+//!     let count = poll_fn(|cx| futures_io::AsyncRead::poll_read(Pin::new(&mut b), cx, &mut bytes)).await?;
+//!     assert_eq!((written, &bytes[..count]), (2, &b"hi"[..]));
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#[cfg(feature = "futures-io")]
+mod futures;
+#[cfg(feature = "tokio")]
+mod tokio;
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use proactor_driver::{Buffer, Op};
+
+use crate::fs::File;
+use crate::net::poll::Begun;
+use crate::net::take_buffer;
+use crate::runtime::op::{self, Submitted};
+
+/// Each direction's buffer, unless [`Compat::with_capacity`] is used.
+const DEFAULT_CAPACITY: usize = 16 * 1024;
+
+/// A proactor stream that [`Compat`] can wrap: [`TcpStream`](crate::net::TcpStream) and its
+/// halves, [`UnixStream`](crate::net::UnixStream), [`File`], and a child's
+/// [`ChildStdin`](crate::process::ChildStdin), [`ChildStdout`](crate::process::ChildStdout)
+/// and [`ChildStderr`](crate::process::ChildStderr).
+///
+/// Sealed: the adapter drives the stream's driver operations itself.
+///
+/// # Examples
+///
+/// ```
+/// fn adapt<T: proactor::compat::Adaptable>(stream: T) -> proactor::compat::Compat<T> {
+///     proactor::compat::Compat::new(stream)
+/// }
+/// # let _ = adapt::<proactor::net::TcpStream>;
+/// ```
+pub trait Adaptable: sealed::Sealed + Unpin {}
+
+pub(crate) mod sealed {
+    /// An [`Endpoint`], behind a type the sealed trait can name.
+    pub struct Access<'a>(pub(crate) Endpoint<'a>);
+
+    /// What an adapter reads and writes.
+    pub(crate) enum Endpoint<'a> {
+        /// A socket or a pipe, with its kept bytes of cancelled reads.
+        Stream(&'a crate::net::Stream),
+        /// A file, read and written at its cursor.
+        File(&'a mut crate::fs::File),
+        /// Closed by its owner (a child's stdin after `shutdown`).
+        Closed,
+    }
+
+    pub trait Sealed {
+        fn access(&mut self) -> Access<'_>;
+
+        /// Ends the writing direction of a pipe (sockets are shut down; files need nothing).
+        fn close(&mut self) {}
+    }
+}
+
+use sealed::{Access, Endpoint};
+
+/// What the adapter works on: the sealed trait's view of the stream.
+trait EndpointOf {
+    fn endpoint(&mut self) -> Endpoint<'_>;
+}
+
+impl<T: sealed::Sealed> EndpointOf for T {
+    fn endpoint(&mut self) -> Endpoint<'_> {
+        self.access().0
+    }
+}
+
+impl sealed::Sealed for crate::net::TcpStream {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::Stream(self.shared()))
+    }
+}
+impl Adaptable for crate::net::TcpStream {}
+
+impl sealed::Sealed for crate::net::OwnedReadHalf {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::Stream(self.shared()))
+    }
+}
+impl Adaptable for crate::net::OwnedReadHalf {}
+
+impl sealed::Sealed for crate::net::OwnedWriteHalf {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::Stream(self.shared()))
+    }
+}
+impl Adaptable for crate::net::OwnedWriteHalf {}
+
+#[cfg(unix)]
+impl sealed::Sealed for crate::net::UnixStream {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::Stream(self.shared()))
+    }
+}
+#[cfg(unix)]
+impl Adaptable for crate::net::UnixStream {}
+
+impl sealed::Sealed for File {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::File(self))
+    }
+}
+impl Adaptable for File {}
+
+#[cfg(unix)]
+impl sealed::Sealed for crate::process::ChildStdin {
+    fn access(&mut self) -> Access<'_> {
+        Access(match self.pipe() {
+            Some(pipe) => Endpoint::Stream(pipe),
+            None => Endpoint::Closed,
+        })
+    }
+
+    fn close(&mut self) {
+        crate::process::ChildStdin::close(self);
+    }
+}
+#[cfg(unix)]
+impl Adaptable for crate::process::ChildStdin {}
+
+#[cfg(unix)]
+impl sealed::Sealed for crate::process::ChildStdout {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::Stream(self.pipe()))
+    }
+}
+#[cfg(unix)]
+impl Adaptable for crate::process::ChildStdout {}
+
+#[cfg(unix)]
+impl sealed::Sealed for crate::process::ChildStderr {
+    fn access(&mut self) -> Access<'_> {
+        Access(Endpoint::Stream(self.pipe()))
+    }
+}
+#[cfg(unix)]
+impl Adaptable for crate::process::ChildStderr {}
+
+/// An error kept to be returned again: `io::Error` is not `Clone`.
+#[derive(Debug)]
+struct Sticky {
+    kind: io::ErrorKind,
+    code: Option<i32>,
+    message: String,
+}
+
+impl Sticky {
+    fn of(error: &io::Error) -> Sticky {
+        Sticky {
+            kind: error.kind(),
+            code: error.raw_os_error(),
+            message: error.to_string(),
+        }
+    }
+
+    fn error(&self) -> io::Error {
+        match self.code {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(self.kind, self.message.clone()),
+        }
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the stream was shut down")
+}
+
+/// Operations need the runtime the stream's driver runs in: a clear error elsewhere (a tokio
+/// runtime, a plain thread) instead of the panic `op::submit` would give.
+fn in_runtime() -> io::Result<()> {
+    match crate::runtime::try_current() {
+        Some(_) => Ok(()),
+        None => Err(io::Error::other(
+            "proactor I/O used outside a proactor runtime (Runtime::block_on or a spawned task)",
+        )),
+    }
+}
+
+fn into_vec(buffer: Buffer) -> Vec<u8> {
+    buffer
+        .into_inner()
+        .into_vec()
+        .unwrap_or_else(|_| unreachable!("the adapter's buffers are vectors"))
+}
+
+fn check_offset(offset: u64) -> io::Result<u64> {
+    if offset > i64::MAX as u64 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "file offset past i64::MAX",
+        ));
+    }
+    Ok(offset)
+}
+
+/// An operation the adapter owns, with the file offset it started at (for files).
+struct InFlight {
+    submitted: Submitted,
+    offset: Option<u64>,
+}
+
+#[derive(Default)]
+struct Reading {
+    /// Bytes read and not yet handed out are `buf[pos..]`; empty while a read has it.
+    buf: Vec<u8>,
+    pos: usize,
+    op: Option<InFlight>,
+    error: Option<Sticky>,
+}
+
+#[derive(Default)]
+struct Writing {
+    /// Bytes accepted and not yet sent are `buf[written..]`.
+    buf: Vec<u8>,
+    written: usize,
+    op: Option<InFlight>,
+    shutdown: Option<Submitted>,
+    shut: bool,
+    error: Option<Sticky>,
+}
+
+/// A proactor stream with poll-based `futures-io` and tokio I/O traits (see the
+/// [module](self) for what that costs and when bytes are sent).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # {
+/// use std::future::poll_fn;
+/// use std::pin::Pin;
+///
+/// use proactor::compat::Compat;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let (a, b) = proactor::net::UnixStream::pair()?;
+///     let (mut a, mut b) = (Compat::new(a), Compat::new(b));
+///     poll_fn(|cx| tokio::io::AsyncWrite::poll_write(Pin::new(&mut a), cx, b"tokio")).await?;
+///     poll_fn(|cx| tokio::io::AsyncWrite::poll_flush(Pin::new(&mut a), cx)).await?;
+///     let mut storage = [0u8; 16];
+///     let mut buf = tokio::io::ReadBuf::new(&mut storage);
+///     poll_fn(|cx| tokio::io::AsyncRead::poll_read(Pin::new(&mut b), cx, &mut buf)).await?;
+///     assert_eq!(buf.filled(), b"tokio");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Compat<T> {
+    io: T,
+    capacity: usize,
+    read: Reading,
+    write: Writing,
+}
+
+impl<T: Adaptable> Compat<T> {
+    /// Wraps `io` with a 16 KiB buffer per direction, each allocated on first use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let adapter = proactor::compat::Compat::new(stream);
+    ///     # let _ = adapter;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new(io: T) -> Compat<T> {
+        Compat::with_capacity(DEFAULT_CAPACITY, io)
+    }
+
+    /// Wraps `io` with a buffer of `capacity` bytes (at least 1) per direction: the most one
+    /// read or write moves.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let adapter = proactor::compat::Compat::with_capacity(64 * 1024, stream);
+    ///     # let _ = adapter;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_capacity(capacity: usize, io: T) -> Compat<T> {
+        Compat {
+            io,
+            capacity: capacity.max(1),
+            read: Reading::default(),
+            write: Writing::default(),
+        }
+    }
+
+    /// The stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let adapter = proactor::compat::Compat::new(stream);
+    ///     println!("{:?}", adapter.get_ref().peer_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn get_ref(&self) -> &T {
+        &self.io
+    }
+
+    /// The stream, mutably. Reading or writing it directly while the adapter holds bytes in
+    /// either direction reorders them: flush, and read what is buffered, first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let mut adapter = proactor::compat::Compat::new(stream);
+    ///     let _stream: &mut proactor::net::UnixStream = adapter.get_mut();
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    /// The stream back, with no byte read lost: bytes the adapter had read but not handed out
+    /// go back to the stream (its next read returns them; a file's cursor moves back over
+    /// them), and a read in flight is cancelled with its bytes kept by the stream. A write in
+    /// flight is cancelled and bytes not yet sent are dropped: flush first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let stream = proactor::compat::Compat::new(stream).into_inner();
+    ///     # let _ = stream;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_inner(self) -> T {
+        let Compat {
+            mut io,
+            read,
+            write,
+            ..
+        } = self;
+        let unread = read.buf.get(read.pos..).unwrap_or_default();
+        if !unread.is_empty() {
+            match io.endpoint() {
+                Endpoint::Stream(stream) => stream.unread(unread),
+                Endpoint::File(file) => {
+                    file.set_position(file.position().saturating_sub(unread.len() as u64))
+                }
+                Endpoint::Closed => {}
+            }
+        }
+        // A read in flight is cancelled here; its bytes go to the stream (after those above).
+        drop(read);
+        drop(write);
+        io
+    }
+
+    /// The buffered bytes, reading more if none are left; empty at the end of the stream.
+    pub(crate) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        ready!(self.poll_fill(cx))?;
+        Poll::Ready(Ok(&self.read.buf[self.read.pos..]))
+    }
+
+    pub(crate) fn consume(&mut self, amount: usize) {
+        self.read.pos = (self.read.pos + amount).min(self.read.buf.len());
+    }
+
+    /// Copies buffered bytes into `out`, reading first if none are buffered.
+    #[cfg(feature = "futures-io")]
+    pub(crate) fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if out.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let available = ready!(self.poll_fill_buf(cx))?;
+        let count = available.len().min(out.len());
+        out[..count].copy_from_slice(&available[..count]);
+        self.consume(count);
+        Poll::Ready(Ok(count))
+    }
+
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Compat {
+            io, capacity, read, ..
+        } = self;
+        if read.pos < read.buf.len() {
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(sticky) = &read.error {
+            return Poll::Ready(Err(sticky.error()));
+        }
+        loop {
+            if read.op.is_none() {
+                in_runtime()?;
+                read.buf.clear();
+                read.pos = 0;
+                if read.buf.capacity() == 0 {
+                    read.buf.reserve_exact(*capacity);
+                }
+                let started = match io.endpoint() {
+                    Endpoint::Stream(stream) => {
+                        match ready!(stream.poll_begin_read(cx, &mut read.buf)) {
+                            Begun::Filled => return Poll::Ready(Ok(())),
+                            Begun::Submitted(submitted) => Ok(InFlight {
+                                submitted,
+                                offset: None,
+                            }),
+                        }
+                    }
+                    Endpoint::File(file) => check_offset(file.position()).map(|offset| {
+                        use std::os::fd::AsRawFd;
+                        InFlight {
+                            submitted: op::submit(Op::Read {
+                                fd: file.as_raw_fd(),
+                                buf: Buffer::from(std::mem::take(&mut read.buf)),
+                                offset: Some(offset),
+                            }),
+                            offset: Some(offset),
+                        }
+                    }),
+                    Endpoint::Closed => Err(closed()),
+                };
+                match started {
+                    Ok(in_flight) => read.op = Some(in_flight),
+                    Err(error) => {
+                        read.error = Some(Sticky::of(&error));
+                        return Poll::Ready(Err(error));
+                    }
+                }
+            }
+            let Some(in_flight) = &mut read.op else {
+                unreachable!("a read was started just above")
+            };
+            let completion = ready!(Pin::new(&mut in_flight.submitted).poll(cx));
+            let offset = in_flight.offset;
+            read.op = None;
+            read.buf = into_vec(take_buffer(completion.op));
+            match completion.result {
+                Ok(count) => {
+                    if let (Some(offset), Endpoint::File(file)) = (offset, io.endpoint()) {
+                        file.set_position(offset + count as u64);
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    read.error = Some(Sticky::of(&error));
+                    return Poll::Ready(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Accepts up to one buffer's worth of `data` and submits its write (see the module's
+    /// "Writes are accepted, then sent").
+    pub(crate) fn poll_write_from(
+        &mut self,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_drain(cx))?;
+        if data.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if self.write.shut {
+            return Poll::Ready(Err(closed()));
+        }
+        in_runtime()?;
+        let count = data.len().min(self.capacity);
+        let write = &mut self.write;
+        if write.buf.capacity() == 0 {
+            write.buf.reserve_exact(self.capacity);
+        }
+        write.buf.clear();
+        write.buf.extend_from_slice(&data[..count]);
+        write.written = 0;
+        if let Err(error) = self.begin_write() {
+            self.write.buf.clear();
+            self.write.error = Some(Sticky::of(&error));
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(count))
+    }
+
+    /// Submits a write of the accepted bytes not yet sent.
+    fn begin_write(&mut self) -> io::Result<()> {
+        let Compat { io, write, .. } = self;
+        let view = Buffer::from(std::mem::take(&mut write.buf))
+            .slice(write.written..)
+            .unwrap_or_else(|_| unreachable!("written is within the accepted bytes"));
+        let started = match io.endpoint() {
+            Endpoint::Stream(stream) => Ok(InFlight {
+                submitted: stream.begin_write(view),
+                offset: None,
+            }),
+            Endpoint::File(file) => {
+                use std::os::fd::AsRawFd;
+                let fd = file.as_raw_fd();
+                if file.appends() {
+                    Ok(InFlight {
+                        submitted: op::submit(Op::Write {
+                            fd,
+                            buf: view,
+                            offset: None,
+                        }),
+                        offset: None,
+                    })
+                } else {
+                    match check_offset(file.position()) {
+                        Ok(offset) => Ok(InFlight {
+                            submitted: op::submit(Op::Write {
+                                fd,
+                                buf: view,
+                                offset: Some(offset),
+                            }),
+                            offset: Some(offset),
+                        }),
+                        Err(error) => {
+                            write.buf = into_vec(view);
+                            Err(error)
+                        }
+                    }
+                }
+            }
+            Endpoint::Closed => {
+                write.buf = into_vec(view);
+                Err(closed())
+            }
+        };
+        write.op = Some(started?);
+        Ok(())
+    }
+
+    /// Waits until every accepted byte is sent.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if let Some(sticky) = &self.write.error {
+                return Poll::Ready(Err(sticky.error()));
+            }
+            if self.write.op.is_none() {
+                if self.write.written >= self.write.buf.len() {
+                    self.write.buf.clear();
+                    self.write.written = 0;
+                    return Poll::Ready(Ok(()));
+                }
+                in_runtime()?;
+                if let Err(error) = self.begin_write() {
+                    self.write.error = Some(Sticky::of(&error));
+                    return Poll::Ready(Err(error));
+                }
+            }
+            let Compat { io, write, .. } = self;
+            let Some(in_flight) = &mut write.op else {
+                unreachable!("a write is in flight")
+            };
+            let completion = ready!(Pin::new(&mut in_flight.submitted).poll(cx));
+            let offset = in_flight.offset;
+            write.op = None;
+            write.buf = into_vec(take_buffer(completion.op));
+            match completion.result {
+                Ok(0) => {
+                    let error =
+                        io::Error::new(io::ErrorKind::WriteZero, "writer accepted no bytes");
+                    write.error = Some(Sticky::of(&error));
+                    return Poll::Ready(Err(error));
+                }
+                Ok(count) => {
+                    write.written += count;
+                    if let (Some(offset), Endpoint::File(file)) = (offset, io.endpoint()) {
+                        file.set_position(offset + count as u64);
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    write.error = Some(Sticky::of(&error));
+                    return Poll::Ready(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Sends what was accepted; streams have nothing more to flush.
+    pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_drain(cx)
+    }
+
+    /// Sends what was accepted, then ends the writing direction: a socket is shut down, a
+    /// child's stdin closed; a file needs nothing.
+    pub(crate) fn poll_shutdown_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        if self.write.shut {
+            return Poll::Ready(Ok(()));
+        }
+        let Compat { io, write, .. } = self;
+        match io.endpoint() {
+            Endpoint::Stream(stream) if stream.is_socket() => {
+                if write.shutdown.is_none() {
+                    in_runtime()?;
+                    write.shutdown = Some(stream.begin_shutdown());
+                }
+                let Some(submitted) = &mut write.shutdown else {
+                    unreachable!("a shutdown was started just above")
+                };
+                let completion = ready!(Pin::new(submitted).poll(cx));
+                write.shutdown = None;
+                completion.result?;
+            }
+            Endpoint::Stream(_) => io.close(),
+            Endpoint::File(_) | Endpoint::Closed => {}
+        }
+        self.write.shut = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Compat<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compat")
+            .field("io", &self.io)
+            .field(
+                "buffered",
+                &(self.read.buf.len() - self.read.pos.min(self.read.buf.len())),
+            )
+            .field(
+                "unsent",
+                &(self.write.buf.len() - self.write.written.min(self.write.buf.len())),
+            )
+            .field("read_error", &self.read.error)
+            .field("write_error", &self.write.error)
+            .finish()
+    }
+}

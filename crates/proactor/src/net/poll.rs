@@ -1,0 +1,93 @@
+//! Poll-shaped entry points into a byte stream, for the adapters in `crate::compat`: they
+//! hold the in-flight operation themselves (a named future) instead of an `async fn`'s.
+
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use proactor_driver::{Buffer, Op};
+
+use super::Stream;
+use crate::runtime::op::{self, Orphan, Submitted};
+
+/// How a poll-shaped read began.
+pub(crate) enum Begun {
+    /// Bytes cancelled reads had kept were copied into the buffer; nothing was submitted.
+    Filled,
+    /// A read is in flight with the buffer; a cancel keeps its bytes for the stream.
+    Submitted(Submitted),
+}
+
+impl Stream {
+    /// Starts a read into `buf`'s spare capacity, the poll-shaped twin of `Stream::read`:
+    /// pending while cancelled reads are still in flight (their bytes come first), then the
+    /// bytes they kept, else a submitted read that owns `buf` (left empty here).
+    pub(crate) fn poll_begin_read(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<Begun> {
+        let mut leftover = self.leftover.borrow_mut();
+        if leftover.pending > 0 {
+            leftover.waiter = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        if !leftover.bytes.is_empty() {
+            let count = leftover.bytes.len().min(buf.capacity() - buf.len());
+            buf.extend_from_slice(&leftover.bytes[..count]);
+            leftover.bytes.drain(..count);
+            return Poll::Ready(Begun::Filled);
+        }
+        drop(leftover);
+        let buffer = Buffer::from(std::mem::take(buf));
+        let start = buffer.len();
+        let fd = self.descriptor.fd();
+        let mut submitted = op::submit(if self.socket {
+            Op::Recv {
+                fd,
+                buf: buffer,
+                flags: 0,
+            }
+        } else {
+            Op::Read {
+                fd,
+                buf: buffer,
+                offset: None,
+            }
+        });
+        submitted.on_orphan(Orphan::KeepReceived {
+            leftover: Rc::clone(&self.leftover),
+            start,
+        });
+        Poll::Ready(Begun::Submitted(submitted))
+    }
+
+    /// Submits a write (a send on a socket) of `buf`'s bytes.
+    pub(crate) fn begin_write(&self, buf: Buffer) -> Submitted {
+        let fd = self.descriptor.fd();
+        op::submit(if self.socket {
+            Op::Send { fd, buf, flags: 0 }
+        } else {
+            Op::Write {
+                fd,
+                buf,
+                offset: None,
+            }
+        })
+    }
+
+    /// Submits a shutdown of the writing direction.
+    pub(crate) fn begin_shutdown(&self) -> Submitted {
+        op::submit(Op::Shutdown {
+            fd: self.descriptor.fd(),
+            how: std::net::Shutdown::Write,
+        })
+    }
+
+    /// Whether this is a socket (a pipe has no shutdown: its writer closes it instead).
+    pub(crate) fn is_socket(&self) -> bool {
+        self.socket
+    }
+
+    /// Gives bytes an adapter had read but not handed out back to the stream: its next read
+    /// returns them before anything else.
+    pub(crate) fn unread(&self, bytes: &[u8]) {
+        let mut leftover = self.leftover.borrow_mut();
+        leftover.bytes.splice(0..0, bytes.iter().copied());
+    }
+}
