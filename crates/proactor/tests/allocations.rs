@@ -1,5 +1,6 @@
 //! No heap allocation per operation in steady state, through the runtime: after warm-up, TCP
-//! round trips between two tasks allocate nothing, on every backend.
+//! round trips between two tasks allocate nothing, on every backend, natively and through the
+//! poll-based `compat::Compat` adapter.
 
 #![cfg(target_os = "linux")]
 
@@ -41,6 +42,9 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
+
+/// The counter is global: tests that count take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const WARM_UP: usize = 2_000;
 const MEASURED: usize = 10_000;
@@ -94,10 +98,68 @@ fn measure(backend: Backend) -> u64 {
 
 #[test]
 fn tcp_round_trips_through_the_runtime_allocate_nothing() {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     for backend in [Backend::IoUring, Backend::Epoll] {
         let allocations = measure(backend);
         eprintln!(
             "{backend}: {MEASURED} TCP round trips through the runtime: {allocations} allocations"
+        );
+        assert_eq!(allocations, 0, "{backend}: allocations in steady state");
+    }
+}
+
+/// The same round trips through `compat::Compat` and tokio's traits on both ends: the
+/// adapters reuse their buffers and operation slots, so they allocate nothing either.
+fn measure_compat(backend: Backend) -> u64 {
+    use proactor::compat::Compat;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn compat_round_trips(client: &mut Compat<TcpStream>, count: usize) {
+        let mut reply = [0u8; 64];
+        for _ in 0..count {
+            client.write_all(&[7u8; 64]).await.unwrap();
+            client.flush().await.unwrap();
+            client.read_exact(&mut reply).await.unwrap();
+        }
+    }
+
+    let runtime = Builder::new().backend(backend).build().unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut client = Compat::new(TcpStream::connect(address).await.unwrap());
+        let (server, _) = listener.accept().await.unwrap();
+        let echo = proactor::spawn(async move {
+            let mut server = Compat::new(server);
+            let mut request = [0u8; 64];
+            while server.read_exact(&mut request).await.is_ok() {
+                server.write_all(&request).await.unwrap();
+                server.flush().await.unwrap();
+            }
+        });
+        compat_round_trips(&mut client, WARM_UP).await;
+        ALLOCATIONS.store(0, Ordering::SeqCst);
+        COUNTING.store(true, Ordering::SeqCst);
+        compat_round_trips(&mut client, MEASURED).await;
+        COUNTING.store(false, Ordering::SeqCst);
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+        drop(client);
+        echo.await.unwrap();
+        allocations
+    })
+}
+
+#[test]
+fn compat_round_trips_allocate_nothing() {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for backend in [Backend::IoUring, Backend::Epoll] {
+        let allocations = measure_compat(backend);
+        eprintln!(
+            "{backend}: {MEASURED} TCP round trips through Compat: {allocations} allocations"
         );
         assert_eq!(allocations, 0, "{backend}: allocations in steady state");
     }
