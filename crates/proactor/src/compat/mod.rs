@@ -494,16 +494,13 @@ impl<T: Adaptable> Compat<T> {
                             }),
                         }
                     }
-                    Endpoint::File(file) => check_offset(file.position()).map(|offset| {
-                        use std::os::fd::AsRawFd;
-                        InFlight {
-                            submitted: op::submit(Op::Read {
-                                fd: file.as_raw_fd(),
-                                buf: Buffer::from(std::mem::take(&mut read.buf)),
-                                offset: Some(offset),
-                            }),
+                    Endpoint::File(file) => check_offset(file.position()).map(|offset| InFlight {
+                        submitted: op::submit(Op::Read {
+                            fd: file.fd(),
+                            buf: Buffer::from(std::mem::take(&mut read.buf)),
                             offset: Some(offset),
-                        }
+                        }),
+                        offset: Some(offset),
                     }),
                     Endpoint::Closed => Err(closed()),
                 };
@@ -581,8 +578,7 @@ impl<T: Adaptable> Compat<T> {
                 offset: None,
             }),
             Endpoint::File(file) => {
-                use std::os::fd::AsRawFd;
-                let fd = file.as_raw_fd();
+                let fd = file.fd();
                 if file.appends() {
                     Ok(InFlight {
                         submitted: op::submit(Op::Write {

@@ -270,7 +270,7 @@ impl File {
         }
     }
 
-    fn fd(&self) -> Fd {
+    pub(crate) fn fd(&self) -> Fd {
         self.descriptor.fd()
     }
 
