@@ -25,7 +25,7 @@
 
 mod blocking;
 mod buf;
-#[cfg(any(feature = "futures-io", feature = "tokio"))]
+#[cfg(compat)]
 pub mod compat;
 pub mod dns;
 pub mod fs;

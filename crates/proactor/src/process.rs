@@ -1002,13 +1002,13 @@ pub struct ChildStdin {
 
 impl ChildStdin {
     /// The pipe while it is open, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn pipe(&self) -> Option<&Pipe> {
         self.pipe.as_ref()
     }
 
     /// Closes the pipe, as `shutdown` does.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn close(&mut self) {
         drop(self.pipe.take());
     }
@@ -1065,7 +1065,7 @@ pub struct ChildStdout {
 
 impl ChildStdout {
     /// The pipe, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn pipe(&self) -> &Pipe {
         &self.pipe
     }
@@ -1103,7 +1103,7 @@ pub struct ChildStderr {
 
 impl ChildStderr {
     /// The pipe, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn pipe(&self) -> &Pipe {
         &self.pipe
     }

@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::{current, Inner};
 
+#[cfg(feature = "hyper")]
+mod send;
+#[cfg(feature = "hyper")]
+pub(crate) use send::SendSleep;
+
 /// Identifies an armed timer: its slab index and that slot's generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct TimerKey {

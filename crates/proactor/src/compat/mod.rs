@@ -1,6 +1,8 @@
-//! Poll-based I/O for code written against `futures-io` or tokio: [`Compat`] gives proactor's
-//! streams `futures_io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `futures-io`) and
-//! `tokio::io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `tokio`).
+//! Poll-based I/O for code written against `futures-io`, tokio or hyper: [`Compat`] gives
+//! proactor's streams `futures_io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature
+//! `futures-io`), `tokio::io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `tokio`) and
+//! `hyper::rt::{Read, Write}` (feature `hyper`, with `HyperExecutor` and `HyperTimer` for
+//! hyper's connection builders; see `examples/hyper_server.rs` and `examples/hyper_client.rs`).
 //!
 //! # What it costs
 //!
@@ -66,8 +68,13 @@
 
 #[cfg(feature = "futures-io")]
 mod futures;
+#[cfg(feature = "hyper")]
+mod hyper;
 #[cfg(feature = "tokio")]
 mod tokio;
+
+#[cfg(feature = "hyper")]
+pub use self::hyper::{HyperExecutor, HyperTimer};
 
 use std::future::Future;
 use std::io;

@@ -131,7 +131,7 @@ impl AsyncWrite for At<'_> {
 
 impl File {
     /// Opened in append mode: cursor writes go to the end (for the poll-based adapters).
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn appends(&self) -> bool {
         self.append
     }

@@ -5,7 +5,7 @@
 //! Sockets are closed through the driver when dropped.
 
 mod addr;
-#[cfg(any(feature = "futures-io", feature = "tokio"))]
+#[cfg(compat)]
 pub(crate) mod poll;
 mod tcp;
 mod udp;

@@ -231,7 +231,7 @@ impl TcpStream {
     }
 
     /// The byte stream, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn shared(&self) -> &Stream {
         &self.stream
     }
@@ -605,7 +605,7 @@ pub struct OwnedWriteHalf {
 
 impl OwnedReadHalf {
     /// The byte stream, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn shared(&self) -> &Stream {
         &self.stream
     }
@@ -613,7 +613,7 @@ impl OwnedReadHalf {
 
 impl OwnedWriteHalf {
     /// The byte stream, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn shared(&self) -> &Stream {
         &self.stream
     }

@@ -142,7 +142,7 @@ impl UnixStream {
     }
 
     /// The byte stream, for the poll-based adapters.
-    #[cfg(any(feature = "futures-io", feature = "tokio"))]
+    #[cfg(compat)]
     pub(crate) fn shared(&self) -> &Stream {
         &self.stream
     }
