@@ -20,6 +20,14 @@
 //! });
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! # Features
+//!
+//! - `macros` (default): `#[proactor::main]` and `#[proactor::test]`.
+//! - `futures-io`, `tokio`, `hyper`: `compat::Compat` gives proactor's streams
+//!   the poll-based I/O traits of `futures-io`, tokio and hyper 1.x (with an executor and a
+//!   timer for hyper), for crates written against those; the native owned-buffer
+//!   [`io`] traits avoid the adapter's one copy per direction.
 
 #![warn(missing_docs)]
 
