@@ -65,6 +65,7 @@ per_backend! {
     split_halves_work_from_two_tasks,
     unsplit_checks_the_pair,
     read_to_string_checks_utf8,
+    buffered_both_ways,
 }
 
 /// Writes `bytes` to `stream` in pieces of `piece` bytes, pausing between them, so readers
@@ -433,5 +434,35 @@ fn read_to_string_checks_utf8(runtime: Runtime) {
         let mut reader = BufReader::new(&mut d);
         let error = read_to_string(&mut reader).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidData);
+    });
+}
+
+/// A `BufReader<BufWriter<_>>` reads through one buffer and writes through the other.
+fn buffered_both_ways(runtime: Runtime) {
+    run(&runtime, async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let peer = spawn(async move {
+            let mut peer = BufReader::new(b);
+            let mut line = String::new();
+            while peer.read_line(&mut line).await.unwrap() > 0 {
+                let reply = format!("echo {line}");
+                peer.write_all(reply.into_bytes()).await.0.unwrap();
+                line.clear();
+            }
+        });
+        let mut stream = BufReader::new(BufWriter::new(a));
+        for n in 0..50 {
+            stream
+                .write_all(format!("line {n}\n").into_bytes())
+                .await
+                .0
+                .unwrap();
+            stream.flush().await.unwrap();
+            let mut reply = String::new();
+            stream.read_line(&mut reply).await.unwrap();
+            assert_eq!(reply, format!("echo line {n}\n"));
+        }
+        stream.shutdown().await.unwrap();
+        peer.await.unwrap();
     });
 }

@@ -72,6 +72,7 @@ per_backend! {
     write_errors_repeat,
     closed_child_stdin_is_an_error,
     outside_a_runtime_is_an_error,
+    vectored_writes_gather,
 }
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
@@ -436,5 +437,37 @@ fn outside_a_runtime_is_an_error(runtime: Runtime) {
         let mut got = [0u8; 6];
         b.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"inside");
+    });
+}
+
+fn vectored_writes_gather(runtime: Runtime) {
+    use std::io::IoSlice;
+    run(&runtime, async {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let mut writer = Compat::with_capacity(10, a);
+        assert!(tokio::io::AsyncWrite::is_write_vectored(&writer));
+        let pieces = [
+            IoSlice::new(b"abcd"),
+            IoSlice::new(b""),
+            IoSlice::new(b"efgh"),
+            IoSlice::new(b"ijkl"),
+        ];
+        // As many bytes as the buffer holds, in order, across the pieces.
+        assert_eq!(writer.write_vectored(&pieces).await.unwrap(), 10);
+        let rest = [IoSlice::new(b"kl"), IoSlice::new(b"mn")];
+        let written = poll_fn(|cx| {
+            futures_io::AsyncWrite::poll_write_vectored(Pin::new(&mut writer), cx, &rest)
+        })
+        .await
+        .unwrap();
+        assert_eq!(written, 4);
+        assert_eq!(
+            writer.write_vectored(&[IoSlice::new(b"")]).await.unwrap(),
+            0
+        );
+        writer.shutdown().await.unwrap();
+        let (result, got) = b.read_to_end(Vec::new()).await;
+        result.unwrap();
+        assert_eq!(got, b"abcdefghijklmn");
     });
 }

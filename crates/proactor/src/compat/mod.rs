@@ -573,6 +573,44 @@ impl<T: Adaptable> Compat<T> {
         Poll::Ready(Ok(count))
     }
 
+    /// As [`poll_write_from`](Compat::poll_write_from), gathering `bufs` in order into the
+    /// write buffer (as many bytes as fit), so a caller's pieces cost one copy, not two.
+    pub(crate) fn poll_write_vectored_from(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_drain(cx))?;
+        let total: usize = bufs.iter().map(|buf| buf.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        if self.write.shut {
+            return Poll::Ready(Err(closed()));
+        }
+        in_runtime()?;
+        let write = &mut self.write;
+        if write.buf.capacity() == 0 {
+            write.buf.reserve_exact(self.capacity);
+        }
+        write.buf.clear();
+        write.written = 0;
+        for buf in bufs {
+            let room = self.capacity - write.buf.len();
+            if room == 0 {
+                break;
+            }
+            write.buf.extend_from_slice(&buf[..buf.len().min(room)]);
+        }
+        let count = write.buf.len();
+        if let Err(error) = self.begin_write() {
+            self.write.buf.clear();
+            self.write.error = Some(Sticky::of(&error));
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(count))
+    }
+
     /// Submits a write of the accepted bytes not yet sent.
     fn begin_write(&mut self) -> io::Result<()> {
         let Compat { io, write, .. } = self;

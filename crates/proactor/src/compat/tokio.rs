@@ -50,6 +50,19 @@ impl<T: Adaptable> tokio::io::AsyncWrite for Compat<T> {
         self.get_mut().poll_write_from(cx, buf)
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_write_vectored_from(cx, bufs)
+    }
+
+    /// Vectored writes gather into the write buffer with one copy.
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().poll_flush_all(cx)
     }
