@@ -22,8 +22,8 @@ use windows_sys::Win32::Networking::WinSock::{
     LPFN_CONNECTEX, LPFN_GETACCEPTEXSOCKADDRS, SD_BOTH, SD_RECEIVE, SD_SEND,
     SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKADDR, SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_STORAGE,
     SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_PROTOCOL_INFOW, SO_TYPE, WSADATA, WSAEMSGSIZE,
-    WSAENOTSOCK, WSAID_ACCEPTEX, WSAID_CONNECTEX, WSAID_GETACCEPTEXSOCKADDRS, WSAPROTOCOL_INFOW,
-    WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, XP1_IFS_HANDLES,
+    WSAENOTSOCK, WSAESHUTDOWN, WSAID_ACCEPTEX, WSAID_CONNECTEX, WSAID_GETACCEPTEXSOCKADDRS,
+    WSAPROTOCOL_INFOW, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, XP1_IFS_HANDLES,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     FileEndOfFileInfo, FlushFileBuffers, GetFileInformationByHandle, GetFileSizeEx, GetFileType,
@@ -470,6 +470,9 @@ pub(crate) fn read_result(code: i32, bytes: u32) -> io::Result<usize> {
     match code as u32 {
         // ERROR_NOTIFY_ENUM_DIR (1022): directory changes overflowed; 0 says "rescan".
         ERROR_HANDLE_EOF | ERROR_BROKEN_PIPE | 1022 => Ok(0),
+        // Reading a socket whose receive side this process shut down: the end of the stream,
+        // as Unix reports it (Windows says WSAESHUTDOWN).
+        _ if code == WSAESHUTDOWN => Ok(0),
         ERROR_MORE_DATA => Ok(bytes as usize),
         _ if code == WSAEMSGSIZE => Ok(bytes as usize),
         _ => Err(io::Error::from_raw_os_error(code)),
@@ -502,6 +505,13 @@ pub(crate) fn perform_blocking(op: &mut Op) -> io::Result<usize> {
                 return Err(io::Error::new(
                     io::ErrorKind::Unsupported,
                     "fallocate modes other than 0 are Linux-only",
+                ));
+            }
+            if *len == 0 {
+                // As fallocate and posix_fallocate answer an empty range.
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the range to allocate is empty",
                 ));
             }
             let end = offset.checked_add(*len).ok_or_else(|| {
