@@ -42,6 +42,7 @@ pub mod net;
 pub mod process;
 mod runtime;
 pub mod signal;
+mod sys;
 pub mod time;
 pub mod tty;
 

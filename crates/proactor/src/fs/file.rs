@@ -1,12 +1,11 @@
 //! [`File`] and [`OpenOptions`].
 
 use std::io::{self, SeekFrom};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 
 use proactor_driver::{Buffer, Fd, Op};
 
-use super::{cvt, metadata_of, FileTimes, Metadata, Permissions};
+use super::{sys, FileTimes, Metadata, Permissions};
 use crate::blocking;
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::net::{take_buffer, Descriptor};
@@ -260,9 +259,7 @@ impl File {
     pub fn from_std(mut file: std::fs::File) -> File {
         use std::io::Seek;
         let position = file.stream_position().unwrap_or(0);
-        // SAFETY: fcntl(F_GETFL) only reads the flags of a descriptor `file` keeps open.
-        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
-        let append = flags >= 0 && flags & libc::O_APPEND != 0;
+        let append = sys::opened_for_append(&file);
         File {
             descriptor: Descriptor::adopt(file),
             position,
@@ -277,14 +274,12 @@ impl File {
     /// A std handle on a duplicate of the descriptor, for work done on the pool: it stays
     /// valid for the job even if this `File` is dropped meanwhile.
     fn duplicate(&self) -> io::Result<std::fs::File> {
-        // SAFETY: the descriptor is open while `self` lives, and the borrow ends before this
-        // function returns; only the duplicate escapes.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(self.fd()) };
-        Ok(std::fs::File::from(borrowed.try_clone_to_owned()?))
+        // SAFETY: the descriptor is open while `self` lives, and the call ends before it.
+        unsafe { crate::sys::duplicate_file(self.fd()) }
     }
 
     /// Runs `work` on the pool with a duplicate of the descriptor.
-    async fn on_pool<T, F>(&self, work: F) -> io::Result<T>
+    pub(super) async fn on_pool<T, F>(&self, work: F) -> io::Result<T>
     where
         F: FnOnce(std::fs::File) -> io::Result<T> + Send + 'static,
         T: Send + 'static,
@@ -306,14 +301,17 @@ impl File {
         (completion.result, buffer_of(completion.op))
     }
 
+    /// Writes at `offset`, or at the end of a file opened for appending (`None`).
     async fn write_buffer(
         &self,
         buffer: Buffer,
         offset: Option<u64>,
     ) -> (io::Result<usize>, Buffer) {
-        if let Some(Err(error)) = offset.map(check_offset) {
-            return (Err(error), buffer);
-        }
+        let offset = match offset.map(check_offset) {
+            Some(Err(error)) => return (Err(error), buffer),
+            Some(Ok(offset)) => Some(offset),
+            None => sys::APPEND_OFFSET,
+        };
         let completion = op::submit(Op::Write {
             fd: self.fd(),
             buf: buffer,
@@ -620,9 +618,7 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let completion = op::submit(Op::statx(Some(self.fd()), "", 0)?).await;
-        completion.result?;
-        Ok(metadata_of(completion.op))
+        sys::file_metadata(self).await
     }
 
     /// Changes the file's permissions (`fchmod`).
@@ -678,12 +674,8 @@ impl File {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
-        let times = times.to_timespecs()?;
-        self.on_pool(move |file| {
-            // SAFETY: `file` keeps the descriptor open; `times` is an array of two timespecs.
-            cvt(unsafe { libc::futimens(file.as_raw_fd(), times.as_ptr()) }).map(drop)
-        })
-        .await
+        self.on_pool(move |file| sys::set_file_times(&file, times))
+            .await
     }
 
     /// Makes sure the disk space for `len` bytes from `offset` is allocated, extending the
@@ -721,15 +713,24 @@ impl File {
         .map(drop)
     }
 
+    #[cfg(unix)]
     pub(crate) async fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
         self.on_pool(move |file| std::os::unix::fs::fchown(&file, uid, gid))
             .await
     }
 }
 
-impl AsRawFd for File {
-    fn as_raw_fd(&self) -> RawFd {
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for File {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawHandle for File {
+    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
+        self.fd() as std::os::windows::io::RawHandle
     }
 }
 
@@ -791,14 +792,14 @@ impl AsyncWrite for File {
 /// ```
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
-    read: bool,
-    write: bool,
-    append: bool,
-    truncate: bool,
-    create: bool,
-    create_new: bool,
-    custom_flags: i32,
-    mode: u32,
+    pub(super) read: bool,
+    pub(super) write: bool,
+    pub(super) append: bool,
+    pub(super) truncate: bool,
+    pub(super) create: bool,
+    pub(super) create_new: bool,
+    pub(super) custom_flags: i32,
+    pub(super) mode: u32,
 }
 
 impl Default for OpenOptions {
@@ -967,20 +968,13 @@ impl OpenOptions {
         self
     }
 
-    /// The `open(2)` flags these options stand for (std's rules for invalid combinations).
-    fn flags(&self) -> io::Result<i32> {
-        let access = match (self.read, self.write, self.append) {
-            (true, false, false) => libc::O_RDONLY,
-            (false, true, false) => libc::O_WRONLY,
-            (true, true, false) => libc::O_RDWR,
-            (false, _, true) => libc::O_WRONLY | libc::O_APPEND,
-            (true, _, true) => libc::O_RDWR | libc::O_APPEND,
-            (false, false, false) => {
-                return Err(invalid_input(
-                    "open options need read, write or append access",
-                ))
-            }
-        };
+    /// Checks the combination with std's rules, before any syscall.
+    pub(super) fn check(&self) -> io::Result<()> {
+        if !(self.read || self.write || self.append) {
+            return Err(invalid_input(
+                "open options need read, write or append access",
+            ));
+        }
         match (self.write, self.append) {
             (true, false) => {}
             (false, false) => {
@@ -996,14 +990,7 @@ impl OpenOptions {
                 }
             }
         }
-        let creation = match (self.create, self.truncate, self.create_new) {
-            (false, false, false) => 0,
-            (true, false, false) => libc::O_CREAT,
-            (false, true, false) => libc::O_TRUNC,
-            (true, true, false) => libc::O_CREAT | libc::O_TRUNC,
-            (_, _, true) => libc::O_CREAT | libc::O_EXCL,
-        };
-        Ok(access | creation | (self.custom_flags & !libc::O_ACCMODE))
+        Ok(())
     }
 
     /// Opens `path` with these options (`openat`, through the driver).
@@ -1025,10 +1012,8 @@ impl OpenOptions {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
-        let flags = self.flags()?;
-        let op = Op::open_at(None, path.as_ref(), flags, self.mode)?;
-        let fd = op::submit(op).await.result?;
-        let descriptor = Descriptor::from_driver(fd as Fd);
+        self.check()?;
+        let descriptor = sys::open(self, path.as_ref()).await?;
         Ok(File::from_descriptor(descriptor, self.append))
     }
 }

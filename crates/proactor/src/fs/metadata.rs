@@ -3,8 +3,8 @@
 
 use std::fmt;
 use std::io;
+#[cfg(unix)]
 use std::ops::BitOr;
-use std::os::unix::fs::PermissionsExt;
 use std::time::SystemTime;
 
 use super::Permissions;
@@ -19,6 +19,11 @@ const TYPE_MASK: u32 = 0o170000;
 /// [`proactor_driver::Metadata`] (filled by `statx` on Linux) with accessors shaped like
 /// [`std::fs::Metadata`]'s.
 ///
+/// On Windows it is filled from std's metadata (`GetFileInformationByHandle`): `mode()` is
+/// made up of the file type bits and `0o666` (`0o444` for a read-only file; directories add
+/// `0o111`), `changed()` is `Unsupported`, `nlink()` is 1, and the Unix-only numbers (`dev`,
+/// `ino`, `uid`, `gid`, `rdev`, `blksize`, `blocks`) are 0.
+///
 /// # Examples
 ///
 /// ```
@@ -31,11 +36,45 @@ const TYPE_MASK: u32 = 0o170000;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Metadata {
     inner: proactor_driver::Metadata,
+    /// std's permissions, which cannot be made from mode bits on Windows.
+    #[cfg(windows)]
+    permissions: Permissions,
 }
 
+#[cfg(unix)]
 impl From<proactor_driver::Metadata> for Metadata {
     fn from(inner: proactor_driver::Metadata) -> Metadata {
         Metadata { inner }
+    }
+}
+
+impl Metadata {
+    /// std's metadata in the driver's shape (Windows; see [`Metadata`] for what is made up).
+    #[cfg(windows)]
+    pub(crate) fn from_std(metadata: &std::fs::Metadata) -> Metadata {
+        let file_type = metadata.file_type();
+        let kind = if file_type.is_symlink() {
+            0o120000
+        } else if file_type.is_dir() {
+            0o040000
+        } else {
+            0o100000
+        };
+        let permissions = metadata.permissions();
+        let mut bits = if permissions.readonly() { 0o444 } else { 0o666 };
+        if file_type.is_dir() {
+            bits |= 0o111;
+        }
+        let inner = proactor_driver::Metadata {
+            mode: kind | bits,
+            nlink: 1,
+            size: metadata.len(),
+            accessed: metadata.accessed().ok(),
+            modified: metadata.modified().ok(),
+            created: metadata.created().ok(),
+            ..proactor_driver::Metadata::default()
+        };
+        Metadata { inner, permissions }
     }
 }
 
@@ -142,7 +181,17 @@ impl Metadata {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn permissions(&self) -> Permissions {
-        Permissions::from_mode(self.inner.mode)
+        self.std_permissions()
+    }
+
+    #[cfg(unix)]
+    fn std_permissions(&self) -> Permissions {
+        std::os::unix::fs::PermissionsExt::from_mode(self.inner.mode)
+    }
+
+    #[cfg(windows)]
+    fn std_permissions(&self) -> Permissions {
+        self.permissions.clone()
     }
 
     /// The whole `st_mode`: file type and permission bits.
@@ -402,6 +451,19 @@ impl FileType {
         }
     }
 
+    #[cfg(windows)]
+    pub(crate) fn from_std(file_type: std::fs::FileType) -> FileType {
+        let mode = if file_type.is_symlink() {
+            0o120000
+        } else if file_type.is_dir() {
+            0o040000
+        } else {
+            0o100000
+        };
+        FileType { mode }
+    }
+
+    #[cfg(unix)]
     pub(crate) fn from_std(file_type: std::fs::FileType) -> FileType {
         use std::os::unix::fs::FileTypeExt;
         let mode = if file_type.is_file() {
@@ -615,12 +677,28 @@ impl FileTimes {
     }
 
     /// The `[atime, mtime]` pair for `utimensat`/`futimens`.
+    #[cfg(unix)]
     pub(crate) fn to_timespecs(self) -> io::Result<[libc::timespec; 2]> {
         Ok([timespec(self.accessed)?, timespec(self.modified)?])
     }
 }
 
 /// A time as `utimensat` takes it; `None` is `UTIME_OMIT` (leave unchanged).
+#[cfg(windows)]
+impl FileTimes {
+    pub(crate) fn to_std(self) -> std::fs::FileTimes {
+        let mut times = std::fs::FileTimes::new();
+        if let Some(accessed) = self.accessed {
+            times = times.set_accessed(accessed);
+        }
+        if let Some(modified) = self.modified {
+            times = times.set_modified(modified);
+        }
+        times
+    }
+}
+
+#[cfg(unix)]
 fn timespec(time: Option<SystemTime>) -> io::Result<libc::timespec> {
     let Some(time) = time else {
         return Ok(libc::timespec {
@@ -655,6 +733,7 @@ fn timespec(time: Option<SystemTime>) -> io::Result<libc::timespec> {
     })
 }
 
+#[cfg(unix)]
 /// Which permissions [`access`](super::access) checks; combine them with `|`.
 ///
 /// # Examples
@@ -669,6 +748,7 @@ fn timespec(time: Option<SystemTime>) -> io::Result<libc::timespec> {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AccessMode(i32);
 
+#[cfg(unix)]
 impl AccessMode {
     /// Only whether the file exists (`F_OK`).
     ///
@@ -737,6 +817,7 @@ impl AccessMode {
     }
 }
 
+#[cfg(unix)]
 impl BitOr for AccessMode {
     type Output = AccessMode;
 
@@ -745,6 +826,7 @@ impl BitOr for AccessMode {
     }
 }
 
+#[cfg(unix)]
 impl fmt::Debug for AccessMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0 == libc::F_OK {
@@ -764,6 +846,7 @@ impl fmt::Debug for AccessMode {
     }
 }
 
+#[cfg(unix)]
 /// Statistics of a mounted file system, from [`statfs`](super::statfs) (`statvfs`).
 ///
 /// # Examples
@@ -796,6 +879,7 @@ pub struct StatFs {
     pub name_max: u64,
 }
 
+#[cfg(unix)]
 impl StatFs {
     // The field types differ between systems (u32 on some, u64 on others).
     #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]

@@ -31,34 +31,51 @@
 mod dir;
 mod file;
 mod metadata;
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as sys;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as sys;
 
+#[cfg(unix)]
 use std::ffi::{CString, OsString};
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
+#[cfg(unix)]
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
 use proactor_driver::Op;
 
 use crate::blocking;
 use crate::io::AsyncRead;
+#[cfg(unix)]
 use crate::net::Descriptor;
-use crate::runtime::op;
 use crate::IoBuf;
 
 pub use dir::{DirEntry, ReadDir};
 pub use file::{File, OpenOptions};
-pub use metadata::{AccessMode, FileTimes, FileType, Metadata, StatFs};
-/// File permissions: std's type (build one with
-/// [`PermissionsExt::from_mode`](std::os::unix::fs::PermissionsExt::from_mode)).
+#[cfg(unix)]
+pub use metadata::{AccessMode, StatFs};
+pub use metadata::{FileTimes, FileType, Metadata};
+/// File permissions: std's type (on Unix, build one with
+/// `std::os::unix::fs::PermissionsExt::from_mode`; on Windows it is the read-only attribute,
+/// taken from a [`Metadata`] and changed with `set_readonly`).
 ///
 /// # Examples
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// use std::os::unix::fs::PermissionsExt;
 ///
 /// let permissions = proactor::fs::Permissions::from_mode(0o644);
 /// assert!(!permissions.readonly());
+/// # }
 /// ```
 pub use std::fs::Permissions;
 
@@ -67,6 +84,7 @@ mod watch;
 pub use watch::{poll_watch, watch, Event, Watcher};
 
 /// Turns a libc `-1` return into the OS error.
+#[cfg(unix)]
 pub(crate) fn cvt(result: libc::c_int) -> io::Result<libc::c_int> {
     if result == -1 {
         Err(io::Error::last_os_error())
@@ -80,13 +98,14 @@ fn nul_error() -> io::Error {
 }
 
 /// `path` as a C string, rejecting a NUL byte.
+#[cfg(unix)]
 fn cstring(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes()).map_err(|_| nul_error())
 }
 
 /// An owned copy of `path` for a pool job, rejecting a NUL byte before any syscall.
 fn owned_path(path: &Path) -> io::Result<PathBuf> {
-    if path.as_os_str().as_bytes().contains(&0) {
+    if crate::sys::has_nul(path) {
         return Err(nul_error());
     }
     Ok(path.to_path_buf())
@@ -94,6 +113,7 @@ fn owned_path(path: &Path) -> io::Result<PathBuf> {
 
 /// Runs a driver operation that completes with no value: in the io_uring ring where the
 /// kernel has the opcode, on the thread pool otherwise.
+#[cfg(unix)]
 async fn run(op: Op) -> io::Result<()> {
     crate::runtime::op::submit(op).await.result.map(drop)
 }
@@ -120,6 +140,7 @@ where
 }
 
 /// Runs `work` on the thread pool with `path` as a C string.
+#[cfg(unix)]
 async fn on_cpath<T, F>(path: &Path, work: F) -> io::Result<T>
 where
     F: FnOnce(CString) -> io::Result<T> + Send + 'static,
@@ -130,17 +151,12 @@ where
 }
 
 /// The metadata a completed `Statx` filled in.
+#[cfg(unix)]
 pub(crate) fn metadata_of(op: Op) -> Metadata {
     match op {
         Op::Statx { metadata, .. } => Metadata::from(*metadata),
         _ => unreachable!("a statx completion carries its statx operation"),
     }
-}
-
-async fn statx(path: &Path, flags: i32) -> io::Result<Metadata> {
-    let completion = op::submit(Op::statx(None, path, flags)?).await;
-    completion.result?;
-    Ok(metadata_of(completion.op))
 }
 
 /// Reads a whole file into a vector.
@@ -226,7 +242,7 @@ pub async fn write(path: impl AsRef<Path>, contents: impl IoBuf) -> io::Result<(
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
-    statx(path.as_ref(), 0).await
+    sys::metadata(path.as_ref(), true).await
 }
 
 /// The metadata of the file at `path`, describing a symbolic link itself rather than its
@@ -245,7 +261,7 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
-    statx(path.as_ref(), libc::AT_SYMLINK_NOFOLLOW).await
+    sys::metadata(path.as_ref(), false).await
 }
 
 /// Whether `path` exists (following symbolic links): `Ok(false)` only for `NotFound`.
@@ -289,14 +305,7 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
-    run(Op::RenameAt {
-        old_dir: None,
-        old_path: cstring(from.as_ref())?,
-        new_dir: None,
-        new_path: cstring(to.as_ref())?,
-        flags: 0,
-    })
-    .await
+    sys::rename(from.as_ref(), to.as_ref()).await
 }
 
 /// Removes a file or symbolic link (`unlink`).
@@ -316,12 +325,7 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
-    run(Op::UnlinkAt {
-        dir: None,
-        path: cstring(path.as_ref())?,
-        flags: 0,
-    })
-    .await
+    sys::remove_file(path.as_ref()).await
 }
 
 /// Creates a directory (mode `0o777` before the umask).
@@ -341,12 +345,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    run(Op::MkDirAt {
-        dir: None,
-        path: cstring(path.as_ref())?,
-        mode: 0o777,
-    })
-    .await
+    sys::create_dir(path.as_ref()).await
 }
 
 /// Creates a directory and any missing parents; an existing directory is fine.
@@ -386,12 +385,7 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    run(Op::UnlinkAt {
-        dir: None,
-        path: cstring(path.as_ref())?,
-        flags: libc::AT_REMOVEDIR,
-    })
-    .await
+    sys::remove_dir(path.as_ref()).await
 }
 
 /// Removes a directory and everything in it (symbolic links are removed, not followed).
@@ -457,14 +451,7 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
-    run(Op::LinkAt {
-        old_dir: None,
-        old_path: cstring(original.as_ref())?,
-        new_dir: None,
-        new_path: cstring(link.as_ref())?,
-        flags: 0,
-    })
-    .await
+    sys::hard_link(original.as_ref(), link.as_ref()).await
 }
 
 /// Makes `link` a symbolic link to `original` (which need not exist).
@@ -485,12 +472,7 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
-    run(Op::SymlinkAt {
-        target: cstring(original.as_ref())?,
-        dir: None,
-        link: cstring(link.as_ref())?,
-    })
-    .await
+    sys::symlink(original.as_ref(), link.as_ref()).await
 }
 
 /// What a symbolic link points to.
@@ -560,81 +542,9 @@ pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// ```
 pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
     on_paths(from.as_ref(), to.as_ref(), |from, to| {
-        copy_blocking(&from, &to)
+        sys::copy_blocking(&from, &to)
     })
     .await
-}
-
-#[cfg(target_os = "linux")]
-fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-
-    let mut reader = std::fs::File::open(from)?;
-    let metadata = reader.metadata()?;
-    if !metadata.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the source of a copy must be a regular file",
-        ));
-    }
-    let permissions = metadata.permissions();
-    let mut writer = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(std::os::unix::fs::PermissionsExt::mode(&permissions))
-        .open(to)?;
-    // Truncating the destination first would empty a source that is the same file.
-    let target = writer.metadata()?;
-    if (target.dev(), target.ino()) == (metadata.dev(), metadata.ino()) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the source and destination of a copy are the same file",
-        ));
-    }
-    writer.set_len(0)?;
-    writer.set_permissions(permissions)?;
-    let mut copied: u64 = 0;
-    loop {
-        // SAFETY: both descriptors are open while `reader` and `writer` live; null offsets
-        // make the kernel use and advance the files' own positions.
-        let count = unsafe {
-            libc::copy_file_range(
-                reader.as_raw_fd(),
-                std::ptr::null_mut(),
-                writer.as_raw_fd(),
-                std::ptr::null_mut(),
-                1 << 30,
-                0,
-            )
-        };
-        match count {
-            0 => return Ok(copied),
-            count if count > 0 => copied += count as u64,
-            _ => {
-                let error = io::Error::last_os_error();
-                let unsupported = matches!(
-                    error.raw_os_error(),
-                    Some(
-                        libc::ENOSYS | libc::EXDEV | libc::EOPNOTSUPP | libc::EINVAL | libc::EPERM
-                    )
-                );
-                if copied == 0 && unsupported {
-                    // Nothing moved yet: both positions are still at 0.
-                    return std::io::copy(&mut reader, &mut writer);
-                }
-                if error.kind() != io::ErrorKind::Interrupted {
-                    return Err(error);
-                }
-            }
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
-    std::fs::copy(from, to)
 }
 
 /// Changes the permissions of the file at `path`, following symbolic links (`chmod`).
@@ -666,6 +576,8 @@ pub async fn set_permissions(path: impl AsRef<Path>, permissions: Permissions) -
 /// Changes the owner and/or group of the file at `path`, following symbolic links; `None`
 /// leaves that ID unchanged (`chown`).
 ///
+/// Unix only: Windows files have owners and ACLs, not user and group IDs.
+///
 /// # Errors
 ///
 /// `PermissionDenied` (`EPERM`) without the privilege to give the file away, `NotFound`, or
@@ -682,6 +594,7 @@ pub async fn set_permissions(path: impl AsRef<Path>, permissions: Permissions) -
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn chown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     on_path(path.as_ref(), move |path| {
         std::os::unix::fs::chown(path, uid, gid)
@@ -690,6 +603,8 @@ pub async fn chown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) -
 }
 
 /// As [`chown`], but changes a symbolic link itself rather than its target (`lchown`).
+///
+/// Unix only, as [`chown`].
 ///
 /// # Errors
 ///
@@ -706,6 +621,7 @@ pub async fn chown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) -
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn lchown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     on_path(path.as_ref(), move |path| {
         std::os::unix::fs::lchown(path, uid, gid)
@@ -714,6 +630,8 @@ pub async fn lchown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) 
 }
 
 /// As [`chown`], for an open file (`fchown`).
+///
+/// Unix only, as [`chown`].
 ///
 /// # Errors
 ///
@@ -729,6 +647,7 @@ pub async fn lchown(path: impl AsRef<Path>, uid: Option<u32>, gid: Option<u32>) 
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn fchown(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     file.chown(uid, gid).await
 }
@@ -757,7 +676,7 @@ pub async fn fchown(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Resu
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn set_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<()> {
-    utimensat(path.as_ref(), times, 0).await
+    sys::set_times(path.as_ref(), times, true).await
 }
 
 /// As [`set_times`], but changes a symbolic link itself rather than its target (libuv's
@@ -784,22 +703,13 @@ pub async fn set_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<(
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn set_symlink_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<()> {
-    utimensat(path.as_ref(), times, libc::AT_SYMLINK_NOFOLLOW).await
-}
-
-async fn utimensat(path: &Path, times: FileTimes, flags: i32) -> io::Result<()> {
-    let times = times.to_timespecs()?;
-    on_cpath(path, move |path| {
-        // SAFETY: `path` is NUL-terminated and `times` is an array of two timespecs, both
-        // alive for the call.
-        cvt(unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), flags) })
-            .map(drop)
-    })
-    .await
+    sys::set_times(path.as_ref(), times, false).await
 }
 
 /// Checks that the calling process may access `path` as `mode` asks, with its real user and
 /// group IDs (`faccessat`); `Ok(())` means it may.
+///
+/// Unix only: Windows decides access by ACLs when a file is opened; open it, or read [`Metadata::permissions`].
 ///
 /// # Errors
 ///
@@ -817,6 +727,7 @@ async fn utimensat(path: &Path, times: FileTimes, flags: i32) -> io::Result<()> 
 /// assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> {
     on_cpath(path.as_ref(), move |path| {
         // SAFETY: `path` is NUL-terminated and alive for the call.
@@ -826,6 +737,8 @@ pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> 
 }
 
 /// Statistics of the file system holding `path` (`statvfs`).
+///
+/// Unix only for now (Windows has `GetDiskFreeSpaceExW`, not wrapped yet).
 ///
 /// # Errors
 ///
@@ -839,6 +752,7 @@ pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> 
 /// assert!(stats.blocks > 0);
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn statfs(path: impl AsRef<Path>) -> io::Result<StatFs> {
     on_cpath(path.as_ref(), |path| {
         let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
@@ -853,6 +767,7 @@ pub async fn statfs(path: impl AsRef<Path>) -> io::Result<StatFs> {
 }
 
 /// A C template ending in `XXXXXX`, as `mkdtemp`/`mkstemp` rewrite it in place.
+#[cfg(unix)]
 fn template(path: &Path) -> io::Result<Vec<u8>> {
     let bytes = cstring(path)?.into_bytes_with_nul();
     if !bytes[..bytes.len() - 1].ends_with(b"XXXXXX") {
@@ -865,6 +780,7 @@ fn template(path: &Path) -> io::Result<Vec<u8>> {
 }
 
 /// The path a template became, without its NUL.
+#[cfg(unix)]
 fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
     bytes.pop();
     PathBuf::from(OsString::from_vec(bytes))
@@ -872,6 +788,8 @@ fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
 
 /// Creates a new directory (mode `0o700`) named by `template` with its trailing `XXXXXX`
 /// replaced by unique characters, and returns its path (`mkdtemp`).
+///
+/// Unix only for now: `mkdtemp(3)`'s semantics; on Windows create a unique name with [`create_dir`] and retry on `AlreadyExists`.
 ///
 /// # Errors
 ///
@@ -888,6 +806,7 @@ fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
 /// # std::fs::remove_dir(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn mkdtemp(template: impl AsRef<Path>) -> io::Result<PathBuf> {
     let mut bytes = self::template(template.as_ref())?;
     blocking::run(move || {
@@ -905,6 +824,8 @@ pub async fn mkdtemp(template: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// Creates and opens (for reading and writing) a new file (mode `0o600`) named by
 /// `template` with its trailing `XXXXXX` replaced by unique characters; returns the file
 /// and its path (`mkstemp`). The file is not removed automatically.
+///
+/// Unix only for now, as [`mkdtemp`]; on Windows, [`File::create_new`] with a unique name.
 ///
 /// # Errors
 ///
@@ -924,6 +845,7 @@ pub async fn mkdtemp(template: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub async fn mkstemp(template: impl AsRef<Path>) -> io::Result<(File, PathBuf)> {
     let mut bytes = self::template(template.as_ref())?;
     let (fd, path) = blocking::run(move || {
@@ -944,7 +866,7 @@ fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
 }
 
 /// `mkstemp` with close-on-exec set (just after: the system lacks `mkostemp`).
-#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "freebsd"))))]
 fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
     use std::os::fd::AsRawFd;
     // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkstemp rewrites in place.

@@ -22,6 +22,7 @@ use proactor_driver::{Fd, Op};
 
 use crate::runtime::op::{self, Leftover, Orphan};
 use crate::runtime::{try_current, Inner};
+use crate::sys::{self, IntoFd};
 use crate::{BufResult, IoBuf};
 
 pub(crate) use addr::resolve;
@@ -55,9 +56,8 @@ impl Descriptor {
 
     /// Takes ownership of a descriptor made elsewhere (std, socket2): the driver is told its
     /// number names something new.
-    #[cfg(unix)]
-    pub(crate) fn adopt(fd: impl std::os::fd::IntoRawFd) -> Descriptor {
-        let fd = fd.into_raw_fd();
+    pub(crate) fn adopt(fd: impl IntoFd) -> Descriptor {
+        let fd = fd.into_fd();
         op::adopt(fd);
         Descriptor {
             fd,
@@ -70,12 +70,10 @@ impl Descriptor {
     }
 
     /// socket2's view of the socket, for options; it does not close the descriptor.
-    #[cfg(unix)]
     pub(crate) fn socket(&self) -> std::mem::ManuallyDrop<socket2::Socket> {
-        use std::os::fd::FromRawFd;
-        // SAFETY: the descriptor is open while `self` lives; ManuallyDrop keeps the Socket
-        // from closing it, so ownership stays with `self`.
-        std::mem::ManuallyDrop::new(unsafe { socket2::Socket::from_raw_fd(self.fd) })
+        // SAFETY: the descriptor is open while `self` lives, and the view is used only
+        // while it is borrowed from `self`.
+        unsafe { sys::borrow_socket(self.fd) }
     }
 }
 
@@ -115,12 +113,14 @@ pub(crate) async fn new_socket(domain: i32, socket_type: i32) -> io::Result<Desc
     Ok(Descriptor::from_driver(completion.result? as Fd))
 }
 
-pub(crate) fn domain_of(address: &SocketAddr) -> i32 {
-    if address.is_ipv6() {
-        libc::AF_INET6
-    } else {
-        libc::AF_INET
-    }
+/// A new socket of `socket_type` for `address`'s family (the OS's own numbers, through
+/// socket2), made by the driver.
+pub(crate) async fn new_ip_socket(
+    address: &SocketAddr,
+    socket_type: socket2::Type,
+) -> io::Result<Descriptor> {
+    let domain = socket2::Domain::for_address(*address);
+    new_socket(domain.into(), socket_type.into()).await
 }
 
 /// The state a byte stream shares between its halves.

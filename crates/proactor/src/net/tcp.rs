@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use proactor_driver::{Fd, Op};
 
-use super::{domain_of, each_address, new_socket, resolve, Descriptor, Stream, ToSocketAddrs};
+use super::{each_address, new_ip_socket, resolve, Descriptor, Stream, ToSocketAddrs};
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
@@ -87,7 +87,7 @@ impl TcpListener {
 
     async fn bind_with(addr: impl ToSocketAddrs, reuse_port: bool) -> io::Result<TcpListener> {
         each_address(resolve(addr).await?, |address| async move {
-            let descriptor = new_socket(domain_of(&address), libc::SOCK_STREAM).await?;
+            let descriptor = new_ip_socket(&address, socket2::Type::STREAM).await?;
             let socket = descriptor.socket();
             socket.set_reuse_address(true)?;
             if reuse_port {
@@ -255,7 +255,7 @@ impl TcpStream {
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         each_address(resolve(addr).await?, |address| async move {
-            let descriptor = new_socket(domain_of(&address), libc::SOCK_STREAM).await?;
+            let descriptor = new_ip_socket(&address, socket2::Type::STREAM).await?;
             op::submit(Op::Connect {
                 fd: descriptor.fd(),
                 addr: address,
@@ -482,8 +482,7 @@ impl TcpStream {
         offset: u64,
         len: u64,
     ) -> io::Result<u64> {
-        use std::os::fd::AsRawFd;
-        self.stream.send_file(file.as_raw_fd(), offset, len).await
+        self.stream.send_file(file.fd(), offset, len).await
     }
 
     /// Splits into a read half and a write half that can move to different tasks; the

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use proactor_driver::{Buffer, Op};
 
-use super::{domain_of, each_address, new_socket, resolve, Descriptor, ToSocketAddrs};
+use super::{each_address, new_ip_socket, resolve, Descriptor, ToSocketAddrs};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -55,7 +55,7 @@ impl UdpSocket {
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         each_address(resolve(addr).await?, |address| async move {
-            let descriptor = new_socket(domain_of(&address), libc::SOCK_DGRAM).await?;
+            let descriptor = new_ip_socket(&address, socket2::Type::DGRAM).await?;
             descriptor.socket().bind(&address.into())?;
             Ok(UdpSocket {
                 descriptor,

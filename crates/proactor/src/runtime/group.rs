@@ -76,7 +76,7 @@ impl RuntimeGroup {
                 .name(format!("proactor-{index}"))
                 .spawn(move || {
                     if pin {
-                        pin_to_core(index % cores);
+                        crate::sys::pin_to_core(index % cores);
                     }
                     let runtime = match builder.build() {
                         Ok(runtime) => runtime,
@@ -295,21 +295,4 @@ impl std::fmt::Debug for RuntimeGroup {
             .field("threads", &self.members.len())
             .finish()
     }
-}
-
-/// Pins the calling thread to `core` (Linux); elsewhere a no-op, as there is no portable way.
-fn pin_to_core(core: usize) {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: cpu_set_t is a plain bit set; zeroed is empty, CPU_SET writes within it,
-        // and sched_setaffinity reads it for the calling thread (pid 0). Failure (a core the
-        // cgroup forbids) leaves the thread unpinned, which is harmless.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(core, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = core;
 }

@@ -158,11 +158,8 @@ fn dispose(completion: Completion) {
     if let (Ok(fd), Op::Accept { .. } | Op::Socket { .. } | Op::OpenAt { .. }) =
         (&completion.result, &completion.op)
     {
-        #[cfg(unix)]
         // SAFETY: the operation created this descriptor and nobody else has seen it.
-        unsafe {
-            libc::close(*fd as i32)
-        };
+        unsafe { crate::sys::close(*fd as proactor_driver::Fd) };
     }
 }
 
@@ -176,13 +173,8 @@ pub(crate) fn close_detached(fd: proactor_driver::Fd, runtime: Option<&Inner>) {
             let token = ops.insert(Entry::Orphaned { id, orphan: None });
             ops.track(id, token);
         }
-        #[cfg(unix)]
         // SAFETY: the caller owns `fd` and gives it up.
-        None => unsafe {
-            libc::close(fd);
-        },
-        #[cfg(not(unix))]
-        None => {}
+        None => unsafe { crate::sys::close(fd) },
     }
 }
 

@@ -1,0 +1,216 @@
+//! Unix: opening and the path operations are driver operations (in the io_uring ring, or on
+//! the pool where the backend or kernel lacks them); the rest is libc on the pool.
+
+use std::io;
+use std::path::Path;
+
+use proactor_driver::{Fd, Op};
+
+use super::{cstring, cvt, metadata_of, on_cpath, run, File, FileTimes, Metadata, OpenOptions};
+use crate::net::Descriptor;
+use crate::runtime::op;
+
+/// Opens `path` (`openat`, through the driver); `options` are already checked.
+pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descriptor> {
+    let op = Op::open_at(None, path, open_flags(options), options.mode)?;
+    let fd = op::submit(op).await.result?;
+    Ok(Descriptor::from_driver(fd as Fd))
+}
+
+/// The `open(2)` flags `options` stand for.
+fn open_flags(options: &OpenOptions) -> i32 {
+    let access = match (options.read, options.write, options.append) {
+        (_, _, true) if options.read => libc::O_RDWR | libc::O_APPEND,
+        (_, _, true) => libc::O_WRONLY | libc::O_APPEND,
+        (true, true, false) => libc::O_RDWR,
+        (false, true, false) => libc::O_WRONLY,
+        (_, false, false) => libc::O_RDONLY,
+    };
+    let creation = match (options.create, options.truncate, options.create_new) {
+        (false, false, false) => 0,
+        (true, false, false) => libc::O_CREAT,
+        (false, true, false) => libc::O_TRUNC,
+        (true, true, false) => libc::O_CREAT | libc::O_TRUNC,
+        (_, _, true) => libc::O_CREAT | libc::O_EXCL,
+    };
+    access | creation | (options.custom_flags & !libc::O_ACCMODE)
+}
+
+/// Where a cursor write of a file opened for appending goes: the driver's "current
+/// position", which `O_APPEND` makes the end.
+pub(super) const APPEND_OFFSET: Option<u64> = None;
+
+/// Whether `file` was opened for appending (`O_APPEND` in its status flags).
+pub(super) fn opened_for_append(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl(F_GETFL) only reads the flags of a descriptor `file` keeps open.
+    let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+    flags >= 0 && flags & libc::O_APPEND != 0
+}
+
+/// The metadata of the file at `path` (`statx`), of a symbolic link itself unless `follow`.
+pub(super) async fn metadata(path: &Path, follow: bool) -> io::Result<Metadata> {
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    let completion = op::submit(Op::statx(None, path, flags)?).await;
+    completion.result?;
+    Ok(metadata_of(completion.op))
+}
+
+/// The metadata of an open file (`statx` with an empty path).
+pub(super) async fn file_metadata(file: &File) -> io::Result<Metadata> {
+    let completion = op::submit(Op::statx(Some(file.fd()), "", 0)?).await;
+    completion.result?;
+    Ok(metadata_of(completion.op))
+}
+
+pub(super) async fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    run(Op::RenameAt {
+        old_dir: None,
+        old_path: cstring(from)?,
+        new_dir: None,
+        new_path: cstring(to)?,
+        flags: 0,
+    })
+    .await
+}
+
+pub(super) async fn remove_file(path: &Path) -> io::Result<()> {
+    run(Op::UnlinkAt {
+        dir: None,
+        path: cstring(path)?,
+        flags: 0,
+    })
+    .await
+}
+
+pub(super) async fn create_dir(path: &Path) -> io::Result<()> {
+    run(Op::MkDirAt {
+        dir: None,
+        path: cstring(path)?,
+        mode: 0o777,
+    })
+    .await
+}
+
+pub(super) async fn remove_dir(path: &Path) -> io::Result<()> {
+    run(Op::UnlinkAt {
+        dir: None,
+        path: cstring(path)?,
+        flags: libc::AT_REMOVEDIR,
+    })
+    .await
+}
+
+pub(super) async fn hard_link(original: &Path, link: &Path) -> io::Result<()> {
+    run(Op::LinkAt {
+        old_dir: None,
+        old_path: cstring(original)?,
+        new_dir: None,
+        new_path: cstring(link)?,
+        flags: 0,
+    })
+    .await
+}
+
+pub(super) async fn symlink(original: &Path, link: &Path) -> io::Result<()> {
+    run(Op::SymlinkAt {
+        target: cstring(original)?,
+        dir: None,
+        link: cstring(link)?,
+    })
+    .await
+}
+
+/// Sets the times of the file at `path` (`utimensat`), of a symbolic link itself unless
+/// `follow`.
+pub(super) async fn set_times(path: &Path, times: FileTimes, follow: bool) -> io::Result<()> {
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    let times = times.to_timespecs()?;
+    on_cpath(path, move |path| {
+        // SAFETY: `path` is NUL-terminated and `times` is an array of two timespecs, both
+        // alive for the call.
+        cvt(unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), flags) })
+            .map(drop)
+    })
+    .await
+}
+
+/// Sets the times of an open file (`futimens`), on the pool.
+pub(super) fn set_file_times(file: &std::fs::File, times: FileTimes) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let times = times.to_timespecs()?;
+    // SAFETY: `file` keeps the descriptor open; `times` is an array of two timespecs.
+    cvt(unsafe { libc::futimens(file.as_raw_fd(), times.as_ptr()) }).map(drop)
+}
+
+#[cfg(target_os = "linux")]
+pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+    let mut reader = std::fs::File::open(from)?;
+    let metadata = reader.metadata()?;
+    if !metadata.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the source of a copy must be a regular file",
+        ));
+    }
+    let permissions = metadata.permissions();
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(std::os::unix::fs::PermissionsExt::mode(&permissions))
+        .open(to)?;
+    // Truncating the destination first would empty a source that is the same file.
+    let target = writer.metadata()?;
+    if (target.dev(), target.ino()) == (metadata.dev(), metadata.ino()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the source and destination of a copy are the same file",
+        ));
+    }
+    writer.set_len(0)?;
+    writer.set_permissions(permissions)?;
+    let mut copied: u64 = 0;
+    loop {
+        // SAFETY: both descriptors are open while `reader` and `writer` live; null offsets
+        // make the kernel use and advance the files' own positions.
+        let count = unsafe {
+            libc::copy_file_range(
+                reader.as_raw_fd(),
+                std::ptr::null_mut(),
+                writer.as_raw_fd(),
+                std::ptr::null_mut(),
+                1 << 30,
+                0,
+            )
+        };
+        match count {
+            0 => return Ok(copied),
+            count if count > 0 => copied += count as u64,
+            _ => {
+                let error = io::Error::last_os_error();
+                let unsupported = matches!(
+                    error.raw_os_error(),
+                    Some(
+                        libc::ENOSYS | libc::EXDEV | libc::EOPNOTSUPP | libc::EINVAL | libc::EPERM
+                    )
+                );
+                if copied == 0 && unsupported {
+                    // Nothing moved yet: both positions are still at 0.
+                    return std::io::copy(&mut reader, &mut writer);
+                }
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
+    std::fs::copy(from, to)
+}

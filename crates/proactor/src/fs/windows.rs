@@ -1,0 +1,133 @@
+//! Windows: the driver has no path operations here, so opening and every path operation run
+//! std's calls on the thread pool; reads and writes at offsets are the driver's overlapped
+//! `ReadFile`/`WriteFile`, which is why every file is opened with `FILE_FLAG_OVERLAPPED`.
+
+use std::io;
+use std::os::windows::fs::OpenOptionsExt;
+use std::path::Path;
+
+use super::{on_path, on_paths, File, FileTimes, Metadata, OpenOptions};
+use crate::net::Descriptor;
+
+/// The driver's reads and writes on a file handle need it (see `proactor_driver::Op::Read`).
+const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
+/// Lets a directory be opened as a file (for its metadata and times), as libuv does.
+const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+/// Opens a symbolic link itself rather than its target.
+const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+/// The only access setting a file's times needs.
+const FILE_WRITE_ATTRIBUTES: u32 = 0x0100;
+
+/// Opens `path` with std on the pool (`CreateFileW`); `options` are already checked. The
+/// handle comes back owned by a `std::fs::File`, so an open whose future is dropped closes
+/// it when the job ends. The mode bits of [`OpenOptions::mode`] have no Windows meaning
+/// and are ignored; [`OpenOptions::custom_flags`] are `FILE_FLAG_*` values.
+pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descriptor> {
+    let mut std_options = std::fs::OpenOptions::new();
+    std_options
+        .read(options.read)
+        .write(options.write)
+        .append(options.append)
+        .truncate(options.truncate)
+        .create(options.create)
+        .create_new(options.create_new)
+        .custom_flags(
+            FILE_FLAG_OVERLAPPED | FILE_FLAG_BACKUP_SEMANTICS | options.custom_flags as u32,
+        );
+    let file = on_path(path, move |path| std_options.open(path)).await?;
+    Ok(Descriptor::adopt(file))
+}
+
+/// Where a cursor write of a file opened for appending goes: the driver has no file
+/// position on Windows, and an offset of `0xFFFFFFFF_FFFFFFFF` is `WriteFile`'s documented
+/// "write at the end of the file".
+pub(super) const APPEND_OFFSET: Option<u64> = Some(u64::MAX);
+
+/// Whether `file` was opened for appending: Windows cannot say from a handle, so a std
+/// file taken over by [`File::from_std`] writes at its cursor.
+pub(super) fn opened_for_append(_file: &std::fs::File) -> bool {
+    false
+}
+
+/// The metadata of the file at `path`, of a symbolic link itself unless `follow`.
+pub(super) async fn metadata(path: &Path, follow: bool) -> io::Result<Metadata> {
+    let metadata = on_path(path, move |path| {
+        if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        }
+    })
+    .await?;
+    Ok(Metadata::from_std(&metadata))
+}
+
+/// The metadata of an open file (`GetFileInformationByHandle`, on the pool).
+pub(super) async fn file_metadata(file: &File) -> io::Result<Metadata> {
+    let metadata = file.on_pool(|file| file.metadata()).await?;
+    Ok(Metadata::from_std(&metadata))
+}
+
+pub(super) async fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    on_paths(from, to, std::fs::rename).await
+}
+
+pub(super) async fn remove_file(path: &Path) -> io::Result<()> {
+    on_path(path, std::fs::remove_file).await
+}
+
+pub(super) async fn create_dir(path: &Path) -> io::Result<()> {
+    on_path(path, std::fs::create_dir).await
+}
+
+pub(super) async fn remove_dir(path: &Path) -> io::Result<()> {
+    on_path(path, std::fs::remove_dir).await
+}
+
+pub(super) async fn hard_link(original: &Path, link: &Path) -> io::Result<()> {
+    on_paths(original, link, std::fs::hard_link).await
+}
+
+/// A directory symbolic link if `original` (relative to `link`'s directory, as the OS
+/// resolves it) is a directory now, a file symbolic link otherwise: Windows fixes the kind
+/// when the link is made.
+pub(super) async fn symlink(original: &Path, link: &Path) -> io::Result<()> {
+    on_paths(original, link, |original, link| {
+        let target = match link.parent() {
+            Some(parent) if original.is_relative() => parent.join(&original),
+            _ => original.clone(),
+        };
+        if target.is_dir() {
+            std::os::windows::fs::symlink_dir(original, link)
+        } else {
+            std::os::windows::fs::symlink_file(original, link)
+        }
+    })
+    .await
+}
+
+/// Sets the times of the file at `path`, of a symbolic link itself unless `follow`.
+pub(super) async fn set_times(path: &Path, times: FileTimes, follow: bool) -> io::Result<()> {
+    let mut flags = FILE_FLAG_BACKUP_SEMANTICS;
+    if !follow {
+        flags |= FILE_FLAG_OPEN_REPARSE_POINT;
+    }
+    on_path(path, move |path| {
+        let file = std::fs::OpenOptions::new()
+            .access_mode(FILE_WRITE_ATTRIBUTES)
+            .custom_flags(flags)
+            .open(path)?;
+        set_file_times(&file, times)
+    })
+    .await
+}
+
+/// Sets the times of an open file (`SetFileTime`), on the pool.
+pub(super) fn set_file_times(file: &std::fs::File, times: FileTimes) -> io::Result<()> {
+    file.set_times(times.to_std())
+}
+
+/// `CopyFileExW`: contents, attributes and alternate streams.
+pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
+    std::fs::copy(from, to)
+}

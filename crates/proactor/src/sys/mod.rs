@@ -1,0 +1,24 @@
+//! What the crate needs from the OS that is spelled differently on Unix and Windows.
+//!
+//! Everything platform-specific outside the driver lives here, behind one `cfg`: each
+//! platform file provides the same items, in the same order:
+//!
+//! - `IntoFd`: types whose ownership the crate takes over as a raw [`Fd`] (an `OwnedFd` on
+//!   Unix; an `OwnedSocket` or `OwnedHandle` on Windows).
+//! - `borrow_socket(fd)`: socket2's view of an open socket, for options; it never closes.
+//! - `duplicate_file(fd)`: a std `File` on a duplicate of an open file, for pool jobs.
+//! - `close(fd)`: closes a descriptor the driver cannot (no runtime, or nobody took it).
+//! - `has_nul(path)`: whether a path holds a NUL character, which no OS call accepts.
+//! - `pin_to_core(core)`: pins the calling thread to one core, where the OS allows it.
+//!
+//! [`Fd`]: proactor_driver::Fd
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub(crate) use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::*;
