@@ -6,7 +6,7 @@
 //! ```
 //!
 //! File bodies go out with [`TcpStream::send_file`] (splice on Linux: the bytes never enter
-//! user space); `--copy` sends them through a 64 KiB buffer instead (`read_at`, `write_all`),
+//! user space; elsewhere, for now, its buffer loop); `--copy` sends them through a 64 KiB buffer instead (`read_at`, `write_all`),
 //! to compare the two.
 //!
 //! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
@@ -21,7 +21,6 @@
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::net::{Shutdown, SocketAddr};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
@@ -210,6 +209,26 @@ pub enum Bodies {
     Copy,
 }
 
+/// Opens a symbolic link itself instead of following it at the last component.
+#[cfg(unix)]
+const NO_FOLLOW: i32 = libc::O_NOFOLLOW;
+/// Opens a symbolic link itself instead of following it (`FILE_FLAG_OPEN_REPARSE_POINT`).
+#[cfg(windows)]
+const NO_FOLLOW: i32 = 0x0020_0000;
+
+/// A decoded path segment as a file name: any bytes on Unix; UTF-8 on Windows, whose names
+/// are UTF-16.
+#[cfg(unix)]
+fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(windows)]
+fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
+    std::str::from_utf8(bytes).ok().map(std::ffi::OsStr::new)
+}
+
 /// Accepts connections forever, serving each in its own task on this runtime. `root` must
 /// come from [`canonical_root`].
 pub async fn run(listener: TcpListener, root: Rc<Path>, bodies: Bodies) {
@@ -391,7 +410,7 @@ impl Connection {
         // being followed at the last component.
         let file = match OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(NO_FOLLOW)
             .open(&canonical)
             .await
         {
@@ -418,7 +437,7 @@ impl Connection {
                     return Err(FORBIDDEN)
                 }
                 // Pushing a relative segment cannot replace the root: it has no leading '/'.
-                bytes => self.path.push(std::ffi::OsStr::from_bytes(bytes)),
+                bytes => self.path.push(segment_name(bytes).ok_or(BAD_REQUEST)?),
             }
         }
         Ok(())
@@ -529,7 +548,7 @@ impl Connection {
         for (name, is_dir) in &entries {
             let slash = if *is_dir { "/" } else { "" };
             // Encoded, a name cannot be read as a scheme ("javascript:") or break the quotes.
-            let href = percent_encode(name.as_bytes());
+            let href = percent_encode(name.as_encoded_bytes());
             let text = html_escape(&name.to_string_lossy());
             let _ = writeln!(body, "<li><a href=\"{href}{slash}\">{text}{slash}</a></li>");
         }

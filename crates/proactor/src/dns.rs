@@ -17,7 +17,9 @@
 //! ```
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+#[cfg(unix)]
+use std::net::IpAddr;
+use std::net::SocketAddr;
 
 /// What [`lookup_host`] accepts: the same shapes as `bind` and `connect` (`"host:port"`,
 /// `("host", port)`, socket addresses, an IP address with a port).
@@ -63,6 +65,8 @@ pub async fn lookup_host(
 
 /// Finds the host name of `ip` (a reverse lookup, `getnameinfo` with `NI_NAMEREQD`), on the
 /// thread pool.
+///
+/// Unix only for now (Windows has `GetNameInfoW`, not wrapped yet).
 ///
 /// # Errors
 ///

@@ -3,7 +3,6 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 /// A response status: code and reason phrase.
@@ -388,9 +387,11 @@ pub(crate) fn content_type(path: &Path) -> &'static str {
     ];
     path.extension()
         .and_then(|extension| {
-            TYPES
-                .iter()
-                .find(|(known, _)| extension.as_bytes().eq_ignore_ascii_case(known.as_bytes()))
+            TYPES.iter().find(|(known, _)| {
+                extension
+                    .as_encoded_bytes()
+                    .eq_ignore_ascii_case(known.as_bytes())
+            })
         })
         .map_or("application/octet-stream", |&(_, kind)| kind)
 }

@@ -172,6 +172,7 @@ impl Stream {
     }
 
     /// One end of a pipe (a child's stdio, say).
+    #[cfg(unix)]
     pub(crate) fn pipe(descriptor: Descriptor) -> Stream {
         Stream::with_kind(descriptor, false)
     }

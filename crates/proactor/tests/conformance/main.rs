@@ -1,7 +1,7 @@
 //! The runtime's conformance suite: written once, run on every backend this machine has.
 //! Test names carry the backend (`epoll::tcp::echo_round_trip_ipv4`).
 
-#![cfg(target_os = "linux")]
+#![cfg(any(target_os = "linux", windows))]
 
 mod net;
 mod runtime;
@@ -18,28 +18,42 @@ pub fn runtime(backend: Backend) -> Runtime {
         .expect("runtime on the backend under test")
 }
 
-/// Instantiates each listed test once per backend.
+/// Instantiates each listed test once per backend of this OS; attributes before a test
+/// (`#[cfg(unix)]`) go to each of its instances.
 macro_rules! conformance {
-    ($($module:ident :: $test:ident),* $(,)?) => {
+    ($($(#[$attribute:meta])* $module:ident :: $test:ident),* $(,)?) => {
+        #[cfg(target_os = "linux")]
         mod io_uring {
             $(
+                $(#[$attribute])*
                 #[test]
                 fn $test() {
                     crate::$module::$test(crate::runtime(proactor::Backend::IoUring));
                 }
             )*
         }
+        #[cfg(target_os = "linux")]
         mod epoll {
             $(
+                $(#[$attribute])*
                 #[test]
                 fn $test() {
                     crate::$module::$test(crate::runtime(proactor::Backend::Epoll));
                 }
             )*
         }
+        #[cfg(windows)]
+        mod iocp {
+            $(
+                $(#[$attribute])*
+                #[test]
+                fn $test() {
+                    crate::$module::$test(crate::runtime(proactor::Backend::Iocp));
+                }
+            )*
+        }
     };
 }
-
 conformance! {
     runtime::spawn_and_join,
     runtime::abort_drops_the_task,
@@ -65,6 +79,8 @@ conformance! {
     net::no_bytes_lost_when_reads_are_cancelled,
     net::udp_send_to_and_recv_from,
     net::udp_connected,
+    #[cfg(unix)]
     net::unix_stream_and_listener,
+    #[cfg(unix)]
     net::unix_datagram_pair,
 }

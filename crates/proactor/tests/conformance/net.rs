@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use proactor::io::{AsyncRead, AsyncWrite};
-use proactor::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use proactor::net::{TcpListener, TcpStream, UdpSocket};
+#[cfg(unix)]
+use proactor::net::{UnixDatagram, UnixListener, UnixStream};
 use proactor::time::timeout;
 use proactor::{spawn, IoBuf, Runtime};
 
@@ -295,6 +297,7 @@ pub fn udp_connected(runtime: Runtime) {
     });
 }
 
+#[cfg(unix)]
 pub fn unix_stream_and_listener(runtime: Runtime) {
     let dir = std::env::temp_dir().join(format!(
         "proactor-runtime-{}-{:?}",
@@ -328,6 +331,7 @@ pub fn unix_stream_and_listener(runtime: Runtime) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(unix)]
 pub fn unix_datagram_pair(runtime: Runtime) {
     runtime.block_on(async {
         let (a, b) = UnixDatagram::pair().unwrap();
