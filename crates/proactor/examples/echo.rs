@@ -1,8 +1,9 @@
 //! A TCP echo server: one runtime per core, each with its own `SO_REUSEPORT` listener, so the
-//! kernel spreads connections over the cores and nothing is shared between them.
+//! kernel spreads connections over the cores and nothing is shared between them. Windows
+//! has no `SO_REUSEPORT`: there one runtime listens (unless `--threads` says otherwise).
 //!
 //! ```text
-//! cargo run --release --example echo -- [--addr 127.0.0.1:7878] [--threads N] [--backend io_uring|epoll]
+//! cargo run --release --example echo -- [--addr 127.0.0.1:7878] [--threads N] [--backend io_uring|epoll|iocp]
 //! ```
 
 use std::net::SocketAddr;
@@ -43,7 +44,12 @@ fn options() -> Result<Options, String> {
                 options.backend = Some(match value.as_str() {
                     "io_uring" => Backend::IoUring,
                     "epoll" => Backend::Epoll,
-                    other => return Err(format!("--backend {other}: expected io_uring or epoll")),
+                    "iocp" => Backend::Iocp,
+                    other => {
+                        return Err(format!(
+                            "--backend {other}: expected io_uring, epoll or iocp"
+                        ))
+                    }
                 })
             }
             other => return Err(format!("unknown flag {other}")),
@@ -67,16 +73,31 @@ async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
     }
 }
 
+/// Whether the OS lacks `SO_REUSEPORT`, so that one listener serves the port.
+const ONE_LISTENER: bool = cfg!(windows);
+
+/// This runtime's listener on `address`: one per runtime where the kernel spreads
+/// connections over `SO_REUSEPORT` listeners, else the only one.
+async fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    if ONE_LISTENER {
+        TcpListener::bind(address).await
+    } else {
+        TcpListener::bind_reuse_port(address).await
+    }
+}
+
 fn main() {
     let options = match options() {
         Ok(options) => options,
         Err(error) => {
-            eprintln!("echo: {error}\nusage: echo [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll]");
+            eprintln!("echo: {error}\nusage: echo [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp]");
             std::process::exit(2);
         }
     };
     let mut builder = Builder::new().pin_to_cores(true);
-    if let Some(threads) = options.threads {
+    // Without SO_REUSEPORT (Windows) only one runtime can listen on the port.
+    let threads = options.threads.or(ONE_LISTENER.then_some(1));
+    if let Some(threads) = threads {
         builder = builder.threads(threads);
     }
     if let Some(backend) = options.backend {
@@ -101,7 +122,7 @@ fn main() {
         };
     let threads = group.len();
     let results = group.run(move |index| async move {
-        let listener = TcpListener::bind_reuse_port(address).await?;
+        let listener = listen(address).await?;
         if index == 0 {
             let backend = proactor::current_backend_reason();
             println!(

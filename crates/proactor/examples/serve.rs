@@ -1,8 +1,9 @@
 //! A static-file HTTP/1.1 server over a directory, written directly on proactor: one runtime
-//! per core, each with its own `SO_REUSEPORT` listener (like `echo`), no HTTP crate.
+//! per core, each with its own `SO_REUSEPORT` listener (like `echo`; one runtime on Windows,
+//! which has no `SO_REUSEPORT`), no HTTP crate.
 //!
 //! ```text
-//! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll] [--copy]
+//! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
 //! ```
 //!
 //! File bodies go out with [`TcpStream::send_file`] (splice on Linux: the bytes never enter
@@ -69,7 +70,7 @@ struct Options {
 }
 
 const USAGE: &str =
-    "usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll] [--copy]";
+    "usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp] [--copy]";
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
@@ -108,13 +109,31 @@ fn options() -> Result<Options, String> {
                 options.backend = Some(match value.as_str() {
                     "io_uring" => Backend::IoUring,
                     "epoll" => Backend::Epoll,
-                    other => return Err(format!("--backend {other}: expected io_uring or epoll")),
+                    "iocp" => Backend::Iocp,
+                    other => {
+                        return Err(format!(
+                            "--backend {other}: expected io_uring, epoll or iocp"
+                        ))
+                    }
                 })
             }
             other => return Err(format!("unknown flag {other}")),
         }
     }
     Ok(options)
+}
+
+/// Whether the OS lacks `SO_REUSEPORT`, so that one listener serves the port.
+const ONE_LISTENER: bool = cfg!(windows);
+
+/// This runtime's listener on `address`: one per runtime where the kernel spreads
+/// connections over `SO_REUSEPORT` listeners, else the only one.
+async fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    if ONE_LISTENER {
+        TcpListener::bind(address).await
+    } else {
+        TcpListener::bind_reuse_port(address).await
+    }
 }
 
 fn main() {
@@ -133,7 +152,9 @@ fn main() {
         }
     };
     let mut builder = Builder::new().pin_to_cores(true);
-    if let Some(threads) = options.threads {
+    // Without SO_REUSEPORT (Windows) only one runtime can listen on the port.
+    let threads = options.threads.or(ONE_LISTENER.then_some(1));
+    if let Some(threads) = threads {
         builder = builder.threads(threads);
     }
     if let Some(backend) = options.backend {
@@ -162,7 +183,7 @@ fn main() {
         // `Rc` is not `Send`: each runtime makes its own from the shared path.
         let root = root.clone();
         async move {
-            let listener = TcpListener::bind_reuse_port(address).await?;
+            let listener = listen(address).await?;
             if index == 0 {
                 let backend = proactor::current_backend_reason();
                 println!(

@@ -43,7 +43,8 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` (with `SO_REUSEADDR`) and listens; the first address that works wins.
+    /// Binds to `addr` (with `SO_REUSEADDR` on Unix) and listens; the first address that
+    /// works wins.
     ///
     /// # Errors
     ///
@@ -66,13 +67,17 @@ impl TcpListener {
     /// Binds with `SO_REUSEPORT` as well, so each of several runtimes can own a listener on
     /// the same port and the kernel spreads connections among them.
     ///
+    /// Windows has no `SO_REUSEPORT` (its `SO_REUSEADDR` lets listeners share a port but
+    /// gives no say in which gets a connection), so there this is `Unsupported`.
+    ///
     /// # Errors
     ///
-    /// As [`bind`](TcpListener::bind).
+    /// As [`bind`](TcpListener::bind); `Unsupported` on Windows.
     ///
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)]
     /// proactor::Runtime::new()?.block_on(async {
     ///     let first = proactor::net::TcpListener::bind_reuse_port("127.0.0.1:0").await?;
     ///     let second = proactor::net::TcpListener::bind_reuse_port(first.local_addr()?).await?;
@@ -82,6 +87,12 @@ impl TcpListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn bind_reuse_port(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        if cfg!(windows) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "Windows has no SO_REUSEPORT",
+            ));
+        }
         TcpListener::bind_with(addr, true).await
     }
 
@@ -89,6 +100,9 @@ impl TcpListener {
         each_address(resolve(addr).await?, |address| async move {
             let descriptor = new_ip_socket(&address, socket2::Type::STREAM).await?;
             let socket = descriptor.socket();
+            // On Unix SO_REUSEADDR only lets a restarted server bind past old connections
+            // in TIME_WAIT; on Windows it would let another socket take the port over.
+            #[cfg(unix)]
             socket.set_reuse_address(true)?;
             if reuse_port {
                 #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]

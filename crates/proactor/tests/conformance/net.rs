@@ -81,6 +81,13 @@ pub fn tcp_address_in_use(runtime: Runtime) {
             .await
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::AddrInUse);
+        if cfg!(windows) {
+            let error = TcpListener::bind_reuse_port("127.0.0.1:0")
+                .await
+                .unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Unsupported, "no SO_REUSEPORT");
+            return;
+        }
         // With SO_REUSEPORT on both, two listeners share the port.
         let first = TcpListener::bind_reuse_port("127.0.0.1:0").await.unwrap();
         let second = TcpListener::bind_reuse_port(first.local_addr().unwrap())
@@ -283,7 +290,15 @@ pub fn udp_connected(runtime: Runtime) {
         a.send(&b"one"[..]).await.0.unwrap();
         let (count, data) = b.recv(Vec::with_capacity(8)).await;
         assert_eq!(&data[..count.unwrap()], b"one");
-        // Sending to a closed port is reported by the next receive as ConnectionRefused.
+    });
+}
+
+/// Sending to a closed port is reported by the next receive: `ConnectionRefused` on Unix,
+/// `ConnectionReset` (`WSAECONNRESET`, Windows' report of the ICMP port unreachable) on
+/// Windows.
+pub fn udp_send_to_a_closed_port_fails_the_next_receive(runtime: Runtime) {
+    runtime.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let closed = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let address = closed.local_addr().unwrap();
         drop(closed);
@@ -293,7 +308,12 @@ pub fn udp_connected(runtime: Runtime) {
         let (result, _) = timeout(crate::LIMIT, a.recv(Vec::with_capacity(8)))
             .await
             .unwrap();
-        assert_eq!(result.unwrap_err().kind(), ErrorKind::ConnectionRefused);
+        let expected = if cfg!(windows) {
+            ErrorKind::ConnectionReset
+        } else {
+            ErrorKind::ConnectionRefused
+        };
+        assert_eq!(result.unwrap_err().kind(), expected);
     });
 }
 
