@@ -259,7 +259,7 @@ impl File {
     pub fn from_std(mut file: std::fs::File) -> File {
         use std::io::Seek;
         let position = file.stream_position().unwrap_or(0);
-        let append = sys::opened_for_append(&file);
+        let (file, append) = sys::from_std(file);
         File {
             descriptor: Descriptor::adopt(file),
             position,

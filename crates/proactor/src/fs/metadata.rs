@@ -21,8 +21,9 @@ const TYPE_MASK: u32 = 0o170000;
 ///
 /// On Windows it is filled from std's metadata (`GetFileInformationByHandle`): `mode()` is
 /// made up of the file type bits and `0o666` (`0o444` for a read-only file; directories add
-/// `0o111`), `changed()` is `Unsupported`, `nlink()` is 1, and the Unix-only numbers (`dev`,
-/// `ino`, `uid`, `gid`, `rdev`, `blksize`, `blocks`) are 0.
+/// `0o111`), `dev()` is the volume serial number and `ino()` the file index, `changed()` is
+/// `Unsupported`, and the Unix-only numbers (`uid`, `gid`, `rdev`, `blksize`, `blocks`)
+/// are 0.
 ///
 /// # Examples
 ///
@@ -51,7 +52,7 @@ impl From<proactor_driver::Metadata> for Metadata {
 impl Metadata {
     /// std's metadata in the driver's shape (Windows; see [`Metadata`] for what is made up).
     #[cfg(windows)]
-    pub(crate) fn from_std(metadata: &std::fs::Metadata) -> Metadata {
+    pub(crate) fn from_std(metadata: &std::fs::Metadata, ids: crate::sys::FileIds) -> Metadata {
         let file_type = metadata.file_type();
         let kind = if file_type.is_symlink() {
             0o120000
@@ -67,7 +68,9 @@ impl Metadata {
         }
         let inner = proactor_driver::Metadata {
             mode: kind | bits,
-            nlink: 1,
+            dev: ids.volume,
+            ino: ids.index,
+            nlink: ids.links,
             size: metadata.len(),
             accessed: metadata.accessed().ok(),
             modified: metadata.modified().ok(),

@@ -40,12 +40,13 @@ fn open_flags(options: &OpenOptions) -> i32 {
 /// position", which `O_APPEND` makes the end.
 pub(super) const APPEND_OFFSET: Option<u64> = None;
 
-/// Whether `file` was opened for appending (`O_APPEND` in its status flags).
-pub(super) fn opened_for_append(file: &std::fs::File) -> bool {
+/// A std file as the driver takes it (as it is), and whether it was opened for appending
+/// (`O_APPEND` in its status flags).
+pub(super) fn from_std(file: std::fs::File) -> (std::fs::File, bool) {
     use std::os::fd::AsRawFd;
     // SAFETY: fcntl(F_GETFL) only reads the flags of a descriptor `file` keeps open.
     let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
-    flags >= 0 && flags & libc::O_APPEND != 0
+    (file, flags >= 0 && flags & libc::O_APPEND != 0)
 }
 
 /// The metadata of the file at `path` (`statx`), of a symbolic link itself unless `follow`.

@@ -23,6 +23,11 @@ const FILE_WRITE_ATTRIBUTES: u32 = 0x0100;
 /// it when the job ends. The mode bits of [`OpenOptions::mode`] have no Windows meaning
 /// and are ignored; [`OpenOptions::custom_flags`] are `FILE_FLAG_*` values.
 pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descriptor> {
+    let mut flags = FILE_FLAG_OVERLAPPED | options.custom_flags as u32;
+    if !(options.write || options.append) {
+        // A directory opens for reading, as on Unix; for writing it stays an error.
+        flags |= FILE_FLAG_BACKUP_SEMANTICS;
+    }
     let mut std_options = std::fs::OpenOptions::new();
     std_options
         .read(options.read)
@@ -31,9 +36,7 @@ pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descr
         .truncate(options.truncate)
         .create(options.create)
         .create_new(options.create_new)
-        .custom_flags(
-            FILE_FLAG_OVERLAPPED | FILE_FLAG_BACKUP_SEMANTICS | options.custom_flags as u32,
-        );
+        .custom_flags(flags);
     let file = on_path(path, move |path| std_options.open(path)).await?;
     Ok(Descriptor::adopt(file))
 }
@@ -43,29 +46,44 @@ pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descr
 /// "write at the end of the file".
 pub(super) const APPEND_OFFSET: Option<u64> = Some(u64::MAX);
 
-/// Whether `file` was opened for appending: Windows cannot say from a handle, so a std
-/// file taken over by [`File::from_std`] writes at its cursor.
-pub(super) fn opened_for_append(_file: &std::fs::File) -> bool {
-    false
+/// A std file as the driver needs it (reopened overlapped if it was not), and whether it
+/// was opened for appending.
+pub(super) fn from_std(file: std::fs::File) -> (std::fs::File, bool) {
+    crate::sys::overlapped_file(file)
+}
+
+/// Opens `path` for its attributes only (no data access, so no sharing conflict), as std's
+/// own `metadata` does.
+fn open_for_attributes(path: &Path, follow: bool) -> io::Result<std::fs::File> {
+    let mut flags = FILE_FLAG_BACKUP_SEMANTICS;
+    if !follow {
+        flags |= FILE_FLAG_OPEN_REPARSE_POINT;
+    }
+    std::fs::OpenOptions::new()
+        .access_mode(0)
+        .custom_flags(flags)
+        .open(path)
+}
+
+/// std's metadata of an open file with what std leaves out (volume, file index, links).
+fn metadata_of(file: &std::fs::File) -> io::Result<Metadata> {
+    Ok(Metadata::from_std(
+        &file.metadata()?,
+        crate::sys::file_ids(file)?,
+    ))
 }
 
 /// The metadata of the file at `path`, of a symbolic link itself unless `follow`.
 pub(super) async fn metadata(path: &Path, follow: bool) -> io::Result<Metadata> {
-    let metadata = on_path(path, move |path| {
-        if follow {
-            std::fs::metadata(path)
-        } else {
-            std::fs::symlink_metadata(path)
-        }
+    on_path(path, move |path| {
+        metadata_of(&open_for_attributes(&path, follow)?)
     })
-    .await?;
-    Ok(Metadata::from_std(&metadata))
+    .await
 }
 
 /// The metadata of an open file (`GetFileInformationByHandle`, on the pool).
 pub(super) async fn file_metadata(file: &File) -> io::Result<Metadata> {
-    let metadata = file.on_pool(|file| file.metadata()).await?;
-    Ok(Metadata::from_std(&metadata))
+    file.on_pool(|file| metadata_of(&file)).await
 }
 
 pub(super) async fn rename(from: &Path, to: &Path) -> io::Result<()> {
@@ -127,7 +145,33 @@ pub(super) fn set_file_times(file: &std::fs::File, times: FileTimes) -> io::Resu
     file.set_times(times.to_std())
 }
 
-/// `CopyFileExW`: contents, attributes and alternate streams.
+/// `CopyFileExW`: contents, attributes and alternate streams. Refused, as on Unix, for a
+/// source that is not a regular file or is the destination itself.
 pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
-    std::fs::copy(from, to)
+    let source = open_for_attributes(from, true)?;
+    if !source.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the source of a copy must be a regular file",
+        ));
+    }
+    if let Ok(target) = open_for_attributes(to, true) {
+        let (a, b) = (
+            crate::sys::file_ids(&source)?,
+            crate::sys::file_ids(&target)?,
+        );
+        if (a.volume, a.index) == (b.volume, b.index) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the source and destination of a copy are the same file",
+            ));
+        }
+    }
+    let permissions = source.metadata()?.permissions();
+    std::fs::copy(from, to)?;
+    // CopyFileExW copies the attributes, but Wine's leaves the read-only one out: set them.
+    std::fs::set_permissions(to, permissions)?;
+    // std counts the bytes in CopyFileExW's progress callback, which Wine never calls:
+    // the copy's length is the count either way.
+    Ok(std::fs::metadata(to)?.len())
 }

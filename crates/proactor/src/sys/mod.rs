@@ -11,6 +11,9 @@
 //! - `has_nul(path)`: whether a path holds a NUL character, which no OS call accepts.
 //! - `pin_to_core(core)`: pins the calling thread to one core, where the OS allows it.
 //!
+//! Windows adds what its file handles need: `file_ids` (volume, file index and link count,
+//! which std does not expose) and `overlapped_file` (a std file reopened for the driver).
+//!
 //! [`Fd`]: proactor_driver::Fd
 
 #[cfg(unix)]

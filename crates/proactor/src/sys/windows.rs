@@ -1,10 +1,10 @@
 //! Windows: a descriptor is a `SOCKET` or a `HANDLE` value, both carried as a `RawSocket`.
 
 use std::io;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::os::windows::io::{
-    BorrowedHandle, FromRawSocket, IntoRawHandle, IntoRawSocket, OwnedHandle, OwnedSocket,
-    RawHandle,
+    AsRawHandle, BorrowedHandle, FromRawHandle, FromRawSocket, IntoRawHandle, IntoRawSocket,
+    OwnedHandle, OwnedSocket, RawHandle,
 };
 use std::path::Path;
 
@@ -100,5 +100,108 @@ pub(crate) fn pin_to_core(core: usize) {
     // a core the process may not use makes the call fail, which leaves the thread unpinned.
     unsafe {
         SetThreadAffinityMask(GetCurrentThread(), mask);
+    }
+}
+
+/// What identifies a file and counts its names, which std's Windows metadata leaves out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileIds {
+    /// The volume serial number.
+    pub(crate) volume: u64,
+    /// The file index, unique on its volume.
+    pub(crate) index: u64,
+    pub(crate) links: u64,
+}
+
+/// The identity and link count of an open file (`GetFileInformationByHandle`).
+pub(crate) fn file_ids(file: &std::fs::File) -> io::Result<FileIds> {
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+    };
+    let mut info = MaybeUninit::<BY_HANDLE_FILE_INFORMATION>::uninit();
+    // SAFETY: `file` keeps the handle open for the call; `info` is writable memory of the
+    // type the call fills, read only after it reports success.
+    let info = unsafe {
+        if GetFileInformationByHandle(file.as_raw_handle(), info.as_mut_ptr()) == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        info.assume_init()
+    };
+    Ok(FileIds {
+        volume: info.dwVolumeSerialNumber.into(),
+        index: u64::from(info.nFileIndexHigh) << 32 | u64::from(info.nFileIndexLow),
+        links: info.nNumberOfLinks.into(),
+    })
+}
+
+/// One of `NtQueryInformationFile`'s fixed-size answers about an open handle.
+fn query_file<T>(file: &std::fs::File, class: i32) -> Option<T> {
+    use windows_sys::Wdk::Storage::FileSystem::NtQueryInformationFile;
+    use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
+    let mut value = MaybeUninit::<T>::uninit();
+    let mut status = MaybeUninit::<IO_STATUS_BLOCK>::uninit();
+    // SAFETY: `file` keeps the handle open; `value` has room for the `size_of::<T>()` bytes
+    // the caller's class answers with (a plain u32 struct for each class used here), and is
+    // read only after the call reports success.
+    unsafe {
+        let result = NtQueryInformationFile(
+            file.as_raw_handle(),
+            status.as_mut_ptr(),
+            value.as_mut_ptr().cast(),
+            std::mem::size_of::<T>() as u32,
+            class,
+        );
+        (result >= 0).then(|| value.assume_init())
+    }
+}
+
+/// `file` ready for the driver, and whether it writes only at its end (opened with
+/// `FILE_APPEND_DATA` but not `FILE_WRITE_DATA`, as std's `append(true)` does).
+///
+/// The driver's overlapped `ReadFile`/`WriteFile` need a handle opened with
+/// `FILE_FLAG_OVERLAPPED`, which std's files are not unless asked: such a handle is
+/// reopened (`ReOpenFile`, same file and access) overlapped. If that fails the file is kept
+/// as it is.
+pub(crate) fn overlapped_file(file: std::fs::File) -> (std::fs::File, bool) {
+    use windows_sys::Wdk::Storage::FileSystem::{
+        FileAccessInformation, FileModeInformation, FILE_ACCESS_INFORMATION, FILE_MODE_INFORMATION,
+    };
+    use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+    use windows_sys::Win32::Storage::FileSystem::{
+        ReOpenFile, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OVERLAPPED, FILE_SHARE_DELETE,
+        FILE_SHARE_READ, FILE_SHARE_WRITE,
+    };
+    const FILE_WRITE_DATA: u32 = 0x2;
+    const FILE_APPEND_DATA: u32 = 0x4;
+    const FILE_SYNCHRONOUS_IO_ALERT: u32 = 0x10;
+    const FILE_SYNCHRONOUS_IO_NONALERT: u32 = 0x20;
+
+    let Some(access) = query_file::<FILE_ACCESS_INFORMATION>(&file, FileAccessInformation)
+        .map(|information| information.AccessFlags)
+    else {
+        return (file, false);
+    };
+    let append = access & FILE_APPEND_DATA != 0 && access & FILE_WRITE_DATA == 0;
+    let synchronous = query_file::<FILE_MODE_INFORMATION>(&file, FileModeInformation).is_some_and(
+        |information| {
+            information.Mode & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT) != 0
+        },
+    );
+    if !synchronous {
+        return (file, append);
+    }
+    // SAFETY: `file` keeps the original handle open for the call; the new handle, when
+    // there is one, is owned by nothing else and handed to a std File at once.
+    unsafe {
+        let reopened = ReOpenFile(
+            file.as_raw_handle(),
+            access,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            FILE_FLAG_OVERLAPPED | FILE_FLAG_BACKUP_SEMANTICS,
+        );
+        if reopened == INVALID_HANDLE_VALUE || reopened.is_null() {
+            return (file, append);
+        }
+        (std::fs::File::from_raw_handle(reopened), append)
     }
 }
