@@ -6,9 +6,9 @@
 //! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
 //! ```
 //!
-//! File bodies go out with [`TcpStream::send_file`] (splice on Linux: the bytes never enter
-//! user space; elsewhere, for now, its buffer loop); `--copy` sends them through a 64 KiB buffer instead (`read_at`, `write_all`),
-//! to compare the two.
+//! File bodies go out with [`TcpStream::send_file`] (splice on Linux, TransmitFile on
+//! Windows: the bytes never enter user space); `--copy` sends them through a 64 KiB buffer
+//! instead (`read_at`, `write_all`), to compare the two.
 //!
 //! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
 //! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`), and it
@@ -224,7 +224,8 @@ pub fn canonical_root(root: &Path) -> io::Result<PathBuf> {
 /// How file bodies reach the socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bodies {
-    /// [`TcpStream::send_file`]: the kernel moves the bytes (splice on Linux).
+    /// [`TcpStream::send_file`]: the kernel moves the bytes (splice on Linux, TransmitFile
+    /// on Windows).
     SendFile,
     /// `read_at` into a reused 64 KiB buffer, then `write_all`.
     Copy,
