@@ -41,6 +41,7 @@ pub mod io;
 pub mod net;
 pub mod process;
 mod runtime;
+#[cfg_attr(windows, path = "signal_windows.rs")]
 pub mod signal;
 mod sys;
 pub mod time;

@@ -12,7 +12,8 @@
 //! - `pin_to_core(core)`: pins the calling thread to one core, where the OS allows it.
 //!
 //! Windows adds what its file handles need: `file_ids` (volume, file index and link count,
-//! which std does not expose) and `overlapped_file` (a std file reopened for the driver).
+//! which std does not expose) and `overlapped_file` (a std file reopened for the driver),
+//! and `add_console_ctrl_handler` for `signal::ctrl_c`.
 //!
 //! [`Fd`]: proactor_driver::Fd
 

@@ -205,3 +205,14 @@ pub(crate) fn overlapped_file(file: std::fs::File) -> (std::fs::File, bool) {
         (std::fs::File::from_raw_handle(reopened), append)
     }
 }
+
+/// Adds `handler` to the console control handlers, for the rest of the process.
+pub(crate) fn add_console_ctrl_handler(handler: extern "system" fn(u32) -> i32) -> io::Result<()> {
+    use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+    // SAFETY: a function item lives for the whole program, as SetConsoleCtrlHandler needs of
+    // a handler it may call at any time; it is never removed.
+    if unsafe { SetConsoleCtrlHandler(Some(handler), 1) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
