@@ -630,6 +630,7 @@ impl File {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::os::unix::fs::PermissionsExt;
     /// use proactor::fs::Permissions;
     ///
@@ -642,6 +643,7 @@ impl File {
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # std::fs::remove_file(&path)?;
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn set_permissions(&self, permissions: Permissions) -> io::Result<()> {
@@ -938,10 +940,12 @@ impl OpenOptions {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// let runtime = proactor::Runtime::new()?;
     /// runtime.block_on(
     ///     proactor::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open("Cargo.toml"),
     /// )?;
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn custom_flags(&mut self, flags: i32) -> &mut OpenOptions {
@@ -954,6 +958,7 @@ impl OpenOptions {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// # let path = std::env::temp_dir().join(format!("proactor-doc-opt-mode-{}", std::process::id()));
     /// let runtime = proactor::Runtime::new()?;
     /// let file = runtime.block_on(
@@ -961,6 +966,7 @@ impl OpenOptions {
     /// )?;
     /// assert_eq!(runtime.block_on(file.metadata())?.mode() & 0o777, 0o600);
     /// # std::fs::remove_file(&path)?;
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
@@ -1008,6 +1014,7 @@ impl OpenOptions {
     /// let error = runtime
     ///     .block_on(proactor::fs::OpenOptions::new().write(true).open("src"))
     ///     .unwrap_err();
+    /// # #[cfg(unix)]
     /// assert_eq!(error.raw_os_error(), Some(libc::EISDIR));
     /// # Ok::<(), std::io::Error>(())
     /// ```

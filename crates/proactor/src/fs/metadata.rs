@@ -276,9 +276,11 @@ impl Metadata {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// let runtime = proactor::Runtime::new()?;
     /// let changed = runtime.block_on(proactor::fs::metadata("Cargo.toml"))?.changed()?;
     /// assert!(changed > std::time::UNIX_EPOCH);
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn changed(&self) -> io::Result<SystemTime> {
@@ -306,11 +308,13 @@ impl Metadata {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::os::unix::fs::MetadataExt;
     ///
     /// let runtime = proactor::Runtime::new()?;
     /// let metadata = runtime.block_on(proactor::fs::metadata("Cargo.toml"))?;
     /// assert_eq!(metadata.ino(), std::fs::metadata("Cargo.toml")?.ino());
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn ino(&self) -> u64 {
@@ -335,11 +339,13 @@ impl Metadata {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::os::unix::fs::MetadataExt;
     ///
     /// let runtime = proactor::Runtime::new()?;
     /// let metadata = runtime.block_on(proactor::fs::metadata("Cargo.toml"))?;
     /// assert_eq!(metadata.uid(), std::fs::metadata("Cargo.toml")?.uid());
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn uid(&self) -> u32 {
@@ -351,11 +357,13 @@ impl Metadata {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::os::unix::fs::MetadataExt;
     ///
     /// let runtime = proactor::Runtime::new()?;
     /// let metadata = runtime.block_on(proactor::fs::metadata("Cargo.toml"))?;
     /// assert_eq!(metadata.gid(), std::fs::metadata("Cargo.toml")?.gid());
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn gid(&self) -> u32 {
@@ -380,8 +388,10 @@ impl Metadata {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// let runtime = proactor::Runtime::new()?;
     /// assert!(runtime.block_on(proactor::fs::metadata("Cargo.toml"))?.blksize() > 0);
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn blksize(&self) -> u64 {
@@ -572,8 +582,10 @@ impl FileType {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// let runtime = proactor::Runtime::new()?;
     /// assert!(runtime.block_on(proactor::fs::metadata("/dev/null"))?.file_type().is_char_device());
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_char_device(&self) -> bool {

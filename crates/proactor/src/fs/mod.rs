@@ -463,12 +463,14 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 /// # Examples
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// # let dir = std::env::temp_dir().join(format!("proactor-doc-symlink-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir)?;
 /// let runtime = proactor::Runtime::new()?;
 /// runtime.block_on(proactor::fs::symlink("target", dir.join("link")))?;
 /// assert_eq!(std::fs::read_link(dir.join("link"))?, std::path::Path::new("target"));
 /// # std::fs::remove_dir_all(&dir)?;
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
@@ -485,6 +487,7 @@ pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::
 /// # Examples
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// # let dir = std::env::temp_dir().join(format!("proactor-doc-readlink-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir)?;
 /// # std::os::unix::fs::symlink("somewhere", dir.join("link"))?;
@@ -492,6 +495,7 @@ pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::
 /// let target = runtime.block_on(proactor::fs::read_link(dir.join("link")))?;
 /// assert_eq!(target, std::path::Path::new("somewhere"));
 /// # std::fs::remove_dir_all(&dir)?;
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
@@ -556,6 +560,7 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 /// # Examples
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// use std::os::unix::fs::PermissionsExt;
 ///
 /// # let path = std::env::temp_dir().join(format!("proactor-doc-chmod-{}", std::process::id()));
@@ -564,6 +569,7 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 /// runtime.block_on(proactor::fs::set_permissions(&path, proactor::fs::Permissions::from_mode(0o640)))?;
 /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o640);
 /// # std::fs::remove_file(&path)?;
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn set_permissions(path: impl AsRef<Path>, permissions: Permissions) -> io::Result<()> {
@@ -689,6 +695,7 @@ pub async fn set_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<(
 /// # Examples
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use proactor::fs::FileTimes;
 ///
@@ -700,6 +707,7 @@ pub async fn set_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<(
 /// runtime.block_on(proactor::fs::set_symlink_times(dir.join("link"), FileTimes::new().set_modified(time)))?;
 /// assert_eq!(std::fs::symlink_metadata(dir.join("link"))?.modified()?, time);
 /// # std::fs::remove_dir_all(&dir)?;
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn set_symlink_times(path: impl AsRef<Path>, times: FileTimes) -> io::Result<()> {

@@ -361,8 +361,10 @@ impl fmt::Debug for Runtime {
 /// ```
 /// use proactor::{Backend, Builder};
 ///
+/// # #[cfg(target_os = "linux")] {
 /// let runtime = Builder::new().backend(Backend::Epoll).entries(1024).build()?;
 /// assert_eq!(runtime.backend(), Backend::Epoll);
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Default, Clone)]
