@@ -11,7 +11,7 @@
 //!
 //! | argument | meaning | default |
 //! | --- | --- | --- |
-//! | `backend = "io_uring"`, `"epoll"` or `"kqueue"` | forces that backend (`Builder::backend`) | the best one the machine has, or `PROACTOR_BACKEND` |
+//! | `backend = "io_uring"`, `"epoll"`, `"kqueue"` or `"iocp"` | forces that backend (`Builder::backend`) | the best one the machine has, or `PROACTOR_BACKEND` |
 //! | `entries = N` | the submission queue size, 1 to 32768 (`Builder::entries`) | 256 |
 //!
 //! An unknown or malformed argument, or a function that is not `async`, is a compile error
@@ -53,8 +53,8 @@ use syn::{Expr, ExprLit, Ident, ItemFn, Lit, Meta, ReturnType, Token};
 ///
 /// # Arguments
 ///
-/// - `backend = "io_uring"`, `"epoll"` or `"kqueue"`: forces that backend instead of the best
-///   one the machine has (or the one `PROACTOR_BACKEND` names).
+/// - `backend = "io_uring"`, `"epoll"`, `"kqueue"` or `"iocp"`: forces that backend instead of
+///   the best one the machine has (or the one `PROACTOR_BACKEND` names).
 /// - `entries = N`: the driver's submission queue size, from 1 to 32768 (default 256).
 ///
 /// # Panics
@@ -97,8 +97,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Arguments
 ///
-/// The same as [`main`](macro@main): `backend = "io_uring"`, `"epoll"` or `"kqueue"`, and
-/// `entries = N` (1 to 32768).
+/// The same as [`main`](macro@main): `backend = "io_uring"`, `"epoll"`, `"kqueue"` or
+/// `"iocp"`, and `entries = N` (1 to 32768).
 ///
 /// # Panics
 ///
@@ -213,7 +213,7 @@ fn parse_options(args: TokenStream2, errors: &mut Errors) -> Options {
                 error.span(),
                 format!(
                     "{error}: the arguments are `backend = \"io_uring\" | \"epoll\" | \
-                     \"kqueue\"` and `entries = N`"
+                     \"kqueue\" | \"iocp\"` and `entries = N`"
                 ),
             ));
             return options;
@@ -273,7 +273,7 @@ fn parse_options(args: TokenStream2, errors: &mut Errors) -> Options {
 }
 
 fn parse_backend(value: &Expr) -> syn::Result<Ident> {
-    const EXPECTED: &str = "expected \"io_uring\", \"epoll\" or \"kqueue\"";
+    const EXPECTED: &str = "expected \"io_uring\", \"epoll\", \"kqueue\" or \"iocp\"";
     let Expr::Lit(ExprLit {
         lit: Lit::Str(literal),
         ..
@@ -288,6 +288,7 @@ fn parse_backend(value: &Expr) -> syn::Result<Ident> {
         "io_uring" => "IoUring",
         "epoll" => "Epoll",
         "kqueue" => "Kqueue",
+        "iocp" => "Iocp",
         other => {
             return Err(syn::Error::new_spanned(
                 literal,

@@ -17,9 +17,7 @@
 //! ```
 
 use std::io;
-#[cfg(unix)]
-use std::net::IpAddr;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// What [`lookup_host`] accepts: the same shapes as `bind` and `connect` (`"host:port"`,
 /// `("host", port)`, socket addresses, an IP address with a port).
@@ -63,10 +61,8 @@ pub async fn lookup_host(
     Ok(crate::net::resolve(host).await?.into_iter())
 }
 
-/// Finds the host name of `ip` (a reverse lookup, `getnameinfo` with `NI_NAMEREQD`), on the
-/// thread pool.
-///
-/// Unix only for now (Windows has `GetNameInfoW`, not wrapped yet).
+/// Finds the host name of `ip` (a reverse lookup, `getnameinfo` with `NI_NAMEREQD`;
+/// `GetNameInfoW` on Windows), on the thread pool.
 ///
 /// # Errors
 ///
@@ -89,9 +85,13 @@ pub async fn lookup_host(
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[cfg(unix)]
 pub async fn lookup_addr(ip: IpAddr) -> io::Result<String> {
     crate::blocking::run(move || name_of(ip)).await
+}
+
+#[cfg(windows)]
+fn name_of(ip: IpAddr) -> io::Result<String> {
+    crate::sys::host_name(&socket2::SockAddr::from(SocketAddr::new(ip, 0)))
 }
 
 #[cfg(unix)]

@@ -2,7 +2,7 @@
 //! round trips between two tasks allocate nothing, on every backend, natively and through the
 //! poll-based `compat::Compat` adapter.
 
-#![cfg(target_os = "linux")]
+#![cfg(any(target_os = "linux", windows))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -96,12 +96,18 @@ fn measure(backend: Backend) -> u64 {
     })
 }
 
+/// Every backend this OS has.
+#[cfg(target_os = "linux")]
+const BACKENDS: &[Backend] = &[Backend::IoUring, Backend::Epoll];
+#[cfg(windows)]
+const BACKENDS: &[Backend] = &[Backend::Iocp];
+
 #[test]
 fn tcp_round_trips_through_the_runtime_allocate_nothing() {
     let _turn = SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for backend in [Backend::IoUring, Backend::Epoll] {
+    for &backend in BACKENDS {
         let allocations = measure(backend);
         eprintln!(
             "{backend}: {MEASURED} TCP round trips through the runtime: {allocations} allocations"
@@ -156,7 +162,7 @@ fn compat_round_trips_allocate_nothing() {
     let _turn = SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for backend in [Backend::IoUring, Backend::Epoll] {
+    for &backend in BACKENDS {
         let allocations = measure_compat(backend);
         eprintln!(
             "{backend}: {MEASURED} TCP round trips through Compat: {allocations} allocations"

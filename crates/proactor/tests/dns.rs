@@ -1,7 +1,7 @@
 //! Name resolution, on every backend this machine has (`epoll::localhost_resolves`). No
 //! test needs the network: only `localhost` (from the hosts file) and numeric addresses.
 
-#![cfg(target_os = "linux")]
+#![cfg(any(target_os = "linux", windows))]
 
 use std::future::Future;
 use std::io::{self, ErrorKind};
@@ -30,6 +30,7 @@ fn run(runtime: Runtime, test: impl Future<Output = io::Result<()>>) {
 
 macro_rules! per_backend {
     ($($test:ident),* $(,)?) => {
+        #[cfg(target_os = "linux")]
         mod io_uring {
             $(
                 #[test]
@@ -38,11 +39,21 @@ macro_rules! per_backend {
                 }
             )*
         }
+        #[cfg(target_os = "linux")]
         mod epoll {
             $(
                 #[test]
                 fn $test() {
                     crate::$test(crate::runtime(proactor::Backend::Epoll));
+                }
+            )*
+        }
+        #[cfg(windows)]
+        mod iocp {
+            $(
+                #[test]
+                fn $test() {
+                    crate::$test(crate::runtime(proactor::Backend::Iocp));
                 }
             )*
         }

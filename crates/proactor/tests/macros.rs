@@ -12,7 +12,10 @@ async fn default_runtime_runs_the_body() {
     assert!(
         matches!(
             backend,
-            proactor::Backend::IoUring | proactor::Backend::Epoll | proactor::Backend::Kqueue
+            proactor::Backend::IoUring
+                | proactor::Backend::Epoll
+                | proactor::Backend::Kqueue
+                | proactor::Backend::Iocp
         ),
         "unexpected backend {backend}"
     );
@@ -42,15 +45,24 @@ async fn spawned_tasks_need_not_be_send() {
     assert_eq!(counter.get(), 4);
 }
 
+#[cfg(not(windows))]
 #[proactor::test(backend = "epoll")]
 async fn forced_epoll() {
     assert_eq!(proactor::current_backend(), proactor::Backend::Epoll);
     assert_eq!(proactor::spawn(async { 3 }).await.unwrap(), 3);
 }
 
+#[cfg(not(windows))]
 #[proactor::test(backend = "epoll", entries = 1024)]
 async fn forced_epoll_with_entries() {
     assert_eq!(proactor::current_backend(), proactor::Backend::Epoll);
+    proactor::time::sleep(Duration::from_millis(1)).await;
+}
+
+#[cfg(windows)]
+#[proactor::test(backend = "iocp", entries = 1024)]
+async fn forced_iocp_with_entries() {
+    assert_eq!(proactor::current_backend(), proactor::Backend::Iocp);
     proactor::time::sleep(Duration::from_millis(1)).await;
 }
 
@@ -78,7 +90,7 @@ async fn result_returning_test() -> Result<(), proactor::JoinError> {
     Ok(())
 }
 
-#[proactor::test(backend = "epoll")]
+#[proactor::test(entries = 64)]
 async fn result_with_converted_error() -> std::io::Result<()> {
     // `?` converts `JoinError` into `io::Error`.
     let value = proactor::spawn(async { "ok" }).await?;
@@ -117,7 +129,8 @@ mod main_macro {
         proactor::spawn(async { 40 }).await.unwrap() + 2
     }
 
-    #[proactor::main(backend = "epoll", entries = 1024)]
+    #[cfg_attr(not(windows), proactor::main(backend = "epoll", entries = 1024))]
+    #[cfg_attr(windows, proactor::main(backend = "iocp", entries = 1024))]
     async fn with_arguments() -> std::io::Result<proactor::Backend> {
         proactor::time::sleep(Duration::from_millis(1)).await;
         Ok(proactor::current_backend())
@@ -136,7 +149,12 @@ mod main_macro {
 
     #[test]
     fn main_with_arguments() {
-        assert_eq!(with_arguments().unwrap(), proactor::Backend::Epoll);
+        let forced = if cfg!(windows) {
+            proactor::Backend::Iocp
+        } else {
+            proactor::Backend::Epoll
+        };
+        assert_eq!(with_arguments().unwrap(), forced);
     }
 
     #[test]

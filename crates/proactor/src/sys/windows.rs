@@ -216,3 +216,46 @@ pub(crate) fn add_console_ctrl_handler(handler: extern "system" fn(u32) -> i32) 
     }
     Ok(())
 }
+
+/// The host name of `address` (`GetNameInfoW` with `NI_NAMEREQD`); Winsock is started by the
+/// runtime's driver.
+pub(crate) fn host_name(address: &socket2::SockAddr) -> io::Result<String> {
+    use windows_sys::Win32::Networking::WinSock::{
+        GetNameInfoW, NI_MAXHOST, NI_NAMEREQD, WSAHOST_NOT_FOUND, WSANO_DATA, WSATRY_AGAIN,
+        WSA_NOT_ENOUGH_MEMORY,
+    };
+    let mut host = [0u16; NI_MAXHOST as usize];
+    // SAFETY: `address` is a valid socket address of the length given; `host` is writable
+    // for its length (in UTF-16 units, as the call counts); no service buffer is asked for.
+    let code = unsafe {
+        GetNameInfoW(
+            address.as_ptr().cast(),
+            address.len(),
+            host.as_mut_ptr(),
+            host.len() as u32,
+            std::ptr::null_mut(),
+            0,
+            NI_NAMEREQD as i32,
+        )
+    };
+    if code != 0 {
+        let kind = match code {
+            WSAHOST_NOT_FOUND | WSANO_DATA => io::ErrorKind::NotFound,
+            WSATRY_AGAIN => io::ErrorKind::WouldBlock,
+            WSA_NOT_ENOUGH_MEMORY => io::ErrorKind::OutOfMemory,
+            _ => return Err(io::Error::from_raw_os_error(code)),
+        };
+        return Err(io::Error::new(
+            kind,
+            format!(
+                "reverse lookup failed: {}",
+                io::Error::from_raw_os_error(code)
+            ),
+        ));
+    }
+    let len = host
+        .iter()
+        .position(|&unit| unit == 0)
+        .unwrap_or(host.len());
+    Ok(String::from_utf16_lossy(&host[..len]))
+}
