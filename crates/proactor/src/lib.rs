@@ -1,9 +1,14 @@
 //! proactor: portable, completion-based async I/O for Rust.
 //!
-//! A thread-per-core runtime on top of [`proactor_driver`]: io_uring or epoll on Linux, with a
-//! thread pool for what the OS cannot do asynchronously. Tasks run on the thread that spawned
-//! them and need not be `Send`; I/O takes owned buffers and gives them back with the result,
-//! because the kernel works on them after the call returns.
+//! A thread-per-core runtime on top of [`proactor_driver`]: io_uring or epoll on Linux,
+//! kqueue on macOS and the BSDs, I/O completion ports on Windows, with a thread pool for what
+//! the OS cannot do asynchronously. Tasks run on the thread that spawned them and need not be
+//! `Send`; I/O takes owned buffers and gives them back with the result, because the kernel
+//! works on them after the call returns.
+//!
+//! The same code runs on every OS. Windows lacks, for now: Unix sockets, [`process`], and
+//! [`signal`] beyond [`signal::ctrl_c`]; in [`fs`], owners, `access`, `statfs` and the
+//! `mkstemp` family (each item says so in its docs).
 //!
 //! # Examples
 //!

@@ -11,6 +11,12 @@
 //! Every function taking a path rejects one holding a NUL byte with `InvalidInput` before any
 //! syscall; other errors are the OS's own (`NotFound` for a missing file, and so on).
 //!
+//! On Windows the driver reads and writes files at offsets (overlapped `ReadFile` and
+//! `WriteFile`; every file is opened with `FILE_FLAG_OVERLAPPED`) and flushes, truncates and
+//! allocates them; opening and every path operation run std's calls on the thread pool.
+//! A cursor is kept in each [`File`], as on Unix, so reads and writes at the cursor behave
+//! the same. Owners, `access`, `statfs`, `mkdtemp` and `mkstemp` are Unix only for now.
+//!
 //! # Examples
 //!
 //! ```

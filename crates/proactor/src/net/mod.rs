@@ -3,6 +3,9 @@
 //! Shapes follow std and tokio (`TcpListener::bind`, `accept`, `TcpStream::connect`,
 //! `UdpSocket::send_to`, ...); reads and writes take buffers by value (see [`crate::io`]).
 //! Sockets are closed through the driver when dropped.
+//!
+//! Unix sockets (`UnixListener`, `UnixStream`, `UnixDatagram`) are Unix only for now;
+//! Windows has `AF_UNIX` stream sockets, which these types do not cover yet.
 
 mod addr;
 #[cfg(compat)]
