@@ -22,7 +22,7 @@
 //! ```
 
 // The native watcher of each OS: a module providing `Watcher`, which implements `Native`.
-#[cfg(any(kqueue, test))]
+#[cfg(any(kqueue, all(test, unix)))]
 mod listing;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[path = "watch/inotify.rs"]
