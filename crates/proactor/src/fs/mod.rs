@@ -15,7 +15,7 @@
 //! `WriteFile`; every file is opened with `FILE_FLAG_OVERLAPPED`) and flushes, truncates and
 //! allocates them; opening and every path operation run std's calls on the thread pool.
 //! A cursor is kept in each [`File`], as on Unix, so reads and writes at the cursor behave
-//! the same. Owners, `access`, `statfs`, `mkdtemp` and `mkstemp` are Unix only for now.
+//! the same. Owners, `access` and `statfs` are Unix only for now.
 //!
 //! # Examples
 //!
@@ -47,12 +47,10 @@ mod windows;
 use windows as sys;
 
 #[cfg(unix)]
-use std::ffi::{CString, OsString};
+use std::ffi::CString;
 use std::io;
 #[cfg(unix)]
-use std::os::fd::{FromRawFd, OwnedFd};
-#[cfg(unix)]
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 #[cfg(unix)]
@@ -60,8 +58,6 @@ use proactor_driver::Op;
 
 use crate::blocking;
 use crate::io::AsyncRead;
-#[cfg(unix)]
-use crate::net::Descriptor;
 use crate::IoBuf;
 
 pub use dir::{DirEntry, ReadDir};
@@ -723,7 +719,8 @@ pub async fn set_symlink_times(path: impl AsRef<Path>, times: FileTimes) -> io::
 /// Checks that the calling process may access `path` as `mode` asks, with its real user and
 /// group IDs (`faccessat`); `Ok(())` means it may.
 ///
-/// Unix only: Windows decides access by ACLs when a file is opened; open it, or read [`Metadata::permissions`].
+/// Unix only: Windows decides access by ACLs when a file is opened; open it, or read
+/// [`Metadata::permissions`].
 ///
 /// # Errors
 ///
@@ -780,30 +777,11 @@ pub async fn statfs(path: impl AsRef<Path>) -> io::Result<StatFs> {
     .await
 }
 
-/// A C template ending in `XXXXXX`, as `mkdtemp`/`mkstemp` rewrite it in place.
-#[cfg(unix)]
-fn template(path: &Path) -> io::Result<Vec<u8>> {
-    let bytes = cstring(path)?.into_bytes_with_nul();
-    if !bytes[..bytes.len() - 1].ends_with(b"XXXXXX") {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a temporary name template must end in XXXXXX",
-        ));
-    }
-    Ok(bytes)
-}
-
-/// The path a template became, without its NUL.
-#[cfg(unix)]
-fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
-    bytes.pop();
-    PathBuf::from(OsString::from_vec(bytes))
-}
-
 /// Creates a new directory (mode `0o700`) named by `template` with its trailing `XXXXXX`
 /// replaced by unique characters, and returns its path (`mkdtemp`).
 ///
-/// Unix only for now: `mkdtemp(3)`'s semantics; on Windows create a unique name with [`create_dir`] and retry on `AlreadyExists`.
+/// On Windows the mode has no meaning, and the name is filled with random letters and
+/// digits, retried while it exists (`CreateDirectoryW`).
 ///
 /// # Errors
 ///
@@ -820,26 +798,15 @@ fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
 /// # std::fs::remove_dir(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[cfg(unix)]
 pub async fn mkdtemp(template: impl AsRef<Path>) -> io::Result<PathBuf> {
-    let mut bytes = self::template(template.as_ref())?;
-    blocking::run(move || {
-        // SAFETY: `bytes` is a writable, NUL-terminated buffer; mkdtemp rewrites its last
-        // six characters in place and keeps its length.
-        let result = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
-        if result.is_null() {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(filled_template(bytes))
-    })
-    .await
+    sys::mkdtemp(template.as_ref()).await
 }
 
 /// Creates and opens (for reading and writing) a new file (mode `0o600`) named by
 /// `template` with its trailing `XXXXXX` replaced by unique characters; returns the file
 /// and its path (`mkstemp`). The file is not removed automatically.
 ///
-/// Unix only for now, as [`mkdtemp`]; on Windows, [`File::create_new`] with a unique name.
+/// On Windows, as [`mkdtemp`] (`CreateFileW` with `CREATE_NEW`).
 ///
 /// # Errors
 ///
@@ -859,35 +826,7 @@ pub async fn mkdtemp(template: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[cfg(unix)]
 pub async fn mkstemp(template: impl AsRef<Path>) -> io::Result<(File, PathBuf)> {
-    let mut bytes = self::template(template.as_ref())?;
-    let (fd, path) = blocking::run(move || {
-        let fd = mkstemp_cloexec(&mut bytes)?;
-        Ok((fd, filled_template(bytes)))
-    })
-    .await?;
-    Ok((File::from_descriptor(Descriptor::adopt(fd), false), path))
-}
-
-/// `mkstemp` with close-on-exec set.
-#[cfg(any(target_os = "linux", target_os = "freebsd"))]
-fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
-    // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkostemp rewrites in place.
-    let fd = cvt(unsafe { libc::mkostemp(bytes.as_mut_ptr().cast(), libc::O_CLOEXEC) })?;
-    // SAFETY: mkostemp just opened `fd`, and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// `mkstemp` with close-on-exec set (just after: the system lacks `mkostemp`).
-#[cfg(all(unix, not(any(target_os = "linux", target_os = "freebsd"))))]
-fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkstemp rewrites in place.
-    let fd = cvt(unsafe { libc::mkstemp(bytes.as_mut_ptr().cast()) })?;
-    // SAFETY: mkstemp just opened `fd`, and nothing else owns it.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: F_SETFD on a descriptor `fd` keeps open.
-    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
-    Ok(fd)
+    let (descriptor, path) = sys::mkstemp(template.as_ref()).await?;
+    Ok((File::from_descriptor(descriptor, false), path))
 }

@@ -1,12 +1,16 @@
 //! Unix: opening and the path operations are driver operations (in the io_uring ring, or on
 //! the pool where the backend or kernel lacks them); the rest is libc on the pool.
 
+use std::ffi::OsString;
 use std::io;
-use std::path::Path;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
 
 use proactor_driver::{Fd, Op};
 
 use super::{cstring, cvt, metadata_of, on_cpath, run, File, FileTimes, Metadata, OpenOptions};
+use crate::blocking;
 use crate::net::Descriptor;
 use crate::runtime::op;
 
@@ -214,4 +218,70 @@ pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
 #[cfg(not(target_os = "linux"))]
 pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
     std::fs::copy(from, to)
+}
+
+/// A C template ending in `XXXXXX`, as `mkdtemp`/`mkstemp` rewrite it in place.
+fn template(path: &Path) -> io::Result<Vec<u8>> {
+    let bytes = cstring(path)?.into_bytes_with_nul();
+    if !bytes[..bytes.len() - 1].ends_with(b"XXXXXX") {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a temporary name template must end in XXXXXX",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The path a template became, without its NUL.
+fn filled_template(mut bytes: Vec<u8>) -> PathBuf {
+    bytes.pop();
+    PathBuf::from(OsString::from_vec(bytes))
+}
+
+/// `mkdtemp(3)`, on the pool.
+pub(super) async fn mkdtemp(template: &Path) -> io::Result<PathBuf> {
+    let mut bytes = self::template(template)?;
+    blocking::run(move || {
+        // SAFETY: `bytes` is a writable, NUL-terminated buffer; mkdtemp rewrites its last
+        // six characters in place and keeps its length.
+        let result = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
+        if result.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(filled_template(bytes))
+    })
+    .await
+}
+
+/// `mkstemp(3)` with close-on-exec, on the pool.
+pub(super) async fn mkstemp(template: &Path) -> io::Result<(Descriptor, PathBuf)> {
+    let mut bytes = self::template(template)?;
+    let (fd, path) = blocking::run(move || {
+        let fd = mkstemp_cloexec(&mut bytes)?;
+        Ok((fd, filled_template(bytes)))
+    })
+    .await?;
+    Ok((Descriptor::adopt(fd), path))
+}
+
+/// `mkstemp` with close-on-exec set.
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
+    // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkostemp rewrites in place.
+    let fd = cvt(unsafe { libc::mkostemp(bytes.as_mut_ptr().cast(), libc::O_CLOEXEC) })?;
+    // SAFETY: mkostemp just opened `fd`, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `mkstemp` with close-on-exec set (just after: the system lacks `mkostemp`).
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "freebsd"))))]
+fn mkstemp_cloexec(bytes: &mut [u8]) -> io::Result<OwnedFd> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `bytes` is a writable, NUL-terminated buffer that mkstemp rewrites in place.
+    let fd = cvt(unsafe { libc::mkstemp(bytes.as_mut_ptr().cast()) })?;
+    // SAFETY: mkstemp just opened `fd`, and nothing else owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: F_SETFD on a descriptor `fd` keeps open.
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    Ok(fd)
 }

@@ -2,9 +2,11 @@
 //! std's calls on the thread pool; reads and writes at offsets are the driver's overlapped
 //! `ReadFile`/`WriteFile`, which is why every file is opened with `FILE_FLAG_OVERLAPPED`.
 
+use std::ffi::OsString;
 use std::io;
+use std::os::windows::ffi::{OsStrExt, OsStringExt};
 use std::os::windows::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{on_path, on_paths, File, FileTimes, Metadata, OpenOptions};
 use crate::net::Descriptor;
@@ -174,4 +176,92 @@ pub(super) fn copy_blocking(from: &Path, to: &Path) -> io::Result<u64> {
     // std counts the bytes in CopyFileExW's progress callback, which Wine never calls:
     // the copy's length is the count either way.
     Ok(std::fs::metadata(to)?.len())
+}
+
+/// How many names [`mkdtemp`] and [`mkstemp`] try before giving up (62^6 names each).
+const ATTEMPTS: usize = 100;
+
+/// `template`'s path without its trailing `XXXXXX`, in UTF-16.
+fn template(template: &Path) -> io::Result<Vec<u16>> {
+    let mut wide: Vec<u16> = template.as_os_str().encode_wide().collect();
+    if wide.contains(&0) {
+        return Err(super::nul_error());
+    }
+    if wide.len() < 6
+        || wide[wide.len() - 6..]
+            .iter()
+            .any(|&unit| unit != u16::from(b'X'))
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a temporary name template must end in XXXXXX",
+        ));
+    }
+    wide.truncate(wide.len() - 6);
+    Ok(wide)
+}
+
+/// `prefix` and six random letters and digits (std's randomly keyed hasher as the source).
+fn candidate(prefix: &[u16]) -> PathBuf {
+    use std::hash::{BuildHasher, Hasher};
+    const CHARACTERS: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos()),
+    );
+    let mut bits = hasher.finish();
+    let mut name = prefix.to_vec();
+    for _ in 0..6 {
+        name.push(u16::from(CHARACTERS[(bits % 62) as usize]));
+        bits /= 62;
+    }
+    PathBuf::from(OsString::from_wide(&name))
+}
+
+/// Makes the first unused name from `prefix` with `make`, retrying while names exist.
+fn first_unused<T>(
+    prefix: &[u16],
+    mut make: impl FnMut(&Path) -> io::Result<T>,
+) -> io::Result<(T, PathBuf)> {
+    for _ in 0..ATTEMPTS {
+        let path = candidate(prefix);
+        match make(&path) {
+            Ok(made) => return Ok((made, path)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no unused name found for the temporary name template",
+    ))
+}
+
+/// A new directory with a unique name from `template` (`CreateDirectoryW`), on the pool.
+pub(super) async fn mkdtemp(template: &Path) -> io::Result<PathBuf> {
+    let prefix = self::template(template)?;
+    on_path(template, move |_| {
+        first_unused(&prefix, |path| std::fs::create_dir(path)).map(|((), path)| path)
+    })
+    .await
+}
+
+/// A new file, open for reading and writing, with a unique name from `template`
+/// (`CreateFileW` with `CREATE_NEW`), on the pool.
+pub(super) async fn mkstemp(template: &Path) -> io::Result<(Descriptor, PathBuf)> {
+    let prefix = self::template(template)?;
+    let (file, path) = on_path(template, move |_| {
+        first_unused(&prefix, |path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .custom_flags(FILE_FLAG_OVERLAPPED)
+                .open(path)
+        })
+    })
+    .await?;
+    Ok((Descriptor::adopt(file), path))
 }
