@@ -8,17 +8,17 @@ use std::os::windows::ffi::{OsStrExt, OsStringExt};
 use std::os::windows::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+// FILE_FLAG_OVERLAPPED: the driver's reads and writes on a file handle need it.
+// FILE_FLAG_BACKUP_SEMANTICS: lets a directory be opened as a file (for its metadata and
+// times), as libuv does. FILE_FLAG_OPEN_REPARSE_POINT: opens a symbolic link itself rather
+// than its target. FILE_WRITE_ATTRIBUTES: the only access setting a file's times needs.
+use windows_sys::Win32::Storage::FileSystem::{
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_FLAG_OVERLAPPED,
+    FILE_WRITE_ATTRIBUTES,
+};
+
 use super::{on_path, on_paths, File, FileTimes, Metadata, OpenOptions};
 use crate::net::Descriptor;
-
-/// The driver's reads and writes on a file handle need it (see `proactor_driver::Op::Read`).
-const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
-/// Lets a directory be opened as a file (for its metadata and times), as libuv does.
-const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
-/// Opens a symbolic link itself rather than its target.
-const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
-/// The only access setting a file's times needs.
-const FILE_WRITE_ATTRIBUTES: u32 = 0x0100;
 
 /// Opens `path` with std on the pool (`CreateFileW`); `options` are already checked. The
 /// handle comes back owned by a `std::fs::File`, so an open whose future is dropped closes

@@ -165,16 +165,13 @@ fn query_file<T>(file: &std::fs::File, class: i32) -> Option<T> {
 pub(crate) fn overlapped_file(file: std::fs::File) -> (std::fs::File, bool) {
     use windows_sys::Wdk::Storage::FileSystem::{
         FileAccessInformation, FileModeInformation, FILE_ACCESS_INFORMATION, FILE_MODE_INFORMATION,
+        FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT,
     };
     use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
     use windows_sys::Win32::Storage::FileSystem::{
-        ReOpenFile, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OVERLAPPED, FILE_SHARE_DELETE,
-        FILE_SHARE_READ, FILE_SHARE_WRITE,
+        ReOpenFile, FILE_APPEND_DATA, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OVERLAPPED,
+        FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_DATA,
     };
-    const FILE_WRITE_DATA: u32 = 0x2;
-    const FILE_APPEND_DATA: u32 = 0x4;
-    const FILE_SYNCHRONOUS_IO_ALERT: u32 = 0x10;
-    const FILE_SYNCHRONOUS_IO_NONALERT: u32 = 0x20;
 
     let Some(access) = query_file::<FILE_ACCESS_INFORMATION>(&file, FileAccessInformation)
         .map(|information| information.AccessFlags)
