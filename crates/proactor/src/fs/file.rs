@@ -681,12 +681,13 @@ impl File {
     }
 
     /// Makes sure the disk space for `len` bytes from `offset` is allocated, extending the
-    /// file if that range reaches past its end (`fallocate` with mode 0).
+    /// file if that range reaches past its end (`fallocate` with mode 0; on Windows, a new end
+    /// of file set with `SetFileInformationByHandle` when the range reaches past it).
     ///
     /// # Errors
     ///
-    /// `Unsupported` outside Linux; on Linux, the OS error (e.g. `EOPNOTSUPP` from a file
-    /// system without it, `ENOSPC`, `InvalidInput` for a zero `len`).
+    /// `Unsupported` outside Linux and Windows; there, the OS error (e.g. `EOPNOTSUPP` from a
+    /// file system without it, `ENOSPC`, `InvalidInput` for a zero `len`).
     ///
     /// # Examples
     ///
