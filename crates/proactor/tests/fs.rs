@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use proactor::fs::{self, File, FileTimes, OpenOptions};
 #[cfg(unix)]
-use proactor::fs::{AccessMode, Permissions};
+use proactor::fs::Permissions;
+use proactor::fs::{self, AccessMode, File, FileTimes, OpenOptions};
 use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::time::timeout;
 use proactor::{spawn, spawn_blocking, Backend, Builder, IoBuf, Runtime};
@@ -46,9 +46,13 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new(name: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        // The time as well: process IDs repeat between runs under Wine.
         let unique = format!(
-            "proactor-fs-test-{}-{}-{}",
+            "proactor-fs-test-{}-{}-{}-{}",
             std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos()),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             name
         );
@@ -191,6 +195,7 @@ per_backend! {
     sync_set_len_and_allocate,
     #[cfg(unix)]
     permissions_and_access,
+    read_only_files_refuse_write_access,
     times_of_files_links_and_open_files,
     directories_create_list_remove,
     large_directory_listing,
@@ -304,7 +309,6 @@ fn bad_input_errors(runtime: Runtime) {
             kind(fs::read_dir(nul).await.map(drop)),
             ErrorKind::InvalidInput
         );
-        #[cfg(unix)]
         assert_eq!(
             kind(fs::access(nul, AccessMode::EXISTS).await),
             ErrorKind::InvalidInput
@@ -924,6 +928,56 @@ async fn links_and_times(dir: &TempDir, path: &Path, then: SystemTime, later: Sy
     );
 }
 
+/// What every OS agrees on: `access` sees what exists, and a read-only file refuses write
+/// access (except to root on Unix).
+fn read_only_files_refuse_write_access(runtime: Runtime) {
+    let dir = TempDir::new("read-only");
+    let path = dir.join("file");
+    std::fs::write(&path, b"x").unwrap();
+    run(&runtime, async {
+        fs::access(&path, AccessMode::EXISTS).await.unwrap();
+        fs::access(&path, AccessMode::READ | AccessMode::WRITE)
+            .await
+            .unwrap();
+        fs::access(&dir.0, AccessMode::WRITE).await.unwrap();
+        let error = fs::access(dir.join("missing"), AccessMode::EXISTS)
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+
+        let mut permissions = fs::metadata(&path).await.unwrap().permissions();
+        permissions.set_readonly(true);
+        fs::set_permissions(&path, permissions).await.unwrap();
+        assert!(fs::metadata(&path).await.unwrap().permissions().readonly());
+        fs::access(&path, AccessMode::READ).await.unwrap();
+        #[cfg(unix)]
+        let root = is_root();
+        #[cfg(windows)]
+        let root = false;
+        if !root {
+            let error = fs::access(&path, AccessMode::WRITE).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::PermissionDenied);
+            // Windows refuses the open too, but Wine run by root (as in CI) opens it.
+            #[cfg(unix)]
+            {
+                let error = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .await
+                    .unwrap_err();
+                assert_eq!(error.kind(), ErrorKind::PermissionDenied);
+            }
+        }
+        // Writable again, so the directory can be removed everywhere.
+        let file = File::open(&path).await.unwrap();
+        let mut permissions = file.metadata().await.unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        file.set_permissions(permissions).await.unwrap();
+        assert!(!fs::metadata(&path).await.unwrap().permissions().readonly());
+    });
+}
+
 fn directories_create_list_remove(runtime: Runtime) {
     let dir = TempDir::new("dirs");
     run(&runtime, async {
@@ -1162,6 +1216,14 @@ fn copy_of_10_mb_is_intact(runtime: Runtime) {
             assert_eq!(error.kind(), ErrorKind::InvalidInput);
         }
         assert_eq!(fs::metadata(&from).await.unwrap().len(), data.len() as u64);
+        // Windows removes no read-only file: make them writable for the TempDir's drop.
+        #[cfg(windows)]
+        for path in [&from, &to] {
+            let mut permissions = fs::metadata(path).await.unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            fs::set_permissions(path, permissions).await.unwrap();
+        }
     });
 }
 

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::io;
-#[cfg(unix)]
 use std::ops::BitOr;
 use std::time::SystemTime;
 
@@ -748,7 +747,24 @@ fn timespec(time: Option<SystemTime>) -> io::Result<libc::timespec> {
     })
 }
 
+/// `access(2)`'s mode bits (the same numbers on Windows, where libuv's rules apply).
 #[cfg(unix)]
+mod access_bits {
+    pub(super) const EXISTS: i32 = libc::F_OK;
+    pub(super) const READ: i32 = libc::R_OK;
+    pub(super) const WRITE: i32 = libc::W_OK;
+    pub(super) const EXECUTE: i32 = libc::X_OK;
+}
+
+/// `access(2)`'s mode bits (the same numbers on Windows, where libuv's rules apply).
+#[cfg(windows)]
+mod access_bits {
+    pub(super) const EXISTS: i32 = 0;
+    pub(super) const READ: i32 = 4;
+    pub(super) const WRITE: i32 = 2;
+    pub(super) const EXECUTE: i32 = 1;
+}
+
 /// Which permissions [`access`](super::access) checks; combine them with `|`.
 ///
 /// # Examples
@@ -763,7 +779,6 @@ fn timespec(time: Option<SystemTime>) -> io::Result<libc::timespec> {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AccessMode(i32);
 
-#[cfg(unix)]
 impl AccessMode {
     /// Only whether the file exists (`F_OK`).
     ///
@@ -776,7 +791,7 @@ impl AccessMode {
     /// runtime.block_on(proactor::fs::access("Cargo.toml", AccessMode::EXISTS))?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub const EXISTS: AccessMode = AccessMode(libc::F_OK);
+    pub const EXISTS: AccessMode = AccessMode(access_bits::EXISTS);
     /// Read permission (`R_OK`).
     ///
     /// # Examples
@@ -788,7 +803,7 @@ impl AccessMode {
     /// runtime.block_on(proactor::fs::access("Cargo.toml", AccessMode::READ))?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub const READ: AccessMode = AccessMode(libc::R_OK);
+    pub const READ: AccessMode = AccessMode(access_bits::READ);
     /// Write permission (`W_OK`).
     ///
     /// # Examples
@@ -800,7 +815,7 @@ impl AccessMode {
     /// let _writable = runtime.block_on(proactor::fs::access("Cargo.toml", AccessMode::WRITE)).is_ok();
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub const WRITE: AccessMode = AccessMode(libc::W_OK);
+    pub const WRITE: AccessMode = AccessMode(access_bits::WRITE);
     /// Execute (or, for a directory, search) permission (`X_OK`).
     ///
     /// # Examples
@@ -812,7 +827,7 @@ impl AccessMode {
     /// runtime.block_on(proactor::fs::access("src", AccessMode::EXECUTE))?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub const EXECUTE: AccessMode = AccessMode(libc::X_OK);
+    pub const EXECUTE: AccessMode = AccessMode(access_bits::EXECUTE);
 
     /// Whether every permission in `other` is in `self`.
     ///
@@ -827,12 +842,12 @@ impl AccessMode {
         self.0 & other.0 == other.0
     }
 
+    #[cfg(unix)]
     pub(crate) fn bits(self) -> i32 {
         self.0
     }
 }
 
-#[cfg(unix)]
 impl BitOr for AccessMode {
     type Output = AccessMode;
 
@@ -841,10 +856,9 @@ impl BitOr for AccessMode {
     }
 }
 
-#[cfg(unix)]
 impl fmt::Debug for AccessMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == libc::F_OK {
+        if self.0 == access_bits::EXISTS {
             return f.write_str("AccessMode(EXISTS)");
         }
         let mut names = Vec::new();

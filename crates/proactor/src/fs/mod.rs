@@ -15,7 +15,7 @@
 //! `WriteFile`; every file is opened with `FILE_FLAG_OVERLAPPED`) and flushes, truncates and
 //! allocates them; opening and every path operation run std's calls on the thread pool.
 //! A cursor is kept in each [`File`], as on Unix, so reads and writes at the cursor behave
-//! the same. Owners, `access` and `statfs` are Unix only for now.
+//! the same. Owners and `statfs` are Unix only for now.
 //!
 //! # Examples
 //!
@@ -63,8 +63,8 @@ use crate::IoBuf;
 pub use dir::{DirEntry, ReadDir};
 pub use file::{File, OpenOptions};
 #[cfg(unix)]
-pub use metadata::{AccessMode, StatFs};
-pub use metadata::{FileTimes, FileType, Metadata};
+pub use metadata::StatFs;
+pub use metadata::{AccessMode, FileTimes, FileType, Metadata};
 /// File permissions: std's type (on Unix, build one with
 /// `std::os::unix::fs::PermissionsExt::from_mode`; on Windows it is the read-only attribute,
 /// taken from a [`Metadata`] and changed with `set_readonly`).
@@ -719,8 +719,9 @@ pub async fn set_symlink_times(path: impl AsRef<Path>, times: FileTimes) -> io::
 /// Checks that the calling process may access `path` as `mode` asks, with its real user and
 /// group IDs (`faccessat`); `Ok(())` means it may.
 ///
-/// Unix only: Windows decides access by ACLs when a file is opened; open it, or read
-/// [`Metadata::permissions`].
+/// On Windows, with libuv's rules: the path must exist, and `WRITE` is refused for a file
+/// (not a directory) with the read-only attribute; Windows decides the rest by ACLs when a
+/// file is opened.
 ///
 /// # Errors
 ///
@@ -738,13 +739,8 @@ pub async fn set_symlink_times(path: impl AsRef<Path>, times: FileTimes) -> io::
 /// assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[cfg(unix)]
 pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> {
-    on_cpath(path.as_ref(), move |path| {
-        // SAFETY: `path` is NUL-terminated and alive for the call.
-        cvt(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode.bits(), 0) }).map(drop)
-    })
-    .await
+    sys::access(path.as_ref(), mode).await
 }
 
 /// Statistics of the file system holding `path` (`statvfs`).

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use proactor_driver::{Fd, Op};
 
-use super::{cstring, cvt, metadata_of, on_cpath, run, File, FileTimes, Metadata, OpenOptions};
+use super::{
+    cstring, cvt, metadata_of, on_cpath, run, AccessMode, File, FileTimes, Metadata, OpenOptions,
+};
 use crate::blocking;
 use crate::net::Descriptor;
 use crate::runtime::op;
@@ -122,6 +124,15 @@ pub(super) async fn symlink(original: &Path, link: &Path) -> io::Result<()> {
         target: cstring(original)?,
         dir: None,
         link: cstring(link)?,
+    })
+    .await
+}
+
+/// Checks `mode` access to `path` with the real user and group IDs (`faccessat`).
+pub(super) async fn access(path: &Path, mode: AccessMode) -> io::Result<()> {
+    on_cpath(path, move |path| {
+        // SAFETY: `path` is NUL-terminated and alive for the call.
+        cvt(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode.bits(), 0) }).map(drop)
     })
     .await
 }

@@ -17,7 +17,7 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_WRITE_ATTRIBUTES,
 };
 
-use super::{on_path, on_paths, File, FileTimes, Metadata, OpenOptions};
+use super::{on_path, on_paths, AccessMode, File, FileTimes, Metadata, OpenOptions};
 use crate::net::Descriptor;
 
 /// Opens `path` with std on the pool (`CreateFileW`); `options` are already checked. The
@@ -124,6 +124,19 @@ pub(super) async fn symlink(original: &Path, link: &Path) -> io::Result<()> {
         }
     })
     .await
+}
+
+/// libuv's `access` on Windows: the path must exist, and a file (not a directory) with the
+/// read-only attribute refuses `WRITE`.
+pub(super) async fn access(path: &Path, mode: AccessMode) -> io::Result<()> {
+    let metadata = on_path(path, std::fs::metadata).await?;
+    if mode.contains(AccessMode::WRITE) && metadata.permissions().readonly() && !metadata.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the file is read-only",
+        ));
+    }
+    Ok(())
 }
 
 /// Sets the times of the file at `path`, of a symbolic link itself unless `follow`.
