@@ -7,8 +7,8 @@
 //! works on them after the call returns.
 //!
 //! The same code runs on every OS. Windows lacks, for now: Unix sockets, [`process`], and
-//! [`signal`] beyond [`signal::ctrl_c`]; in [`fs`], owners, `access` and `statfs` (each
-//! item says so in its docs).
+//! [`signal`] beyond [`signal::ctrl_c`], and owners in [`fs`] (each item says so in its
+//! docs).
 //!
 //! # Examples
 //!

@@ -203,7 +203,6 @@ per_backend! {
     copy_of_10_mb_is_intact,
     #[cfg(unix)]
     ownership,
-    #[cfg(unix)]
     statfs_reports_the_file_system,
     temporary_names_are_unique,
     from_std_and_concurrent_positional_reads,
@@ -313,7 +312,6 @@ fn bad_input_errors(runtime: Runtime) {
             kind(fs::access(nul, AccessMode::EXISTS).await),
             ErrorKind::InvalidInput
         );
-        #[cfg(unix)]
         assert_eq!(
             kind(fs::statfs(nul).await.map(drop)),
             ErrorKind::InvalidInput
@@ -1269,7 +1267,6 @@ fn ownership(runtime: Runtime) {
     });
 }
 
-#[cfg(unix)]
 fn statfs_reports_the_file_system(runtime: Runtime) {
     let dir = TempDir::new("statfs");
     run(&runtime, async {
@@ -1281,6 +1278,13 @@ fn statfs_reports_the_file_system(runtime: Runtime) {
         assert!(stats.blocks_available <= stats.blocks_free);
         assert!(stats.files_free <= stats.files);
         assert!(stats.name_max >= 14);
+        // A file's file system is its directory's.
+        std::fs::write(dir.join("file"), b"x").unwrap();
+        let of_file = fs::statfs(dir.join("file")).await.unwrap();
+        assert_eq!(
+            (of_file.block_size, of_file.blocks),
+            (stats.block_size, stats.blocks)
+        );
         let error = fs::statfs(dir.join("missing")).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::NotFound);
     });

@@ -875,7 +875,6 @@ impl fmt::Debug for AccessMode {
     }
 }
 
-#[cfg(unix)]
 /// Statistics of a mounted file system, from [`statfs`](super::statfs) (`statvfs`).
 ///
 /// # Examples

@@ -15,7 +15,7 @@
 //! `WriteFile`; every file is opened with `FILE_FLAG_OVERLAPPED`) and flushes, truncates and
 //! allocates them; opening and every path operation run std's calls on the thread pool.
 //! A cursor is kept in each [`File`], as on Unix, so reads and writes at the cursor behave
-//! the same. Owners and `statfs` are Unix only for now.
+//! the same. Owners (`chown` and its kin) are Unix only.
 //!
 //! # Examples
 //!
@@ -62,9 +62,7 @@ use crate::IoBuf;
 
 pub use dir::{DirEntry, ReadDir};
 pub use file::{File, OpenOptions};
-#[cfg(unix)]
-pub use metadata::StatFs;
-pub use metadata::{AccessMode, FileTimes, FileType, Metadata};
+pub use metadata::{AccessMode, FileTimes, FileType, Metadata, StatFs};
 /// File permissions: std's type (on Unix, build one with
 /// `std::os::unix::fs::PermissionsExt::from_mode`; on Windows it is the read-only attribute,
 /// taken from a [`Metadata`] and changed with `set_readonly`).
@@ -745,7 +743,8 @@ pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> 
 
 /// Statistics of the file system holding `path` (`statvfs`).
 ///
-/// Unix only for now (Windows has `GetDiskFreeSpaceExW`, not wrapped yet).
+/// On Windows, the volume's (`GetDiskFreeSpaceExW`): blocks are clusters, and `files` and
+/// `files_free` are 0, as Windows counts no inodes.
 ///
 /// # Errors
 ///
@@ -759,18 +758,8 @@ pub async fn access(path: impl AsRef<Path>, mode: AccessMode) -> io::Result<()> 
 /// assert!(stats.blocks > 0);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[cfg(unix)]
 pub async fn statfs(path: impl AsRef<Path>) -> io::Result<StatFs> {
-    on_cpath(path.as_ref(), |path| {
-        let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-        // SAFETY: `path` is NUL-terminated; `stats` is writable memory of the right type, and
-        // is read only after statvfs reported filling it.
-        unsafe {
-            cvt(libc::statvfs(path.as_ptr(), stats.as_mut_ptr()))?;
-            Ok(StatFs::from_statvfs(stats.assume_init_ref()))
-        }
-    })
-    .await
+    sys::statfs(path.as_ref()).await
 }
 
 /// Creates a new directory (mode `0o700`) named by `template` with its trailing `XXXXXX`

@@ -11,6 +11,7 @@ use proactor_driver::{Fd, Op};
 
 use super::{
     cstring, cvt, metadata_of, on_cpath, run, AccessMode, File, FileTimes, Metadata, OpenOptions,
+    StatFs,
 };
 use crate::blocking;
 use crate::net::Descriptor;
@@ -133,6 +134,20 @@ pub(super) async fn access(path: &Path, mode: AccessMode) -> io::Result<()> {
     on_cpath(path, move |path| {
         // SAFETY: `path` is NUL-terminated and alive for the call.
         cvt(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode.bits(), 0) }).map(drop)
+    })
+    .await
+}
+
+/// Statistics of the file system holding `path` (`statvfs`).
+pub(super) async fn statfs(path: &Path) -> io::Result<StatFs> {
+    on_cpath(path, |path| {
+        let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `path` is NUL-terminated; `stats` is writable memory of the right type, and
+        // is read only after statvfs reported filling it.
+        unsafe {
+            cvt(libc::statvfs(path.as_ptr(), stats.as_mut_ptr()))?;
+            Ok(StatFs::from_statvfs(stats.assume_init_ref()))
+        }
     })
     .await
 }

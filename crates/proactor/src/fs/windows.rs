@@ -17,7 +17,7 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_WRITE_ATTRIBUTES,
 };
 
-use super::{on_path, on_paths, AccessMode, File, FileTimes, Metadata, OpenOptions};
+use super::{on_path, on_paths, AccessMode, File, FileTimes, Metadata, OpenOptions, StatFs};
 use crate::net::Descriptor;
 
 /// Opens `path` with std on the pool (`CreateFileW`); `options` are already checked. The
@@ -277,4 +277,30 @@ pub(super) async fn mkstemp(template: &Path) -> io::Result<(Descriptor, PathBuf)
     })
     .await?;
     Ok((Descriptor::adopt(file), path))
+}
+
+/// The volume holding `path`, as `statvfs` reports a file system: blocks are clusters, and
+/// Windows counts no inodes (`files` and `files_free` are 0).
+pub(super) async fn statfs(path: &Path) -> io::Result<StatFs> {
+    on_path(path, |path| {
+        // GetDiskFreeSpaceExW takes a directory; a missing path is NotFound here.
+        let dir = if std::fs::metadata(&path)?.is_dir() {
+            path
+        } else {
+            path.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        };
+        let space = crate::sys::disk_space(&dir)?;
+        Ok(StatFs {
+            block_size: space.cluster,
+            io_size: space.cluster,
+            blocks: space.total / space.cluster,
+            blocks_free: space.free / space.cluster,
+            blocks_available: space.available / space.cluster,
+            files: 0,
+            files_free: 0,
+            name_max: space.name_max,
+        })
+    })
+    .await
 }

@@ -13,7 +13,8 @@
 //!
 //! Windows adds what its file handles need: `file_ids` (volume, file index and link count,
 //! which std does not expose) and `overlapped_file` (a std file reopened for the driver),
-//! and `add_console_ctrl_handler` for `signal::ctrl_c`.
+//! `add_console_ctrl_handler` for `signal::ctrl_c`, `host_name` for `dns::lookup_addr` and
+//! `disk_space` for `fs::statfs`.
 //!
 //! [`Fd`]: proactor_driver::Fd
 

@@ -256,3 +256,70 @@ pub(crate) fn host_name(address: &socket2::SockAddr) -> io::Result<String> {
         .unwrap_or(host.len());
     Ok(String::from_utf16_lossy(&host[..len]))
 }
+
+/// What Windows reports about the volume holding a directory, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DiskSpace {
+    /// The allocation unit (a cluster).
+    pub(crate) cluster: u64,
+    pub(crate) total: u64,
+    pub(crate) free: u64,
+    /// Free to the caller (quotas apply).
+    pub(crate) available: u64,
+    /// The longest file name a path component may have.
+    pub(crate) name_max: u64,
+}
+
+/// `path` as a NUL-terminated UTF-16 string.
+fn wide(path: &std::path::Path) -> Vec<u16> {
+    use std::os::windows::ffi::OsStrExt;
+    path.as_os_str().encode_wide().chain([0]).collect()
+}
+
+/// The space of the volume holding the directory `dir` (`GetDiskFreeSpaceExW`, with the
+/// cluster size from `GetDiskFreeSpaceW` and the name limit from `GetVolumeInformationW` on
+/// its root, from `GetVolumePathNameW`).
+pub(crate) fn disk_space(dir: &Path) -> io::Result<DiskSpace> {
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetDiskFreeSpaceExW, GetDiskFreeSpaceW, GetVolumeInformationW, GetVolumePathNameW,
+    };
+    let dir = wide(dir);
+    let (mut available, mut total, mut free) = (0u64, 0u64, 0u64);
+    let mut root = [0u16; 1024];
+    let (mut sectors, mut sector_size, mut free_clusters, mut clusters) = (0u32, 0u32, 0u32, 0u32);
+    let mut name_max = 0u32;
+    // SAFETY: `dir` is NUL-terminated; every out pointer is to a local of the type the call
+    // writes; `root` is writable for the length given, and NUL-terminated by the call when
+    // it succeeds; null name buffers come with zero lengths, as the calls allow.
+    unsafe {
+        if GetDiskFreeSpaceExW(dir.as_ptr(), &mut available, &mut total, &mut free) == 0
+            || GetVolumePathNameW(dir.as_ptr(), root.as_mut_ptr(), root.len() as u32) == 0
+            || GetDiskFreeSpaceW(
+                root.as_ptr(),
+                &mut sectors,
+                &mut sector_size,
+                &mut free_clusters,
+                &mut clusters,
+            ) == 0
+            || GetVolumeInformationW(
+                root.as_ptr(),
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+                &mut name_max,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            ) == 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(DiskSpace {
+        cluster: (u64::from(sectors) * u64::from(sector_size)).max(1),
+        total,
+        free,
+        available,
+        name_max: name_max.into(),
+    })
+}
