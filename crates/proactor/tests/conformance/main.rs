@@ -69,6 +69,7 @@ conformance! {
     net::tcp_echo_ipv4,
     net::tcp_echo_ipv6,
     net::tcp_connect_refused,
+    net::tcp_from_std_listener_and_stream,
     net::tcp_address_in_use,
     #[cfg_attr(windows, ignore = "Wine 8 closes a socket with SO_LINGER 0 gracefully: the peer reads 0")]
     net::tcp_peer_reset,

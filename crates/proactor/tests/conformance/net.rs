@@ -63,6 +63,30 @@ pub fn tcp_echo_ipv6(runtime: Runtime) {
     tcp_echo(runtime, "[::1]:0");
 }
 
+/// Sockets made by std (overlapped on Windows, blocking until taken over) work once adopted.
+pub fn tcp_from_std_listener_and_stream(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener =
+            TcpListener::from_std(std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+        let address = listener.local_addr().unwrap();
+        let client = TcpStream::from_std(std::net::TcpStream::connect(address).unwrap()).unwrap();
+        let (mut server, peer) = timeout(crate::LIMIT, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        let (mut reader, mut writer) = client.into_split();
+        writer.write_all(b"adopted".to_vec()).await.0.unwrap();
+        let (result, data) = server.read_exact(Vec::with_capacity(7)).await;
+        result.unwrap();
+        assert_eq!(data, b"adopted");
+        server.write_all(b"back".to_vec()).await.0.unwrap();
+        let (result, data) = reader.read_exact(Vec::with_capacity(4)).await;
+        result.unwrap();
+        assert_eq!(data, b"back");
+    });
+}
+
 pub fn tcp_connect_refused(runtime: Runtime) {
     runtime.block_on(async {
         let address = std::net::TcpListener::bind("127.0.0.1:0")
