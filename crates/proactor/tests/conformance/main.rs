@@ -66,6 +66,7 @@ conformance! {
     runtime::many_timers_armed_and_cancelled,
     runtime::handle_spawns_from_another_thread,
     runtime::panics_in_remote_tasks_do_not_stop_the_runtime,
+    runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
     net::tcp_echo_ipv6,
     net::tcp_connect_refused,

@@ -230,3 +230,40 @@ pub fn panics_in_remote_tasks_do_not_stop_the_runtime(runtime: Runtime) {
     });
     assert_eq!(value, 7);
 }
+
+/// A group of two pinned runtimes on the backend under test runs a future on each, on
+/// threads of their own, and takes work from outside for a chosen one.
+pub fn group_of_pinned_runtimes(runtime: Runtime) {
+    let backend = runtime.backend();
+    drop(runtime);
+    let group = proactor::Builder::new()
+        .backend(backend)
+        .threads(2)
+        .pin_to_cores(true)
+        .build_group()
+        .expect("a group on the backend under test");
+    let caller = std::thread::current().id();
+    let ran = group.run(|index| async move {
+        sleep(Duration::from_millis(1)).await;
+        (
+            index,
+            std::thread::current().id(),
+            proactor::current_backend(),
+        )
+    });
+    assert_eq!(ran.len(), 2);
+    assert_eq!((ran[0].0, ran[1].0), (0, 1), "in runtime order");
+    assert!(ran
+        .iter()
+        .all(|(_, thread, used)| *thread != caller && *used == backend));
+    assert_ne!(ran[0].1, ran[1].1, "one thread per runtime");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    group.spawn_on(1, move || async move {
+        yield_now().await;
+        sender.send(std::thread::current().id()).unwrap();
+    });
+    let thread = receiver
+        .recv_timeout(crate::LIMIT)
+        .expect("the task spawned on runtime 1 ran");
+    assert_eq!(thread, ran[1].1);
+}
