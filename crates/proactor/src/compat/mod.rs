@@ -119,6 +119,7 @@ pub(crate) mod sealed {
         /// A file, read and written at its cursor.
         File(&'a mut crate::fs::File),
         /// Closed by its owner (a child's stdin after `shutdown`).
+        #[cfg_attr(not(unix), allow(dead_code))] // Child processes are Unix only for now.
         Closed,
     }
 
