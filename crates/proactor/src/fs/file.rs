@@ -511,11 +511,13 @@ impl File {
         Ok(target)
     }
 
-    /// Flushes the file's data and metadata to storage (`fsync`).
+    /// Flushes the file's data and metadata to storage (`fsync`; `FlushFileBuffers` on
+    /// Windows).
     ///
     /// # Errors
     ///
-    /// The OS error, e.g. `EIO`.
+    /// The OS error, e.g. `EIO`. On Windows, `PermissionDenied` for a file opened without
+    /// write access (Unix flushes through any descriptor).
     ///
     /// # Examples
     ///
@@ -535,11 +537,11 @@ impl File {
     }
 
     /// Flushes the file's data, and only the metadata needed to read it back
-    /// (`fdatasync`).
+    /// (`fdatasync`; on Windows, as [`sync_all`](File::sync_all)).
     ///
     /// # Errors
     ///
-    /// The OS error, e.g. `EIO`.
+    /// As [`sync_all`](File::sync_all).
     ///
     /// # Examples
     ///
