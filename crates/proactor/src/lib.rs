@@ -51,6 +51,8 @@ pub mod signal;
 mod sys;
 pub mod time;
 pub mod tty;
+#[cfg(windows)]
+pub mod windows;
 
 pub use blocking::{spawn_blocking, BlockingHandle};
 pub use buf::{BufResult, IoBuf, Slice};

@@ -174,8 +174,7 @@ impl Stream {
         Stream::with_kind(descriptor, true)
     }
 
-    /// One end of a pipe (a child's stdio, say).
-    #[cfg(unix)]
+    /// One end of a pipe (a child's stdio, a Windows named pipe).
     pub(crate) fn pipe(descriptor: Descriptor) -> Stream {
         Stream::with_kind(descriptor, false)
     }
