@@ -58,7 +58,7 @@ impl Native for Watcher {
             Ok((open_directory(parent)?, name))
         })
         .await?;
-        Ok(Watcher {
+        let mut watcher = Watcher {
             pending: None,
             directory: Descriptor::adopt(directory),
             root: path,
@@ -67,7 +67,11 @@ impl Native for Watcher {
             buffer: Some(Vec::with_capacity(BUFFER)),
             events: VecDeque::new(),
             ended: false,
-        })
+        };
+        // Windows records changes from the first ReadDirectoryChangesW on, not from the
+        // open: start reading now, so what happens before the first `next_event` is kept.
+        watcher.read();
+        Ok(watcher)
     }
 
     async fn next_event(&mut self) -> io::Result<Option<Event>> {
@@ -78,20 +82,9 @@ impl Native for Watcher {
             if self.ended {
                 return Ok(None);
             }
-            let pending = match &mut self.pending {
-                Some(pending) => pending,
-                None => {
-                    let mut buffer = self.buffer.take().unwrap_or_default();
-                    buffer.clear();
-                    buffer.reserve(BUFFER);
-                    self.pending.insert(op::submit(Op::ReadDirectoryChanges {
-                        dir: self.directory.fd(),
-                        buf: Buffer::from(buffer),
-                        recursive: self.recursive,
-                        filter: FILTER,
-                    }))
-                }
-            };
+            // The next read is started before this batch's events are handed out (below),
+            // so no change falls between two reads.
+            let pending = self.read();
             let completion = pending.await;
             self.pending = None;
             let buffer = completion
@@ -117,11 +110,30 @@ impl Native for Watcher {
                 }
             }
             self.buffer = buffer;
+            if !self.ended {
+                self.read();
+            }
         }
     }
 }
 
 impl Watcher {
+    /// The read in flight, started if there is none.
+    fn read(&mut self) -> &mut Submitted {
+        if self.pending.is_none() {
+            let mut buffer = self.buffer.take().unwrap_or_default();
+            buffer.clear();
+            buffer.reserve(BUFFER);
+            self.pending = Some(op::submit(Op::ReadDirectoryChanges {
+                dir: self.directory.fd(),
+                buf: Buffer::from(buffer),
+                recursive: self.recursive,
+                filter: FILTER,
+            }));
+        }
+        self.pending.as_mut().expect("a read in flight")
+    }
+
     /// Turns one read's records into events, pairing the two halves of a rename.
     fn translate(&mut self, records: &[u8]) {
         let mut renamed_from: Option<PathBuf> = None;
@@ -149,6 +161,16 @@ impl Watcher {
         }
         if let Some(from) = renamed_from {
             self.events.push_back(Event::RenamedFrom(from));
+        }
+        // A watched file that is gone (removed, or renamed away) leaves nothing to watch, as
+        // inotify's watch of it ends.
+        if self.only.is_some()
+            && matches!(
+                self.events.back(),
+                Some(Event::Removed(_) | Event::RenamedFrom(_) | Event::Renamed { .. })
+            )
+        {
+            self.ended = true;
         }
     }
 }
