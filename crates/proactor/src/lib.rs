@@ -50,6 +50,7 @@ mod runtime;
 pub mod signal;
 mod sys;
 pub mod time;
+#[cfg_attr(windows, path = "tty_windows.rs")]
 pub mod tty;
 #[cfg(windows)]
 pub mod windows;

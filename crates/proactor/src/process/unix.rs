@@ -402,7 +402,10 @@ mod tests {
                 #[cfg(target_os = "linux")]
                 drop(child.process.pidfd.take());
                 assert!(child.wait().await.unwrap().success());
-                assert!(child.process.no_wait_exit, "Linux's backends have no Op::WaitExit");
+                assert!(
+                    child.process.no_wait_exit,
+                    "Linux's backends have no Op::WaitExit"
+                );
 
                 let mut child = Command::new("sleep").arg("100").spawn().unwrap();
                 #[cfg(target_os = "linux")]

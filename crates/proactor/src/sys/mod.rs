@@ -24,6 +24,8 @@ mod unix;
 pub(crate) use unix::*;
 
 #[cfg(windows)]
+pub(crate) mod console;
+#[cfg(windows)]
 mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
