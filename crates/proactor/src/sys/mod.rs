@@ -14,7 +14,7 @@
 //! Windows adds what its file handles need: `file_ids` (volume, file index and link count,
 //! which std does not expose) and `overlapped_file` (a std file reopened for the driver),
 //! `add_console_ctrl_handler` for `signal::ctrl_c`, `host_name` for `dns::lookup_addr` and
-//! `disk_space` for `fs::statfs`.
+//! `disk_space` for `fs::statfs`; its `console` module has the console calls of `tty`.
 //!
 //! [`Fd`]: proactor_driver::Fd
 
