@@ -6,9 +6,9 @@
 //! `Send`; I/O takes owned buffers and gives them back with the result, because the kernel
 //! works on them after the call returns.
 //!
-//! The same code runs on every OS. Windows lacks, for now: Unix sockets, [`signal`] beyond
-//! [`signal::ctrl_c`], and owners in [`fs`] (each item says so in its docs); it adds
-//! `windows::named_pipe`.
+//! The same code runs on every OS. Windows lacks, for now: Unix sockets (Wine, where this is
+//! tested, has none), Unix signals ([`signal`] has the console's control events there), and
+//! owners in [`fs`] (each item says so in its docs); it adds `windows::named_pipe`.
 //!
 //! # Examples
 //!
