@@ -73,6 +73,7 @@ mod op;
 mod pool;
 mod slots;
 mod sys;
+mod trace;
 #[cfg(windows)]
 pub mod windows;
 
