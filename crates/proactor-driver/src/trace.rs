@@ -26,6 +26,7 @@ macro_rules! warning {
 
 /// An error nobody can act on but an operator: a `tracing` event with the feature, a `log`
 /// record without it.
+#[cfg_attr(not(target_os = "linux"), allow(unused_macros))] // Used by io_uring only.
 macro_rules! error {
     ($($arg:tt)+) => {
         #[cfg(feature = "tracing")]
@@ -35,8 +36,9 @@ macro_rules! error {
     };
 }
 
-#[allow(unused_imports)] // `error` is used on Linux only.
-pub(crate) use {error, event, warning};
+#[cfg(target_os = "linux")]
+pub(crate) use error;
+pub(crate) use {event, warning};
 
 use crate::Completion;
 

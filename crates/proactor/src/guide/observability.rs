@@ -1,0 +1,26 @@
+//! Observability: the `tracing` feature.
+//!
+//! With the `tracing` feature (off by default) the driver emits [`tracing`](https://docs.rs/tracing) events, with
+//! targets under `proactor_driver`:
+//!
+//! | level | event | fields |
+//! |---|---|---|
+//! | `warn` | io_uring unavailable, falling back to epoll (once per process) | the reason, e.g. `io_uring_setup failed with EPERM (blocked by seccomp or kernel.io_uring_disabled)` |
+//! | `debug` | `driver created` | `backend`, `reason` (as [`Runtime::backend_reason`](crate::Runtime::backend_reason)) |
+//! | `debug` | operations io_uring runs through its fallback path | `kinds` |
+//! | `debug` | `pool thread started`, `pool thread retired` | `threads`, `max_threads`, `queued` |
+//! | `trace` | `submit`, `complete`, one each per operation | `id`, `kind`, `result` |
+//!
+//! Without a subscriber, or with trace events filtered out, an event costs a relaxed atomic
+//! load and allocates nothing; without the feature it compiles to nothing, and the fallback
+//! warning goes to the `log` crate instead. With the feature and no `tracing` subscriber,
+//! events go to a `log` logger if one is installed (`tracing`'s `log` feature).
+//!
+//! ```toml
+//! [dependencies]
+//! proactor = { version = "0.1", features = ["tracing"] }
+//! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
+//! ```
+//!
+//! Then `RUST_LOG=proactor_driver=debug` shows the backend each runtime chose and every pool
+//! thread, `RUST_LOG=proactor_driver=trace` every operation as well.
