@@ -41,6 +41,15 @@
 //! - No heap allocation per operation in steady state.
 //! - Errors are [`std::io::Error`] with the OS's own code; bad input never panics.
 //!
+//! # Features
+//!
+//! - `tracing` (off by default): [`tracing`](https://docs.rs/tracing) events for the backend
+//!   chosen and why (`debug`), the io_uring → epoll fallback (`warn`, once per process) and
+//!   the operations io_uring runs on its fallback path (`debug`), thread-pool threads started
+//!   and retired (`debug`), and every operation submitted and completed (`trace`). Without a
+//!   subscriber an event costs one atomic load and allocates nothing; without the feature it
+//!   compiles to nothing, and warnings go to the `log` crate.
+//!
 //! # Examples
 //!
 //! Read a file at an offset:

@@ -232,3 +232,47 @@ fn recorded_all() -> Vec<Recorded> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone()
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn io_uring_records_its_fallback_path() {
+    use std::os::fd::AsRawFd;
+
+    use proactor_driver::{Buffer, Config, OpKind};
+
+    install();
+    let config = Config::new()
+        .backend(Backend::IoUring)
+        .fallback_for(&[OpKind::Read]);
+    let mut driver = Driver::with_config(config).expect("io_uring driver");
+    let chosen = recorded("io_uring: operations on the fallback path");
+    let event = chosen.last().expect("a fallback event at creation");
+    assert_eq!(event.level, Level::DEBUG);
+    let kinds = event.field("kinds").expect("kinds");
+    let listed: Vec<&str> = kinds
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(", ")
+        .collect();
+    assert!(listed.contains(&"Read"), "{kinds}");
+    assert!(!listed.contains(&"Write"), "{kinds}");
+
+    // A socket, not a file: a file's read would take the thread pool, which the pool test
+    // needs untouched.
+    let (mut peer, socket) = std::os::unix::net::UnixStream::pair().expect("socket pair");
+    std::io::Write::write_all(&mut peer, b"fallback!").expect("write");
+    let id = driver.submit(Op::Read {
+        fd: socket.as_raw_fd(),
+        buf: Buffer::from(Vec::with_capacity(9)),
+        offset: None,
+    });
+    let completion = wait_one(&mut driver);
+    assert_eq!(completion.result.expect("read"), 9);
+    let id = format!("{id:?}");
+    let taken = recorded("io_uring: fallback path");
+    let event = taken
+        .iter()
+        .find(|event| event.field("id") == Some(&id))
+        .unwrap_or_else(|| panic!("no `fallback path` event for {id}: {taken:?}"));
+    assert_eq!(event.level, Level::TRACE);
+    assert_eq!(event.field("kind"), Some("Read"));
+}

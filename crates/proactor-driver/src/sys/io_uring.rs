@@ -152,7 +152,7 @@ impl IoUring {
             crate::trace::event!(
                 debug,
                 kinds = ?crate::trace::Kinds(fallback),
-                "io_uring: these operations take the fallback path (readiness or thread pool)"
+                "io_uring: operations on the fallback path"
             );
         }
         let waker = Arc::new(Waker::new()?);

@@ -7,7 +7,8 @@
 //! |---|---|---|
 //! | `warn` | io_uring unavailable, falling back to epoll (once per process) | the reason, e.g. `io_uring_setup failed with EPERM (blocked by seccomp or kernel.io_uring_disabled)` |
 //! | `debug` | `driver created` | `backend`, `reason` (as [`Runtime::backend_reason`](crate::Runtime::backend_reason)) |
-//! | `debug` | operations io_uring runs through its fallback path | `kinds` |
+//! | `debug` | `io_uring: operations on the fallback path` (opcodes the kernel lacks: a readiness poll then the syscall, or the thread pool) | `kinds` |
+//! | `trace` | `io_uring: fallback path`, per operation that takes it | `id`, `kind` |
 //! | `debug` | `pool thread started`, `pool thread retired` | `threads`, `max_threads`, `queued` |
 //! | `trace` | `submit`, `complete`, one each per operation | `id`, `kind`, `result` |
 //!
