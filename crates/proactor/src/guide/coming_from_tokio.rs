@@ -26,6 +26,9 @@
 //! | `JoinHandle`: `.await`, `abort()`, `is_finished()` | [`JoinHandle`](crate::JoinHandle): the same; the error is a [`JoinError`](crate::JoinError) |
 //! | `TcpListener::bind(a)`, `accept()` | [`TcpListener::bind(a)`](crate::net::TcpListener::bind), [`accept()`](crate::net::TcpListener::accept) |
 //! | `TcpStream::connect(a)` | [`TcpStream::connect(a)`](crate::net::TcpStream::connect) |
+//! | `UdpSocket::bind`, `send_to(&buf, a)`, `recv_from(&mut buf)` | [`UdpSocket::bind`](crate::net::UdpSocket::bind), [`send_to(buf, a)`](crate::net::UdpSocket::send_to), [`recv_from(buf)`](crate::net::UdpSocket::recv_from) → `(result, buf)` |
+//! | `UnixListener`, `UnixStream`, `UnixDatagram` | [`net::UnixListener`](crate::net::UnixListener), [`net::UnixStream`](crate::net::UnixStream), [`net::UnixDatagram`](crate::net::UnixDatagram) |
+//! | `net::lookup_host(h)` | [`dns::lookup_host(h)`](crate::dns::lookup_host) |
 //! | `AsyncReadExt::read(&mut buf)` → `n` | [`AsyncRead::read(buf)`](crate::io::AsyncRead::read) → `(result, buf)` |
 //! | `read_exact(&mut buf)` | [`read_exact(buf)`](crate::io::AsyncRead::read_exact) → `(result, buf)` |
 //! | `read_to_end(&mut vec)` | [`read_to_end(vec)`](crate::io::AsyncRead::read_to_end) → `(result, vec)` |
@@ -36,7 +39,7 @@
 //! | `stream.into_split()` | [`stream.into_split()`](crate::net::TcpStream::into_split) |
 //! | `io::split(stream)` | [`io::split(stream)`](crate::io::split) |
 //! | `BufReader`, `BufWriter`, `lines()`, `read_line` | [`io::BufReader`](crate::io::BufReader), [`io::BufWriter`](crate::io::BufWriter), the same methods |
-//! | `io::copy(&mut r, &mut w)` | [`io::copy(&mut r, &mut w)`](crate::io::copy) (`splice(2)` between descriptors on Linux) |
+//! | `io::copy(&mut r, &mut w)` | [`io::copy(&mut r, &mut w)`](crate::io::copy); a file to a socket without the user-space copy: [`TcpStream::send_file`](crate::net::TcpStream::send_file) |
 //! | `fs::read`, `fs::write`, `fs::File::open`, `create_dir_all`, ... | [`fs::read`](crate::fs::read), [`fs::write`](crate::fs::write), [`fs::File::open`](crate::fs::File::open), [`fs::create_dir_all`](crate::fs::create_dir_all), ...: the same names |
 //! | `File::seek` + `read` | [`File::read_at(buf, offset)`](crate::fs::File::read_at), or the cursor: [`seek`](crate::fs::File::seek) and `read` |
 //! | `time::sleep(d)`, `sleep_until(t)` | [`time::sleep(d)`](crate::time::sleep), [`time::sleep_until(t)`](crate::time::sleep_until) (`std::time::Instant`) |
@@ -46,6 +49,7 @@
 //! | `process::Command::new(p).output()` | [`process::Command::new(p).output()`](crate::process::Command::output) |
 //! | `signal::ctrl_c()` | [`signal::ctrl_c()`](crate::signal::ctrl_c) |
 //! | `signal::unix::signal(kind)`, `recv()` | [`signal::signal(kind)`](crate::signal::signal), [`recv()`](crate::signal::Signal::recv) |
+//! | `sync::Mutex`, `mpsc`, `oneshot` between tasks | tasks of one runtime share a thread: `Rc<RefCell<_>>` needs no lock; between threads, executor-independent channels and locks (`tokio::sync`'s included) work on proactor's tasks |
 //! | crates that need tokio's `AsyncRead`/`AsyncWrite` | `compat::Compat` (feature `tokio`), hyper through feature `hyper` |
 //!
 //! # main, spawn, JoinHandle
