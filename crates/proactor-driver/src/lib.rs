@@ -47,8 +47,9 @@
 //!   chosen and why (`debug`), the io_uring → epoll fallback (`warn`, once per process) and
 //!   the operations io_uring runs on its fallback path (`debug`), thread-pool threads started
 //!   and retired (`debug`), and every operation submitted and completed (`trace`). Without a
-//!   subscriber an event costs one atomic load and allocates nothing; without the feature it
-//!   compiles to nothing, and warnings go to the `log` crate.
+//!   subscriber an event costs an atomic load or two and allocates nothing; without the
+//!   feature it compiles to nothing. Warnings and errors go to the `log` crate whenever no
+//!   `tracing` subscriber is installed.
 //!
 //! # Examples
 //!

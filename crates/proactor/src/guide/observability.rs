@@ -13,9 +13,14 @@
 //! | `trace` | `submit`, `complete`, one each per operation | `id`, `kind`, `result` |
 //!
 //! Without a subscriber, or with trace events filtered out, an event costs a relaxed atomic
-//! load and allocates nothing; without the feature it compiles to nothing, and the fallback
-//! warning goes to the `log` crate instead. With the feature and no `tracing` subscriber,
-//! events go to a `log` logger if one is installed (`tracing`'s `log` feature).
+//! load or two and allocates nothing: on the driver's NOP benchmark (callgrind), about 1
+//! instruction more per operation on io_uring (0.3%) and 8 on epoll (2%).
+//! Without the feature the hooks compile to nothing.
+//!
+//! The warnings and errors (the fallback to epoll; operations the kernel never finished when
+//! a driver was dropped) go to the `log` crate whenever no `tracing` subscriber is installed,
+//! with the feature or without it, so a program that only uses `log` still hears of them.
+//! The other events are `tracing`'s only.
 //!
 //! ```toml
 //! [dependencies]
