@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::sys::{self, Backend as _};
+use crate::trace;
 use crate::{Completion, Op, OpId, OpKind};
 
 /// Which OS mechanism a [`Driver`] runs on.
@@ -219,6 +220,7 @@ impl Driver {
             ));
         }
         let (backend, kind, reason) = sys::open(&config)?;
+        trace::event!(debug, backend = %kind, reason = %reason, "driver created");
         Ok(Driver {
             backend,
             kind,
@@ -252,7 +254,11 @@ impl Driver {
     /// ```
     #[inline]
     pub fn submit(&mut self, op: Op) -> OpId {
-        self.backend.submit(op)
+        #[cfg(feature = "tracing")]
+        let kind = op.kind();
+        let id = self.backend.submit(op);
+        trace::event!(trace, id = ?id, kind = ?kind, "submit");
+        id
     }
 
     /// Asks for the operation `id` to end early.
@@ -320,7 +326,10 @@ impl Driver {
         completions: &mut Vec<Completion>,
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        self.backend.poll(completions, timeout)
+        let start = completions.len();
+        let count = self.backend.poll(completions, timeout)?;
+        trace::completed(&completions[start..]);
+        Ok(count)
     }
 
     /// A handle that wakes this driver's `poll` from any thread.

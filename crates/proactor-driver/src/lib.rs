@@ -41,6 +41,16 @@
 //! - No heap allocation per operation in steady state.
 //! - Errors are [`std::io::Error`] with the OS's own code; bad input never panics.
 //!
+//! # Features
+//!
+//! - `tracing` (off by default): [`tracing`](https://docs.rs/tracing) events for the backend
+//!   chosen and why (`debug`), the io_uring → epoll fallback (`warn`, once per process) and
+//!   the operations io_uring runs on its fallback path (`debug`), thread-pool threads started
+//!   and retired (`debug`), and every operation submitted and completed (`trace`). Without a
+//!   subscriber an event costs an atomic load or two and allocates nothing; without the
+//!   feature it compiles to nothing. Warnings and errors go to the `log` crate whenever no
+//!   `tracing` subscriber is installed.
+//!
 //! # Examples
 //!
 //! Read a file at an offset:
@@ -73,6 +83,7 @@ mod op;
 mod pool;
 mod slots;
 mod sys;
+mod trace;
 #[cfg(windows)]
 pub mod windows;
 

@@ -18,7 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::Duration;
 
-use crate::{sys, Completion, Op, OpId};
+use crate::{sys, trace, Completion, Op, OpId};
 
 /// Default bound on pool threads; `PROACTOR_POOL_THREADS` overrides it.
 const DEFAULT_MAX_THREADS: usize = 64;
@@ -169,12 +169,20 @@ impl Pool {
         let available = state.threads - state.running;
         if state.jobs.len() > available && state.threads < self.shared.max_threads {
             state.threads += 1;
+            trace::event!(
+                debug,
+                threads = state.threads,
+                max_threads = self.shared.max_threads,
+                queued = state.jobs.len(),
+                "pool thread started"
+            );
             drop(state);
             let shared = Arc::clone(&self.shared);
             let spawned = thread::Builder::new()
                 .name("proactor-pool".into())
                 .spawn(move || worker(&shared));
             if let Err(error) = spawned {
+                trace::warning!("proactor: thread pool cannot start a thread: {error}");
                 let mut state = lock(&self.shared.state);
                 state.threads -= 1;
                 if state.threads == 0 {
@@ -226,6 +234,7 @@ fn worker(shared: &Shared) {
         state.idle -= 1;
         if timeout.timed_out() && state.jobs.is_empty() {
             state.threads -= 1;
+            trace::event!(debug, threads = state.threads, "pool thread retired");
             return;
         }
     }

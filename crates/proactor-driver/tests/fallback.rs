@@ -1,6 +1,6 @@
 //! Backend choice in a real process: io_uring blocked by a seccomp filter (as Docker's default
-//! profile does) must make `Driver::new()` fall back to epoll, and `PROACTOR_BACKEND` must
-//! force a backend or be rejected.
+//! profile does) must make `Driver::new()` fall back to epoll (and say so in one `tracing`
+//! warning), and `PROACTOR_BACKEND` must force a backend or be rejected.
 //!
 //! A seccomp filter or an environment variable is process-wide and cannot be undone, so each
 //! scenario re-executes this test binary as a child that runs just the one test, with an
@@ -437,6 +437,51 @@ fn child_done(scenario: &str) {
     println!("{CHILD_DONE} {scenario}");
 }
 
+/// A `tracing` subscriber that keeps the messages of warnings (the `tracing` feature is on in
+/// this crate's tests).
+#[derive(Clone, Default)]
+struct WarningRecorder {
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl WarningRecorder {
+    fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+impl tracing::Subscriber for WarningRecorder {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() == tracing::Level::WARN
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message<'a>(&'a mut String);
+        impl tracing::field::Visit for Message<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    *self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = String::new();
+        event.record(&mut Message(&mut message));
+        self.messages.lock().unwrap().push(message);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 // ---------------------------------------------------------------------------------------------
 // The tests.
 // ---------------------------------------------------------------------------------------------
@@ -460,7 +505,15 @@ fn io_uring_blocked_by_seccomp_falls_back_to_epoll() {
         "the filter should make io_uring_setup fail with EPERM, got {error}"
     );
 
-    let mut driver = Driver::new().expect("Driver::new must fall back, not fail");
+    let warnings = WarningRecorder::default();
+    let mut driver = tracing::subscriber::with_default(warnings.clone(), Driver::new)
+        .expect("Driver::new must fall back, not fail");
+    let warned = warnings.messages();
+    assert!(
+        warned.len() == 1 && warned[0].contains(driver.backend_reason()),
+        "the fallback should be one `tracing` warning with the reason {:?}: {warned:?}",
+        driver.backend_reason()
+    );
     println!(
         "seccomp child: backend {}, reason {:?}",
         driver.backend(),

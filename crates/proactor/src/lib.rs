@@ -26,6 +26,9 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! Start with the [`guide`]: the one idea (completion everywhere, readiness emulated), the
+//! layers, owned buffers, cancellation, and a page for readers coming from tokio.
+//!
 //! # Features
 //!
 //! - `macros` (default): `#[proactor::main]` and `#[proactor::test]`.
@@ -33,6 +36,9 @@
 //!   the poll-based I/O traits of `futures-io`, tokio and hyper 1.x (with an executor and a
 //!   timer for hyper), for crates written against those; the native owned-buffer
 //!   [`io`] traits avoid the adapter's one copy per direction.
+//! - `tracing`: [`tracing`](https://docs.rs/tracing) events for backend choice, fallbacks,
+//!   thread-pool growth and (at trace level) every operation; see
+//!   [`guide::observability`].
 
 #![warn(missing_docs)]
 
@@ -42,6 +48,7 @@ mod buf;
 pub mod compat;
 pub mod dns;
 pub mod fs;
+pub mod guide;
 pub mod io;
 pub mod net;
 pub mod process;

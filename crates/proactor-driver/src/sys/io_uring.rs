@@ -148,6 +148,13 @@ impl IoUring {
                 fallback |= kind.bit();
             }
         }
+        if fallback != 0 {
+            crate::trace::event!(
+                debug,
+                kinds = ?crate::trace::Kinds(fallback),
+                "io_uring: operations on the fallback path"
+            );
+        }
         let waker = Arc::new(Waker::new()?);
         Ok(IoUring {
             ring,
@@ -802,6 +809,7 @@ impl Backend for IoUring {
             return id;
         }
         if self.fallback & kind.bit() != 0 {
+            crate::trace::event!(trace, id = ?id, kind = ?kind, "io_uring: fallback path");
             self.fallback(id);
             return id;
         }
@@ -952,7 +960,7 @@ impl Drop for IoUring {
         if self.in_kernel > 0 {
             // The kernel did not let go in time: leak the slots (buffers and control blocks)
             // rather than free memory it may still write to.
-            log::error!("proactor: {} io_uring operations did not finish after cancel; leaking their memory", self.in_kernel);
+            crate::trace::error!("proactor: {} io_uring operations did not finish after cancel; leaking their memory", self.in_kernel);
             std::mem::forget(std::mem::replace(&mut self.slots, Slots::new()));
         }
     }

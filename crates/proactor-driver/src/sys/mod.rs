@@ -275,6 +275,6 @@ fn unsupported_backend(backend: BackendKind) -> io::Error {
 fn warn_once(reason: &str) {
     static LOGGED: AtomicBool = AtomicBool::new(false);
     if !LOGGED.swap(true, Ordering::Relaxed) {
-        log::warn!("proactor: {reason}");
+        crate::trace::warning!("proactor: {reason}");
     }
 }

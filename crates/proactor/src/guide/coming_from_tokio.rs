@@ -1,0 +1,252 @@
+//! Coming from tokio: each common tokio call and what to write instead.
+//!
+//! Two differences explain almost every row below:
+//!
+//! - **Buffers are owned.** `read(&mut buf)` becomes `read(buf)`, which gives the buffer back:
+//!   `let (result, buf) = stream.read(buf).await;` (see [`owned_buffers`](super::owned_buffers)).
+//!   A `Vec<u8>` is read into its spare capacity: tokio's `vec![0; n]` becomes
+//!   `Vec::with_capacity(n)`.
+//! - **Tasks are local.** A runtime is one thread; [`spawn`](crate::spawn) runs the task on
+//!   the thread that called it, and the future need not be `Send`. Many threads means many
+//!   runtimes, a [`RuntimeGroup`](crate::RuntimeGroup), each with its own driver; tasks never
+//!   move between them.
+//!
+//! | tokio | proactor |
+//! |---|---|
+//! | `#[tokio::main]` | [`#[proactor::main]`](crate::main) (`backend = "epoll"`, `entries = N` to tune) |
+//! | `#[tokio::test]` | [`#[proactor::test]`](crate::test) |
+//! | `Runtime::new()?.block_on(f)` | [`Runtime::new()?.block_on(f)`](crate::Runtime::block_on) |
+//! | `runtime::Builder::new_current_thread()` | [`Builder::new()`](crate::Builder) ... [`.build()`](crate::Builder::build) |
+//! | `runtime::Builder::new_multi_thread().worker_threads(n)` | [`Builder::new().threads(n).build_group()`](crate::Builder::build_group): one runtime per thread, no work stealing |
+//! | `tokio::spawn(f)` (`f: Send`) | [`proactor::spawn(f)`](crate::spawn) (`f` need not be `Send`; it stays on this thread) |
+//! | `Handle::spawn(f)` from another thread | [`Handle::spawn(f)`](crate::Handle::spawn) (`f: Send`), [`RuntimeGroup::spawn`](crate::RuntimeGroup::spawn) |
+//! | `task::LocalSet`, `spawn_local` | not needed: every task is local |
+//! | `task::spawn_blocking(f)` | [`proactor::spawn_blocking(f)`](crate::spawn_blocking) |
+//! | `task::yield_now()` | [`proactor::yield_now()`](crate::yield_now) |
+//! | `JoinHandle`: `.await`, `abort()`, `is_finished()` | [`JoinHandle`](crate::JoinHandle): the same; the error is a [`JoinError`](crate::JoinError) |
+//! | `TcpListener::bind(a)`, `accept()` | [`TcpListener::bind(a)`](crate::net::TcpListener::bind), [`accept()`](crate::net::TcpListener::accept) |
+//! | `TcpStream::connect(a)` | [`TcpStream::connect(a)`](crate::net::TcpStream::connect) |
+//! | `UdpSocket::bind`, `send_to(&buf, a)`, `recv_from(&mut buf)` | [`UdpSocket::bind`](crate::net::UdpSocket::bind), [`send_to(buf, a)`](crate::net::UdpSocket::send_to), [`recv_from(buf)`](crate::net::UdpSocket::recv_from) → `(result, buf)` |
+//! | `UnixListener`, `UnixStream`, `UnixDatagram` | [`net::UnixListener`](crate::net::UnixListener), [`net::UnixStream`](crate::net::UnixStream), [`net::UnixDatagram`](crate::net::UnixDatagram) |
+//! | `net::lookup_host(h)` | [`dns::lookup_host(h)`](crate::dns::lookup_host) |
+//! | `AsyncReadExt::read(&mut buf)` → `n` | [`AsyncRead::read(buf)`](crate::io::AsyncRead::read) → `(result, buf)` |
+//! | `read_exact(&mut buf)` | [`read_exact(buf)`](crate::io::AsyncRead::read_exact) → `(result, buf)` |
+//! | `read_to_end(&mut vec)` | [`read_to_end(vec)`](crate::io::AsyncRead::read_to_end) → `(result, vec)` |
+//! | `read_to_string(&mut s)` | [`io::read_to_string(&mut reader)`](crate::io::read_to_string) → `String` |
+//! | `AsyncWriteExt::write_all(&buf)` | [`AsyncWrite::write_all(buf)`](crate::io::AsyncWrite::write_all) → `(result, buf)` |
+//! | `flush()`, `shutdown()` | [`flush()`](crate::io::AsyncWrite::flush), [`shutdown()`](crate::io::AsyncWrite::shutdown) |
+//! | `stream.split()` (borrowed halves) | `(&stream, &stream)`: [`&TcpStream`](crate::net::TcpStream) reads and writes |
+//! | `stream.into_split()` | [`stream.into_split()`](crate::net::TcpStream::into_split) |
+//! | `io::split(stream)` | [`io::split(stream)`](crate::io::split) |
+//! | `BufReader`, `BufWriter`, `lines()`, `read_line` | [`io::BufReader`](crate::io::BufReader), [`io::BufWriter`](crate::io::BufWriter), the same methods |
+//! | `io::copy(&mut r, &mut w)` | [`io::copy(&mut r, &mut w)`](crate::io::copy); a file to a socket without the user-space copy: [`TcpStream::send_file`](crate::net::TcpStream::send_file) |
+//! | `fs::read`, `fs::write`, `fs::File::open`, `create_dir_all`, ... | [`fs::read`](crate::fs::read), [`fs::write`](crate::fs::write), [`fs::File::open`](crate::fs::File::open), [`fs::create_dir_all`](crate::fs::create_dir_all), ...: the same names |
+//! | `File::seek` + `read` | [`File::read_at(buf, offset)`](crate::fs::File::read_at), or the cursor: [`seek`](crate::fs::File::seek) and `read` |
+//! | `time::sleep(d)`, `sleep_until(t)` | [`time::sleep(d)`](crate::time::sleep), [`time::sleep_until(t)`](crate::time::sleep_until) (`std::time::Instant`) |
+//! | `time::timeout(d, f)` | [`time::timeout(d, f)`](crate::time::timeout) → `Result<T, Elapsed>` |
+//! | `time::interval(p)`, `tick()` | [`time::interval(p)`](crate::time::interval), [`tick()`](crate::time::Interval::tick) |
+//! | `select!` | [`time::timeout`](crate::time::timeout) for a deadline; a task and [`abort`](crate::JoinHandle::abort); a `poll_fn` race (below); runtime-independent combinators such as `futures::select!` work too |
+//! | `process::Command::new(p).output()` | [`process::Command::new(p).output()`](crate::process::Command::output) |
+//! | `signal::ctrl_c()` | [`signal::ctrl_c()`](crate::signal::ctrl_c) |
+//! | `signal::unix::signal(kind)`, `recv()` | [`signal::signal(kind)`](crate::signal::signal), [`recv()`](crate::signal::Signal::recv) |
+//! | `sync::Mutex`, `mpsc`, `oneshot` between tasks | tasks of one runtime share a thread: `Rc<RefCell<_>>` needs no lock; between threads, executor-independent channels and locks (`tokio::sync`'s included) work on proactor's tasks |
+//! | crates that need tokio's `AsyncRead`/`AsyncWrite` | `compat::Compat` (feature `tokio`), hyper through feature `hyper` |
+//!
+//! # main, spawn, JoinHandle
+//!
+//! ```
+//! use std::rc::Rc;
+//!
+//! #[proactor::main]
+//! async fn main() -> std::io::Result<()> {
+//!     // Not `Send`, and no LocalSet needed: the task runs on this thread.
+//!     let shared = Rc::new(40);
+//!     let task = proactor::spawn({
+//!         let shared = Rc::clone(&shared);
+//!         async move { *shared + 2 }
+//!     });
+//!     assert_eq!(task.await.expect("task"), 42);
+//!
+//!     let forever = proactor::spawn(std::future::pending::<()>());
+//!     forever.abort();
+//!     assert!(forever.await.unwrap_err().is_cancelled());
+//!
+//!     let sum = proactor::spawn_blocking(|| (1..=10u32).sum::<u32>()).await?;
+//!     assert_eq!(sum, 55);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # TCP: accept, read into an owned buffer, write, split
+//!
+//! ```
+//! use proactor::io::{AsyncRead, AsyncWrite};
+//! use proactor::net::{TcpListener, TcpStream};
+//!
+//! # proactor::Runtime::new()?.block_on(async {
+//! let listener = TcpListener::bind("127.0.0.1:0").await?;
+//! let address = listener.local_addr()?;
+//! let server = proactor::spawn(async move {
+//!     let (stream, _peer) = listener.accept().await?;
+//!     // tokio: let (mut reader, mut writer) = stream.into_split();
+//!     let (mut reader, mut writer) = stream.into_split();
+//!     // tokio: let mut buf = [0; 1024]; let n = reader.read(&mut buf).await?;
+//!     let mut buf = Vec::with_capacity(1024);
+//!     loop {
+//!         buf.clear();
+//!         let (result, back) = reader.read(buf).await;
+//!         buf = back;
+//!         if result? == 0 {
+//!             return writer.shutdown().await;
+//!         }
+//!         // tokio: writer.write_all(&buf[..n]).await?;
+//!         let (result, back) = writer.write_all(buf).await;
+//!         buf = back;
+//!         result?;
+//!     }
+//! });
+//!
+//! let stream = TcpStream::connect(address).await?;
+//! // tokio: let (mut reader, mut writer) = stream.split();
+//! let (mut reader, mut writer) = (&stream, &stream);
+//! let (result, _) = writer.write_all(&b"ping"[..]).await;
+//! result?;
+//! stream.shutdown(std::net::Shutdown::Write).await?;
+//! // tokio: let mut reply = Vec::new(); reader.read_to_end(&mut reply).await?;
+//! let (result, reply) = reader.read_to_end(Vec::new()).await;
+//! result?;
+//! assert_eq!(reply, b"ping");
+//! server.await.expect("server task")?;
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Files
+//!
+//! ```
+//! use proactor::fs;
+//! use proactor::io::AsyncRead;
+//!
+//! # proactor::Runtime::new()?.block_on(async {
+//! let dir = std::env::temp_dir().join(format!("proactor-guide-{}", std::process::id()));
+//! fs::create_dir_all(&dir).await?;
+//! let path = dir.join("notes.txt");
+//! fs::write(&path, &b"first line\nsecond line\n"[..]).await?;
+//! assert_eq!(fs::read_to_string(&path).await?.lines().count(), 2);
+//!
+//! // tokio: file.seek(SeekFrom::Start(6)).await?; file.read_exact(&mut buf).await?;
+//! let file = fs::File::open(&path).await?;
+//! let (result, word) = file.read_exact_at(Vec::with_capacity(4), 6).await;
+//! result?;
+//! assert_eq!(word, b"line");
+//!
+//! // Or read at the file's cursor, as a stream.
+//! let mut file = file;
+//! let (result, all) = file.read_to_end(Vec::new()).await;
+//! assert_eq!(result?, 23);
+//! assert!(all.starts_with(b"first"));
+//! fs::remove_dir_all(&dir).await?;
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Time, and what to use instead of `select!`
+//!
+//! There is no `select!` macro. A deadline is [`time::timeout`](crate::time::timeout); work to
+//! stop on some event is a task you [`abort`](crate::JoinHandle::abort); and two futures race
+//! with `std::future::poll_fn`, which polls both and drops the loser (mind its
+//! [cancel-safety](super::cancellation)):
+//!
+//! ```
+//! use std::future::Future;
+//! use std::pin::pin;
+//! use std::task::Poll;
+//! use std::time::{Duration, Instant};
+//! use proactor::time::{interval, sleep, timeout};
+//!
+//! enum Either<A, B> {
+//!     Left(A),
+//!     Right(B),
+//! }
+//!
+//! /// Runs both futures; returns the first output and drops the other future.
+//! async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+//!     let (mut a, mut b) = (pin!(a), pin!(b));
+//!     std::future::poll_fn(|cx| {
+//!         if let Poll::Ready(output) = a.as_mut().poll(cx) {
+//!             return Poll::Ready(Either::Left(output));
+//!         }
+//!         b.as_mut().poll(cx).map(Either::Right)
+//!     })
+//!     .await
+//! }
+//!
+//! # proactor::Runtime::new()?.block_on(async {
+//! let start = Instant::now();
+//! sleep(Duration::from_millis(5)).await;
+//! assert!(start.elapsed() >= Duration::from_millis(5));
+//!
+//! // tokio: time::timeout(d, f).await
+//! let slow = timeout(Duration::from_millis(5), sleep(Duration::from_secs(60))).await;
+//! assert!(slow.is_err());
+//!
+//! // tokio: select! { _ = ticks.tick() => ..., _ = sleep(d) => ... } in a loop
+//! let mut ticks = interval(Duration::from_millis(2));
+//! let mut deadline = pin!(sleep(Duration::from_millis(30)));
+//! let mut count = 0;
+//! loop {
+//!     match race(ticks.tick(), deadline.as_mut()).await {
+//!         Either::Left(_due) => count += 1,
+//!         Either::Right(()) => break,
+//!     }
+//! }
+//! assert!(count >= 2, "{count} ticks");
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Processes and signals
+//!
+//! ```
+//! use std::time::Duration;
+//! use proactor::process::Command;
+//!
+//! # proactor::Runtime::new()?.block_on(async {
+//! let output = Command::new("sh").args(["-c", "echo hello"]).output().await?;
+//! assert!(output.status.success());
+//! assert_eq!(output.stdout, b"hello\n");
+//!
+//! // tokio: signal::ctrl_c().await?; here we send ourselves the Ctrl-C.
+//! let ctrl_c = proactor::spawn(proactor::signal::ctrl_c());
+//! proactor::yield_now().await; // the task starts listening when first polled
+//! let pid = std::process::id().to_string();
+//! Command::new("kill").args(["-INT", &pid]).status().await?;
+//! proactor::time::timeout(Duration::from_secs(10), ctrl_c)
+//!     .await?
+//!     .expect("ctrl_c task")?;
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Many threads: `RuntimeGroup` instead of the multi-threaded runtime
+//!
+//! tokio's multi-threaded runtime moves tasks between threads (so they must be `Send`).
+//! proactor runs one runtime per thread, each with its own driver and queues, and sends work
+//! to one of them; a task stays where it started. To serve one port from every thread, bind
+//! it on each with [`TcpListener::bind_reuse_port`](crate::net::TcpListener::bind_reuse_port)
+//! (the kernel spreads connections), or accept on one and hand sockets over.
+//!
+//! ```
+//! let group = proactor::Builder::new().threads(2).build_group()?;
+//! // `run` starts one future per thread and waits for all of them.
+//! let per_thread = group.run(|index| async move {
+//!     let local = std::rc::Rc::new(index); // !Send is fine here
+//!     proactor::spawn(async move { *local * 10 }).await.expect("task")
+//! });
+//! assert_eq!(per_thread, [0, 10]);
+//! # Ok::<(), std::io::Error>(())
+//! ```

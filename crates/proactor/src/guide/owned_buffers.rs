@@ -1,0 +1,80 @@
+//! Owned buffers, and why.
+//!
+//! With completion I/O the kernel writes into the buffer *after* the call that started the
+//! read has returned, and keeps doing so until the completion arrives. A `&mut [u8]` borrowed
+//! by a future cannot promise that: the future can be dropped (by a timeout, a `select`) while
+//! the kernel still holds the pointer, and the memory would be freed or reused under it. So
+//! every proactor operation takes its buffer **by value** and gives it back with the result,
+//! as a [`BufResult`](crate::BufResult) `(io::Result<T>, B)`, whether it succeeded, failed or
+//! was cancelled. A dropped operation's buffer stays alive inside the runtime until the
+//! kernel has let go of it.
+//!
+//! The buffer types are those of [`IoBuf`](crate::IoBuf): `Vec<u8>` and
+//! [`BytesMut`](bytes::BytesMut) (reads fill their spare capacity and grow their length;
+//! writes send their contents), `Box<[u8]>` (reads fill all of it), `&'static [u8]` (write
+//! only) and a [`Slice`](crate::Slice) of any of them, to read into or write from a range.
+//!
+//! # A read returns its buffer
+//!
+//! ```
+//! use proactor::io::AsyncRead;
+//!
+//! let runtime = proactor::Runtime::new()?;
+//! runtime.block_on(async {
+//!     let mut file = proactor::fs::File::open("Cargo.toml").await?;
+//!     // Room for 9 bytes: the read fills the spare capacity and sets the length.
+//!     let (result, buffer) = file.read(Vec::with_capacity(9)).await;
+//!     let count = result?;
+//!     assert_eq!(count, 9);
+//!     assert_eq!(buffer, b"[package]");
+//!
+//!     // The same buffer again, for the next bytes: clear it, keep its allocation.
+//!     let mut buffer = buffer;
+//!     buffer.clear();
+//!     let (result, buffer) = file.read(buffer).await;
+//!     assert!(result? > 0);
+//!     assert_eq!(buffer.capacity(), 9, "no new allocation");
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Living with it
+//!
+//! - **A read needs room**: `Vec::with_capacity(n)` (or `reserve(n)`), not `vec![0; n]`,
+//!   whose bytes are all in use (a read into it fails with `InvalidInput`); or a
+//!   `Box<[u8]>`, which is filled whole.
+//! - **Reuse one buffer per connection**: read into it, write it out, clear it. A loop of
+//!   reads allocates nothing after the first.
+//! - **Errors give the buffer back too**: `let (result, buf) = ...; result?;` drops it, which
+//!   is fine when you are leaving anyway; match on `result` to keep it.
+//! - **Read into part of a buffer** with [`IoBuf::slice`](crate::IoBuf::slice) and recover the
+//!   whole with [`Slice::into_inner`](crate::Slice::into_inner):
+//!
+//! ```
+//! use proactor::io::AsyncRead;
+//! use proactor::IoBuf;
+//!
+//! let runtime = proactor::Runtime::new()?;
+//! runtime.block_on(async {
+//!     let mut file = proactor::fs::File::open("Cargo.toml").await?;
+//!     let header = *b"head:     ";
+//!     let buffer: Box<[u8]> = Box::new(header);
+//!     // Read 5 bytes into bytes 5..10, after the header.
+//!     let (result, slice) = file.read_exact(buffer.slice(5..)?).await;
+//!     result?;
+//!     assert_eq!(&*slice.into_inner(), b"head:[pack");
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! - **`&mut` APIs on top**: [`BufReader`](crate::io::BufReader) and
+//!   [`BufWriter`](crate::io::BufWriter) own a buffer internally and offer
+//!   `read_line(&mut String)`, `read_until(byte, &mut Vec<u8>)` and
+//!   [`lines`](crate::io::BufReader::lines); [`io::read_to_string`](crate::io::read_to_string)
+//!   and [`fs::read`](crate::fs::read) return fresh values.
+//! - **Poll-based crates** (anything written against tokio's or futures' `AsyncRead` with
+//!   `&mut [u8]`) use the `compat` adapters (features `tokio`, `futures-io`), which own one
+//!   buffer per direction and copy between it and yours: one copy, which the native API
+//!   avoids.
