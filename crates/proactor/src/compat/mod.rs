@@ -119,7 +119,6 @@ pub(crate) mod sealed {
         /// A file, read and written at its cursor.
         File(&'a mut crate::fs::File),
         /// Closed by its owner (a child's stdin after `shutdown`).
-        #[cfg_attr(not(unix), allow(dead_code))] // Child processes are Unix only for now.
         Closed,
     }
 
@@ -181,7 +180,6 @@ impl sealed::Sealed for File {
 }
 impl Adaptable for File {}
 
-#[cfg(unix)]
 impl sealed::Sealed for crate::process::ChildStdin {
     fn access(&mut self) -> Access<'_> {
         Access(match self.pipe() {
@@ -194,25 +192,20 @@ impl sealed::Sealed for crate::process::ChildStdin {
         crate::process::ChildStdin::close(self);
     }
 }
-#[cfg(unix)]
 impl Adaptable for crate::process::ChildStdin {}
 
-#[cfg(unix)]
 impl sealed::Sealed for crate::process::ChildStdout {
     fn access(&mut self) -> Access<'_> {
         Access(Endpoint::Stream(self.pipe()))
     }
 }
-#[cfg(unix)]
 impl Adaptable for crate::process::ChildStdout {}
 
-#[cfg(unix)]
 impl sealed::Sealed for crate::process::ChildStderr {
     fn access(&mut self) -> Access<'_> {
         Access(Endpoint::Stream(self.pipe()))
     }
 }
-#[cfg(unix)]
 impl Adaptable for crate::process::ChildStderr {}
 
 /// An error kept to be returned again: `io::Error` is not `Clone`.
