@@ -14,8 +14,7 @@
 //! finishes at once is completed on the spot and no packet follows; where the mode could not be
 //! set, a packet follows every call that did not fail outright, and the driver waits for it.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::ptr::{null, null_mut};
@@ -44,6 +43,7 @@ use windows_sys::Win32::System::IO::{
     OVERLAPPED, OVERLAPPED_ENTRY,
 };
 
+use super::timers::Timers;
 use super::windows::{self as win, HandleKind, Waker, WAKE_KEY};
 use super::{checks, Backend};
 use crate::pool::{Pool, Reply};
@@ -184,7 +184,7 @@ pub(crate) struct Iocp {
     waker: Arc<Waker>,
     slots: Slots<Slot>,
     handles: HashMap<Fd, HandleState>,
-    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    timers: Timers,
     ready: Vec<Completion>,
     entries: Vec<OVERLAPPED_ENTRY>,
     reply: Arc<Reply>,
@@ -263,7 +263,7 @@ impl Iocp {
             waker,
             slots: Slots::new(),
             handles: HashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             ready: Vec::new(),
             entries: Vec::with_capacity(BATCH),
             from_pool: Vec::new(),
@@ -548,26 +548,13 @@ impl Iocp {
     }
 
     fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
-            let live = self
-                .slots
-                .get(OpId::from_u64(raw))
-                .is_some_and(|slot| slot.place == Place::Timer);
-            if live {
-                return Some(deadline);
-            }
-            self.timers.pop();
-        }
-        None
+        let slots = &self.slots;
+        self.timers
+            .next_deadline(|id| slots.get(id).is_some_and(|slot| slot.place == Place::Timer))
     }
 
     fn fire_timers(&mut self, now: Instant) {
-        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
-            if deadline > now {
-                return;
-            }
-            self.timers.pop();
-            let id = OpId::from_u64(raw);
+        while let Some(id) = self.timers.pop_due(now) {
             if self
                 .slots
                 .get(id)
@@ -1339,14 +1326,10 @@ impl Backend for Iocp {
                 self.complete(id, result);
             }
             Route::Timer(duration) => {
-                // A deadline past what Instant can hold never fires: park it a century out.
-                let deadline = Instant::now()
-                    .checked_add(duration)
-                    .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
                 if let Some(slot) = self.slots.get_mut(id) {
                     slot.place = Place::Timer;
                 }
-                self.timers.push(Reverse((deadline, id.to_u64())));
+                self.timers.add(id, duration);
             }
             Route::Pool => self.send_to_pool(id),
             Route::Kernel(fd) => self.start_kernel(id, fd),

@@ -35,6 +35,8 @@ mod iocp;
 mod kqueue;
 #[cfg(any(target_os = "linux", kqueue))]
 mod readiness;
+#[cfg(any(target_os = "linux", kqueue, windows))]
+mod timers;
 #[cfg(unix)]
 mod unix;
 #[cfg(not(any(target_os = "linux", kqueue, windows)))]

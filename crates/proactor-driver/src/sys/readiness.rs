@@ -9,13 +9,13 @@
 //! yet may block on storage, so their operations (and open, statx, fsync) go to the thread
 //! pool. Timeouts sit in a heap whose nearest deadline bounds the wait.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::timers::Timers;
 use super::unix::{self, Control, FdKind, Waker};
 use super::Backend;
 use crate::pool::{Pool, Reply};
@@ -125,7 +125,7 @@ pub(crate) struct Readiness<P> {
     slots: Slots<Slot>,
     /// Per-descriptor state, indexed by descriptor number (they are small and dense).
     fds: Vec<FdState>,
-    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    timers: Timers,
     /// `WaitExit` operations and their processes; one poller watch serves every operation
     /// waiting on one process.
     exits: Vec<(u32, OpId)>,
@@ -195,7 +195,7 @@ impl<P: Poller> Readiness<P> {
             poller,
             slots: Slots::new(),
             fds: Vec::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             exits: Vec::new(),
             ready: Vec::new(),
             events: Vec::with_capacity(256),
@@ -378,29 +378,16 @@ impl<P: Poller> Readiness<P> {
     }
 
     fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
-            let live = self
-                .slots
-                .get_mut(OpId::from_u64(raw))
-                .is_some_and(|slot| slot.place == Place::Timer);
-            if live {
-                return Some(deadline);
-            }
-            self.timers.pop();
-        }
-        None
+        let slots = &self.slots;
+        self.timers
+            .next_deadline(|id| slots.get(id).is_some_and(|slot| slot.place == Place::Timer))
     }
 
     fn fire_timers(&mut self, now: Instant) {
-        while let Some(&Reverse((deadline, raw))) = self.timers.peek() {
-            if deadline > now {
-                return;
-            }
-            self.timers.pop();
-            let id = OpId::from_u64(raw);
+        while let Some(id) = self.timers.pop_due(now) {
             if self
                 .slots
-                .get_mut(id)
+                .get(id)
                 .is_some_and(|slot| slot.place == Place::Timer)
             {
                 self.complete(id, Ok(0));
@@ -514,14 +501,10 @@ impl<P: Poller> Backend for Readiness<P> {
                 self.complete(id, result);
             }
             Route::Timer(duration) => {
-                // A deadline past what Instant can hold never fires: park it a century out.
-                let deadline = Instant::now()
-                    .checked_add(duration)
-                    .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
                 if let Some(slot) = self.slots.get_mut(id) {
                     slot.place = Place::Timer;
                 }
-                self.timers.push(Reverse((deadline, id.to_u64())));
+                self.timers.add(id, duration);
             }
             Route::Pool => {
                 if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
