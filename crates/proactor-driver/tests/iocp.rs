@@ -774,8 +774,8 @@ fn poll_waits_for_a_process_to_exit_and_can_be_cancelled() {
     eprintln!("child exit seen after {:?}", started.elapsed());
 
     // An event nobody sets: the poll is cancelled and its one packet still arrives.
+    // SAFETY: creates a manual-reset event, unnamed, not signalled; no pointers passed.
     let event = unsafe {
-        // SAFETY: a manual-reset event, unnamed, not signalled.
         windows_sys::Win32::System::Threading::CreateEventW(
             std::ptr::null(),
             1,

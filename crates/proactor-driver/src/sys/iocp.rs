@@ -44,7 +44,7 @@ use windows_sys::Win32::System::IO::{
 };
 
 use super::timers::Timers;
-use super::windows::{self as win, HandleKind, Waker, WAKE_KEY};
+use super::windows::{self as win, unsupported, HandleKind, Waker, WAKE_KEY};
 use super::{checks, Backend};
 use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
@@ -124,8 +124,8 @@ struct Slot {
 impl Default for Slot {
     fn default() -> Slot {
         Slot {
-            // SAFETY: an all-zero OVERLAPPED is the documented initial state.
             packet: Packet {
+                // SAFETY: an all-zero OVERLAPPED is the documented initial state.
                 overlapped: unsafe { zeroed() },
                 id: 0,
             },
@@ -243,13 +243,6 @@ fn route(op: &Op) -> Route {
     }
 }
 
-fn unsupported(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("{what} has no Windows form in the driver (path operations run with std::fs on the thread pool)"),
-    )
-}
-
 fn invalid_input(message: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
 }
@@ -290,9 +283,10 @@ impl Iocp {
             }
         }
         let may_skip = kind != HandleKind::Socket || win::socket_is_ifs(fd);
-        // SAFETY: a plain call on a handle associated above.
-        let skips_packet_on_success = may_skip
-            && unsafe { SetFileCompletionNotificationModes(win::handle(fd), SKIP_MODES) } != 0;
+        let skips_packet_on_success = may_skip && {
+            // SAFETY: a plain call on a handle associated above.
+            unsafe { SetFileCompletionNotificationModes(win::handle(fd), SKIP_MODES) != 0 }
+        };
         let state = HandleState {
             kind,
             skips_packet_on_success,
@@ -837,9 +831,10 @@ fn socket_started(result: i32, bytes: u32, overlapped: *const OVERLAPPED) -> Sta
         // A truncated datagram is a warning status (STATUS_BUFFER_OVERFLOW), not an error:
         // the port treats it as a success (a packet unless skipped), and the count of bytes
         // delivered is in the status block.
-        // SAFETY: `overlapped` is the slot's, and the call has returned.
         Some(WSAEMSGSIZE) => {
-            Started::Warning(WSAEMSGSIZE, unsafe { (*overlapped).InternalHigh } as u32)
+            // SAFETY: `overlapped` is the slot's, and the call has returned.
+            let bytes = unsafe { (*overlapped).InternalHigh } as u32;
+            Started::Warning(WSAEMSGSIZE, bytes)
         }
         _ => Started::Failed(error),
     }

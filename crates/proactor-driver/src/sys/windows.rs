@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use windows_sys::core::GUID;
 use windows_sys::Win32::Foundation::{
     CloseHandle, GetLastError, RtlNtStatusToDosError, ERROR_BROKEN_PIPE, ERROR_HANDLE_EOF,
-    ERROR_INVALID_HANDLE, ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, FILETIME, HANDLE,
-    INVALID_HANDLE_VALUE, NTSTATUS, WAIT_TIMEOUT,
+    ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, FILETIME, HANDLE, INVALID_HANDLE_VALUE, NTSTATUS,
+    WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     self as winsock, closesocket, getsockname, getsockopt, setsockopt, WSAGetLastError,
@@ -479,8 +479,12 @@ pub(crate) fn read_result(code: i32, bytes: u32) -> io::Result<usize> {
     }
 }
 
-fn unsupported(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, format!("{what} has no Windows form in the driver; the proactor crate runs it with std::fs on the thread pool"))
+/// An operation the Windows driver has no form for.
+pub(crate) fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} has no Windows form in the driver (path operations run with std::fs on the thread pool)"),
+    )
 }
 
 /// Runs an operation with no overlapped form, on a pool thread.
@@ -614,12 +618,6 @@ fn file_time(time: &FILETIME) -> Option<SystemTime> {
     } else {
         UNIX_EPOCH - (epoch - since)
     })
-}
-
-/// A bad handle value, reported as Windows reports it.
-#[allow(dead_code)]
-pub(crate) fn invalid_handle() -> io::Error {
-    io::Error::from_raw_os_error(ERROR_INVALID_HANDLE as i32)
 }
 
 /// A completion port of its own, for [`crate::CompletionPort`]: packets posted by anyone,

@@ -149,11 +149,13 @@ pub(crate) fn character_waiting(fd: Fd) -> io::Result<bool> {
 }
 
 fn is_character(record: &INPUT_RECORD) -> bool {
-    // SAFETY: the union is read as a key event only when the record says it is one.
-    record.EventType as u32 == KEY_EVENT
-        && unsafe {
-            record.Event.KeyEvent.bKeyDown != 0 && record.Event.KeyEvent.uChar.UnicodeChar != 0
-        }
+    if record.EventType as u32 != KEY_EVENT {
+        return false;
+    }
+    // SAFETY: the record says it is a key event, so that is the union's member to read.
+    let key = unsafe { record.Event.KeyEvent };
+    // SAFETY: both members of `uChar` are views of the same 16 bits.
+    key.bKeyDown != 0 && unsafe { key.uChar.UnicodeChar } != 0
 }
 
 /// Takes the first `count` input events out of the buffer.
