@@ -12,6 +12,8 @@
 //! - `cargo xtask test-windows [cargo test args]`: `cargo test` for
 //!   `x86_64-pc-windows-gnu`, each test executable run under Wine with a time
 //!   limit.
+//! - `cargo xtask doc-examples [-p CRATE]...`: fails when a public item's
+//!   documentation has no example (from rustdoc's JSON output).
 //! - `xtask wine-runner EXE [ARGS]`: internal; the cargo target runner
 //!   `test-windows` installs.
 //!
@@ -45,6 +47,8 @@
 //! project was started with, so both share one Wine prefix (about 700 MB).
 
 mod check_unix;
+mod doc_examples;
+mod json;
 mod setup;
 mod sys;
 mod test_windows;
@@ -74,6 +78,7 @@ commands:
                                 install what check-unix and test-windows need
   check-unix [cargo check args]  cargo check for macOS (x86_64, aarch64) and FreeBSD
   test-windows [cargo test args] cargo test for x86_64-pc-windows-gnu, run under Wine
+  doc-examples [-p CRATE]...     list public items whose docs have no example
 
 `cargo xtask <command> --help` describes a command.
 ";
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
     let result = match command.to_str() {
         Some("setup") => setup::main(&args),
         Some("check-unix") => check_unix::main(&args),
+        Some("doc-examples") => doc_examples::main(&args),
         Some("test-windows") => test_windows::main(&args),
         Some("wine-runner") => wine::runner_main(&args),
         Some("-h" | "--help" | "help") => {

@@ -92,6 +92,18 @@ pub use driver::{Backend, Config, Driver, Notifier};
 pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
 
 /// A raw descriptor as the OS names it: a file descriptor on Unix.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// use proactor_driver::Fd;
+///
+/// let file = std::fs::File::open("/")?;
+/// let fd: Fd = file.as_raw_fd();
+/// assert!(fd >= 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[cfg(unix)]
 pub type Fd = std::os::fd::RawFd;
 /// A raw descriptor as the OS names it: a `SOCKET` or a `HANDLE` value on Windows (both are

@@ -79,6 +79,24 @@ impl fmt::Debug for OpId {
 }
 
 /// A closure run on the driver's thread pool by [`Op::Blocking`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use proactor_driver::{BlockingJob, Driver, Op};
+///
+/// // Work the OS offers no asynchronous call for, e.g. a metadata lookup.
+/// let job: BlockingJob = Box::new(|| Ok(std::fs::metadata("/")?.len() as usize));
+/// let mut driver = Driver::new()?;
+/// driver.submit(Op::Blocking { job });
+/// let mut completions = Vec::new();
+/// while completions.is_empty() {
+///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+/// }
+/// assert!(completions[0].result.is_ok());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub type BlockingJob = Box<dyn FnOnce() -> io::Result<usize> + Send + 'static>;
 
 /// One operation, owning everything the kernel may touch until it completes.
@@ -447,6 +465,19 @@ pub enum Op {
 }
 
 /// What each [`Op`] variant is, without its data: used to probe a backend's support.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use proactor_driver::{Op, OpKind};
+///
+/// // A kind is the variant without its data: cheap to copy, compare, count and log.
+/// let ops = [Op::Nop, Op::Timeout { duration: Duration::from_millis(5) }];
+/// let kinds: Vec<OpKind> = ops.iter().map(Op::kind).collect();
+/// assert_eq!(kinds, [OpKind::Nop, OpKind::Timeout]);
+/// assert!(kinds.iter().all(|kind| OpKind::ALL.contains(kind)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[allow(missing_docs)] // Each name is its `Op` variant's.

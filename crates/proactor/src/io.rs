@@ -70,6 +70,25 @@ pub trait AsyncRead {
     /// The buffer comes back in every case. If the future is dropped before it completes, the
     /// read is cancelled; bytes it had already received are kept by the stream and returned
     /// by the next read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     a.write_all(&b"abc"[..]).await.0?;
+    ///     // A Vec is filled after its length, up to its capacity.
+    ///     let (count, buffer) = b.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&buffer[..count?], b"abc");
+    ///     drop(a);
+    ///     let (count, _buffer) = b.read(buffer).await;
+    ///     assert_eq!(count?, 0); // end of stream
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B>;
 
     /// Reads until `buf` is full.
@@ -78,6 +97,25 @@ pub trait AsyncRead {
     ///
     /// `UnexpectedEof` if the stream ends first (the bytes read so far are in the buffer), or
     /// the first read error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     a.write_all(&b"12345678tail"[..]).await.0?;
+    ///     drop(a);
+    ///     let (result, header) = b.read_exact(Vec::with_capacity(8)).await;
+    ///     result?;
+    ///     assert_eq!(header, b"12345678");
+    ///     let (result, _rest) = b.read_exact(Vec::with_capacity(8)).await;
+    ///     assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn read_exact<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
         let mut buffer = buf.into_buffer();
         let view = buffer.view();
@@ -111,6 +149,23 @@ pub trait AsyncRead {
     /// # Errors
     ///
     /// The first read error; the bytes read before it are in the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     a.write_all(vec![7u8; 100_000]).await.0?;
+    ///     drop(a);
+    ///     let (appended, all) = b.read_to_end(b"prefix".to_vec()).await;
+    ///     assert_eq!(appended?, 100_000);
+    ///     assert_eq!(all.len(), 100_006);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn read_to_end(&mut self, buf: Vec<u8>) -> BufResult<usize, Vec<u8>> {
         let mut buf = buf;
         let start = buf.len();
@@ -153,6 +208,21 @@ pub trait AsyncWrite {
     ///
     /// The buffer comes back in every case. Dropping the future cancels the write; bytes the
     /// kernel had already taken are sent regardless.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncWrite;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, _b) = proactor::net::UnixStream::pair()?;
+    ///     // A write may take only part of the buffer; `write_all` loops until it is all sent.
+    ///     let (written, buffer) = a.write(b"some bytes".to_vec()).await;
+    ///     assert!(written? <= buffer.len());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B>;
 
     /// Writes all of `buf`'s bytes.
@@ -160,6 +230,26 @@ pub trait AsyncWrite {
     /// # Errors
     ///
     /// `WriteZero` if the writer accepts nothing, or the first write error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     let reader = proactor::spawn(async move { b.read_to_end(Vec::new()).await });
+    ///     // Larger than a socket buffer: several writes under the hood.
+    ///     let (result, _buffer) = a.write_all(vec![1u8; 1 << 20]).await;
+    ///     result?;
+    ///     drop(a);
+    ///     let (result, received) = reader.await.unwrap();
+    ///     assert_eq!(result?, 1 << 20);
+    ///     assert_eq!(received.len(), 1 << 20);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn write_all<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
         let mut buffer = buf.into_buffer();
         let view = buffer.view();
@@ -189,6 +279,23 @@ pub trait AsyncWrite {
     /// # Errors
     ///
     /// Whatever the flush reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncWrite, BufWriter};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixStream::pair()?;
+    ///     let mut writer = BufWriter::new(a);
+    ///     writer.write_all(&b"held back"[..]).await.0?;
+    ///     assert_eq!(writer.buffer(), b"held back");
+    ///     writer.flush().await?; // now the socket has them
+    ///     assert!(writer.buffer().is_empty());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn flush(&mut self) -> io::Result<()>;
 
     /// Ends the writing side (for a socket: sends end of stream).
@@ -196,5 +303,25 @@ pub trait AsyncWrite {
     /// # Errors
     ///
     /// The OS error, e.g. `NotConnected`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.write_all(&b"request"[..]).await.0?;
+    ///     AsyncWrite::shutdown(&mut client).await?;
+    ///     // The server reads to the end: the client said it sends no more.
+    ///     let (result, request) = server.read_to_end(Vec::new()).await;
+    ///     result?;
+    ///     assert_eq!(request, b"request");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     async fn shutdown(&mut self) -> io::Result<()>;
 }

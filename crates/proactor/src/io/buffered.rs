@@ -277,7 +277,22 @@ impl<R> BufReader<R> {
     ///
     /// # Examples
     ///
-    /// See [`fill_buf`](BufReader::fill_buf).
+    /// ```
+    /// use proactor::io::{AsyncWrite, BufReader};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     a.write_all(&b"header:body"[..]).await.0?;
+    ///     let mut reader = BufReader::new(b);
+    ///     assert_eq!(reader.fill_buf().await?, b"header:body");
+    ///     reader.consume(7); // "header:" is used up
+    ///     assert_eq!(reader.buffer(), b"body");
+    ///     reader.consume(100); // more than is buffered: just empties it
+    ///     assert!(reader.buffer().is_empty());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn consume(&mut self, amount: usize) {
         self.pos = (self.pos + amount).min(self.buf.len());
     }
@@ -302,7 +317,17 @@ impl<R> BufReader<R> {
     ///
     /// # Examples
     ///
-    /// See [`BufReader::new`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     assert_eq!(proactor::io::BufReader::new(stream).capacity(), 8192);
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let reader = proactor::io::BufReader::with_capacity(100, stream);
+    ///     assert_eq!(reader.capacity(), 100);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.capacity
     }
@@ -400,7 +425,24 @@ impl<R: AsyncWrite> AsyncWrite for BufReader<R> {
 ///
 /// # Examples
 ///
-/// See [`BufReader::lines`].
+/// ```
+/// use proactor::io::{AsyncWrite, BufReader};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+///     a.write_all(&b"alpha\nbeta\ngamma"[..]).await.0?;
+///     drop(a);
+///     let mut lines = BufReader::new(b).lines();
+///     let mut all = Vec::new();
+///     while let Some(line) = lines.next_line().await? {
+///         all.push(line);
+///     }
+///     // The last line needs no newline.
+///     assert_eq!(all, ["alpha", "beta", "gamma"]);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Lines<R> {
     reader: BufReader<R>,
@@ -419,7 +461,21 @@ impl<R: AsyncRead> Lines<R> {
     ///
     /// # Examples
     ///
-    /// See [`BufReader::lines`].
+    /// ```
+    /// use proactor::io::{AsyncWrite, BufReader};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     a.write_all(&b"ok\n\xff\n"[..]).await.0?;
+    ///     let mut lines = BufReader::new(b).lines();
+    ///     assert_eq!(lines.next_line().await?.as_deref(), Some("ok"));
+    ///     // A line that is not UTF-8 is an error, not a panic.
+    ///     let error = lines.next_line().await.unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn next_line(&mut self) -> io::Result<Option<String>> {
         let mut line = String::new();
         if self.reader.read_line(&mut line).await? == 0 {
@@ -596,7 +652,14 @@ impl<W: AsyncWrite> BufWriter<W> {
     ///
     /// # Examples
     ///
-    /// See [`BufWriter::new`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     assert_eq!(proactor::io::BufWriter::new(stream).capacity(), 8192);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.capacity
     }

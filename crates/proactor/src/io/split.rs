@@ -54,7 +54,19 @@ where
 ///
 /// # Examples
 ///
-/// See [`split`].
+/// ```
+/// use proactor::io::{split, AsyncRead, AsyncWrite};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let (a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (mut reader, _writer) = split(a);
+///     b.write_all(&b"to the read half"[..]).await.0?;
+///     let (count, bytes) = reader.read(Vec::with_capacity(32)).await;
+///     assert_eq!(&bytes[..count?], b"to the read half");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct ReadHalf<T> {
     stream: Rc<T>,
 }
@@ -64,7 +76,21 @@ pub struct ReadHalf<T> {
 ///
 /// # Examples
 ///
-/// See [`split`].
+/// ```
+/// use proactor::io::{split, AsyncRead, AsyncWrite};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let (a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (_reader, mut writer) = split(a);
+///     writer.write_all(&b"last words"[..]).await.0?;
+///     writer.shutdown().await?; // the peer sees the end of the stream
+///     let (result, bytes) = b.read_to_end(Vec::new()).await;
+///     result?;
+///     assert_eq!(bytes, b"last words");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct WriteHalf<T> {
     stream: Rc<T>,
 }
@@ -75,7 +101,25 @@ impl<T> ReadHalf<T> {
     ///
     /// # Examples
     ///
-    /// See [`split`].
+    /// ```
+    /// use proactor::io::split;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (reader, writer) = split(a);
+    ///     let (other_reader, other_writer) = split(b);
+    ///     // Halves of two different streams are given back, not joined.
+    ///     let (reader, other_writer) = match reader.unsplit(other_writer) {
+    ///         Err(halves) => halves,
+    ///         Ok(_) => unreachable!("different streams"),
+    ///     };
+    ///     let a = reader.unsplit(writer).expect("halves of one stream");
+    ///     let b = other_reader.unsplit(other_writer).expect("halves of one stream");
+    ///     # let _ = (a, b);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn unsplit(self, write: WriteHalf<T>) -> Result<T, (ReadHalf<T>, WriteHalf<T>)> {
         if !Rc::ptr_eq(&self.stream, &write.stream) {
             return Err((self, write));

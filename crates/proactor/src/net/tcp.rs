@@ -376,7 +376,20 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`set_nodelay`](TcpStream::set_nodelay).
+    /// ```
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_nodelay(true)?;
+    ///     assert!(stream.nodelay()?);
+    ///     stream.set_nodelay(false)?;
+    ///     assert!(!stream.nodelay()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.stream.descriptor().socket().tcp_nodelay()
     }
@@ -436,7 +449,21 @@ impl TcpStream {
     ///
     /// # Examples
     ///
-    /// See [`set_linger`](TcpStream::set_linger).
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.linger()?, None); // the OS default: close returns at once
+    ///     stream.set_linger(Some(Duration::from_secs(2)))?;
+    ///     assert_eq!(stream.linger()?, Some(Duration::from_secs(2)));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         self.stream.descriptor().socket().linger()
     }

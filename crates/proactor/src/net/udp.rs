@@ -172,7 +172,19 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let receiver = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let (sent, buffer) = socket.send_to(b"to std".to_vec(), receiver.local_addr()?).await;
+    ///     assert_eq!(sent?, buffer.len());
+    ///     let mut received = [0u8; 16];
+    ///     let (count, from) = receiver.recv_from(&mut received)?;
+    ///     assert_eq!((&received[..count], from), (&b"to std"[..], socket.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn send_to<B: IoBuf>(
         &self,
         buf: B,
@@ -207,7 +219,18 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let sender = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     sender.send_to(b"from std", socket.local_addr()?)?;
+    ///     let (received, buffer) = socket.recv_from(Vec::with_capacity(64)).await;
+    ///     let (count, from) = received?;
+    ///     assert_eq!((&buffer[..count], from), (&b"from std"[..], sender.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn recv_from<B: IoBuf>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
         let completion = op::submit(Op::RecvMsg {
             fd: self.descriptor.fd(),
@@ -237,7 +260,17 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket::bind`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     // Port 0 asks the OS for a free port; `local_addr` says which one it chose.
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let address = socket.local_addr()?;
+    ///     assert!(address.ip().is_loopback());
+    ///     assert_ne!(address.port(), 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         inet(self.descriptor.socket().local_addr()?)
     }
@@ -250,7 +283,18 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`UdpSocket::connect`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     // Not connected yet: no peer.
+    ///     assert_eq!(a.peer_addr().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
+    ///     a.connect(b.local_addr()?).await?;
+    ///     assert_eq!(a.peer_addr()?, b.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         inet(self.descriptor.socket().peer_addr()?)
     }
@@ -284,7 +328,16 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`set_broadcast`](UdpSocket::set_broadcast).
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    ///     assert!(!socket.broadcast()?); // off until asked for
+    ///     socket.set_broadcast(true)?;
+    ///     assert!(socket.broadcast()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn broadcast(&self) -> io::Result<bool> {
         self.descriptor.socket().broadcast()
     }
@@ -320,7 +373,22 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`join_multicast_v4`](UdpSocket::join_multicast_v4).
+    /// ```
+    /// use std::net::Ipv4Addr;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    ///     let group = Ipv4Addr::new(239, 255, 0, 1);
+    ///     // Multicast needs a route; on a host without one, joining fails with the OS error.
+    ///     if socket.join_multicast_v4(group, Ipv4Addr::UNSPECIFIED).is_ok() {
+    ///         socket.leave_multicast_v4(group, Ipv4Addr::UNSPECIFIED)?;
+    ///         // A group left already cannot be left again.
+    ///         assert!(socket.leave_multicast_v4(group, Ipv4Addr::UNSPECIFIED).is_err());
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
         self.descriptor
             .socket()
@@ -357,7 +425,20 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`join_multicast_v6`](UdpSocket::join_multicast_v6).
+    /// ```
+    /// use std::net::Ipv6Addr;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    ///     let group = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x1234);
+    ///     // Interface 0: the default. Without IPv6 multicast, joining fails with the OS error.
+    ///     if socket.join_multicast_v6(group, 0).is_ok() {
+    ///         socket.leave_multicast_v6(group, 0)?;
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> io::Result<()> {
         self.descriptor
             .socket()

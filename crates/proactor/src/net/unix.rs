@@ -56,7 +56,22 @@ impl UnixListener {
     ///
     /// # Examples
     ///
-    /// See [`UnixListener`].
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("proactor-doc-bind-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("bind.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = proactor::net::UnixListener::bind(&path)?;
+    ///     assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    ///     // A second listener on the same path is refused.
+    ///     let error = proactor::net::UnixListener::bind(&path).unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let listener = std_unix::UnixListener::bind(path)?;
         listener.set_nonblocking(true)?;
@@ -73,7 +88,26 @@ impl UnixListener {
     ///
     /// # Examples
     ///
-    /// See [`UnixListener`].
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    /// use proactor::net::{UnixListener, UnixStream};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("proactor-doc-accept-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("accept.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let mut client = UnixStream::connect(&path).await?;
+    ///     let (mut server, _peer) = listener.accept().await?;
+    ///     client.write_all(&b"ping"[..]).await.0?;
+    ///     let (count, buffer) = server.read(Vec::with_capacity(8)).await;
+    ///     assert_eq!(&buffer[..count?], b"ping");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, std_unix::SocketAddr)> {
         let completion = op::submit(Op::Accept {
             fd: self.descriptor.fd(),
@@ -158,7 +192,17 @@ impl UnixStream {
     ///
     /// # Examples
     ///
-    /// See [`UnixListener`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     // Nothing listens at this path.
+    ///     let error = proactor::net::UnixStream::connect("/nonexistent/proactor.sock")
+    ///         .await
+    ///         .unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref().to_path_buf();
         let completion = op::submit(Op::Blocking {
@@ -182,7 +226,20 @@ impl UnixStream {
     ///
     /// # Examples
     ///
-    /// See [`UnixStream`].
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     b.write_all(&b"from b"[..]).await.0?;
+    ///     b.shutdown(std::net::Shutdown::Write).await?;
+    ///     let (result, bytes) = a.read_to_end(Vec::new()).await;
+    ///     result?;
+    ///     assert_eq!(bytes, b"from b");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = std_unix::UnixStream::pair()?;
         a.set_nonblocking(true)?;
@@ -372,7 +429,20 @@ impl UnixDatagram {
     ///
     /// # Examples
     ///
-    /// See [`UnixDatagram`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     // Each send is one datagram: two sends, two receives.
+    ///     a.send(&b"one"[..]).await.0?;
+    ///     a.send(&b"two"[..]).await.0?;
+    ///     let (count, first) = b.recv(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&first[..count?], b"one");
+    ///     let (count, second) = b.recv(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&second[..count?], b"two");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = std_unix::UnixDatagram::pair()?;
         Ok((UnixDatagram::adopt(a)?, UnixDatagram::adopt(b)?))
@@ -413,7 +483,19 @@ impl UnixDatagram {
     ///
     /// # Examples
     ///
-    /// See [`UnixDatagram`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     let (sent, _buffer) = a.send(b"datagram".to_vec()).await;
+    ///     assert_eq!(sent?, 8);
+    ///     # drop(b);
+    ///     // Without a peer, a send fails rather than waiting.
+    ///     let lonely = proactor::net::UnixDatagram::unbound()?;
+    ///     assert!(lonely.send(&b"nowhere"[..]).await.0.is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         super::send(self.descriptor.fd(), buf).await
     }
@@ -426,7 +508,17 @@ impl UnixDatagram {
     ///
     /// # Examples
     ///
-    /// See [`UnixDatagram`].
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     a.send(&b"longer than four"[..]).await.0?;
+    ///     // The buffer holds 4 bytes: the rest of the datagram is discarded.
+    ///     let (count, buffer) = b.recv(Vec::with_capacity(4)).await;
+    ///     assert_eq!(&buffer[..count?], b"long");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn recv<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         super::recv(self.descriptor.fd(), buf).await
     }

@@ -347,7 +347,22 @@ impl ClientOptions {
 ///
 /// # Examples
 ///
-/// See the [module](self).
+/// ```
+/// use proactor::io::{AsyncRead, AsyncWrite};
+/// use proactor::windows::named_pipe::{ClientOptions, ServerOptions};
+///
+/// # let name = format!(r"\\.\pipe\proactor-doc-server-{}", std::process::id());
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut server = ServerOptions::new().create(&name)?;
+///     let mut client = ClientOptions::new().open(&name)?;
+///     server.connect().await?;
+///     server.write_all(&b"welcome"[..]).await.0?;
+///     let (count, greeting) = client.read(Vec::with_capacity(16)).await;
+///     assert_eq!(&greeting[..count?], b"welcome");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct NamedPipeServer {
     stream: Stream,
 }
@@ -367,7 +382,20 @@ impl NamedPipeServer {
     ///
     /// # Examples
     ///
-    /// See the [module](self).
+    /// ```
+    /// use proactor::windows::named_pipe::{ClientOptions, ServerOptions};
+    ///
+    /// # let name = format!(r"\\.\pipe\proactor-doc-connect-{}", std::process::id());
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let server = ServerOptions::new().create(&name)?;
+    ///     // The wait starts here, so a client may open the pipe before it is awaited.
+    ///     let connected = server.connect();
+    ///     let _client = ClientOptions::new().open(&name)?;
+    ///     connected.await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn connect(&self) -> impl std::future::Future<Output = io::Result<()>> + 'static {
         let submitted = op::submit(Op::ConnectNamedPipe {
             pipe: self.stream.descriptor().fd(),
@@ -403,7 +431,24 @@ impl NamedPipeServer {
 ///
 /// # Examples
 ///
-/// See the [module](self).
+/// ```
+/// use proactor::io::{AsyncRead, AsyncWrite};
+/// use proactor::windows::named_pipe::{ClientOptions, ServerOptions};
+///
+/// # let name = format!(r"\\.\pipe\proactor-doc-client-{}", std::process::id());
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut server = ServerOptions::new().create(&name)?;
+///     let mut client = ClientOptions::new().open(&name)?;
+///     server.connect().await?;
+///     client.write_all(&b"request"[..]).await.0?;
+///     drop(client); // the server reads the end of the stream after the request
+///     let (result, request) = server.read_to_end(Vec::new()).await;
+///     result?;
+///     assert_eq!(request, b"request");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct NamedPipeClient {
     stream: Stream,
 }
