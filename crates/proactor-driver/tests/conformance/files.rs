@@ -278,10 +278,18 @@ pub fn open_statx_fsync_close(mut harness: Harness) {
         unreachable!()
     };
     assert!(metadata.is_dir());
+    let file_ino = by_path.ino;
     harness.ok(Op::Close { fd });
-    // The descriptor is gone.
-    // SAFETY: fcntl on a closed descriptor number only reports EBADF.
-    assert_eq!(unsafe { libc::fcntl(fd, libc::F_GETFD) }, -1);
+    // The descriptor is gone. Tests run in parallel, so another may already have been
+    // given the same number: what must not be behind it any more is this file.
+    // SAFETY: an all-zero `stat` is a valid value for fstat to overwrite.
+    let mut status: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into the `stat` it is given; on a closed number it reports EBADF.
+    let still_open = unsafe { libc::fstat(fd, &mut status) } == 0;
+    assert!(
+        !still_open || status.st_ino != file_ino,
+        "descriptor {fd} still refers to the closed file"
+    );
     // Opening it again without O_CREAT works; with O_EXCL it fails.
     let error = harness.error(
         Op::open_at(
