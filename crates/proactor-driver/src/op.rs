@@ -272,8 +272,8 @@ pub enum Op {
         protocol: i32,
     },
     /// Opens `path` relative to `dir` (or the current directory); completes with the new
-    /// descriptor. `O_CLOEXEC` is always added. Build it with [`Op::open_at`] to have the path
-    /// checked for NUL bytes.
+    /// descriptor. `O_CLOEXEC` is always added. Build it with [`Op::open_at`] (or
+    /// [`Op::open_beneath`]) to have the path checked for NUL bytes.
     OpenAt {
         /// Directory descriptor, or `None` for the current directory.
         dir: Option<Fd>,
@@ -283,6 +283,13 @@ pub enum Op {
         flags: i32,
         /// Permission bits for a created file.
         mode: u32,
+        /// Refuse a path that resolves outside `dir`: an absolute path, `..` above it, or a
+        /// symbolic link (at any step) leading out. The kernel checks each step as it walks,
+        /// so a rename racing the open cannot lead it out either. Linux 5.6+ (`openat2` with
+        /// `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`) and FreeBSD 13+ (`O_RESOLVE_BENEATH`);
+        /// elsewhere the open completes with `Unsupported`. An escape completes with `EXDEV`
+        /// on Linux and `ENOTCAPABLE` on FreeBSD.
+        beneath: bool,
     },
     /// Reads a file's metadata into `metadata`. An empty `path` with `dir` set describes `dir`
     /// itself. Build it with [`Op::statx`].
@@ -586,6 +593,42 @@ impl Op {
             path: path_to_cstring(path.as_ref())?,
             flags,
             mode,
+            beneath: false,
+        })
+    }
+
+    /// Builds an [`Op::OpenAt`] that refuses any path resolving outside `dir` (see its
+    /// `beneath` field), rejecting a path with a NUL byte before any syscall.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `path` contains a NUL byte.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let root = std::fs::File::open("src")?;
+    /// let mut driver = Driver::new()?;
+    /// driver.submit(Op::open_beneath(root.as_raw_fd(), "../Cargo.toml", libc::O_RDONLY, 0)?);
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// // `..` leads out of `src`: refused (on a kernel without openat2: unsupported).
+    /// assert!(completions[0].result.is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn open_beneath(dir: Fd, path: impl AsRef<Path>, flags: i32, mode: u32) -> io::Result<Op> {
+        Ok(Op::OpenAt {
+            dir: Some(dir),
+            path: path_to_cstring(path.as_ref())?,
+            flags,
+            mode,
+            beneath: true,
         })
     }
 

@@ -234,6 +234,11 @@ pub enum Bodies {
 /// Opens a symbolic link itself instead of following it at the last component.
 #[cfg(unix)]
 const NO_FOLLOW: i32 = libc::O_NOFOLLOW;
+/// Fails unless the path is a directory, so a swap since the metadata was read is caught.
+#[cfg(unix)]
+const DIRECTORY: i32 = libc::O_DIRECTORY;
+#[cfg(windows)]
+const DIRECTORY: i32 = 0;
 /// Opens a symbolic link itself instead of following it (`FILE_FLAG_OPEN_REPARSE_POINT`).
 #[cfg(windows)]
 const NO_FOLLOW: i32 = 0x0020_0000;
@@ -254,10 +259,11 @@ fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
 /// Accepts connections forever, serving each in its own task on this runtime. `root` must
 /// come from [`canonical_root`].
 pub async fn run(listener: TcpListener, root: Rc<Path>, bodies: Bodies) {
+    let root = Rc::new(Root::open(root).await);
     loop {
         match listener.accept().await {
             // A connection's error (a reset, a timeout) concerns that client only.
-            Ok((stream, _)) => drop(proactor::spawn(serve_connection(
+            Ok((stream, _)) => drop(proactor::spawn(connection(
                 stream,
                 Rc::clone(&root),
                 bodies,
@@ -271,6 +277,29 @@ pub async fn run(listener: TcpListener, root: Rc<Path>, bodies: Bodies) {
     }
 }
 
+/// The root directory, by path and, where the kernel can keep an open inside a directory
+/// (Linux 5.6+, FreeBSD 13+), also open: then each file is opened beneath it in one
+/// operation (in the ring on io_uring) instead of a `canonicalize` on the thread pool and a
+/// prefix test.
+struct Root {
+    path: Rc<Path>,
+    directory: Option<File>,
+    /// Cleared when the kernel turns out to lack the check, so later requests stop asking.
+    beneath: std::cell::Cell<bool>,
+}
+
+impl Root {
+    async fn open(path: Rc<Path>) -> Root {
+        // No directory means every request takes the canonicalize path: slower, as safe.
+        let directory = File::open(&*path).await.ok();
+        Root {
+            beneath: std::cell::Cell::new(directory.is_some()),
+            path,
+            directory,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The connection loop
 
@@ -278,7 +307,7 @@ pub async fn run(listener: TcpListener, root: Rc<Path>, bodies: Bodies) {
 /// being written, the body chunk, and the path being resolved are all reused.
 struct Connection {
     stream: TcpStream,
-    root: Rc<Path>,
+    root: Rc<Root>,
     /// The response head (and small bodies: error pages, listings), written in one go.
     head: Vec<u8>,
     /// File data on its way to the socket with `--copy`; allocated on the first body sent.
@@ -310,6 +339,10 @@ struct Reply {
 /// The socket's error (a reset, say) or `TimedOut` for an idle or stalled client; any HTTP
 /// error has been answered before.
 pub async fn serve_connection(stream: TcpStream, root: Rc<Path>, bodies: Bodies) -> io::Result<()> {
+    connection(stream, Rc::new(Root::open(root).await), bodies).await
+}
+
+async fn connection(stream: TcpStream, root: Rc<Root>, bodies: Bodies) -> io::Result<()> {
     // Heads and small bodies go out in separate writes; Nagle would hold the second one until
     // the client acknowledges the first, which a delayed ACK stretches to tens of milliseconds.
     stream.set_nodelay(true)?;
@@ -400,10 +433,15 @@ impl Connection {
         if let Err(status) = self.resolve(target.path) {
             return self.error(status).await;
         }
+        if self.root.beneath.get() {
+            if let Some(keep_alive) = self.respond_beneath(request, &target).await? {
+                return Ok(keep_alive);
+            }
+        }
         let canonical = match proactor::fs::canonicalize(&self.path).await {
             // A symbolic link may lead anywhere: only what ends up inside the root is served.
             // Outside looks like missing, so as not to tell what is there.
-            Ok(canonical) if canonical.starts_with(&self.root) => canonical,
+            Ok(canonical) if canonical.starts_with(&*self.root.path) => canonical,
             Ok(_) => return self.error(NOT_FOUND).await,
             Err(error) => return self.error(status_of(&error)).await,
         };
@@ -411,20 +449,14 @@ impl Connection {
             Ok(metadata) => metadata,
             Err(error) => return self.error(status_of(&error)).await,
         };
-        let trailing_slash = target.path.ends_with(b"/");
         if metadata.is_dir() {
-            return if trailing_slash {
-                self.listing(&target, &canonical).await
-            } else {
-                // Relative links in the listing only work below a path ending in '/'.
-                self.redirect(&target).await
-            };
+            return self.directory(&target, &canonical).await;
         }
         if !metadata.is_file() {
             // A FIFO would block the open, a device has no length: neither is a static file.
             return self.error(FORBIDDEN).await;
         }
-        if trailing_slash {
+        if target.path.ends_with(b"/") {
             // `/file/` names a directory that does not exist.
             return self.error(NOT_FOUND).await;
         }
@@ -442,11 +474,77 @@ impl Connection {
         self.file(request, &file, &metadata).await
     }
 
+    /// Answers the request with the kernel keeping every open inside the root: the metadata
+    /// by path first (so a FIFO is refused before an open could block on it), then the file
+    /// or directory opened beneath the root directory, which fails for anything a link or a
+    /// rename would lead out to. `None`: the kernel lacks the check; answer the other way.
+    async fn respond_beneath(
+        &mut self,
+        request: &Request<'_>,
+        target: &Target<'_>,
+    ) -> io::Result<Option<bool>> {
+        let Some(root) = self.root.directory.as_ref() else {
+            return Ok(None);
+        };
+        let metadata = match proactor::fs::metadata(&self.path).await {
+            Ok(metadata) => metadata,
+            Err(error) => return self.error(status_of(&error)).await.map(Some),
+        };
+        let is_dir = metadata.is_dir();
+        if !is_dir && !metadata.is_file() {
+            return self.error(FORBIDDEN).await.map(Some);
+        }
+        if !is_dir && target.path.ends_with(b"/") {
+            return self.error(NOT_FOUND).await.map(Some);
+        }
+        let relative = match self.path.strip_prefix(&*self.root.path) {
+            Ok(relative) if relative.as_os_str().is_empty() => Path::new("."),
+            Ok(relative) => relative,
+            // `resolve` starts every path with the root.
+            Err(_) => unreachable!("request paths start at the root"),
+        };
+        let mut options = OpenOptions::new();
+        options
+            .read(true)
+            .custom_flags(if is_dir { DIRECTORY } else { 0 });
+        let file = match options.open_beneath(root, relative).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+                self.root.beneath.set(false);
+                return Ok(None);
+            }
+            // Outside looks like missing, so as not to tell what is there.
+            Err(error)
+                if error.kind() == io::ErrorKind::PermissionDenied
+                    && error.raw_os_error().is_none() =>
+            {
+                return self.error(NOT_FOUND).await.map(Some)
+            }
+            Err(error) => return self.error(status_of(&error)).await.map(Some),
+        };
+        if is_dir {
+            drop(file);
+            let path = self.path.clone();
+            return self.directory(target, &path).await.map(Some);
+        }
+        self.file(request, &file, &metadata).await.map(Some)
+    }
+
+    /// A directory: its listing for `/dir/`, a redirect there for `/dir` (relative links in
+    /// the listing only work below a path ending in '/').
+    async fn directory(&mut self, target: &Target<'_>, path: &Path) -> io::Result<bool> {
+        if target.path.ends_with(b"/") {
+            self.listing(target, path).await
+        } else {
+            self.redirect(target).await
+        }
+    }
+
     /// Fills `self.path` with the root and the decoded segments of the request path, or says
     /// why there is no such path.
     fn resolve(&mut self, raw: &[u8]) -> Result<(), Status> {
         self.path.as_mut_os_string().clear();
-        self.path.push(&*self.root);
+        self.path.push(&*self.root.path);
         for segment in raw.split(|&byte| byte == b'/') {
             // Segments are decoded one at a time so that an encoded slash stays inside its
             // segment, where it is refused below, rather than becoming a separator.

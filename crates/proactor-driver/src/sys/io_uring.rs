@@ -678,6 +678,22 @@ fn build_entry(
             path,
             flags,
             mode,
+            beneath: true,
+        } => {
+            let how = unix::open_how_beneath(*flags | libc::O_CLOEXEC, *mode, control);
+            // io_uring's OpenHow is a transparent wrapper of the kernel's open_how, which is
+            // what libc's is too (three u64 in the same order); the one in the control block
+            // stays in place until the CQE.
+            let how = (how as *const libc::open_how).cast::<types::OpenHow>();
+            opcode::OpenAt2::new(types::Fd(dir.unwrap_or(libc::AT_FDCWD)), path.as_ptr(), how)
+                .build()
+        }
+        Op::OpenAt {
+            dir,
+            path,
+            flags,
+            mode,
+            beneath: false,
         } => opcode::OpenAt::new(types::Fd(dir.unwrap_or(libc::AT_FDCWD)), path.as_ptr())
             .flags(*flags | libc::O_CLOEXEC)
             .mode(*mode)

@@ -25,6 +25,9 @@ pub(crate) struct Control {
     pub(crate) address_len: libc::socklen_t,
     #[cfg(target_os = "linux")]
     pub(crate) statx: libc::statx,
+    /// How an `openat2` resolves its path (io_uring reads it when the SQE is consumed).
+    #[cfg(target_os = "linux")]
+    pub(crate) open_how: libc::open_how,
     #[cfg(not(target_os = "linux"))]
     pub(crate) stat: libc::stat,
     /// A readiness-emulated connect has been started and now waits for writability.
@@ -44,6 +47,9 @@ impl Default for Control {
             #[cfg(target_os = "linux")]
             // SAFETY: as above.
             statx: unsafe { mem::zeroed() },
+            #[cfg(target_os = "linux")]
+            // SAFETY: as above (three integers).
+            open_how: unsafe { mem::zeroed() },
             #[cfg(not(target_os = "linux"))]
             // SAFETY: as above.
             stat: unsafe { mem::zeroed() },
@@ -395,8 +401,12 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             path,
             flags,
             mode,
+            beneath,
         } => {
             let dir = dir.unwrap_or(libc::AT_FDCWD);
+            if *beneath {
+                return open_beneath(dir, path, *flags | libc::O_CLOEXEC, *mode, control);
+            }
             // SAFETY: the path is NUL-terminated and outlives the call.
             check(unsafe {
                 libc::openat(
@@ -1153,4 +1163,84 @@ impl Drop for Waker {
             close_quietly(self.write_fd);
         }
     }
+}
+
+/// The `open_how` of an `openat2` that stays beneath its directory, in `control` (where
+/// io_uring reads it).
+#[cfg(target_os = "linux")]
+pub(crate) fn open_how_beneath(flags: i32, mode: u32, control: &mut Control) -> &libc::open_how {
+    control.open_how.flags = flags as u32 as u64;
+    // Unlike openat, openat2 refuses a mode that would not be used. O_TMPFILE includes the
+    // O_DIRECTORY bit, so only all of its bits mean a temporary file.
+    let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+    control.open_how.mode = if creates { u64::from(mode) } else { 0 };
+    // Magic links (/proc/self/fd/N) lead anywhere, whatever the directory.
+    control.open_how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    &control.open_how
+}
+
+/// `openat2(RESOLVE_BENEATH)`; `ENOSYS` (a kernel before 5.6) becomes `Unsupported`.
+#[cfg(target_os = "linux")]
+fn open_beneath(
+    dir: RawFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+    mode: u32,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let how = open_how_beneath(flags, mode, control);
+    // SAFETY: the path is NUL-terminated, `how` is a valid open_how of the size passed, and
+    // both outlive the call.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir,
+            path.as_ptr(),
+            how as *const libc::open_how,
+            mem::size_of::<libc::open_how>(),
+        )
+    };
+    match check(result as libc::ssize_t) {
+        Err(error) if error.raw_os_error() == Some(libc::ENOSYS) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "opening beneath a directory needs openat2 (Linux 5.6)",
+        )),
+        other => other,
+    }
+}
+
+/// `openat(O_RESOLVE_BENEATH)`.
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+fn open_beneath(
+    dir: RawFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+    mode: u32,
+    _control: &mut Control,
+) -> io::Result<usize> {
+    // SAFETY: the path is NUL-terminated and outlives the call.
+    check(unsafe {
+        libc::openat(
+            dir,
+            path.as_ptr(),
+            flags | libc::O_RESOLVE_BENEATH,
+            mode as libc::c_uint,
+        )
+    } as libc::ssize_t)
+}
+
+/// No kernel check of this kind here (macOS has none; checking in user space could not see
+/// a rename racing the open).
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "dragonfly")))]
+fn open_beneath(
+    _dir: RawFd,
+    _path: &std::ffi::CStr,
+    _flags: i32,
+    _mode: u32,
+    _control: &mut Control,
+) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "opening beneath a directory needs Linux 5.6 or FreeBSD 13",
+    ))
 }

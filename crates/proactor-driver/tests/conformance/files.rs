@@ -307,6 +307,99 @@ pub fn open_statx_fsync_close(mut harness: Harness) {
     drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
 }
 
+/// `Op::open_beneath` opens what lies inside its directory, through relative symbolic links
+/// and `..` that stay inside, and refuses every way out: `..` above it, an absolute path, a
+/// symbolic link leading out (last component or in the middle), and a magic link.
+#[cfg(unix)]
+pub fn open_beneath_refuses_every_way_out(mut harness: Harness) {
+    let dir = TempDir::new();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("inside"), b"in").unwrap();
+    std::fs::write(dir.path().join("secret"), b"out").unwrap();
+    std::os::unix::fs::symlink("inside", root.join("link-in")).unwrap();
+    std::os::unix::fs::symlink("../inside", root.join("sub/link-up")).unwrap();
+    std::os::unix::fs::symlink("../secret", root.join("link-out")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("dir-out")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret"), root.join("absolute")).unwrap();
+    let root_dir = std::fs::File::open(&root).unwrap();
+    let open =
+        |path: &str| Op::open_beneath(root_dir.as_raw_fd(), path, libc::O_RDONLY, 0).unwrap();
+
+    if !cfg!(any(target_os = "linux", target_os = "freebsd")) {
+        let error = harness.error(open("inside"));
+        assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+        return;
+    }
+    // A directory too (O_DIRECTORY shares a bit with O_TMPFILE, which takes a mode).
+    let (fd, _) = harness.ok(Op::open_beneath(
+        root_dir.as_raw_fd(),
+        "sub",
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        0o777,
+    )
+    .unwrap());
+    // SAFETY: the open op returned a new descriptor nothing else owns.
+    drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+    for inside in [
+        "inside",
+        "link-in",
+        "sub/link-up",
+        "sub/../inside",
+        "./sub/../link-in",
+    ] {
+        let (fd, _) = harness.ok(open(inside));
+        // SAFETY: the open op returned a new descriptor nothing else owns.
+        let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+        let mut contents = String::new();
+        std::io::Read::read_to_string(&mut file, &mut contents).unwrap();
+        assert_eq!(contents, "in", "{inside}");
+    }
+    #[cfg(target_os = "linux")]
+    let escape = libc::EXDEV;
+    #[cfg(target_os = "freebsd")]
+    let escape = libc::ENOTCAPABLE;
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+    let escape = unreachable!("returned above");
+    let magic = format!("/proc/self/fd/{}", root_dir.as_raw_fd());
+    for outside in [
+        "../secret",
+        "link-out",
+        "dir-out/secret",
+        "absolute",
+        "/etc/hostname",
+        "sub/../../secret",
+        magic.as_str(),
+    ] {
+        let error = harness.error(open(outside));
+        assert_eq!(error.raw_os_error(), Some(escape), "{outside}: {error}");
+    }
+    // What is missing inside is just missing; creating inside works, with the mode given.
+    assert_eq!(harness.error(open("missing")).kind(), ErrorKind::NotFound);
+    let create = Op::open_beneath(
+        root_dir.as_raw_fd(),
+        "sub/created",
+        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY,
+        0o600,
+    )
+    .unwrap();
+    let (fd, _) = harness.ok(create);
+    // SAFETY: the open op returned a new descriptor nothing else owns.
+    drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+    let created = std::fs::metadata(root.join("sub/created")).unwrap();
+    assert_eq!(created.mode() & 0o777, 0o600);
+}
+
+/// Windows: the driver opens nothing (the `proactor` crate opens with std on the pool).
+#[cfg(windows)]
+pub fn open_beneath_refuses_every_way_out(mut harness: Harness) {
+    use std::os::windows::io::AsRawHandle;
+    let dir = TempDir::new();
+    let file = std::fs::File::open(dir.file("x", b"")).unwrap();
+    let op = Op::open_beneath(file.as_raw_handle() as u64, "x", 0, 0).unwrap();
+    assert_eq!(harness.error(op).kind(), ErrorKind::Unsupported);
+}
+
 /// On Windows the driver opens nothing (std does, on the pool, in the `proactor` crate) and
 /// has no metadata by path; it has fsync, close and the metadata of an open handle.
 #[cfg(windows)]

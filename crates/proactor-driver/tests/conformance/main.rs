@@ -49,6 +49,7 @@ conformance! {
     files::current_position_reads_advance,
     files::vectored_write_and_read,
     files::open_statx_fsync_close,
+    files::open_beneath_refuses_every_way_out,
     files::statx_reports_missing_file,
     files::every_buffer_kind_round_trips,
     files::blocking_job_runs_on_the_pool,

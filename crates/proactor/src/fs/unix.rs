@@ -24,6 +24,35 @@ pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descr
     Ok(Descriptor::from_driver(fd as Fd))
 }
 
+/// Opens `path` beneath the directory `dir` (`openat2(RESOLVE_BENEATH)` on Linux,
+/// `O_RESOLVE_BENEATH` on FreeBSD, through the driver); `options` are already checked.
+pub(super) async fn open_beneath(
+    options: &OpenOptions,
+    dir: Fd,
+    path: &Path,
+) -> io::Result<Descriptor> {
+    let op = Op::open_beneath(dir, path, open_flags(options), options.mode)?;
+    match op::submit(op).await.result {
+        Ok(fd) => Ok(Descriptor::from_driver(fd as Fd)),
+        Err(error) if is_escape(&error) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} leads outside the directory", path.display()),
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+/// The error the kernel gives for a path that would leave the directory.
+fn is_escape(error: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    let escape = libc::EXDEV;
+    #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+    let escape = libc::ENOTCAPABLE;
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "dragonfly")))]
+    let escape = -1;
+    error.raw_os_error() == Some(escape)
+}
+
 /// The `open(2)` flags `options` stand for.
 fn open_flags(options: &OpenOptions) -> i32 {
     let access = match (options.read, options.write, options.append) {

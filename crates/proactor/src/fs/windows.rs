@@ -17,6 +17,8 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_WRITE_ATTRIBUTES,
 };
 
+use proactor_driver::Fd;
+
 use super::{on_path, on_paths, AccessMode, File, FileTimes, Metadata, OpenOptions, StatFs};
 use crate::net::Descriptor;
 
@@ -41,6 +43,19 @@ pub(super) async fn open(options: &OpenOptions, path: &Path) -> io::Result<Descr
         .custom_flags(flags);
     let file = on_path(path, move |path| std_options.open(path)).await?;
     Ok(Descriptor::adopt(file))
+}
+
+/// Windows has no kernel check that a path stays beneath a directory (`NtCreateFile` with a
+/// root directory still follows reparse points anywhere).
+pub(super) async fn open_beneath(
+    _options: &OpenOptions,
+    _dir: Fd,
+    _path: &Path,
+) -> io::Result<Descriptor> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "opening beneath a directory needs Linux 5.6 or FreeBSD 13",
+    ))
 }
 
 /// Where a cursor write of a file opened for appending goes: the driver has no file
