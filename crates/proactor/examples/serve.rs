@@ -13,8 +13,13 @@
 //! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
 //! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`), and it
 //! refuses any path that leaves the root, whether by `..`, by an encoded slash or by a
-//! symbolic link pointing outside. Requests with a body are not accepted (nothing here needs
-//! one), so the connection is closed after answering them.
+//! symbolic link pointing outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
+//! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
+//! the ring on io_uring, so a link or rename racing the request cannot lead it out);
+//! elsewhere the path is canonicalized on the thread pool and checked against the root.
+//! Symbolic links that stay inside are followed; absolute ones are refused beneath a root
+//! descriptor, even when they point inside. Requests with a body are not accepted (nothing
+//! here needs one), so the connection is closed after answering them.
 //!
 //! `tests/serve.rs` includes this file as a module and drives [`run`] and
 //! [`serve_connection`] over real sockets.
