@@ -16,10 +16,10 @@
 //! symbolic link pointing outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
 //! the ring on io_uring, so a link or rename racing the request cannot lead it out);
-//! elsewhere the path is canonicalized on the thread pool and checked against the root.
-//! Symbolic links that stay inside are followed; absolute ones are refused beneath a root
-//! descriptor, even when they point inside. Requests with a body are not accepted (nothing
-//! here needs one), so the connection is closed after answering them.
+//! elsewhere, and for the rare path the kernel refuses (a link leading out, or an absolute
+//! link pointing back inside), the path is canonicalized on the thread pool and checked
+//! against the root. Requests with a body are not accepted (nothing here needs one), so the
+//! connection is closed after answering them.
 //!
 //! `tests/serve.rs` includes this file as a module and drives [`run`] and
 //! [`serve_connection`] over real sockets.
@@ -518,12 +518,13 @@ impl Connection {
                 self.root.beneath.set(false);
                 return Ok(None);
             }
-            // Outside looks like missing, so as not to tell what is there.
+            // Refused as leading out, which an absolute link pointing inside the root also
+            // does: the canonicalize path decides, as it would without the kernel's check.
             Err(error)
                 if error.kind() == io::ErrorKind::PermissionDenied
                     && error.raw_os_error().is_none() =>
             {
-                return self.error(NOT_FOUND).await.map(Some)
+                return Ok(None)
             }
             Err(error) => return self.error(status_of(&error)).await.map(Some),
         };

@@ -115,7 +115,12 @@ impl Site {
         std::fs::write(outside.join("secret.txt"), SECRET).expect("write secret.txt");
         let links = symlink("hello.txt", &root.join("inside"), false)
             && symlink("../outside/secret.txt", &root.join("link-out"), false)
-            && symlink("../outside", &root.join("dir-out"), true);
+            && symlink("../outside", &root.join("dir-out"), true)
+            && symlink(
+                root.join("sub/inner.txt").to_str().expect("a UTF-8 temporary path"),
+                &root.join("absolute-in"),
+                false,
+            );
         Site { dir, links }
     }
 
@@ -640,6 +645,17 @@ fn traversal_is_refused(backend: Backend) {
     // Absolute form for a path inside the root is fine.
     let absolute = server.get("http://test/hello.txt");
     assert_eq!((absolute.status, absolute.body.as_slice()), (200, HELLO));
+    if site.links {
+        // Links that stay inside are served: relative, and absolute (which the kernel's
+        // beneath-the-root check refuses, so the server decides by the canonical path).
+        let relative = server.get("/inside");
+        assert_eq!((relative.status, relative.body.as_slice()), (200, HELLO));
+        let absolute_link = server.get("/absolute-in");
+        assert_eq!(
+            (absolute_link.status, absolute_link.body.as_slice()),
+            (200, &b"inner\n"[..])
+        );
+    }
 }
 
 fn big_file_is_intact(backend: Backend) {
