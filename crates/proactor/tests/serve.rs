@@ -117,7 +117,9 @@ impl Site {
             && symlink("../outside/secret.txt", &root.join("link-out"), false)
             && symlink("../outside", &root.join("dir-out"), true)
             && symlink(
-                root.join("sub/inner.txt").to_str().expect("a UTF-8 temporary path"),
+                root.join("sub/inner.txt")
+                    .to_str()
+                    .expect("a UTF-8 temporary path"),
                 &root.join("absolute-in"),
                 false,
             );

@@ -239,6 +239,25 @@ impl<P: Poller> Readiness<P> {
         self.ready.push(Completion { id, result, op });
     }
 
+    /// Runs the operation here if the kernel can promise it will not block (a file read
+    /// from the page cache, an open from the dentry cache: see
+    /// `unix::try_without_blocking`), else sends it to the pool.
+    fn run_or_send_to_pool(&mut self, id: OpId) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        #[cfg(target_os = "linux")]
+        if let Some(op) = slot.op.as_mut() {
+            if let Some(result) = unix::try_without_blocking(op, &mut slot.control) {
+                self.complete(id, result);
+                return;
+            }
+        }
+        if let Some(op) = slot.op.take() {
+            self.send_to_pool(id, op);
+        }
+    }
+
     fn send_to_pool(&mut self, id: OpId, op: Op) {
         if let Some(slot) = self.slots.get_mut(id) {
             slot.place = Place::Pool;
@@ -506,20 +525,12 @@ impl<P: Poller> Backend for Readiness<P> {
                 }
                 self.timers.add(id, duration);
             }
-            Route::Pool => {
-                if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
-                    self.send_to_pool(id, op);
-                }
-            }
+            Route::Pool => self.run_or_send_to_pool(id),
             Route::Close(fd) => self.close(id, fd),
             Route::Exit(pid) => self.watch_exit(id, pid),
             Route::Queue(fd, direction) => self.start_queued(id, fd, direction),
             Route::QueueOrPool(fd, direction) => match self.kind_of(fd) {
-                Ok(FdKind::Blocking) => {
-                    if let Some(op) = self.slots.get_mut(id).and_then(|slot| slot.op.take()) {
-                        self.send_to_pool(id, op);
-                    }
-                }
+                Ok(FdKind::Blocking) => self.run_or_send_to_pool(id),
                 Ok(FdKind::Pollable) => self.start_queued(id, fd, direction),
                 Err(error) => self.complete(id, Err(error)),
             },

@@ -1244,3 +1244,130 @@ fn open_beneath(
         "opening beneath a directory needs Linux 5.6 or FreeBSD 13",
     ))
 }
+
+/// Runs `op` on the calling thread when Linux can promise it will not block — a read served
+/// from the page cache (`preadv2` with `RWF_NOWAIT`), an open whose path is all in the
+/// dentry cache (`openat2` with `RESOLVE_CACHED`) — which is what io_uring does before it
+/// hands work to its own threads. `None`: it would block, or the kernel or file system cannot
+/// tell; run it on the pool. A cached read may be short (part of the range cached): the
+/// caller's next read picks up the rest.
+#[cfg(target_os = "linux")]
+pub(crate) fn try_without_blocking(
+    op: &mut Op,
+    control: &mut Control,
+) -> Option<io::Result<usize>> {
+    let result = match op {
+        Op::Read { fd, buf, offset } => {
+            let (pointer, len) = buf.read_destination();
+            let iovec = libc::iovec {
+                iov_base: pointer.cast(),
+                iov_len: len,
+            };
+            let offset = nowait_offset(*offset)?;
+            // SAFETY: the iovec describes the buffer's memory, alive for the whole call.
+            check(unsafe { libc::preadv2(*fd, &iovec, 1, offset, libc::RWF_NOWAIT) })
+        }
+        Op::ReadVectored { fd, bufs, offset } => {
+            fill_iovecs(&mut control.iovecs, bufs, true);
+            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
+            let offset = nowait_offset(*offset)?;
+            // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
+            check(unsafe { libc::preadv2(*fd, iovecs, count, offset, libc::RWF_NOWAIT) })
+        }
+        Op::OpenAt {
+            dir,
+            path,
+            flags,
+            mode,
+            beneath,
+        } => {
+            // RESOLVE_CACHED refuses anything that may write (creating, truncating) with
+            // EAGAIN; skip the call for those.
+            let writes = *flags & (libc::O_CREAT | libc::O_TRUNC) != 0
+                || *flags & libc::O_TMPFILE == libc::O_TMPFILE;
+            if writes || !cached_opens_supported() {
+                return None;
+            }
+            let how = open_how_beneath(*flags | libc::O_CLOEXEC, *mode, control);
+            let mut how = *how;
+            how.resolve = libc::RESOLVE_CACHED;
+            if *beneath {
+                how.resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+            }
+            let dir = dir.unwrap_or(libc::AT_FDCWD);
+            // SAFETY: the path is NUL-terminated, `how` is a valid open_how of the size
+            // passed, and both outlive the call.
+            let result = unsafe {
+                libc::syscall(
+                    libc::SYS_openat2,
+                    dir,
+                    path.as_ptr(),
+                    &how as *const libc::open_how,
+                    mem::size_of::<libc::open_how>(),
+                )
+            };
+            check(result as libc::ssize_t)
+        }
+        _ => return None,
+    };
+    match result {
+        // EAGAIN: not cached. EOPNOTSUPP: a file system without RWF_NOWAIT. EINVAL or
+        // ENOSYS: a kernel without the flag, or an argument the pool's call will judge.
+        Err(error)
+            if matches!(
+                error.raw_os_error(),
+                Some(libc::EAGAIN | libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS)
+            ) =>
+        {
+            None
+        }
+        other => Some(other),
+    }
+}
+
+/// A read's offset for `preadv2`: -1 means the file position; an offset the OS cannot take
+/// goes to the pool, whose call reports it.
+#[cfg(target_os = "linux")]
+fn nowait_offset(offset: Option<u64>) -> Option<libc::off_t> {
+    match offset {
+        None => Some(-1),
+        Some(offset) => libc::off_t::try_from(offset).ok(),
+    }
+}
+
+/// Whether `openat2` takes `RESOLVE_CACHED` (Linux 5.12+), asked once per process: before,
+/// every open would fail with EINVAL first and then run on the pool anyway.
+#[cfg(target_os = "linux")]
+fn cached_opens_supported() -> bool {
+    use std::sync::atomic::AtomicU8;
+    const UNKNOWN: u8 = 0;
+    const YES: u8 = 1;
+    const NO: u8 = 2;
+    static SUPPORTED: AtomicU8 = AtomicU8::new(UNKNOWN);
+    match SUPPORTED.load(Ordering::Relaxed) {
+        YES => return true,
+        NO => return false,
+        _ => {}
+    }
+    // SAFETY: an all-zero open_how is valid; the fields are set below.
+    let mut how: libc::open_how = unsafe { mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_CACHED;
+    // SAFETY: a static NUL-terminated path and a valid open_how of the size passed.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c"/".as_ptr(),
+            &how as *const libc::open_how,
+            mem::size_of::<libc::open_how>(),
+        )
+    };
+    // "/" is always cached, so only a kernel without the flag (or openat2) fails here.
+    let supported = fd >= 0;
+    if supported {
+        close_quietly(fd as RawFd);
+    }
+    SUPPORTED.store(if supported { YES } else { NO }, Ordering::Relaxed);
+    supported
+}
