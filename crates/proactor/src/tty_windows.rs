@@ -119,6 +119,8 @@ pub struct Tty {
     pending: Vec<u8>,
     /// Output: the bytes of a character split across two writes.
     partial: Vec<u8>,
+    /// UTF-16 units on their way in or out, kept so that reads and writes allocate once.
+    units: Vec<u16>,
 }
 
 impl Tty {
@@ -215,6 +217,7 @@ impl Tty {
             mode: TtyMode::Normal,
             pending: Vec::new(),
             partial: Vec::new(),
+            units: Vec::new(),
         })
     }
 
@@ -297,13 +300,15 @@ impl Tty {
                 "a screen buffer cannot be read",
             ));
         }
-        let units = match self.mode {
+        // The units buffer is lent out while a read may fill it; a cancelled pool read keeps
+        // it, and the next read makes another.
+        let mut units = std::mem::take(&mut self.units);
+        units.resize(READ_UNITS, 0);
+        let (units, count) = match self.mode {
             TtyMode::Raw => loop {
                 if console::character_waiting(self.handle)? {
-                    let mut units = vec![0u16; READ_UNITS];
                     let count = console::read(self.handle, &mut units)?;
-                    units.truncate(count);
-                    break units;
+                    break (units, count);
                 }
                 // Signalled while any input event is queued; the look above took out those
                 // that carry no character.
@@ -321,16 +326,19 @@ impl Tty {
                 let keep = self.owned.clone();
                 blocking::run(move || {
                     let _keep = keep;
-                    let mut units = vec![0u16; READ_UNITS];
                     let count = console::read(handle, &mut units)?;
-                    units.truncate(count);
-                    Ok(units)
+                    Ok((units, count))
                 })
                 .await?
             }
         };
-        self.pending
-            .extend(String::from_utf16_lossy(&units).into_bytes());
+        let mut utf8 = [0; 4];
+        for character in char::decode_utf16(units[..count.min(units.len())].iter().copied()) {
+            let character = character.unwrap_or(char::REPLACEMENT_CHARACTER);
+            self.pending
+                .extend_from_slice(character.encode_utf8(&mut utf8).as_bytes());
+        }
+        self.units = units;
         Ok(())
     }
 }
@@ -369,18 +377,23 @@ impl AsyncWrite for Tty {
             Err(error) if error.error_len().is_none() => error.valid_up_to(),
             Err(_) => text.len(),
         };
-        let units: Vec<u16> = String::from_utf8_lossy(&text[..complete])
-            .encode_utf16()
-            .collect();
+        let mut units = std::mem::take(&mut self.units);
+        units.clear();
+        units.extend(String::from_utf8_lossy(&text[..complete]).encode_utf16());
         let mut done = 0;
         while done < units.len() {
             match console::write(self.handle, &units[done..]) {
                 Ok(0) => break,
                 Ok(count) => done += count,
-                Err(error) => return (Err(error), B::from_buffer(buffer)),
+                Err(error) => {
+                    self.units = units;
+                    return (Err(error), B::from_buffer(buffer));
+                }
             }
         }
-        self.partial = text[complete..].to_vec();
+        self.units = units;
+        text.drain(..complete);
+        self.partial = text;
         let count = bytes.len();
         (Ok(count), B::from_buffer(buffer))
     }
