@@ -313,7 +313,7 @@ impl Iocp {
             return;
         };
         let Some(op) = slot.op.take() else { return };
-        let mut result = result;
+        let mut result = result.map_err(|error| win::portable_error(&op, error));
         if slot.cancel_requested {
             result = discard_created_fd(&op, result);
         }

@@ -479,6 +479,28 @@ pub(crate) fn read_result(code: i32, bytes: u32) -> io::Result<usize> {
     }
 }
 
+/// The error Unix would give where Windows' differs in a way portable code checks: a send on
+/// a socket whose sending side this process shut down is `WSAESHUTDOWN`, which std leaves
+/// uncategorized, where Unix says `EPIPE` (`BrokenPipe`).
+pub(crate) fn portable_error(op: &Op, error: io::Error) -> io::Error {
+    let sends = matches!(
+        op,
+        Op::Send { .. }
+            | Op::SendMsg { .. }
+            | Op::Write { .. }
+            | Op::WriteVectored { .. }
+            | Op::SendFile { .. }
+    );
+    if sends && error.raw_os_error() == Some(WSAESHUTDOWN) {
+        io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "the socket's sending side is shut down (WSAESHUTDOWN)",
+        )
+    } else {
+        error
+    }
+}
+
 /// An operation the Windows driver has no form for.
 pub(crate) fn unsupported(what: &str) -> io::Error {
     io::Error::new(

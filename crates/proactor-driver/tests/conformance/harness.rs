@@ -338,11 +338,6 @@ mod os {
             Some(libc::EAFNOSUPPORT) | Some(libc::EINVAL)
         )
     }
-
-    /// The error of sending after shutting down the write side.
-    pub fn is_shut_down(error: &io::Error) -> bool {
-        error.kind() == io::ErrorKind::BrokenPipe
-    }
 }
 
 #[cfg(windows)]
@@ -360,7 +355,7 @@ mod os {
     use proactor_driver::Fd;
     use windows_sys::Win32::Foundation::{ERROR_INVALID_HANDLE, ERROR_IO_DEVICE};
     use windows_sys::Win32::Networking::WinSock::{
-        WSAEAFNOSUPPORT, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSAESHUTDOWN,
+        WSAEAFNOSUPPORT, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP,
     };
     use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED;
 
@@ -495,12 +490,6 @@ mod os {
             code(error),
             Some(WSAEAFNOSUPPORT) | Some(WSAEINVAL) | Some(WSAEFAULT) | Some(WSAEOPNOTSUPP)
         )
-    }
-
-    /// The error of sending after shutting down the write side: `WSAESHUTDOWN` (which std
-    /// gives no kind of its own).
-    pub fn is_shut_down(error: &io::Error) -> bool {
-        code(error) == Some(WSAESHUTDOWN)
     }
 }
 
