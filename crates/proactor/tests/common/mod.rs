@@ -24,8 +24,13 @@
 use std::future::Future;
 use std::time::Duration;
 
-use proactor::time::timeout;
-use proactor::{Backend, Builder, Runtime};
+#[cfg(unix)]
+use proactor::net::UnixStream;
+use proactor::net::{TcpListener, TcpStream};
+#[cfg(windows)]
+use proactor::process::{ChildStdin, Command, Stdio};
+use proactor::time::{sleep, timeout};
+use proactor::{spawn, Backend, Builder, Runtime};
 
 /// No test waits longer than this for one [`run`].
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -43,6 +48,58 @@ pub fn run<F: Future>(runtime: &Runtime, future: F) -> F::Output {
     runtime
         .block_on(timeout(LIMIT, future))
         .expect("the test's future did not finish in time")
+}
+
+/// Two connected TCP streams on the loopback interface: (accepted, connected).
+pub async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let client = spawn(async move { TcpStream::connect(address).await.unwrap() });
+    let (server, _) = listener.accept().await.unwrap();
+    (server, client.await.unwrap())
+}
+
+/// The stream [`stream_pair`] makes: a Unix socket where there are Unix sockets, else TCP.
+#[cfg(unix)]
+pub type Stream = UnixStream;
+/// The stream [`stream_pair`] makes: a Unix socket where there are Unix sockets, else TCP.
+#[cfg(not(unix))]
+pub type Stream = TcpStream;
+
+/// Two connected streams for tests of what any stream does: a Unix socket pair, or on
+/// Windows (no `AF_UNIX` under Wine, none in proactor there) a TCP pair.
+pub async fn stream_pair() -> (Stream, Stream) {
+    #[cfg(unix)]
+    return UnixStream::pair().unwrap();
+    #[cfg(not(unix))]
+    return tcp_pair().await;
+}
+
+/// A writer whose reader is gone, so its writes fail with `BrokenPipe` at once: a Unix socket
+/// whose peer is closed (`EPIPE`).
+#[cfg(unix)]
+pub async fn broken_writer() -> UnixStream {
+    let (writer, reader) = UnixStream::pair().unwrap();
+    drop(reader);
+    // The close goes through the driver: let it complete before writing.
+    sleep(Duration::from_millis(20)).await;
+    writer
+}
+
+/// A writer whose reader is gone, so its writes fail with `BrokenPipe` at once: the stdin pipe
+/// of a child that has exited (`ERROR_NO_DATA`, "the pipe is being closed"). Not a TCP stream:
+/// a write to a closed TCP peer is accepted, and only the writes after the peer's reset has
+/// come back fail.
+#[cfg(windows)]
+pub async fn broken_writer() -> ChildStdin {
+    let mut child = Command::new("cmd")
+        .args(["/C", "exit 0"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    assert!(child.wait().await.unwrap().success());
+    stdin
 }
 
 /// What a per-backend test takes: a [`Runtime`] on the backend, or the [`Backend`] itself for
