@@ -1,55 +1,16 @@
 //! `proactor::io`'s buffered and utility I/O (`BufReader`, `BufWriter`, `copy`, `split`,
-//! `read_to_string`), run once per backend (`io_uring::lines_across_buffer_edges`, ...).
+//! `read_to_string`), run once per backend (`io_uring::lines_across_buffer_edges`, ...,
+//! `iocp::...` on Windows, where the stream pairs are TCP).
 
-#![cfg(target_os = "linux")]
+mod common;
 
-use std::future::Future;
 use std::io::ErrorKind;
 use std::time::Duration;
 
+use common::{broken_writer, per_backend, run, stream_pair, tcp_pair, Stream};
 use proactor::io::{copy, read_to_string, split, AsyncRead, AsyncWrite, BufReader, BufWriter};
-use proactor::net::{TcpListener, TcpStream, UnixStream};
 use proactor::time::{sleep, timeout};
-use proactor::{spawn, Backend, Builder, Runtime};
-
-/// No test waits longer than this for one `block_on`.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
-
-/// Runs `future` on `runtime`, failing the test if it takes longer than [`LIMIT`].
-fn run<F: Future>(runtime: &Runtime, future: F) -> F::Output {
-    runtime
-        .block_on(timeout(LIMIT, future))
-        .expect("the test's future did not finish in time")
-}
-
-/// Instantiates each listed test once per backend.
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-    };
-}
+use proactor::{spawn, Runtime};
 
 per_backend! {
     lines_across_buffer_edges,
@@ -70,7 +31,7 @@ per_backend! {
 
 /// Writes `bytes` to `stream` in pieces of `piece` bytes, pausing between them, so readers
 /// see them arrive across many reads.
-async fn trickle(mut stream: UnixStream, bytes: Vec<u8>, piece: usize) {
+async fn trickle(mut stream: Stream, bytes: Vec<u8>, piece: usize) {
     for chunk in bytes.chunks(piece) {
         stream.write_all(chunk.to_vec()).await.0.unwrap();
         sleep(Duration::from_micros(200)).await;
@@ -79,7 +40,7 @@ async fn trickle(mut stream: UnixStream, bytes: Vec<u8>, piece: usize) {
 
 fn lines_across_buffer_edges(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = stream_pair().await;
         let mut expected = Vec::new();
         let mut text = Vec::new();
         for n in 0..200 {
@@ -104,7 +65,7 @@ fn lines_across_buffer_edges(runtime: Runtime) {
 
 fn read_until_and_fill_buf(runtime: Runtime) {
     run(&runtime, async {
-        let (mut a, b) = UnixStream::pair().unwrap();
+        let (mut a, b) = stream_pair().await;
         a.write_all(&b"alpha;beta;gamma"[..]).await.0.unwrap();
         drop(a);
         let mut reader = BufReader::with_capacity(4, b);
@@ -131,7 +92,7 @@ fn read_until_and_fill_buf(runtime: Runtime) {
 
 fn read_line_rejects_invalid_utf8(runtime: Runtime) {
     run(&runtime, async {
-        let (mut a, b) = UnixStream::pair().unwrap();
+        let (mut a, b) = stream_pair().await;
         a.write_all(&b"good\nbad \xff\xfe\nafter\n"[..])
             .await
             .0
@@ -151,7 +112,7 @@ fn read_line_rejects_invalid_utf8(runtime: Runtime) {
 
 fn buf_reader_reads_small_and_large(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = stream_pair().await;
         let bytes: Vec<u8> = (0..100_000u32).map(|n| (n % 251) as u8).collect();
         let writer = spawn(trickle(a, bytes.clone(), 3000));
         let mut reader = BufReader::with_capacity(1024, b);
@@ -179,7 +140,7 @@ fn buf_reader_reads_small_and_large(runtime: Runtime) {
 
 fn buf_reader_fill_cancelled_loses_nothing(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = stream_pair().await;
         let bytes: Vec<u8> = (0..300_000u32).map(|n| (n % 253) as u8).collect();
         let writer = spawn(trickle(a, bytes.clone(), 1500));
         let mut reader = BufReader::with_capacity(512, b);
@@ -212,7 +173,7 @@ fn buf_reader_fill_cancelled_loses_nothing(runtime: Runtime) {
 }
 
 /// Whether `stream` receives anything within a short while.
-async fn receives_within(stream: &mut UnixStream, wait: Duration) -> Option<Vec<u8>> {
+async fn receives_within(stream: &mut Stream, wait: Duration) -> Option<Vec<u8>> {
     match timeout(wait, stream.read(Vec::with_capacity(1 << 16))).await {
         Ok((count, buffer)) => {
             count.unwrap();
@@ -224,7 +185,7 @@ async fn receives_within(stream: &mut UnixStream, wait: Duration) -> Option<Vec<
 
 fn buf_writer_holds_until_flush(runtime: Runtime) {
     run(&runtime, async {
-        let (a, mut b) = UnixStream::pair().unwrap();
+        let (a, mut b) = stream_pair().await;
         let mut writer = BufWriter::with_capacity(64, a);
         for word in ["one ", "two ", "three"] {
             let (result, _) = writer.write(word.as_bytes().to_vec()).await;
@@ -262,7 +223,7 @@ fn buf_writer_holds_until_flush(runtime: Runtime) {
 
 fn buf_writer_writes_large_through(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = stream_pair().await;
         let reader = spawn(async move {
             let mut b = b;
             b.read_to_end(Vec::new()).await
@@ -286,11 +247,7 @@ fn buf_writer_writes_large_through(runtime: Runtime) {
 
 fn buf_writer_error_keeps_bytes(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
-        drop(b);
-        // The close goes through the driver: let it complete before writing.
-        sleep(Duration::from_millis(20)).await;
-        let mut writer = BufWriter::new(a);
+        let mut writer = BufWriter::new(broken_writer().await);
         writer.write_all(&b"never delivered"[..]).await.0.unwrap();
         let error = writer.flush().await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::BrokenPipe);
@@ -305,11 +262,17 @@ fn buf_writer_error_keeps_bytes(runtime: Runtime) {
 
 fn buf_writer_cancelled_flush_is_an_error(runtime: Runtime) {
     run(&runtime, async {
-        let (a, _b) = UnixStream::pair().unwrap();
-        let mut writer = BufWriter::with_capacity(1 << 20, a);
-        // More than the socket buffer holds while nobody reads: the flush cannot finish.
+        let (a, _b) = stream_pair().await;
+        // More than the socket buffers hold while nobody reads, so the flush cannot finish:
+        // a Unix socket's hold some hundred KiB, loopback TCP's grow to some MiB.
+        let (capacity, piece) = if cfg!(unix) {
+            (1 << 20, 100_000)
+        } else {
+            (64 << 20, 4 << 20)
+        };
+        let mut writer = BufWriter::with_capacity(capacity, a);
         for _ in 0..8 {
-            writer.write_all(vec![7u8; 100_000]).await.0.unwrap();
+            writer.write_all(vec![7u8; piece]).await.0.unwrap();
         }
         assert!(timeout(Duration::from_millis(100), writer.flush())
             .await
@@ -323,8 +286,8 @@ fn buf_writer_cancelled_flush_is_an_error(runtime: Runtime) {
 
 fn copy_moves_every_byte(runtime: Runtime) {
     run(&runtime, async {
-        let (source, mut from) = UnixStream::pair().unwrap();
-        let (mut to, sink) = UnixStream::pair().unwrap();
+        let (source, mut from) = stream_pair().await;
+        let (mut to, sink) = stream_pair().await;
         let bytes: Vec<u8> = (0..1_000_000u32).map(|n| (n * 7 % 256) as u8).collect();
         let writer = spawn(trickle(source, bytes.clone(), 70_000));
         let reader = spawn(async move {
@@ -338,25 +301,22 @@ fn copy_moves_every_byte(runtime: Runtime) {
         assert!(got == bytes);
         writer.await.unwrap();
         // Through a BufReader (with bytes already buffered) into a BufWriter.
-        let (mut a, b) = UnixStream::pair().unwrap();
+        let (mut a, b) = stream_pair().await;
         a.write_all(&b"head\nbody"[..]).await.0.unwrap();
         drop(a);
         let mut reader = BufReader::new(b);
         let mut head = String::new();
         reader.read_line(&mut head).await.unwrap();
-        let (c, mut d) = UnixStream::pair().unwrap();
+        let (c, mut d) = stream_pair().await;
         let mut writer = BufWriter::new(c);
         assert_eq!(copy(&mut reader, &mut writer).await.unwrap(), 4);
         writer.shutdown().await.unwrap();
         assert_eq!(read_to_string(&mut d).await.unwrap(), "body");
         // A write error ends the copy with it.
-        let (mut e, f) = UnixStream::pair().unwrap();
+        let (mut e, f) = stream_pair().await;
         e.write_all(&b"x"[..]).await.0.unwrap();
-        let (g, h) = UnixStream::pair().unwrap();
-        drop(h);
-        sleep(Duration::from_millis(20)).await;
         let mut f = f;
-        let mut g = g;
+        let mut g = broken_writer().await;
         let error = copy(&mut f, &mut g).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::BrokenPipe);
     });
@@ -364,11 +324,7 @@ fn copy_moves_every_byte(runtime: Runtime) {
 
 fn split_halves_work_from_two_tasks(runtime: Runtime) {
     run(&runtime, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let client = spawn(async move { TcpStream::connect(address).await.unwrap() });
-        let (server, _) = listener.accept().await.unwrap();
-        let client = client.await.unwrap();
+        let (server, client) = tcp_pair().await;
         // The server echoes through its two halves, each in its own task, both in flight.
         let (mut reader, mut writer) = split(server);
         let (mut receiver, sender) = split(client);
@@ -407,7 +363,7 @@ fn split_halves_work_from_two_tasks(runtime: Runtime) {
 
 fn unsplit_checks_the_pair(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = stream_pair().await;
         let (read_a, write_a) = split(a);
         let (read_b, write_b) = split(b);
         let Err((read_a, write_b)) = read_a.unsplit(write_b) else {
@@ -423,11 +379,11 @@ fn unsplit_checks_the_pair(runtime: Runtime) {
 
 fn read_to_string_checks_utf8(runtime: Runtime) {
     run(&runtime, async {
-        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let (mut a, mut b) = stream_pair().await;
         a.write_all("héllo".as_bytes().to_vec()).await.0.unwrap();
         drop(a);
         assert_eq!(read_to_string(&mut b).await.unwrap(), "héllo");
-        let (mut c, mut d) = UnixStream::pair().unwrap();
+        let (mut c, mut d) = stream_pair().await;
         c.write_all(&b"\xc3"[..]).await.0.unwrap();
         drop(c);
         // Through a mutable reference and a BufReader over it.
@@ -440,7 +396,7 @@ fn read_to_string_checks_utf8(runtime: Runtime) {
 /// A `BufReader<BufWriter<_>>` reads through one buffer and writes through the other.
 fn buffered_both_ways(runtime: Runtime) {
     run(&runtime, async {
-        let (a, b) = UnixStream::pair().unwrap();
+        let (a, b) = stream_pair().await;
         let peer = spawn(async move {
             let mut peer = BufReader::new(b);
             let mut line = String::new();

@@ -3,61 +3,25 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
+mod common;
+
 use std::future::Future;
 use std::io::{self, ErrorKind};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
+use common::per_backend;
 use proactor::dns::{lookup_addr, lookup_host};
 use proactor::time::timeout;
-use proactor::{Backend, Builder, Runtime};
+use proactor::Runtime;
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
 
 fn run(runtime: Runtime, test: impl Future<Output = io::Result<()>>) {
     runtime
         .block_on(timeout(LIMIT, test))
         .expect("the test timed out")
         .expect("the test failed");
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(target_os = "linux")]
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        #[cfg(target_os = "linux")]
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-        #[cfg(windows)]
-        mod iocp {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Iocp));
-                }
-            )*
-        }
-    };
 }
 
 per_backend! {

@@ -5,9 +5,10 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
 #[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -16,29 +17,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::{per_backend, run};
 #[cfg(unix)]
 use proactor::fs::Permissions;
 use proactor::fs::{self, AccessMode, File, FileTimes, OpenOptions};
 use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::time::timeout;
-use proactor::{spawn, spawn_blocking, Backend, Builder, IoBuf, Runtime};
-
-/// No test waits longer than this for one `block_on`.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
-
-/// Runs `future` on `runtime`, failing the test if it takes longer than [`LIMIT`].
-fn run<F: Future>(runtime: &Runtime, future: F) -> F::Output {
-    runtime
-        .block_on(timeout(LIMIT, future))
-        .expect("the test's future did not finish in time")
-}
+use proactor::{spawn, spawn_blocking, IoBuf, Runtime};
 
 /// A fresh directory under the system's temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -139,43 +124,6 @@ fn std_symlink(original: &Path, link: &Path) {
 #[cfg(unix)]
 fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|metadata| metadata.uid() == 0)
-}
-
-/// Instantiates each listed test once per backend of this OS; attributes before a test
-/// (`#[cfg(unix)]`) go to each of its instances.
-macro_rules! per_backend {
-    ($($(#[$attribute:meta])* $test:ident),* $(,)?) => {
-        #[cfg(target_os = "linux")]
-        mod io_uring {
-            $(
-                $(#[$attribute])*
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        #[cfg(target_os = "linux")]
-        mod epoll {
-            $(
-                $(#[$attribute])*
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-        #[cfg(windows)]
-        mod iocp {
-            $(
-                $(#[$attribute])*
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Iocp));
-                }
-            )*
-        }
-    };
 }
 
 per_backend! {

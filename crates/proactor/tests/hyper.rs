@@ -1,68 +1,35 @@
 //! hyper 1.x on proactor through `compat`: HTTP/1.1 and HTTP/2 servers and clients, peers that
-//! reset, hyper's timers; run once per backend (`io_uring::http1_round_trips`, `epoll::...`).
+//! reset, hyper's timers; run once per backend (`io_uring::http1_round_trips`, `epoll::...`,
+//! `iocp::...` on Windows).
 
-#![cfg(target_os = "linux")]
+mod common;
 
 use std::convert::Infallible;
 use std::error::Error as _;
-use std::future::Future;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::{per_backend, run, tcp_pair};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use proactor::compat::{Compat, HyperExecutor, HyperTimer};
 use proactor::io::AsyncWrite;
-use proactor::net::{TcpListener, TcpStream};
-use proactor::time::{sleep, timeout};
-use proactor::{spawn, Backend, Builder, Runtime};
-
-/// No test waits longer than this for one `block_on`.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
-
-/// Runs `future` on `runtime`, failing the test if it takes longer than [`LIMIT`].
-fn run<F: Future>(runtime: &Runtime, future: F) -> F::Output {
-    runtime
-        .block_on(timeout(LIMIT, future))
-        .expect("the test's future did not finish in time")
-}
-
-/// Instantiates each listed test once per backend.
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-    };
-}
+use proactor::time::sleep;
+use proactor::{spawn, Runtime};
 
 per_backend! {
     http1_round_trips,
     http2_round_trips,
     reset_peers_end_with_an_error,
+    // Windows fails the client's receive after the server's linger-0 close with WSAECONNRESET,
+    // but Wine 8 reads the end of the stream (see tests/compat.rs, `read_errors_repeat`): the
+    // body is still an error (it is short), but the connection then ends cleanly.
+    #[cfg_attr(windows, ignore = "Wine 8 reads a connection reset as the end of the stream")]
+    a_reset_mid_response_is_the_clients_error,
     header_read_timeout_fires,
 }
 
@@ -81,14 +48,6 @@ async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infal
     Ok(response)
 }
 
-async fn connected() -> (TcpListener, TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let client = spawn(async move { TcpStream::connect(address).await.unwrap() });
-    let (server, _) = listener.accept().await.unwrap();
-    (listener, server, client.await.unwrap())
-}
-
 fn body(len: usize) -> Bytes {
     (0..len as u32)
         .map(|n| (n % 249) as u8)
@@ -98,7 +57,7 @@ fn body(len: usize) -> Bytes {
 
 fn http1_round_trips(runtime: Runtime) {
     run(&runtime, async {
-        let (_listener, server, client) = connected().await;
+        let (server, client) = tcp_pair().await;
         let served = spawn(async move {
             hyper::server::conn::http1::Builder::new()
                 .timer(HyperTimer)
@@ -132,7 +91,7 @@ fn http1_round_trips(runtime: Runtime) {
 
 fn http2_round_trips(runtime: Runtime) {
     run(&runtime, async {
-        let (_listener, server, client) = connected().await;
+        let (server, client) = tcp_pair().await;
         let served = spawn(async move {
             hyper::server::conn::http2::Builder::new(HyperExecutor)
                 .timer(HyperTimer)
@@ -176,7 +135,7 @@ fn http2_round_trips(runtime: Runtime) {
 fn reset_peers_end_with_an_error(runtime: Runtime) {
     run(&runtime, async {
         // HTTP/1.1: half a request, then a reset.
-        let (_listener, server, mut client) = connected().await;
+        let (server, mut client) = tcp_pair().await;
         let served = spawn(async move {
             hyper::server::conn::http1::Builder::new()
                 .serve_connection(Compat::new(server), hyper::service::service_fn(echo))
@@ -197,7 +156,7 @@ fn reset_peers_end_with_an_error(runtime: Runtime) {
         );
 
         // HTTP/2: the preface, then a reset.
-        let (_listener, server, mut client) = connected().await;
+        let (server, mut client) = tcp_pair().await;
         let served = spawn(async move {
             hyper::server::conn::http2::Builder::new(HyperExecutor)
                 .serve_connection(Compat::new(server), hyper::service::service_fn(echo))
@@ -212,9 +171,13 @@ fn reset_peers_end_with_an_error(runtime: Runtime) {
         client.set_linger(Some(Duration::ZERO)).unwrap();
         drop(client);
         assert!(served.await.unwrap().is_err());
+    });
+}
 
-        // A client whose server resets mid-response sees the error in its result.
-        let (_listener, mut server, client) = connected().await;
+/// A client whose server resets mid-response sees the error in its result.
+fn a_reset_mid_response_is_the_clients_error(runtime: Runtime) {
+    run(&runtime, async {
+        let (mut server, client) = tcp_pair().await;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(Compat::new(client))
             .await
             .unwrap();
@@ -242,7 +205,7 @@ fn reset_peers_end_with_an_error(runtime: Runtime) {
 
 fn header_read_timeout_fires(runtime: Runtime) {
     run(&runtime, async {
-        let (_listener, server, client) = connected().await;
+        let (server, client) = tcp_pair().await;
         let start = Instant::now();
         let result = hyper::server::conn::http1::Builder::new()
             .timer(HyperTimer)

@@ -2,53 +2,27 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::future::Future;
 use std::io::{self, ErrorKind};
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
+use common::per_backend;
 use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::process::{Command, Stdio};
 use proactor::time::{sleep, timeout};
-use proactor::{Backend, Builder, Runtime};
+use proactor::Runtime;
 
 /// No test waits longer than this.
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
 
 fn run(runtime: Runtime, test: impl Future<Output = io::Result<()>>) {
     runtime
         .block_on(timeout(LIMIT, test))
         .expect("the test timed out")
         .expect("the test failed");
-}
-
-/// Instantiates each listed test once per backend.
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-    };
 }
 
 per_backend! {

@@ -5,6 +5,8 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
+mod common;
+
 // The example's `main` and its command line are not used here.
 #[path = "../examples/serve.rs"]
 #[allow(dead_code)]
@@ -18,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::per_backend;
 use proactor::net::TcpListener;
 use proactor::{Backend, Builder, RuntimeGroup};
 
@@ -692,39 +695,6 @@ fn big_file_is_intact(backend: Backend) {
         let tail = client.response(false);
         assert_eq!(tail.body, contents[contents.len() - 3..], "{bodies:?}");
     }
-}
-
-/// Instantiates each test once per backend.
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(target_os = "linux")]
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test(proactor::Backend::IoUring);
-                }
-            )*
-        }
-        #[cfg(target_os = "linux")]
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test(proactor::Backend::Epoll);
-                }
-            )*
-        }
-        #[cfg(windows)]
-        mod iocp {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test(proactor::Backend::Iocp);
-                }
-            )*
-        }
-    };
 }
 
 per_backend! {

@@ -5,23 +5,19 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::future::Future;
 use std::io::{self, ErrorKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::per_backend;
 use proactor::signal::{ctrl_c, signal, SignalKind};
 use proactor::time::{sleep, timeout};
-use proactor::{Backend, Builder, Runtime};
+use proactor::{Backend, Runtime};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
 
 fn run(runtime: Runtime, test: impl Future<Output = io::Result<()>>) {
     runtime
@@ -33,27 +29,6 @@ fn run(runtime: Runtime, test: impl Future<Output = io::Result<()>>) {
 fn raise(number: i32) {
     // SAFETY: plain libc call; every signal raised here has a handler by then.
     assert_eq!(unsafe { libc::raise(number) }, 0);
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-    };
 }
 
 per_backend! {
@@ -115,7 +90,7 @@ fn listeners_in_another_runtime_receive(runtime: Runtime) {
     run(runtime, async move {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let other = std::thread::spawn(move || {
-            let runtime = crate::runtime(backend);
+            let runtime = common::runtime(backend);
             runtime.block_on(async {
                 let mut listener = signal(SignalKind::window_change())?;
                 ready_tx.send(()).expect("main thread waits");
@@ -213,7 +188,7 @@ fn earlier_handler_is_chained() {
             0
         );
     }
-    run(runtime(Backend::Epoll), async {
+    run(common::runtime(Backend::Epoll), async {
         let mut urgent = signal(SignalKind::from_raw(libc::SIGURG))?;
         raise(libc::SIGURG);
         urgent.recv().await;

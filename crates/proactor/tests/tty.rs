@@ -8,16 +8,19 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::future::Future;
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use common::per_backend;
 use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::time::timeout;
 use proactor::tty::{Tty, TtyMode, WindowSize};
-use proactor::{Backend, Builder, Runtime};
+use proactor::{Backend, Runtime};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -25,13 +28,6 @@ static MODES: Mutex<()> = Mutex::new(());
 
 fn modes() -> MutexGuard<'static, ()> {
     MODES.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
 }
 
 fn run(runtime: &Runtime, test: impl Future<Output = io::Result<()>>) {
@@ -120,27 +116,6 @@ fn has_output(controller: &std::fs::File) -> bool {
     // SAFETY: one valid pollfd.
     let ready = unsafe { libc::poll(&mut polled, 1, 50) };
     ready > 0 && polled.revents & libc::POLLIN != 0
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-    };
 }
 
 per_backend! {

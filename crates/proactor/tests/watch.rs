@@ -5,34 +5,20 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
-use std::future::Future;
+mod common;
+
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{per_backend, run};
 use proactor::fs::{self, Event, Watcher};
 use proactor::time::{sleep, timeout};
-use proactor::{Backend, Builder, Runtime};
+use proactor::Runtime;
 
-/// No test waits longer than this for one `block_on`.
-const LIMIT: Duration = Duration::from_secs(30);
 /// How long a test waits for one expected event.
 const EVENT_WAIT: Duration = Duration::from_secs(10);
-
-fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
-}
-
-/// Runs `future` on `runtime`, failing the test if it takes longer than [`LIMIT`].
-fn run<F: Future>(runtime: &Runtime, future: F) -> F::Output {
-    runtime
-        .block_on(timeout(LIMIT, future))
-        .expect("the test's future did not finish in time")
-}
 
 /// A fresh directory under the system's temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -94,46 +80,6 @@ async fn wait_for_end(watcher: &mut Watcher) -> Vec<Event> {
     }
 }
 
-/// Instantiates each listed test once per backend.
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(windows)]
-        mod iocp {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Iocp));
-                }
-            )*
-        }
-        linux_only! { $($test),* }
-    };
-}
-
-/// Instantiates each listed test on Linux's backends only.
-macro_rules! linux_only {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(target_os = "linux")]
-        mod io_uring {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::IoUring));
-                }
-            )*
-        }
-        #[cfg(target_os = "linux")]
-        mod epoll {
-            $(
-                #[test]
-                fn $test() {
-                    crate::$test(crate::runtime(proactor::Backend::Epoll));
-                }
-            )*
-        }
-    };
-}
-
 per_backend! {
     create_modify_remove,
     rename_is_paired,
@@ -152,7 +98,7 @@ per_backend! {
 // is reported as Removed/Created, not as a rename half.
 #[cfg(target_os = "linux")]
 mod inotify {
-    linux_only! {
+    crate::common::linux_only! {
         moves_out_and_in_are_halves,
         recursive_reports_each_new_entry_once,
         recursive_follows_a_renamed_subdirectory,

@@ -623,7 +623,7 @@ impl<T: Adaptable> Compat<T> {
                         submitted: op::submit(Op::Write {
                             fd,
                             buf: view,
-                            offset: None,
+                            offset: File::APPEND_OFFSET,
                         }),
                         offset: None,
                     })

@@ -135,6 +135,12 @@ impl File {
         self.append
     }
 
+    /// The offset a cursor write of a file opened for appending is submitted with (for the
+    /// poll-based adapters): `None` where the kernel keeps the position, an "at the end"
+    /// offset on Windows, whose driver keeps none.
+    #[cfg(compat)]
+    pub(crate) const APPEND_OFFSET: Option<u64> = sys::APPEND_OFFSET;
+
     pub(crate) fn from_descriptor(descriptor: Descriptor, append: bool) -> File {
         File {
             descriptor,
