@@ -11,7 +11,8 @@
 //!
 //! The console's mode belongs to the console, not to one handle: a `Tty` puts back the mode
 //! it found when it returns to normal mode and when it is dropped (also while a panic
-//! unwinds).
+//! unwinds), and, through a panic hook installed the first time a console enters raw mode,
+//! before any panic's message is printed (so also with `panic = "abort"`).
 //!
 //! # Examples
 //!
@@ -36,7 +37,7 @@ use std::fmt;
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Once, PoisonError, TryLockError};
 
 use proactor_driver::{Buffer, Fd, Op};
 
@@ -242,13 +243,18 @@ impl Tty {
     pub fn set_mode(&mut self, mode: TtyMode) -> io::Result<()> {
         if self.input {
             match mode {
-                TtyMode::Normal => console::set_mode(self.handle, self.original)?,
+                TtyMode::Normal => {
+                    console::set_mode(self.handle, self.original)?;
+                    forget_raw(self.handle);
+                }
                 TtyMode::Raw => {
                     let raw = self.original & !COOKED;
                     // Consoles without virtual-terminal input still give raw characters.
                     if console::set_mode(self.handle, raw | VT_INPUT).is_err() {
                         console::set_mode(self.handle, raw)?;
                     }
+                    remember_raw(self.handle, self.original);
+                    install_panic_hook();
                 }
             }
         }
@@ -421,5 +427,51 @@ impl Drop for Tty {
     fn drop(&mut self) {
         // Nobody to report a failure to (a console that is gone has no mode to restore).
         let _ = console::set_mode(self.handle, self.original);
+        if self.input {
+            forget_raw(self.handle);
+        }
     }
+}
+
+/// Consoles in raw mode and the modes to put back: what the panic hook restores, so that a
+/// program built with `panic = "abort"` (where no `Drop` runs) still leaves its console
+/// usable.
+static RAW_CONSOLES: Mutex<Vec<(Fd, u32)>> = Mutex::new(Vec::new());
+
+fn remember_raw(handle: Fd, original: u32) {
+    let mut consoles = RAW_CONSOLES.lock().unwrap_or_else(PoisonError::into_inner);
+    consoles.retain(|(known, _)| *known != handle);
+    consoles.push((handle, original));
+}
+
+/// Called before the handle closes, so the hook never touches a reused value.
+fn forget_raw(handle: Fd) {
+    RAW_CONSOLES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .retain(|(known, _)| *known != handle);
+}
+
+/// Restores every raw console before a panic's message prints, then runs the hook that was
+/// there before.
+fn install_panic_hook() {
+    static INSTALLED: Once = Once::new();
+    if std::thread::panicking() {
+        return; // set_hook would panic; Drop still restores.
+    }
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // try_lock: never wait in a panic hook (another thread may hold the lock).
+            let consoles = match RAW_CONSOLES.try_lock() {
+                Ok(consoles) => Some(consoles),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            };
+            for (handle, original) in consoles.iter().flat_map(|consoles| consoles.iter()) {
+                let _ = console::set_mode(*handle, *original);
+            }
+            previous(info);
+        }));
+    });
 }

@@ -17,6 +17,16 @@ use windows_sys::Win32::System::Console::{
 
 const LIMIT: Duration = Duration::from_secs(10);
 
+/// The console's mode is the process's, and the panic hook restores it: tests that change the
+/// mode or panic take turns.
+static MODES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn modes() -> std::sync::MutexGuard<'static, ()> {
+    MODES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The console input, or `None` (said on stderr) when this process has none.
 fn console() -> Option<Tty> {
     match Tty::stdin() {
@@ -70,6 +80,7 @@ fn type_keys(text: &str) {
 
 #[test]
 fn raw_reads_typed_keys_and_the_mode_comes_back() {
+    let _modes = modes();
     let Some(mut tty) = console() else { return };
     let before = console_mode();
     Runtime::new().unwrap().block_on(async {
@@ -102,6 +113,24 @@ fn raw_reads_typed_keys_and_the_mode_comes_back() {
         before,
         "dropping the Tty puts the mode back"
     );
+}
+
+#[test]
+fn a_panic_restores_the_mode() {
+    let _modes = modes();
+    let Some(mut tty) = console() else { return };
+    let before = console_mode();
+    tty.set_mode(TtyMode::Raw).unwrap();
+    assert_eq!(console_mode() & 0x2, 0, "line input is off in raw mode");
+    // The hook puts the mode back before the message prints, though `tty` lives on (as with
+    // `panic = "abort"`, where no Drop would run).
+    let caught = std::panic::catch_unwind(|| panic!("a panic while the console is raw"));
+    assert!(caught.is_err());
+    assert_eq!(console_mode(), before, "the panic hook restored the mode");
+    // Raw again, then back by hand: the hook forgets a console in normal mode.
+    tty.set_mode(TtyMode::Raw).unwrap();
+    tty.set_mode(TtyMode::Normal).unwrap();
+    assert_eq!(console_mode(), before);
 }
 
 #[test]
