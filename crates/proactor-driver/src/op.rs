@@ -393,9 +393,9 @@ pub enum Op {
     /// elsewhere it completes with `Unsupported`. The zero-copy way to send a file: file to
     /// pipe, then pipe to socket.
     ///
-    /// On readiness backends the operation waits for `fd_out` to be writable; `fd_in` should
-    /// then have data (a file, or a pipe just filled), as a pipe with nothing in it gives
-    /// `EAGAIN`.
+    /// When it would block (an empty input, a full output), every backend waits for the end
+    /// that is not ready: for `fd_in` to be readable while it has nothing, else for `fd_out`
+    /// to be writable.
     Splice {
         /// Source: a file, a pipe or a socket.
         fd_in: Fd,

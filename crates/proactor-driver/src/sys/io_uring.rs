@@ -296,12 +296,26 @@ impl IoUring {
         if let Err(error) = unix::set_nonblocking(fd) {
             return self.finish_now(id, Err(error));
         }
+        // A splice's input is tried here too, and must not block the thread either.
+        if let Op::Splice { fd_in, .. } = *op {
+            let input = unix::fd_kind(fd_in).and_then(|kind| match kind {
+                FdKind::Pollable => unix::set_nonblocking(fd_in),
+                FdKind::Blocking => Ok(()),
+            });
+            if let Err(error) = input {
+                return self.finish_now(id, Err(error));
+            }
+        }
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
         let Some(op) = slot.op.as_mut() else { return };
         match unix::perform(op, &mut slot.control) {
             Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {
+                let (fd, poll_flags) = match op {
+                    Op::Splice { .. } => poll_target(op),
+                    _ => (fd, poll_flags),
+                };
                 slot.state = State::Polling;
                 self.in_kernel += 1;
                 self.push(poll_entry(fd, poll_flags, id));
@@ -520,6 +534,16 @@ fn is_socket_like(op: &Op) -> bool {
 }
 
 fn poll_target(op: &Op) -> (RawFd, i16) {
+    if let Op::Splice { fd_in, fd_out, .. } = *op {
+        // Either end may be the one that blocks (polling an empty input's always writable
+        // output pipe would spin). Both ready now: the output's poll completes at once and
+        // the splice is tried again.
+        return match unix::splice_waits_for(fd_in, fd_out) {
+            Some((fd, false)) => (fd, libc::POLLIN),
+            Some((fd, true)) => (fd, libc::POLLOUT),
+            None => (fd_out, libc::POLLOUT),
+        };
+    }
     let fd = op.fd().unwrap_or(-1);
     let flags = match op {
         Op::Write { .. }
@@ -527,7 +551,6 @@ fn poll_target(op: &Op) -> (RawFd, i16) {
         | Op::Connect { .. }
         | Op::Send { .. }
         | Op::SendMsg { .. }
-        | Op::Splice { .. }
         | Op::SendFile { .. } => libc::POLLOUT,
         _ => libc::POLLIN,
     };

@@ -2,8 +2,9 @@
 //! mechanism only provides [`Poller`] (register a descriptor, wait for events).
 //!
 //! An operation is tried at once. If it would block, it joins its descriptor's queue for its
-//! direction (reads: read, recv, recvmsg, accept; writes: write, send, sendmsg, connect), and
-//! the descriptor is registered edge-triggered for both directions, once. When an edge
+//! direction (reads: read, recv, recvmsg, accept; writes: write, send, sendmsg, connect; a
+//! splice: whichever of its two ends is not ready, moving if that changes), and the
+//! descriptor is registered edge-triggered for both directions, once. When an edge
 //! arrives, the queue is run from the front until an operation would block again, so two reads
 //! on one socket complete in the order they were submitted. Regular files are always "ready"
 //! yet may block on storage, so their operations (and open, statx, fsync) go to the thread
@@ -283,13 +284,25 @@ impl<P: Poller> Readiness<P> {
     }
 
     fn start_queued(&mut self, id: OpId, fd: RawFd, direction: Direction) {
-        if let Err(error) = self.kind_of(fd) {
-            return self.complete(id, Err(error));
+        // A splice may wait on its input instead: learn that too (and make it non-blocking)
+        // before the first try.
+        let input = match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            Some(&Op::Splice { fd_in, .. }) => Some(fd_in),
+            _ => None,
+        };
+        for fd in [Some(fd), input].into_iter().flatten() {
+            if let Err(error) = self.kind_of(fd) {
+                return self.complete(id, Err(error));
+            }
         }
         let busy = self
             .fd_state(fd)
             .is_some_and(|state| !state.queue(direction).is_empty());
-        if !busy {
+        if busy {
+            return self.wait_in_queue(id, fd, direction);
+        }
+        let mut tries = 0;
+        loop {
             let Some(slot) = self.slots.get_mut(id) else {
                 return;
             };
@@ -298,16 +311,26 @@ impl<P: Poller> Readiness<P> {
                 Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {}
                 result => return self.complete(id, result),
             }
-            let needs_registration = self.fd_state(fd).is_some_and(|state| !state.registered);
-            if needs_registration {
-                match self.poller.register(fd) {
-                    Ok(()) => {
-                        if let Some(state) = self.fd_state(fd) {
-                            state.registered = true;
-                        }
+            match waits_on(op, fd, direction) {
+                Some((fd, direction)) => return self.wait_in_queue(id, fd, direction),
+                None if tries < RETRIES => tries += 1,
+                None => return self.wait_in_queue(id, fd, direction),
+            }
+        }
+    }
+
+    /// Puts `id` at the back of `fd`'s queue for `direction`, watching `fd` first if it is
+    /// not watched yet.
+    fn wait_in_queue(&mut self, id: OpId, fd: RawFd, direction: Direction) {
+        let needs_registration = self.fd_state(fd).is_some_and(|state| !state.registered);
+        if needs_registration {
+            match self.poller.register(fd) {
+                Ok(()) => {
+                    if let Some(state) = self.fd_state(fd) {
+                        state.registered = true;
                     }
-                    Err(error) => return self.complete(id, Err(error)),
                 }
+                Err(error) => return self.complete(id, Err(error)),
             }
         }
         if let Some(state) = self.fd_state(fd) {
@@ -317,6 +340,7 @@ impl<P: Poller> Readiness<P> {
 
     /// Runs `fd`'s queue for `direction` from the front until an operation would block.
     fn run_queue(&mut self, fd: RawFd, direction: Direction) {
+        let mut tries = 0;
         loop {
             let Some(&id) = self
                 .fd_state(fd)
@@ -334,12 +358,33 @@ impl<P: Poller> Readiness<P> {
                 _ => Err(io::Error::from_raw_os_error(libc::ECANCELED)),
             };
             if matches!(&result, Err(error) if unix::would_block(error)) {
-                return;
+                // A splice may now be blocked by its other end: it moves to that queue.
+                let place = self
+                    .slots
+                    .get(id)
+                    .and_then(|slot| slot.op.as_ref())
+                    .map(|op| waits_on(op, fd, direction));
+                match place {
+                    Some(Some(place)) if place != (fd, direction) => {
+                        if let Some(state) = self.fd_state(fd) {
+                            state.queue(direction).pop_front();
+                        }
+                        self.wait_in_queue(id, place.0, place.1);
+                        tries = 0;
+                        continue;
+                    }
+                    Some(None) if tries < RETRIES => {
+                        tries += 1;
+                        continue;
+                    }
+                    _ => return,
+                }
             }
             if let Some(state) = self.fd_state(fd) {
                 state.queue(direction).pop_front();
             }
             self.complete(id, result);
+            tries = 0;
         }
     }
 
@@ -483,6 +528,30 @@ impl<P: Poller> Readiness<P> {
     }
 }
 
+/// How many times a splice whose two ends are both ready after an `EAGAIN` is tried again at
+/// once before it waits anyway (on the end its queue names).
+const RETRIES: u32 = 3;
+
+/// Where `op`, which would block, waits: in the queue it was routed to, except that a splice
+/// waits for whichever of its ends is not ready (an empty input would never make its always
+/// writable output pipe send an edge). `None`: a splice whose ends are both ready now, to be
+/// tried again.
+fn waits_on(op: &Op, fd: RawFd, direction: Direction) -> Option<(RawFd, Direction)> {
+    match *op {
+        Op::Splice { fd_in, fd_out, .. } => {
+            unix::splice_waits_for(fd_in, fd_out).map(|(fd, writable)| {
+                let direction = if writable {
+                    Direction::Write
+                } else {
+                    Direction::Read
+                };
+                (fd, direction)
+            })
+        }
+        _ => Some((fd, direction)),
+    }
+}
+
 /// A cancelled operation that created a descriptor anyway: close it, report the cancel.
 fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
     match result {
@@ -559,10 +628,16 @@ impl<P: Poller> Backend for Readiness<P> {
                 self.complete(id, Err(unix::cancelled()));
             }
             Place::Queued => {
-                let fd = slot.op.as_ref().and_then(Op::fd);
-                if let Some(state) = fd.and_then(|fd| self.known_fd(fd)) {
-                    state.readers.retain(|&queued| queued != id);
-                    state.writers.retain(|&queued| queued != id);
+                // A splice may wait in its input's queue rather than its output's.
+                let fds = match slot.op.as_ref() {
+                    Some(&Op::Splice { fd_in, fd_out, .. }) => [Some(fd_out), Some(fd_in)],
+                    op => [op.and_then(Op::fd), None],
+                };
+                for fd in fds.into_iter().flatten() {
+                    if let Some(state) = self.known_fd(fd) {
+                        state.readers.retain(|&queued| queued != id);
+                        state.writers.retain(|&queued| queued != id);
+                    }
                 }
                 self.complete(id, Err(unix::cancelled()));
             }

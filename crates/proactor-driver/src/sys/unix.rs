@@ -536,6 +536,38 @@ fn poll_now(fd: RawFd, writable: bool) -> io::Result<usize> {
     Ok(entry.revents as u16 as usize)
 }
 
+/// Which end a splice that would block waits for, since `EAGAIN` does not say: its input
+/// (`(fd_in, false)`: for reading) while that has nothing to read, else its output
+/// (`(fd_out, true)`: for writing). `poll(2)` with no timeout on both tells. `None` when both
+/// are ready now, so the state changed since the splice was tried: try it again rather than
+/// wait for an edge that may already have passed.
+pub(crate) fn splice_waits_for(fd_in: RawFd, fd_out: RawFd) -> Option<(RawFd, bool)> {
+    let mut entries = [
+        libc::pollfd {
+            fd: fd_in,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: fd_out,
+            events: libc::POLLOUT,
+            revents: 0,
+        },
+    ];
+    // SAFETY: two valid pollfds, no waiting.
+    if unsafe { libc::poll(entries.as_mut_ptr(), 2, 0) } < 0 {
+        // Cannot tell (poll only fails for lack of memory): wait on the output, as for any
+        // write.
+        return Some((fd_out, true));
+    }
+    // Hang-up, error and POLLNVAL count as ready: the next try reports them.
+    match (entries[0].revents != 0, entries[1].revents != 0) {
+        (false, _) => Some((fd_in, false)),
+        (true, false) => Some((fd_out, true)),
+        (true, true) => None,
+    }
+}
+
 /// A directory descriptor, or the current directory.
 fn at(dir: Option<RawFd>) -> RawFd {
     dir.unwrap_or(libc::AT_FDCWD)
@@ -623,8 +655,8 @@ fn splice(
             position as *mut libc::loff_t
         })
     };
-    // Non-blocking: the readiness backends wait for `fd_out` themselves, and a pool thread
-    // must not hang on a pipe.
+    // Non-blocking: the readiness backends wait for the end that is not ready themselves
+    // (`splice_waits_for`), and a pool thread must not hang on a pipe.
     let flags = flags | libc::SPLICE_F_NONBLOCK;
     // SAFETY: the offset pointers are null or point at locals that outlive the call.
     check(unsafe {

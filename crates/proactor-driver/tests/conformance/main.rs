@@ -16,6 +16,7 @@ mod bad_input;
 mod control;
 mod files;
 mod net;
+mod splice;
 
 /// Instantiates each listed test function once per backend of this OS.
 macro_rules! conformance {
@@ -55,6 +56,8 @@ conformance! {
     files::blocking_job_runs_on_the_pool,
     files::panicking_blocking_job_is_an_error,
     files::splice_moves_a_file_to_a_socket,
+    splice::splice_waits_for_its_input,
+    splice::splice_waits_for_its_output,
     files::send_file_moves_a_file_to_a_socket,
     files::directory_operations,
     files::allocate_and_truncate,
