@@ -19,10 +19,14 @@ use proactor_driver::Buffer;
 use crate::{BufResult, IoBuf};
 
 mod buffered;
+mod raw;
+#[cfg(target_os = "linux")]
+mod splice;
 mod split;
 mod util;
 
 pub use buffered::{BufReader, BufWriter, Lines};
+pub use raw::RawStream;
 pub use split::{split, ReadHalf, WriteHalf};
 pub use util::{copy, read_to_string};
 
@@ -183,6 +187,66 @@ pub trait AsyncRead {
             }
         }
     }
+
+    /// The descriptor this reader reads, while reading it directly would give exactly the
+    /// bytes [`read`](AsyncRead::read) would: nothing buffered in user space, nothing kept
+    /// from a cancelled read. [`copy`] asks before each chunk; when the writer offers its
+    /// descriptor too, it moves the bytes inside the kernel (Linux `splice`) and reports what
+    /// it took with [`raw_consumed`](AsyncRead::raw_consumed).
+    ///
+    /// The default, `None`, is always correct. A wrapper that holds bytes of its own passes
+    /// its inner stream's answer on only while it holds none, as [`BufReader`] does; one that
+    /// changes the bytes never does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite, BufReader};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     a.write_all(&b"one\ntwo\n"[..]).await.0?;
+    ///     let mut reader = BufReader::new(b);
+    ///     let mut line = String::new();
+    ///     reader.read_line(&mut line).await?;
+    ///     // "two\n" waits in the buffer: the socket alone would skip it.
+    ///     assert!(reader.raw_source().is_none());
+    ///     reader.read_line(&mut line).await?;
+    ///     assert!(reader.raw_source().is_some());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn raw_source(&mut self) -> Option<RawStream> {
+        None
+    }
+
+    /// Tells the reader that `count` bytes were taken from the descriptor
+    /// [`raw_source`](AsyncRead::raw_source) offered, behind its back: a
+    /// [`File`](crate::fs::File) moves its cursor past them. The default does nothing, which
+    /// is right for sockets and pipes; a wrapper that passes `raw_source` on passes this on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncRead;
+    ///
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-raw-consumed-{}", std::process::id()));
+    /// # std::fs::write(&path, b"0123456789")?;
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut file = proactor::fs::File::open(&path).await?;
+    ///     assert_eq!(file.raw_source().and_then(|raw| raw.offset()), Some(0));
+    ///     file.raw_consumed(4);
+    ///     let (count, bytes) = file.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&bytes[..count?], b"456789");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn raw_consumed(&mut self, count: u64) {
+        let _ = count;
+    }
 }
 
 /// Writes bytes from owned buffers.
@@ -324,4 +388,61 @@ pub trait AsyncWrite {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     async fn shutdown(&mut self) -> io::Result<()>;
+
+    /// The descriptor this writer writes, while writing it directly would be exactly what
+    /// [`write`](AsyncWrite::write) does: nothing buffered in user space. [`copy`] moves bytes
+    /// into it inside the kernel when the reader offers a descriptor too, and reports what
+    /// went with [`raw_written`](AsyncWrite::raw_written).
+    ///
+    /// The default, `None`, is always correct. A wrapper that holds bytes of its own passes
+    /// its inner stream's answer on only while it holds none, as [`BufWriter`] does; one that
+    /// changes the bytes never does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncWrite, BufWriter};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixStream::pair()?;
+    ///     let mut writer = BufWriter::new(a);
+    ///     writer.write(&b"held"[..]).await.0?;
+    ///     // "held" must go first.
+    ///     assert!(writer.raw_sink().is_none());
+    ///     writer.flush().await?;
+    ///     assert!(writer.raw_sink().is_some());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        None
+    }
+
+    /// Tells the writer that `count` bytes were written to the descriptor
+    /// [`raw_sink`](AsyncWrite::raw_sink) offered, behind its back: a
+    /// [`File`](crate::fs::File) not in append mode moves its cursor past them. The default
+    /// does nothing, which is right for sockets and pipes; a wrapper that passes `raw_sink`
+    /// on passes this on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncWrite;
+    ///
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-raw-written-{}", std::process::id()));
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut file = proactor::fs::File::create(&path).await?;
+    ///     file.write_all(&b"head"[..]).await.0?;
+    ///     assert_eq!(file.raw_sink().and_then(|raw| raw.offset()), Some(4));
+    ///     file.raw_written(2);
+    ///     assert_eq!(file.raw_sink().and_then(|raw| raw.offset()), Some(6));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn raw_written(&mut self, count: u64) {
+        let _ = count;
+    }
 }

@@ -58,7 +58,7 @@ mod sys;
 #[path = "process/windows.rs"]
 mod sys;
 
-use crate::io::{AsyncRead, AsyncWrite};
+use crate::io::{AsyncRead, AsyncWrite, RawStream};
 use crate::{BufResult, IoBuf};
 
 /// A process builder, like [`std::process::Command`], whose [`spawn`](Command::spawn) gives
@@ -704,6 +704,10 @@ impl AsyncWrite for ChildStdin {
         drop(self.pipe.take());
         Ok(())
     }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        self.pipe.as_ref().map(Pipe::raw_sink)
+    }
 }
 
 /// The reading end of a child's stdout ([`Child::stdout`]).
@@ -742,6 +746,10 @@ impl AsyncRead for ChildStdout {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.pipe.read(buf).await
     }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.pipe.raw_source()
+    }
 }
 
 /// The reading end of a child's stderr ([`Child::stderr`]).
@@ -779,5 +787,9 @@ impl ChildStderr {
 impl AsyncRead for ChildStderr {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.pipe.read(buf).await
+    }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.pipe.raw_source()
     }
 }

@@ -7,7 +7,7 @@ use proactor_driver::{Buffer, Fd, Op};
 
 use super::{sys, FileTimes, Metadata, Permissions};
 use crate::blocking;
-use crate::io::{AsyncRead, AsyncWrite};
+use crate::io::{AsyncRead, AsyncWrite, RawStream};
 use crate::net::{take_buffer, Descriptor};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
@@ -754,6 +754,15 @@ impl AsyncRead for File {
         }
         (result, buffer)
     }
+
+    /// The descriptor at the cursor.
+    fn raw_source(&mut self) -> Option<RawStream> {
+        Some(RawStream::at(self.fd(), self.position))
+    }
+
+    fn raw_consumed(&mut self, count: u64) {
+        self.position = self.position.saturating_add(count);
+    }
 }
 
 /// Writes at the `File`'s cursor and moves it by the count written, or, in append mode,
@@ -778,6 +787,24 @@ impl AsyncWrite for File {
 
     async fn shutdown(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// The descriptor at the cursor, or, in append mode, at the end (Linux refuses to splice
+    /// into an append-mode file, so [`copy`](crate::io::copy) finds out at its first chunk
+    /// and writes through its buffer: the answer says what the file is, not what one kernel
+    /// call allows).
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        Some(if self.append {
+            RawStream::stream(self.fd())
+        } else {
+            RawStream::at(self.fd(), self.position)
+        })
+    }
+
+    fn raw_written(&mut self, count: u64) {
+        if !self.append {
+            self.position = self.position.saturating_add(count);
+        }
     }
 }
 

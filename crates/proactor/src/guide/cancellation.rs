@@ -80,7 +80,7 @@
 //! | [`UdpSocket::recv`](crate::net::UdpSocket::recv), [`recv_from`](crate::net::UdpSocket::recv_from) | a datagram it had received is dropped | no |
 //! | [`BufReader`](crate::io::BufReader) `fill_buf`, `read`, `read_until` | nothing is lost; `read_until` leaves what it found in your vector | yes |
 //! | [`BufReader::read_line`](crate::io::BufReader::read_line), [`Lines::next_line`](crate::io::Lines::next_line) | the part of the line read so far is lost | no, as in tokio |
-//! | [`io::copy`](crate::io::copy) | bytes read but not yet written are dropped | no |
+//! | [`io::copy`](crate::io::copy) | bytes read but not yet written are dropped (up to 64 KiB, or the splice pipe's 256 KiB); the writer has a prefix, in order | no |
 //! | [`time::sleep`](crate::time::sleep), [`Interval::tick`](crate::time::Interval::tick) | the timer stops; the next `tick` waits for the same deadline | yes |
 //! | [`time::timeout`](crate::time::timeout) | drops the inner future: its row applies | as the inner future |
 //! | [`Signal::recv`](crate::signal::Signal::recv) | a delivery is kept for the next call | yes |

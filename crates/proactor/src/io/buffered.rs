@@ -4,7 +4,7 @@ use std::io;
 
 use proactor_driver::Buffer;
 
-use super::{AsyncRead, AsyncWrite};
+use super::{AsyncRead, AsyncWrite, RawStream};
 use crate::{BufResult, IoBuf};
 
 /// std's and tokio's default buffer size.
@@ -404,6 +404,18 @@ impl<R: AsyncRead> AsyncRead for BufReader<R> {
         self.consume(count);
         (Ok(count), B::from_buffer(buffer))
     }
+
+    /// The inner reader's, once every buffered byte has been read.
+    fn raw_source(&mut self) -> Option<RawStream> {
+        if self.pos < self.buf.len() {
+            return None;
+        }
+        self.inner.raw_source()
+    }
+
+    fn raw_consumed(&mut self, count: u64) {
+        self.inner.raw_consumed(count);
+    }
 }
 
 /// Writes go to the inner stream unbuffered.
@@ -418,6 +430,14 @@ impl<R: AsyncWrite> AsyncWrite for BufReader<R> {
 
     async fn shutdown(&mut self) -> io::Result<()> {
         self.inner.shutdown().await
+    }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        self.inner.raw_sink()
+    }
+
+    fn raw_written(&mut self, count: u64) {
+        self.inner.raw_written(count);
     }
 }
 
@@ -751,11 +771,32 @@ impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
         self.write_buffered().await?;
         self.inner.shutdown().await
     }
+
+    /// The inner writer's, while nothing is buffered (and no cancelled flush left bytes
+    /// half sent).
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        if !self.buf.is_empty() || self.writing {
+            return None;
+        }
+        self.inner.raw_sink()
+    }
+
+    fn raw_written(&mut self, count: u64) {
+        self.inner.raw_written(count);
+    }
 }
 
 /// Reads go to the inner stream unbuffered.
 impl<W: AsyncRead> AsyncRead for BufWriter<W> {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.inner.read(buf).await
+    }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.inner.raw_source()
+    }
+
+    fn raw_consumed(&mut self, count: u64) {
+        self.inner.raw_consumed(count);
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::rc::Rc;
 
-use super::{AsyncRead, AsyncWrite};
+use super::{AsyncRead, AsyncWrite, RawStream};
 use crate::{BufResult, IoBuf};
 
 /// Splits a stream into a read half and a write half that can be moved to two tasks of the
@@ -160,6 +160,16 @@ where
         let mut stream: &T = &self.stream;
         stream.read(buf).await
     }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        let mut stream: &T = &self.stream;
+        stream.raw_source()
+    }
+
+    fn raw_consumed(&mut self, count: u64) {
+        let mut stream: &T = &self.stream;
+        stream.raw_consumed(count);
+    }
 }
 
 impl<T> AsyncWrite for WriteHalf<T>
@@ -179,6 +189,16 @@ where
     async fn shutdown(&mut self) -> io::Result<()> {
         let mut stream: &T = &self.stream;
         stream.shutdown().await
+    }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        let mut stream: &T = &self.stream;
+        stream.raw_sink()
+    }
+
+    fn raw_written(&mut self, count: u64) {
+        let mut stream: &T = &self.stream;
+        stream.raw_written(count);
     }
 }
 

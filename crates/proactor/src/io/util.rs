@@ -2,30 +2,46 @@
 
 use std::io;
 
-use super::{AsyncRead, AsyncWrite};
+use super::{AsyncRead, AsyncWrite, RawStream};
 use crate::{BufResult, IoBuf};
 
-/// The buffer `copy` moves bytes through.
+/// The buffer `copy` moves bytes through when it cannot splice.
 const COPY_BUFFER: usize = 64 * 1024;
 
 /// Copies everything `reader` yields into `writer` until the end of the stream; returns how
-/// many bytes were copied. The writer is not flushed or shut down.
+/// many bytes were copied, which is how many reached the writer. The writer is not flushed or
+/// shut down.
 ///
-/// Bytes move through one 64 KiB buffer that goes from the read to the write by value, so
-/// no byte is copied in user space and nothing is allocated after the first read. It does not
-/// splice between descriptors: a generic reader and writer may buffer bytes of their own
-/// ([`BufReader`](super::BufReader), a stream's bytes kept from a cancelled read) that a
-/// kernel-side move would skip. To send a file over a socket without the copy into user
-/// space, use [`TcpStream::send_file`](crate::net::TcpStream::send_file).
+/// On Linux, while both ends offer their descriptor ([`AsyncRead::raw_source`],
+/// [`AsyncWrite::raw_sink`]: sockets, pipes, child stdio, files, and wrappers such as
+/// [`BufReader`](super::BufReader) once they hold no bytes of their own), the bytes move
+/// inside the kernel, reader → pipe → writer with `splice(2)`, and never enter user space.
+/// One pipe (asked for 256 KiB of room) is made per call and closed with it. An end that
+/// cannot splice (a file system without it, a file in append mode) is found out at the first
+/// chunk, and the copy goes on through a buffer without losing or repeating a byte.
+///
+/// Otherwise, and on other systems, bytes move through one 64 KiB buffer that goes from the
+/// read to the write by value: no byte is copied between user-space buffers, and nothing is
+/// allocated after the first read. Bytes a [`BufReader`](super::BufReader) or a stream (from a
+/// cancelled read) already holds are read from it first, then the copy splices what follows.
 ///
 /// # Errors
 ///
 /// The first read or write error (`Interrupted` is retried), or `WriteZero` if the writer
-/// accepts nothing. How many bytes had been copied by then is not reported.
+/// accepts nothing. How many bytes had been copied by then is not reported. A splice into a
+/// socket whose peer has gone also raises `SIGPIPE` (the kernel's splice has no
+/// `MSG_NOSIGNAL`, which proactor's sends use); Rust programs ignore it unless they ask for
+/// it back.
 ///
 /// # Cancel safety
 ///
-/// Dropping the future drops the bytes read but not yet written.
+/// Dropping the future stops the copy. What the writer received is then a prefix of what the
+/// reader gave, in order and with no byte twice; the bytes taken from the reader but not yet
+/// written are lost: up to 64 KiB through the buffer, up to the pipe's room (256 KiB) when
+/// splicing. A file's cursor stands past the last chunk it completed; the pipe is closed. A
+/// splice the kernel is already running when the future is dropped (io_uring runs them on
+/// its own threads, and cannot stop one that has begun) still finishes, so wait a moment
+/// before writing to the writer again if the order matters.
 ///
 /// # Examples
 ///
@@ -50,9 +66,18 @@ where
     R: AsyncRead,
     W: AsyncWrite,
 {
-    let mut buf = Vec::with_capacity(COPY_BUFFER);
+    #[cfg(target_os = "linux")]
+    let mut kernel = super::splice::Splice::default();
+    let mut buf = Vec::new();
     let mut copied = 0u64;
     loop {
+        #[cfg(target_os = "linux")]
+        if kernel.copy(reader, writer, &mut copied).await? {
+            return Ok(copied);
+        }
+        if buf.capacity() == 0 {
+            buf.reserve_exact(COPY_BUFFER);
+        }
         buf.clear();
         let (result, back) = reader.read(buf).await;
         buf = back;
@@ -106,6 +131,14 @@ impl<R: AsyncRead> AsyncRead for &mut R {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         (**self).read(buf).await
     }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        (**self).raw_source()
+    }
+
+    fn raw_consumed(&mut self, count: u64) {
+        (**self).raw_consumed(count);
+    }
 }
 
 /// A mutable reference writes as what it points to.
@@ -120,5 +153,13 @@ impl<W: AsyncWrite> AsyncWrite for &mut W {
 
     async fn shutdown(&mut self) -> io::Result<()> {
         (**self).shutdown().await
+    }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        (**self).raw_sink()
+    }
+
+    fn raw_written(&mut self, count: u64) {
+        (**self).raw_written(count);
     }
 }

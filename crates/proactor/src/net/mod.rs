@@ -23,6 +23,7 @@ use std::task::Poll;
 
 use proactor_driver::{Fd, Op};
 
+use crate::io::RawStream;
 use crate::runtime::op::{self, Leftover, Orphan};
 use crate::runtime::{try_current, Inner};
 use crate::sys::{self, IntoFd};
@@ -150,7 +151,7 @@ pub(crate) struct Pipe {
 
 #[cfg(target_os = "linux")]
 impl Pipe {
-    fn new() -> io::Result<Pipe> {
+    pub(crate) fn new() -> io::Result<Pipe> {
         let mut fds = [0 as Fd; 2];
         // SAFETY: fds has room for the two descriptors pipe2 writes.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
@@ -165,6 +166,29 @@ impl Pipe {
             read: Descriptor::adopt(read),
             write: Descriptor::adopt(write),
         })
+    }
+
+    pub(crate) fn read_fd(&self) -> Fd {
+        self.read.fd()
+    }
+
+    pub(crate) fn write_fd(&self) -> Fd {
+        self.write.fd()
+    }
+
+    /// Asks for room for `size` bytes (`F_SETPIPE_SZ`) and returns the room it has, which is
+    /// less when the system's limits (`/proc/sys/fs/pipe-max-size`, the user's pipe pages)
+    /// say no.
+    pub(crate) fn grow(&self, size: usize) -> usize {
+        let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+        // SAFETY: fcntl with integer arguments on a descriptor this pipe owns.
+        let mut room = unsafe { libc::fcntl(self.write.fd(), libc::F_SETPIPE_SZ, size) };
+        if room < 0 {
+            // SAFETY: as above.
+            room = unsafe { libc::fcntl(self.write.fd(), libc::F_GETPIPE_SZ) };
+        }
+        // Every Linux pipe holds at least a page.
+        usize::try_from(room).unwrap_or(4096).max(4096)
     }
 }
 
@@ -191,6 +215,19 @@ impl Stream {
 
     pub(crate) fn descriptor(&self) -> &Descriptor {
         &self.descriptor
+    }
+
+    /// The descriptor, for reading it directly: only while no cancelled read's bytes are kept
+    /// or still on their way (those come first).
+    pub(crate) fn raw_source(&self) -> Option<RawStream> {
+        let leftover = self.leftover.borrow();
+        (leftover.pending == 0 && leftover.bytes.is_empty())
+            .then(|| RawStream::stream(self.descriptor.fd()))
+    }
+
+    /// The descriptor, for writing it directly (a stream buffers nothing it writes).
+    pub(crate) fn raw_sink(&self) -> RawStream {
+        RawStream::stream(self.descriptor.fd())
     }
 
     pub(crate) async fn read<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use proactor_driver::{Fd, Op};
 
 use super::{each_address, new_ip_socket, resolve, Descriptor, Stream, ToSocketAddrs};
-use crate::io::{AsyncRead, AsyncWrite};
+use crate::io::{AsyncRead, AsyncWrite, RawStream};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -557,6 +557,10 @@ impl AsyncRead for TcpStream {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.stream.read(buf).await
     }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.stream.raw_source()
+    }
 }
 
 impl AsyncWrite for TcpStream {
@@ -571,6 +575,10 @@ impl AsyncWrite for TcpStream {
     async fn shutdown(&mut self) -> io::Result<()> {
         self.stream.shutdown(Shutdown::Write).await
     }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        Some(self.stream.raw_sink())
+    }
 }
 
 /// Reads through a shared reference, as std's `impl Read for &TcpStream` does: one read and one
@@ -578,6 +586,10 @@ impl AsyncWrite for TcpStream {
 impl AsyncRead for &TcpStream {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.stream.read(buf).await
+    }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.stream.raw_source()
     }
 }
 
@@ -593,6 +605,10 @@ impl AsyncWrite for &TcpStream {
 
     async fn shutdown(&mut self) -> io::Result<()> {
         self.stream.shutdown(Shutdown::Write).await
+    }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        Some(self.stream.raw_sink())
     }
 }
 
@@ -663,6 +679,10 @@ impl AsyncRead for OwnedReadHalf {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.stream.read(buf).await
     }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.stream.raw_source()
+    }
 }
 
 impl AsyncWrite for OwnedWriteHalf {
@@ -676,5 +696,9 @@ impl AsyncWrite for OwnedWriteHalf {
 
     async fn shutdown(&mut self) -> io::Result<()> {
         self.stream.shutdown(Shutdown::Write).await
+    }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        Some(self.stream.raw_sink())
     }
 }

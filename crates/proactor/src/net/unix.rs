@@ -11,7 +11,7 @@ use std::rc::Rc;
 use proactor_driver::{Fd, Op};
 
 use super::{Descriptor, Stream};
-use crate::io::{AsyncRead, AsyncWrite};
+use crate::io::{AsyncRead, AsyncWrite, RawStream};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -315,6 +315,10 @@ impl AsyncRead for UnixStream {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.stream.read(buf).await
     }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.stream.raw_source()
+    }
 }
 
 impl AsyncWrite for UnixStream {
@@ -329,6 +333,10 @@ impl AsyncWrite for UnixStream {
     async fn shutdown(&mut self) -> io::Result<()> {
         self.stream.shutdown(std::net::Shutdown::Write).await
     }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        Some(self.stream.raw_sink())
+    }
 }
 
 /// Reads through a shared reference, as std's `impl Read for &UnixStream` does: one read and one
@@ -336,6 +344,10 @@ impl AsyncWrite for UnixStream {
 impl AsyncRead for &UnixStream {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
         self.stream.read(buf).await
+    }
+
+    fn raw_source(&mut self) -> Option<RawStream> {
+        self.stream.raw_source()
     }
 }
 
@@ -351,6 +363,10 @@ impl AsyncWrite for &UnixStream {
 
     async fn shutdown(&mut self) -> io::Result<()> {
         self.stream.shutdown(std::net::Shutdown::Write).await
+    }
+
+    fn raw_sink(&mut self) -> Option<RawStream> {
+        Some(self.stream.raw_sink())
     }
 }
 
