@@ -6,7 +6,8 @@
 //! buffer with slice views rather than copying.
 //!
 //! [`BufReader`] and [`BufWriter`] add a user-space buffer (lines, delimiters, gathered small
-//! writes); [`copy`], [`read_to_string`] and [`split`] are the usual helpers. Poll-based code
+//! writes); [`copy`], [`read_to_string`] and [`split`] are the usual helpers, and [`duplex`]
+//! makes two streams connected in memory (for tests, or joining parts of a program). Poll-based code
 //! (futures-io, tokio's traits) uses these streams through `compat::Compat` (features
 //! `futures-io` and `tokio`), with one internal buffer per direction.
 
@@ -19,6 +20,7 @@ use proactor_driver::Buffer;
 use crate::{BufResult, IoBuf};
 
 mod buffered;
+mod duplex;
 mod raw;
 #[cfg(target_os = "linux")]
 mod splice;
@@ -26,6 +28,7 @@ mod split;
 mod util;
 
 pub use buffered::{BufReader, BufWriter, Lines};
+pub use duplex::{duplex, DuplexStream};
 pub use raw::RawStream;
 pub use split::{split, ReadHalf, WriteHalf};
 pub use util::{copy, read_to_string};

@@ -38,6 +38,7 @@
 //! | `stream.split()` (borrowed halves) | `(&stream, &stream)`: [`&TcpStream`](crate::net::TcpStream) reads and writes |
 //! | `stream.into_split()` | [`stream.into_split()`](crate::net::TcpStream::into_split) |
 //! | `io::split(stream)` | [`io::split(stream)`](crate::io::split) |
+//! | `io::duplex(n)` | [`io::duplex(n)`](crate::io::duplex): both ends `Send`, readable and writable through `&` as well |
 //! | `BufReader`, `BufWriter`, `lines()`, `read_line` | [`io::BufReader`](crate::io::BufReader), [`io::BufWriter`](crate::io::BufWriter), the same methods |
 //! | `io::copy(&mut r, &mut w)` | [`io::copy(&mut r, &mut w)`](crate::io::copy), which splices inside the kernel on Linux when both ends are descriptors; a range of a file to a socket without the user-space copy: [`TcpStream::send_file`](crate::net::TcpStream::send_file) |
 //! | `fs::read`, `fs::write`, `fs::File::open`, `create_dir_all`, ... | [`fs::read`](crate::fs::read), [`fs::write`](crate::fs::write), [`fs::File::open`](crate::fs::File::open), [`fs::create_dir_all`](crate::fs::create_dir_all), ...: the same names |
