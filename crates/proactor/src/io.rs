@@ -84,7 +84,7 @@ pub trait AsyncRead {
     /// use proactor::io::{AsyncRead, AsyncWrite};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, mut b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"abc"[..]).await.0?;
     ///     // A Vec is filled after its length, up to its capacity.
     ///     let (count, buffer) = b.read(Vec::with_capacity(16)).await;
@@ -111,7 +111,7 @@ pub trait AsyncRead {
     /// use proactor::io::{AsyncRead, AsyncWrite};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, mut b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"12345678tail"[..]).await.0?;
     ///     drop(a);
     ///     let (result, header) = b.read_exact(Vec::with_capacity(8)).await;
@@ -163,7 +163,7 @@ pub trait AsyncRead {
     /// use proactor::io::{AsyncRead, AsyncWrite};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, mut b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(vec![7u8; 100_000]).await.0?;
     ///     drop(a);
     ///     let (appended, all) = b.read_to_end(b"prefix".to_vec()).await;
@@ -203,7 +203,7 @@ pub trait AsyncRead {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::io::{AsyncRead, AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -282,7 +282,7 @@ pub trait AsyncWrite {
     /// use proactor::io::AsyncWrite;
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, _b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, _b) = proactor::io::duplex(1 << 20);
     ///     // A write may take only part of the buffer; `write_all` loops until it is all sent.
     ///     let (written, buffer) = a.write(b"some bytes".to_vec()).await;
     ///     assert!(written? <= buffer.len());
@@ -304,7 +304,7 @@ pub trait AsyncWrite {
     /// use proactor::io::{AsyncRead, AsyncWrite};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, mut b) = proactor::io::duplex(1 << 20);
     ///     let reader = proactor::spawn(async move { b.read_to_end(Vec::new()).await });
     ///     // Larger than a socket buffer: several writes under the hood.
     ///     let (result, _buffer) = a.write_all(vec![1u8; 1 << 20]).await;
@@ -353,7 +353,7 @@ pub trait AsyncWrite {
     /// use proactor::io::{AsyncWrite, BufWriter};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (a, _b) = proactor::net::UnixStream::pair()?;
+    ///     let (a, _b) = proactor::io::duplex(1 << 20);
     ///     let mut writer = BufWriter::new(a);
     ///     writer.write_all(&b"held back"[..]).await.0?;
     ///     assert_eq!(writer.buffer(), b"held back");
@@ -403,7 +403,7 @@ pub trait AsyncWrite {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::io::{AsyncWrite, BufWriter};
     ///
     /// proactor::Runtime::new()?.block_on(async {

@@ -25,7 +25,7 @@
 //!
 //! # Examples
 //!
-//! ```
+//! ```ignore-windows
 //! use proactor::io::AsyncRead;
 //! use proactor::process::{Command, Stdio};
 //!
@@ -69,7 +69,7 @@ use crate::{BufResult, IoBuf};
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor::process::Command;
 ///
 /// proactor::Runtime::new()?.block_on(async {
@@ -258,7 +258,7 @@ impl Command {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::unix::process::CommandExt;
     ///
     /// let mut command = proactor::process::Command::new("ls");
@@ -280,7 +280,7 @@ impl Command {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::process::Command;
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -308,7 +308,7 @@ impl Command {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::process::Command;
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -353,7 +353,7 @@ impl Command {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::process::Command;
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -394,7 +394,7 @@ impl From<std::process::Command> for Command {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor::io::{AsyncRead, AsyncWrite};
 /// use proactor::process::{Command, Stdio};
 ///
@@ -454,7 +454,7 @@ impl Child {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::process::Command;
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -480,7 +480,7 @@ impl Child {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::unix::process::ExitStatusExt;
     /// use proactor::process::Command;
     ///
@@ -507,7 +507,7 @@ impl Child {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::process::Command;
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -535,7 +535,7 @@ impl Child {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::unix::process::ExitStatusExt;
     /// use proactor::process::Command;
     ///
@@ -560,7 +560,7 @@ impl Child {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::process::{Command, Stdio};
     ///
     /// proactor::Runtime::new()?.block_on(async {
@@ -646,7 +646,7 @@ type Pipe = crate::net::Stream;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor::io::AsyncWrite;
 /// use proactor::process::{Command, Stdio};
 ///
@@ -714,7 +714,7 @@ impl AsyncWrite for ChildStdin {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor::io::AsyncRead;
 /// use proactor::process::{Command, Stdio};
 ///
@@ -756,7 +756,7 @@ impl AsyncRead for ChildStdout {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor::io::AsyncRead;
 /// use proactor::process::{Command, Stdio};
 ///

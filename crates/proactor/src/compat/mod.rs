@@ -43,7 +43,7 @@
 //!
 //! # Examples
 //!
-//! ```
+//! ```ignore-windows
 //! # #[cfg(feature = "futures-io")]
 //! # {
 //! use std::future::poll_fn;
@@ -296,7 +296,7 @@ struct Writing {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// # #[cfg(feature = "tokio")]
 /// # {
 /// use std::future::poll_fn;
@@ -330,7 +330,7 @@ impl<T: Adaptable> Compat<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// proactor::Runtime::new()?.block_on(async {
     ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
     ///     let adapter = proactor::compat::Compat::new(stream);
@@ -348,7 +348,7 @@ impl<T: Adaptable> Compat<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// proactor::Runtime::new()?.block_on(async {
     ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
     ///     let adapter = proactor::compat::Compat::with_capacity(64 * 1024, stream);
@@ -370,7 +370,7 @@ impl<T: Adaptable> Compat<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// proactor::Runtime::new()?.block_on(async {
     ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
     ///     let adapter = proactor::compat::Compat::new(stream);
@@ -388,7 +388,7 @@ impl<T: Adaptable> Compat<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// proactor::Runtime::new()?.block_on(async {
     ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
     ///     let mut adapter = proactor::compat::Compat::new(stream);
@@ -408,7 +408,7 @@ impl<T: Adaptable> Compat<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// proactor::Runtime::new()?.block_on(async {
     ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
     ///     let stream = proactor::compat::Compat::new(stream).into_inner();

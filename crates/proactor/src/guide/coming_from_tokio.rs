@@ -147,6 +147,7 @@
 //! let (result, all) = file.read_to_end(Vec::new()).await;
 //! assert_eq!(result?, 23);
 //! assert!(all.starts_with(b"first"));
+//! drop(file); // Windows removes no directory with a file open in it
 //! fs::remove_dir_all(&dir).await?;
 //! # Ok::<(), std::io::Error>(())
 //! # })?;
@@ -211,7 +212,7 @@
 //!
 //! # Processes and signals
 //!
-//! ```
+//! ```ignore-windows
 //! use std::time::Duration;
 //! use proactor::process::Command;
 //!

@@ -36,10 +36,9 @@ const DEFAULT_CAPACITY: usize = 8 * 1024;
 ///
 /// ```
 /// use proactor::io::{AsyncWrite, BufReader};
-/// use proactor::net::UnixStream;
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (mut a, b) = UnixStream::pair()?;
+///     let (mut a, b) = proactor::io::duplex(1 << 20);
 ///     a.write_all(&b"first\nsecond\n"[..]).await.0?;
 ///     let mut reader = BufReader::new(b);
 ///     let mut line = String::new();
@@ -65,7 +64,7 @@ impl<R: AsyncRead> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let reader = proactor::io::BufReader::new(stream);
     ///     assert_eq!(reader.capacity(), 8192);
     ///     Ok::<(), std::io::Error>(())
@@ -83,7 +82,7 @@ impl<R: AsyncRead> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let reader = proactor::io::BufReader::with_capacity(64 * 1024, stream);
     ///     assert_eq!(reader.capacity(), 65536);
     ///     Ok::<(), std::io::Error>(())
@@ -113,7 +112,7 @@ impl<R: AsyncRead> BufReader<R> {
     /// use proactor::io::{AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"abc"[..]).await.0?;
     ///     let mut reader = BufReader::new(b);
     ///     assert_eq!(reader.fill_buf().await?, b"abc");
@@ -166,7 +165,7 @@ impl<R: AsyncRead> BufReader<R> {
     /// use proactor::io::{AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"key=value"[..]).await.0?;
     ///     drop(a);
     ///     let mut reader = BufReader::new(b);
@@ -220,7 +219,7 @@ impl<R: AsyncRead> BufReader<R> {
     /// use proactor::io::{AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"one\ntwo"[..]).await.0?;
     ///     drop(a);
     ///     let mut reader = BufReader::new(b);
@@ -256,7 +255,7 @@ impl<R: AsyncRead> BufReader<R> {
     /// use proactor::io::{AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"one\r\ntwo\n"[..]).await.0?;
     ///     drop(a);
     ///     let mut lines = BufReader::new(b).lines();
@@ -281,7 +280,7 @@ impl<R> BufReader<R> {
     /// use proactor::io::{AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"header:body"[..]).await.0?;
     ///     let mut reader = BufReader::new(b);
     ///     assert_eq!(reader.fill_buf().await?, b"header:body");
@@ -303,7 +302,7 @@ impl<R> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     assert!(proactor::io::BufReader::new(stream).buffer().is_empty());
     ///     Ok::<(), std::io::Error>(())
     /// })?;
@@ -319,9 +318,9 @@ impl<R> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     assert_eq!(proactor::io::BufReader::new(stream).capacity(), 8192);
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let reader = proactor::io::BufReader::with_capacity(100, stream);
     ///     assert_eq!(reader.capacity(), 100);
     ///     Ok::<(), std::io::Error>(())
@@ -338,9 +337,9 @@ impl<R> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let reader = proactor::io::BufReader::new(stream);
-    ///     println!("{:?}", reader.get_ref().peer_addr()?);
+    ///     println!("{:?}", reader.get_ref());
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
@@ -355,9 +354,9 @@ impl<R> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let mut reader = proactor::io::BufReader::new(stream);
-    ///     let _inner: &mut proactor::net::UnixStream = reader.get_mut();
+    ///     let _inner: &mut proactor::io::DuplexStream = reader.get_mut();
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
@@ -373,7 +372,7 @@ impl<R> BufReader<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let stream = proactor::io::BufReader::new(stream).into_inner();
     ///     # let _ = stream;
     ///     Ok::<(), std::io::Error>(())
@@ -449,7 +448,7 @@ impl<R: AsyncWrite> AsyncWrite for BufReader<R> {
 /// use proactor::io::{AsyncWrite, BufReader};
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+///     let (mut a, b) = proactor::io::duplex(1 << 20);
 ///     a.write_all(&b"alpha\nbeta\ngamma"[..]).await.0?;
 ///     drop(a);
 ///     let mut lines = BufReader::new(b).lines();
@@ -485,7 +484,7 @@ impl<R: AsyncRead> Lines<R> {
     /// use proactor::io::{AsyncWrite, BufReader};
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (mut a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (mut a, b) = proactor::io::duplex(1 << 20);
     ///     a.write_all(&b"ok\n\xff\n"[..]).await.0?;
     ///     let mut lines = BufReader::new(b).lines();
     ///     assert_eq!(lines.next_line().await?.as_deref(), Some("ok"));
@@ -516,7 +515,7 @@ impl<R: AsyncRead> Lines<R> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let reader = proactor::io::BufReader::new(stream).lines().into_inner();
     ///     assert!(reader.buffer().is_empty());
     ///     Ok::<(), std::io::Error>(())
@@ -549,7 +548,7 @@ impl<R: AsyncRead> Lines<R> {
 /// use proactor::io::{AsyncRead, AsyncWrite, BufWriter};
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (a, mut b) = proactor::io::duplex(1 << 20);
 ///     let mut writer = BufWriter::new(a);
 ///     for word in [&b"gathered "[..], b"into ", b"one send"] {
 ///         writer.write_all(word).await.0?;
@@ -581,7 +580,7 @@ impl<W: AsyncWrite> BufWriter<W> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     assert_eq!(proactor::io::BufWriter::new(stream).capacity(), 8192);
     ///     Ok::<(), std::io::Error>(())
     /// })?;
@@ -597,7 +596,7 @@ impl<W: AsyncWrite> BufWriter<W> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let writer = proactor::io::BufWriter::with_capacity(1 << 16, stream);
     ///     assert_eq!(writer.capacity(), 65536);
     ///     Ok::<(), std::io::Error>(())
@@ -656,7 +655,7 @@ impl<W: AsyncWrite> BufWriter<W> {
     /// use proactor::io::AsyncWrite;
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let mut writer = proactor::io::BufWriter::new(stream);
     ///     writer.write(&b"held"[..]).await.0?;
     ///     assert_eq!(writer.buffer(), b"held");
@@ -674,7 +673,7 @@ impl<W: AsyncWrite> BufWriter<W> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     assert_eq!(proactor::io::BufWriter::new(stream).capacity(), 8192);
     ///     Ok::<(), std::io::Error>(())
     /// })?;
@@ -690,9 +689,9 @@ impl<W: AsyncWrite> BufWriter<W> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let writer = proactor::io::BufWriter::new(stream);
-    ///     println!("{:?}", writer.get_ref().peer_addr()?);
+    ///     println!("{:?}", writer.get_ref());
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
@@ -707,9 +706,9 @@ impl<W: AsyncWrite> BufWriter<W> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let mut writer = proactor::io::BufWriter::new(stream);
-    ///     let _inner: &mut proactor::net::UnixStream = writer.get_mut();
+    ///     let _inner: &mut proactor::io::DuplexStream = writer.get_mut();
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
@@ -726,7 +725,7 @@ impl<W: AsyncWrite> BufWriter<W> {
     /// use proactor::io::AsyncWrite;
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let (stream, _peer) = proactor::io::duplex(1 << 20);
     ///     let mut writer = proactor::io::BufWriter::new(stream);
     ///     writer.flush().await?;
     ///     let stream = writer.into_inner();

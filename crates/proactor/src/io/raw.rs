@@ -14,7 +14,7 @@ use proactor_driver::Fd;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor::io::AsyncRead;
 ///
 /// proactor::Runtime::new()?.block_on(async {
@@ -51,7 +51,7 @@ impl RawStream {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::fd::AsRawFd;
     /// use proactor::io::AsyncRead;
     ///
@@ -75,7 +75,7 @@ impl RawStream {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor::io::{AsyncRead, AsyncWrite};
     ///
     /// # let path = std::env::temp_dir().join(format!("proactor-doc-raw-offset-{}", std::process::id()));

@@ -11,7 +11,7 @@ use crate::{BufResult, IoBuf};
 /// same runtime, so one read and one write are in flight at once.
 ///
 /// It works for any stream that reads and writes through a shared reference
-/// (`&TcpStream`, `&UnixStream`, as in std); the halves share it in an `Rc`, and
+/// (`&TcpStream`, `&UnixStream`, as in std, and `&DuplexStream`); the halves share it in an `Rc`, and
 /// [`ReadHalf::unsplit`] gives it back. [`TcpStream::into_split`](crate::net::TcpStream::into_split)
 /// does the same for TCP without the type parameter.
 ///
@@ -21,7 +21,7 @@ use crate::{BufResult, IoBuf};
 /// use proactor::io::{split, AsyncRead, AsyncWrite};
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (a, mut b) = proactor::io::duplex(1 << 20);
 ///     let (mut reader, mut writer) = split(a);
 ///     let echo = proactor::spawn(async move {
 ///         let (count, bytes) = reader.read(Vec::with_capacity(16)).await;
@@ -58,7 +58,7 @@ where
 /// use proactor::io::{split, AsyncRead, AsyncWrite};
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (a, mut b) = proactor::io::duplex(1 << 20);
 ///     let (mut reader, _writer) = split(a);
 ///     b.write_all(&b"to the read half"[..]).await.0?;
 ///     let (count, bytes) = reader.read(Vec::with_capacity(32)).await;
@@ -80,7 +80,7 @@ pub struct ReadHalf<T> {
 /// use proactor::io::{split, AsyncRead, AsyncWrite};
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (a, mut b) = proactor::io::duplex(1 << 20);
 ///     let (_reader, mut writer) = split(a);
 ///     writer.write_all(&b"last words"[..]).await.0?;
 ///     writer.shutdown().await?; // the peer sees the end of the stream
@@ -105,7 +105,7 @@ impl<T> ReadHalf<T> {
     /// use proactor::io::split;
     ///
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (a, b) = proactor::io::duplex(1 << 20);
     ///     let (reader, writer) = split(a);
     ///     let (other_reader, other_writer) = split(b);
     ///     // Halves of two different streams are given back, not joined.
@@ -138,7 +138,7 @@ impl<T> ReadHalf<T> {
     ///
     /// ```
     /// proactor::Runtime::new()?.block_on(async {
-    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (a, b) = proactor::io::duplex(1 << 20);
     ///     let (reader, writer) = proactor::io::split(a);
     ///     let (_, other) = proactor::io::split(b);
     ///     assert!(reader.is_pair_of(&writer));

@@ -47,11 +47,10 @@ const COPY_BUFFER: usize = 64 * 1024;
 ///
 /// ```
 /// use proactor::io::{copy, AsyncRead, AsyncWrite};
-/// use proactor::net::UnixStream;
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (mut source, mut reader) = UnixStream::pair()?;
-///     let (mut writer, mut sink) = UnixStream::pair()?;
+///     let (mut source, mut reader) = proactor::io::duplex(1 << 20);
+///     let (mut writer, mut sink) = proactor::io::duplex(1 << 20);
 ///     source.write_all(&b"through the middle"[..]).await.0?;
 ///     drop(source);
 ///     assert_eq!(copy(&mut reader, &mut writer).await?, 18);
@@ -106,7 +105,7 @@ where
 /// use proactor::io::{read_to_string, AsyncWrite};
 ///
 /// proactor::Runtime::new()?.block_on(async {
-///     let (mut a, mut b) = proactor::net::UnixStream::pair()?;
+///     let (mut a, mut b) = proactor::io::duplex(1 << 20);
 ///     a.write_all(&b"all of it"[..]).await.0?;
 ///     drop(a);
 ///     assert_eq!(read_to_string(&mut b).await?, "all of it");
