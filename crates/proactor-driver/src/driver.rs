@@ -14,7 +14,7 @@ use crate::{Completion, Op, OpId, OpKind};
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use proactor_driver::{Backend, Driver};
 ///
 /// let driver = Driver::with_backend(Backend::Epoll)?;
@@ -187,7 +187,7 @@ impl Driver {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor_driver::{Backend, Driver};
     ///
     /// let driver = Driver::with_backend(Backend::Epoll)?;
@@ -389,7 +389,7 @@ impl Driver {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::fd::AsRawFd;
     ///
     /// let mut driver = proactor_driver::Driver::new()?;

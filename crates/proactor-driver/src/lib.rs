@@ -55,7 +55,7 @@
 //!
 //! Read a file at an offset:
 //!
-//! ```
+//! ```ignore-windows
 //! use std::os::fd::AsRawFd;
 //! use std::time::Duration;
 //! use proactor_driver::{Buffer, Driver, Op};

@@ -121,7 +121,7 @@ pub type BlockingJob = Box<dyn FnOnce() -> io::Result<usize> + Send + 'static>;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::time::Duration;
 /// use proactor_driver::{Buffer, Driver, Op};
 ///
@@ -575,7 +575,7 @@ impl Op {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use proactor_driver::Op;
     ///
     /// assert!(Op::open_at(None, "Cargo.toml", libc::O_RDONLY, 0).is_ok());
@@ -606,7 +606,7 @@ impl Op {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::fd::AsRawFd;
     /// use std::time::Duration;
     /// use proactor_driver::{Driver, Op};
