@@ -197,6 +197,28 @@ impl Inner {
         Ok(())
     }
 
+    /// Starts the operations submitted so far at once (see `Driver::flush`) and records the
+    /// completions already there, waking their tasks; never waits. Does nothing while the
+    /// runtime is inside its driver (nothing polls tasks then, so this is not expected).
+    pub(crate) fn flush(&self) {
+        let (Ok(mut completions), Ok(mut driver)) = (
+            self.completions.try_borrow_mut(),
+            self.driver.try_borrow_mut(),
+        ) else {
+            return;
+        };
+        // A failure of the driver itself leaves the operations in flight, and the next
+        // `park` reports it; completions appended before it are recorded either way.
+        let _ = driver.flush(&mut completions);
+        drop(driver);
+        let Ok(mut ops) = self.ops.try_borrow_mut() else {
+            return;
+        };
+        for completion in completions.drain(..) {
+            ops.complete(completion);
+        }
+    }
+
     fn has_work(&self) -> bool {
         !self.ready.borrow().is_empty()
             || self.main_woken.get()
