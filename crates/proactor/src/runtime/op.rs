@@ -120,6 +120,22 @@ impl Ops {
         self.by_slot[slot] = token;
     }
 
+    /// Records every completion in `completions`, in order, leaving it empty.
+    #[inline]
+    pub(crate) fn complete_all(&mut self, completions: &mut Vec<Completion>) {
+        // One completion per turn is the common case for a connection at a time: `pop`
+        // skips the drain, whose drop is an out-of-line call.
+        if completions.len() == 1 {
+            if let Some(completion) = completions.pop() {
+                self.complete(completion);
+            }
+            return;
+        }
+        for completion in completions.drain(..) {
+            self.complete(completion);
+        }
+    }
+
     /// Records a completion from the driver and wakes its waiter.
     pub(crate) fn complete(&mut self, completion: Completion) {
         let Some(&token) = self.by_slot.get(completion.id.index()) else {
