@@ -206,6 +206,7 @@ impl Inner {
     /// Starts the operations submitted so far at once (see `Driver::flush`) and records the
     /// completions already there, waking their tasks; never waits. Does nothing while the
     /// runtime is inside its driver (nothing polls tasks then, so this is not expected).
+    #[cfg(compat)]
     pub(crate) fn flush(&self) {
         let (Ok(mut completions), Ok(mut driver)) = (
             self.completions.try_borrow_mut(),

@@ -243,6 +243,7 @@ impl Submitted {
     ///
     /// The flush comes before the first poll registers the task's waker, so an operation it
     /// completes wakes nobody: the task goes on in this poll instead of being queued again.
+    #[cfg(compat)]
     pub(crate) fn poll_now(&mut self, cx: &mut Context<'_>) -> Poll<Completion> {
         let waiting = self.token.is_some_and(|token| {
             matches!(
