@@ -982,9 +982,17 @@ impl Backend for IoUring {
     }
 
     fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
-        // A zero-timeout poll enters the kernel only when submissions are queued, and takes
-        // what the kernel finished inline (a send the socket took at once) in that call.
-        self.poll(completions, Some(Duration::ZERO))
+        // A zero-timeout enter makes the system call only when submissions are queued; what
+        // the kernel finished inline (a send the socket took at once) is in the completion
+        // queue when it returns. The waker is left to `poll`, which re-arms it if it fired.
+        let before = completions.len();
+        self.collect_pool();
+        self.deliver(completions);
+        self.enter(Some(Duration::ZERO))?;
+        self.reap(completions);
+        self.collect_pool();
+        self.deliver(completions);
+        Ok(completions.len() - before)
     }
 
     fn waker(&self) -> &Arc<Waker> {
