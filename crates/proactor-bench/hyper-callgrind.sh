@@ -6,14 +6,17 @@
 #
 #   crates/proactor-bench/hyper-callgrind.sh [N1=2000] [N2=6000]
 #   KINDS="proactor-uring tokio" measures only those kinds (tokio must be among them for the
-#   ratios); KEEP=dir keeps the callgrind outputs there (for callgrind_annotate).
+#   ratios); KEEP=dir keeps the callgrind outputs there (for callgrind_annotate); BIN=path
+#   measures that hyper-bench binary (another commit's build) instead of building this one.
 set -euo pipefail
 n1=${1:-2000}
 n2=${2:-6000}
 read -r -a kinds <<<"${KINDS:-proactor-uring proactor-epoll tokio}"
 cd "$(dirname "$0")/../.."
-cargo build --release -q -p proactor-bench --bin hyper-bench
-bin=target/release/hyper-bench
+if [ -z "${BIN:-}" ]; then
+    cargo build --release -q -p proactor-bench --bin hyper-bench
+fi
+bin=${BIN:-target/release/hyper-bench}
 out=${KEEP:-$(mktemp -d)}
 mkdir -p "$out"
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$out"' EXIT
