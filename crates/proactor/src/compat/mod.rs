@@ -30,6 +30,8 @@
 //! turn (on io_uring, one `io_uring_enter` that waits for nothing), so a write the socket
 //! takes straight away is done within that call: a request-response protocol flushing
 //! after each response, as hyper does, costs one poll of its task per exchange, not two.
+//! It does so only when no other task waits to run in the turn; otherwise the turn's end
+//! sends every task's writes in one system call, as usual.
 //!
 //! # Cancel safety
 //!
@@ -691,8 +693,9 @@ impl<T: Adaptable> Compat<T> {
             };
             // Waiting for a write means the caller cannot go on without it (a flush, or
             // more bytes than the buffer holds): start it now instead of after the
-            // runtime's next turn, so one the socket takes at once is done in this poll.
-            // Once per write: later polls come from wakes, when it is done or blocked.
+            // runtime's next turn (if no other task is about to run, see `poll_now`), so
+            // one the socket takes at once is done in this poll. Once per write: later
+            // polls come from wakes, when it is done or blocked.
             let completion = if in_flight.started {
                 ready!(Pin::new(&mut in_flight.submitted).poll(cx))
             } else {

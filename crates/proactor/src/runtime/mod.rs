@@ -223,6 +223,12 @@ impl Inner {
         }
     }
 
+    /// Whether a task (or `block_on`'s future) is queued to run, besides the one running.
+    #[cfg(compat)]
+    pub(crate) fn has_runnable(&self) -> bool {
+        self.main_woken.get() || !self.ready.borrow().is_empty()
+    }
+
     fn has_work(&self) -> bool {
         !self.ready.borrow().is_empty()
             || self.main_woken.get()

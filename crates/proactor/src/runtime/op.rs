@@ -243,6 +243,12 @@ impl Submitted {
     ///
     /// The flush comes before the first poll registers the task's waker, so an operation it
     /// completes wakes nobody: the task goes on in this poll instead of being queued again.
+    ///
+    /// Only when no other task waits to run in this turn: those would submit operations of
+    /// their own, and the turn's end hands them all to the kernel in one system call, where
+    /// a flush per task would make one each (measured under wrk with 64 connections: 1.0
+    /// `io_uring_enter` per request flushing always, 0.03 batching). The last task of a turn
+    /// flushes everyone's operations, and is spared the extra poll.
     #[cfg(compat)]
     pub(crate) fn poll_now(&mut self, cx: &mut Context<'_>) -> Poll<Completion> {
         let waiting = self.token.is_some_and(|token| {
@@ -251,7 +257,7 @@ impl Submitted {
                 Some(Entry::Waiting { .. })
             )
         });
-        if waiting {
+        if waiting && !self.runtime.has_runnable() {
             self.runtime.flush();
         }
         Pin::new(self).poll(cx)
