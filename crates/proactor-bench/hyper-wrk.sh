@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
 # hyper on proactor against hyper on tokio, with wrk: each server on one thread pinned to CPU 0,
-# wrk (1 thread) pinned to CPU 1; the kinds run in turn in every round, and the table gives each
-# kind's median requests/s over the rounds and its ratio to tokio's median.
+# wrk (1 thread) pinned to CPU 1; the kinds run in turn in every round (the order rotating), and
+# the table gives each kind's median requests/s over the rounds and its ratio to tokio's median.
 #
 #   crates/proactor-bench/hyper-wrk.sh [ROUNDS=5] [SECONDS=5] [CONNECTIONS=64]
+#   BASELINE=path/to/hyper-bench adds that binary's proactor kinds (another commit's build) as
+#   baseline-proactor-uring and baseline-proactor-epoll, in the same rounds.
 set -euo pipefail
 rounds=${1:-5}
 seconds=${2:-5}
 connections=${3:-64}
 kinds=(proactor-uring proactor-epoll tokio)
+if [ -n "${BASELINE:-}" ]; then
+    kinds+=(baseline-proactor-uring baseline-proactor-epoll)
+fi
 cd "$(dirname "$0")/../.."
 cargo build --release -q -p proactor-bench --bin hyper-bench
 bin=target/release/hyper-bench
 command -v wrk >/dev/null || { echo "hyper-wrk.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 declare -A results
 for round in $(seq 1 "$rounds"); do
-    for kind in "${kinds[@]}"; do
+    # The order rotates by one each round, so no kind always runs first or last.
+    for turn in $(seq 0 $(( ${#kinds[@]} - 1 ))); do
+        kind=${kinds[$(( (turn + round) % ${#kinds[@]} ))]}
         out=$(mktemp)
-        "$bin" --kind "$kind" --cpu 0 >"$out" &
+        case $kind in
+            baseline-*) "$BASELINE" --kind "${kind#baseline-}" --cpu 0 >"$out" & ;;
+            *) "$bin" --kind "$kind" --cpu 0 >"$out" & ;;
+        esac
         server=$!
         for _ in $(seq 1 100); do grep -q "listening on" "$out" && break; sleep 0.05; done
         address=$(sed -n 's/^listening on //p' "$out")

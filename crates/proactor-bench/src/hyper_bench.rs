@@ -109,16 +109,27 @@ mod server {
         }
     }
 
-    /// hyper's timer on tokio's (what hyper-util's `TokioTimer` does).
+    /// hyper's timer on tokio's, as hyper-util's `TokioTimer`: one box per sleep (tokio's
+    /// `Sleep` pinned inside it) and `reset` in place.
     #[derive(Clone, Copy)]
     struct TokioTimer;
 
-    struct TokioSleep(Pin<Box<tokio::time::Sleep>>);
+    struct TokioSleep {
+        inner: tokio::time::Sleep,
+    }
+
+    impl TokioSleep {
+        fn inner(self: Pin<&mut Self>) -> Pin<&mut tokio::time::Sleep> {
+            // SAFETY: structural pinning: `inner` is never moved out of a pinned
+            // `TokioSleep`, which has no `Drop` or `Unpin` impl of its own.
+            unsafe { self.map_unchecked_mut(|sleep| &mut sleep.inner) }
+        }
+    }
 
     impl std::future::Future for TokioSleep {
         type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            self.0.as_mut().poll(cx)
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            self.inner().poll(cx)
         }
     }
 
@@ -126,13 +137,21 @@ mod server {
 
     impl hyper::rt::Timer for TokioTimer {
         fn sleep(&self, duration: std::time::Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-            Box::pin(TokioSleep(Box::pin(tokio::time::sleep(duration))))
+            Box::pin(TokioSleep {
+                inner: tokio::time::sleep(duration),
+            })
         }
 
         fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-            Box::pin(TokioSleep(Box::pin(tokio::time::sleep_until(
-                deadline.into(),
-            ))))
+            Box::pin(TokioSleep {
+                inner: tokio::time::sleep_until(deadline.into()),
+            })
+        }
+
+        fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, deadline: std::time::Instant) {
+            if let Some(sleep) = sleep.as_mut().downcast_mut_pin::<TokioSleep>() {
+                sleep.inner().reset(deadline.into());
+            }
         }
     }
 

@@ -101,6 +101,7 @@ impl Buffer {
     /// let whole = Buffer::from(vec![1u8, 2, 3]).slice(1..).unwrap().into_inner();
     /// assert_eq!(whole.as_slice(), &[1, 2, 3]);
     /// ```
+    #[inline]
     pub fn into_inner(self) -> Buffer {
         Buffer {
             storage: self.storage,
@@ -270,6 +271,7 @@ impl Buffer {
     /// assert_eq!(Buffer::from(vec![7u8]).into_vec().unwrap(), vec![7]);
     /// assert!(Buffer::from(&b"x"[..]).into_vec().is_err());
     /// ```
+    #[inline]
     pub fn into_vec(self) -> Result<Vec<u8>, Buffer> {
         match self.storage {
             Storage::Vec(vec) => Ok(vec),

@@ -332,6 +332,42 @@ impl Driver {
         Ok(count)
     }
 
+    /// Starts every operation submitted so far at once, without waiting, and appends the
+    /// completions already available to `completions`; returns how many were appended.
+    ///
+    /// [`submit`](Driver::submit) only queues on io_uring, where the next `poll` hands the
+    /// whole queue to the kernel in one `io_uring_enter`. `flush` does that enter now (and
+    /// none when nothing is queued), so an operation the kernel finishes inline — a send the
+    /// socket buffer takes, a receive of bytes already there — completes in this call;
+    /// readiness and IOCP backends start operations inside `submit` and only hand out what
+    /// finished there. For a caller that needs one result before it can go on (a flush of a
+    /// buffered writer); everything else batches better through `poll`.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll`](Driver::poll): only a failure of the backend itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Nop);
+    /// let mut completions = Vec::new();
+    /// // A NOP finishes as soon as it starts, on every backend.
+    /// assert_eq!(driver.flush(&mut completions)?, 1);
+    /// assert_eq!(completions[0].id, id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
+        let start = completions.len();
+        let count = self.backend.flush(completions)?;
+        trace::completed(&completions[start..]);
+        Ok(count)
+    }
+
     /// A handle that wakes this driver's `poll` from any thread.
     ///
     /// # Examples

@@ -757,6 +757,7 @@ impl Op {
     /// let op = Op::Send { fd: 0, buf: Buffer::from("hi"), flags: 0 };
     /// assert_eq!(op.into_buffer().unwrap().as_slice(), b"hi");
     /// ```
+    #[inline]
     pub fn into_buffer(self) -> Option<Buffer> {
         match self {
             Op::Read { buf, .. }

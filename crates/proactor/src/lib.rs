@@ -57,6 +57,7 @@ mod runtime;
 pub mod signal;
 mod sys;
 pub mod time;
+mod trace;
 #[cfg_attr(windows, path = "tty_windows.rs")]
 pub mod tty;
 #[cfg(windows)]

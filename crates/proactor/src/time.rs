@@ -4,10 +4,9 @@
 //! wait, so a timer costs no system call of its own. Arming a timer is a push onto a binary
 //! heap plus a slot in a slab (both reused, so steady state allocates nothing); cancelling one
 //! (dropping its future) frees its slot at once and leaves its heap entry to be skipped later,
-//! so arming and cancelling many timers stays cheap.
+//! so arming and cancelling many timers stays cheap. The entry of a timer cancelled while its
+//! deadline is the latest of all (a long timeout armed per request) goes at once.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::{current, Inner};
 
+mod heap;
 #[cfg(feature = "hyper")]
 mod send;
 #[cfg(feature = "hyper")]
@@ -39,7 +39,7 @@ struct Slot {
 #[derive(Default)]
 pub(crate) struct Timers {
     /// Deadlines by time; an entry whose slot moved on to another generation is stale.
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    heap: heap::Deadlines,
     slots: Vec<Slot>,
     free: Vec<u32>,
     armed: usize,
@@ -58,7 +58,11 @@ impl Timers {
         slot.generation = slot.generation.wrapping_add(1);
         slot.waker = Some(waker);
         self.armed += 1;
-        self.heap.push(Reverse((deadline, index, slot.generation)));
+        self.heap.push(heap::Entry {
+            deadline,
+            index,
+            generation: slot.generation,
+        });
         TimerKey {
             index,
             generation: slot.generation,
@@ -77,22 +81,24 @@ impl Timers {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.index);
         self.armed -= 1;
+        if self.heap.take_back(key.index, key.generation) {
+            return;
+        }
         // Stale heap entries are skipped when they surface; rebuild once they dominate, so a
         // flood of cancelled far-off timers does not grow the heap without bound.
         if self.heap.len() > 1024 && self.heap.len() > 4 * self.armed {
             let slots = &self.slots;
-            self.heap.retain(|Reverse((_, index, generation))| {
-                slots[*index as usize].generation == *generation
-            });
+            self.heap
+                .retain(|entry| slots[entry.index as usize].generation == entry.generation);
         }
     }
 
     /// Drops stale entries from the top of the heap; returns the nearest live deadline.
     fn nearest(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
-            let slot = &self.slots[index as usize];
-            if slot.generation == generation && slot.waker.is_some() {
-                return Some(deadline);
+        while let Some(entry) = self.heap.peek() {
+            let slot = &self.slots[entry.index as usize];
+            if slot.generation == entry.generation && slot.waker.is_some() {
+                return Some(entry.deadline);
             }
             self.heap.pop();
         }
@@ -112,7 +118,12 @@ impl Timers {
         if first > now {
             return;
         }
-        while let Some(&Reverse((deadline, index, generation))) = self.heap.peek() {
+        while let Some(heap::Entry {
+            deadline,
+            index,
+            generation,
+        }) = self.heap.peek()
+        {
             if deadline > now {
                 break;
             }

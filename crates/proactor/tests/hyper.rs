@@ -18,6 +18,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use proactor::compat::{Compat, HyperExecutor, HyperTimer};
 use proactor::io::AsyncWrite;
+use proactor::net::{TcpListener, TcpStream};
 use proactor::time::sleep;
 use proactor::{spawn, Runtime};
 
@@ -91,7 +92,15 @@ fn http1_round_trips(runtime: Runtime) {
 
 fn http2_round_trips(runtime: Runtime) {
     run(&runtime, async {
-        let (server, client) = tcp_pair().await;
+        // The client's socket stays open through a duplicate until the server is done: the
+        // client closes right after its GOAWAY, and a socket closed before the server's own
+        // GOAWAY arrives answers it with a reset, failing the server's shutdown with
+        // `NotConnected` or not depending on which side the runtime polls first.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let kept_open = client.try_clone().unwrap();
+        let client = TcpStream::from_std(client).unwrap();
+        let (server, _) = listener.accept().await.unwrap();
         let served = spawn(async move {
             hyper::server::conn::http2::Builder::new(HyperExecutor)
                 .timer(HyperTimer)
@@ -129,6 +138,7 @@ fn http2_round_trips(runtime: Runtime) {
         drop(sender);
         connection.await.unwrap().unwrap();
         served.await.unwrap().unwrap();
+        drop(kept_open);
     });
 }
 

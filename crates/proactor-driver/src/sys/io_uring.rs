@@ -171,11 +171,22 @@ impl IoUring {
     }
 
     /// Queues `entry`, flushing the submission queue to the kernel if it is full.
+    #[inline]
     fn push(&mut self, entry: squeue::Entry) {
+        // SAFETY: every pointer in `entry` points into an operation's buffers or its slot's
+        // control block, both owned by the driver and left in place until the CQE arrives
+        // (or, for WAKE/CANCEL entries, into nothing or the waker the driver owns).
+        if unsafe { self.ring.submission().push(&entry) }.is_err() {
+            self.push_full(entry);
+        }
+    }
+
+    /// `push` when the submission queue is full: the uncommon path, kept out of line so
+    /// the common one is a few instructions with no spilled registers.
+    #[inline(never)]
+    fn push_full(&mut self, entry: squeue::Entry) {
         loop {
-            // SAFETY: every pointer in `entry` points into an operation's buffers or its slot's
-            // control block, both owned by the driver and left in place until the CQE arrives
-            // (or, for WAKE/CANCEL entries, into nothing or the waker the driver owns).
+            // SAFETY: as in `push`: what `entry` points to stays in place until its CQE.
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
                 return;
             }
@@ -450,10 +461,16 @@ impl IoUring {
         }
     }
 
+    /// Takes the pool's results, if it posted any: one atomic load when it did not.
+    #[inline]
     fn collect_pool(&mut self) {
-        if !self.reply.has_results() {
-            return;
+        if self.reply.has_results() {
+            self.take_pool_results();
         }
+    }
+
+    #[inline(never)]
+    fn take_pool_results(&mut self) {
         self.reply.take(&mut self.from_pool);
         let mut finished = std::mem::take(&mut self.from_pool);
         for Completion { id, result, op } in finished.drain(..) {
@@ -471,7 +488,18 @@ impl IoUring {
         self.from_pool = finished;
     }
 
+    /// Hands out the completions finished outside the kernel (checks, fallbacks, the pool).
+    #[inline]
     fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
+        // Mostly empty here (the kernel's completions go straight out in `reap`).
+        if self.ready.is_empty() {
+            return 0;
+        }
+        self.deliver_ready(completions)
+    }
+
+    #[inline(never)]
+    fn deliver_ready(&mut self, completions: &mut Vec<Completion>) -> usize {
         let count = self.ready.len();
         for completion in self.ready.drain(..) {
             self.slots.remove(completion.id);
@@ -912,6 +940,9 @@ impl Backend for IoUring {
             _ => None,
         };
         let before = completions.len();
+        // The first wait is `timeout` itself: the clock is read again only to go on waiting
+        // after a return that brought nothing (a signal, a cancel's own completion).
+        let mut first = true;
         loop {
             if !self.wake_armed {
                 self.wake_armed = true;
@@ -925,24 +956,43 @@ impl Backend for IoUring {
             self.deliver(completions);
             let wait = match (completions.len() > before, timeout, deadline) {
                 (true, _, _) | (false, Some(_), None) => Some(Duration::ZERO),
+                (false, Some(timeout), Some(_)) if first => Some(timeout),
                 (false, _, Some(deadline)) => {
                     Some(deadline.saturating_duration_since(Instant::now()))
                 }
                 (false, None, _) => None,
             };
+            first = false;
             self.enter(wait)?;
             let woken = self.reap(completions);
             self.collect_pool();
             self.deliver(completions);
+            if completions.len() > before || woken {
+                return Ok(completions.len() - before);
+            }
             let expired = match (timeout, deadline) {
                 (Some(_), None) => true,
                 (_, Some(deadline)) => Instant::now() >= deadline,
                 (None, None) => false,
             };
-            if completions.len() > before || woken || expired {
-                return Ok(completions.len() - before);
+            if expired {
+                return Ok(0);
             }
         }
+    }
+
+    fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
+        // A zero-timeout enter makes the system call only when submissions are queued; what
+        // the kernel finished inline (a send the socket took at once) is in the completion
+        // queue when it returns. The waker is left to `poll`, which re-arms it if it fired.
+        let before = completions.len();
+        self.collect_pool();
+        self.deliver(completions);
+        self.enter(Some(Duration::ZERO))?;
+        self.reap(completions);
+        self.collect_pool();
+        self.deliver(completions);
+        Ok(completions.len() - before)
     }
 
     fn waker(&self) -> &Arc<Waker> {

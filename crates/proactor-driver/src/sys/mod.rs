@@ -6,6 +6,8 @@
 //! - `submit(op) -> OpId` — take ownership of an operation and start it (or queue it);
 //! - `cancel(id)` — ask for an early end; the completion still arrives exactly once;
 //! - `poll(completions, timeout)` — wait (zero, finite or infinite) and hand out completions;
+//! - `flush(completions)` — start what is queued now, without waiting, and hand out the
+//!   completions already there (a system call only where submissions are queued: io_uring);
 //! - `waker()` — what another thread uses to end a blocked `poll`;
 //! - `in_flight()` — operations submitted and not yet handed out;
 //! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new.
@@ -63,6 +65,7 @@ pub(crate) trait Backend {
         completions: &mut Vec<Completion>,
         timeout: Option<Duration>,
     ) -> io::Result<usize>;
+    fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize>;
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
@@ -118,6 +121,11 @@ impl Backend for Selected {
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
         forward!(self, backend => backend.poll(completions, timeout))
+    }
+
+    #[inline]
+    fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
+        forward!(self, backend => backend.flush(completions))
     }
 
     fn waker(&self) -> &std::sync::Arc<Waker> {

@@ -43,6 +43,10 @@ impl Backend for Unsupported {
         Err(unsupported())
     }
 
+    fn flush(&mut self, _completions: &mut Vec<Completion>) -> io::Result<usize> {
+        Err(unsupported())
+    }
+
     fn waker(&self) -> &Arc<Waker> {
         &self.waker
     }

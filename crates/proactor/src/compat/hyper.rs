@@ -152,6 +152,15 @@ impl hyper::rt::Timer for HyperTimer {
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(SendSleep::until(deadline))
     }
+
+    /// Moves one of these sleeps in place (HTTP/2 keep-alive pings reset theirs), instead
+    /// of hyper's default of allocating a new one.
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<SendSleep>() {
+            Some(mut ours) => ours.reset(deadline),
+            None => *sleep = self.sleep_until(deadline),
+        }
+    }
 }
 
 impl hyper::rt::Sleep for SendSleep {}

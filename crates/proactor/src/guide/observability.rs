@@ -12,6 +12,25 @@
 //! | `debug` | `pool thread started`, `pool thread retired` | `threads`, `max_threads`, `queued` |
 //! | `trace` | `submit`, `complete`, one each per operation | `id`, `kind`, `result` |
 //!
+//! The `proactor` crate adds one span and one event, target `proactor::trace`:
+//!
+//! | level | span or event | fields |
+//! |---|---|---|
+//! | `info` | span `proactor.worker`, around each thread of a [`RuntimeGroup`](crate::RuntimeGroup) for its whole life | `index` (the thread's index in the group), `backend` (recorded once its runtime is built) |
+//! | `debug` | `runtime worker started`, inside that span | `backend` |
+//!
+//! The span is entered once, when the thread starts, so every event on a worker thread
+//! carries it: the driver's `driver created` (with the backend choice and why), its fallback
+//! warnings, `pool thread started` (the pool grows from the thread whose job needed it) and
+//! per-operation trace events, and the events of the tasks running there.
+//! A subscriber that prints span context (as `tracing-subscriber`'s `fmt` layer does) shows
+//! which worker each line comes from: `proactor.worker{index=1}: proactor_driver::driver:
+//! driver created backend=io_uring ...` while the runtime is built, then
+//! `proactor.worker{index=1 backend=io_uring}: ...` for everything after.
+//! Nothing is recorded per operation or per turn for it, and without the feature it compiles to
+//! nothing. (Pool threads are shared by the process's drivers and have no worker span:
+//! `pool thread retired`, emitted on one, names the pool's size instead.)
+//!
 //! Without a subscriber, or with trace events filtered out, an event costs a relaxed atomic
 //! load or two and allocates nothing: on the driver's NOP benchmark (callgrind), about 1
 //! instruction more per operation on io_uring (0.3%) and 8 on epoll (2%).
@@ -29,4 +48,6 @@
 //! ```
 //!
 //! Then `RUST_LOG=proactor_driver=debug` shows the backend each runtime chose and every pool
-//! thread, `RUST_LOG=proactor_driver=trace` every operation as well.
+//! thread, `RUST_LOG=proactor_driver=trace` every operation as well; add `proactor=info` (or
+//! `proactor=debug` for the start events) for the worker spans, which a filter that names only
+//! `proactor_driver` leaves out.

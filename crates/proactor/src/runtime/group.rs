@@ -75,6 +75,7 @@ impl RuntimeGroup {
             let thread = thread::Builder::new()
                 .name(format!("proactor-{index}"))
                 .spawn(move || {
+                    let worker = crate::trace::Worker::enter(index);
                     if pin {
                         crate::sys::pin_to_core(index % cores);
                     }
@@ -85,6 +86,7 @@ impl RuntimeGroup {
                             return;
                         }
                     };
+                    worker.started(runtime.backend());
                     let _ = sender.send(Ok(runtime.handle()));
                     runtime.block_on(std::future::poll_fn(|cx| {
                         if thread_stop.requested.load(Ordering::Acquire) {

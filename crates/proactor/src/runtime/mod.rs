@@ -157,7 +157,17 @@ impl Inner {
         }
     }
 
+    /// Takes what other threads sent: wakes and jobs. Inline, the common case (nothing
+    /// sent) is one load, twice per turn.
+    #[inline]
     fn take_remote(&self) {
+        if self.shared.remote_pending.load(Ordering::Acquire) {
+            self.take_remote_sent();
+        }
+    }
+
+    #[inline(never)]
+    fn take_remote_sent(&self) {
         if !self.shared.remote_pending.swap(false, Ordering::AcqRel) {
             return;
         }
@@ -187,14 +197,36 @@ impl Inner {
         };
         let mut completions = self.completions.borrow_mut();
         self.driver.borrow_mut().poll(&mut completions, timeout)?;
-        let mut ops = self.ops.borrow_mut();
-        for completion in completions.drain(..) {
-            ops.complete(completion);
-        }
-        drop(ops);
+        self.ops.borrow_mut().complete_all(&mut completions);
         drop(completions);
         self.timers.borrow_mut().fire();
         Ok(())
+    }
+
+    /// Starts the operations submitted so far at once (see `Driver::flush`) and records the
+    /// completions already there, waking their tasks; never waits. Does nothing while the
+    /// runtime is inside its driver (nothing polls tasks then, so this is not expected).
+    #[cfg(compat)]
+    pub(crate) fn flush(&self) {
+        let (Ok(mut completions), Ok(mut driver)) = (
+            self.completions.try_borrow_mut(),
+            self.driver.try_borrow_mut(),
+        ) else {
+            return;
+        };
+        // A failure of the driver itself leaves the operations in flight, and the next
+        // `park` reports it; completions appended before it are recorded either way.
+        let _ = driver.flush(&mut completions);
+        drop(driver);
+        if let Ok(mut ops) = self.ops.try_borrow_mut() {
+            ops.complete_all(&mut completions);
+        }
+    }
+
+    /// Whether a task (or `block_on`'s future) is queued to run, besides the one running.
+    #[cfg(compat)]
+    pub(crate) fn has_runnable(&self) -> bool {
+        self.main_woken.get() || !self.ready.borrow().is_empty()
     }
 
     fn has_work(&self) -> bool {

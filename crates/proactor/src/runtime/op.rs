@@ -120,6 +120,22 @@ impl Ops {
         self.by_slot[slot] = token;
     }
 
+    /// Records every completion in `completions`, in order, leaving it empty.
+    #[inline]
+    pub(crate) fn complete_all(&mut self, completions: &mut Vec<Completion>) {
+        // One completion per turn is the common case for a connection at a time: `pop`
+        // skips the drain, whose drop is an out-of-line call.
+        if completions.len() == 1 {
+            if let Some(completion) = completions.pop() {
+                self.complete(completion);
+            }
+            return;
+        }
+        for completion in completions.drain(..) {
+            self.complete(completion);
+        }
+    }
+
     /// Records a completion from the driver and wakes its waiter.
     pub(crate) fn complete(&mut self, completion: Completion) {
         let Some(&token) = self.by_slot.get(completion.id.index()) else {
@@ -217,6 +233,34 @@ impl Submitted {
     /// What receives the completion if this future is dropped before it completes.
     pub(crate) fn on_orphan(&mut self, orphan: Orphan) {
         self.orphan = Some(orphan);
+    }
+
+    /// As `poll`, but an operation not done yet is first started at once, with everything
+    /// else its runtime has queued (`Inner::flush`): one the kernel finishes inline (a send
+    /// the socket buffer takes) is then ready in this call instead of after the runtime's
+    /// next turn and another poll of the task. For a caller that cannot go on without the
+    /// result (a flush); everything else batches better by waiting.
+    ///
+    /// The flush comes before the first poll registers the task's waker, so an operation it
+    /// completes wakes nobody: the task goes on in this poll instead of being queued again.
+    ///
+    /// Only when no other task waits to run in this turn: those would submit operations of
+    /// their own, and the turn's end hands them all to the kernel in one system call, where
+    /// a flush per task would make one each (measured under wrk with 64 connections: 1.0
+    /// `io_uring_enter` per request flushing always, 0.03 batching). The last task of a turn
+    /// flushes everyone's operations, and is spared the extra poll.
+    #[cfg(compat)]
+    pub(crate) fn poll_now(&mut self, cx: &mut Context<'_>) -> Poll<Completion> {
+        let waiting = self.token.is_some_and(|token| {
+            matches!(
+                self.runtime.ops.borrow().entries.get(token),
+                Some(Entry::Waiting { .. })
+            )
+        });
+        if waiting && !self.runtime.has_runnable() {
+            self.runtime.flush();
+        }
+        Pin::new(self).poll(cx)
     }
 }
 

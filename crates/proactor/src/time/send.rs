@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::TimerKey;
-use crate::runtime::{try_current, Inner, Shared};
+use crate::runtime::{try_with, Shared};
 
 /// Waits until `deadline` on the runtime that polls it.
 ///
@@ -38,50 +38,83 @@ impl SendSleep {
         }
     }
 
-    /// The current runtime, if it is the one holding this sleep's timer.
-    fn holder(&self) -> Option<(TimerKey, std::rc::Rc<Inner>)> {
-        let (key, shared) = self.armed.as_ref()?;
-        let inner = try_current()?;
-        Arc::ptr_eq(&inner.shared, shared).then_some((*key, inner))
+    /// Moves the deadline; the timer is armed again at the next poll.
+    pub(crate) fn reset(&mut self, deadline: Instant) {
+        self.disarm();
+        self.deadline = deadline;
     }
 
     fn disarm(&mut self) {
-        if let Some((key, inner)) = self.holder() {
-            inner.timers.borrow_mut().disarm(key);
+        if let Some((key, shared)) = self.armed.take() {
+            // Only the runtime holding the timer can free it; elsewhere (another runtime, or
+            // none) it fires into a stale waker later, which is harmless.
+            try_with(|inner| {
+                if Arc::ptr_eq(&inner.shared, &shared) {
+                    inner.timers.borrow_mut().disarm(key);
+                }
+            });
         }
-        self.armed = None;
     }
+}
+
+/// What a poll found, decided while the runtime's context is borrowed.
+enum Polled {
+    Pending,
+    Elapsed,
+    Armed(TimerKey, Arc<Shared>),
 }
 
 impl Future for SendSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
-            self.disarm();
-            return Poll::Ready(());
-        }
-        let Some(inner) = try_current() else {
-            self.armed = None;
-            return Poll::Ready(());
-        };
-        if let Some((key, holder)) = self.holder() {
-            let mut timers = holder.timers.borrow_mut();
-            if let Some(slot) = timers.slot(key) {
-                let waker = slot.waker.get_or_insert_with(|| cx.waker().clone());
-                if !waker.will_wake(cx.waker()) {
-                    *waker = cx.waker().clone();
+        let this = &mut *self;
+        // Through the borrowed context (no reference count taken), once per poll.
+        let polled = try_with(|inner| {
+            if let Some((key, shared)) = &this.armed {
+                if Arc::ptr_eq(&inner.shared, shared) {
+                    let mut timers = inner.timers.borrow_mut();
+                    return match timers.slot(*key) {
+                        Some(slot) => {
+                            let waker = slot.waker.get_or_insert_with(|| cx.waker().clone());
+                            if !waker.will_wake(cx.waker()) {
+                                *waker = cx.waker().clone();
+                            }
+                            Polled::Pending
+                        }
+                        // Its slot moved on: it fired, which a timer does only once its
+                        // deadline has passed (only this sleep disarms its own timer). So no
+                        // clock read is needed here.
+                        None => Polled::Elapsed,
+                    };
                 }
-                return Poll::Pending;
+            }
+            // Not armed yet, or armed on another runtime.
+            if Instant::now() >= this.deadline {
+                return Polled::Elapsed;
+            }
+            let key = inner
+                .timers
+                .borrow_mut()
+                .arm(this.deadline, cx.waker().clone());
+            Polled::Armed(key, Arc::clone(&inner.shared))
+        });
+        match polled {
+            Some(Polled::Pending) => Poll::Pending,
+            Some(Polled::Armed(key, shared)) => {
+                this.armed = Some((key, shared));
+                Poll::Pending
+            }
+            Some(Polled::Elapsed) => {
+                this.disarm();
+                Poll::Ready(())
+            }
+            // Outside a runtime: nothing to wait on, and it must not hang.
+            None => {
+                this.armed = None;
+                Poll::Ready(())
             }
         }
-        // Not armed yet, fired before the deadline check saw it pass, or armed elsewhere.
-        let key = inner
-            .timers
-            .borrow_mut()
-            .arm(self.deadline, cx.waker().clone());
-        self.armed = Some((key, Arc::clone(&inner.shared)));
-        Poll::Pending
     }
 }
 
