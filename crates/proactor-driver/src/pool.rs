@@ -58,13 +58,31 @@ impl Reply {
         self.waker.wake();
     }
 
-    /// Whether finished jobs may be waiting (a cheap check before [`take`](Reply::take)).
-    pub(crate) fn has_results(&self) -> bool {
-        self.has_results.load(Ordering::Acquire)
+    /// Hands each finished job to `each`, if the pool posted any: when it did not (nearly
+    /// every call on a driver's hot path), this is one atomic load and a branch. `scratch` is
+    /// the caller's to keep between calls, so that the vectors' capacity is reused and
+    /// collecting allocates nothing.
+    #[inline]
+    pub(crate) fn collect(&self, scratch: &mut Vec<Completion>, each: impl FnMut(Completion)) {
+        if self.has_results.load(Ordering::Acquire) {
+            self.collect_posted(scratch, each);
+        }
+    }
+
+    // Out of line and cold, so that the check inlined into the backends stays a load and a
+    // branch: without `cold`, the compiler computes this call's arguments before the branch
+    // (two more instructions per check on io_uring's poll, callgrind).
+    #[cold]
+    #[inline(never)]
+    fn collect_posted(&self, scratch: &mut Vec<Completion>, mut each: impl FnMut(Completion)) {
+        self.take(scratch);
+        for completion in scratch.drain(..) {
+            each(completion);
+        }
     }
 
     /// Moves finished jobs into `into` (swapping vectors, so neither side allocates).
-    pub(crate) fn take(&self, into: &mut Vec<Completion>) {
+    fn take(&self, into: &mut Vec<Completion>) {
         let mut done = lock(&self.done);
         self.has_results.store(false, Ordering::Relaxed);
         if done.is_empty() {

@@ -464,28 +464,17 @@ impl IoUring {
     /// Takes the pool's results, if it posted any: one atomic load when it did not.
     #[inline]
     fn collect_pool(&mut self) {
-        if self.reply.has_results() {
-            self.take_pool_results();
-        }
-    }
-
-    #[inline(never)]
-    fn take_pool_results(&mut self) {
-        self.reply.take(&mut self.from_pool);
-        let mut finished = std::mem::take(&mut self.from_pool);
-        for Completion { id, result, op } in finished.drain(..) {
-            let Some(slot) = self.slots.get_mut(id) else {
-                continue;
-            };
-            let result = if slot.cancel_requested {
-                discard_created_fd(&op, result)
-            } else {
-                result
-            };
-            slot.state = State::Done;
-            self.ready.push(Completion { id, result, op });
-        }
-        self.from_pool = finished;
+        // The closure borrows only the fields it names (not `self`), so it can run while
+        // `reply` and `from_pool` are borrowed.
+        self.reply.collect(&mut self.from_pool, |mut completion| {
+            if let Some(slot) = self.slots.get_mut(completion.id) {
+                if slot.cancel_requested {
+                    completion.result = discard_created_fd(&completion.op, completion.result);
+                }
+                slot.state = State::Done;
+                self.ready.push(completion);
+            }
+        });
     }
 
     /// Hands out the completions finished outside the kernel (checks, fallbacks, the pool).

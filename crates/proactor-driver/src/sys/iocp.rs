@@ -559,25 +559,19 @@ impl Iocp {
         }
     }
 
+    /// Takes the pool's results, if it posted any: one atomic load when it did not.
     fn collect_pool(&mut self) {
-        if !self.reply.has_results() {
-            return;
-        }
-        self.reply.take(&mut self.from_pool);
-        let mut finished = std::mem::take(&mut self.from_pool);
-        for Completion { id, result, op } in finished.drain(..) {
-            let Some(slot) = self.slots.get_mut(id) else {
-                continue;
-            };
-            let result = if slot.cancel_requested {
-                discard_created_fd(&op, result)
-            } else {
-                result
-            };
-            slot.place = Place::Done;
-            self.ready.push(Completion { id, result, op });
-        }
-        self.from_pool = finished;
+        // The closure borrows only the fields it names (not `self`), so it can run while
+        // `reply` and `from_pool` are borrowed.
+        self.reply.collect(&mut self.from_pool, |mut completion| {
+            if let Some(slot) = self.slots.get_mut(completion.id) {
+                if slot.cancel_requested {
+                    completion.result = discard_created_fd(&completion.op, completion.result);
+                }
+                slot.place = Place::Done;
+                self.ready.push(completion);
+            }
+        });
     }
 
     /// Waits up to `timeout` for packets and handles them; returns whether a wake arrived.
