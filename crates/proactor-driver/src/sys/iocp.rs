@@ -882,7 +882,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
             _ => {
                 let (pointer, len) = buf.read_destination();
-                read_file(fd, kind, pointer, len, *offset, overlapped)
+                transfer_file(fd, kind, Transfer::Read(pointer, len), *offset, overlapped)
             }
         },
         Op::ReadVectored { bufs, offset, .. } => match kind {
@@ -896,7 +896,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             _ => {
                 let (pointer, len) = bufs[control.part].read_destination();
                 let offset = offset.map(|offset| offset + control.moved as u64);
-                read_file(fd, kind, pointer, len, offset, overlapped)
+                transfer_file(fd, kind, Transfer::Read(pointer, len), offset, overlapped)
             }
         },
         Op::Write { buf, offset, .. } => match kind {
@@ -906,7 +906,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
             _ => {
                 let (pointer, len) = buf.write_source();
-                write_file(fd, kind, pointer, len, *offset, overlapped)
+                transfer_file(fd, kind, Transfer::Write(pointer, len), *offset, overlapped)
             }
         },
         Op::WriteVectored { bufs, offset, .. } => match kind {
@@ -923,7 +923,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                     Some(buf) => {
                         let (pointer, len) = buf.write_source();
                         let offset = offset.map(|offset| offset + control.moved as u64);
-                        write_file(fd, kind, pointer, len, offset, overlapped)
+                        transfer_file(fd, kind, Transfer::Write(pointer, len), offset, overlapped)
                     }
                     None => Started::Done(0),
                 }
@@ -1248,41 +1248,41 @@ fn file_offset(
     }
 }
 
-fn read_file(
+/// What a file read or write moves: where a read puts its bytes or where a write takes them
+/// from, and how many.
+enum Transfer {
+    Read(*mut u8, usize),
+    Write(*const u8, usize),
+}
+
+/// Starts an overlapped `ReadFile` or `WriteFile` on a file, pipe or device.
+fn transfer_file(
     fd: Fd,
     kind: HandleKind,
-    pointer: *mut u8,
-    len: usize,
+    transfer: Transfer,
     offset: Option<u64>,
     overlapped: *mut OVERLAPPED,
 ) -> Started {
     if let Err(started) = file_offset(kind, offset, overlapped) {
         return started;
     }
-    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    let handle = win::handle(fd);
+    // A longer buffer is a short read or write, as on Unix.
+    let clamp = |len: usize| u32::try_from(len).unwrap_or(u32::MAX);
     // SAFETY: the buffer is owned by the op and the OVERLAPPED by the slot until the packet
     // arrives or the call fails here; no byte count is asked for (it would be unreliable for
     // an asynchronous call), it comes from the OVERLAPPED.
-    let ok = unsafe { ReadFile(win::handle(fd), pointer, len, null_mut(), overlapped) };
+    let ok = unsafe {
+        match transfer {
+            Transfer::Read(pointer, len) => {
+                ReadFile(handle, pointer, clamp(len), null_mut(), overlapped)
+            }
+            Transfer::Write(pointer, len) => {
+                WriteFile(handle, pointer, clamp(len), null_mut(), overlapped)
+            }
+        }
+    };
     // SAFETY: as above; read after the call returned.
-    file_started(ok, unsafe { &*overlapped })
-}
-
-fn write_file(
-    fd: Fd,
-    kind: HandleKind,
-    pointer: *const u8,
-    len: usize,
-    offset: Option<u64>,
-    overlapped: *mut OVERLAPPED,
-) -> Started {
-    if let Err(started) = file_offset(kind, offset, overlapped) {
-        return started;
-    }
-    let len = u32::try_from(len).unwrap_or(u32::MAX);
-    // SAFETY: as for `read_file`.
-    let ok = unsafe { WriteFile(win::handle(fd), pointer, len, null_mut(), overlapped) };
-    // SAFETY: as above.
     file_started(ok, unsafe { &*overlapped })
 }
 
