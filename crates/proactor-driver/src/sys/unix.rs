@@ -1211,16 +1211,9 @@ pub(crate) fn open_how_beneath(flags: i32, mode: u32, control: &mut Control) -> 
     &control.open_how
 }
 
-/// `openat2(RESOLVE_BENEATH)`; `ENOSYS` (a kernel before 5.6) becomes `Unsupported`.
+/// openat2(2), which libc has no wrapper for.
 #[cfg(target_os = "linux")]
-fn open_beneath(
-    dir: RawFd,
-    path: &std::ffi::CStr,
-    flags: i32,
-    mode: u32,
-    control: &mut Control,
-) -> io::Result<usize> {
-    let how = open_how_beneath(flags, mode, control);
+fn openat2(dir: RawFd, path: &std::ffi::CStr, how: &libc::open_how) -> io::Result<usize> {
     // SAFETY: the path is NUL-terminated, `how` is a valid open_how of the size passed, and
     // both outlive the call.
     let result = unsafe {
@@ -1232,7 +1225,20 @@ fn open_beneath(
             mem::size_of::<libc::open_how>(),
         )
     };
-    match check(result as libc::ssize_t) {
+    check(result as libc::ssize_t)
+}
+
+/// `openat2(RESOLVE_BENEATH)`; `ENOSYS` (a kernel before 5.6) becomes `Unsupported`.
+#[cfg(target_os = "linux")]
+fn open_beneath(
+    dir: RawFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+    mode: u32,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let how = open_how_beneath(flags, mode, control);
+    match openat2(dir, path, how) {
         Err(error) if error.raw_os_error() == Some(libc::ENOSYS) => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "opening beneath a directory needs openat2 (Linux 5.6)",
@@ -1327,18 +1333,7 @@ pub(crate) fn try_without_blocking(
                 how.resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
             }
             let dir = dir.unwrap_or(libc::AT_FDCWD);
-            // SAFETY: the path is NUL-terminated, `how` is a valid open_how of the size
-            // passed, and both outlive the call.
-            let result = unsafe {
-                libc::syscall(
-                    libc::SYS_openat2,
-                    dir,
-                    path.as_ptr(),
-                    &how as *const libc::open_how,
-                    mem::size_of::<libc::open_how>(),
-                )
-            };
-            check(result as libc::ssize_t)
+            openat2(dir, path, &how)
         }
         _ => return None,
     };
@@ -1385,21 +1380,14 @@ fn cached_opens_supported() -> bool {
     let mut how: libc::open_how = unsafe { mem::zeroed() };
     how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
     how.resolve = libc::RESOLVE_CACHED;
-    // SAFETY: a static NUL-terminated path and a valid open_how of the size passed.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            c"/".as_ptr(),
-            &how as *const libc::open_how,
-            mem::size_of::<libc::open_how>(),
-        )
-    };
     // "/" is always cached, so only a kernel without the flag (or openat2) fails here.
-    let supported = fd >= 0;
-    if supported {
-        close_quietly(fd as RawFd);
-    }
+    let supported = match openat2(libc::AT_FDCWD, c"/", &how) {
+        Ok(fd) => {
+            close_quietly(fd as RawFd);
+            true
+        }
+        Err(_) => false,
+    };
     SUPPORTED.store(if supported { YES } else { NO }, Ordering::Relaxed);
     supported
 }
