@@ -60,6 +60,8 @@ pub mod time;
 mod trace;
 #[cfg_attr(windows, path = "tty_windows.rs")]
 pub mod tty;
+#[cfg(any(unix, windows))]
+mod tty_restore;
 #[cfg(windows)]
 pub mod windows;
 

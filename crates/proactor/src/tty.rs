@@ -43,10 +43,10 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once, PoisonError, TryLockError};
 
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::net::{Descriptor, Stream};
+use crate::tty_restore::RawModes;
 use crate::{BufResult, IoBuf};
 
 /// How a terminal treats what is typed.
@@ -278,7 +278,6 @@ impl Tty {
                 forget_raw(fd);
             }
             TtyMode::Raw => {
-                install_panic_hook();
                 remember_raw(fd, self.original);
                 if let Err(error) = set_termios(fd, &raw(self.original)) {
                     if self.mode == TtyMode::Normal {
@@ -473,42 +472,16 @@ fn open_terminal(path: &Path) -> io::Result<std::fs::File> {
 }
 
 /// Terminals in raw mode and the settings to put back: what the panic hook restores.
-static RAW_TERMINALS: Mutex<Vec<(RawFd, libc::termios)>> = Mutex::new(Vec::new());
+static RAW_TERMINALS: RawModes<RawFd, libc::termios> = RawModes::new();
 
 fn remember_raw(fd: RawFd, original: libc::termios) {
-    let mut terminals = RAW_TERMINALS.lock().unwrap_or_else(PoisonError::into_inner);
-    terminals.retain(|(known, _)| *known != fd);
-    terminals.push((fd, original));
+    RAW_TERMINALS.remember(fd, original, |fd, original| {
+        // Nothing to do about a failure in a panic hook.
+        let _ = set_termios(fd, original);
+    });
 }
 
 /// Called before the descriptor closes, so the hook never touches a reused number.
 fn forget_raw(fd: RawFd) {
-    RAW_TERMINALS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .retain(|(known, _)| *known != fd);
-}
-
-/// Restores every raw terminal before a panic's message prints, then runs the hook that was
-/// there before.
-fn install_panic_hook() {
-    static INSTALLED: Once = Once::new();
-    if std::thread::panicking() {
-        return; // set_hook would panic; Drop still restores.
-    }
-    INSTALLED.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            // try_lock: never wait in a panic hook (another thread may hold the lock).
-            let terminals = match RAW_TERMINALS.try_lock() {
-                Ok(terminals) => Some(terminals),
-                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            };
-            for (fd, original) in terminals.iter().flat_map(|terminals| terminals.iter()) {
-                let _ = set_termios(*fd, original);
-            }
-            previous(info);
-        }));
-    });
+    RAW_TERMINALS.forget(fd);
 }

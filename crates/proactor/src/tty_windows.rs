@@ -37,13 +37,14 @@ use std::fmt;
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use std::path::Path;
-use std::sync::{Arc, Mutex, Once, PoisonError, TryLockError};
+use std::sync::Arc;
 
 use proactor_driver::{Buffer, Fd, Op};
 
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::runtime::op;
 use crate::sys::console;
+use crate::tty_restore::RawModes;
 use crate::{blocking, BufResult, IoBuf};
 
 /// `ENABLE_PROCESSED_INPUT | ENABLE_LINE_INPUT | ENABLE_ECHO_INPUT`: what raw mode turns off.
@@ -254,7 +255,6 @@ impl Tty {
                         console::set_mode(self.handle, raw)?;
                     }
                     remember_raw(self.handle, self.original);
-                    install_panic_hook();
                 }
             }
         }
@@ -436,42 +436,16 @@ impl Drop for Tty {
 /// Consoles in raw mode and the modes to put back: what the panic hook restores, so that a
 /// program built with `panic = "abort"` (where no `Drop` runs) still leaves its console
 /// usable.
-static RAW_CONSOLES: Mutex<Vec<(Fd, u32)>> = Mutex::new(Vec::new());
+static RAW_CONSOLES: RawModes<Fd, u32> = RawModes::new();
 
 fn remember_raw(handle: Fd, original: u32) {
-    let mut consoles = RAW_CONSOLES.lock().unwrap_or_else(PoisonError::into_inner);
-    consoles.retain(|(known, _)| *known != handle);
-    consoles.push((handle, original));
+    RAW_CONSOLES.remember(handle, original, |handle, original| {
+        // Nothing to do about a failure in a panic hook.
+        let _ = console::set_mode(handle, *original);
+    });
 }
 
 /// Called before the handle closes, so the hook never touches a reused value.
 fn forget_raw(handle: Fd) {
-    RAW_CONSOLES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .retain(|(known, _)| *known != handle);
-}
-
-/// Restores every raw console before a panic's message prints, then runs the hook that was
-/// there before.
-fn install_panic_hook() {
-    static INSTALLED: Once = Once::new();
-    if std::thread::panicking() {
-        return; // set_hook would panic; Drop still restores.
-    }
-    INSTALLED.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            // try_lock: never wait in a panic hook (another thread may hold the lock).
-            let consoles = match RAW_CONSOLES.try_lock() {
-                Ok(consoles) => Some(consoles),
-                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            };
-            for (handle, original) in consoles.iter().flat_map(|consoles| consoles.iter()) {
-                let _ = console::set_mode(*handle, *original);
-            }
-            previous(info);
-        }));
-    });
+    RAW_CONSOLES.forget(handle);
 }
