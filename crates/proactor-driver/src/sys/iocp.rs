@@ -730,6 +730,8 @@ const WAIT_KEY: usize = 2;
 const WAIT_CANCELLED_KEY: usize = 3;
 
 /// Runs on a wait thread when a polled handle is signalled.
+// SAFETY: only `RegisterWaitForSingleObject` calls this, with the `WaitContext` pointer it was
+// given at registration as `context` (see the blocks inside for what that pointer promises).
 unsafe extern "system" fn wait_fired(context: *mut std::ffi::c_void, _timed_out: bool) {
     // SAFETY: the context is the slot's WaitContext, alive until the wait is unregistered
     // (which waits for this callback); only its atomic is written.

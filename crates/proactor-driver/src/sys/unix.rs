@@ -1316,7 +1316,7 @@ pub(crate) fn try_without_blocking(
             dir,
             path,
             flags,
-            mode,
+            mode: _,
             beneath,
         } => {
             // RESOLVE_CACHED refuses anything that may write (creating, truncating) with
@@ -1326,8 +1326,10 @@ pub(crate) fn try_without_blocking(
             if writes || !cached_opens_supported() {
                 return None;
             }
-            let how = open_how_beneath(*flags | libc::O_CLOEXEC, *mode, control);
-            let mut how = *how;
+            // Writing nothing (checked above), it needs no mode.
+            // SAFETY: an all-zero open_how is valid; the fields are set below.
+            let mut how: libc::open_how = unsafe { mem::zeroed() };
+            how.flags = (*flags | libc::O_CLOEXEC) as u32 as u64;
             how.resolve = libc::RESOLVE_CACHED;
             if *beneath {
                 how.resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;

@@ -183,14 +183,6 @@ impl DuplexStream {
         .await;
         (result, B::from_buffer(buffer))
     }
-
-    fn shutdown_shared(&self) {
-        let mut pipe = lock(&self.write);
-        pipe.writer_closed = true;
-        if let Some(reader) = pipe.reader.take() {
-            reader.wake();
-        }
-    }
 }
 
 impl AsyncRead for DuplexStream {
@@ -212,16 +204,12 @@ impl AsyncWrite for DuplexStream {
         self.write_shared(buf).await
     }
 
-    /// Nothing to flush: written bytes are readable at once.
     async fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        (&*self).flush().await
     }
 
-    /// The peer reads the end of the stream after what was written; later writes here are
-    /// `BrokenPipe`.
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.shutdown_shared();
-        Ok(())
+        (&*self).shutdown().await
     }
 }
 
@@ -230,12 +218,19 @@ impl AsyncWrite for &DuplexStream {
         self.write_shared(buf).await
     }
 
+    /// Nothing to flush: written bytes are readable at once.
     async fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 
+    /// The peer reads the end of the stream after what was written; later writes here are
+    /// `BrokenPipe`.
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.shutdown_shared();
+        let mut pipe = lock(&self.write);
+        pipe.writer_closed = true;
+        if let Some(reader) = pipe.reader.take() {
+            reader.wake();
+        }
         Ok(())
     }
 }
