@@ -26,6 +26,9 @@ Without a package selection (-p, --workspace, --manifest-path) it checks
   cargo xtask check-unix -p proactor-driver --lib --tests
   RUSTFLAGS=-Dwarnings cargo xtask check-unix
 
+A Windows target in CROSS_CHECK_TARGETS (x86_64-pc-windows-gnu) also installs
+mingw-w64 first: windows-sys runs its dlltool even for `cargo check`.
+
 Environment:
   CROSS_CHECK_TARGETS  space-separated targets (default: the three above)
   CROSS_TARGET_DIR     target directory (default: <workspace root>/target/cross)
@@ -58,9 +61,13 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
         ));
     }
 
+    // A Windows target links import libraries even for `cargo check` (windows-sys
+    // runs mingw's dlltool), so it needs the whole setup; the Unix ones only the
+    // Rust toolchain.
+    let windows = targets.iter().any(|target| target.contains("windows"));
     setup::run(setup::Options {
         quiet: true,
-        rust_only: true,
+        rust_only: !windows,
         force: false,
     })?;
     let target_dir = cross_target_dir(&workspace_root()?);

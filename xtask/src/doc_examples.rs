@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use crate::json::{self, Value};
-use crate::{usage_error, wants_help, workspace_root, Result};
+use crate::{host_cargo, usage_error, wants_help, workspace_root, Result};
 
 const HELP: &str = "\
 usage: cargo xtask doc-examples [-p CRATE]...
@@ -74,7 +74,7 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
 }
 
 fn build_json(name: &str, target_dir: &Path) -> Result<Value> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = host_cargo();
     let status = Command::new(&cargo)
         .args(["rustdoc", "--quiet", "--all-features", "-p", name])
         .args(["--", "-Z", "unstable-options", "--output-format", "json"])

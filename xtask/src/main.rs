@@ -147,16 +147,24 @@ fn cache_dir() -> Result<PathBuf> {
     Ok(base.join("cross-win"))
 }
 
+/// The cargo that runs this xtask (`cargo run` sets `CARGO` to its own path),
+/// or `cargo` from `PATH`: the host's toolchain, always there, unlike Debian's,
+/// which only `setup` installs and only the cross builds need.
+fn host_cargo() -> OsString {
+    env_nonempty("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
 /// The workspace root around the current directory, as cargo sees it. Asking
 /// cargo (rather than using this crate's own location) lets the xtask binary
 /// serve any workspace it is run in.
 fn workspace_root() -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
-    let output = Command::new(DEBIAN_CARGO)
+    let cargo = host_cargo();
+    let output = Command::new(&cargo)
         .args(["locate-project", "--workspace", "--message-format", "plain"])
         .stderr(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {DEBIAN_CARGO}: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
     let manifest = String::from_utf8(output.stdout).unwrap_or_default();
     let manifest = Path::new(manifest.trim_end());
     match manifest.parent() {

@@ -36,7 +36,7 @@ Debian packages rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine6
 (bcryptprimitives.dll) for Wine 8, and a Wine prefix of its own.
 
   -q, --quiet    print nothing unless something has to be done or fails
-  --rust-only    only the Rust toolchain (all that check-unix needs)
+  --rust-only    only the Rust toolchain (all that check-unix needs for macOS and FreeBSD)
   --force        rebuild the shim DLL and recreate the Wine prefix
 
 Environment: CROSS_WIN_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/cross-win)
