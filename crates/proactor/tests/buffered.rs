@@ -15,6 +15,7 @@ use proactor::{spawn, Runtime};
 per_backend! {
     lines_across_buffer_edges,
     read_until_and_fill_buf,
+    consume_saturates,
     read_line_rejects_invalid_utf8,
     buf_reader_reads_small_and_large,
     buf_reader_fill_cancelled_loses_nothing,
@@ -104,6 +105,24 @@ fn read_until_and_fill_buf(runtime: Runtime) {
         // Consuming past the end is clamped, never a panic.
         reader.consume(100);
         assert!(reader.buffer().is_empty());
+    });
+}
+
+/// `consume` with any amount (`usize::MAX` included) drops at most what is buffered: no
+/// overflow panic, no cursor moved backwards, and what comes after is read in order.
+fn consume_saturates(runtime: Runtime) {
+    run(&runtime, async {
+        let (mut a, b) = stream_pair().await;
+        a.write_all(&b"0123456789"[..]).await.0.unwrap();
+        drop(a);
+        let mut reader = BufReader::with_capacity(4, b);
+        assert_eq!(reader.fill_buf().await.unwrap(), b"0123");
+        reader.consume(1);
+        reader.consume(usize::MAX);
+        assert!(reader.buffer().is_empty());
+        let mut rest = Vec::new();
+        reader.read_until(b'\n', &mut rest).await.unwrap();
+        assert_eq!(rest, b"456789");
     });
 }
 

@@ -45,6 +45,7 @@ per_backend! {
     closed_child_stdin_is_an_error,
     outside_a_runtime_is_an_error,
     vectored_writes_gather,
+    consume_saturates,
 }
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
@@ -491,5 +492,27 @@ fn vectored_writes_gather(runtime: Runtime) {
         let (result, got) = b.read_to_end(Vec::new()).await;
         result.unwrap();
         assert_eq!(got, b"abcdefghijklmn");
+    });
+}
+
+/// `AsyncBufRead::consume` with more than is buffered (`usize::MAX` included) drops what is
+/// buffered and no more: no overflow panic, and the next read gets what follows.
+fn consume_saturates(runtime: Runtime) {
+    run(&runtime, async {
+        let (mut a, b) = stream_pair().await;
+        a.write_all(&b"0123456789"[..]).await.0.unwrap();
+        drop(a);
+        let mut reader = Compat::with_capacity(4, b);
+        let first = poll_fn(|cx| {
+            tokio::io::AsyncBufRead::poll_fill_buf(Pin::new(&mut reader), cx).map_ok(<[u8]>::to_vec)
+        })
+        .await
+        .unwrap();
+        assert_eq!(first, b"0123");
+        tokio::io::AsyncBufRead::consume(Pin::new(&mut reader), 1);
+        tokio::io::AsyncBufRead::consume(Pin::new(&mut reader), usize::MAX);
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"456789");
     });
 }

@@ -458,7 +458,12 @@ impl<T: Adaptable> Compat<T> {
     }
 
     pub(crate) fn consume(&mut self, amount: usize) {
-        self.read.pos = (self.read.pos + amount).min(self.read.buf.len());
+        // Saturating, as BufReader::consume: never a panic, never a cursor moved backwards.
+        self.read.pos = self
+            .read
+            .pos
+            .saturating_add(amount)
+            .min(self.read.buf.len());
     }
 
     /// Copies buffered bytes into `out`, reading first if none are buffered.

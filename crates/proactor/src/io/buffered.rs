@@ -293,7 +293,9 @@ impl<R> BufReader<R> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn consume(&mut self, amount: usize) {
-        self.pos = (self.pos + amount).min(self.buf.len());
+        // Saturating: an amount past what is buffered (usize::MAX included) drops the rest of
+        // the buffer, never wraps the cursor backwards.
+        self.pos = self.pos.saturating_add(amount).min(self.buf.len());
     }
 
     /// The buffered bytes not yet consumed, without reading.
