@@ -58,11 +58,8 @@ impl Timers {
         slot.generation = slot.generation.wrapping_add(1);
         slot.waker = Some(waker);
         self.armed += 1;
-        self.heap.push(heap::Entry {
-            deadline,
-            index,
-            generation: slot.generation,
-        });
+        self.heap
+            .push(heap::Entry::new(deadline, index, slot.generation));
         TimerKey {
             index,
             generation: slot.generation,
@@ -122,6 +119,7 @@ impl Timers {
             deadline,
             index,
             generation,
+            ..
         }) = self.heap.peek()
         {
             if deadline > now {

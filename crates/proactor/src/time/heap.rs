@@ -12,12 +12,31 @@ pub(super) struct Entry {
     pub(super) deadline: Instant,
     pub(super) index: u32,
     pub(super) generation: u32,
+    /// When it was pushed (set by [`Deadlines::push`]): equal deadlines come out in the order
+    /// they were set, as libuv's and tokio's timers fire.
+    sequence: u64,
 }
 
-/// Entries ordered by deadline, earliest first (ties in any order).
+impl Entry {
+    pub(super) fn new(deadline: Instant, index: u32, generation: u32) -> Entry {
+        Entry {
+            deadline,
+            index,
+            generation,
+            sequence: 0,
+        }
+    }
+
+    fn before(&self, other: &Entry) -> bool {
+        (self.deadline, self.sequence) < (other.deadline, other.sequence)
+    }
+}
+
+/// Entries ordered by deadline, earliest first; equal deadlines in the order pushed.
 #[derive(Debug, Default)]
 pub(super) struct Deadlines {
     entries: Vec<Entry>,
+    pushed: u64,
 }
 
 impl Deadlines {
@@ -30,12 +49,14 @@ impl Deadlines {
         self.entries.first().copied()
     }
 
-    pub(super) fn push(&mut self, entry: Entry) {
+    pub(super) fn push(&mut self, mut entry: Entry) {
+        entry.sequence = self.pushed;
+        self.pushed += 1;
         self.entries.push(entry);
         let mut at = self.entries.len() - 1;
         while at > 0 {
             let parent = (at - 1) / 2;
-            if self.entries[parent].deadline <= entry.deadline {
+            if !entry.before(&self.entries[parent]) {
                 break;
             }
             self.entries[at] = self.entries[parent];
@@ -83,13 +104,12 @@ impl Deadlines {
                 break;
             }
             let right = left + 1;
-            let child = if right < len && self.entries[right].deadline < self.entries[left].deadline
-            {
+            let child = if right < len && self.entries[right].before(&self.entries[left]) {
                 right
             } else {
                 left
             };
-            if entry.deadline <= self.entries[child].deadline {
+            if !self.entries[child].before(&entry) {
                 break;
             }
             self.entries[at] = self.entries[child];
@@ -106,11 +126,7 @@ mod tests {
     use super::*;
 
     fn entry(base: Instant, millis: u64, index: u32) -> Entry {
-        Entry {
-            deadline: base + Duration::from_millis(millis),
-            index,
-            generation: 1,
-        }
+        Entry::new(base + Duration::from_millis(millis), index, 1)
     }
 
     fn drain(heap: &mut Deadlines) -> Vec<u32> {
@@ -148,6 +164,24 @@ mod tests {
         assert!(!heap.take_back(3, 1));
         assert!(!heap.take_back(2, 7), "another generation is another timer");
         assert_eq!(drain(&mut heap), [3, 0, 2]);
+    }
+
+    #[test]
+    fn equal_deadlines_pop_in_the_order_pushed() {
+        let base = Instant::now();
+        let mut heap = Deadlines::default();
+        for index in 0..1000u32 {
+            // Two deadlines interleaved, so ties meet other entries while sifting.
+            heap.push(entry(base, u64::from(index % 2), index));
+        }
+        heap.pop();
+        heap.push(entry(base, 0, 1000));
+        let expected: Vec<u32> = (2..1000)
+            .step_by(2)
+            .chain([1000])
+            .chain((1..1000).step_by(2))
+            .collect();
+        assert_eq!(drain(&mut heap), expected);
     }
 
     #[test]

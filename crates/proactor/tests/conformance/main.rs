@@ -61,6 +61,7 @@ conformance! {
     runtime::detached_tasks_run_on,
     runtime::yield_now_lets_others_run,
     runtime::sleep_waits_its_duration,
+    runtime::equal_deadlines_fire_in_the_order_set,
     runtime::timeout_elapses_and_completes,
     runtime::interval_ticks,
     runtime::many_timers_armed_and_cancelled,

@@ -103,6 +103,44 @@ pub fn sleep_waits_its_duration(runtime: Runtime) {
     });
 }
 
+/// Timers with one deadline fire in the order they were set, as libuv's and tokio's do:
+/// code that arms "A then B" for the same instant may rely on A running first.
+pub fn equal_deadlines_fire_in_the_order_set(runtime: Runtime) {
+    runtime.block_on(async {
+        let count = 10_000;
+        // A timer first polled after its deadline is ready at once, ahead of those set in
+        // time: a loaded machine gets a longer delay rather than a false failure.
+        for delay_ms in [50, 250, 2000] {
+            let deadline = Instant::now() + Duration::from_millis(delay_ms);
+            let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let late = Rc::new(std::cell::Cell::new(false));
+            let handles: Vec<_> = (0..count)
+                .map(|n| {
+                    let (order, late) = (Rc::clone(&order), Rc::clone(&late));
+                    spawn(async move {
+                        let sleep = proactor::time::sleep_until(deadline);
+                        late.set(late.get() || Instant::now() >= deadline);
+                        sleep.await;
+                        order.borrow_mut().push(n);
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+            if late.get() {
+                continue;
+            }
+            let order = order.borrow();
+            assert_eq!(order.len(), count);
+            let first = order.windows(2).position(|pair| pair[0] > pair[1]);
+            assert_eq!(first, None, "timers of one deadline fired out of order");
+            return;
+        }
+        panic!("the machine is too slow to set 10,000 timers in 2 s");
+    });
+}
+
 pub fn timeout_elapses_and_completes(runtime: Runtime) {
     runtime.block_on(async {
         let start = Instant::now();
