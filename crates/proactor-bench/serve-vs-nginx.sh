@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # proactor's `serve` example against nginx, serving the same directory, under wrk, in one run.
 #
-# Both servers use one thread on CPU 0 (serve --threads 1, which pins its runtime to core 0;
-# nginx with one worker, worker_cpu_affinity on CPU 0, its master under taskset too); wrk
+# Both servers use one thread on CPU 0 (serve --threads 1 under taskset, which pins its
+# runtime there; nginx with one worker, worker_cpu_affinity on CPU 0, its master under taskset too); wrk
 # runs with one thread on CPU 1. Two files: a small one (SMALL bytes, default 1 KiB) and a
 # 1 MiB one. Each run measures every server once per file, the order of the servers rotating
 # by one each run (interleaved), for SECONDS each; the table gives medians over RUNS runs of

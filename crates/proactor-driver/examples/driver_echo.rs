@@ -8,10 +8,19 @@
 //! order; the buffer travels from the receive to the send and back without a copy.
 
 use std::collections::HashMap;
-use std::io;
-use std::net::TcpListener;
+use std::fmt::Display;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
 use proactor_driver::{Backend, Buffer, Config, Driver, Fd, Op, OpId};
+
+const USAGE: &str = "\
+usage: driver_echo [--addr HOST:PORT] [--backend io_uring|epoll|iocp]
+
+A TCP echo server written directly on the driver: one thread, callbacks, no runtime.
+
+  --addr HOST:PORT   where to listen (default 127.0.0.1:7878; port 0 picks a free port)
+  --backend NAME     io_uring, epoll or iocp (default: the best this system has)
+  -h, --help         print this text";
 
 /// What a finished operation was for.
 enum Purpose {
@@ -21,31 +30,74 @@ enum Purpose {
     Close,
 }
 
-fn main() -> io::Result<()> {
-    let mut address = "127.0.0.1:7878".to_string();
+/// Refuses the command line: what is wrong and the usage line, exit status 2.
+fn refuse(message: impl Display) -> ! {
+    let synopsis = USAGE.lines().next().unwrap_or_default();
+    eprintln!("driver_echo: {message}\n{synopsis}\n(--help says more)");
+    std::process::exit(2);
+}
+
+/// Ends the program after a failure at run time, exit status 1.
+fn fail(message: impl Display) -> ! {
+    eprintln!("driver_echo: error: {message}");
+    std::process::exit(1);
+}
+
+/// The address to listen on and the driver's configuration, from the command line.
+fn options() -> (SocketAddr, Config) {
+    let mut address = SocketAddr::from(([127, 0, 0, 1], 7878));
     let mut config = Config::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--addr", Some(value)) => address = value,
-            ("--backend", Some(value)) if value == "epoll" => {
-                config = config.backend(Backend::Epoll)
-            }
-            ("--backend", Some(value)) if value == "io_uring" => {
-                config = config.backend(Backend::IoUring)
-            }
-            ("--backend", Some(value)) if value == "iocp" => config = config.backend(Backend::Iocp),
-            _ => {
-                eprintln!("usage: driver_echo [--addr HOST:PORT] [--backend io_uring|epoll|iocp]");
-                std::process::exit(2);
-            }
+    let mut args = std::env::args_os().skip(1);
+    while let Some(flag) = args.next() {
+        let flag = flag.to_string_lossy().into_owned();
+        if flag == "-h" || flag == "--help" {
+            println!("{USAGE}");
+            std::process::exit(0);
         }
+        if flag != "--addr" && flag != "--backend" {
+            refuse(format_args!("unknown flag {flag}"));
+        }
+        let Some(value) = args.next() else {
+            refuse(format_args!("{flag} needs a value"));
+        };
+        let value = value.to_string_lossy();
+        if flag == "--addr" {
+            // A name (localhost:7878) as well as an address: the first address it has.
+            address = match value
+                .to_socket_addrs()
+                .map(|mut addresses| addresses.next())
+            {
+                Ok(Some(address)) => address,
+                Ok(None) => refuse(format_args!("{flag} {value}: the name has no address")),
+                Err(error) => refuse(format_args!("{flag} {value}: {error}")),
+            };
+            continue;
+        }
+        config = config.backend(match &*value {
+            "io_uring" => Backend::IoUring,
+            "epoll" => Backend::Epoll,
+            "iocp" => Backend::Iocp,
+            _ => refuse(format_args!(
+                "{flag} {value}: expected one of io_uring, epoll, iocp"
+            )),
+        });
     }
-    let listener = TcpListener::bind(&address)?;
-    let mut driver = Driver::with_config(config)?;
+    (address, config)
+}
+
+fn main() {
+    let (address, config) = options();
+    let listener = match TcpListener::bind(address) {
+        Ok(listener) => listener,
+        Err(error) => fail(format_args!("cannot bind: {address}: {error}")),
+    };
+    let mut driver = match Driver::with_config(config) {
+        Ok(driver) => driver,
+        Err(error) => fail(format_args!("cannot start the driver: {error}")),
+    };
+    let local = listener.local_addr().unwrap_or(address);
     println!(
-        "driver_echo: listening on {} ({})",
-        listener.local_addr()?,
+        "driver_echo: listening on {local} ({})",
         driver.backend_reason()
     );
 
@@ -57,7 +109,9 @@ fn main() -> io::Result<()> {
     purposes.insert(accept, Purpose::Accept);
     let mut completions = Vec::new();
     loop {
-        driver.poll(&mut completions, None)?;
+        if let Err(error) = driver.poll(&mut completions, None) {
+            fail(format_args!("poll: {error}"));
+        }
         for completion in completions.drain(..) {
             let Some(purpose) = purposes.remove(&completion.id) else {
                 continue;

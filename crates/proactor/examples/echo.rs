@@ -12,50 +12,47 @@ use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::net::{TcpListener, TcpStream};
 use proactor::{Backend, Builder};
 
+#[path = "common/args.rs"]
+mod args;
+
+use args::{fail, Args};
+
+const USAGE: &str = "\
+usage: echo [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp]
+
+A TCP echo server: one runtime per core, each with its own listener.
+
+  --addr HOST:PORT   where to listen (default 127.0.0.1:7878; port 0 picks a free port)
+  --threads N        how many runtimes (default: one per core the process may use;
+                     one on Windows)
+  --backend NAME     io_uring, epoll or iocp (default: the best this system has)
+  -h, --help         print this text";
+
 struct Options {
     address: SocketAddr,
     threads: Option<usize>,
     backend: Option<Backend>,
 }
 
-fn options() -> Result<Options, String> {
+fn options() -> Options {
     let mut options = Options {
-        address: "127.0.0.1:7878".parse().map_err(|_| "default address")?,
+        address: SocketAddr::from(([127, 0, 0, 1], 7878)),
         threads: None,
         backend: None,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+    let mut args = Args::new("echo", USAGE);
+    while let Some(flag) = args.next_flag() {
         match flag.as_str() {
-            "--addr" => {
-                options.address = value
-                    .parse()
-                    .map_err(|error| format!("--addr {value}: {error}"))?
-            }
-            "--threads" => {
-                options.threads = Some(
-                    value
-                        .parse()
-                        .map_err(|error| format!("--threads {value}: {error}"))?,
-                )
-            }
+            "--addr" => options.address = args.address(&flag),
+            "--threads" => options.threads = Some(args.positive(&flag)),
             "--backend" => {
-                options.backend = Some(match value.as_str() {
-                    "io_uring" => Backend::IoUring,
-                    "epoll" => Backend::Epoll,
-                    "iocp" => Backend::Iocp,
-                    other => {
-                        return Err(format!(
-                            "--backend {other}: expected io_uring, epoll or iocp"
-                        ))
-                    }
-                })
+                options.backend =
+                    Some(args.backend(&flag, &[Backend::IoUring, Backend::Epoll, Backend::Iocp]))
             }
-            other => return Err(format!("unknown flag {other}")),
+            _ => args.unknown(&flag),
         }
     }
-    Ok(options)
+    options
 }
 
 async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
@@ -87,13 +84,7 @@ async fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 fn main() {
-    let options = match options() {
-        Ok(options) => options,
-        Err(error) => {
-            eprintln!("echo: {error}\nusage: echo [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp]");
-            std::process::exit(2);
-        }
-    };
+    let options = options();
     let mut builder = Builder::new().pin_to_cores(true);
     // Without SO_REUSEPORT (Windows) only one runtime can listen on the port.
     let threads = options.threads.or(ONE_LISTENER.then_some(1));
@@ -105,48 +96,44 @@ fn main() {
     }
     let group = match builder.build_group() {
         Ok(group) => group,
-        Err(error) => {
-            eprintln!("echo: cannot start the runtimes: {error}");
-            std::process::exit(1);
-        }
+        Err(error) => fail("echo", format_args!("cannot start the runtimes: {error}")),
     };
     // Port 0 picks a free port: bind once to learn it, then every runtime binds that one.
     let address =
         match std::net::TcpListener::bind(options.address).and_then(|probe| probe.local_addr()) {
             Ok(address) if options.address.port() == 0 => address,
             Ok(_) => options.address,
-            Err(error) => {
-                eprintln!("echo: cannot bind {}: {error}", options.address);
-                std::process::exit(1);
-            }
+            Err(error) => fail(
+                "echo",
+                format_args!("cannot bind: {}: {error}", options.address),
+            ),
         };
     let threads = group.len();
     let results = group.run(move |index| async move {
-        let listener = listen(address).await?;
+        let listener = match listen(address).await {
+            Ok(listener) => listener,
+            Err(error) => return Err(format!("cannot listen: {address}: {error}")),
+        };
         if index == 0 {
             let backend = proactor::current_backend_reason();
-            println!(
-                "echo: listening on {} with {threads} threads ({backend})",
-                listener.local_addr()?
-            );
+            println!("echo: listening on {address} with {threads} threads ({backend})");
         }
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => drop(proactor::spawn(serve(stream))),
                 // Out of descriptors, say: the listener stays usable; try again shortly.
                 Err(error) => {
-                    eprintln!("echo: accept: {error}");
+                    eprintln!("echo: accept: {address}: {error}");
                     proactor::time::sleep(std::time::Duration::from_millis(10)).await;
                 }
             }
         }
         #[allow(unreachable_code)]
-        Ok::<(), std::io::Error>(())
+        Ok::<(), String>(())
     });
     for result in results {
-        if let Err(error) = result {
-            eprintln!("echo: {error}");
-            std::process::exit(1);
+        if let Err(message) = result {
+            fail("echo", message);
         }
     }
 }

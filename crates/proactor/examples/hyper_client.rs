@@ -12,14 +12,26 @@ use hyper::Request;
 use proactor::compat::{Compat, HyperExecutor, HyperTimer};
 use proactor::net::TcpStream;
 
+#[path = "common/args.rs"]
+mod args;
+
+use args::{fail, Arg, Args};
+
+const USAGE: &str = "\
+usage: hyper_client [--http2] [--data BODY] http://HOST[:PORT]/PATH
+
+Fetches the URL with hyper over HTTP/1.1, or HTTP/2 with prior knowledge, and prints the
+status, the headers and the body.
+
+  --http2       speak HTTP/2 from the first byte (h2c)
+  --data BODY   POST BODY instead of a GET
+  -h, --help    print this text";
+
 type Error = Box<dyn std::error::Error>;
 
 async fn fetch(url: hyper::Uri, http2: bool, data: Option<String>) -> Result<(), Error> {
     let host = url.host().ok_or("the URL has no host")?.to_string();
     let port = url.port_u16().unwrap_or(80);
-    if url.scheme_str() != Some("http") {
-        return Err("only http:// URLs (this example has no TLS)".into());
-    }
     let stream = TcpStream::connect((host.as_str(), port)).await?;
     stream.set_nodelay(true)?;
     let io = Compat::new(stream);
@@ -56,27 +68,56 @@ async fn fetch(url: hyper::Uri, http2: bool, data: Option<String>) -> Result<(),
     Ok(())
 }
 
-fn main() {
+struct Options {
+    url: hyper::Uri,
+    http2: bool,
+    data: Option<String>,
+}
+
+fn options() -> Options {
     let mut url = None;
     let mut http2 = false;
     let mut data = None;
-    let mut args = std::env::args().skip(1);
+    let mut args = Args::new("hyper_client", USAGE);
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--http2" => http2 = true,
-            "--data" => data = args.next(),
-            _ => url = Some(arg),
+        match arg {
+            Arg::Flag(flag) if flag == "--http2" => http2 = true,
+            Arg::Flag(flag) if flag == "--data" => data = Some(args.text(&flag)),
+            Arg::Operand(operand) if url.is_none() => url = Some(operand),
+            other => args.unexpected(other),
         }
     }
-    let Some(url) = url.and_then(|url| url.parse::<hyper::Uri>().ok()) else {
-        eprintln!("usage: hyper_client http://HOST:PORT/PATH [--http2] [--data BODY]");
-        std::process::exit(2);
+    let Some(url) = url else {
+        args.refuse("which URL?");
     };
+    let url = url.to_string_lossy();
+    let url = match url.parse::<hyper::Uri>() {
+        Ok(parsed) => parsed,
+        Err(error) => args.refuse(format_args!("{url}: {error}")),
+    };
+    // Checked here rather than at connect time: they are mistakes in the command line.
+    if url.scheme_str() != Some("http") {
+        args.refuse(format_args!(
+            "{url}: only http:// URLs (this example has no TLS)"
+        ));
+    }
+    if url.host().is_none() {
+        args.refuse(format_args!("{url}: the URL has no host"));
+    }
+    Options { url, http2, data }
+}
+
+fn main() {
+    let Options { url, http2, data } = options();
+    let shown = url.to_string();
     let result = proactor::Runtime::new()
-        .map_err(Error::from)
-        .and_then(|runtime| runtime.block_on(fetch(url, http2, data)));
-    if let Err(error) = result {
-        eprintln!("hyper_client: {error}");
-        std::process::exit(1);
+        .map_err(|error| format!("cannot start the runtime: {error}"))
+        .and_then(|runtime| {
+            runtime
+                .block_on(fetch(url, http2, data))
+                .map_err(|error| format!("{shown}: {error}"))
+        });
+    if let Err(message) = result {
+        fail("hyper_client", message);
     }
 }

@@ -25,8 +25,24 @@ use proactor::net::{TcpListener, TcpStream};
 use proactor::{Backend, Builder};
 use tokio::io::AsyncBufReadExt;
 
+#[path = "common/args.rs"]
+mod args;
+
+use args::{fail, Args};
+
 /// What an HTTP/2 client sends first (RFC 9113 §3.4); no HTTP/1 request starts like it.
 const PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
+const USAGE: &str = "\
+usage: hyper_server [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll]
+
+An HTTP/1.1 and HTTP/2 (prior knowledge) server on hyper: GET / says hello, POST /echo
+sends the body back. One runtime per core, each with its own listener.
+
+  --addr HOST:PORT   where to listen (default 127.0.0.1:3000; port 0 picks a free port)
+  --threads N        how many runtimes (default: one per core the process may use)
+  --backend NAME     io_uring or epoll (default: the best this system has)
+  -h, --help         print this text";
 
 struct Options {
     address: SocketAddr,
@@ -34,39 +50,24 @@ struct Options {
     backend: Option<Backend>,
 }
 
-fn options() -> Result<Options, String> {
+fn options() -> Options {
     let mut options = Options {
-        address: "127.0.0.1:3000".parse().map_err(|_| "default address")?,
+        address: SocketAddr::from(([127, 0, 0, 1], 3000)),
         threads: None,
         backend: None,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+    let mut args = Args::new("hyper_server", USAGE);
+    while let Some(flag) = args.next_flag() {
         match flag.as_str() {
-            "--addr" => {
-                options.address = value
-                    .parse()
-                    .map_err(|error| format!("--addr {value}: {error}"))?
-            }
-            "--threads" => {
-                options.threads = Some(
-                    value
-                        .parse()
-                        .map_err(|error| format!("--threads {value}: {error}"))?,
-                )
-            }
+            "--addr" => options.address = args.address(&flag),
+            "--threads" => options.threads = Some(args.positive(&flag)),
             "--backend" => {
-                options.backend = Some(match value.as_str() {
-                    "io_uring" => Backend::IoUring,
-                    "epoll" => Backend::Epoll,
-                    other => return Err(format!("--backend {other}: expected io_uring or epoll")),
-                })
+                options.backend = Some(args.backend(&flag, &[Backend::IoUring, Backend::Epoll]))
             }
-            other => return Err(format!("unknown flag {other}")),
+            _ => args.unknown(&flag),
         }
     }
-    Ok(options)
+    options
 }
 
 async fn respond(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -113,13 +114,7 @@ async fn serve(stream: TcpStream) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() {
-    let options = match options() {
-        Ok(options) => options,
-        Err(error) => {
-            eprintln!("hyper_server: {error}\nusage: hyper_server [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll]");
-            std::process::exit(2);
-        }
-    };
+    let options = options();
     let mut builder = Builder::new().pin_to_cores(true);
     if let Some(threads) = options.threads {
         builder = builder.threads(threads);
@@ -129,29 +124,31 @@ fn main() {
     }
     let group = match builder.build_group() {
         Ok(group) => group,
-        Err(error) => {
-            eprintln!("hyper_server: cannot start the runtimes: {error}");
-            std::process::exit(1);
-        }
+        Err(error) => fail(
+            "hyper_server",
+            format_args!("cannot start the runtimes: {error}"),
+        ),
     };
     // Port 0 picks a free port: bind once to learn it, then every runtime binds that one.
     let address =
         match std::net::TcpListener::bind(options.address).and_then(|probe| probe.local_addr()) {
             Ok(address) if options.address.port() == 0 => address,
             Ok(_) => options.address,
-            Err(error) => {
-                eprintln!("hyper_server: cannot bind {}: {error}", options.address);
-                std::process::exit(1);
-            }
+            Err(error) => fail(
+                "hyper_server",
+                format_args!("cannot bind: {}: {error}", options.address),
+            ),
         };
     let threads = group.len();
     let results = group.run(move |index| async move {
-        let listener = TcpListener::bind_reuse_port(address).await?;
+        let listener = match TcpListener::bind_reuse_port(address).await {
+            Ok(listener) => listener,
+            Err(error) => return Err(format!("cannot listen: {address}: {error}")),
+        };
         if index == 0 {
             let backend = proactor::current_backend_reason();
             println!(
-                "hyper_server: listening on http://{} with {threads} threads ({backend})",
-                listener.local_addr()?
+                "hyper_server: listening on http://{address} with {threads} threads ({backend})"
             );
         }
         loop {
@@ -165,18 +162,17 @@ fn main() {
                 })),
                 // Out of descriptors, say: the listener stays usable; try again shortly.
                 Err(error) => {
-                    eprintln!("hyper_server: accept: {error}");
+                    eprintln!("hyper_server: accept: {address}: {error}");
                     proactor::time::sleep(Duration::from_millis(10)).await;
                 }
             }
         }
         #[allow(unreachable_code)]
-        Ok::<(), std::io::Error>(())
+        Ok::<(), String>(())
     });
     for result in results {
-        if let Err(error) = result {
-            eprintln!("hyper_server: {error}");
-            std::process::exit(1);
+        if let Err(message) = result {
+            fail("hyper_server", message);
         }
     }
 }

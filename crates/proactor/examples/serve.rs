@@ -37,8 +37,12 @@ use proactor::net::{TcpListener, TcpStream};
 use proactor::time::timeout;
 use proactor::{Backend, Builder, IoBuf};
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "serve/http.rs"]
 mod http;
+
+use args::{fail, Args};
 
 use http::{
     content_type, head_end, html_escape, http_date, parse_range, parse_request, percent_decode,
@@ -74,58 +78,43 @@ struct Options {
     bodies: Bodies,
 }
 
-const USAGE: &str =
-    "usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp] [--copy]";
+const USAGE: &str = "\
+usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
 
-fn options() -> Result<Options, String> {
+A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own listener.
+
+  --root DIR         the directory to serve (default: the current one)
+  --addr HOST:PORT   where to listen (default 127.0.0.1:8080; port 0 picks a free port)
+  --threads N        how many runtimes (default: one per core the process may use;
+                     one on Windows)
+  --backend NAME     io_uring, epoll or iocp (default: the best this system has)
+  --copy             copy file bodies through a 64 KiB buffer instead of letting the
+                     kernel move them (splice, TransmitFile)
+  -h, --help         print this text";
+
+fn options() -> Options {
     let mut options = Options {
         root: PathBuf::from("."),
-        address: "127.0.0.1:8080".parse().map_err(|_| "default address")?,
+        address: SocketAddr::from(([127, 0, 0, 1], 8080)),
         threads: None,
         backend: None,
         bodies: Bodies::SendFile,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "-h" || flag == "--help" {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        if flag == "--copy" {
-            options.bodies = Bodies::Copy;
-            continue;
-        }
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+    let mut args = Args::new("serve", USAGE);
+    while let Some(flag) = args.next_flag() {
         match flag.as_str() {
-            "--root" => options.root = PathBuf::from(value),
-            "--addr" => {
-                options.address = value
-                    .parse()
-                    .map_err(|error| format!("--addr {value}: {error}"))?
-            }
-            "--threads" => {
-                options.threads = Some(
-                    value
-                        .parse()
-                        .map_err(|error| format!("--threads {value}: {error}"))?,
-                )
-            }
+            "--copy" => options.bodies = Bodies::Copy,
+            "--root" => options.root = PathBuf::from(args.value(&flag)),
+            "--addr" => options.address = args.address(&flag),
+            "--threads" => options.threads = Some(args.positive(&flag)),
             "--backend" => {
-                options.backend = Some(match value.as_str() {
-                    "io_uring" => Backend::IoUring,
-                    "epoll" => Backend::Epoll,
-                    "iocp" => Backend::Iocp,
-                    other => {
-                        return Err(format!(
-                            "--backend {other}: expected io_uring, epoll or iocp"
-                        ))
-                    }
-                })
+                options.backend =
+                    Some(args.backend(&flag, &[Backend::IoUring, Backend::Epoll, Backend::Iocp]))
             }
-            other => return Err(format!("unknown flag {other}")),
+            _ => args.unknown(&flag),
         }
     }
-    Ok(options)
+    options
 }
 
 /// Whether the OS lacks `SO_REUSEPORT`, so that one listener serves the port.
@@ -142,19 +131,13 @@ async fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 fn main() {
-    let options = match options() {
-        Ok(options) => options,
-        Err(error) => {
-            eprintln!("serve: {error}\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
+    let options = options();
     let root = match canonical_root(&options.root) {
         Ok(root) => root,
-        Err(error) => {
-            eprintln!("serve: --root {}: {error}", options.root.display());
-            std::process::exit(1);
-        }
+        Err(error) => fail(
+            "serve",
+            format_args!("--root: {}: {error}", options.root.display()),
+        ),
     };
     let mut builder = Builder::new().pin_to_cores(true);
     // Without SO_REUSEPORT (Windows) only one runtime can listen on the port.
@@ -167,20 +150,17 @@ fn main() {
     }
     let group = match builder.build_group() {
         Ok(group) => group,
-        Err(error) => {
-            eprintln!("serve: cannot start the runtimes: {error}");
-            std::process::exit(1);
-        }
+        Err(error) => fail("serve", format_args!("cannot start the runtimes: {error}")),
     };
     // Port 0 picks a free port: bind once to learn it, then every runtime binds that one.
     let address =
         match std::net::TcpListener::bind(options.address).and_then(|probe| probe.local_addr()) {
             Ok(address) if options.address.port() == 0 => address,
             Ok(_) => options.address,
-            Err(error) => {
-                eprintln!("serve: cannot bind {}: {error}", options.address);
-                std::process::exit(1);
-            }
+            Err(error) => fail(
+                "serve",
+                format_args!("cannot bind: {}: {error}", options.address),
+            ),
         };
     let threads = group.len();
     let bodies = options.bodies;
@@ -188,23 +168,24 @@ fn main() {
         // `Rc` is not `Send`: each runtime makes its own from the shared path.
         let root = root.clone();
         async move {
-            let listener = listen(address).await?;
+            let listener = match listen(address).await {
+                Ok(listener) => listener,
+                Err(error) => return Err(format!("cannot listen: {address}: {error}")),
+            };
             if index == 0 {
                 let backend = proactor::current_backend_reason();
                 println!(
-                    "serve: {} on http://{} with {threads} threads ({backend})",
+                    "serve: {} on http://{address} with {threads} threads ({backend})",
                     root.display(),
-                    listener.local_addr()?
                 );
             }
             run(listener, Rc::from(root.as_path()), bodies).await;
-            Ok::<(), io::Error>(())
+            Ok(())
         }
     });
     for result in results {
-        if let Err(error) = result {
-            eprintln!("serve: {error}");
-            std::process::exit(1);
+        if let Err(message) = result {
+            fail("serve", message);
         }
     }
 }

@@ -65,9 +65,17 @@ pub struct RuntimeGroup {
 
 impl RuntimeGroup {
     pub(crate) fn start(builder: &Builder, threads: usize, pin: bool) -> io::Result<RuntimeGroup> {
-        let cores = thread::available_parallelism().map_or(1, usize::from);
+        // Thread i goes to the i-th core this thread may use, not to core i: `taskset` or a
+        // cpuset may have given the process other cores, and pinning outside them fails or
+        // piles the threads onto cores the process was not meant to have.
+        let cores = if pin {
+            crate::sys::allowed_cores()
+        } else {
+            Vec::new()
+        };
         let mut members = Vec::with_capacity(threads);
         for index in 0..threads.max(1) {
+            let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
             let (sender, receiver) = mpsc::channel();
             let stop = Arc::new(Stop::default());
             let thread_stop = Arc::clone(&stop);
@@ -76,8 +84,8 @@ impl RuntimeGroup {
                 .name(format!("proactor-{index}"))
                 .spawn(move || {
                     let worker = crate::trace::Worker::enter(index);
-                    if pin {
-                        crate::sys::pin_to_core(index % cores);
+                    if let Some(core) = core {
+                        crate::sys::pin_to_core(core);
                     }
                     let runtime = match builder.build() {
                         Ok(runtime) => runtime,

@@ -461,7 +461,9 @@ impl Builder {
         self
     }
 
-    /// Pins the group's thread `i` to core `i` (modulo the core count), on Linux.
+    /// Pins the group's thread `i` to the `i`-th of the cores the calling thread may run on
+    /// (modulo their count), on Linux and Windows: under `taskset -c 2,3`, thread 0 runs on
+    /// core 2 and thread 1 on core 3.
     ///
     /// # Examples
     ///

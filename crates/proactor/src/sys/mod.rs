@@ -9,6 +9,8 @@
 //! - `duplicate_file(fd)`: a std `File` on a duplicate of an open file, for pool jobs.
 //! - `close(fd)`: closes a descriptor the driver cannot (no runtime, or nobody took it).
 //! - `has_nul(path)`: whether a path holds a NUL character, which no OS call accepts.
+//! - `allowed_cores()`: the cores the calling thread may run on (its affinity mask), where
+//!   the OS says.
 //! - `pin_to_core(core)`: pins the calling thread to one core, where the OS allows it.
 //!
 //! Windows adds what its file handles need: `file_ids` (volume, file index and link count,

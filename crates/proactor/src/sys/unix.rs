@@ -56,17 +56,65 @@ pub(crate) fn has_nul(path: &Path) -> bool {
     path.as_os_str().as_bytes().contains(&0)
 }
 
+/// One word of a Linux CPU mask: the kernel's bitmap is an array of `unsigned long`.
+#[cfg(target_os = "linux")]
+type MaskWord = libc::c_ulong;
+#[cfg(target_os = "linux")]
+const MASK_BITS: usize = MaskWord::BITS as usize;
+
+/// The cores the calling thread may run on, in increasing order: its affinity mask, which is
+/// what `taskset` and cpusets narrow for a whole process (Linux). Empty where the OS will not
+/// say, which leaves a group's threads unpinned.
+pub(crate) fn allowed_cores() -> Vec<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // cpu_set_t holds 1024 CPUs; a kernel built for more refuses a mask that small
+        // (EINVAL), so the mask grows until it fits, up to 2^20 CPUs.
+        let mut words = 1024 / MASK_BITS;
+        loop {
+            let mut mask: Vec<MaskWord> = vec![0; words];
+            // SAFETY: the call writes at most the given size into `mask`, which has that many
+            // bytes; the C library zeroes what the kernel leaves. The set is a plain array of
+            // words whatever its length, so the cast only renames the pointer's type.
+            let result = unsafe {
+                libc::sched_getaffinity(
+                    0,
+                    std::mem::size_of_val(mask.as_slice()),
+                    mask.as_mut_ptr().cast(),
+                )
+            };
+            if result == 0 {
+                return (0..words * MASK_BITS)
+                    .filter(|core| mask[core / MASK_BITS] & (1 << (core % MASK_BITS)) != 0)
+                    .collect();
+            }
+            let too_small = io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL);
+            if !too_small || words * MASK_BITS >= 1 << 20 {
+                return Vec::new();
+            }
+            words *= 2;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    Vec::new()
+}
+
 /// Pins the calling thread to `core` (Linux); elsewhere a no-op, as there is no portable way.
 pub(crate) fn pin_to_core(core: usize) {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: cpu_set_t is a plain bit set; zeroed is empty, CPU_SET writes within it,
-        // and sched_setaffinity reads it for the calling thread (pid 0). Failure (a core the
-        // cgroup forbids) leaves the thread unpinned, which is harmless.
+        // A mask just long enough for `core`: the kernel takes shorter masks than its own.
+        let mut mask: Vec<MaskWord> = vec![0; core / MASK_BITS + 1];
+        mask[core / MASK_BITS] |= 1 << (core % MASK_BITS);
+        // SAFETY: the call reads the given size from `mask`, which has that many bytes (the
+        // cast only renames the pointer's type, as above). Failure (a core the cgroup forbids)
+        // leaves the thread unpinned, which is harmless.
         unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(core, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+            libc::sched_setaffinity(
+                0,
+                std::mem::size_of_val(mask.as_slice()),
+                mask.as_ptr().cast(),
+            );
         }
     }
     #[cfg(not(target_os = "linux"))]

@@ -89,6 +89,22 @@ pub(crate) fn has_nul(path: &Path) -> bool {
     path.as_os_str().encode_wide().any(|unit| unit == 0)
 }
 
+/// The cores the process may run on, in increasing order (`GetProcessAffinityMask`, what
+/// `start /affinity` or a job object set). Empty for a process that spans processor groups,
+/// for which Windows reports no mask: a group's threads then stay unpinned.
+pub(crate) fn allowed_cores() -> Vec<usize> {
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessAffinityMask};
+    let (mut process, mut system) = (0usize, 0usize);
+    // SAFETY: GetCurrentProcess returns a pseudo-handle that needs no closing; both out
+    // pointers are valid, writable `usize`s.
+    if unsafe { GetProcessAffinityMask(GetCurrentProcess(), &mut process, &mut system) } == 0 {
+        return Vec::new();
+    }
+    (0..usize::BITS as usize)
+        .filter(|core| process & (1 << core) != 0)
+        .collect()
+}
+
 /// Pins the calling thread to `core` (`SetThreadAffinityMask`); cores past the mask's width
 /// (processor groups beyond the first) leave the thread unpinned.
 pub(crate) fn pin_to_core(core: usize) {
