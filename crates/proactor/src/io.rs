@@ -367,9 +367,15 @@ pub trait AsyncWrite {
 
     /// Ends the writing side (for a socket: sends end of stream).
     ///
+    /// A writing side that has ended already counts as done, on every backend: a second
+    /// shutdown, or one after the peer reset the connection, returns `Ok` (as tokio's streams
+    /// do), so code that shuts down every connection it ends — hyper does — sees no error for
+    /// a peer that left first. The sockets' inherent `shutdown(how)` reports what the OS said.
+    ///
     /// # Errors
     ///
-    /// The OS error, e.g. `NotConnected`.
+    /// The OS error for anything else; a writer that buffers (`BufWriter`) reports the error
+    /// of the write that flushes it first.
     ///
     /// # Examples
     ///

@@ -756,7 +756,7 @@ impl<T: Adaptable> Compat<T> {
                 };
                 let completion = ready!(Pin::new(submitted).poll(cx));
                 write.shutdown = None;
-                completion.result?;
+                crate::net::write_side_ended_is_done(completion.result.map(drop))?;
             }
             Endpoint::Stream(_) => io.close(),
             Endpoint::File(_) | Endpoint::Closed => {}

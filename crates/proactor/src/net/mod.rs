@@ -434,6 +434,31 @@ impl Stream {
         .result
         .map(drop)
     }
+
+    /// `AsyncWrite::shutdown`: ends the writing direction, where one already ended counts as
+    /// done (see [`write_side_ended_is_done`]).
+    pub(crate) async fn shutdown_write(&self) -> io::Result<()> {
+        write_side_ended_is_done(self.shutdown(std::net::Shutdown::Write).await)
+    }
+}
+
+/// The rule of every stream's `AsyncWrite::shutdown`, the same on each backend: a writing
+/// direction that has ended already — shut down before, or a connection the peer reset — is
+/// done, not an error, as tokio's streams answer. hyper shuts down each connection it ends, and
+/// would log every reset one as a failure otherwise. The inherent `shutdown(how)` and the
+/// driver's `Op::Shutdown` report what the OS said (Linux: ENOTCONN after a reset).
+pub(crate) fn write_side_ended_is_done(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotConnected | io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Whether `SendFile` failing with `error` means "copy through a buffer instead": the driver

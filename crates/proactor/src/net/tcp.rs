@@ -573,7 +573,7 @@ impl AsyncWrite for TcpStream {
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.stream.shutdown(Shutdown::Write).await
+        self.stream.shutdown_write().await
     }
 
     fn raw_sink(&mut self) -> Option<RawStream> {
@@ -604,7 +604,7 @@ impl AsyncWrite for &TcpStream {
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.stream.shutdown(Shutdown::Write).await
+        self.stream.shutdown_write().await
     }
 
     fn raw_sink(&mut self) -> Option<RawStream> {
@@ -695,7 +695,7 @@ impl AsyncWrite for OwnedWriteHalf {
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.stream.shutdown(Shutdown::Write).await
+        self.stream.shutdown_write().await
     }
 
     fn raw_sink(&mut self) -> Option<RawStream> {

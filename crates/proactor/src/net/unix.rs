@@ -331,7 +331,7 @@ impl AsyncWrite for UnixStream {
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.stream.shutdown(std::net::Shutdown::Write).await
+        self.stream.shutdown_write().await
     }
 
     fn raw_sink(&mut self) -> Option<RawStream> {
@@ -362,7 +362,7 @@ impl AsyncWrite for &UnixStream {
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
-        self.stream.shutdown(std::net::Shutdown::Write).await
+        self.stream.shutdown_write().await
     }
 
     fn raw_sink(&mut self) -> Option<RawStream> {

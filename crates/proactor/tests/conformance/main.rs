@@ -76,6 +76,7 @@ conformance! {
     #[cfg_attr(windows, ignore = "Wine 8 closes a socket with SO_LINGER 0 gracefully: the peer reads 0")]
     net::tcp_peer_reset,
     net::tcp_read_after_shutdown_is_zero,
+    net::tcp_shutdown_of_an_ended_write_side_is_done,
     net::tcp_split_halves_work_concurrently,
     net::tcp_read_exact_and_write_all_with_every_buffer_kind,
     net::tcp_send_file_from_an_offset,

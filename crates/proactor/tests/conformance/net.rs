@@ -156,6 +156,53 @@ pub fn tcp_read_after_shutdown_is_zero(runtime: Runtime) {
     });
 }
 
+/// `AsyncWrite::shutdown` ends the writing direction, and one already ended counts as done: a
+/// second shutdown, or one after the peer reset the connection, is `Ok`, as tokio's is (hyper
+/// shuts down every connection it ends, reset or not). The inherent `shutdown(how)` says what
+/// the OS said.
+pub fn tcp_shutdown_of_an_ended_write_side_is_done(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Twice: the stream itself, then its owned write half.
+        for owned_half in [false, true] {
+            let client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            client.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(client);
+            // Wait until the reset (Wine: the end of the stream) has arrived.
+            let (result, _) = timeout(crate::LIMIT, server.read(Vec::with_capacity(16)))
+                .await
+                .unwrap();
+            assert!(
+                matches!(&result, Ok(0)) || result.as_ref().is_err(),
+                "{result:?}"
+            );
+            if owned_half {
+                let (_read, mut write) = server.into_split();
+                AsyncWrite::shutdown(&mut write).await.unwrap();
+                AsyncWrite::shutdown(&mut write).await.unwrap();
+            } else {
+                AsyncWrite::shutdown(&mut server).await.unwrap();
+                AsyncWrite::shutdown(&mut &server).await.unwrap();
+                AsyncWrite::shutdown(&mut server).await.unwrap();
+            }
+        }
+        // A connection that is fine: the second shutdown is done too.
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        AsyncWrite::shutdown(&mut server).await.unwrap();
+        AsyncWrite::shutdown(&mut server).await.unwrap();
+        let (result, _) = timeout(crate::LIMIT, (&client).read(Vec::with_capacity(16)))
+            .await
+            .unwrap();
+        assert_eq!(result.unwrap(), 0);
+    });
+}
+
 pub fn tcp_split_halves_work_concurrently(runtime: Runtime) {
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
