@@ -206,7 +206,6 @@ impl Inner {
     /// Starts the operations submitted so far at once (see `Driver::flush`) and records the
     /// completions already there, waking their tasks; never waits. Does nothing while the
     /// runtime is inside its driver (nothing polls tasks then, so this is not expected).
-    #[cfg(compat)]
     pub(crate) fn flush(&self) {
         let (Ok(mut completions), Ok(mut driver)) = (
             self.completions.try_borrow_mut(),
@@ -304,6 +303,9 @@ impl Runtime {
                 if let Poll::Ready(output) =
                     future.as_mut().poll(&mut Context::from_waker(&main_waker))
                 {
+                    // What the last poll queued (a close of a stream it dropped) starts now:
+                    // the runtime may not run again for a long time.
+                    self.inner.flush();
                     return output;
                 }
             }
@@ -375,6 +377,9 @@ impl Drop for Runtime {
         let _entered = context::enter_for_drop(Rc::clone(&self.inner));
         let tasks: Vec<TaskSlot> = self.inner.tasks.borrow_mut().drain(..).collect();
         drop(tasks);
+        // The tasks' streams queued their closes; start them now rather than whenever the
+        // last stream that keeps this runtime's driver alive goes.
+        self.inner.flush();
     }
 }
 

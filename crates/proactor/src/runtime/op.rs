@@ -188,6 +188,14 @@ pub(crate) fn close_detached(fd: proactor_driver::Fd, runtime: Option<&Inner>) {
             let mut ops = inner.ops.borrow_mut();
             let token = ops.insert(Entry::Orphaned { id, orphan: None });
             ops.track(id, token);
+            drop(ops);
+            // Inside the runtime's loop the close goes with the turn's batch. Outside it
+            // (a stream dropped after `block_on` returned) nothing would start it before the
+            // runtime next runs, which may be never: the peer would wait on an open socket.
+            let running = try_with(|current| std::ptr::eq(current, inner)).unwrap_or(false);
+            if !running {
+                inner.flush();
+            }
         }
         // SAFETY: the caller owns `fd` and gives it up.
         None => unsafe { crate::sys::close(fd) },

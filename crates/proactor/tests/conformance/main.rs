@@ -77,6 +77,7 @@ conformance! {
     net::tcp_peer_reset,
     net::tcp_read_after_shutdown_is_zero,
     net::tcp_shutdown_of_an_ended_write_side_is_done,
+    net::a_stream_dropped_outside_block_on_closes_at_once,
     net::tcp_split_halves_work_concurrently,
     net::tcp_read_exact_and_write_all_with_every_buffer_kind,
     net::tcp_send_file_from_an_offset,

@@ -203,6 +203,36 @@ pub fn tcp_shutdown_of_an_ended_write_side_is_done(runtime: Runtime) {
     });
 }
 
+/// A stream taken out of `block_on` and dropped there closes at once, on every backend: the
+/// peer reads the end of the stream while the runtime sits idle (io_uring used to queue the
+/// close until the runtime next ran).
+pub fn a_stream_dropped_outside_block_on_closes_at_once(runtime: Runtime) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let (client, listener) =
+        runtime.block_on(async move { (TcpStream::connect(address).await.unwrap(), listener) });
+    let (mut server, _) = listener.accept().unwrap();
+    server.set_read_timeout(Some(crate::LIMIT)).unwrap();
+    let started = std::time::Instant::now();
+    drop(client);
+    let mut byte = [0u8; 1];
+    assert_eq!(server.read(&mut byte).unwrap(), 0, "the end of the stream");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The runtime still works afterwards, and has no close left to do.
+    runtime.block_on(async move {
+        let stream = TcpStream::connect(address).await.unwrap();
+        drop(stream);
+    });
+    let (mut server, _) = listener.accept().unwrap();
+    server.set_read_timeout(Some(crate::LIMIT)).unwrap();
+    assert_eq!(server.read(&mut byte).unwrap(), 0);
+}
+
 pub fn tcp_split_halves_work_concurrently(runtime: Runtime) {
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
