@@ -205,14 +205,17 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref().to_path_buf();
-        let completion = op::submit(Op::Blocking {
+        let mut connecting = op::submit(Op::Blocking {
             job: Box::new(move || {
                 let stream = std_unix::UnixStream::connect(path)?;
                 stream.set_nonblocking(true)?;
                 Ok(stream.into_raw_fd() as usize)
             }),
-        })
-        .await;
+        });
+        // A connect cancelled while the job waits in connect(2) still connects: its socket
+        // must be closed when it arrives.
+        connecting.on_orphan(op::Orphan::CloseMade);
+        let completion = connecting.await;
         let fd = completion.result? as Fd;
         op::adopt(fd);
         Ok(UnixStream::from_descriptor(Descriptor::from_driver(fd)))

@@ -38,6 +38,9 @@ pub(crate) enum Orphan {
         leftover: Rc<RefCell<Leftover>>,
         start: usize,
     },
+    /// The operation's result, when Ok, is a descriptor it made (a pool job that connects):
+    /// nobody will take it, so close it.
+    CloseMade,
 }
 
 impl Orphan {
@@ -45,6 +48,7 @@ impl Orphan {
     fn adopted(&self) {
         match self {
             Orphan::KeepReceived { leftover, .. } => leftover.borrow_mut().pending += 1,
+            Orphan::CloseMade => {}
         }
     }
 
@@ -64,6 +68,13 @@ impl Orphan {
                     if let Some(waiter) = leftover.waiter.take() {
                         waiter.wake();
                     }
+                }
+            }
+            Orphan::CloseMade => {
+                if let Ok(fd) = completion.result {
+                    // SAFETY: the operation made this descriptor for a future that is gone;
+                    // nobody else has seen it.
+                    unsafe { crate::sys::close(fd as proactor_driver::Fd) };
                 }
             }
         }
