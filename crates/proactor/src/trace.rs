@@ -39,4 +39,13 @@ impl Worker {
             tracing::debug!(%backend, "runtime worker started");
         }
     }
+
+    /// Records that the worker's runtime stopped because its driver failed.
+    #[inline]
+    pub(crate) fn failed(&self, error: &std::io::Error) {
+        #[cfg(not(feature = "tracing"))]
+        let _ = error;
+        #[cfg(feature = "tracing")]
+        tracing::error!(%error, "runtime worker stopped");
+    }
 }

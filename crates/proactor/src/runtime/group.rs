@@ -28,6 +28,8 @@ struct Member {
 struct Stop {
     requested: AtomicBool,
     waker: Mutex<Option<Waker>>,
+    /// Why the thread ended on its own: its driver failed (see `Runtime::try_block_on`).
+    failure: Mutex<Option<String>>,
 }
 
 impl Stop {
@@ -96,7 +98,7 @@ impl RuntimeGroup {
                     };
                     worker.started(runtime.backend());
                     let _ = sender.send(Ok(runtime.handle()));
-                    runtime.block_on(std::future::poll_fn(|cx| {
+                    let ran = runtime.try_block_on(std::future::poll_fn(|cx| {
                         if thread_stop.requested.load(Ordering::Acquire) {
                             return Poll::Ready(());
                         }
@@ -111,6 +113,15 @@ impl RuntimeGroup {
                         }
                         Poll::Pending
                     }));
+                    // Not a panic: the group reports it to whoever waits on this thread.
+                    if let Err(error) = ran {
+                        worker.failed(&error);
+                        *thread_stop
+                            .failure
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                            Some(error.to_string());
+                    }
                 })?;
             let handle = match receiver.recv() {
                 Ok(Ok(handle)) => handle,
@@ -273,7 +284,17 @@ impl RuntimeGroup {
         drop(sender);
         let mut outputs: Vec<Option<T>> = (0..self.members.len()).map(|_| None).collect();
         for _ in 0..self.members.len() {
-            let (index, output) = receiver.recv().expect("a runtime thread of the group died");
+            let Ok((index, output)) = receiver.recv() else {
+                let failures: Vec<String> = self
+                    .members
+                    .iter()
+                    .filter_map(|member| member.stop.failure.lock().ok()?.clone())
+                    .collect();
+                panic!(
+                    "proactor: a runtime thread of the group ended: {}",
+                    failures.join("; ")
+                );
+            };
             match output {
                 Ok(value) => outputs[index] = Some(value),
                 Err(error) => match error.try_into_panic() {

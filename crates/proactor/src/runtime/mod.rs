@@ -278,7 +278,8 @@ impl Runtime {
     ///
     /// If called from within a running runtime on the same thread (nesting would deadlock
     /// the outer one), or if the driver itself fails (an operation's own failure is never a
-    /// panic: it is in that operation's result).
+    /// panic: it is in that operation's result); [`try_block_on`](Runtime::try_block_on)
+    /// returns that failure instead.
     ///
     /// # Examples
     ///
@@ -288,6 +289,39 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.try_block_on(future)
+            .unwrap_or_else(|error| panic!("proactor: {error}"))
+    }
+
+    /// Runs `future` to completion as [`block_on`](Runtime::block_on) does, but returns an
+    /// error instead of panicking if the driver itself fails.
+    ///
+    /// A driver fails only when its own kernel object does (the io_uring ring or epoll
+    /// instance closed or replaced under it, the kernel out of memory for long): transient
+    /// conditions (interrupted or busy waits, a full completion queue, short memory) are
+    /// retried, with a growing pause, and never reach the caller. After a failure the
+    /// runtime's tasks and operations stay where they were; every later call fails the same
+    /// way, so a server can log it and exit instead of losing its threads to a panic.
+    ///
+    /// # Errors
+    ///
+    /// The driver's error, its message prefixed with "the I/O driver failed".
+    ///
+    /// # Panics
+    ///
+    /// If called from within a running runtime on the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// match runtime.try_block_on(async { 7 }) {
+    ///     Ok(value) => assert_eq!(value, 7),
+    ///     Err(error) => eprintln!("cannot go on: {error}"),
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_block_on<F: Future>(&self, future: F) -> io::Result<F::Output> {
         let _entered = context::enter(Rc::clone(&self.inner));
         let main = Arc::new(TaskWaker {
             index: MAIN,
@@ -297,6 +331,7 @@ impl Runtime {
         let main_waker = Waker::from(Arc::clone(&main));
         let mut future = pin!(future);
         self.inner.main_woken.set(true);
+        let mut pause = Duration::ZERO;
         loop {
             if self.inner.main_woken.replace(false) {
                 main.scheduled.store(false, Ordering::Release);
@@ -306,14 +341,25 @@ impl Runtime {
                     // What the last poll queued (a close of a stream it dropped) starts now:
                     // the runtime may not run again for a long time.
                     self.inner.flush();
-                    return output;
+                    return Ok(output);
                 }
             }
             self.inner.run_ready();
             self.inner.take_remote();
             let block = !self.inner.has_work();
-            if let Err(error) = self.inner.park(block) {
-                panic!("proactor: the I/O driver failed: {error}");
+            match self.inner.park(block) {
+                Ok(()) => pause = Duration::ZERO,
+                Err(error) if is_transient(&error) => {
+                    // Memory comes back; a tight retry would only burn the core meanwhile.
+                    pause = (pause * 2).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                    std::thread::sleep(pause);
+                }
+                Err(error) => {
+                    return Err(io::Error::new(
+                        error.kind(),
+                        format!("the I/O driver failed: {error}"),
+                    ))
+                }
             }
             self.inner.take_remote();
         }
@@ -368,6 +414,13 @@ impl Runtime {
     pub fn backend_reason(&self) -> String {
         self.inner.driver.borrow().backend_reason().to_string()
     }
+}
+
+/// Whether a failed wait in the driver is worth retrying: the backends already retry an
+/// interrupted or busy wait themselves, so what reaches here transient is the kernel short of
+/// memory (`ENOMEM`; Windows' `ERROR_NOT_ENOUGH_MEMORY`).
+fn is_transient(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::OutOfMemory
 }
 
 impl Drop for Runtime {
