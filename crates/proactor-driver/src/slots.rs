@@ -94,6 +94,29 @@ impl<S: Default> Slots<S> {
         (entry.occupied && entry.generation == id.generation).then_some(&entry.state)
     }
 
+    /// The index of the slot whose state has, at `address`, the field `field` points to:
+    /// found from addresses alone, reading nothing at `address`. A pointer the kernel hands
+    /// back (an `OVERLAPPED` dequeued from a completion port, which other code may have
+    /// queued there) is checked to be one of ours before anything reads through it.
+    #[cfg_attr(not(windows), allow(dead_code))] // Only IOCP gets pointers back.
+    pub(crate) fn index_of_field(
+        &self,
+        address: usize,
+        field: impl Fn(&S) -> *const u8,
+    ) -> Option<u32> {
+        let entry_size = std::mem::size_of::<Entry<S>>();
+        self.chunks
+            .iter()
+            .enumerate()
+            .find_map(|(chunk_index, chunk)| {
+                let start = chunk.as_ptr() as usize;
+                let offset = address.checked_sub(start)? / entry_size;
+                let entry = chunk.get(offset)?;
+                (field(&entry.state) as usize == address)
+                    .then_some((chunk_index * CHUNK + offset) as u32)
+            })
+    }
+
     /// Whether `id` names an operation in flight.
     pub(crate) fn contains(&self, id: OpId) -> bool {
         self.entry(id.index)

@@ -895,3 +895,107 @@ fn read_directory_changes_reports_added_renamed_removed() {
     let missing = open_directory(temp_path("no-such-dir")).unwrap_err();
     assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
 }
+
+/// A packet for an OVERLAPPED that is not the driver's is ignored. A socket stays tied to the
+/// port the driver associated it with, so a receive that other code starts on it with an
+/// OVERLAPPED of its own completes through the driver's port; here that OVERLAPPED is laid
+/// out as the driver's own packets are, with a pending operation's identity after it, and the
+/// driver must neither complete that operation with the stranger's result nor read it at all.
+#[test]
+fn foreign_packets_on_the_port_are_ignored() {
+    use windows_sys::Win32::Networking::WinSock::{WSARecv, SOCKET, WSABUF};
+    use windows_sys::Win32::System::IO::OVERLAPPED;
+
+    #[repr(C)]
+    struct Foreign {
+        overlapped: OVERLAPPED,
+        id: u64,
+    }
+
+    let mut driver = Driver::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut victim_client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (victim, _) = listener.accept().unwrap();
+    let mut stranger_client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (stranger, _) = listener.accept().unwrap();
+
+    let recv = driver.submit(Op::Recv {
+        fd: victim.as_raw_socket() as Fd,
+        buf: Buffer::from(Vec::with_capacity(16)),
+        flags: 0,
+    });
+    // One operation of the driver's on the other socket ties it to the driver's port.
+    let sent = run(
+        &mut driver,
+        Op::Send {
+            fd: stranger.as_raw_socket() as Fd,
+            buf: Buffer::from(b"x".to_vec()),
+            flags: 0,
+        },
+    );
+    assert_eq!(sent.result.unwrap(), 1);
+
+    // Slot identities are (generation << 32) | index, and a fresh slot's generation is 1.
+    let mut foreign = Box::new(Foreign {
+        // SAFETY: an all-zero OVERLAPPED is the documented initial state.
+        overlapped: unsafe { std::mem::zeroed() },
+        id: (1u64 << 32) | recv.index() as u64,
+    });
+    let mut bytes = [0u8; 8];
+    let buffer = WSABUF {
+        len: bytes.len() as u32,
+        buf: bytes.as_mut_ptr(),
+    };
+    let mut flags = 0u32;
+    // SAFETY: the buffer, the flags and the OVERLAPPED outlive the receive: it completes (the
+    // client sends below) before the test returns, and the box keeps the OVERLAPPED in place.
+    let started = unsafe {
+        WSARecv(
+            stranger.as_raw_socket() as SOCKET,
+            &buffer,
+            1,
+            std::ptr::null_mut(),
+            &mut flags,
+            &mut foreign.overlapped,
+            None,
+        )
+    };
+    assert!(
+        started == 0 || std::io::Error::last_os_error().raw_os_error() == Some(997),
+        "WSARecv: {}",
+        std::io::Error::last_os_error()
+    );
+    stranger_client.write_all(b"hello").unwrap();
+
+    // The stranger's packet arrives; the victim's receive stays pending.
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let mut completions = Vec::new();
+    while Instant::now() < deadline {
+        driver
+            .poll(&mut completions, Some(Duration::from_millis(20)))
+            .unwrap();
+        assert!(
+            completions.iter().all(|c| c.id != recv),
+            "a foreign packet completed the pending receive"
+        );
+    }
+    victim_client.write_all(b"ok").unwrap();
+    let done = wait(&mut driver, recv);
+    assert_eq!(done.result.unwrap(), 2);
+    assert_eq!(done.op.into_buffer().unwrap().as_slice(), b"ok");
+    // The stranger's receive got its bytes, through its own OVERLAPPED.
+    let mut got = 0u32;
+    let mut got_flags = 0u32;
+    // SAFETY: the receive is complete (its packet was dequeued above).
+    let ok = unsafe {
+        windows_sys::Win32::Networking::WinSock::WSAGetOverlappedResult(
+            stranger.as_raw_socket() as SOCKET,
+            &foreign.overlapped,
+            &mut got,
+            0,
+            &mut got_flags,
+        )
+    };
+    assert!(ok != 0, "{}", std::io::Error::last_os_error());
+    assert_eq!(&bytes[..got as usize], b"hello");
+}

@@ -617,13 +617,21 @@ impl Iocp {
                 woken = true;
                 continue;
             }
-            if entry.lpOverlapped.is_null() {
-                // Someone else's post to our port: nothing of ours.
+            // A handle stays tied to the port it was first associated with: one the driver
+            // once worked on and gave back (`into_raw`, a std socket the caller went on
+            // using) queues other code's OVERLAPPEDs here. Only a pointer to the OVERLAPPED
+            // of one of our slots is ours; anything else is not even read.
+            let ours = self
+                .slots
+                .index_of_field(entry.lpOverlapped as usize, |slot| {
+                    std::ptr::addr_of!(slot.packet.overlapped).cast()
+                });
+            if entry.lpOverlapped.is_null() || ours.is_none() {
                 continue;
             }
-            // SAFETY: every OVERLAPPED this driver hands the kernel is the first field of a
-            // `Packet` inside a live slot (slots never move or free while operations are in
-            // the kernel), so the identity next to it is readable.
+            // SAFETY: the pointer is the OVERLAPPED, first field of the `Packet`, of one of
+            // this driver's slots (checked just above); slots never move or free while the
+            // driver lives, so the identity next to it is readable.
             let (raw_id, status) = unsafe {
                 let packet = entry.lpOverlapped.cast::<Packet>();
                 ((*packet).id, (*packet).overlapped.Internal as NTSTATUS)
