@@ -11,9 +11,10 @@
 //! instead (`read_at`, `write_all`), to compare the two.
 //!
 //! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
-//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`), and it
-//! refuses any path that leaves the root, whether by `..`, by an encoded slash or by a
-//! symbolic link pointing outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
+//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`). It
+//! resolves `.` and `..` in a path before the file system sees it, and refuses any path that
+//! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
+//! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
 //! the ring on io_uring, so a link or rename racing the request cannot lead it out);
 //! elsewhere, and for the rare path the kernel refuses (a link leading out, or an absolute
@@ -48,10 +49,11 @@ use http::{
     content_type, head_end, html_escape, http_date, parse_range, parse_request, percent_decode,
     percent_encode, split_target, Method, Ranged, Request, Status, Target, BAD_REQUEST,
     CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY,
-    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE,
+    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, URI_TOO_LONG,
 };
 
-/// The most a request head (request line and headers) may take; a bigger one gets 431.
+/// The most a request head (request line and headers) may take: a request line that does
+/// not end within it gets 414, headers that do not get 431.
 const HEAD_LIMIT: usize = 8 * 1024;
 /// Bytes read from a file per write when the body is copied through user space.
 const CHUNK: usize = 64 * 1024;
@@ -229,8 +231,9 @@ const DIRECTORY: i32 = 0;
 #[cfg(windows)]
 const NO_FOLLOW: i32 = 0x0020_0000;
 
-/// A decoded path segment as a file name: any bytes on Unix; UTF-8 on Windows, whose names
-/// are UTF-16.
+/// A decoded path segment as a file name: any bytes on Unix; UTF-8 without ':' on Windows,
+/// whose names are UTF-16 and where a ':' makes a segment a drive (`C:`, which `push` would
+/// put in the root's place) or names a stream of a file (`name::$DATA`).
 #[cfg(unix)]
 fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
     use std::os::unix::ffi::OsStrExt;
@@ -239,6 +242,9 @@ fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
 
 #[cfg(windows)]
 fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
+    if bytes.contains(&b':') {
+        return None;
+    }
     std::str::from_utf8(bytes).ok().map(std::ffi::OsStr::new)
 }
 
@@ -300,6 +306,9 @@ struct Connection {
     chunk: Vec<u8>,
     /// The file system path of the current request.
     path: PathBuf,
+    /// The request's path with `.` and `..` resolved and single slashes, still as the client
+    /// encoded it: what redirects and listings show, and whether it names a directory.
+    normal: Vec<u8>,
     /// A percent-decoded path segment.
     segment: Vec<u8>,
     /// How the current response is framed.
@@ -338,6 +347,7 @@ async fn connection(stream: TcpStream, root: Rc<Root>, bodies: Bodies) -> io::Re
         head: Vec::with_capacity(1024),
         chunk: Vec::new(),
         path: PathBuf::new(),
+        normal: Vec::new(),
         segment: Vec::new(),
         reply: Reply::default(),
         bodies,
@@ -372,8 +382,15 @@ async fn connection(stream: TcpStream, root: Rc<Root>, bodies: Bodies) -> io::Re
             continue;
         }
         if pending.len() >= HEAD_LIMIT {
+            // No line end yet: the request line alone is too long, which is its target in all
+            // but name (nginx also says 414). Past the request line, the headers are.
+            let status = if pending.contains(&b'\n') {
+                HEADERS_TOO_LARGE
+            } else {
+                URI_TOO_LONG
+            };
             connection.reply = Reply::default();
-            connection.error(HEADERS_TOO_LARGE).await?;
+            connection.error(status).await?;
             return connection.close(input).await;
         }
         // Make room for the rest of the head: keep only the unanswered bytes, at the front.
@@ -442,7 +459,7 @@ impl Connection {
             // A FIFO would block the open, a device has no length: neither is a static file.
             return self.error(FORBIDDEN).await;
         }
-        if target.path.ends_with(b"/") {
+        if self.normal.ends_with(b"/") {
             // `/file/` names a directory that does not exist.
             return self.error(NOT_FOUND).await;
         }
@@ -480,7 +497,7 @@ impl Connection {
         if !is_dir && !metadata.is_file() {
             return self.error(FORBIDDEN).await.map(Some);
         }
-        if !is_dir && target.path.ends_with(b"/") {
+        if !is_dir && self.normal.ends_with(b"/") {
             return self.error(NOT_FOUND).await.map(Some);
         }
         let relative = match self.path.strip_prefix(&*self.root.path) {
@@ -520,32 +537,57 @@ impl Connection {
     /// A directory: its listing for `/dir/`, a redirect there for `/dir` (relative links in
     /// the listing only work below a path ending in '/').
     async fn directory(&mut self, target: &Target<'_>, path: &Path) -> io::Result<bool> {
-        if target.path.ends_with(b"/") {
-            self.listing(target, path).await
+        if self.normal.ends_with(b"/") {
+            self.listing(path).await
         } else {
             self.redirect(target).await
         }
     }
 
-    /// Fills `self.path` with the root and the decoded segments of the request path, or says
-    /// why there is no such path.
+    /// Fills `self.path` with the root and the decoded segments of the request path `raw`
+    /// (which starts with '/'), and `self.normal` with `raw` made plain, or says why there
+    /// is no such path. `.` and `..` are resolved here, on the decoded segments and before
+    /// the file system sees the path (RFC 3986 section 5.2.4), so `/a/b/../c` is `/a/c` and
+    /// only a path that climbs above the root is refused; the kernel's check on each open
+    /// stays the second line of defence.
     fn resolve(&mut self, raw: &[u8]) -> Result<(), Status> {
         self.path.as_mut_os_string().clear();
         self.path.push(&*self.root.path);
-        for segment in raw.split(|&byte| byte == b'/') {
+        self.normal.clear();
+        let mut depth = 0usize;
+        // Whether the path names a directory by its form: a last segment that is empty,
+        // `.` or `..` (and `/` itself).
+        let mut directory = true;
+        for segment in raw.split(|&byte| byte == b'/').skip(1) {
             // Segments are decoded one at a time so that an encoded slash stays inside its
             // segment, where it is refused below, rather than becoming a separator.
             percent_decode(segment, &mut self.segment).ok_or(BAD_REQUEST)?;
+            directory = true;
             match self.segment.as_slice() {
-                // Empty segments ("//") and "." name the directory they are in.
+                // Empty segments ("//") and "." name the directory they are in. Dropping the
+                // empty ones also keeps `//host` out of redirects, where it names a site.
                 b"" | b"." => {}
-                b".." => return Err(FORBIDDEN),
+                b".." => {
+                    depth = depth.checked_sub(1).ok_or(FORBIDDEN)?;
+                    self.path.pop();
+                    let parent = self.normal.iter().rposition(|&byte| byte == b'/');
+                    self.normal.truncate(parent.unwrap_or(0));
+                }
                 bytes if bytes.iter().any(|&byte| matches!(byte, b'/' | b'\\' | 0)) => {
                     return Err(FORBIDDEN)
                 }
                 // Pushing a relative segment cannot replace the root: it has no leading '/'.
-                bytes => self.path.push(segment_name(bytes).ok_or(BAD_REQUEST)?),
+                bytes => {
+                    self.path.push(segment_name(bytes).ok_or(BAD_REQUEST)?);
+                    self.normal.push(b'/');
+                    self.normal.extend_from_slice(segment);
+                    depth += 1;
+                    directory = false;
+                }
             }
+        }
+        if directory {
+            self.normal.push(b'/');
         }
         Ok(())
     }
@@ -617,9 +659,10 @@ impl Connection {
     async fn redirect(&mut self, target: &Target<'_>) -> io::Result<bool> {
         self.begin(MOVED_PERMANENTLY);
         // The path is the client's own bytes, which parsing limited to visible ASCII: it
-        // cannot end the header line early.
+        // cannot end the header line early. It is the plain path, whose single leading slash
+        // keeps the client on this site (`//host/` would send it to another).
         self.head.extend_from_slice(b"Location: ");
-        self.head.extend_from_slice(target.path);
+        self.head.extend_from_slice(&self.normal);
         self.head.push(b'/');
         if let Some(query) = target.query {
             self.head.push(b'?');
@@ -630,7 +673,7 @@ impl Connection {
     }
 
     /// Answers a directory with an HTML list of its entries.
-    async fn listing(&mut self, target: &Target<'_>, directory: &Path) -> io::Result<bool> {
+    async fn listing(&mut self, directory: &Path) -> io::Result<bool> {
         let mut listing = match proactor::fs::read_dir(directory).await {
             Ok(listing) => listing,
             Err(error) => return self.error(status_of(&error)).await,
@@ -643,13 +686,13 @@ impl Connection {
         }
         entries.sort();
         // `resolve` already decoded every segment of this path successfully.
-        let _ = percent_decode(target.path, &mut self.segment);
+        let _ = percent_decode(&self.normal, &mut self.segment);
         let title = html_escape(&String::from_utf8_lossy(&self.segment));
         let mut body = format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
              <body><h1>Index of {title}</h1>\n<ul>\n"
         );
-        if target.path != b"/" {
+        if self.normal != b"/" {
             body.push_str("<li><a href=\"../\">../</a></li>\n");
         }
         for (name, is_dir) in &entries {

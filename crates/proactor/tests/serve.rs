@@ -575,6 +575,7 @@ fn errors(backend: Backend) {
         "GET /hello.txt HTTP/1.1\r\nHost: test\r\nX-Filler: {}\r\n\r\n",
         "a".repeat(9000)
     );
+    let long_target = format!("GET /{} HTTP/1.1\r\nHost: test\r\n\r\n", "a".repeat(9000));
     let malformed: Vec<(&[u8], u16)> = vec![
         (b"GARBAGE\r\n\r\n", 400),
         (b"\x00\x01\x02\xff\xfe\r\n\r\n", 400),
@@ -596,7 +597,9 @@ fn errors(backend: Backend) {
         (b"GET /hello.txt HTTP/2.0\r\nHost: test\r\n\r\n", 505),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nX: a\x01b\r\n\r\n", 400),
         (oversized.as_bytes(), 431),
-        (&[b'A'; 10_000], 431),
+        (long_target.as_bytes(), 414),
+        // No line end within the limit: an overlong request line, whatever it holds.
+        (&[b'A'; 10_000], 414),
     ];
     for (request, status) in malformed {
         let mut client = server.connect();
@@ -663,6 +666,72 @@ fn traversal_is_refused(backend: Backend) {
     }
 }
 
+/// A directory named like a host (as `wget --mirror` makes them) must not turn the redirect to
+/// its slash into a link to that host: `Location: //example.com/` is another site to a browser.
+fn redirects_stay_on_this_site(backend: Backend) {
+    let site = Site::new("redirects");
+    std::fs::create_dir_all(site.root().join("example.com/sub")).expect("create example.com");
+    let server = Server::start(backend, &site.root());
+    let cases = [
+        ("//example.com", "/example.com/"),
+        ("///example.com", "/example.com/"),
+        ("//example.com?x=1", "/example.com/?x=1"),
+        ("/./example.com", "/example.com/"),
+        ("//example.com//sub", "/example.com/sub/"),
+        ("http://test//example.com", "/example.com/"),
+        ("/sub/..//example.com", "/example.com/"),
+    ];
+    for (target, location) in cases {
+        let response = server.get(target);
+        assert_eq!(response.status, 301, "{target}");
+        assert_eq!(response.header("location"), Some(location), "{target}");
+    }
+}
+
+/// `.` and `..` are resolved in the path before it meets the file system, so a path that
+/// climbs back down stays inside the root and is served; only one that climbs above the
+/// root is refused.
+fn dot_segments_resolve_inside_the_root(backend: Backend) {
+    let site = Site::new("dots");
+    std::fs::create_dir_all(site.root().join("sub/deeper")).expect("create sub/deeper");
+    let server = Server::start(backend, &site.root());
+    let inner: &[u8] = b"inner\n";
+    let files: [(&str, &[u8]); 6] = [
+        ("/sub/deeper/../inner.txt", inner),
+        ("/sub/./inner.txt", inner),
+        ("/sub/deeper/%2e%2E/inner.txt", inner),
+        ("/sub/deeper/../../hello.txt", HELLO),
+        ("/sub/../sub/deeper/../../hello.txt", HELLO),
+        ("/./hello.txt", HELLO),
+    ];
+    for (target, body) in files {
+        let response = server.get(target);
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, body),
+            "{target}"
+        );
+    }
+    // Ending in `.` or `..` names a directory (RFC 3986 section 5.2.4): its listing.
+    for target in ["/sub/deeper/..", "/sub/deeper/../", "/sub/."] {
+        let response = server.get(target);
+        assert_eq!(response.status, 200, "{target}");
+        assert!(response.text().contains("inner.txt"), "{target}");
+    }
+    let root = server.get("/sub/..");
+    assert_eq!(root.status, 200);
+    assert!(root.text().contains("hello.txt"));
+    // The listing of the root has no link up, however the root was named.
+    assert!(!root.text().contains("href=\"../\""), "{}", root.text());
+    for target in [
+        "/..",
+        "/sub/../..",
+        "/sub/deeper/../../../outside/secret.txt",
+    ] {
+        assert_eq!(server.get(target).status, 403, "{target}");
+    }
+}
+
 fn big_file_is_intact(backend: Backend) {
     let site = Site::new("big");
     let contents = patterned(10 * 1000 * 1000);
@@ -706,5 +775,7 @@ per_backend! {
     directories,
     errors,
     traversal_is_refused,
+    redirects_stay_on_this_site,
+    dot_segments_resolve_inside_the_root,
     big_file_is_intact,
 }
