@@ -307,7 +307,15 @@ impl Client {
             match self.stream.read(&mut chunk) {
                 Ok(0) => return None,
                 Ok(count) => self.input.extend_from_slice(&chunk[..count]),
-                Err(error) if error.kind() == ErrorKind::ConnectionReset => return None,
+                // Windows may report a reset as an abort.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    return None
+                }
                 Err(error) => panic!("reading from the server: {error}"),
             }
         }
@@ -824,7 +832,14 @@ fn slow_heads_are_cut_off(backend: Backend) {
             Ok(0) => break,
             Ok(count) => received.extend_from_slice(&chunk[..count]),
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(error) if error.kind() == ErrorKind::ConnectionReset => break,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                ) =>
+            {
+                break
+            }
             Err(error) => panic!("reading from the server: {error}"),
         }
     }
@@ -1035,7 +1050,8 @@ fn out_of_descriptors_backs_off(backend: Backend) {
         "out of descriptors: {}",
         starved.status
     );
-    // The clients the server could not take were told, by a close, rather than left waiting.
+    // The clients the server could not take were told, by a close, rather than left waiting:
+    // it can hold fewer than EMFILE_LIMIT, so all the others.
     let told = clients
         .into_iter()
         .filter_map(|mut client| {
