@@ -12,9 +12,12 @@ use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::net::{TcpListener, TcpStream};
 use proactor::{Backend, Builder};
 
+#[path = "common/accept.rs"]
+mod accept;
 #[path = "common/args.rs"]
 mod args;
 
+use accept::Acceptor;
 use args::{fail, Args};
 
 const USAGE: &str = "\
@@ -118,15 +121,15 @@ fn main() {
             let backend = proactor::current_backend_reason();
             println!("echo: listening on {address} with {threads} threads ({backend})");
         }
+        // Out of descriptors, the acceptor backs off and closes the connections it cannot
+        // take, rather than spinning on accept.
+        let mut acceptor = Acceptor::new("echo", listener, Default::default());
         loop {
-            match listener.accept().await {
-                Ok((stream, _)) => drop(proactor::spawn(serve(stream))),
-                // Out of descriptors, say: the listener stays usable; try again shortly.
-                Err(error) => {
-                    eprintln!("echo: accept: {address}: {error}");
-                    proactor::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            }
+            let (stream, ticket) = acceptor.accept().await;
+            drop(proactor::spawn(async move {
+                let _ = serve(stream).await;
+                drop(ticket);
+            }));
         }
         #[allow(unreachable_code)]
         Ok::<(), String>(())

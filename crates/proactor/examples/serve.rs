@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
+//!     [--header-timeout SECS] [--max-connections N]
 //! ```
 //!
 //! File bodies go out with [`TcpStream::send_file`] (splice on Linux, TransmitFile on
@@ -11,15 +12,23 @@
 //! instead (`read_at`, `write_all`), to compare the two.
 //!
 //! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
-//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`), and it
-//! refuses any path that leaves the root, whether by `..`, by an encoded slash or by a
-//! symbolic link pointing outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
+//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`). It
+//! resolves `.` and `..` in a path before the file system sees it, and refuses any path that
+//! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
+//! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
 //! the ring on io_uring, so a link or rename racing the request cannot lead it out);
 //! elsewhere, and for the rare path the kernel refuses (a link leading out, or an absolute
 //! link pointing back inside), the path is canonicalized on the thread pool and checked
 //! against the root. Requests with a body are not accepted (nothing here needs one), so the
 //! connection is closed after answering them.
+//!
+//! It expects hostile clients. A request head must arrive whole within `--header-timeout`
+//! seconds of the connection or of the previous response (a slow one gets 408), however
+//! it trickles in; past `--max-connections` a new connection is answered 503 and closed;
+//! and out of descriptors, the accept loop backs off instead of spinning, reports the
+//! episode once, and closes the connections it cannot take so their clients know
+//! (`common/accept.rs`).
 //!
 //! `tests/serve.rs` includes this file as a module and drives [`run`] and
 //! [`serve_connection`] over real sockets.
@@ -29,7 +38,9 @@ use std::io::{self, Write as _};
 use std::net::{Shutdown, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use proactor::fs::{File, Metadata, OpenOptions};
 use proactor::io::{AsyncRead, AsyncWrite};
@@ -37,27 +48,37 @@ use proactor::net::{TcpListener, TcpStream};
 use proactor::time::timeout;
 use proactor::{Backend, Builder, IoBuf};
 
+#[path = "common/accept.rs"]
+mod accept;
 #[path = "common/args.rs"]
 mod args;
 #[path = "serve/http.rs"]
 mod http;
 
+use accept::Acceptor;
 use args::{fail, Args};
 
 use http::{
     content_type, head_end, html_escape, http_date, parse_range, parse_request, percent_decode,
     percent_encode, split_target, Method, Ranged, Request, Status, Target, BAD_REQUEST,
     CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY,
-    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE,
+    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT,
+    SERVICE_UNAVAILABLE, URI_TOO_LONG,
 };
 
-/// The most a request head (request line and headers) may take; a bigger one gets 431.
+/// The most a request head (request line and headers) may take: a request line that does
+/// not end within it gets 414, headers that do not get 431.
 const HEAD_LIMIT: usize = 8 * 1024;
 /// Bytes read from a file per write when the body is copied through user space.
 const CHUNK: usize = 64 * 1024;
-/// How long a connection may sit without delivering a whole request: bounds idle keep-alive
-/// connections and clients that trickle a head in byte by byte.
-const IDLE: Duration = Duration::from_secs(30);
+/// The default of `--header-timeout`: how long a client has to deliver a whole request head.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of `--max-connections`. The descriptor limit (`ulimit -n`) may bind first:
+/// then the accept loop closes new connections unserved until some end.
+const MAX_CONNECTIONS: usize = 10_000;
+/// How long a connection refused for being over the cap may take to receive its 503, and
+/// then to close.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long one write may wait for a client that stopped reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// After a response that closes the connection, how long (and how much) we keep reading what
@@ -66,6 +87,10 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 256 * 1024;
 const SERVER: &str = "proactor-serve";
+/// The whole answer to a connection over the cap, sent without reading its request.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nServer: proactor-serve\r\n\
+    Connection: close\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n\
+    Content-Length: 24\r\n\r\n503 Service Unavailable\n";
 
 // ---------------------------------------------------------------------------------------------
 // Command line and main
@@ -75,11 +100,12 @@ struct Options {
     address: SocketAddr,
     threads: Option<usize>,
     backend: Option<Backend>,
-    bodies: Bodies,
+    config: Config,
 }
 
 const USAGE: &str = "\
 usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
+             [--header-timeout SECS] [--max-connections N]
 
 A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own listener.
 
@@ -90,6 +116,14 @@ A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own 
   --backend NAME     io_uring, epoll or iocp (default: the best this system has)
   --copy             copy file bodies through a 64 KiB buffer instead of letting the
                      kernel move them (splice, TransmitFile)
+  --header-timeout SECS
+                     how long a client has to send a whole request head, counted from
+                     its connection or its previous response (default 30); a slow
+                     one is answered 408, an idle one closed
+  --max-connections N
+                     the most connections served at once (default 10000); past it a
+                     new connection is answered 503 and closed. Out of descriptors
+                     (ulimit -n), new connections are closed unserved
   -h, --help         print this text";
 
 fn options() -> Options {
@@ -98,12 +132,16 @@ fn options() -> Options {
         address: SocketAddr::from(([127, 0, 0, 1], 8080)),
         threads: None,
         backend: None,
-        bodies: Bodies::SendFile,
+        config: Config::default(),
     };
     let mut args = Args::new("serve", USAGE);
     while let Some(flag) = args.next_flag() {
         match flag.as_str() {
-            "--copy" => options.bodies = Bodies::Copy,
+            "--copy" => options.config.bodies = Bodies::Copy,
+            "--header-timeout" => {
+                options.config.header_timeout = Duration::from_secs(args.positive(&flag))
+            }
+            "--max-connections" => options.config.max_connections = args.positive(&flag),
             "--root" => options.root = PathBuf::from(args.value(&flag)),
             "--addr" => options.address = args.address(&flag),
             "--threads" => options.threads = Some(args.positive(&flag)),
@@ -163,10 +201,12 @@ fn main() {
             ),
         };
     let threads = group.len();
-    let bodies = options.bodies;
+    let config = options.config;
     let results = group.run(move |index| {
         // `Rc` is not `Send`: each runtime makes its own from the shared path.
         let root = root.clone();
+        // The clones share one count of open connections: the cap is the process's.
+        let config = config.clone();
         async move {
             let listener = match listen(address).await {
                 Ok(listener) => listener,
@@ -179,7 +219,7 @@ fn main() {
                     root.display(),
                 );
             }
-            run(listener, Rc::from(root.as_path()), bodies).await;
+            run(listener, Rc::from(root.as_path()), config).await;
             Ok(())
         }
     });
@@ -207,6 +247,33 @@ pub fn canonical_root(root: &Path) -> io::Result<PathBuf> {
     Ok(root)
 }
 
+/// How [`run`] serves.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How file bodies reach the socket.
+    pub bodies: Bodies,
+    /// How long a client has to deliver a whole request head, from the start of the
+    /// connection or the end of the previous response: bounds idle keep-alive connections
+    /// and clients that trickle a head in byte by byte (which a timeout per read would not).
+    pub header_timeout: Duration,
+    /// The most connections served at once by the runtimes sharing `open`; past it a new
+    /// one is answered 503 and closed.
+    pub max_connections: usize,
+    /// The connections open now, shared by the runtimes of one server.
+    pub open: Arc<AtomicUsize>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            bodies: Bodies::SendFile,
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            open: Arc::default(),
+        }
+    }
+}
+
 /// How file bodies reach the socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bodies {
@@ -229,8 +296,9 @@ const DIRECTORY: i32 = 0;
 #[cfg(windows)]
 const NO_FOLLOW: i32 = 0x0020_0000;
 
-/// A decoded path segment as a file name: any bytes on Unix; UTF-8 on Windows, whose names
-/// are UTF-16.
+/// A decoded path segment as a file name: any bytes on Unix; UTF-8 without ':' on Windows,
+/// whose names are UTF-16 and where a ':' makes a segment a drive (`C:`, which `push` would
+/// put in the root's place) or names a stream of a file (`name::$DATA`).
 #[cfg(unix)]
 fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
     use std::os::unix::ffi::OsStrExt;
@@ -239,28 +307,52 @@ fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
 
 #[cfg(windows)]
 fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
+    if bytes.contains(&b':') {
+        return None;
+    }
     std::str::from_utf8(bytes).ok().map(std::ffi::OsStr::new)
 }
 
 /// Accepts connections forever, serving each in its own task on this runtime. `root` must
 /// come from [`canonical_root`].
-pub async fn run(listener: TcpListener, root: Rc<Path>, bodies: Bodies) {
+pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
     let root = Rc::new(Root::open(root).await);
+    let mut acceptor = Acceptor::new("serve", listener, Arc::clone(&config.open));
+    let mut refusing = false;
     loop {
-        match listener.accept().await {
-            // A connection's error (a reset, a timeout) concerns that client only.
-            Ok((stream, _)) => drop(proactor::spawn(connection(
-                stream,
-                Rc::clone(&root),
-                bodies,
-            ))),
-            // Out of descriptors, say: the listener stays usable; try again shortly.
-            Err(error) => {
-                eprintln!("serve: accept: {error}");
-                proactor::time::sleep(Duration::from_millis(10)).await;
+        let (stream, ticket) = acceptor.accept().await;
+        if ticket.open() > config.max_connections {
+            if !refusing {
+                eprintln!(
+                    "serve: {} connections open (--max-connections): answering 503 until some end",
+                    config.max_connections
+                );
+                refusing = true;
             }
+            // Not counted while it is refused: that takes a moment and holds no request.
+            drop(ticket);
+            drop(proactor::spawn(refuse(stream)));
+            continue;
         }
+        refusing = false;
+        let root = Rc::clone(&root);
+        let (bodies, header_timeout) = (config.bodies, config.header_timeout);
+        drop(proactor::spawn(async move {
+            // A connection's error (a reset, a timeout) concerns that client only.
+            let _ = connection(stream, root, bodies, header_timeout).await;
+            drop(ticket);
+        }));
     }
+}
+
+/// Answers a connection over the cap with 503 without waiting for its request, then closes
+/// it: its client learns to come back later instead of waiting.
+async fn refuse(mut stream: TcpStream) -> io::Result<()> {
+    match timeout(REFUSAL_TIMEOUT, stream.write_all(REFUSAL)).await {
+        Ok((result, _)) => result?,
+        Err(elapsed) => return Err(elapsed.into()),
+    }
+    linger(stream, Vec::with_capacity(4096), REFUSAL_TIMEOUT).await
 }
 
 /// The root directory, by path and, where the kernel can keep an open inside a directory
@@ -300,11 +392,15 @@ struct Connection {
     chunk: Vec<u8>,
     /// The file system path of the current request.
     path: PathBuf,
+    /// The request's path with `.` and `..` resolved and single slashes, still as the client
+    /// encoded it: what redirects and listings show, and whether it names a directory.
+    normal: Vec<u8>,
     /// A percent-decoded path segment.
     segment: Vec<u8>,
     /// How the current response is framed.
     reply: Reply,
     bodies: Bodies,
+    header_timeout: Duration,
 }
 
 /// What the request being answered decided about its response's framing.
@@ -324,11 +420,21 @@ struct Reply {
 ///
 /// The socket's error (a reset, say) or `TimedOut` for an idle or stalled client; any HTTP
 /// error has been answered before.
-pub async fn serve_connection(stream: TcpStream, root: Rc<Path>, bodies: Bodies) -> io::Result<()> {
-    connection(stream, Rc::new(Root::open(root).await), bodies).await
+pub async fn serve_connection(
+    stream: TcpStream,
+    root: Rc<Path>,
+    config: &Config,
+) -> io::Result<()> {
+    let root = Rc::new(Root::open(root).await);
+    connection(stream, root, config.bodies, config.header_timeout).await
 }
 
-async fn connection(stream: TcpStream, root: Rc<Root>, bodies: Bodies) -> io::Result<()> {
+async fn connection(
+    stream: TcpStream,
+    root: Rc<Root>,
+    bodies: Bodies,
+    header_timeout: Duration,
+) -> io::Result<()> {
     // Heads and small bodies go out in separate writes; Nagle would hold the second one until
     // the client acknowledges the first, which a delayed ACK stretches to tens of milliseconds.
     stream.set_nodelay(true)?;
@@ -338,14 +444,19 @@ async fn connection(stream: TcpStream, root: Rc<Root>, bodies: Bodies) -> io::Re
         head: Vec::with_capacity(1024),
         chunk: Vec::new(),
         path: PathBuf::new(),
+        normal: Vec::new(),
         segment: Vec::new(),
         reply: Reply::default(),
         bodies,
+        header_timeout,
     };
     // Requests arrive into `input`; `start` is where the first unanswered one begins, so
     // pipelined requests are answered in order from one read.
     let mut input: Vec<u8> = Vec::with_capacity(HEAD_LIMIT);
     let mut start = 0;
+    // One deadline for the whole head, not one per read: a client sending a byte at a time
+    // would otherwise hold the connection until the head limit, for hours.
+    let mut deadline = Instant::now() + header_timeout;
     loop {
         // RFC 9112 section 2.2: ignore empty lines before a request line.
         while let Some(rest) = input.get(start..) {
@@ -369,19 +480,37 @@ async fn connection(stream: TcpStream, root: Rc<Root>, bodies: Bodies) -> io::Re
             if !keep_alive {
                 return connection.close(input).await;
             }
+            deadline = Instant::now() + connection.header_timeout;
             continue;
         }
         if pending.len() >= HEAD_LIMIT {
+            // No line end yet: the request line alone is too long, which is its target in all
+            // but name (nginx also says 414). Past the request line, the headers are.
+            let status = if pending.contains(&b'\n') {
+                HEADERS_TOO_LARGE
+            } else {
+                URI_TOO_LONG
+            };
             connection.reply = Reply::default();
-            connection.error(HEADERS_TOO_LARGE).await?;
+            connection.error(status).await?;
             return connection.close(input).await;
         }
         // Make room for the rest of the head: keep only the unanswered bytes, at the front.
         input.drain(..start);
         start = 0;
-        let (result, back) = match timeout(IDLE, connection.stream.read(input)).await {
+        let partial = !input.is_empty();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (result, back) = match timeout(left, connection.stream.read(input)).await {
             Ok(read) => read,
-            Err(elapsed) => return Err(elapsed.into()),
+            // Idle between requests: nothing to answer, the close says it all.
+            Err(elapsed) if !partial => return Err(elapsed.into()),
+            // The cancelled read took the buffer with it.
+            Err(_) => {
+                // Part of a head came, too slowly: say why the connection ends.
+                connection.reply = Reply::default();
+                connection.error(REQUEST_TIMEOUT).await?;
+                return connection.close(Vec::with_capacity(4096)).await;
+            }
         };
         input = back;
         if result? == 0 {
@@ -442,7 +571,7 @@ impl Connection {
             // A FIFO would block the open, a device has no length: neither is a static file.
             return self.error(FORBIDDEN).await;
         }
-        if target.path.ends_with(b"/") {
+        if self.normal.ends_with(b"/") {
             // `/file/` names a directory that does not exist.
             return self.error(NOT_FOUND).await;
         }
@@ -480,7 +609,7 @@ impl Connection {
         if !is_dir && !metadata.is_file() {
             return self.error(FORBIDDEN).await.map(Some);
         }
-        if !is_dir && target.path.ends_with(b"/") {
+        if !is_dir && self.normal.ends_with(b"/") {
             return self.error(NOT_FOUND).await.map(Some);
         }
         let relative = match self.path.strip_prefix(&*self.root.path) {
@@ -520,32 +649,57 @@ impl Connection {
     /// A directory: its listing for `/dir/`, a redirect there for `/dir` (relative links in
     /// the listing only work below a path ending in '/').
     async fn directory(&mut self, target: &Target<'_>, path: &Path) -> io::Result<bool> {
-        if target.path.ends_with(b"/") {
-            self.listing(target, path).await
+        if self.normal.ends_with(b"/") {
+            self.listing(path).await
         } else {
             self.redirect(target).await
         }
     }
 
-    /// Fills `self.path` with the root and the decoded segments of the request path, or says
-    /// why there is no such path.
+    /// Fills `self.path` with the root and the decoded segments of the request path `raw`
+    /// (which starts with '/'), and `self.normal` with `raw` made plain, or says why there
+    /// is no such path. `.` and `..` are resolved here, on the decoded segments and before
+    /// the file system sees the path (RFC 3986 section 5.2.4), so `/a/b/../c` is `/a/c` and
+    /// only a path that climbs above the root is refused; the kernel's check on each open
+    /// stays the second line of defence.
     fn resolve(&mut self, raw: &[u8]) -> Result<(), Status> {
         self.path.as_mut_os_string().clear();
         self.path.push(&*self.root.path);
-        for segment in raw.split(|&byte| byte == b'/') {
+        self.normal.clear();
+        let mut depth = 0usize;
+        // Whether the path names a directory by its form: a last segment that is empty,
+        // `.` or `..` (and `/` itself).
+        let mut directory = true;
+        for segment in raw.split(|&byte| byte == b'/').skip(1) {
             // Segments are decoded one at a time so that an encoded slash stays inside its
             // segment, where it is refused below, rather than becoming a separator.
             percent_decode(segment, &mut self.segment).ok_or(BAD_REQUEST)?;
+            directory = true;
             match self.segment.as_slice() {
-                // Empty segments ("//") and "." name the directory they are in.
+                // Empty segments ("//") and "." name the directory they are in. Dropping the
+                // empty ones also keeps `//host` out of redirects, where it names a site.
                 b"" | b"." => {}
-                b".." => return Err(FORBIDDEN),
+                b".." => {
+                    depth = depth.checked_sub(1).ok_or(FORBIDDEN)?;
+                    self.path.pop();
+                    let parent = self.normal.iter().rposition(|&byte| byte == b'/');
+                    self.normal.truncate(parent.unwrap_or(0));
+                }
                 bytes if bytes.iter().any(|&byte| matches!(byte, b'/' | b'\\' | 0)) => {
                     return Err(FORBIDDEN)
                 }
                 // Pushing a relative segment cannot replace the root: it has no leading '/'.
-                bytes => self.path.push(segment_name(bytes).ok_or(BAD_REQUEST)?),
+                bytes => {
+                    self.path.push(segment_name(bytes).ok_or(BAD_REQUEST)?);
+                    self.normal.push(b'/');
+                    self.normal.extend_from_slice(segment);
+                    depth += 1;
+                    directory = false;
+                }
             }
+        }
+        if directory {
+            self.normal.push(b'/');
         }
         Ok(())
     }
@@ -617,9 +771,10 @@ impl Connection {
     async fn redirect(&mut self, target: &Target<'_>) -> io::Result<bool> {
         self.begin(MOVED_PERMANENTLY);
         // The path is the client's own bytes, which parsing limited to visible ASCII: it
-        // cannot end the header line early.
+        // cannot end the header line early. It is the plain path, whose single leading slash
+        // keeps the client on this site (`//host/` would send it to another).
         self.head.extend_from_slice(b"Location: ");
-        self.head.extend_from_slice(target.path);
+        self.head.extend_from_slice(&self.normal);
         self.head.push(b'/');
         if let Some(query) = target.query {
             self.head.push(b'?');
@@ -630,7 +785,7 @@ impl Connection {
     }
 
     /// Answers a directory with an HTML list of its entries.
-    async fn listing(&mut self, target: &Target<'_>, directory: &Path) -> io::Result<bool> {
+    async fn listing(&mut self, directory: &Path) -> io::Result<bool> {
         let mut listing = match proactor::fs::read_dir(directory).await {
             Ok(listing) => listing,
             Err(error) => return self.error(status_of(&error)).await,
@@ -643,13 +798,13 @@ impl Connection {
         }
         entries.sort();
         // `resolve` already decoded every segment of this path successfully.
-        let _ = percent_decode(target.path, &mut self.segment);
+        let _ = percent_decode(&self.normal, &mut self.segment);
         let title = html_escape(&String::from_utf8_lossy(&self.segment));
         let mut body = format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
              <body><h1>Index of {title}</h1>\n<ul>\n"
         );
-        if target.path != b"/" {
+        if self.normal != b"/" {
             body.push_str("<li><a href=\"../\">../</a></li>\n");
         }
         for (name, is_dir) in &entries {
@@ -737,26 +892,33 @@ impl Connection {
         Ok(self.reply.keep_alive)
     }
 
-    /// Ends the connection after a response: no more writes, then read and drop what the
-    /// client still sends (for a while) so that closing does not reset the connection before
-    /// the client has read the response.
-    async fn close(mut self, mut input: Vec<u8>) -> io::Result<()> {
-        self.stream.shutdown(Shutdown::Write).await?;
-        let mut drained = 0;
-        let _ = timeout(LINGER, async {
-            while drained < LINGER_BYTES {
-                input.clear();
-                let (result, back) = self.stream.read(input).await;
-                input = back;
-                match result {
-                    Ok(0) | Err(_) => break,
-                    Ok(count) => drained += count,
-                }
-            }
-        })
-        .await;
-        Ok(())
+    /// Ends the connection after a response, lingering (see [`linger`]) so that closing
+    /// does not reset the connection before the client has read the response.
+    async fn close(self, input: Vec<u8>) -> io::Result<()> {
+        linger(self.stream, input, LINGER).await
     }
+}
+
+/// Ends `stream` after a response: no more writes, then read and drop what the client still
+/// sends, for up to `limit` (and [`LINGER_BYTES`]), with `buffer`; closing with unread bytes
+/// makes the kernel send a reset, which can destroy the response before the client has read
+/// it.
+async fn linger(mut stream: TcpStream, mut buffer: Vec<u8>, limit: Duration) -> io::Result<()> {
+    stream.shutdown(Shutdown::Write).await?;
+    let mut drained = 0;
+    let _ = timeout(limit, async {
+        while drained < LINGER_BYTES {
+            buffer.clear();
+            let (result, back) = stream.read(buffer).await;
+            buffer = back;
+            match result {
+                Ok(0) | Err(_) => break,
+                Ok(count) => drained += count,
+            }
+        }
+    })
+    .await;
+    Ok(())
 }
 
 /// Sends `len` bytes of `file` from `offset` to `stream`: the one place that decides how
@@ -853,8 +1015,13 @@ async fn copy_body(
 
 /// The status for a file system error on a request path.
 fn status_of(error: &io::Error) -> Status {
+    if accept::out_of_descriptors(error) {
+        // The file may well be there: "not found" would be a lie a cache could keep.
+        return SERVICE_UNAVAILABLE;
+    }
     match error.kind() {
         io::ErrorKind::PermissionDenied => FORBIDDEN,
+        io::ErrorKind::OutOfMemory => SERVICE_UNAVAILABLE,
         // NotFound, "not a directory" for `/file/x`, a loop of links, a name too long:
         // all mean there is nothing to serve at that path.
         _ => NOT_FOUND,

@@ -138,15 +138,16 @@ impl Site {
 /// the server) and joins its thread.
 struct Server {
     address: SocketAddr,
-    _group: RuntimeGroup,
+    /// None for a server in another process.
+    _group: Option<RuntimeGroup>,
 }
 
 impl Server {
     fn start(backend: Backend, root: &Path) -> Server {
-        Server::start_with(backend, root, serve::Bodies::SendFile)
+        Server::start_with(backend, root, serve::Config::default())
     }
 
-    fn start_with(backend: Backend, root: &Path, bodies: serve::Bodies) -> Server {
+    fn start_with(backend: Backend, root: &Path, config: serve::Config) -> Server {
         let root = serve::canonical_root(root).expect("the root is a directory");
         let group = Builder::new()
             .threads(1)
@@ -163,7 +164,7 @@ impl Server {
                 }
             };
             let _ = sender.send(listener.local_addr());
-            serve::run(listener, Rc::from(root.as_path()), bodies).await;
+            serve::run(listener, Rc::from(root.as_path()), config).await;
         });
         let address = receiver
             .recv_timeout(LIMIT)
@@ -171,7 +172,7 @@ impl Server {
             .expect("the server binds 127.0.0.1:0");
         Server {
             address,
-            _group: group,
+            _group: Some(group),
         }
     }
 
@@ -294,6 +295,30 @@ impl Client {
         }
         response.body = self.input.drain(..length).collect();
         response
+    }
+
+    /// The next response, or `None` if the server closes (or resets) the connection first.
+    fn try_response(&mut self) -> Option<Response> {
+        loop {
+            if self.input.windows(4).any(|window| window == b"\r\n\r\n") {
+                return Some(self.response(false));
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(count) => self.input.extend_from_slice(&chunk[..count]),
+                // Windows may report a reset as an abort.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    return None
+                }
+                Err(error) => panic!("reading from the server: {error}"),
+            }
+        }
     }
 
     /// Whether the server closed the connection (end of stream or reset) without sending
@@ -575,6 +600,7 @@ fn errors(backend: Backend) {
         "GET /hello.txt HTTP/1.1\r\nHost: test\r\nX-Filler: {}\r\n\r\n",
         "a".repeat(9000)
     );
+    let long_target = format!("GET /{} HTTP/1.1\r\nHost: test\r\n\r\n", "a".repeat(9000));
     let malformed: Vec<(&[u8], u16)> = vec![
         (b"GARBAGE\r\n\r\n", 400),
         (b"\x00\x01\x02\xff\xfe\r\n\r\n", 400),
@@ -596,7 +622,9 @@ fn errors(backend: Backend) {
         (b"GET /hello.txt HTTP/2.0\r\nHost: test\r\n\r\n", 505),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nX: a\x01b\r\n\r\n", 400),
         (oversized.as_bytes(), 431),
-        (&[b'A'; 10_000], 431),
+        (long_target.as_bytes(), 414),
+        // No line end within the limit: an overlong request line, whatever it holds.
+        (&[b'A'; 10_000], 414),
     ];
     for (request, status) in malformed {
         let mut client = server.connect();
@@ -663,12 +691,82 @@ fn traversal_is_refused(backend: Backend) {
     }
 }
 
+/// A directory named like a host (as `wget --mirror` makes them) must not turn the redirect to
+/// its slash into a link to that host: `Location: //example.com/` is another site to a browser.
+fn redirects_stay_on_this_site(backend: Backend) {
+    let site = Site::new("redirects");
+    std::fs::create_dir_all(site.root().join("example.com/sub")).expect("create example.com");
+    let server = Server::start(backend, &site.root());
+    let cases = [
+        ("//example.com", "/example.com/"),
+        ("///example.com", "/example.com/"),
+        ("//example.com?x=1", "/example.com/?x=1"),
+        ("/./example.com", "/example.com/"),
+        ("//example.com//sub", "/example.com/sub/"),
+        ("http://test//example.com", "/example.com/"),
+        ("/sub/..//example.com", "/example.com/"),
+    ];
+    for (target, location) in cases {
+        let response = server.get(target);
+        assert_eq!(response.status, 301, "{target}");
+        assert_eq!(response.header("location"), Some(location), "{target}");
+    }
+}
+
+/// `.` and `..` are resolved in the path before it meets the file system, so a path that
+/// climbs back down stays inside the root and is served; only one that climbs above the
+/// root is refused.
+fn dot_segments_resolve_inside_the_root(backend: Backend) {
+    let site = Site::new("dots");
+    std::fs::create_dir_all(site.root().join("sub/deeper")).expect("create sub/deeper");
+    let server = Server::start(backend, &site.root());
+    let inner: &[u8] = b"inner\n";
+    let files: [(&str, &[u8]); 6] = [
+        ("/sub/deeper/../inner.txt", inner),
+        ("/sub/./inner.txt", inner),
+        ("/sub/deeper/%2e%2E/inner.txt", inner),
+        ("/sub/deeper/../../hello.txt", HELLO),
+        ("/sub/../sub/deeper/../../hello.txt", HELLO),
+        ("/./hello.txt", HELLO),
+    ];
+    for (target, body) in files {
+        let response = server.get(target);
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, body),
+            "{target}"
+        );
+    }
+    // Ending in `.` or `..` names a directory (RFC 3986 section 5.2.4): its listing.
+    for target in ["/sub/deeper/..", "/sub/deeper/../", "/sub/."] {
+        let response = server.get(target);
+        assert_eq!(response.status, 200, "{target}");
+        assert!(response.text().contains("inner.txt"), "{target}");
+    }
+    let root = server.get("/sub/..");
+    assert_eq!(root.status, 200);
+    assert!(root.text().contains("hello.txt"));
+    // The listing of the root has no link up, however the root was named.
+    assert!(!root.text().contains("href=\"../\""), "{}", root.text());
+    for target in [
+        "/..",
+        "/sub/../..",
+        "/sub/deeper/../../../outside/secret.txt",
+    ] {
+        assert_eq!(server.get(target).status, 403, "{target}");
+    }
+}
+
 fn big_file_is_intact(backend: Backend) {
     let site = Site::new("big");
     let contents = patterned(10 * 1000 * 1000);
     std::fs::write(site.root().join("big.bin"), &contents).expect("write big.bin");
     for bodies in [serve::Bodies::SendFile, serve::Bodies::Copy] {
-        let server = Server::start_with(backend, &site.root(), bodies);
+        let config = serve::Config {
+            bodies,
+            ..serve::Config::default()
+        };
+        let server = Server::start_with(backend, &site.root(), config);
         let mut client = server.connect();
         client.send("GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
         let response = client.response(false);
@@ -697,6 +795,350 @@ fn big_file_is_intact(backend: Backend) {
     }
 }
 
+/// A request head must arrive whole within the header timeout, however it trickles in: a
+/// client sending a byte every 200 ms is answered 408 and closed after about a second (with
+/// a timeout per read it would keep the connection until the 8 KiB head limit, half an hour
+/// at that pace). An idle connection is closed as quickly; one that keeps asking is not.
+fn slow_heads_are_cut_off(backend: Backend) {
+    use std::time::Instant;
+
+    let site = Site::new("slow-head");
+    let config = serve::Config {
+        header_timeout: Duration::from_secs(1),
+        ..serve::Config::default()
+    };
+    let server = Server::start_with(backend, &site.root(), config);
+    let mut client = server.connect();
+    client
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("read timeout");
+    let head = b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nX-Slow: ";
+    let start = Instant::now();
+    let mut received = Vec::new();
+    for at in 0.. {
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "still open after {elapsed:?}"
+        );
+        let byte = head.get(at).copied().unwrap_or(b'a');
+        // Once the server has closed, the write may be refused: that is the end as well.
+        if client.stream.write_all(&[byte]).is_err() {
+            break;
+        }
+        let mut chunk = [0u8; 1024];
+        match client.stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(count) => received.extend_from_slice(&chunk[..count]),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                ) =>
+            {
+                break
+            }
+            Err(error) => panic!("reading from the server: {error}"),
+        }
+    }
+    let closed = start.elapsed();
+    assert!(
+        closed < Duration::from_millis(2500),
+        "closed after {closed:?}"
+    );
+    assert!(
+        received.starts_with(b"HTTP/1.1 408 "),
+        "{:?}",
+        String::from_utf8_lossy(&received)
+    );
+
+    // Idle, before a request or after one: closed without a word.
+    for requests in 0..2 {
+        let mut idle = server.connect();
+        for _ in 0..requests {
+            idle.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+            assert_eq!(idle.response(false).body, HELLO);
+        }
+        let start = Instant::now();
+        assert!(idle.is_closed());
+        let closed = start.elapsed();
+        assert!(
+            closed < Duration::from_millis(2500),
+            "closed after {closed:?}"
+        );
+    }
+
+    // The time is per request: a client that asks again within it keeps its connection.
+    let mut steady = server.connect();
+    for _ in 0..4 {
+        steady.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+        assert_eq!(steady.response(false).body, HELLO);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Past `max_connections`, a new connection is answered 503 and closed while the others stay
+/// open; once one of them ends, new connections are served again.
+fn connections_over_the_cap_are_refused(backend: Backend) {
+    use std::time::Instant;
+
+    let site = Site::new("cap");
+    let config = serve::Config {
+        max_connections: 2,
+        ..serve::Config::default()
+    };
+    let server = Server::start_with(backend, &site.root(), config);
+    let request = "GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n";
+    let mut open: Vec<Client> = (0..2).map(|_| server.connect()).collect();
+    for client in &mut open {
+        client.send(request);
+        assert_eq!(client.response(false).body, HELLO);
+    }
+    for _ in 0..2 {
+        let mut refused = server.connect();
+        // The server answers without waiting for the request: it may have closed already.
+        let _ = refused.stream.write_all(request.as_bytes());
+        let response = refused.response(false);
+        assert_eq!(response.status, 503);
+        assert_eq!(response.header("connection"), Some("close"));
+        assert_eq!(response.header("retry-after"), Some("1"));
+        assert!(refused.is_closed());
+    }
+    // The two served are still served.
+    for client in &mut open {
+        client.send(request);
+        assert_eq!(client.response(false).body, HELLO);
+    }
+    drop(open.pop());
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let mut client = server.connect();
+        let sent = client.stream.write_all(request.as_bytes());
+        let response = sent.ok().and_then(|()| client.try_response());
+        if response.is_some_and(|response| response.status == 200) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no connection served after one closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Set in the environment of the child that [`out_of_descriptors_backs_off`] runs: the root
+/// that child serves, with few descriptors, instead of running the test.
+#[cfg(target_os = "linux")]
+const EMFILE_CHILD: &str = "PROACTOR_SERVE_EMFILE_CHILD";
+/// That child's descriptor limit (`ulimit -n`): its runtime and a few dozen connections.
+#[cfg(target_os = "linux")]
+const EMFILE_LIMIT: usize = 64;
+
+/// Out of descriptors, the server neither spins on accept nor logs every failure, tells the
+/// clients it cannot take (closes them) instead of leaving them waiting, answers requests it
+/// cannot open a file for with 503 (not 404), and serves again once descriptors are free.
+/// The server runs as a child process under `ulimit -n`, so the limit touches nothing else.
+#[cfg(target_os = "linux")]
+fn out_of_descriptors_backs_off(backend: Backend) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    if let Some(root) = std::env::var_os(EMFILE_CHILD) {
+        return emfile_server(backend, Path::new(&root));
+    }
+    let site = Site::new("emfile");
+    let test = format!("{backend}::out_of_descriptors_backs_off");
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {EMFILE_LIMIT} && exec \"$0\" \"$@\""))
+        .arg(std::env::current_exe().expect("the test binary's path"))
+        .args(["--exact", &test, "--nocapture", "--test-threads=1"])
+        .env(EMFILE_CHILD, site.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server child");
+    let mut child = Killed(child);
+    let pid = child.0.id();
+    // Both pipes are read on threads of their own, so a child that never writes cannot hang
+    // the test, and one that writes a lot cannot block on a full pipe.
+    let (address_sender, address_receiver) = mpsc::channel();
+    let stdout = std::io::BufReader::new(child.0.stdout.take().expect("a stdout pipe"));
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            // The test harness may have written the test's name before it on the line.
+            if let Some((_, address)) = line.split_once("serving on ") {
+                let _ = address_sender.send(address.parse::<SocketAddr>());
+            }
+        }
+    });
+    let stderr_lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (line_sender, line_receiver) = mpsc::channel();
+    let stderr = std::io::BufReader::new(child.0.stderr.take().expect("a stderr pipe"));
+    let collected = Arc::clone(&stderr_lines);
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Ok(mut lines) = collected.lock() {
+                lines.push(line.clone());
+            }
+            let _ = line_sender.send(line);
+        }
+    });
+    let address = address_receiver
+        .recv_timeout(LIMIT)
+        .expect("the child says where it serves")
+        .expect("a socket address");
+    let server = Server {
+        address,
+        _group: None,
+    };
+
+    // A connection made while descriptors are free, kept open.
+    let mut first = server.connect();
+    first.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    assert_eq!(first.response(false).body, HELLO);
+    // Far more connections than the child has descriptors: the kernel completes them all
+    // (the backlog is longer), the child can accept only some.
+    let clients: Vec<Client> = (0..3 * EMFILE_LIMIT).map(|_| server.connect()).collect();
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match line_receiver.recv_timeout(left) {
+            Ok(line) if line.contains("Too many open files") => break,
+            Ok(_) => {}
+            Err(_) => panic!("the child never ran out of descriptors"),
+        }
+    }
+    // Let the first back-offs pass, then measure a second of the child's life.
+    std::thread::sleep(Duration::from_millis(300));
+    let lines_before = stderr_lines.lock().unwrap().len();
+    let (cpu_before, start) = (cpu_time(pid), Instant::now());
+    std::thread::sleep(Duration::from_secs(1));
+    let (cpu, interval) = (cpu_time(pid) - cpu_before, start.elapsed());
+    let lines_during = stderr_lines.lock().unwrap().len() - lines_before;
+    let share = cpu.as_secs_f64() / interval.as_secs_f64();
+    eprintln!(
+        "{backend}: out of descriptors, the server used {:.1}% of a core over {interval:.2?} \
+         and wrote {lines_during} lines to stderr",
+        share * 100.0
+    );
+    assert!(
+        share < 0.2,
+        "the server spins: {:.1}% of a core",
+        share * 100.0
+    );
+    let accept_lines = || {
+        stderr_lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.contains("accept"))
+            .count()
+    };
+    assert!(accept_lines() <= 2, "{:#?}", stderr_lines.lock().unwrap());
+
+    // A request that needs a descriptor the server does not have is not "not found".
+    first.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    let starved = first.response(false);
+    assert!(
+        matches!(starved.status, 200 | 503),
+        "out of descriptors: {}",
+        starved.status
+    );
+    // The clients the server could not take were told, by a close, rather than left waiting:
+    // it can hold fewer than EMFILE_LIMIT, so all the others.
+    let told = clients
+        .into_iter()
+        .filter_map(|mut client| {
+            client
+                .stream
+                .set_read_timeout(Some(Duration::from_millis(20)))
+                .expect("read timeout");
+            let mut byte = [0u8; 1];
+            match client.stream.read(&mut byte) {
+                Ok(0) => Some(()),
+                Err(error) if error.kind() == ErrorKind::ConnectionReset => Some(()),
+                _ => None,
+            }
+        })
+        .count();
+    assert!(
+        told >= 2 * EMFILE_LIMIT,
+        "only {told} of {} waiting clients were told",
+        3 * EMFILE_LIMIT
+    );
+
+    // With the clients gone, descriptors are free: the server serves again.
+    drop(first);
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let mut client = server.connect();
+        // A connection the server closes at once may refuse the request, too.
+        let sent = client
+            .stream
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+        if sent.is_ok()
+            && client
+                .try_response()
+                .is_some_and(|response| response.status == 200)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server never served again");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(accept_lines() <= 2, "{:#?}", stderr_lines.lock().unwrap());
+}
+
+/// The server of [`out_of_descriptors_backs_off`], in the child: it says where it serves on
+/// stdout and runs until killed (or a minute has passed, should the parent be gone).
+#[cfg(target_os = "linux")]
+fn emfile_server(backend: Backend, root: &Path) {
+    let root = serve::canonical_root(root).expect("the root is a directory");
+    let runtime = Builder::new()
+        .backend(backend)
+        .build()
+        .expect("a runtime on the backend under test");
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        println!("serving on {}", listener.local_addr().expect("an address"));
+        let run = serve::run(listener, Rc::from(root.as_path()), serve::Config::default());
+        let _ = proactor::time::timeout(Duration::from_secs(60), run).await;
+    });
+}
+
+/// The CPU time (user and system) process `pid` has used.
+#[cfg(target_os = "linux")]
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the child's stat");
+    // The command name, in parentheses, may hold spaces: count fields after it. utime and
+    // stime are fields 14 and 15 of proc(5), in clock ticks (USER_HZ, 100 on Linux).
+    let fields: Vec<u64> = stat[stat.rfind(')').expect("a command name") + 2..]
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|field| field.parse().expect("a number of ticks"))
+        .collect();
+    Duration::from_millis((fields[0] + fields[1]) * 10)
+}
+
+/// A child process, killed and reaped when dropped (a failing test included).
+#[cfg(target_os = "linux")]
+struct Killed(std::process::Child);
+
+#[cfg(target_os = "linux")]
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 per_backend! {
     get_a_file,
     head_has_no_body,
@@ -706,5 +1148,11 @@ per_backend! {
     directories,
     errors,
     traversal_is_refused,
+    redirects_stay_on_this_site,
+    dot_segments_resolve_inside_the_root,
     big_file_is_intact,
+    slow_heads_are_cut_off,
+    connections_over_the_cap_are_refused,
+    #[cfg(target_os = "linux")]
+    out_of_descriptors_backs_off,
 }

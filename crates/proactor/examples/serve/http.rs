@@ -17,9 +17,12 @@ pub(crate) const BAD_REQUEST: Status = Status(400, "Bad Request");
 pub(crate) const FORBIDDEN: Status = Status(403, "Forbidden");
 pub(crate) const NOT_FOUND: Status = Status(404, "Not Found");
 pub(crate) const METHOD_NOT_ALLOWED: Status = Status(405, "Method Not Allowed");
+pub(crate) const REQUEST_TIMEOUT: Status = Status(408, "Request Timeout");
 pub(crate) const CONTENT_TOO_LARGE: Status = Status(413, "Content Too Large");
+pub(crate) const URI_TOO_LONG: Status = Status(414, "URI Too Long");
 pub(crate) const RANGE_NOT_SATISFIABLE: Status = Status(416, "Range Not Satisfiable");
 pub(crate) const HEADERS_TOO_LARGE: Status = Status(431, "Request Header Fields Too Large");
+pub(crate) const SERVICE_UNAVAILABLE: Status = Status(503, "Service Unavailable");
 pub(crate) const VERSION_NOT_SUPPORTED: Status = Status(505, "HTTP Version Not Supported");
 
 impl fmt::Display for Status {

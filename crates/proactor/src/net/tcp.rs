@@ -144,7 +144,11 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error; `EMFILE` (too many open files) and similar leave the listener usable,
-    /// so an accept loop can retry once descriptors are free.
+    /// so an accept loop can retry once descriptors are free. Not at once: such an error
+    /// lasts as long as the shortage, and on Linux comes back at once even with no
+    /// connection waiting, so a loop that retries straight away spins. Wait before retrying
+    /// (a timer that grows, or until a connection closes), as with std and tokio; serve's
+    /// accept loop (`examples/common/accept.rs`) shows one.
     ///
     /// # Cancel safety
     ///

@@ -84,7 +84,9 @@ impl UnixListener {
     ///
     /// # Errors
     ///
-    /// The OS error; the listener stays usable.
+    /// The OS error; the listener stays usable. Out of descriptors (`EMFILE`), wait before
+    /// retrying: the error comes back at once while the shortage lasts (see
+    /// [`TcpListener::accept`](crate::net::TcpListener::accept)).
     ///
     /// # Examples
     ///
