@@ -196,7 +196,11 @@ pub enum Op {
         /// Skip metadata that is not needed to read the data back.
         data_only: bool,
     },
-    /// Closes a descriptor; operations still waiting on it complete with an error.
+    /// Closes a descriptor. Operations still waiting on it (for readiness, in the kernel, or
+    /// queued for the thread pool) complete at once, cancelled (see
+    /// [`is_cancelled`](crate::is_cancelled)); one that finished first, or is already running
+    /// on the pool, completes with its own result. Nothing the driver does later touches the
+    /// descriptor number for them, which may name another file by then.
     Close {
         /// The descriptor; do not use it again, whatever the result.
         fd: Fd,
@@ -737,6 +741,32 @@ impl Op {
             | Op::Blocking { .. }
             | Op::WaitExit { .. } => None,
         }
+    }
+
+    /// Every descriptor the operation names: its own, a directory a path is relative to, or
+    /// both ends of a splice, a sendfile, a rename or a link.
+    pub(crate) fn fds(&self) -> [Option<Fd>; 2] {
+        match *self {
+            Op::Splice { fd_in, fd_out, .. } => [Some(fd_in), Some(fd_out)],
+            Op::SendFile { socket, file, .. } => [Some(socket), Some(file)],
+            Op::RenameAt {
+                old_dir, new_dir, ..
+            }
+            | Op::LinkAt {
+                old_dir, new_dir, ..
+            } => [old_dir, new_dir],
+            Op::OpenAt { dir, .. }
+            | Op::Statx { dir, .. }
+            | Op::UnlinkAt { dir, .. }
+            | Op::MkDirAt { dir, .. }
+            | Op::SymlinkAt { dir, .. } => [dir, None],
+            _ => [self.fd(), None],
+        }
+    }
+
+    /// Whether the operation names descriptor `fd` (see [`fds`](Op::fds)).
+    pub(crate) fn uses_fd(&self, fd: Fd) -> bool {
+        self.fds().contains(&Some(fd))
     }
 
     /// Whether a successful result is a new descriptor that must be closed if nobody takes it.

@@ -223,6 +223,29 @@ impl Pool {
         }
     }
 
+    /// Takes back every job of `reply` not started yet that names descriptor `fd`, which is
+    /// about to be closed (its number may then name something else by the time a thread
+    /// would get to the job), and hands each to `each`.
+    pub(crate) fn cancel_using_fd(
+        &self,
+        reply: &Arc<Reply>,
+        fd: crate::Fd,
+        mut each: impl FnMut(OpId, Op),
+    ) {
+        let mut state = lock(&self.shared.state);
+        let mut index = 0;
+        while index < state.jobs.len() {
+            let job = &state.jobs[index];
+            if Arc::ptr_eq(&job.reply, reply) && job.op.uses_fd(fd) {
+                if let Some(job) = state.jobs.remove(index) {
+                    each(job.id, job.op);
+                }
+            } else {
+                index += 1;
+            }
+        }
+    }
+
     #[cfg(test)]
     fn threads(&self) -> usize {
         lock(&self.shared.state).threads

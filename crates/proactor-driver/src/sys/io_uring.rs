@@ -9,9 +9,18 @@
 //! An opcode probe at start finds what the kernel lacks; such operations fall back one by one:
 //! operations that never block run at once, socket operations wait for readiness with
 //! `POLL_ADD` and then run (as on epoll), and file operations go to the thread pool.
+//!
+//! Closing a descriptor does not end what the kernel is doing with it (each operation holds
+//! its own reference to the file), so a `Close` first cancels every operation waiting on the
+//! descriptor: with one `ASYNC_CANCEL` by descriptor (Linux 5.19), else one per operation
+//! found in the slots. An operation that would touch the descriptor again after the close
+//! (a readiness fallback's retry) completes as cancelled instead: the number may already name
+//! something else.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,6 +57,8 @@ struct Slot {
     timespec: types::Timespec,
     state: State,
     cancel_requested: bool,
+    /// When the operation was submitted, to tell whether its descriptor was closed after.
+    seq: u64,
 }
 
 pub(crate) struct IoUring {
@@ -63,6 +74,17 @@ pub(crate) struct IoUring {
     ready: Vec<Completion>,
     from_pool: Vec<Completion>,
     cqes: Vec<(u64, i32)>,
+    /// Operations submitted so far: each slot's `seq`.
+    submitted: u64,
+    /// The `seq` of the last `Close` of each descriptor number closed while operations were
+    /// in the kernel; emptied whenever none are (a map: a number need not be open, or small).
+    closed: HashMap<RawFd, u64>,
+    /// Whether the kernel cancels by descriptor (`IORING_ASYNC_CANCEL_FD`, Linux 5.19).
+    cancel_by_fd: bool,
+    /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
+    pooled: usize,
+    /// Scratch for the operations a `Close` cancels one by one (reused).
+    closing: Vec<OpId>,
 }
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
@@ -114,6 +136,36 @@ fn build_ring(entries: u32) -> io::Result<Ring> {
     }
 }
 
+/// Whether the kernel takes `IORING_ASYNC_CANCEL_FD` (Linux 5.19), asked once per process on
+/// the first ring: a cancel by descriptor for -1 fails with `EBADF` where the flag is known
+/// and `EINVAL` where it is not.
+fn cancels_by_fd(ring: &mut Ring) -> io::Result<bool> {
+    const UNKNOWN: u8 = 0;
+    const YES: u8 = 1;
+    const NO: u8 = 2;
+    static SUPPORTED: AtomicU8 = AtomicU8::new(UNKNOWN);
+    match SUPPORTED.load(Ordering::Relaxed) {
+        YES => return Ok(true),
+        NO => return Ok(false),
+        _ => {}
+    }
+    let entry = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(-1)).all())
+        .build()
+        .user_data(CANCEL);
+    // SAFETY: the entry points to no memory; the ring is new, so there is room for it.
+    unsafe { ring.submission().push(&entry) }
+        .map_err(|_| io::Error::other("a new io_uring has no room for one entry"))?;
+    ring.submit_and_wait(1)?;
+    let Some(cqe) = ring.completion().next() else {
+        return Err(io::Error::other(
+            "io_uring did not complete the cancel probe",
+        ));
+    };
+    let supported = cqe.result() != -libc::EINVAL;
+    SUPPORTED.store(if supported { YES } else { NO }, Ordering::Relaxed);
+    Ok(supported)
+}
+
 impl IoUring {
     pub(crate) fn new(config: &Config) -> io::Result<IoUring> {
         let ring = build_ring(config.entries)?;
@@ -155,6 +207,8 @@ impl IoUring {
                 "io_uring: operations on the fallback path"
             );
         }
+        let mut ring = ring;
+        let cancel_by_fd = cancels_by_fd(&mut ring)?;
         let waker = Arc::new(Waker::new()?);
         Ok(IoUring {
             ring,
@@ -167,6 +221,117 @@ impl IoUring {
             ready: Vec::new(),
             from_pool: Vec::new(),
             cqes: Vec::new(),
+            submitted: 0,
+            closed: HashMap::new(),
+            cancel_by_fd,
+            pooled: 0,
+            closing: Vec::new(),
+        })
+    }
+
+    /// Before `fd` is closed by the operation submitted as `seq`: ends every operation waiting
+    /// on it, so that each completes now (as cancelled) rather than whenever its file next
+    /// becomes ready, which could be never or after its number names another file.
+    /// `in_ring`: the close itself goes through the ring, after what is queued now.
+    fn before_close(&mut self, fd: RawFd, seq: u64, in_ring: bool) {
+        if self.pooled > 0 {
+            let IoUring {
+                reply,
+                slots,
+                ready,
+                pooled,
+                ..
+            } = self;
+            Pool::global().cancel_using_fd(reply, fd, |id, op| {
+                *pooled -= 1;
+                if let Some(slot) = slots.get_mut(id) {
+                    slot.state = State::Done;
+                    ready.push(Completion {
+                        id,
+                        result: Err(unix::cancelled()),
+                        op,
+                    });
+                }
+            });
+        }
+        if self.in_kernel == 0 {
+            // Nothing submitted before can touch a descriptor again.
+            self.closed.clear();
+            return;
+        }
+        self.closed.insert(fd, seq);
+        if in_ring && self.cancel_by_fd {
+            // The kernel finds the file by number when it runs the cancel, so it must run
+            // before the close: SQEs are issued in the order they were queued.
+            self.push(
+                opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(fd)).all())
+                    .build()
+                    .user_data(CANCEL),
+            );
+            return;
+        }
+        // One by one, by identity: an older kernel, or a close done at once, outside the ring.
+        let mut closing = std::mem::take(&mut self.closing);
+        closing.extend(self.slots.ids().filter(|&id| {
+            self.slots.get(id).is_some_and(|slot| {
+                matches!(slot.state, State::Kernel | State::Polling)
+                    && !slot.cancel_requested
+                    && slot.seq < seq
+                    && slot.op.as_ref().is_some_and(|op| op.uses_fd(fd))
+            })
+        }));
+        for id in closing.drain(..) {
+            if let Some(slot) = self.slots.get_mut(id) {
+                slot.cancel_requested = true;
+            }
+            self.push(
+                opcode::AsyncCancel::new(id.to_u64())
+                    .build()
+                    .user_data(CANCEL),
+            );
+        }
+        self.closing = closing;
+    }
+
+    /// Starts the `Close` in slot `id`, after ending what waits on its descriptor.
+    #[cold]
+    #[inline(never)]
+    fn submit_close(&mut self, id: OpId) -> OpId {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return id;
+        };
+        let (Some(Op::Close { fd }), seq) = (&slot.op, slot.seq) else {
+            return id;
+        };
+        let fd = *fd;
+        let in_ring = self.fallback & OpKind::Close.bit() == 0;
+        self.before_close(fd, seq, in_ring);
+        if !in_ring {
+            self.fallback(id);
+            return id;
+        }
+        self.in_kernel += 1;
+        self.push(
+            opcode::Close::new(types::Fd(fd))
+                .build()
+                .user_data(id.to_u64()),
+        );
+        id
+    }
+
+    /// Whether a descriptor of operation `id` was closed after it was submitted: it must not
+    /// be touched again (its number may name another file by now).
+    fn closed_under(&self, id: OpId) -> bool {
+        let Some(slot) = self.slots.get(id) else {
+            return false;
+        };
+        let Some(op) = slot.op.as_ref() else {
+            return false;
+        };
+        op.fds().into_iter().flatten().any(|fd| {
+            self.closed
+                .get(&fd)
+                .is_some_and(|&closed| closed > slot.seq)
         })
     }
 
@@ -233,6 +398,7 @@ impl IoUring {
         };
         let Some(op) = slot.op.take() else { return };
         slot.state = State::Pool;
+        self.pooled += 1;
         Pool::global().execute(id, op, &self.reply);
     }
 
@@ -402,6 +568,9 @@ impl IoUring {
     }
 
     fn handle_completion(&mut self, id: OpId, raw: i32, out: &mut Vec<Completion>) {
+        // Rare paths only (the inline reap took the rest), so the lookup costs nothing that
+        // matters.
+        let closed_under = self.closed_under(id);
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
@@ -426,9 +595,14 @@ impl IoUring {
                 self.slots.remove(id);
                 out.push(Completion { id, result, op });
             }
+            // It would wait for readiness of a descriptor closed since: it ends here.
+            State::Kernel | State::Polling if closed_under => {
+                self.in_kernel -= 1;
+                self.finish_now(id, Err(unix::cancelled()));
+            }
             State::Kernel => {
-                // Old kernels return EAGAIN for O_NONBLOCK descriptors: wait for readiness
-                // with POLL_ADD instead, as the fallback does.
+                // EAGAIN for an O_NONBLOCK descriptor (read and write do not wait for those):
+                // wait for readiness with POLL_ADD instead, as the fallback does.
                 slot.state = State::Polling;
                 let Some(op) = slot.op.as_ref() else { return };
                 let (fd, flags) = poll_target(op);
@@ -467,6 +641,7 @@ impl IoUring {
         // The closure borrows only the fields it names (not `self`), so it can run while
         // `reply` and `from_pool` are borrowed.
         self.reply.collect(&mut self.from_pool, |mut completion| {
+            self.pooled -= 1;
             if let Some(slot) = self.slots.get_mut(completion.id) {
                 if slot.cancel_requested {
                     completion.result = discard_created_fd(&completion.op, completion.result);
@@ -855,14 +1030,20 @@ impl Backend for IoUring {
     fn submit(&mut self, op: Op) -> OpId {
         let kind = op.kind();
         let checked = unix::validate(&op);
+        self.submitted += 1;
+        let seq = self.submitted;
         let (id, slot) = self.slots.insert();
         slot.state = State::Kernel;
         slot.cancel_requested = false;
         slot.control.connecting = false;
+        slot.seq = seq;
         slot.op = Some(op);
         if let Err(error) = checked {
             self.finish_now(id, Err(error));
             return id;
+        }
+        if kind == OpKind::Close {
+            return self.submit_close(id);
         }
         if self.fallback & kind.bit() != 0 {
             crate::trace::event!(trace, id = ?id, kind = ?kind, "io_uring: fallback path");

@@ -191,6 +191,11 @@ pub(crate) struct Iocp {
     from_pool: Vec<Completion>,
     /// Operations whose packet has not arrived yet.
     in_kernel: usize,
+    /// `Op::Poll` waits registered (part of `in_kernel`), which a `Close` looks for when
+    /// there are any.
+    waits: usize,
+    /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
+    pooled: usize,
 }
 
 enum Route {
@@ -261,6 +266,8 @@ impl Iocp {
             entries: Vec::with_capacity(BATCH),
             from_pool: Vec::new(),
             in_kernel: 0,
+            waits: 0,
+            pooled: 0,
         })
     }
 
@@ -341,7 +348,6 @@ impl Iocp {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
-        let cancel_requested = slot.cancel_requested;
         let Some(op) = slot.op.as_mut() else { return };
         let control = &mut slot.control;
         let result = match op {
@@ -391,7 +397,9 @@ impl Iocp {
             _ => raw_result(code, bytes, false),
         };
         let result = match result {
-            Err(error) if cancel_requested && is_abort(&error) => Err(win::cancelled()),
+            // Cancelled, or its handle closed under it (by `Close`, or outside the driver): the
+            // one error a cancel gives everywhere.
+            Err(error) if is_abort(&error) => Err(win::cancelled()),
             other => other,
         };
         self.complete(id, result);
@@ -403,6 +411,7 @@ impl Iocp {
         };
         let Some(op) = slot.op.take() else { return };
         slot.place = Place::Pool;
+        self.pooled += 1;
         Pool::global().execute(id, op, &self.reply);
     }
 
@@ -508,6 +517,7 @@ impl Iocp {
         slot.control.wait.registration = registration;
         slot.place = Place::Kernel;
         self.in_kernel += 1;
+        self.waits += 1;
     }
 
     /// Ends a registered wait early; exactly one packet still comes for it.
@@ -534,6 +544,47 @@ impl Iocp {
 
     fn close(&mut self, id: OpId, fd: Fd) {
         let kind = self.handles.remove(&fd).map(|state| state.kind);
+        if self.waits > 0 {
+            // Windows leaves a handle closed under a registered wait undefined: end the waits
+            // first (each still completes, as cancelled, through its packet).
+            let waiting: Vec<OpId> = self
+                .slots
+                .ids()
+                .filter(|&waiting| {
+                    self.slots.get(waiting).is_some_and(|slot| {
+                        slot.place == Place::Kernel
+                            && slot.handle == fd
+                            && matches!(slot.op, Some(Op::Poll { .. }))
+                    })
+                })
+                .collect();
+            for waiting in waiting {
+                if let Some(slot) = self.slots.get_mut(waiting) {
+                    slot.cancel_requested = true;
+                    Iocp::cancel_wait(slot);
+                }
+            }
+        }
+        if self.pooled > 0 {
+            // Jobs not started yet would run on whatever the value names by then.
+            let Iocp {
+                reply,
+                slots,
+                pooled,
+                ..
+            } = self;
+            let mut taken = Vec::new();
+            Pool::global().cancel_using_fd(reply, fd, |waiting, op| {
+                *pooled -= 1;
+                if let Some(slot) = slots.get_mut(waiting) {
+                    slot.op = Some(op);
+                    taken.push(waiting);
+                }
+            });
+            for waiting in taken {
+                self.complete(waiting, Err(win::cancelled()));
+            }
+        }
         // Operations still pending on it end (with ERROR_OPERATION_ABORTED) before it goes.
         // SAFETY: NULL cancels every operation of this process on the handle; a bad value fails.
         unsafe { CancelIoEx(win::handle(fd), null()) };
@@ -564,6 +615,7 @@ impl Iocp {
         // The closure borrows only the fields it names (not `self`), so it can run while
         // `reply` and `from_pool` are borrowed.
         self.reply.collect(&mut self.from_pool, |mut completion| {
+            self.pooled -= 1;
             if let Some(slot) = self.slots.get_mut(completion.id) {
                 if slot.cancel_requested {
                     completion.result = discard_created_fd(&completion.op, completion.result);
@@ -637,6 +689,7 @@ impl Iocp {
             }
             self.in_kernel -= 1;
             if entry.lpCompletionKey == WAIT_KEY || entry.lpCompletionKey == WAIT_CANCELLED_KEY {
+                self.waits -= 1;
                 let registration =
                     std::mem::replace(&mut slot.control.wait.registration, null_mut());
                 if !registration.is_null() {

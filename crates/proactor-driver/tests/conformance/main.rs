@@ -13,6 +13,7 @@
 mod harness;
 
 mod bad_input;
+mod close;
 mod control;
 mod files;
 mod net;
@@ -72,6 +73,8 @@ conformance! {
     net::recv_flags_are_honoured,
     net::shutdown_op_ends_the_write_side,
     net::thousand_operations_in_flight,
+    close::close_ends_a_pending_connect,
+    close::close_ends_pending_sends_in_order,
     control::nop_completes,
     control::timeout_fires_after_its_duration,
     control::timeout_can_be_cancelled,
