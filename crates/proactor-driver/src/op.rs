@@ -163,6 +163,12 @@ pub enum Op {
         offset: Option<u64>,
     },
     /// Reads into several buffers in turn (`preadv`/`readv`).
+    ///
+    /// Any number of buffers: more than one call takes (`IOV_MAX`, 1024) are read in calls of
+    /// at most that many, at advancing offsets for a file at a position, going on only while
+    /// each call fills all its buffers. A short call (the end of a file, or all a stream had)
+    /// ends the read with the count so far, as any read may be short; so does an error once
+    /// bytes came. A read of a socket on Windows fills at most the first 1024 buffers.
     ReadVectored {
         /// File, pipe, socket or terminal to read.
         fd: Fd,
@@ -181,6 +187,14 @@ pub enum Op {
         offset: Option<u64>,
     },
     /// Writes several buffers in turn (`pwritev`/`writev`).
+    ///
+    /// Any number of buffers: more than one call takes (`IOV_MAX`, 1024) are written as libuv
+    /// writes them, in calls of at most that many, in order, at advancing offsets for a file
+    /// at a position, until every byte is written; on a stream the write waits for room
+    /// between calls. A short first call ends it with that count, as `writev` would. An error,
+    /// a cancel or a `Close` once bytes were written ends it with their count (an error comes
+    /// again on the next write). Another write submitted meanwhile on the same stream may go
+    /// between two of the calls on io_uring and Windows: keep one write in flight per stream.
     WriteVectored {
         /// File, pipe, socket or terminal to write.
         fd: Fd,

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, squeue, types, IoUring as Ring, Probe};
 
+use super::checks::IOV_MAX;
 use super::unix::{self, Control, FdKind, Waker};
 use super::Backend;
 use crate::pool::{Pool, Reply};
@@ -767,7 +768,7 @@ fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
 }
 
 /// The SQE for `op`, pointing into `control` and `timespec` (both in the op's slot). `None`
-/// for what the ring cannot do.
+/// for what the ring cannot do (the fallback path does it).
 fn build_entry(
     op: &mut Op,
     control: &mut Control,
@@ -784,6 +785,10 @@ fn build_entry(
             opcode::Read::new(types::Fd(*fd), pointer, clamp(len))
                 .offset(offset.unwrap_or(u64::MAX))
                 .build()
+        }
+        // More buffers than the kernel takes per call: the fallback does it in parts.
+        Op::ReadVectored { bufs, .. } | Op::WriteVectored { bufs, .. } if bufs.len() > IOV_MAX => {
+            return None
         }
         Op::ReadVectored { fd, bufs, offset } => {
             unix::fill_iovecs(&mut control.iovecs, bufs, true);
@@ -1036,6 +1041,7 @@ impl Backend for IoUring {
         slot.state = State::Kernel;
         slot.cancel_requested = false;
         slot.control.connecting = false;
+        slot.control.moved = 0;
         slot.seq = seq;
         slot.op = Some(op);
         if let Err(error) = checked {
@@ -1064,7 +1070,7 @@ impl Backend for IoUring {
                 self.in_kernel += 1;
                 self.push(entry.user_data(id.to_u64()));
             }
-            None => self.send_to_pool(id),
+            None => self.fallback(id),
         }
         id
     }

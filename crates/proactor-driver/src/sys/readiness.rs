@@ -598,6 +598,7 @@ impl<P: Poller> Backend for Readiness<P> {
         slot.place = Place::Queued;
         slot.cancel_requested = false;
         slot.control.connecting = false;
+        slot.control.moved = 0;
         let checked = unix::validate(&op);
         let route = route(&op);
         slot.op = Some(op);

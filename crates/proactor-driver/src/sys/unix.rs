@@ -10,8 +10,8 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::checks::commit_vectored;
 pub(crate) use super::checks::validate;
+use super::checks::{commit_vectored, IOV_MAX};
 use crate::{Buffer, Metadata, Op};
 
 /// Kernel-shared memory of one operation slot, reused by every operation the slot holds.
@@ -32,6 +32,13 @@ pub(crate) struct Control {
     pub(crate) stat: libc::stat,
     /// A readiness-emulated connect has been started and now waits for writability.
     pub(crate) connecting: bool,
+    /// Bytes a vectored write of more than [`IOV_MAX`] buffers has written so far: it goes on
+    /// from there when it is performed again after waiting for readiness.
+    pub(crate) moved: usize,
+    /// Where `moved` ends, so each call starts there without walking every buffer before
+    /// it: the first buffer not all written, and the bytes of the buffers before it. Only
+    /// meaningful while `moved` is not 0.
+    pub(crate) cursor: (usize, usize),
 }
 
 impl Default for Control {
@@ -54,6 +61,8 @@ impl Default for Control {
             // SAFETY: as above.
             stat: unsafe { mem::zeroed() },
             connecting: false,
+            moved: 0,
+            cursor: (0, 0),
         }
     }
 }
@@ -276,15 +285,13 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 None => check(unsafe { libc::read(*fd, pointer.cast(), len) }),
             }
         }
+        Op::ReadVectored { fd, bufs, offset } if bufs.len() > IOV_MAX => {
+            read_in_parts(*fd, bufs, *offset, control)
+        }
         Op::ReadVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, true);
-            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
-            match offset_arg(*offset)? {
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                Some(offset) => check(unsafe { libc::preadv(*fd, iovecs, count, offset) }),
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                None => check(unsafe { libc::readv(*fd, iovecs, count) }),
-            }
+            // SAFETY: the iovecs describe the buffers' spare capacity, alive for the call.
+            unsafe { transfer_vectored(*fd, &control.iovecs, *offset, true) }
         }
         Op::Write { fd, buf, offset } => {
             let (pointer, len) = buf.write_source();
@@ -295,15 +302,13 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 None => check(unsafe { libc::write(*fd, pointer.cast(), len) }),
             }
         }
+        Op::WriteVectored { fd, bufs, offset } if bufs.len() > IOV_MAX => {
+            write_in_parts(*fd, bufs, *offset, control)
+        }
         Op::WriteVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, false);
-            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
-            match offset_arg(*offset)? {
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                Some(offset) => check(unsafe { libc::pwritev(*fd, iovecs, count, offset) }),
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                None => check(unsafe { libc::writev(*fd, iovecs, count) }),
-            }
+            // SAFETY: the iovecs describe the buffers' bytes, alive for the call.
+            unsafe { transfer_vectored(*fd, &control.iovecs, *offset, false) }
         }
         Op::Fsync { fd, data_only } => {
             #[cfg(any(target_os = "linux", target_os = "freebsd"))]
@@ -508,6 +513,130 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             "waiting for a process exit through the driver needs kqueue (EVFILT_PROC); on Linux poll a pidfd with Op::Poll",
         )),
     }
+}
+
+/// One `preadv`/`readv` (`read`) or `pwritev`/`writev` of `iovecs`, at `offset` or the
+/// current position.
+///
+/// # Safety
+///
+/// Each iovec describes memory valid for the whole call: readable for a write, writable for
+/// a read.
+unsafe fn transfer_vectored(
+    fd: RawFd,
+    iovecs: &[libc::iovec],
+    offset: Option<u64>,
+    read: bool,
+) -> io::Result<usize> {
+    let (pointer, count) = (iovecs.as_ptr(), iovecs.len() as libc::c_int);
+    match (offset_arg(offset)?, read) {
+        // SAFETY (all four): the caller's promise; `count` is the array's own length.
+        (Some(offset), true) => check(unsafe { libc::preadv(fd, pointer, count, offset) }),
+        (None, true) => check(unsafe { libc::readv(fd, pointer, count) }),
+        (Some(offset), false) => check(unsafe { libc::pwritev(fd, pointer, count, offset) }),
+        (None, false) => check(unsafe { libc::writev(fd, pointer, count) }),
+    }
+}
+
+/// A vectored read of more buffers than one call takes: calls of at most [`IOV_MAX`]
+/// buffers each, at advancing offsets for a file at a position. It goes on only while each
+/// call fills every buffer it was given; a short one (the end of a file, or all a stream had
+/// for now) ends it, and so does an error or "would block" once bytes came: the count so far
+/// is the result, as for any short read.
+fn read_in_parts(
+    fd: RawFd,
+    bufs: &mut [Buffer],
+    offset: Option<u64>,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let mut moved = 0;
+    for part in bufs.chunks_mut(IOV_MAX) {
+        fill_iovecs(&mut control.iovecs, part, true);
+        let wanted: usize = control.iovecs.iter().map(|iovec| iovec.iov_len).sum();
+        let at = offset.map(|offset| offset.saturating_add(moved as u64));
+        // SAFETY: the iovecs describe these buffers' spare capacity, alive for the call.
+        match unsafe { transfer_vectored(fd, &control.iovecs, at, true) } {
+            Ok(count) => {
+                moved += count;
+                if count < wanted {
+                    break;
+                }
+            }
+            Err(error) if moved == 0 => return Err(error),
+            Err(_) => break,
+        }
+    }
+    Ok(moved)
+}
+
+/// A vectored write of more buffers than one call takes, as libuv does it: calls of at most
+/// [`IOV_MAX`] buffers each, at advancing offsets for a file at a position, until every byte
+/// is written. A short first call ends it, as `writev` would; after that a short call goes
+/// on with the rest, and "would block" waits for readiness with the bytes written so far
+/// kept in `control.moved`, where the next call goes on from. An error once bytes were
+/// written ends it with their count (the error comes again on the next call); so does a
+/// cancel, through [`finish`].
+fn write_in_parts(
+    fd: RawFd,
+    bufs: &[Buffer],
+    offset: Option<u64>,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let total: usize = bufs.iter().map(Buffer::len).sum();
+    if control.moved == 0 {
+        control.cursor = (0, 0);
+    }
+    loop {
+        let before = control.moved;
+        if before >= total {
+            return Ok(total);
+        }
+        let (mut index, mut ahead) = control.cursor;
+        while index < bufs.len() && ahead + bufs[index].len() <= before {
+            ahead += bufs[index].len();
+            index += 1;
+        }
+        control.cursor = (index, ahead);
+        let wanted = fill_iovecs_after(&mut control.iovecs, &bufs[index..], before - ahead);
+        let at = offset.map(|offset| offset.saturating_add(before as u64));
+        // SAFETY: the iovecs describe these buffers' bytes, alive for the call.
+        match unsafe { transfer_vectored(fd, &control.iovecs, at, false) } {
+            Ok(count) => {
+                control.moved += count;
+                if count == 0 || (before == 0 && count < wanted) {
+                    return Ok(control.moved);
+                }
+            }
+            Err(error) if would_block(&error) || before == 0 => return Err(error),
+            Err(_) => return Ok(before),
+        }
+    }
+}
+
+/// Fills `iovecs` with at most [`IOV_MAX`] entries for the bytes of `bufs` after the first
+/// `skip` (empty buffers take no entry); returns how many bytes they hold.
+fn fill_iovecs_after(iovecs: &mut Vec<libc::iovec>, bufs: &[Buffer], mut skip: usize) -> usize {
+    iovecs.clear();
+    let mut total = 0;
+    for buf in bufs {
+        let (pointer, len) = buf.write_source();
+        if skip >= len {
+            skip -= len;
+            continue;
+        }
+        // SAFETY: `skip < len`, so the pointer stays inside the buffer's bytes.
+        let base = unsafe { pointer.add(skip) };
+        iovecs.push(libc::iovec {
+            iov_base: base as *mut libc::c_void,
+            iov_len: len - skip,
+        });
+        total += len - skip;
+        skip = 0;
+        if iovecs.len() == IOV_MAX {
+            break;
+        }
+    }
+    total
 }
 
 /// Whether `fd` is ready now: the events seen, or `EAGAIN` (wait for readiness).
@@ -914,7 +1043,13 @@ pub(crate) fn finish(
     control: &mut Control,
     result: io::Result<usize>,
 ) -> io::Result<usize> {
-    let count = result?;
+    let count = match result {
+        Ok(count) => count,
+        // A vectored write done in parts that wrote some before it ended (cancelled, closed
+        // under, failed): those bytes went, and the count says so.
+        Err(_) if control.moved > 0 => return Ok(control.moved),
+        Err(error) => return Err(error),
+    };
     match op {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => {
             // SAFETY: the kernel reported `count` bytes written into read_destination's memory.
@@ -1305,6 +1440,8 @@ pub(crate) fn try_without_blocking(
             // SAFETY: the iovec describes the buffer's memory, alive for the whole call.
             check(unsafe { libc::preadv2(*fd, &iovec, 1, offset, libc::RWF_NOWAIT) })
         }
+        // More than one call takes: the pool does it in parts.
+        Op::ReadVectored { bufs, .. } if bufs.len() > IOV_MAX => return None,
         Op::ReadVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, true);
             let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);

@@ -223,6 +223,135 @@ pub fn vectored_write_and_read(mut harness: Harness) {
     );
 }
 
+/// More buffers than one `readv`/`writev` takes (IOV_MAX, 1024): every byte is written, in
+/// order, and read back, at an offset and (Unix) at the current position of a file, and on a
+/// stream whose peer drains it meanwhile.
+pub fn vectored_io_beyond_iov_max(mut harness: Harness) {
+    const COUNT: usize = 100_000;
+    let word = |index: usize| (index as u32).to_le_bytes();
+    let expected: Vec<u8> = (0..COUNT).flat_map(word).collect();
+    let words = || -> Vec<Buffer> {
+        (0..COUNT)
+            .map(|index| Buffer::from(word(index).to_vec()))
+            .collect()
+    };
+    let concat = |op: Op| -> Vec<u8> {
+        let bufs = op.into_buffers().expect("vectored buffers");
+        assert_eq!(bufs.len(), COUNT, "every buffer comes back");
+        bufs.iter()
+            .flat_map(|buf| buf.as_slice().to_vec())
+            .collect()
+    };
+    let dir = TempDir::new();
+    let path = dir.file("many", b"");
+    let file = open(&path, false);
+    let fd = raw(&file);
+    let (written, op) = harness.ok(Op::WriteVectored {
+        fd,
+        bufs: words(),
+        offset: Some(3),
+    });
+    assert_eq!(written, expected.len());
+    assert_eq!(concat(op), expected);
+    let on_disk = std::fs::read(&path).unwrap();
+    assert_eq!(on_disk.len(), 3 + expected.len());
+    assert!(
+        on_disk[3..] == expected[..],
+        "the file holds every word in order"
+    );
+    let (read, op) = harness.ok(Op::ReadVectored {
+        fd,
+        bufs: (0..COUNT).map(|_| room(4)).collect(),
+        offset: Some(3),
+    });
+    assert_eq!(read, expected.len());
+    assert!(concat(op) == expected, "read back in order");
+    #[cfg(unix)]
+    {
+        let path = dir.file("appended", b"");
+        let file = open(&path, false);
+        let (written, _) = harness.ok(Op::WriteVectored {
+            fd: raw(&file),
+            bufs: words(),
+            offset: None,
+        });
+        assert_eq!(written, expected.len());
+        assert!(std::fs::read(&path).unwrap() == expected);
+    }
+    // A stream: the write waits for room as the peer drains it, and ends once all is sent.
+    let (left, right) = crate::harness::socket_pair();
+    let write = harness.submit(Op::WriteVectored {
+        fd: raw(&left),
+        bufs: words(),
+        offset: None,
+    });
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        let (count, op) = harness.ok(Op::Recv {
+            fd: raw(&right),
+            buf: room(64 * 1024),
+            flags: 0,
+        });
+        assert!(count > 0, "end of stream after {} bytes", received.len());
+        received.extend(bytes_of(op));
+    }
+    let completion = harness.wait(write);
+    assert_eq!(completion.result.unwrap(), expected.len());
+    assert!(
+        received == expected,
+        "the peer received every word in order"
+    );
+    // A read of as many buffers from a stream takes what is there.
+    harness.ok(Op::Send {
+        fd: raw(&left),
+        buf: Buffer::from(expected[..8192].to_vec()),
+        flags: 0,
+    });
+    let (read, op) = harness.ok(Op::ReadVectored {
+        fd: raw(&right),
+        bufs: (0..COUNT).map(|_| room(4)).collect(),
+        offset: None,
+    });
+    assert!(read > 0 && read <= 8192, "{read}");
+    assert!(concat(op)[..read] == expected[..read]);
+    // Cancelled while it waits for room, a write in parts reports the bytes that went.
+    #[cfg(unix)]
+    {
+        use std::io::Read;
+        let (left, right) = crate::harness::socket_pair();
+        let bufs: Vec<Buffer> = (0..4 * COUNT)
+            .map(|index| Buffer::from(word(index % COUNT).to_vec()))
+            .collect();
+        let expected: Vec<u8> = (0..4 * COUNT)
+            .flat_map(|index| word(index % COUNT))
+            .collect();
+        let write = harness.submit(Op::WriteVectored {
+            fd: raw(&left),
+            bufs,
+            offset: None,
+        });
+        assert!(
+            harness
+                .try_wait(write, std::time::Duration::from_millis(100))
+                .is_none(),
+            "1.6 MB went into a socket nobody reads"
+        );
+        harness.driver.cancel(write).unwrap();
+        let sent = harness
+            .wait(write)
+            .result
+            .expect("bytes went before the cancel");
+        assert!(sent > 0 && sent < expected.len(), "{sent}");
+        drop(left);
+        let mut peer = std::os::unix::net::UnixStream::from(right);
+        peer.set_nonblocking(false).unwrap();
+        let mut received = Vec::new();
+        peer.read_to_end(&mut received).unwrap();
+        assert_eq!(received.len(), sent);
+        assert!(received == expected[..sent]);
+    }
+}
+
 #[cfg(unix)]
 pub fn open_statx_fsync_close(mut harness: Harness) {
     let dir = TempDir::new();

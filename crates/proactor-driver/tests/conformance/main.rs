@@ -50,6 +50,7 @@ conformance! {
     files::append_writes_go_to_the_end,
     files::current_position_reads_advance,
     files::vectored_write_and_read,
+    files::vectored_io_beyond_iov_max,
     files::open_statx_fsync_close,
     files::open_beneath_refuses_every_way_out,
     files::statx_reports_missing_file,
