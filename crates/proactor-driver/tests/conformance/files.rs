@@ -266,8 +266,10 @@ pub fn vectored_io_beyond_iov_max(mut harness: Harness) {
     });
     assert_eq!(read, expected.len());
     assert!(concat(op) == expected, "read back in order");
+    // Kept open to the end: a descriptor closed outside the driver could lend its number to
+    // the sockets below while the driver still takes it for a file.
     #[cfg(unix)]
-    {
+    let _appended = {
         let path = dir.file("appended", b"");
         let file = open(&path, false);
         let (written, _) = harness.ok(Op::WriteVectored {
@@ -277,7 +279,8 @@ pub fn vectored_io_beyond_iov_max(mut harness: Harness) {
         });
         assert_eq!(written, expected.len());
         assert!(std::fs::read(&path).unwrap() == expected);
-    }
+        file
+    };
     // A stream: the write waits for room as the peer drains it, and ends once all is sent.
     let (left, right) = crate::harness::socket_pair();
     let write = harness.submit(Op::WriteVectored {
