@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use io_uring::{opcode, squeue, types, IoUring as Ring, Probe};
 
 use super::checks::IOV_MAX;
+use super::timers::FOREVER;
 use super::unix::{self, Control, FdKind, Waker};
 use super::Backend;
 use crate::pool::{Pool, Reply};
@@ -685,7 +686,7 @@ impl IoUring {
                 self.ring.submit()
             }
             Some(wait) => {
-                let timespec = types::Timespec::from(wait);
+                let timespec = timespec_of(wait);
                 let args = types::SubmitArgs::new().timespec(&timespec);
                 self.ring.submitter().submit_with_args(1, &args)
             }
@@ -777,7 +778,7 @@ fn build_entry(
     let entry = match op {
         Op::Nop => opcode::Nop::new().build(),
         Op::Timeout { duration } => {
-            *timespec = types::Timespec::from(*duration);
+            *timespec = timespec_of(*duration);
             opcode::Timeout::new(timespec).build()
         }
         Op::Read { fd, buf, offset } => {
@@ -1019,6 +1020,13 @@ fn build_entry(
         Op::Blocking { .. } | Op::WaitExit { .. } => return None,
     };
     Some(entry)
+}
+
+/// `duration` for the kernel, which refuses seconds past `i64::MAX` (`Duration::MAX` would be
+/// `EINVAL`) and adds a wait's to the clock without a check for overflow: "forever" is a
+/// century, as on the other backends.
+fn timespec_of(duration: Duration) -> types::Timespec {
+    types::Timespec::from(duration.min(FOREVER))
 }
 
 /// A directory descriptor, or the current directory.

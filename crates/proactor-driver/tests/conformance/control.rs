@@ -80,6 +80,66 @@ pub fn timeout_can_be_cancelled(mut harness: Harness) {
     assert!(is_cancelled(harness.wait(id).result.as_ref().unwrap_err()));
 }
 
+/// A timeout too long for any clock (`Duration::MAX`, `u64::MAX` seconds) never fires and
+/// never fails: it waits like any long one, and ends only when cancelled, exactly once. A
+/// poll may wait that long too.
+pub fn endless_timeouts_wait_until_cancelled(mut harness: Harness) {
+    let endless = [Duration::MAX, Duration::from_secs(u64::MAX)]
+        .map(|duration| harness.submit(Op::Timeout { duration }));
+    let short = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(20),
+    });
+    assert_eq!(harness.wait(short).result.unwrap(), 0);
+    for id in endless {
+        if let Some(early) = harness.try_wait(id, Duration::from_millis(50)) {
+            panic!(
+                "{:?}: an endless timeout ended: {:?}",
+                harness.flavor, early.result
+            );
+        }
+    }
+    for id in endless {
+        harness.driver.cancel(id).unwrap();
+        let error = harness.wait(id).result.unwrap_err();
+        assert!(is_cancelled(&error), "{error}");
+    }
+    harness.poll_now();
+    assert_eq!(harness.stashed(), 0, "each completed once");
+    assert_eq!(harness.driver.in_flight(), 0);
+    // An endless poll waits (without spinning) for what comes, and returns with it.
+    let id = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(100),
+    });
+    let mut completions = Vec::new();
+    #[cfg(unix)]
+    let cpu_before = thread_cpu_time();
+    let count = harness
+        .driver
+        .poll(&mut completions, Some(Duration::MAX))
+        .expect("a poll without a practical limit");
+    assert_eq!((count, completions[0].id), (1, id));
+    #[cfg(unix)]
+    {
+        let busy = thread_cpu_time() - cpu_before;
+        assert!(
+            busy < Duration::from_millis(50),
+            "{:?}: the poll spun for {busy:?} of its 100 ms wait",
+            harness.flavor
+        );
+    }
+}
+
+/// CPU time this thread has used.
+#[cfg(unix)]
+fn thread_cpu_time() -> Duration {
+    // SAFETY: all-zero is a valid timespec, which clock_gettime fills.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid clock and a pointer to a local timespec.
+    let result = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    assert_eq!(result, 0, "{}", std::io::Error::last_os_error());
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
 pub fn cancel_pending_recv_returns_buffer(mut harness: Harness) {
     let (_left, right) = socket_pair();
     let mut buffer = Vec::with_capacity(32);

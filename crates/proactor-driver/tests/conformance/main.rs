@@ -79,6 +79,7 @@ conformance! {
     control::nop_completes,
     control::timeout_fires_after_its_duration,
     control::timeout_can_be_cancelled,
+    control::endless_timeouts_wait_until_cancelled,
     control::cancel_pending_recv_returns_buffer,
     control::cancel_racing_completion_loses_no_bytes,
     control::stale_id_is_rejected,
