@@ -470,7 +470,9 @@ pub enum Op {
         filter: u32,
     },
     /// Runs a closure on the thread pool and completes with what it returns. A panic in the
-    /// closure completes the operation with an error; it never breaks the pool.
+    /// closure completes the operation with an error; it never breaks the pool. Cancelled
+    /// before a pool thread starts it, the closure never runs: it comes back, unrun, in the
+    /// completion, which reports the cancel.
     Blocking {
         /// The work.
         job: BlockingJob,
@@ -579,7 +581,7 @@ impl OpKind {
     ];
 
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
-    pub(crate) fn bit(self) -> u32 {
+    pub(crate) const fn bit(self) -> u32 {
         1 << (self as u32)
     }
 }

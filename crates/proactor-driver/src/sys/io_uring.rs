@@ -39,6 +39,21 @@ const WAKE: u64 = u64::MAX;
 /// `user_data` of cancel requests, whose own completions carry nothing we need.
 const CANCEL: u64 = u64::MAX - 1;
 
+/// Kinds the kernel always runs on a worker thread, looking their descriptors up only when a
+/// worker starts them: until then a cancel by descriptor cannot see them, and a close queued
+/// after them would run first.
+const RESOLVED_LATE: u32 = OpKind::Fsync.bit()
+    | OpKind::Fallocate.bit()
+    | OpKind::Ftruncate.bit()
+    | OpKind::Splice.bit()
+    | OpKind::OpenAt.bit()
+    | OpKind::Statx.bit()
+    | OpKind::RenameAt.bit()
+    | OpKind::UnlinkAt.bit()
+    | OpKind::MkDirAt.bit()
+    | OpKind::SymlinkAt.bit()
+    | OpKind::LinkAt.bit();
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 enum State {
     /// The kernel is doing the operation.
@@ -87,6 +102,9 @@ pub(crate) struct IoUring {
     pooled: usize,
     /// Scratch for the operations a `Close` cancels one by one (reused).
     closing: Vec<OpId>,
+    /// At least as many as the operations in the kernel of a [`RESOLVED_LATE`] kind that name
+    /// a descriptor: counted when submitted, recounted by the next `Close` that looks.
+    late: usize,
 }
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
@@ -228,6 +246,7 @@ impl IoUring {
             cancel_by_fd,
             pooled: 0,
             closing: Vec::new(),
+            late: 0,
         })
     }
 
@@ -262,7 +281,8 @@ impl IoUring {
             return;
         }
         self.closed.insert(fd, seq);
-        if in_ring && self.cancel_by_fd {
+        let by_fd = in_ring && self.cancel_by_fd;
+        if by_fd {
             // The kernel finds the file by number when it runs the cancel, so it must run
             // before the close: SQEs are issued in the order they were queued.
             self.push(
@@ -270,18 +290,34 @@ impl IoUring {
                     .build()
                     .user_data(CANCEL),
             );
-            return;
+            if self.late == 0 {
+                return;
+            }
         }
-        // One by one, by identity: an older kernel, or a close done at once, outside the ring.
+        // One by one, by identity: an older kernel, a close done at once outside the ring, or
+        // (with a cancel by descriptor) what that cancel cannot see yet.
         let mut closing = std::mem::take(&mut self.closing);
-        closing.extend(self.slots.ids().filter(|&id| {
-            self.slots.get(id).is_some_and(|slot| {
-                matches!(slot.state, State::Kernel | State::Polling)
-                    && !slot.cancel_requested
-                    && slot.seq < seq
-                    && slot.op.as_ref().is_some_and(|op| op.uses_fd(fd))
-            })
-        }));
+        let mut late = 0;
+        for id in self.slots.ids() {
+            let Some(slot) = self.slots.get(id) else {
+                continue;
+            };
+            let Some(op) = slot.op.as_ref() else { continue };
+            let in_kernel = matches!(slot.state, State::Kernel | State::Polling);
+            let resolved_late = RESOLVED_LATE & op.kind().bit() != 0;
+            if in_kernel && resolved_late && op.fds().iter().any(Option::is_some) {
+                late += 1;
+            }
+            if in_kernel
+                && !slot.cancel_requested
+                && slot.seq < seq
+                && (resolved_late || !by_fd)
+                && op.uses_fd(fd)
+            {
+                closing.push(id);
+            }
+        }
+        self.late = late;
         for id in closing.drain(..) {
             if let Some(slot) = self.slots.get_mut(id) {
                 slot.cancel_requested = true;
@@ -1073,9 +1109,11 @@ impl Backend for IoUring {
         else {
             return id;
         };
+        let late = RESOLVED_LATE & kind.bit() != 0 && op.fds().iter().any(Option::is_some);
         match build_entry(op, control, timespec) {
             Some(entry) => {
                 self.in_kernel += 1;
+                self.late += usize::from(late);
                 self.push(entry.user_data(id.to_u64()));
             }
             None => self.fallback(id),
@@ -1092,7 +1130,16 @@ impl Backend for IoUring {
         };
         match slot.state {
             State::Done => {}
-            State::Pool => slot.cancel_requested = true,
+            State::Pool => match Pool::global().cancel(id, &self.reply) {
+                // Not started: it never will be.
+                Some(op) => {
+                    self.pooled -= 1;
+                    slot.op = Some(op);
+                    self.finish_now(id, Err(unix::cancelled()));
+                }
+                // Running: it completes with its own result.
+                None => slot.cancel_requested = true,
+            },
             State::Kernel | State::Polling => {
                 if !slot.cancel_requested {
                     slot.cancel_requested = true;

@@ -1434,7 +1434,16 @@ impl Backend for Iocp {
         };
         match slot.place {
             Place::Done | Place::Starting => {}
-            Place::Pool => slot.cancel_requested = true,
+            Place::Pool => match Pool::global().cancel(id, &self.reply) {
+                // Not started: it never will be.
+                Some(op) => {
+                    self.pooled -= 1;
+                    slot.op = Some(op);
+                    self.complete(id, Err(win::cancelled()));
+                }
+                // Running: it completes with its own result.
+                None => slot.cancel_requested = true,
+            },
             Place::Timer => self.complete(id, Err(win::cancelled())),
             Place::Kernel if matches!(slot.op, Some(Op::Poll { .. })) => {
                 slot.cancel_requested = true;

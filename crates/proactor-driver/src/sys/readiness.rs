@@ -646,7 +646,16 @@ impl<P: Poller> Backend for Readiness<P> {
         };
         match slot.place {
             Place::Done => {}
-            Place::Pool => slot.cancel_requested = true,
+            Place::Pool => match Pool::global().cancel(id, &self.reply) {
+                // Not started: it never will be.
+                Some(op) => {
+                    self.pooled -= 1;
+                    slot.op = Some(op);
+                    self.complete(id, Err(unix::cancelled()));
+                }
+                // Running: it completes with its own result.
+                None => slot.cancel_requested = true,
+            },
             Place::Timer => self.complete(id, Err(unix::cancelled())),
             Place::Exit => {
                 if let Some(index) = self.exits.iter().position(|&(_, waiting)| waiting == id) {

@@ -1,8 +1,10 @@
 //! The driver itself: timeouts, cancellation, stale identifiers, wakes, polling and drop.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use proactor_driver::{is_cancelled, Buffer, Op};
+use proactor_driver::{is_cancelled, Buffer, Op, OpId};
 
 #[cfg(unix)]
 use crate::harness::is_bad_fd;
@@ -514,6 +516,106 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     });
     let completion = harness.wait(waiting);
     assert_eq!(bytes_of(completion.op), b"two");
+}
+
+/// A job cancelled before a pool thread starts it never runs and completes cancelled; one
+/// already running completes with its own result. A job naming a descriptor the driver
+/// closes before it starts does not run either (the number may name another file by then).
+pub fn cancelled_pool_jobs_never_run(mut harness: Harness) {
+    // The pool is the process's: one test at a time fills it.
+    static FILLING: Mutex<()> = Mutex::new(());
+    let _alone = FILLING.lock().unwrap_or_else(PoisonError::into_inner);
+    // As many blocked jobs as the pool has threads (`PROACTOR_POOL_THREADS`, else 64) leave
+    // every later job queued.
+    let threads: usize = std::env::var("PROACTOR_POOL_THREADS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(64);
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let started = Arc::new(AtomicUsize::new(0));
+    let blockers: Vec<OpId> = (0..threads)
+        .map(|_| {
+            let (gate, started) = (Arc::clone(&gate), Arc::clone(&started));
+            harness.submit(Op::Blocking {
+                job: Box::new(move || {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let (open, opened) = &*gate;
+                    let open = open.lock().unwrap_or_else(PoisonError::into_inner);
+                    // Bounded, so a failing test cannot leave the pool stuck.
+                    let _open = opened
+                        .wait_timeout_while(open, crate::harness::LIMIT, |open| !*open)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    Ok(0)
+                }),
+            })
+        })
+        .collect();
+    let open_gate = || {
+        *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        gate.1.notify_all();
+    };
+    let deadline = Instant::now() + crate::harness::LIMIT;
+    while started.load(Ordering::SeqCst) < threads {
+        if Instant::now() >= deadline {
+            open_gate();
+            panic!(
+                "only {} of {threads} blocking jobs started",
+                started.load(Ordering::SeqCst)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Every pool thread is busy: these wait in the queue.
+    let ran = Arc::new(AtomicUsize::new(0));
+    let queued: Vec<OpId> = (0..8)
+        .map(|_| {
+            let ran = Arc::clone(&ran);
+            harness.submit(Op::Blocking {
+                job: Box::new(move || {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok(1)
+                }),
+            })
+        })
+        .collect();
+    let dir = crate::harness::TempDir::new();
+    let path = dir.file("truncated", b"");
+    let file = crate::harness::file_into_raw(crate::harness::open_file(&path, false));
+    // A thread-pool operation on readiness backends and IOCP (the kernel's on io_uring).
+    let truncate = harness.submit(Op::Ftruncate { fd: file, len: 100 });
+    for &id in &queued {
+        harness.driver.cancel(id).unwrap();
+    }
+    // Running already: it ends with its own result.
+    harness.driver.cancel(blockers[0]).unwrap();
+    let close = harness.submit(Op::Close { fd: file });
+    open_gate();
+    for id in queued {
+        let error = harness.wait(id).result.expect_err("a cancelled job ran");
+        assert!(is_cancelled(&error), "{error}");
+    }
+    for id in blockers {
+        assert_eq!(harness.wait(id).result.unwrap(), 0);
+    }
+    let truncated = harness.wait(truncate).result;
+    harness.wait(close).result.expect("close");
+    // Whatever was queued before is at least started once this has run.
+    harness.ok(Op::Blocking {
+        job: Box::new(|| Ok(0)),
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "cancelled jobs ran");
+    let len = std::fs::metadata(&path).unwrap().len();
+    match truncated {
+        Ok(_) => assert_eq!(len, 100),
+        Err(error) => {
+            assert!(is_cancelled(&error), "{error}");
+            assert_eq!(len, 0, "a cancelled truncate ran");
+        }
+    }
+    harness.poll_now();
+    assert_eq!(harness.stashed(), 0, "each completed once");
+    assert_eq!(harness.driver.in_flight(), 0);
 }
 
 /// Pool results arriving while the driver drains its waker must not leave it deaf to later

@@ -89,6 +89,7 @@ conformance! {
     control::close_completes_waiting_operations,
     control::forgotten_descriptor_numbers_are_fresh,
     control::pool_bursts_never_lose_a_wake,
+    control::cancelled_pool_jobs_never_run,
     control::poll_waits_for_readiness,
     control::wakes_after_the_driver_is_gone_are_harmless,
     control::wait_exit_needs_kqueue,
