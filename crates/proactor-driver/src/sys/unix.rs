@@ -1419,8 +1419,9 @@ fn open_beneath(
 }
 
 /// Runs `op` on the calling thread when Linux can promise it will not block — a read served
-/// from the page cache (`preadv2` with `RWF_NOWAIT`), an open whose path is all in the
-/// dentry cache (`openat2` with `RESOLVE_CACHED`) — which is what io_uring does before it
+/// from the page cache (`preadv2` with `RWF_NOWAIT`), an open of a regular file or a
+/// directory whose path is all in the dentry cache (`openat2` with `RESOLVE_CACHED`, see
+/// [`open_cached`]) — which is what io_uring does before it
 /// hands work to its own threads. `None`: it would block, or the kernel or file system cannot
 /// tell; run it on the pool. A cached read may be short (part of the range cached): the
 /// caller's next read picks up the rest.
@@ -1455,30 +1456,18 @@ pub(crate) fn try_without_blocking(
             flags,
             mode: _,
             beneath,
-        } => {
-            // RESOLVE_CACHED refuses anything that may write (creating, truncating) with
-            // EAGAIN; skip the call for those.
-            let writes = *flags & (libc::O_CREAT | libc::O_TRUNC) != 0
-                || *flags & libc::O_TMPFILE == libc::O_TMPFILE;
-            if writes || !cached_opens_supported() {
-                return None;
-            }
-            // Writing nothing (checked above), it needs no mode.
-            // SAFETY: an all-zero open_how is valid; the fields are set below.
-            let mut how: libc::open_how = unsafe { mem::zeroed() };
-            how.flags = (*flags | libc::O_CLOEXEC) as u32 as u64;
-            how.resolve = libc::RESOLVE_CACHED;
-            if *beneath {
-                how.resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
-            }
-            let dir = dir.unwrap_or(libc::AT_FDCWD);
-            openat2(dir, path, &how)
-        }
+        } => return open_cached(dir.unwrap_or(libc::AT_FDCWD), path, *flags, *beneath),
         _ => return None,
     };
+    settle(result)
+}
+
+/// A result of a try that must not block: `None` (run it on the pool) for "it would have
+/// to": EAGAIN (not cached), EOPNOTSUPP (a file system without RWF_NOWAIT), EINVAL or ENOSYS
+/// (a kernel without the flag, or an argument the pool's call will judge).
+#[cfg(target_os = "linux")]
+fn settle(result: io::Result<usize>) -> Option<io::Result<usize>> {
     match result {
-        // EAGAIN: not cached. EOPNOTSUPP: a file system without RWF_NOWAIT. EINVAL or
-        // ENOSYS: a kernel without the flag, or an argument the pool's call will judge.
         Err(error)
             if matches!(
                 error.raw_os_error(),
@@ -1489,6 +1478,96 @@ pub(crate) fn try_without_blocking(
         }
         other => Some(other),
     }
+}
+
+/// The cached try of an `OpenAt` (see [`try_without_blocking`]).
+///
+/// `RESOLVE_CACHED` keeps the path walk from waiting on storage, but not the open itself: a
+/// FIFO's waits for its other end, for as long as none comes, and a device's may wait too.
+/// So only a regular file or a directory is opened here. What the path names is looked at
+/// first through an `O_PATH` descriptor, which opens nothing (opening a FIFO's end, even
+/// without waiting, lets a writer waiting in its own open go on, and closing it again would
+/// leave that writer with no reader); the open itself still adds `O_NONBLOCK` (cleared
+/// after), so that a path renamed to a FIFO in between cannot make it wait either.
+#[cfg(target_os = "linux")]
+fn open_cached(
+    dir: RawFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+    beneath: bool,
+) -> Option<io::Result<usize>> {
+    // RESOLVE_CACHED refuses anything that may write (creating, truncating) with EAGAIN;
+    // skip the call for those.
+    let writes =
+        flags & (libc::O_CREAT | libc::O_TRUNC) != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+    if writes || !cached_opens_supported() {
+        return None;
+    }
+    let mut resolve = libc::RESOLVE_CACHED;
+    if beneath {
+        resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    }
+    let how = |flags: i32| {
+        // Writing nothing (checked above), it needs no mode.
+        // SAFETY: an all-zero open_how is valid; the fields are set here.
+        let mut how: libc::open_how = unsafe { mem::zeroed() };
+        how.flags = (flags | libc::O_CLOEXEC) as u32 as u64;
+        how.resolve = resolve;
+        how
+    };
+    // These never wait: an O_PATH or O_NONBLOCK open, and one that opens only a directory.
+    if flags & (libc::O_PATH | libc::O_NONBLOCK | libc::O_DIRECTORY) != 0 {
+        return settle(openat2(dir, path, &how(flags)));
+    }
+    // Errors here are the open's own (it walks the same path, and checks more).
+    let probe = match settle(openat2(
+        dir,
+        path,
+        &how(libc::O_PATH | (flags & libc::O_NOFOLLOW)),
+    ))? {
+        Ok(probe) => probe as RawFd,
+        Err(error) => return Some(Err(error)),
+    };
+    let plain = is_file_or_directory(probe);
+    close_quietly(probe);
+    if !matches!(plain, Ok(true)) {
+        return None;
+    }
+    let fd = match settle(openat2(dir, path, &how(flags | libc::O_NONBLOCK)))? {
+        Ok(fd) => fd as RawFd,
+        Err(error) => return Some(Err(error)),
+    };
+    if !matches!(is_file_or_directory(fd), Ok(true)) || clear_nonblocking(fd).is_err() {
+        // Renamed in between to something else: the pool opens it as asked.
+        close_quietly(fd);
+        return None;
+    }
+    Some(Ok(fd as usize))
+}
+
+/// Whether `fd` is a regular file or a directory, whose open never waits.
+#[cfg(target_os = "linux")]
+fn is_file_or_directory(fd: RawFd) -> io::Result<bool> {
+    let mut raw = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: raw is writable memory for a stat.
+    if unsafe { libc::fstat(fd, raw.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded and filled it.
+    let mode = unsafe { raw.assume_init() }.st_mode & libc::S_IFMT;
+    Ok(mode == libc::S_IFREG || mode == libc::S_IFDIR)
+}
+
+/// Clears `O_NONBLOCK` from an open file's status flags.
+#[cfg(target_os = "linux")]
+fn clear_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with integer arguments.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A read's offset for `preadv2`: -1 means the file position; an offset the OS cannot take

@@ -534,6 +534,95 @@ pub fn open_beneath_refuses_every_way_out(mut harness: Harness) {
 
 /// On Windows the driver opens nothing (std does, on the pool, in the `proactor` crate) and
 /// has no metadata by path; it has fsync, close and the metadata of an open handle.
+/// Opening a FIFO waits for the other end, and must wait off the driver's thread: a timer
+/// fires meanwhile, and the open completes once a writer comes.
+#[cfg(unix)]
+pub fn opening_a_fifo_waits_off_the_driver(mut harness: Harness) {
+    use std::fs::OpenOptions;
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let dir = TempDir::new();
+    let path = dir.path().join("fifo");
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    // The writer comes when told, or after 3 s whatever happens, so a driver stuck in open(2)
+    // is let go and the test fails instead of hanging.
+    let (go, told) = mpsc::channel::<()>();
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let _ = told.recv_timeout(Duration::from_secs(3));
+        // Non-blocking: ENXIO until a reader has the FIFO open.
+        let deadline = Instant::now() + crate::harness::LIMIT;
+        loop {
+            match OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&writer_path)
+            {
+                Ok(mut file) => {
+                    file.write_all(b"hello").unwrap();
+                    return file;
+                }
+                Err(error)
+                    if error.raw_os_error() == Some(libc::ENXIO) && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(error) => panic!("opening the writer: {error}"),
+            }
+        }
+    });
+    let submitted = Instant::now();
+    let open = harness.submit(Op::open_at(None, &path, libc::O_RDONLY, 0).unwrap());
+    let timer = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(10),
+    });
+    let fired = harness.try_wait(timer, Duration::from_secs(1));
+    let blocked = submitted.elapsed();
+    assert!(
+        fired.is_some() && blocked < Duration::from_secs(1),
+        "{:?}: a 10 ms timer fired after {blocked:?}: the open blocked the driver",
+        harness.flavor
+    );
+    let early = harness.try_wait(open, Duration::ZERO);
+    if let Some(early) = &early {
+        // io_uring's own first try opens with O_NONBLOCK, which a FIFO's reader end takes at
+        // once (the kernel keeps the file and clears the flag): that is the kernel's answer.
+        assert!(
+            harness.flavor == crate::harness::Flavor::IoUring && early.result.is_ok(),
+            "{:?}: the open ended before a writer came: {:?}",
+            harness.flavor,
+            early.result
+        );
+    }
+    go.send(()).unwrap();
+    let opened = early.unwrap_or_else(|| harness.wait(open));
+    let fd = opened.result.expect("open once a writer came") as RawFd;
+    // The writer has written once it is done; the descriptor reads it.
+    let writer = writer.join().unwrap();
+    let (_, op) = harness.ok(Op::Read {
+        fd,
+        buf: room(16),
+        offset: None,
+    });
+    assert_eq!(bytes_of(op), b"hello");
+    harness.ok(Op::Close { fd });
+    drop(writer);
+}
+
+/// No FIFOs on Windows, and no `OpenAt` in the driver: it says so at once.
+#[cfg(windows)]
+pub fn opening_a_fifo_waits_off_the_driver(mut harness: Harness) {
+    let dir = TempDir::new();
+    let error = harness.error(Op::open_at(None, dir.path().join("fifo"), 0, 0).unwrap());
+    assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+}
+
 #[cfg(windows)]
 pub fn open_statx_fsync_close(mut harness: Harness) {
     use std::os::windows::fs::OpenOptionsExt;

@@ -52,6 +52,7 @@ conformance! {
     files::vectored_write_and_read,
     files::vectored_io_beyond_iov_max,
     files::open_statx_fsync_close,
+    files::opening_a_fifo_waits_off_the_driver,
     files::open_beneath_refuses_every_way_out,
     files::statx_reports_missing_file,
     files::every_buffer_kind_round_trips,
