@@ -267,8 +267,9 @@ impl Driver {
     /// [`is_cancelled`](crate::is_cancelled)), or with its real result if it finished first —
     /// bytes already transferred are never lost. Either way the buffers come back. An
     /// `Accept`, `Socket` or `OpenAt` cancelled after the kernel made the descriptor has it
-    /// closed and reports the cancellation. Work already running on the thread pool runs to
-    /// its end.
+    /// closed and reports the cancellation. Work queued for the thread pool that no thread has
+    /// started never runs (it completes cancelled); work already running runs to its end and
+    /// completes with its own result.
     ///
     /// # Errors
     ///

@@ -163,6 +163,12 @@ pub enum Op {
         offset: Option<u64>,
     },
     /// Reads into several buffers in turn (`preadv`/`readv`).
+    ///
+    /// Any number of buffers: more than one call takes (`IOV_MAX`, 1024) are read in calls of
+    /// at most that many, at advancing offsets for a file at a position, going on only while
+    /// each call fills all its buffers. A short call (the end of a file, or all a stream had)
+    /// ends the read with the count so far, as any read may be short; so does an error once
+    /// bytes came. A read of a socket on Windows fills at most the first 1024 buffers.
     ReadVectored {
         /// File, pipe, socket or terminal to read.
         fd: Fd,
@@ -181,6 +187,14 @@ pub enum Op {
         offset: Option<u64>,
     },
     /// Writes several buffers in turn (`pwritev`/`writev`).
+    ///
+    /// Any number of buffers: more than one call takes (`IOV_MAX`, 1024) are written as libuv
+    /// writes them, in calls of at most that many, in order, at advancing offsets for a file
+    /// at a position, until every byte is written; on a stream the write waits for room
+    /// between calls. A short first call ends it with that count, as `writev` would. An error,
+    /// a cancel or a `Close` once bytes were written ends it with their count (an error comes
+    /// again on the next write). Another write submitted meanwhile on the same stream may go
+    /// between two of the calls on io_uring and Windows: keep one write in flight per stream.
     WriteVectored {
         /// File, pipe, socket or terminal to write.
         fd: Fd,
@@ -196,7 +210,11 @@ pub enum Op {
         /// Skip metadata that is not needed to read the data back.
         data_only: bool,
     },
-    /// Closes a descriptor; operations still waiting on it complete with an error.
+    /// Closes a descriptor. Operations still waiting on it (for readiness, in the kernel, or
+    /// queued for the thread pool) complete at once, cancelled (see
+    /// [`is_cancelled`](crate::is_cancelled)); one that finished first, or is already running
+    /// on the pool, completes with its own result. Nothing the driver does later touches the
+    /// descriptor number for them, which may name another file by then.
     Close {
         /// The descriptor; do not use it again, whatever the result.
         fd: Fd,
@@ -452,7 +470,9 @@ pub enum Op {
         filter: u32,
     },
     /// Runs a closure on the thread pool and completes with what it returns. A panic in the
-    /// closure completes the operation with an error; it never breaks the pool.
+    /// closure completes the operation with an error; it never breaks the pool. Cancelled
+    /// before a pool thread starts it, the closure never runs: it comes back, unrun, in the
+    /// completion, which reports the cancel.
     Blocking {
         /// The work.
         job: BlockingJob,
@@ -561,7 +581,7 @@ impl OpKind {
     ];
 
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
-    pub(crate) fn bit(self) -> u32 {
+    pub(crate) const fn bit(self) -> u32 {
         1 << (self as u32)
     }
 }
@@ -737,6 +757,32 @@ impl Op {
             | Op::Blocking { .. }
             | Op::WaitExit { .. } => None,
         }
+    }
+
+    /// Every descriptor the operation names: its own, a directory a path is relative to, or
+    /// both ends of a splice, a sendfile, a rename or a link.
+    pub(crate) fn fds(&self) -> [Option<Fd>; 2] {
+        match *self {
+            Op::Splice { fd_in, fd_out, .. } => [Some(fd_in), Some(fd_out)],
+            Op::SendFile { socket, file, .. } => [Some(socket), Some(file)],
+            Op::RenameAt {
+                old_dir, new_dir, ..
+            }
+            | Op::LinkAt {
+                old_dir, new_dir, ..
+            } => [old_dir, new_dir],
+            Op::OpenAt { dir, .. }
+            | Op::Statx { dir, .. }
+            | Op::UnlinkAt { dir, .. }
+            | Op::MkDirAt { dir, .. }
+            | Op::SymlinkAt { dir, .. } => [dir, None],
+            _ => [self.fd(), None],
+        }
+    }
+
+    /// Whether the operation names descriptor `fd` (see [`fds`](Op::fds)).
+    pub(crate) fn uses_fd(&self, fd: Fd) -> bool {
+        self.fds().contains(&Some(fd))
     }
 
     /// Whether a successful result is a new descriptor that must be closed if nobody takes it.

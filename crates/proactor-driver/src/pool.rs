@@ -223,6 +223,41 @@ impl Pool {
         }
     }
 
+    /// Takes the job `id` of `reply` back if no thread has started it yet: it will never
+    /// run, and its operation comes back to the caller. `None` if it is running or done (it
+    /// then completes with its own result).
+    pub(crate) fn cancel(&self, id: OpId, reply: &Arc<Reply>) -> Option<Op> {
+        let mut state = lock(&self.shared.state);
+        let index = state
+            .jobs
+            .iter()
+            .position(|job| job.id == id && Arc::ptr_eq(&job.reply, reply))?;
+        state.jobs.remove(index).map(|job| job.op)
+    }
+
+    /// Takes back every job of `reply` not started yet that names descriptor `fd`, which is
+    /// about to be closed (its number may then name something else by the time a thread
+    /// would get to the job), and hands each to `each`.
+    pub(crate) fn cancel_using_fd(
+        &self,
+        reply: &Arc<Reply>,
+        fd: crate::Fd,
+        mut each: impl FnMut(OpId, Op),
+    ) {
+        let mut state = lock(&self.shared.state);
+        let mut index = 0;
+        while index < state.jobs.len() {
+            let job = &state.jobs[index];
+            if Arc::ptr_eq(&job.reply, reply) && job.op.uses_fd(fd) {
+                if let Some(job) = state.jobs.remove(index) {
+                    each(job.id, job.op);
+                }
+            } else {
+                index += 1;
+            }
+        }
+    }
+
     #[cfg(test)]
     fn threads(&self) -> usize {
         lock(&self.shared.state).threads

@@ -59,10 +59,10 @@ where
         *output.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
         Ok(0)
     });
-    BlockingHandle {
-        submitted: op::submit(Op::Blocking { job }),
-        slot,
-    }
+    let mut submitted = op::submit(Op::Blocking { job });
+    // A cancel would keep a closure that has not started from ever running.
+    submitted.detach_on_drop();
+    BlockingHandle { submitted, slot }
 }
 
 /// Awaits the output of a closure given to [`spawn_blocking`]; dropping it detaches the

@@ -144,6 +144,12 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(100 * 365 * 86_400)
 }
 
+/// `start + duration`, or a century from now where that is past what `Instant` holds (a
+/// caller's `Duration::MAX` means "never", never a panic).
+pub(crate) fn saturating_add(start: Instant, duration: Duration) -> Instant {
+    start.checked_add(duration).unwrap_or_else(far_future)
+}
+
 /// Waits until `duration` has passed.
 ///
 /// # Panics
@@ -162,11 +168,7 @@ fn far_future() -> Instant {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(
-        Instant::now()
-            .checked_add(duration)
-            .unwrap_or_else(far_future),
-    )
+    sleep_until(saturating_add(Instant::now(), duration))
 }
 
 /// Waits until `deadline`.
@@ -440,9 +442,12 @@ impl Interval {
         (&mut self.sleep).await;
         let due = self.sleep.deadline();
         let now = Instant::now();
-        let next = due.checked_add(self.period).unwrap_or_else(far_future);
-        self.sleep
-            .reset(if next > now { next } else { now + self.period });
+        let next = saturating_add(due, self.period);
+        self.sleep.reset(if next > now {
+            next
+        } else {
+            saturating_add(now, self.period)
+        });
         due
     }
 

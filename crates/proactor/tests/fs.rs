@@ -13,7 +13,7 @@ use std::io::{ErrorKind, SeekFrom};
 #[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -206,14 +206,26 @@ fn spawn_blocking_runs_many_in_parallel(runtime: Runtime) {
 }
 
 fn spawn_blocking_detached_still_runs(runtime: Runtime) {
-    let ran = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&ran);
+    // More than the pool has threads (64 unless PROACTOR_POOL_THREADS says otherwise), so
+    // some are still queued when their handles go: those run too.
+    const CLOSURES: usize = 200;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
     run(&runtime, async move {
-        drop(spawn_blocking(move || {
-            std::thread::sleep(Duration::from_millis(20));
-            flag.store(true, Ordering::SeqCst);
-        }));
-        while !ran.load(Ordering::SeqCst) {
+        for _ in 0..CLOSURES {
+            let counter = Arc::clone(&counter);
+            drop(spawn_blocking(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                counter.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ran.load(Ordering::SeqCst) < CLOSURES {
+            assert!(
+                Instant::now() < deadline,
+                "{} of {CLOSURES} detached closures ran",
+                ran.load(Ordering::SeqCst)
+            );
             proactor::time::sleep(Duration::from_millis(5)).await;
         }
     });

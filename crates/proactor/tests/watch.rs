@@ -513,6 +513,10 @@ fn bad_input_errors(runtime: Runtime) {
         assert_eq!(nul.kind(), ErrorKind::InvalidInput);
         let zero = fs::poll_watch(&dir.0, Duration::ZERO).await.unwrap_err();
         assert_eq!(zero.kind(), ErrorKind::InvalidInput);
+        // An interval too long for the clock is no error: it never looks again.
+        let mut endless = fs::poll_watch(&dir.0, Duration::MAX).await.unwrap();
+        let quiet = timeout(Duration::from_millis(20), endless.next_event()).await;
+        assert!(quiet.is_err(), "{quiet:?}");
         // A path through a file is no directory.
         std::fs::write(dir.join("file"), b"").unwrap();
         let through = fs::watch(dir.join("file/below"), false).await.unwrap_err();

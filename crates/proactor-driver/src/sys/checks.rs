@@ -5,6 +5,11 @@ use std::io;
 
 use crate::{Buffer, Op};
 
+/// The most buffers one `readv`/`writev`/`sendmsg` takes on Linux, macOS and the BSDs
+/// (`IOV_MAX`, `UIO_MAXIOV`). A vectored read or write of more runs as several calls of at
+/// most this many each; a message (`SendMsg`, `RecvMsg`) cannot be split, so it is refused.
+pub(crate) const IOV_MAX: usize = 1024;
+
 fn invalid_input(message: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
 }
@@ -16,7 +21,7 @@ pub(crate) fn validate(op: &Op) -> io::Result<()> {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
         Op::ReadDirectoryChanges { buf, .. } => check_read_buffer(buf),
         Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
-            check_vector_len(bufs)?;
+            check_vector_len(bufs, matches!(op, Op::RecvMsg { .. }))?;
             if bufs.iter().any(|buf| check_read_buffer(buf).is_err()) {
                 return Err(invalid_input(
                     "every buffer of a vectored read needs room to read into",
@@ -24,7 +29,8 @@ pub(crate) fn validate(op: &Op) -> io::Result<()> {
             }
             Ok(())
         }
-        Op::WriteVectored { bufs, .. } | Op::SendMsg { bufs, .. } => check_vector_len(bufs),
+        Op::WriteVectored { bufs, .. } => check_vector_len(bufs, false),
+        Op::SendMsg { bufs, .. } => check_vector_len(bufs, true),
         Op::Statx { path, dir, .. } if path.as_bytes().is_empty() && dir.is_none() => {
             Err(invalid_input("statx with an empty path needs a descriptor"))
         }
@@ -41,15 +47,15 @@ fn check_read_buffer(buf: &Buffer) -> io::Result<()> {
     Ok(())
 }
 
-fn check_vector_len(bufs: &[Buffer]) -> io::Result<()> {
+fn check_vector_len(bufs: &[Buffer], message: bool) -> io::Result<()> {
     if bufs.is_empty() {
         return Err(invalid_input(
             "vectored operation needs at least one buffer",
         ));
     }
-    if bufs.len() > 1024 {
+    if message && bufs.len() > IOV_MAX {
         return Err(invalid_input(
-            "vectored operation takes at most 1024 buffers (IOV_MAX)",
+            "a message takes at most 1024 buffers (IOV_MAX): it cannot be split",
         ));
     }
     Ok(())

@@ -9,14 +9,25 @@
 //! An opcode probe at start finds what the kernel lacks; such operations fall back one by one:
 //! operations that never block run at once, socket operations wait for readiness with
 //! `POLL_ADD` and then run (as on epoll), and file operations go to the thread pool.
+//!
+//! Closing a descriptor does not end what the kernel is doing with it (each operation holds
+//! its own reference to the file), so a `Close` first cancels every operation waiting on the
+//! descriptor: with one `ASYNC_CANCEL` by descriptor (Linux 5.19), else one per operation
+//! found in the slots. An operation that would touch the descriptor again after the close
+//! (a readiness fallback's retry) completes as cancelled instead: the number may already name
+//! something else.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, squeue, types, IoUring as Ring, Probe};
 
+use super::checks::IOV_MAX;
+use super::timers::FOREVER;
 use super::unix::{self, Control, FdKind, Waker};
 use super::Backend;
 use crate::pool::{Pool, Reply};
@@ -27,6 +38,21 @@ use crate::{Completion, Config, Op, OpId, OpKind};
 const WAKE: u64 = u64::MAX;
 /// `user_data` of cancel requests, whose own completions carry nothing we need.
 const CANCEL: u64 = u64::MAX - 1;
+
+/// Kinds the kernel always runs on a worker thread, looking their descriptors up only when a
+/// worker starts them: until then a cancel by descriptor cannot see them, and a close queued
+/// after them would run first.
+const RESOLVED_LATE: u32 = OpKind::Fsync.bit()
+    | OpKind::Fallocate.bit()
+    | OpKind::Ftruncate.bit()
+    | OpKind::Splice.bit()
+    | OpKind::OpenAt.bit()
+    | OpKind::Statx.bit()
+    | OpKind::RenameAt.bit()
+    | OpKind::UnlinkAt.bit()
+    | OpKind::MkDirAt.bit()
+    | OpKind::SymlinkAt.bit()
+    | OpKind::LinkAt.bit();
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 enum State {
@@ -48,6 +74,8 @@ struct Slot {
     timespec: types::Timespec,
     state: State,
     cancel_requested: bool,
+    /// When the operation was submitted, to tell whether its descriptor was closed after.
+    seq: u64,
 }
 
 pub(crate) struct IoUring {
@@ -63,6 +91,20 @@ pub(crate) struct IoUring {
     ready: Vec<Completion>,
     from_pool: Vec<Completion>,
     cqes: Vec<(u64, i32)>,
+    /// Operations submitted so far: each slot's `seq`.
+    submitted: u64,
+    /// The `seq` of the last `Close` of each descriptor number closed while operations were
+    /// in the kernel; emptied whenever none are (a map: a number need not be open, or small).
+    closed: HashMap<RawFd, u64>,
+    /// Whether the kernel cancels by descriptor (`IORING_ASYNC_CANCEL_FD`, Linux 5.19).
+    cancel_by_fd: bool,
+    /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
+    pooled: usize,
+    /// Scratch for the operations a `Close` cancels one by one (reused).
+    closing: Vec<OpId>,
+    /// At least as many as the operations in the kernel of a [`RESOLVED_LATE`] kind that name
+    /// a descriptor: counted when submitted, recounted by the next `Close` that looks.
+    late: usize,
 }
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
@@ -114,6 +156,36 @@ fn build_ring(entries: u32) -> io::Result<Ring> {
     }
 }
 
+/// Whether the kernel takes `IORING_ASYNC_CANCEL_FD` (Linux 5.19), asked once per process on
+/// the first ring: a cancel by descriptor for -1 fails with `EBADF` where the flag is known
+/// and `EINVAL` where it is not.
+fn cancels_by_fd(ring: &mut Ring) -> io::Result<bool> {
+    const UNKNOWN: u8 = 0;
+    const YES: u8 = 1;
+    const NO: u8 = 2;
+    static SUPPORTED: AtomicU8 = AtomicU8::new(UNKNOWN);
+    match SUPPORTED.load(Ordering::Relaxed) {
+        YES => return Ok(true),
+        NO => return Ok(false),
+        _ => {}
+    }
+    let entry = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(-1)).all())
+        .build()
+        .user_data(CANCEL);
+    // SAFETY: the entry points to no memory; the ring is new, so there is room for it.
+    unsafe { ring.submission().push(&entry) }
+        .map_err(|_| io::Error::other("a new io_uring has no room for one entry"))?;
+    ring.submit_and_wait(1)?;
+    let Some(cqe) = ring.completion().next() else {
+        return Err(io::Error::other(
+            "io_uring did not complete the cancel probe",
+        ));
+    };
+    let supported = cqe.result() != -libc::EINVAL;
+    SUPPORTED.store(if supported { YES } else { NO }, Ordering::Relaxed);
+    Ok(supported)
+}
+
 impl IoUring {
     pub(crate) fn new(config: &Config) -> io::Result<IoUring> {
         let ring = build_ring(config.entries)?;
@@ -155,6 +227,8 @@ impl IoUring {
                 "io_uring: operations on the fallback path"
             );
         }
+        let mut ring = ring;
+        let cancel_by_fd = cancels_by_fd(&mut ring)?;
         let waker = Arc::new(Waker::new()?);
         Ok(IoUring {
             ring,
@@ -167,6 +241,135 @@ impl IoUring {
             ready: Vec::new(),
             from_pool: Vec::new(),
             cqes: Vec::new(),
+            submitted: 0,
+            closed: HashMap::new(),
+            cancel_by_fd,
+            pooled: 0,
+            closing: Vec::new(),
+            late: 0,
+        })
+    }
+
+    /// Before `fd` is closed by the operation submitted as `seq`: ends every operation waiting
+    /// on it, so that each completes now (as cancelled) rather than whenever its file next
+    /// becomes ready, which could be never or after its number names another file.
+    /// `in_ring`: the close itself goes through the ring, after what is queued now.
+    fn before_close(&mut self, fd: RawFd, seq: u64, in_ring: bool) {
+        if self.pooled > 0 {
+            let IoUring {
+                reply,
+                slots,
+                ready,
+                pooled,
+                ..
+            } = self;
+            Pool::global().cancel_using_fd(reply, fd, |id, op| {
+                *pooled -= 1;
+                if let Some(slot) = slots.get_mut(id) {
+                    slot.state = State::Done;
+                    ready.push(Completion {
+                        id,
+                        result: Err(unix::cancelled()),
+                        op,
+                    });
+                }
+            });
+        }
+        if self.in_kernel == 0 {
+            // Nothing submitted before can touch a descriptor again.
+            self.closed.clear();
+            return;
+        }
+        self.closed.insert(fd, seq);
+        let by_fd = in_ring && self.cancel_by_fd;
+        if by_fd {
+            // The kernel finds the file by number when it runs the cancel, so it must run
+            // before the close: SQEs are issued in the order they were queued.
+            self.push(
+                opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(fd)).all())
+                    .build()
+                    .user_data(CANCEL),
+            );
+            if self.late == 0 {
+                return;
+            }
+        }
+        // One by one, by identity: an older kernel, a close done at once outside the ring, or
+        // (with a cancel by descriptor) what that cancel cannot see yet.
+        let mut closing = std::mem::take(&mut self.closing);
+        let mut late = 0;
+        for id in self.slots.ids() {
+            let Some(slot) = self.slots.get(id) else {
+                continue;
+            };
+            let Some(op) = slot.op.as_ref() else { continue };
+            let in_kernel = matches!(slot.state, State::Kernel | State::Polling);
+            let resolved_late = RESOLVED_LATE & op.kind().bit() != 0;
+            if in_kernel && resolved_late && op.fds().iter().any(Option::is_some) {
+                late += 1;
+            }
+            if in_kernel
+                && !slot.cancel_requested
+                && slot.seq < seq
+                && (resolved_late || !by_fd)
+                && op.uses_fd(fd)
+            {
+                closing.push(id);
+            }
+        }
+        self.late = late;
+        for id in closing.drain(..) {
+            if let Some(slot) = self.slots.get_mut(id) {
+                slot.cancel_requested = true;
+            }
+            self.push(
+                opcode::AsyncCancel::new(id.to_u64())
+                    .build()
+                    .user_data(CANCEL),
+            );
+        }
+        self.closing = closing;
+    }
+
+    /// Starts the `Close` in slot `id`, after ending what waits on its descriptor.
+    #[cold]
+    #[inline(never)]
+    fn submit_close(&mut self, id: OpId) -> OpId {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return id;
+        };
+        let (Some(Op::Close { fd }), seq) = (&slot.op, slot.seq) else {
+            return id;
+        };
+        let fd = *fd;
+        let in_ring = self.fallback & OpKind::Close.bit() == 0;
+        self.before_close(fd, seq, in_ring);
+        if !in_ring {
+            self.fallback(id);
+            return id;
+        }
+        self.in_kernel += 1;
+        self.push(
+            opcode::Close::new(types::Fd(fd))
+                .build()
+                .user_data(id.to_u64()),
+        );
+        id
+    }
+
+    /// Whether a descriptor of operation `id` was closed after it was submitted: it must not
+    /// be touched again (its number may name another file by now).
+    fn closed_under(&self, id: OpId) -> bool {
+        let Some(slot) = self.slots.get(id) else {
+            return false;
+        };
+        let Some(op) = slot.op.as_ref() else {
+            return false;
+        };
+        op.fds().into_iter().flatten().any(|fd| {
+            self.closed
+                .get(&fd)
+                .is_some_and(|&closed| closed > slot.seq)
         })
     }
 
@@ -233,6 +436,7 @@ impl IoUring {
         };
         let Some(op) = slot.op.take() else { return };
         slot.state = State::Pool;
+        self.pooled += 1;
         Pool::global().execute(id, op, &self.reply);
     }
 
@@ -402,6 +606,9 @@ impl IoUring {
     }
 
     fn handle_completion(&mut self, id: OpId, raw: i32, out: &mut Vec<Completion>) {
+        // Rare paths only (the inline reap took the rest), so the lookup costs nothing that
+        // matters.
+        let closed_under = self.closed_under(id);
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
@@ -426,9 +633,14 @@ impl IoUring {
                 self.slots.remove(id);
                 out.push(Completion { id, result, op });
             }
+            // It would wait for readiness of a descriptor closed since: it ends here.
+            State::Kernel | State::Polling if closed_under => {
+                self.in_kernel -= 1;
+                self.finish_now(id, Err(unix::cancelled()));
+            }
             State::Kernel => {
-                // Old kernels return EAGAIN for O_NONBLOCK descriptors: wait for readiness
-                // with POLL_ADD instead, as the fallback does.
+                // EAGAIN for an O_NONBLOCK descriptor (read and write do not wait for those):
+                // wait for readiness with POLL_ADD instead, as the fallback does.
                 slot.state = State::Polling;
                 let Some(op) = slot.op.as_ref() else { return };
                 let (fd, flags) = poll_target(op);
@@ -467,6 +679,7 @@ impl IoUring {
         // The closure borrows only the fields it names (not `self`), so it can run while
         // `reply` and `from_pool` are borrowed.
         self.reply.collect(&mut self.from_pool, |mut completion| {
+            self.pooled -= 1;
             if let Some(slot) = self.slots.get_mut(completion.id) {
                 if slot.cancel_requested {
                     completion.result = discard_created_fd(&completion.op, completion.result);
@@ -509,7 +722,7 @@ impl IoUring {
                 self.ring.submit()
             }
             Some(wait) => {
-                let timespec = types::Timespec::from(wait);
+                let timespec = timespec_of(wait);
                 let args = types::SubmitArgs::new().timespec(&timespec);
                 self.ring.submitter().submit_with_args(1, &args)
             }
@@ -592,7 +805,7 @@ fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
 }
 
 /// The SQE for `op`, pointing into `control` and `timespec` (both in the op's slot). `None`
-/// for what the ring cannot do.
+/// for what the ring cannot do (the fallback path does it).
 fn build_entry(
     op: &mut Op,
     control: &mut Control,
@@ -601,7 +814,7 @@ fn build_entry(
     let entry = match op {
         Op::Nop => opcode::Nop::new().build(),
         Op::Timeout { duration } => {
-            *timespec = types::Timespec::from(*duration);
+            *timespec = timespec_of(*duration);
             opcode::Timeout::new(timespec).build()
         }
         Op::Read { fd, buf, offset } => {
@@ -609,6 +822,10 @@ fn build_entry(
             opcode::Read::new(types::Fd(*fd), pointer, clamp(len))
                 .offset(offset.unwrap_or(u64::MAX))
                 .build()
+        }
+        // More buffers than the kernel takes per call: the fallback does it in parts.
+        Op::ReadVectored { bufs, .. } | Op::WriteVectored { bufs, .. } if bufs.len() > IOV_MAX => {
+            return None
         }
         Op::ReadVectored { fd, bufs, offset } => {
             unix::fill_iovecs(&mut control.iovecs, bufs, true);
@@ -841,6 +1058,13 @@ fn build_entry(
     Some(entry)
 }
 
+/// `duration` for the kernel, which refuses seconds past `i64::MAX` (`Duration::MAX` would be
+/// `EINVAL`) and adds a wait's to the clock without a check for overflow: "forever" is a
+/// century, as on the other backends.
+fn timespec_of(duration: Duration) -> types::Timespec {
+    types::Timespec::from(duration.min(FOREVER))
+}
+
 /// A directory descriptor, or the current directory.
 fn at(dir: Option<RawFd>) -> types::Fd {
     types::Fd(dir.unwrap_or(libc::AT_FDCWD))
@@ -855,14 +1079,21 @@ impl Backend for IoUring {
     fn submit(&mut self, op: Op) -> OpId {
         let kind = op.kind();
         let checked = unix::validate(&op);
+        self.submitted += 1;
+        let seq = self.submitted;
         let (id, slot) = self.slots.insert();
         slot.state = State::Kernel;
         slot.cancel_requested = false;
         slot.control.connecting = false;
+        slot.control.moved = 0;
+        slot.seq = seq;
         slot.op = Some(op);
         if let Err(error) = checked {
             self.finish_now(id, Err(error));
             return id;
+        }
+        if kind == OpKind::Close {
+            return self.submit_close(id);
         }
         if self.fallback & kind.bit() != 0 {
             crate::trace::event!(trace, id = ?id, kind = ?kind, "io_uring: fallback path");
@@ -878,12 +1109,14 @@ impl Backend for IoUring {
         else {
             return id;
         };
+        let late = RESOLVED_LATE & kind.bit() != 0 && op.fds().iter().any(Option::is_some);
         match build_entry(op, control, timespec) {
             Some(entry) => {
                 self.in_kernel += 1;
+                self.late += usize::from(late);
                 self.push(entry.user_data(id.to_u64()));
             }
-            None => self.send_to_pool(id),
+            None => self.fallback(id),
         }
         id
     }
@@ -897,7 +1130,16 @@ impl Backend for IoUring {
         };
         match slot.state {
             State::Done => {}
-            State::Pool => slot.cancel_requested = true,
+            State::Pool => match Pool::global().cancel(id, &self.reply) {
+                // Not started: it never will be.
+                Some(op) => {
+                    self.pooled -= 1;
+                    slot.op = Some(op);
+                    self.finish_now(id, Err(unix::cancelled()));
+                }
+                // Running: it completes with its own result.
+                None => slot.cancel_requested = true,
+            },
             State::Kernel | State::Polling => {
                 if !slot.cancel_requested {
                     slot.cancel_requested = true;

@@ -43,9 +43,10 @@ use windows_sys::Win32::System::IO::{
     OVERLAPPED, OVERLAPPED_ENTRY,
 };
 
+use super::checks::{self, IOV_MAX};
 use super::timers::Timers;
 use super::windows::{self as win, unsupported, HandleKind, Waker, WAKE_KEY};
-use super::{checks, Backend};
+use super::Backend;
 use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
 use crate::{Buffer, Completion, Fd, Op, OpId};
@@ -191,6 +192,11 @@ pub(crate) struct Iocp {
     from_pool: Vec<Completion>,
     /// Operations whose packet has not arrived yet.
     in_kernel: usize,
+    /// `Op::Poll` waits registered (part of `in_kernel`), which a `Close` looks for when
+    /// there are any.
+    waits: usize,
+    /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
+    pooled: usize,
 }
 
 enum Route {
@@ -261,6 +267,8 @@ impl Iocp {
             entries: Vec::with_capacity(BATCH),
             from_pool: Vec::new(),
             in_kernel: 0,
+            waits: 0,
+            pooled: 0,
         })
     }
 
@@ -323,25 +331,35 @@ impl Iocp {
 
     /// Finishes an operation the kernel ended with Win32/Winsock error `code` (0: success)
     /// after moving `bytes`.
-    fn finish(&mut self, id: OpId, code: i32, bytes: u32) {
-        let Some(slot) = self.slots.get_mut(id) else {
-            return;
-        };
-        let (code, bytes) = match next_part(slot, code, bytes) {
-            Part::Started(started) => {
-                let skips = self
-                    .handles
-                    .get(&slot.handle)
-                    .is_some_and(|state| state.skips_packet_on_success);
-                return self.started(id, started, skips);
+    fn finish(&mut self, id: OpId, mut code: i32, mut bytes: u32) {
+        // A transfer done in parts starts its next part here. Parts that finish at once come
+        // round this loop rather than through `started` and back (a recursion as deep as the
+        // parts: a write of 100,000 buffers to a file is 100,000 of them).
+        loop {
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            match next_part(slot, code, bytes) {
+                Part::Started(started) => {
+                    let skips = self
+                        .handles
+                        .get(&slot.handle)
+                        .is_some_and(|state| state.skips_packet_on_success);
+                    match self.started(id, started, skips) {
+                        Some((next_code, next_bytes)) => (code, bytes) = (next_code, next_bytes),
+                        None => return,
+                    }
+                }
+                Part::Finished(total) => {
+                    (code, bytes) = (0, total);
+                    break;
+                }
+                Part::NotVectored => break,
             }
-            Part::Finished(bytes) => (0, bytes),
-            Part::NotVectored => (code, bytes),
-        };
+        }
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
-        let cancel_requested = slot.cancel_requested;
         let Some(op) = slot.op.as_mut() else { return };
         let control = &mut slot.control;
         let result = match op {
@@ -391,7 +409,9 @@ impl Iocp {
             _ => raw_result(code, bytes, false),
         };
         let result = match result {
-            Err(error) if cancel_requested && is_abort(&error) => Err(win::cancelled()),
+            // Cancelled, or its handle closed under it (by `Close`, or outside the driver): the
+            // one error a cancel gives everywhere.
+            Err(error) if is_abort(&error) => Err(win::cancelled()),
             other => other,
         };
         self.complete(id, result);
@@ -403,6 +423,7 @@ impl Iocp {
         };
         let Some(op) = slot.op.take() else { return };
         slot.place = Place::Pool;
+        self.pooled += 1;
         Pool::global().execute(id, op, &self.reply);
     }
 
@@ -427,40 +448,48 @@ impl Iocp {
         slot.control.part = 0;
         slot.control.moved = 0;
         let started = start(slot, family);
-        self.started(id, started, state.skips_packet_on_success);
+        if let Some((code, bytes)) = self.started(id, started, state.skips_packet_on_success) {
+            self.finish(id, code, bytes);
+        }
     }
 
-    /// Moves an operation on by what starting it (or its next part) gave.
-    fn started(&mut self, id: OpId, started: Started, skips_packet_on_success: bool) {
-        let Some(slot) = self.slots.get_mut(id) else {
-            return;
-        };
+    /// Moves an operation on by what starting it (or its next part) gave. Returns the error
+    /// code and byte count to [`finish`](Iocp::finish) it with when it ended at once with no
+    /// packet to follow; the caller does that.
+    fn started(
+        &mut self,
+        id: OpId,
+        started: Started,
+        skips_packet_on_success: bool,
+    ) -> Option<(i32, u32)> {
+        let slot = self.slots.get_mut(id)?;
         match started {
             Started::Pending => {
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
+                None
             }
             Started::Now(_) | Started::Warning(..) if !skips_packet_on_success => {
                 // The port was not told to skip this packet: it will come, with the result.
                 slot.place = Place::Kernel;
                 self.in_kernel += 1;
+                None
             }
-            Started::Now(bytes) | Started::Done(bytes) => self.finish(id, 0, bytes),
-            Started::Warning(code, bytes) => self.finish(id, code, bytes),
+            Started::Now(bytes) | Started::Done(bytes) => Some((0, bytes)),
+            Started::Warning(code, bytes) => Some((code, bytes)),
             Started::Failed(error) => {
-                if let Some(slot) = self.slots.get_mut(id) {
-                    // An AcceptEx that failed outright leaves its socket to us.
-                    let accepted =
-                        std::mem::replace(&mut slot.control.accept_socket, winsock::INVALID_SOCKET);
-                    if accepted != winsock::INVALID_SOCKET {
-                        win::close_quietly(accepted as Fd);
-                    }
+                // An AcceptEx that failed outright leaves its socket to us.
+                let accepted =
+                    std::mem::replace(&mut slot.control.accept_socket, winsock::INVALID_SOCKET);
+                if accepted != winsock::INVALID_SOCKET {
+                    win::close_quietly(accepted as Fd);
                 }
                 let code = error.raw_os_error().unwrap_or(0);
                 if code != 0 {
-                    self.finish(id, code, 0)
+                    Some((code, 0))
                 } else {
-                    self.complete(id, Err(error))
+                    self.complete(id, Err(error));
+                    None
                 }
             }
         }
@@ -508,6 +537,7 @@ impl Iocp {
         slot.control.wait.registration = registration;
         slot.place = Place::Kernel;
         self.in_kernel += 1;
+        self.waits += 1;
     }
 
     /// Ends a registered wait early; exactly one packet still comes for it.
@@ -534,6 +564,47 @@ impl Iocp {
 
     fn close(&mut self, id: OpId, fd: Fd) {
         let kind = self.handles.remove(&fd).map(|state| state.kind);
+        if self.waits > 0 {
+            // Windows leaves a handle closed under a registered wait undefined: end the waits
+            // first (each still completes, as cancelled, through its packet).
+            let waiting: Vec<OpId> = self
+                .slots
+                .ids()
+                .filter(|&waiting| {
+                    self.slots.get(waiting).is_some_and(|slot| {
+                        slot.place == Place::Kernel
+                            && slot.handle == fd
+                            && matches!(slot.op, Some(Op::Poll { .. }))
+                    })
+                })
+                .collect();
+            for waiting in waiting {
+                if let Some(slot) = self.slots.get_mut(waiting) {
+                    slot.cancel_requested = true;
+                    Iocp::cancel_wait(slot);
+                }
+            }
+        }
+        if self.pooled > 0 {
+            // Jobs not started yet would run on whatever the value names by then.
+            let Iocp {
+                reply,
+                slots,
+                pooled,
+                ..
+            } = self;
+            let mut taken = Vec::new();
+            Pool::global().cancel_using_fd(reply, fd, |waiting, op| {
+                *pooled -= 1;
+                if let Some(slot) = slots.get_mut(waiting) {
+                    slot.op = Some(op);
+                    taken.push(waiting);
+                }
+            });
+            for waiting in taken {
+                self.complete(waiting, Err(win::cancelled()));
+            }
+        }
         // Operations still pending on it end (with ERROR_OPERATION_ABORTED) before it goes.
         // SAFETY: NULL cancels every operation of this process on the handle; a bad value fails.
         unsafe { CancelIoEx(win::handle(fd), null()) };
@@ -564,6 +635,7 @@ impl Iocp {
         // The closure borrows only the fields it names (not `self`), so it can run while
         // `reply` and `from_pool` are borrowed.
         self.reply.collect(&mut self.from_pool, |mut completion| {
+            self.pooled -= 1;
             if let Some(slot) = self.slots.get_mut(completion.id) {
                 if slot.cancel_requested {
                     completion.result = discard_created_fd(&completion.op, completion.result);
@@ -645,6 +717,7 @@ impl Iocp {
             }
             self.in_kernel -= 1;
             if entry.lpCompletionKey == WAIT_KEY || entry.lpCompletionKey == WAIT_CANCELLED_KEY {
+                self.waits -= 1;
                 let registration =
                     std::mem::replace(&mut slot.control.wait.registration, null_mut());
                 if !registration.is_null() {
@@ -693,43 +766,60 @@ enum Part {
     Finished(u32),
 }
 
-/// After a part of a vectored read or write of a file or pipe: starts the next part if this
-/// one moved its whole buffer and a buffer remains (a short part means end of file or a full
-/// pipe: the operation ends there, as a gathering syscall would).
+/// After a part of a vectored transfer done in parts: starts the next part if this one moved
+/// its whole share and more remains (a short part means the end of a file or a full pipe:
+/// the operation ends there, as a gathering syscall would).
+///
+/// Files and pipes have no general scatter/gather, so their vectored reads and writes go one
+/// buffer per part. A socket takes a whole WSABUF array per call, but at most [`IOV_MAX`]
+/// buffers of it (Wine hands the array to `sendmsg`, which takes no more): a write of more
+/// goes that many per part, each part whole before the next starts, as an overlapped send on
+/// a stream completes only once all of it is sent; a read of more fills the first `IOV_MAX`
+/// buffers at most (see `start`).
 fn next_part(slot: &mut Slot, code: i32, bytes: u32) -> Part {
-    if slot.kind == HandleKind::Socket || slot.cancel_requested {
-        return Part::NotVectored;
-    }
-    let (lengths_so_far, is_read) = match slot.op.as_ref() {
-        Some(Op::ReadVectored { bufs, .. }) => (bufs.len(), true),
-        Some(Op::WriteVectored { bufs, .. }) => (bufs.len(), false),
+    let socket = slot.kind == HandleKind::Socket;
+    let (count, is_read) = match slot.op.as_ref() {
+        Some(Op::ReadVectored { bufs, .. }) if !socket => (bufs.len(), true),
+        Some(Op::WriteVectored { bufs, .. }) if !socket || bufs.len() > IOV_MAX => {
+            (bufs.len(), false)
+        }
         _ => return Part::NotVectored,
     };
+    let step = if socket { IOV_MAX } else { 1 };
     let moved_before = slot.control.moved;
+    let total = (moved_before + bytes as usize).min(u32::MAX as usize) as u32;
     if code != 0 {
-        // An error after some parts moved bytes: report the bytes, as a short transfer (the
-        // error comes again on the next call). An end of file or a broken pipe is no error.
+        // An error (or a cancel) after earlier parts moved bytes: report them, as a short
+        // transfer (an error comes again on the next call). An end of file or a broken pipe
+        // is no error.
         return if moved_before > 0 {
-            Part::Finished(moved_before as u32)
+            Part::Finished(total)
         } else {
             Part::NotVectored
         };
     }
+    if slot.cancel_requested {
+        // Cancelled while this part ran, which finished anyway: no next part, and every byte
+        // moved so far is the result.
+        return Part::Finished(total);
+    }
+    let part = slot.control.part;
     let part_len = match slot.op.as_mut() {
-        Some(Op::ReadVectored { bufs, .. }) => bufs[slot.control.part].read_capacity(),
-        Some(Op::WriteVectored { bufs, .. }) => bufs.get(slot.control.part).map_or(0, Buffer::len),
+        Some(Op::ReadVectored { bufs, .. }) => bufs[part].read_capacity(),
+        Some(Op::WriteVectored { bufs, .. }) => bufs
+            .get(part..(part + step).min(bufs.len()))
+            .map_or(0, |share| share.iter().map(Buffer::len).sum()),
         _ => 0,
     };
-    let total = moved_before + bytes as usize;
     let full = bytes as usize == part_len;
     // Reads of a pipe stop at the first part: waiting for more could block forever.
     let may_go_on = !is_read || slot.kind == HandleKind::Disk;
-    if full && may_go_on && slot.control.part + 1 < lengths_so_far && total < u32::MAX as usize {
-        slot.control.moved = total;
-        slot.control.part += 1;
+    if full && may_go_on && part + step < count && total < u32::MAX {
+        slot.control.moved = total as usize;
+        slot.control.part = part + step;
         return Part::Started(start(slot, None));
     }
-    Part::Finished(total.min(u32::MAX as usize) as u32)
+    Part::Finished(total)
 }
 
 /// The completion key of a registered wait's packet: the handle was signalled.
@@ -896,8 +986,10 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
         },
         Op::ReadVectored { bufs, offset, .. } => match kind {
+            // At most IOV_MAX buffers per call (see `next_part`); a read may fill fewer.
             HandleKind::Socket => {
-                fill_wsabufs(&mut control.bufs, bufs, true);
+                let end = bufs.len().min(IOV_MAX);
+                fill_wsabufs(&mut control.bufs, &mut bufs[..end], true);
                 control.flags = 0;
                 recv(fd, control, overlapped)
             }
@@ -920,8 +1012,10 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
         },
         Op::WriteVectored { bufs, offset, .. } => match kind {
+            // At most IOV_MAX buffers per call, from the part in hand (see `next_part`).
             HandleKind::Socket => {
-                fill_wsabufs(&mut control.bufs, bufs, false);
+                let end = (control.part + IOV_MAX).min(bufs.len());
+                fill_wsabufs(&mut control.bufs, &mut bufs[control.part..end], false);
                 send(fd, control, 0, overlapped)
             }
             // As for reads: one buffer at a time, skipping empty ones.
@@ -1348,7 +1442,16 @@ impl Backend for Iocp {
         };
         match slot.place {
             Place::Done | Place::Starting => {}
-            Place::Pool => slot.cancel_requested = true,
+            Place::Pool => match Pool::global().cancel(id, &self.reply) {
+                // Not started: it never will be.
+                Some(op) => {
+                    self.pooled -= 1;
+                    slot.op = Some(op);
+                    self.complete(id, Err(win::cancelled()));
+                }
+                // Running: it completes with its own result.
+                None => slot.cancel_requested = true,
+            },
             Place::Timer => self.complete(id, Err(win::cancelled())),
             Place::Kernel if matches!(slot.op, Some(Op::Poll { .. })) => {
                 slot.cancel_requested = true;

@@ -110,9 +110,15 @@ impl Poller for Kqueue {
     }
 
     fn wait(&mut self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()> {
-        let timespec = timeout.map(|timeout| libc::timespec {
-            tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
-            tv_nsec: timeout.subsec_nanos() as _,
+        // macOS refuses a wait of more than INT32_MAX seconds with EINVAL, and an endless
+        // timeout parks its deadline a century out: wait at most as long as epoll does; the
+        // readiness loop waits again if nothing came.
+        let timespec = timeout.map(|timeout| {
+            let timeout = timeout.min(Duration::from_millis(i32::MAX as u64));
+            libc::timespec {
+                tv_sec: timeout.as_secs() as libc::time_t,
+                tv_nsec: timeout.subsec_nanos() as _,
+            }
         });
         let timespec_pointer = timespec.as_ref().map_or(std::ptr::null(), |timespec| {
             timespec as *const libc::timespec

@@ -135,6 +135,8 @@ pub(crate) struct Readiness<P> {
     waker: Arc<Waker>,
     reply: Arc<Reply>,
     from_pool: Vec<Completion>,
+    /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
+    pooled: usize,
 }
 
 enum Route {
@@ -203,6 +205,7 @@ impl<P: Poller> Readiness<P> {
             reply: Reply::new(Arc::clone(&waker)),
             waker,
             from_pool: Vec::new(),
+            pooled: 0,
         })
     }
 
@@ -259,6 +262,7 @@ impl<P: Poller> Readiness<P> {
         if let Some(slot) = self.slots.get_mut(id) {
             slot.place = Place::Pool;
         }
+        self.pooled += 1;
         Pool::global().execute(id, op, &self.reply);
     }
 
@@ -399,6 +403,26 @@ impl<P: Poller> Readiness<P> {
         for waiter in waiting {
             self.complete(waiter, Err(unix::cancelled()));
         }
+        if self.pooled > 0 {
+            // Jobs not started yet would run on whatever the number names by then.
+            let Readiness {
+                reply,
+                slots,
+                pooled,
+                ..
+            } = self;
+            let mut taken = Vec::new();
+            Pool::global().cancel_using_fd(reply, fd, |id, op| {
+                *pooled -= 1;
+                if let Some(slot) = slots.get_mut(id) {
+                    slot.op = Some(op);
+                    taken.push(id);
+                }
+            });
+            for waiter in taken {
+                self.complete(waiter, Err(unix::cancelled()));
+            }
+        }
         let result = match self.slots.get_mut(id) {
             Some(Slot {
                 op: Some(op),
@@ -460,6 +484,7 @@ impl<P: Poller> Readiness<P> {
         // The closure borrows only the fields it names (not `self`), so it can run while
         // `reply` and `from_pool` are borrowed.
         self.reply.collect(&mut self.from_pool, |mut completion| {
+            self.pooled -= 1;
             if let Some(slot) = self.slots.get_mut(completion.id) {
                 if slot.cancel_requested {
                     completion.result = discard_created_fd(&completion.op, completion.result);
@@ -573,6 +598,7 @@ impl<P: Poller> Backend for Readiness<P> {
         slot.place = Place::Queued;
         slot.cancel_requested = false;
         slot.control.connecting = false;
+        slot.control.moved = 0;
         let checked = unix::validate(&op);
         let route = route(&op);
         slot.op = Some(op);
@@ -620,7 +646,16 @@ impl<P: Poller> Backend for Readiness<P> {
         };
         match slot.place {
             Place::Done => {}
-            Place::Pool => slot.cancel_requested = true,
+            Place::Pool => match Pool::global().cancel(id, &self.reply) {
+                // Not started: it never will be.
+                Some(op) => {
+                    self.pooled -= 1;
+                    slot.op = Some(op);
+                    self.complete(id, Err(unix::cancelled()));
+                }
+                // Running: it completes with its own result.
+                None => slot.cancel_requested = true,
+            },
             Place::Timer => self.complete(id, Err(unix::cancelled())),
             Place::Exit => {
                 if let Some(index) = self.exits.iter().position(|&(_, waiting)| waiting == id) {

@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::OpId;
 
+/// What "never" becomes where a clock or a system call needs a number: a century. A longer
+/// timeout (up to `Duration::MAX`) waits this long instead, which no program outlives, rather
+/// than fail or overflow: every backend treats it the same way.
+pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 #[derive(Default)]
 pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -16,11 +21,8 @@ pub(crate) struct Timers {
 impl Timers {
     /// Arms a timeout for `id`, `duration` from now.
     pub(crate) fn add(&mut self, id: OpId, duration: Duration) {
-        // A deadline past what Instant can hold never fires: park it a century out.
         let now = Instant::now();
-        let deadline = now
-            .checked_add(duration)
-            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+        let deadline = now + duration.min(FOREVER);
         self.heap.push(Reverse((deadline, id.to_u64())));
     }
 

@@ -10,8 +10,8 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::checks::commit_vectored;
 pub(crate) use super::checks::validate;
+use super::checks::{commit_vectored, IOV_MAX};
 use crate::{Buffer, Metadata, Op};
 
 /// Kernel-shared memory of one operation slot, reused by every operation the slot holds.
@@ -32,6 +32,13 @@ pub(crate) struct Control {
     pub(crate) stat: libc::stat,
     /// A readiness-emulated connect has been started and now waits for writability.
     pub(crate) connecting: bool,
+    /// Bytes a vectored write of more than [`IOV_MAX`] buffers has written so far: it goes on
+    /// from there when it is performed again after waiting for readiness.
+    pub(crate) moved: usize,
+    /// Where `moved` ends, so each call starts there without walking every buffer before
+    /// it: the first buffer not all written, and the bytes of the buffers before it. Only
+    /// meaningful while `moved` is not 0.
+    pub(crate) cursor: (usize, usize),
 }
 
 impl Default for Control {
@@ -54,6 +61,8 @@ impl Default for Control {
             // SAFETY: as above.
             stat: unsafe { mem::zeroed() },
             connecting: false,
+            moved: 0,
+            cursor: (0, 0),
         }
     }
 }
@@ -276,15 +285,13 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 None => check(unsafe { libc::read(*fd, pointer.cast(), len) }),
             }
         }
+        Op::ReadVectored { fd, bufs, offset } if bufs.len() > IOV_MAX => {
+            read_in_parts(*fd, bufs, *offset, control)
+        }
         Op::ReadVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, true);
-            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
-            match offset_arg(*offset)? {
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                Some(offset) => check(unsafe { libc::preadv(*fd, iovecs, count, offset) }),
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                None => check(unsafe { libc::readv(*fd, iovecs, count) }),
-            }
+            // SAFETY: the iovecs describe the buffers' spare capacity, alive for the call.
+            unsafe { transfer_vectored(*fd, &control.iovecs, *offset, true) }
         }
         Op::Write { fd, buf, offset } => {
             let (pointer, len) = buf.write_source();
@@ -295,15 +302,13 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 None => check(unsafe { libc::write(*fd, pointer.cast(), len) }),
             }
         }
+        Op::WriteVectored { fd, bufs, offset } if bufs.len() > IOV_MAX => {
+            write_in_parts(*fd, bufs, *offset, control)
+        }
         Op::WriteVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, false);
-            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
-            match offset_arg(*offset)? {
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                Some(offset) => check(unsafe { libc::pwritev(*fd, iovecs, count, offset) }),
-                // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
-                None => check(unsafe { libc::writev(*fd, iovecs, count) }),
-            }
+            // SAFETY: the iovecs describe the buffers' bytes, alive for the call.
+            unsafe { transfer_vectored(*fd, &control.iovecs, *offset, false) }
         }
         Op::Fsync { fd, data_only } => {
             #[cfg(any(target_os = "linux", target_os = "freebsd"))]
@@ -508,6 +513,130 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             "waiting for a process exit through the driver needs kqueue (EVFILT_PROC); on Linux poll a pidfd with Op::Poll",
         )),
     }
+}
+
+/// One `preadv`/`readv` (`read`) or `pwritev`/`writev` of `iovecs`, at `offset` or the
+/// current position.
+///
+/// # Safety
+///
+/// Each iovec describes memory valid for the whole call: readable for a write, writable for
+/// a read.
+unsafe fn transfer_vectored(
+    fd: RawFd,
+    iovecs: &[libc::iovec],
+    offset: Option<u64>,
+    read: bool,
+) -> io::Result<usize> {
+    let (pointer, count) = (iovecs.as_ptr(), iovecs.len() as libc::c_int);
+    match (offset_arg(offset)?, read) {
+        // SAFETY (all four): the caller's promise; `count` is the array's own length.
+        (Some(offset), true) => check(unsafe { libc::preadv(fd, pointer, count, offset) }),
+        (None, true) => check(unsafe { libc::readv(fd, pointer, count) }),
+        (Some(offset), false) => check(unsafe { libc::pwritev(fd, pointer, count, offset) }),
+        (None, false) => check(unsafe { libc::writev(fd, pointer, count) }),
+    }
+}
+
+/// A vectored read of more buffers than one call takes: calls of at most [`IOV_MAX`]
+/// buffers each, at advancing offsets for a file at a position. It goes on only while each
+/// call fills every buffer it was given; a short one (the end of a file, or all a stream had
+/// for now) ends it, and so does an error or "would block" once bytes came: the count so far
+/// is the result, as for any short read.
+fn read_in_parts(
+    fd: RawFd,
+    bufs: &mut [Buffer],
+    offset: Option<u64>,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let mut moved = 0;
+    for part in bufs.chunks_mut(IOV_MAX) {
+        fill_iovecs(&mut control.iovecs, part, true);
+        let wanted: usize = control.iovecs.iter().map(|iovec| iovec.iov_len).sum();
+        let at = offset.map(|offset| offset.saturating_add(moved as u64));
+        // SAFETY: the iovecs describe these buffers' spare capacity, alive for the call.
+        match unsafe { transfer_vectored(fd, &control.iovecs, at, true) } {
+            Ok(count) => {
+                moved += count;
+                if count < wanted {
+                    break;
+                }
+            }
+            Err(error) if moved == 0 => return Err(error),
+            Err(_) => break,
+        }
+    }
+    Ok(moved)
+}
+
+/// A vectored write of more buffers than one call takes, as libuv does it: calls of at most
+/// [`IOV_MAX`] buffers each, at advancing offsets for a file at a position, until every byte
+/// is written. A short first call ends it, as `writev` would; after that a short call goes
+/// on with the rest, and "would block" waits for readiness with the bytes written so far
+/// kept in `control.moved`, where the next call goes on from. An error once bytes were
+/// written ends it with their count (the error comes again on the next call); so does a
+/// cancel, through [`finish`].
+fn write_in_parts(
+    fd: RawFd,
+    bufs: &[Buffer],
+    offset: Option<u64>,
+    control: &mut Control,
+) -> io::Result<usize> {
+    let total: usize = bufs.iter().map(Buffer::len).sum();
+    if control.moved == 0 {
+        control.cursor = (0, 0);
+    }
+    loop {
+        let before = control.moved;
+        if before >= total {
+            return Ok(total);
+        }
+        let (mut index, mut ahead) = control.cursor;
+        while index < bufs.len() && ahead + bufs[index].len() <= before {
+            ahead += bufs[index].len();
+            index += 1;
+        }
+        control.cursor = (index, ahead);
+        let wanted = fill_iovecs_after(&mut control.iovecs, &bufs[index..], before - ahead);
+        let at = offset.map(|offset| offset.saturating_add(before as u64));
+        // SAFETY: the iovecs describe these buffers' bytes, alive for the call.
+        match unsafe { transfer_vectored(fd, &control.iovecs, at, false) } {
+            Ok(count) => {
+                control.moved += count;
+                if count == 0 || (before == 0 && count < wanted) {
+                    return Ok(control.moved);
+                }
+            }
+            Err(error) if would_block(&error) || before == 0 => return Err(error),
+            Err(_) => return Ok(before),
+        }
+    }
+}
+
+/// Fills `iovecs` with at most [`IOV_MAX`] entries for the bytes of `bufs` after the first
+/// `skip` (empty buffers take no entry); returns how many bytes they hold.
+fn fill_iovecs_after(iovecs: &mut Vec<libc::iovec>, bufs: &[Buffer], mut skip: usize) -> usize {
+    iovecs.clear();
+    let mut total = 0;
+    for buf in bufs {
+        let (pointer, len) = buf.write_source();
+        if skip >= len {
+            skip -= len;
+            continue;
+        }
+        // SAFETY: `skip < len`, so the pointer stays inside the buffer's bytes.
+        let base = unsafe { pointer.add(skip) };
+        iovecs.push(libc::iovec {
+            iov_base: base as *mut libc::c_void,
+            iov_len: len - skip,
+        });
+        total += len - skip;
+        skip = 0;
+        if iovecs.len() == IOV_MAX {
+            break;
+        }
+    }
+    total
 }
 
 /// Whether `fd` is ready now: the events seen, or `EAGAIN` (wait for readiness).
@@ -914,7 +1043,13 @@ pub(crate) fn finish(
     control: &mut Control,
     result: io::Result<usize>,
 ) -> io::Result<usize> {
-    let count = result?;
+    let count = match result {
+        Ok(count) => count,
+        // A vectored write done in parts that wrote some before it ended (cancelled, closed
+        // under, failed): those bytes went, and the count says so.
+        Err(_) if control.moved > 0 => return Ok(control.moved),
+        Err(error) => return Err(error),
+    };
     match op {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => {
             // SAFETY: the kernel reported `count` bytes written into read_destination's memory.
@@ -1284,8 +1419,9 @@ fn open_beneath(
 }
 
 /// Runs `op` on the calling thread when Linux can promise it will not block — a read served
-/// from the page cache (`preadv2` with `RWF_NOWAIT`), an open whose path is all in the
-/// dentry cache (`openat2` with `RESOLVE_CACHED`) — which is what io_uring does before it
+/// from the page cache (`preadv2` with `RWF_NOWAIT`), an open of a regular file or a
+/// directory whose path is all in the dentry cache (`openat2` with `RESOLVE_CACHED`, see
+/// [`open_cached`]) — which is what io_uring does before it
 /// hands work to its own threads. `None`: it would block, or the kernel or file system cannot
 /// tell; run it on the pool. A cached read may be short (part of the range cached): the
 /// caller's next read picks up the rest.
@@ -1305,6 +1441,8 @@ pub(crate) fn try_without_blocking(
             // SAFETY: the iovec describes the buffer's memory, alive for the whole call.
             check(unsafe { libc::preadv2(*fd, &iovec, 1, offset, libc::RWF_NOWAIT) })
         }
+        // More than one call takes: the pool does it in parts.
+        Op::ReadVectored { bufs, .. } if bufs.len() > IOV_MAX => return None,
         Op::ReadVectored { fd, bufs, offset } => {
             fill_iovecs(&mut control.iovecs, bufs, true);
             let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
@@ -1318,30 +1456,18 @@ pub(crate) fn try_without_blocking(
             flags,
             mode: _,
             beneath,
-        } => {
-            // RESOLVE_CACHED refuses anything that may write (creating, truncating) with
-            // EAGAIN; skip the call for those.
-            let writes = *flags & (libc::O_CREAT | libc::O_TRUNC) != 0
-                || *flags & libc::O_TMPFILE == libc::O_TMPFILE;
-            if writes || !cached_opens_supported() {
-                return None;
-            }
-            // Writing nothing (checked above), it needs no mode.
-            // SAFETY: an all-zero open_how is valid; the fields are set below.
-            let mut how: libc::open_how = unsafe { mem::zeroed() };
-            how.flags = (*flags | libc::O_CLOEXEC) as u32 as u64;
-            how.resolve = libc::RESOLVE_CACHED;
-            if *beneath {
-                how.resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
-            }
-            let dir = dir.unwrap_or(libc::AT_FDCWD);
-            openat2(dir, path, &how)
-        }
+        } => return open_cached(dir.unwrap_or(libc::AT_FDCWD), path, *flags, *beneath),
         _ => return None,
     };
+    settle(result)
+}
+
+/// A result of a try that must not block: `None` (run it on the pool) for "it would have
+/// to": EAGAIN (not cached), EOPNOTSUPP (a file system without RWF_NOWAIT), EINVAL or ENOSYS
+/// (a kernel without the flag, or an argument the pool's call will judge).
+#[cfg(target_os = "linux")]
+fn settle(result: io::Result<usize>) -> Option<io::Result<usize>> {
     match result {
-        // EAGAIN: not cached. EOPNOTSUPP: a file system without RWF_NOWAIT. EINVAL or
-        // ENOSYS: a kernel without the flag, or an argument the pool's call will judge.
         Err(error)
             if matches!(
                 error.raw_os_error(),
@@ -1352,6 +1478,96 @@ pub(crate) fn try_without_blocking(
         }
         other => Some(other),
     }
+}
+
+/// The cached try of an `OpenAt` (see [`try_without_blocking`]).
+///
+/// `RESOLVE_CACHED` keeps the path walk from waiting on storage, but not the open itself: a
+/// FIFO's waits for its other end, for as long as none comes, and a device's may wait too.
+/// So only a regular file or a directory is opened here. What the path names is looked at
+/// first through an `O_PATH` descriptor, which opens nothing (opening a FIFO's end, even
+/// without waiting, lets a writer waiting in its own open go on, and closing it again would
+/// leave that writer with no reader); the open itself still adds `O_NONBLOCK` (cleared
+/// after), so that a path renamed to a FIFO in between cannot make it wait either.
+#[cfg(target_os = "linux")]
+fn open_cached(
+    dir: RawFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+    beneath: bool,
+) -> Option<io::Result<usize>> {
+    // RESOLVE_CACHED refuses anything that may write (creating, truncating) with EAGAIN;
+    // skip the call for those.
+    let writes =
+        flags & (libc::O_CREAT | libc::O_TRUNC) != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+    if writes || !cached_opens_supported() {
+        return None;
+    }
+    let mut resolve = libc::RESOLVE_CACHED;
+    if beneath {
+        resolve |= libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    }
+    let how = |flags: i32| {
+        // Writing nothing (checked above), it needs no mode.
+        // SAFETY: an all-zero open_how is valid; the fields are set here.
+        let mut how: libc::open_how = unsafe { mem::zeroed() };
+        how.flags = (flags | libc::O_CLOEXEC) as u32 as u64;
+        how.resolve = resolve;
+        how
+    };
+    // These never wait: an O_PATH or O_NONBLOCK open, and one that opens only a directory.
+    if flags & (libc::O_PATH | libc::O_NONBLOCK | libc::O_DIRECTORY) != 0 {
+        return settle(openat2(dir, path, &how(flags)));
+    }
+    // Errors here are the open's own (it walks the same path, and checks more).
+    let probe = match settle(openat2(
+        dir,
+        path,
+        &how(libc::O_PATH | (flags & libc::O_NOFOLLOW)),
+    ))? {
+        Ok(probe) => probe as RawFd,
+        Err(error) => return Some(Err(error)),
+    };
+    let plain = is_file_or_directory(probe);
+    close_quietly(probe);
+    if !matches!(plain, Ok(true)) {
+        return None;
+    }
+    let fd = match settle(openat2(dir, path, &how(flags | libc::O_NONBLOCK)))? {
+        Ok(fd) => fd as RawFd,
+        Err(error) => return Some(Err(error)),
+    };
+    if !matches!(is_file_or_directory(fd), Ok(true)) || clear_nonblocking(fd).is_err() {
+        // Renamed in between to something else: the pool opens it as asked.
+        close_quietly(fd);
+        return None;
+    }
+    Some(Ok(fd as usize))
+}
+
+/// Whether `fd` is a regular file or a directory, whose open never waits.
+#[cfg(target_os = "linux")]
+fn is_file_or_directory(fd: RawFd) -> io::Result<bool> {
+    let mut raw = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: raw is writable memory for a stat.
+    if unsafe { libc::fstat(fd, raw.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded and filled it.
+    let mode = unsafe { raw.assume_init() }.st_mode & libc::S_IFMT;
+    Ok(mode == libc::S_IFREG || mode == libc::S_IFDIR)
+}
+
+/// Clears `O_NONBLOCK` from an open file's status flags.
+#[cfg(target_os = "linux")]
+fn clear_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with integer arguments.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A read's offset for `preadv2`: -1 means the file position; an offset the OS cannot take

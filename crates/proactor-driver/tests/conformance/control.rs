@@ -1,8 +1,10 @@
 //! The driver itself: timeouts, cancellation, stale identifiers, wakes, polling and drop.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use proactor_driver::{is_cancelled, Buffer, Op};
+use proactor_driver::{is_cancelled, Buffer, Op, OpId};
 
 #[cfg(unix)]
 use crate::harness::is_bad_fd;
@@ -78,6 +80,66 @@ pub fn timeout_can_be_cancelled(mut harness: Harness) {
     });
     harness.driver.cancel(id).unwrap();
     assert!(is_cancelled(harness.wait(id).result.as_ref().unwrap_err()));
+}
+
+/// A timeout too long for any clock (`Duration::MAX`, `u64::MAX` seconds) never fires and
+/// never fails: it waits like any long one, and ends only when cancelled, exactly once. A
+/// poll may wait that long too.
+pub fn endless_timeouts_wait_until_cancelled(mut harness: Harness) {
+    let endless = [Duration::MAX, Duration::from_secs(u64::MAX)]
+        .map(|duration| harness.submit(Op::Timeout { duration }));
+    let short = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(20),
+    });
+    assert_eq!(harness.wait(short).result.unwrap(), 0);
+    for id in endless {
+        if let Some(early) = harness.try_wait(id, Duration::from_millis(50)) {
+            panic!(
+                "{:?}: an endless timeout ended: {:?}",
+                harness.flavor, early.result
+            );
+        }
+    }
+    for id in endless {
+        harness.driver.cancel(id).unwrap();
+        let error = harness.wait(id).result.unwrap_err();
+        assert!(is_cancelled(&error), "{error}");
+    }
+    harness.poll_now();
+    assert_eq!(harness.stashed(), 0, "each completed once");
+    assert_eq!(harness.driver.in_flight(), 0);
+    // An endless poll waits (without spinning) for what comes, and returns with it.
+    let id = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(100),
+    });
+    let mut completions = Vec::new();
+    #[cfg(unix)]
+    let cpu_before = thread_cpu_time();
+    let count = harness
+        .driver
+        .poll(&mut completions, Some(Duration::MAX))
+        .expect("a poll without a practical limit");
+    assert_eq!((count, completions[0].id), (1, id));
+    #[cfg(unix)]
+    {
+        let busy = thread_cpu_time() - cpu_before;
+        assert!(
+            busy < Duration::from_millis(50),
+            "{:?}: the poll spun for {busy:?} of its 100 ms wait",
+            harness.flavor
+        );
+    }
+}
+
+/// CPU time this thread has used.
+#[cfg(unix)]
+fn thread_cpu_time() -> Duration {
+    // SAFETY: all-zero is a valid timespec, which clock_gettime fills.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid clock and a pointer to a local timespec.
+    let result = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    assert_eq!(result, 0, "{}", std::io::Error::last_os_error());
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 pub fn cancel_pending_recv_returns_buffer(mut harness: Harness) {
@@ -344,19 +406,14 @@ pub fn close_completes_waiting_operations(mut harness: Harness) {
     harness.poll_now();
     let fd = into_raw(right);
     harness.ok(Op::Close { fd });
-    // Closing does not end a receive already in the kernel on io_uring; shutting the peer
-    // down does. Either way the receive completes, with an error or end of stream.
+    // The close ends the receive, already in the kernel on io_uring and IOCP, while the peer
+    // is still open and silent.
+    let completion = harness
+        .try_wait(waiting, Duration::from_secs(3))
+        .expect("the close ends the receive waiting on it");
+    let error = completion.result.unwrap_err();
+    assert!(is_cancelled(&error), "{error}");
     drop(left);
-    let completion = harness.wait(waiting);
-    match completion.result {
-        Ok(count) => assert_eq!(count, 0),
-        #[cfg(unix)]
-        Err(error) => assert!(is_cancelled(&error) || is_bad_fd(&error), "{error}"),
-        // The IOCP backend cancels what is pending on a handle before it closes it (as
-        // closesocket itself does on Windows).
-        #[cfg(windows)]
-        Err(error) => assert!(is_cancelled(&error), "{error}"),
-    }
 }
 
 #[cfg(unix)]
@@ -459,6 +516,106 @@ pub fn forgotten_descriptor_numbers_are_fresh(mut harness: Harness) {
     });
     let completion = harness.wait(waiting);
     assert_eq!(bytes_of(completion.op), b"two");
+}
+
+/// A job cancelled before a pool thread starts it never runs and completes cancelled; one
+/// already running completes with its own result. A job naming a descriptor the driver
+/// closes before it starts does not run either (the number may name another file by then).
+pub fn cancelled_pool_jobs_never_run(mut harness: Harness) {
+    // The pool is the process's: one test at a time fills it.
+    static FILLING: Mutex<()> = Mutex::new(());
+    let _alone = FILLING.lock().unwrap_or_else(PoisonError::into_inner);
+    // As many blocked jobs as the pool has threads (`PROACTOR_POOL_THREADS`, else 64) leave
+    // every later job queued.
+    let threads: usize = std::env::var("PROACTOR_POOL_THREADS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(64);
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let started = Arc::new(AtomicUsize::new(0));
+    let blockers: Vec<OpId> = (0..threads)
+        .map(|_| {
+            let (gate, started) = (Arc::clone(&gate), Arc::clone(&started));
+            harness.submit(Op::Blocking {
+                job: Box::new(move || {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let (open, opened) = &*gate;
+                    let open = open.lock().unwrap_or_else(PoisonError::into_inner);
+                    // Bounded, so a failing test cannot leave the pool stuck.
+                    let _open = opened
+                        .wait_timeout_while(open, crate::harness::LIMIT, |open| !*open)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    Ok(0)
+                }),
+            })
+        })
+        .collect();
+    let open_gate = || {
+        *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        gate.1.notify_all();
+    };
+    let deadline = Instant::now() + crate::harness::LIMIT;
+    while started.load(Ordering::SeqCst) < threads {
+        if Instant::now() >= deadline {
+            open_gate();
+            panic!(
+                "only {} of {threads} blocking jobs started",
+                started.load(Ordering::SeqCst)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Every pool thread is busy: these wait in the queue.
+    let ran = Arc::new(AtomicUsize::new(0));
+    let queued: Vec<OpId> = (0..8)
+        .map(|_| {
+            let ran = Arc::clone(&ran);
+            harness.submit(Op::Blocking {
+                job: Box::new(move || {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok(1)
+                }),
+            })
+        })
+        .collect();
+    let dir = crate::harness::TempDir::new();
+    let path = dir.file("truncated", b"");
+    let file = crate::harness::file_into_raw(crate::harness::open_file(&path, false));
+    // A thread-pool operation on readiness backends and IOCP (the kernel's on io_uring).
+    let truncate = harness.submit(Op::Ftruncate { fd: file, len: 100 });
+    for &id in &queued {
+        harness.driver.cancel(id).unwrap();
+    }
+    // Running already: it ends with its own result.
+    harness.driver.cancel(blockers[0]).unwrap();
+    let close = harness.submit(Op::Close { fd: file });
+    open_gate();
+    for id in queued {
+        let error = harness.wait(id).result.expect_err("a cancelled job ran");
+        assert!(is_cancelled(&error), "{error}");
+    }
+    for id in blockers {
+        assert_eq!(harness.wait(id).result.unwrap(), 0);
+    }
+    let truncated = harness.wait(truncate).result;
+    harness.wait(close).result.expect("close");
+    // Whatever was queued before is at least started once this has run.
+    harness.ok(Op::Blocking {
+        job: Box::new(|| Ok(0)),
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "cancelled jobs ran");
+    let len = std::fs::metadata(&path).unwrap().len();
+    match truncated {
+        Ok(_) => assert_eq!(len, 100),
+        Err(error) => {
+            assert!(is_cancelled(&error), "{error}");
+            assert_eq!(len, 0, "a cancelled truncate ran");
+        }
+    }
+    harness.poll_now();
+    assert_eq!(harness.stashed(), 0, "each completed once");
+    assert_eq!(harness.driver.in_flight(), 0);
 }
 
 /// Pool results arriving while the driver drains its waker must not leave it deaf to later

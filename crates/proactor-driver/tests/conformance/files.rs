@@ -223,6 +223,138 @@ pub fn vectored_write_and_read(mut harness: Harness) {
     );
 }
 
+/// More buffers than one `readv`/`writev` takes (IOV_MAX, 1024): every byte is written, in
+/// order, and read back, at an offset and (Unix) at the current position of a file, and on a
+/// stream whose peer drains it meanwhile.
+pub fn vectored_io_beyond_iov_max(mut harness: Harness) {
+    const COUNT: usize = 100_000;
+    let word = |index: usize| (index as u32).to_le_bytes();
+    let expected: Vec<u8> = (0..COUNT).flat_map(word).collect();
+    let words = || -> Vec<Buffer> {
+        (0..COUNT)
+            .map(|index| Buffer::from(word(index).to_vec()))
+            .collect()
+    };
+    let concat = |op: Op| -> Vec<u8> {
+        let bufs = op.into_buffers().expect("vectored buffers");
+        assert_eq!(bufs.len(), COUNT, "every buffer comes back");
+        bufs.iter()
+            .flat_map(|buf| buf.as_slice().to_vec())
+            .collect()
+    };
+    let dir = TempDir::new();
+    let path = dir.file("many", b"");
+    let file = open(&path, false);
+    let fd = raw(&file);
+    let (written, op) = harness.ok(Op::WriteVectored {
+        fd,
+        bufs: words(),
+        offset: Some(3),
+    });
+    assert_eq!(written, expected.len());
+    assert_eq!(concat(op), expected);
+    let on_disk = std::fs::read(&path).unwrap();
+    assert_eq!(on_disk.len(), 3 + expected.len());
+    assert!(
+        on_disk[3..] == expected[..],
+        "the file holds every word in order"
+    );
+    let (read, op) = harness.ok(Op::ReadVectored {
+        fd,
+        bufs: (0..COUNT).map(|_| room(4)).collect(),
+        offset: Some(3),
+    });
+    assert_eq!(read, expected.len());
+    assert!(concat(op) == expected, "read back in order");
+    // Kept open to the end: a descriptor closed outside the driver could lend its number to
+    // the sockets below while the driver still takes it for a file.
+    #[cfg(unix)]
+    let _appended = {
+        let path = dir.file("appended", b"");
+        let file = open(&path, false);
+        let (written, _) = harness.ok(Op::WriteVectored {
+            fd: raw(&file),
+            bufs: words(),
+            offset: None,
+        });
+        assert_eq!(written, expected.len());
+        assert!(std::fs::read(&path).unwrap() == expected);
+        file
+    };
+    // A stream: the write waits for room as the peer drains it, and ends once all is sent.
+    let (left, right) = crate::harness::socket_pair();
+    let write = harness.submit(Op::WriteVectored {
+        fd: raw(&left),
+        bufs: words(),
+        offset: None,
+    });
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        let (count, op) = harness.ok(Op::Recv {
+            fd: raw(&right),
+            buf: room(64 * 1024),
+            flags: 0,
+        });
+        assert!(count > 0, "end of stream after {} bytes", received.len());
+        received.extend(bytes_of(op));
+    }
+    let completion = harness.wait(write);
+    assert_eq!(completion.result.unwrap(), expected.len());
+    assert!(
+        received == expected,
+        "the peer received every word in order"
+    );
+    // A read of as many buffers from a stream takes what is there.
+    harness.ok(Op::Send {
+        fd: raw(&left),
+        buf: Buffer::from(expected[..8192].to_vec()),
+        flags: 0,
+    });
+    let (read, op) = harness.ok(Op::ReadVectored {
+        fd: raw(&right),
+        bufs: (0..COUNT).map(|_| room(4)).collect(),
+        offset: None,
+    });
+    assert!(read > 0 && read <= 8192, "{read}");
+    assert!(concat(op)[..read] == expected[..read]);
+    // Cancelled while it waits for room, a write in parts reports the bytes that went.
+    #[cfg(unix)]
+    {
+        use std::io::Read;
+        let (left, right) = crate::harness::socket_pair();
+        let bufs: Vec<Buffer> = (0..4 * COUNT)
+            .map(|index| Buffer::from(word(index % COUNT).to_vec()))
+            .collect();
+        let expected: Vec<u8> = (0..4 * COUNT)
+            .flat_map(|index| word(index % COUNT))
+            .collect();
+        let write = harness.submit(Op::WriteVectored {
+            fd: raw(&left),
+            bufs,
+            offset: None,
+        });
+        assert!(
+            harness
+                .try_wait(write, std::time::Duration::from_millis(100))
+                .is_none(),
+            "1.6 MB went into a socket nobody reads"
+        );
+        harness.driver.cancel(write).unwrap();
+        let sent = harness
+            .wait(write)
+            .result
+            .expect("bytes went before the cancel");
+        assert!(sent > 0 && sent < expected.len(), "{sent}");
+        drop(left);
+        let mut peer = std::os::unix::net::UnixStream::from(right);
+        peer.set_nonblocking(false).unwrap();
+        let mut received = Vec::new();
+        peer.read_to_end(&mut received).unwrap();
+        assert_eq!(received.len(), sent);
+        assert!(received == expected[..sent]);
+    }
+}
+
 #[cfg(unix)]
 pub fn open_statx_fsync_close(mut harness: Harness) {
     let dir = TempDir::new();
@@ -402,6 +534,95 @@ pub fn open_beneath_refuses_every_way_out(mut harness: Harness) {
 
 /// On Windows the driver opens nothing (std does, on the pool, in the `proactor` crate) and
 /// has no metadata by path; it has fsync, close and the metadata of an open handle.
+/// Opening a FIFO waits for the other end, and must wait off the driver's thread: a timer
+/// fires meanwhile, and the open completes once a writer comes.
+#[cfg(unix)]
+pub fn opening_a_fifo_waits_off_the_driver(mut harness: Harness) {
+    use std::fs::OpenOptions;
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let dir = TempDir::new();
+    let path = dir.path().join("fifo");
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    // The writer comes when told, or after 3 s whatever happens, so a driver stuck in open(2)
+    // is let go and the test fails instead of hanging.
+    let (go, told) = mpsc::channel::<()>();
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let _ = told.recv_timeout(Duration::from_secs(3));
+        // Non-blocking: ENXIO until a reader has the FIFO open.
+        let deadline = Instant::now() + crate::harness::LIMIT;
+        loop {
+            match OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&writer_path)
+            {
+                Ok(mut file) => {
+                    file.write_all(b"hello").unwrap();
+                    return file;
+                }
+                Err(error)
+                    if error.raw_os_error() == Some(libc::ENXIO) && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(error) => panic!("opening the writer: {error}"),
+            }
+        }
+    });
+    let submitted = Instant::now();
+    let open = harness.submit(Op::open_at(None, &path, libc::O_RDONLY, 0).unwrap());
+    let timer = harness.submit(Op::Timeout {
+        duration: Duration::from_millis(10),
+    });
+    let fired = harness.try_wait(timer, Duration::from_secs(1));
+    let blocked = submitted.elapsed();
+    assert!(
+        fired.is_some() && blocked < Duration::from_secs(1),
+        "{:?}: a 10 ms timer fired after {blocked:?}: the open blocked the driver",
+        harness.flavor
+    );
+    let early = harness.try_wait(open, Duration::ZERO);
+    if let Some(early) = &early {
+        // io_uring's own first try opens with O_NONBLOCK, which a FIFO's reader end takes at
+        // once (the kernel keeps the file and clears the flag): that is the kernel's answer.
+        assert!(
+            harness.flavor == crate::harness::Flavor::IoUring && early.result.is_ok(),
+            "{:?}: the open ended before a writer came: {:?}",
+            harness.flavor,
+            early.result
+        );
+    }
+    go.send(()).unwrap();
+    let opened = early.unwrap_or_else(|| harness.wait(open));
+    let fd = opened.result.expect("open once a writer came") as RawFd;
+    // The writer has written once it is done; the descriptor reads it.
+    let writer = writer.join().unwrap();
+    let (_, op) = harness.ok(Op::Read {
+        fd,
+        buf: room(16),
+        offset: None,
+    });
+    assert_eq!(bytes_of(op), b"hello");
+    harness.ok(Op::Close { fd });
+    drop(writer);
+}
+
+/// No FIFOs on Windows, and no `OpenAt` in the driver: it says so at once.
+#[cfg(windows)]
+pub fn opening_a_fifo_waits_off_the_driver(mut harness: Harness) {
+    let dir = TempDir::new();
+    let error = harness.error(Op::open_at(None, dir.path().join("fifo"), 0, 0).unwrap());
+    assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+}
+
 #[cfg(windows)]
 pub fn open_statx_fsync_close(mut harness: Harness) {
     use std::os::windows::fs::OpenOptionsExt;

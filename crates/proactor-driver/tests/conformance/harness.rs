@@ -273,6 +273,11 @@ mod os {
         socket.into_raw_fd()
     }
 
+    /// Gives up a file: the caller closes it (with `Op::Close`).
+    pub fn file_into_raw(file: File) -> Fd {
+        file.into_raw_fd()
+    }
+
     /// Takes ownership of a descriptor an operation completed with.
     ///
     /// # Safety
@@ -348,7 +353,8 @@ mod os {
     use std::os::windows::fs::OpenOptionsExt;
     pub use std::os::windows::io::OwnedSocket;
     use std::os::windows::io::{
-        AsRawHandle, AsRawSocket, FromRawSocket, IntoRawSocket, OwnedHandle, RawSocket,
+        AsRawHandle, AsRawSocket, FromRawSocket, IntoRawHandle, IntoRawSocket, OwnedHandle,
+        RawSocket,
     };
     use std::path::Path;
 
@@ -404,6 +410,11 @@ mod os {
     /// Gives up ownership: the caller closes the socket (with `Op::Close`).
     pub fn into_raw(socket: OwnedSocket) -> Fd {
         socket.into_raw_socket()
+    }
+
+    /// Gives up a file: the caller closes its handle (with `Op::Close`).
+    pub fn file_into_raw(file: File) -> Fd {
+        file.into_raw_handle() as Fd
     }
 
     /// Takes ownership of a socket an operation completed with.

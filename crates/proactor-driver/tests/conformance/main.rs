@@ -13,6 +13,7 @@
 mod harness;
 
 mod bad_input;
+mod close;
 mod control;
 mod files;
 mod net;
@@ -49,7 +50,9 @@ conformance! {
     files::append_writes_go_to_the_end,
     files::current_position_reads_advance,
     files::vectored_write_and_read,
+    files::vectored_io_beyond_iov_max,
     files::open_statx_fsync_close,
+    files::opening_a_fifo_waits_off_the_driver,
     files::open_beneath_refuses_every_way_out,
     files::statx_reports_missing_file,
     files::every_buffer_kind_round_trips,
@@ -72,9 +75,12 @@ conformance! {
     net::recv_flags_are_honoured,
     net::shutdown_op_ends_the_write_side,
     net::thousand_operations_in_flight,
+    close::close_ends_a_pending_connect,
+    close::close_ends_pending_sends_in_order,
     control::nop_completes,
     control::timeout_fires_after_its_duration,
     control::timeout_can_be_cancelled,
+    control::endless_timeouts_wait_until_cancelled,
     control::cancel_pending_recv_returns_buffer,
     control::cancel_racing_completion_loses_no_bytes,
     control::stale_id_is_rejected,
@@ -84,6 +90,7 @@ conformance! {
     control::close_completes_waiting_operations,
     control::forgotten_descriptor_numbers_are_fresh,
     control::pool_bursts_never_lose_a_wake,
+    control::cancelled_pool_jobs_never_run,
     control::poll_waits_for_readiness,
     control::wakes_after_the_driver_is_gone_are_harmless,
     control::wait_exit_needs_kqueue,

@@ -235,6 +235,7 @@ pub(crate) fn submit(op: Op) -> Submitted {
         runtime,
         token: Some(token),
         orphan: None,
+        detached: false,
     }
 }
 
@@ -246,12 +247,20 @@ pub(crate) struct Submitted {
     /// The entry, until the completion is taken.
     token: Option<usize>,
     orphan: Option<Orphan>,
+    /// Dropped before it completes, the operation runs on instead of being cancelled.
+    detached: bool,
 }
 
 impl Submitted {
     /// What receives the completion if this future is dropped before it completes.
     pub(crate) fn on_orphan(&mut self, orphan: Orphan) {
         self.orphan = Some(orphan);
+    }
+
+    /// Dropping this future before it completes leaves the operation to run to its end (its
+    /// completion is disposed of) instead of cancelling it.
+    pub(crate) fn detach_on_drop(&mut self) {
+        self.detached = true;
     }
 
     /// As `poll`, but an operation not done yet is first started at once, with everything
@@ -355,7 +364,9 @@ impl Submitted {
                     *entry = Entry::Orphaned { id, orphan };
                     drop(ops);
                     // The completion still comes, exactly once, to the orphaned entry.
-                    let _ = inner.driver.borrow_mut().cancel(id);
+                    if !self.detached {
+                        let _ = inner.driver.borrow_mut().cancel(id);
+                    }
                 }
                 other => *entry = other,
             }

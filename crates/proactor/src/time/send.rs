@@ -24,11 +24,7 @@ pub(crate) struct SendSleep {
 impl SendSleep {
     /// Ends `duration` from now (durations past what `Instant` holds mean never).
     pub(crate) fn after(duration: std::time::Duration) -> SendSleep {
-        SendSleep::until(
-            Instant::now()
-                .checked_add(duration)
-                .unwrap_or_else(super::far_future),
-        )
+        SendSleep::until(super::saturating_add(Instant::now(), duration))
     }
 
     pub(crate) fn until(deadline: Instant) -> SendSleep {

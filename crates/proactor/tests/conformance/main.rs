@@ -64,6 +64,7 @@ conformance! {
     runtime::equal_deadlines_fire_in_the_order_set,
     runtime::timeout_elapses_and_completes,
     runtime::interval_ticks,
+    runtime::endless_durations_never_end,
     runtime::many_timers_armed_and_cancelled,
     runtime::handle_spawns_from_another_thread,
     runtime::panics_in_remote_tasks_do_not_stop_the_runtime,

@@ -152,6 +152,36 @@ pub fn timeout_elapses_and_completes(runtime: Runtime) {
     });
 }
 
+/// Durations too long for any clock (`Duration::MAX`, `u64::MAX` seconds) mean "never":
+/// nothing panics or fails, an endless sleep stays pending while short ones end, and a timeout
+/// that long just waits for its future.
+pub fn endless_durations_never_end(runtime: Runtime) {
+    runtime.block_on(async {
+        for endless in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+            let start = Instant::now();
+            let short = timeout(Duration::from_millis(20), sleep(endless)).await;
+            assert!(short.is_err(), "the endless sleep ended");
+            assert!(start.elapsed() < crate::LIMIT);
+            assert_eq!(timeout(endless, async { 7 }).await, Ok(7));
+            let waited = timeout(endless, sleep(Duration::from_millis(20))).await;
+            assert_eq!(waited, Ok(()));
+            // Moved to now, an endless sleep ends.
+            let mut moved = sleep(endless);
+            moved.reset(Instant::now());
+            moved.await;
+            let mut ticks = interval(endless);
+            ticks.tick().await;
+            let second = timeout(Duration::from_millis(20), ticks.tick()).await;
+            assert!(second.is_err(), "an endless interval ticked twice");
+        }
+        // A task sleeping forever does not keep the others from running, and is dropped with
+        // its runtime's block_on.
+        let forever = spawn(sleep(Duration::MAX));
+        sleep(Duration::from_millis(5)).await;
+        forever.abort();
+    });
+}
+
 pub fn interval_ticks(runtime: Runtime) {
     runtime.block_on(async {
         let start = Instant::now();

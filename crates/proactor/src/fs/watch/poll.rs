@@ -90,7 +90,8 @@ impl PollWatcher {
         Ok(PollWatcher {
             path,
             interval,
-            next: Instant::now() + interval,
+            // An interval past what the clock holds means never again.
+            next: time::saturating_add(Instant::now(), interval),
             last: Seen::Present(Snapshot::of(&metadata)),
         })
     }
@@ -101,7 +102,7 @@ impl PollWatcher {
             let path = self.path.clone();
             let (seen, error) = blocking::run(move || Ok(look(&path))).await?;
             // A slow look (or a long wait to be polled) does not cause a burst of looks.
-            self.next = (self.next + self.interval).max(Instant::now());
+            self.next = time::saturating_add(self.next, self.interval).max(Instant::now());
             let last = std::mem::replace(&mut self.last, seen);
             let path = || self.path.clone();
             match (&last, &self.last) {
