@@ -222,14 +222,12 @@ fn watch_tree(
 }
 
 /// Watches `top` itself if `watch_top`, then every directory below it; with `report`, lists
-/// the entries it finds (blocking: runs on the pool). `fd` is a duplicate of the watcher's
-/// descriptor, so that a watcher dropped meanwhile (its descriptor closed, and the number
-/// perhaps reused) cannot leave the walk adding watches to something else.
-fn walk(fd: OwnedFd, top: PathBuf, watch_top: bool, report: bool) -> Walked {
+/// the entries it finds (blocking: runs on the pool).
+fn walk(fd: RawFd, top: &Path, watch_top: bool, report: bool) -> Walked {
     let mut walked = Walked::default();
     if watch_top {
-        match add_watch(fd.as_raw_fd(), &top, SUBDIR_MASK) {
-            Ok(wd) => walked.dirs.push((wd, top.clone())),
+        match add_watch(fd, top, SUBDIR_MASK) {
+            Ok(wd) => walked.dirs.push((wd, top.to_path_buf())),
             Err(error) if gone(&error) => return walked,
             Err(error) => {
                 walked.error = Some(error);
@@ -238,7 +236,7 @@ fn walk(fd: OwnedFd, top: PathBuf, watch_top: bool, report: bool) -> Walked {
         }
     }
     let report = report.then_some(&mut walked.created);
-    if let Err(error) = watch_tree(fd.as_raw_fd(), &top, &mut walked.dirs, report) {
+    if let Err(error) = watch_tree(fd, top, &mut walked.dirs, report) {
         walked.error = Some(error);
     }
     walked
@@ -341,18 +339,22 @@ impl Watcher {
     /// Starts a walk on the pool (see [`walk`]) for what `event` revealed; decoding, and
     /// `event`, wait for it.
     fn start_walk(&mut self, event: Event, top: PathBuf, watch_top: bool, report: bool) {
+        // The walk gets a duplicate of the descriptor, so that a watcher dropped meanwhile
+        // (its descriptor closed, and the number perhaps reused) cannot leave it adding
+        // watches to something else. Without one (out of descriptors), it runs here, as it
+        // always did.
         // SAFETY: the descriptor belongs to `self.stream`, open while `self` lives; the
         // borrow ends with this statement.
-        let fd = unsafe { BorrowedFd::borrow_raw(self.fd()) }.try_clone_to_owned();
-        match fd {
-            Ok(fd) => {
-                let work = move || walk(fd, top, watch_top, report);
+        let duplicate = unsafe { BorrowedFd::borrow_raw(self.fd()) }.try_clone_to_owned();
+        match duplicate {
+            Ok(duplicate) => {
+                let work = move || walk(duplicate.as_raw_fd(), &top, watch_top, report);
                 let handle = blocking::spawn_blocking(work);
                 self.walk = Some(Box::new(Walk { handle, event }));
             }
-            Err(error) => {
-                self.ready.push_back(Ok(event));
-                self.ready.push_back(Err(error));
+            Err(_) => {
+                let walked = walk(self.fd(), &top, watch_top, report);
+                self.merge(event, Ok(walked));
             }
         }
     }
