@@ -7,15 +7,17 @@
 
 mod common;
 
+use std::cell::Cell;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{per_backend, run};
 use proactor::fs::{self, Event, Watcher};
 use proactor::time::{sleep, timeout};
-use proactor::Runtime;
+use proactor::{JoinHandle, Runtime};
 
 /// How long a test waits for one expected event.
 const EVENT_WAIT: Duration = Duration::from_secs(10);
@@ -101,11 +103,15 @@ mod inotify {
     crate::common::linux_only! {
         moves_out_and_in_are_halves,
         recursive_reports_each_new_entry_once,
+        recursive_walks_a_new_tree_off_the_loop,
+        recursive_walks_a_moved_in_tree_off_the_loop,
+        cancelled_calls_during_a_walk_lose_nothing,
         recursive_follows_a_renamed_subdirectory,
         recursive_watches_existing_subdirectories,
         removing_the_watched_directory_ends_the_stream,
         recursive_stops_at_a_subdirectory_moved_away,
         overflow_is_reported_and_the_stream_goes_on,
+        overflow_rewalk_runs_off_the_loop,
         dropping_a_watcher_frees_its_fd,
     }
 }
@@ -380,23 +386,14 @@ fn removing_the_watched_directory_ends_the_stream(runtime: Runtime) {
 
 #[cfg(target_os = "linux")]
 fn overflow_is_reported_and_the_stream_goes_on(runtime: Runtime) {
-    let dir = TempDir::new("overflow");
-    let queue: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(16384);
-    if queue > 100_000 {
-        eprintln!("skipped: max_queued_events is {queue}");
+    let Some(queue) = fillable_queue() else {
         return;
-    }
+    };
+    let dir = TempDir::new("overflow");
     run(&runtime, async {
         let mut watcher = fs::watch(&dir.0, true).await.unwrap();
-        // Without reading: each file makes a create and a delete event.
-        for index in 0..queue / 2 + 100 {
-            let file = dir.join(format!("f{index}"));
-            std::fs::File::create(&file).unwrap();
-            std::fs::remove_file(&file).unwrap();
-        }
+        // Without reading.
+        overflow(&dir, queue);
         std::fs::write(dir.join("marker"), b"").unwrap();
         // Its creation is dropped too: only looking again finds it.
         std::fs::create_dir(dir.join("late")).unwrap();
@@ -422,6 +419,318 @@ fn overflow_is_reported_and_the_stream_goes_on(runtime: Runtime) {
         // After an overflow a recursive watcher watches the directories it missed.
         std::fs::write(dir.join("late/file"), b"").unwrap();
         wait_for(&mut watcher, &Event::Created(dir.join("late/file"))).await;
+    });
+}
+
+/// A task on the test's runtime that wakes every millisecond and counts its wakes. It shares
+/// the watcher's thread: while that thread is blocked (a walk of a tree on it), it cannot
+/// tick.
+#[cfg(target_os = "linux")]
+struct Ticker {
+    ticks: Rc<Cell<u64>>,
+    /// The longest time between two wakes.
+    longest: Rc<Cell<Duration>>,
+    stop: Rc<Cell<bool>>,
+    task: JoinHandle<()>,
+}
+
+#[cfg(target_os = "linux")]
+impl Ticker {
+    fn start() -> Ticker {
+        let ticks = Rc::new(Cell::new(0));
+        let longest = Rc::new(Cell::new(Duration::ZERO));
+        let stop = Rc::new(Cell::new(false));
+        let task = proactor::spawn({
+            let (ticks, longest, stop) = (ticks.clone(), longest.clone(), stop.clone());
+            async move {
+                let mut last = Instant::now();
+                while !stop.get() {
+                    sleep(Duration::from_millis(1)).await;
+                    let now = Instant::now();
+                    longest.set(longest.get().max(now - last));
+                    last = now;
+                    ticks.set(ticks.get() + 1);
+                }
+            }
+        });
+        Ticker {
+            ticks,
+            longest,
+            stop,
+            task,
+        }
+    }
+
+    fn ticks(&self) -> u64 {
+        self.ticks.get()
+    }
+
+    /// The longest gap so far, once the ticker has run again (a gap is known when it ends).
+    async fn longest(&self) -> Duration {
+        let ticks = self.ticks();
+        while self.ticks() == ticks {
+            sleep(Duration::from_millis(1)).await;
+        }
+        self.longest.get()
+    }
+
+    async fn stop(self) {
+        self.stop.set(true);
+        self.task.await.unwrap();
+    }
+}
+
+/// Fewest wakes of the [`Ticker`] that show a walk of [`big_tree`] left the runtime's thread
+/// free while the test waited for the event that needs it: a walk on that thread allows
+/// one or two (the read's round trip before it), one on the pool a wake per millisecond of
+/// a walk that takes tens of them (the figures are printed).
+#[cfg(target_os = "linux")]
+const TICKS_DURING_WALK: u64 = 5;
+
+/// Fills `top` (made here) with a tree that takes a walk tens of milliseconds at least: 10 ×
+/// 10 × 10 directories with a file in each of the deepest, 2,110 entries; returns them
+/// parents first.
+#[cfg(target_os = "linux")]
+fn big_tree(top: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir(top).unwrap();
+    let mut made = Vec::new();
+    let mut level = vec![top.to_path_buf()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for dir in &level {
+            for index in 0..10 {
+                let sub = dir.join(format!("d{index}"));
+                std::fs::create_dir(&sub).unwrap();
+                made.push(sub.clone());
+                next.push(sub);
+            }
+        }
+        level = next;
+    }
+    for dir in &level {
+        let file = dir.join("file");
+        std::fs::File::create(&file).unwrap();
+        made.push(file);
+    }
+    made
+}
+
+/// Checks that `events` report each of `expected` (all below `top`) as created exactly
+/// once, each after its parent, and nothing else but modifications.
+#[cfg(target_os = "linux")]
+fn assert_created_once_parents_first(events: &[Event], top: &Path, expected: &[PathBuf]) {
+    let mut created = std::collections::HashMap::new();
+    for (at, event) in events.iter().enumerate() {
+        match event {
+            Event::Created(path) => {
+                let before = created.insert(path.clone(), at);
+                assert!(before.is_none(), "{path:?} twice");
+            }
+            Event::Modified(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created.len(), expected.len(), "reported: {}", created.len());
+    for path in expected {
+        let at = created[path];
+        let parent = path.parent().unwrap();
+        if parent != top {
+            assert!(created[parent] < at, "{path:?} before its directory");
+        }
+    }
+}
+
+/// A directory that appears with a big tree in it is walked on the pool: the runtime's other
+/// tasks run meanwhile; the directory is reported first (once it is watched), then every
+/// entry as created once, after its own parent; and the tree is watched afterwards.
+#[cfg(target_os = "linux")]
+fn recursive_walks_a_new_tree_off_the_loop(runtime: Runtime) {
+    let dir = TempDir::new("walk-new");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        // Made before the watcher reads anything: it learns of `big` alone, and has to walk
+        // it to find the rest.
+        let top = dir.join("big");
+        let expected = big_tree(&top);
+        let ticker = Ticker::start();
+        let started = Instant::now();
+        let mut events = Vec::new();
+        let mut created = 0;
+        while created <= expected.len() {
+            let left = EVENT_WAIT.saturating_sub(started.elapsed());
+            match timeout(left, watcher.next_event()).await {
+                Ok(Ok(Some(event))) => {
+                    created += usize::from(matches!(event, Event::Created(_)));
+                    events.push(event);
+                }
+                other => panic!("{other:?} after {events:?}"),
+            }
+        }
+        let (walk, during) = (started.elapsed(), ticker.ticks());
+        let longest = ticker.longest().await;
+        ticker.stop().await;
+        eprintln!(
+            "walk of {} entries: {walk:?}, {during} ticks meanwhile, longest gap {longest:?}",
+            expected.len(),
+        );
+        assert!(
+            during >= TICKS_DURING_WALK,
+            "the runtime stalled for the walk: {during} ticks in {walk:?}"
+        );
+        assert_eq!(events[0], Event::Created(top.clone()));
+        assert_created_once_parents_first(&events[1..], &top, &expected);
+        let deep = top.join("d9/d9/d9/later");
+        std::fs::write(&deep, b"").unwrap();
+        let before = wait_for(&mut watcher, &Event::Created(deep)).await;
+        assert!(before.is_empty(), "{before:?}");
+    });
+}
+
+/// A big tree moved in from outside is walked on the pool (to watch it; its entries are not
+/// reported): the runtime's other tasks run meanwhile, the move is reported once the tree is
+/// watched, and what came after it in the kernel's queue after that.
+#[cfg(target_os = "linux")]
+fn recursive_walks_a_moved_in_tree_off_the_loop(runtime: Runtime) {
+    let dir = TempDir::new("walk-moved");
+    let outside = TempDir::new("walk-moved-outside");
+    let built = outside.join("big");
+    big_tree(&built);
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        let top = dir.join("big");
+        // Both queued before the watcher reads: the marker's event waits for the walk.
+        std::fs::rename(&built, &top).unwrap();
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        let ticker = Ticker::start();
+        let started = Instant::now();
+        let before = wait_for(&mut watcher, &Event::RenamedTo(top.clone())).await;
+        assert!(before.is_empty(), "{before:?}");
+        let (walk, during) = (started.elapsed(), ticker.ticks());
+        // Watched by now: a change made only after the event is seen.
+        let deep = top.join("d3/d7/d1/later");
+        std::fs::write(&deep, b"").unwrap();
+        let longest = ticker.longest().await;
+        ticker.stop().await;
+        eprintln!("walk: {walk:?}, {during} ticks meanwhile, longest gap {longest:?}");
+        assert!(
+            during >= TICKS_DURING_WALK,
+            "the runtime stalled for the walk: {during} ticks in {walk:?}"
+        );
+        let between = wait_for(&mut watcher, &Event::Created(dir.join("marker"))).await;
+        assert!(between.is_empty(), "{between:?}");
+        let after = wait_for(&mut watcher, &Event::Created(deep)).await;
+        assert!(after.is_empty(), "{after:?}");
+    });
+}
+
+/// Calls dropped while a walk runs lose nothing and repeat nothing: the next call waits for
+/// the same walk.
+#[cfg(target_os = "linux")]
+fn cancelled_calls_during_a_walk_lose_nothing(runtime: Runtime) {
+    let dir = TempDir::new("walk-cancel");
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        let top = dir.join("big");
+        let expected = big_tree(&top);
+        let mut events = Vec::new();
+        let mut created = 0;
+        let mut cancelled = 0;
+        let deadline = Instant::now() + EVENT_WAIT;
+        let mut wait = 1u64;
+        while created <= expected.len() {
+            assert!(
+                Instant::now() < deadline,
+                "saw {created} events: {events:?}"
+            );
+            // Waits from 7 to 294 µs, against a walk of tens of milliseconds.
+            wait = wait * 7 % 301;
+            match timeout(Duration::from_micros(wait), watcher.next_event()).await {
+                Ok(event) => {
+                    let event = event.unwrap().expect("the stream goes on");
+                    created += usize::from(matches!(event, Event::Created(_)));
+                    events.push(event);
+                }
+                Err(_) => cancelled += 1,
+            }
+        }
+        assert!(cancelled > 0, "no call was cancelled");
+        assert_eq!(events[0], Event::Created(top.clone()));
+        assert_created_once_parents_first(&events[1..], &top, &expected);
+        std::fs::write(dir.join("marker"), b"").unwrap();
+        let before = wait_for(&mut watcher, &Event::Created(dir.join("marker"))).await;
+        assert!(before.is_empty(), "{before:?}");
+    });
+}
+
+/// inotify's event queue length, if it is small enough to fill in a test.
+#[cfg(target_os = "linux")]
+fn fillable_queue() -> Option<usize> {
+    let queue: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(16384);
+    if queue > 100_000 {
+        eprintln!("skipped: max_queued_events is {queue}");
+        return None;
+    }
+    Some(queue)
+}
+
+/// Overflows a watch of `dir` holding a `queue`-event queue: each file makes a create and a
+/// delete event.
+#[cfg(target_os = "linux")]
+fn overflow(dir: &TempDir, queue: usize) {
+    for index in 0..queue / 2 + 100 {
+        let file = dir.join(format!("f{index}"));
+        std::fs::File::create(&file).unwrap();
+        std::fs::remove_file(&file).unwrap();
+    }
+}
+
+/// The look at the whole tree after an overflow runs on the pool: the runtime's other tasks
+/// run meanwhile, and events after it are reported.
+#[cfg(target_os = "linux")]
+fn overflow_rewalk_runs_off_the_loop(runtime: Runtime) {
+    let Some(queue) = fillable_queue() else {
+        return;
+    };
+    let dir = TempDir::new("overflow-walk");
+    big_tree(&dir.join("big"));
+    run(&runtime, async {
+        let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+        overflow(&dir, queue);
+        // Its creation is dropped: only the walk after the overflow watches it.
+        let late = dir.join("big/d1/d2/late");
+        std::fs::create_dir(&late).unwrap();
+        let ticker = Ticker::start();
+        let deadline = Instant::now() + EVENT_WAIT;
+        // The window: from the event before the overflow to the overflow, which waits for
+        // the walk (the events before it in the same read do not).
+        let (mut ticks, mut since) = (0, Instant::now());
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let event = timeout(left, watcher.next_event())
+                .await
+                .expect("no overflow event in time")
+                .unwrap()
+                .expect("the stream goes on");
+            if event == Event::Overflow {
+                break;
+            }
+            (ticks, since) = (ticker.ticks(), Instant::now());
+        }
+        let (walk, during) = (since.elapsed(), ticker.ticks() - ticks);
+        // Watched by now: a change made only after the event is seen.
+        let deep = late.join("file");
+        std::fs::write(&deep, b"").unwrap();
+        let longest = ticker.longest().await;
+        ticker.stop().await;
+        eprintln!("walk: {walk:?}, {during} ticks meanwhile, longest gap {longest:?}");
+        assert!(
+            during >= TICKS_DURING_WALK,
+            "the runtime stalled for the walk: {during} ticks in {walk:?}"
+        );
+        wait_for(&mut watcher, &Event::Created(deep)).await;
     });
 }
 
@@ -579,8 +888,23 @@ fn dropping_a_watcher_frees_its_fd(runtime: Runtime) {
                 .unwrap();
             drop((watcher, polled));
         }
-        // Closes go through the driver: let them run.
-        sleep(Duration::from_millis(20)).await;
+        // Dropped with a walk in flight (a tree moved in: the walk takes tens of
+        // milliseconds, the call waits 5): the walk's descriptor closes when it ends.
+        let outside = TempDir::new("fds-outside");
+        let (away, moved) = (outside.join("big"), dir.join("big"));
+        big_tree(&away);
+        for _ in 0..5 {
+            let mut watcher = fs::watch(&dir.0, true).await.unwrap();
+            std::fs::rename(&away, &moved).unwrap();
+            let _ = timeout(Duration::from_millis(5), watcher.next_event()).await;
+            drop(watcher);
+            std::fs::rename(&moved, &away).unwrap();
+        }
+        // Closes go through the driver, and walks end on the pool: let them run.
+        let deadline = Instant::now() + EVENT_WAIT;
+        while open_fds() != before && Instant::now() < deadline {
+            sleep(Duration::from_millis(10)).await;
+        }
         assert_eq!(open_fds(), before, "descriptors leaked");
     });
 }

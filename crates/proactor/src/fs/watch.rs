@@ -161,7 +161,9 @@ impl Watcher {
     /// Events come in the order the OS reported them. A directory that appears in a
     /// recursive watch is watched from then on, and what it already holds when the watcher
     /// looks inside is reported as [`Created`](Event::Created) (once, even if the OS also
-    /// reports it), so entries made just after the directory are not missed.
+    /// reports it), so entries made just after the directory are not missed. That look runs
+    /// on the thread pool, and the directory's own event waits for it: once the event is
+    /// returned, the directory is watched.
     ///
     /// # Errors
     ///
@@ -236,7 +238,10 @@ impl fmt::Debug for Watcher {
 ///
 /// A directory watch reports changes to its entries (and, recursive, to theirs); a file
 /// watch reports changes to the file. Setting up (for a tree, one watch per directory) runs
-/// on the thread pool.
+/// on the thread pool, and so does every later look at the file system: walking a directory
+/// that appears in a recursive watch, walking the whole tree again after an
+/// [`Overflow`](Event::Overflow), listing a directory that changed (kqueue). The runtime's
+/// other tasks run meanwhile.
 ///
 /// Each OS has one native mechanism:
 ///

@@ -1,7 +1,9 @@
 //! inotify (Linux): one non-blocking inotify descriptor per watcher, read through the driver
 //! like a pipe (`Op::Read`: in the ring on io_uring, on readiness on epoll), so a cancelled
 //! read keeps its bytes for the next. One watch per directory; a recursive watcher adds one
-//! for each subdirectory, at the start on the thread pool and later as they appear.
+//! for each subdirectory, at the start and later as they appear (and looks at the whole tree
+//! again after an overflow), always walking on the thread pool: a big tree, or a slow file
+//! system, would otherwise stall every task of the runtime for the walk's length.
 //!
 //! Records are variable-length (a 16-byte header, then a NUL-padded name); they are decoded
 //! from the byte buffer field by field, never through a pointer cast, so alignment does not
@@ -10,14 +12,15 @@
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{CString, OsStr};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Event, Native};
+use crate::blocking::{self, BlockingHandle};
 use crate::net::{Descriptor, Stream};
-use crate::{blocking, time};
+use crate::time;
 
 /// What every watch asks for.
 const MASK: u32 = libc::IN_CREATE
@@ -47,12 +50,22 @@ const PAIR_WINDOW: Duration = Duration::from_millis(5);
 pub(in crate::fs) struct Watcher {
     /// The inotify descriptor, closed through the driver when dropped.
     stream: Stream,
+    /// A walk running on the pool. Decoding stops at the record that started it until its
+    /// result is merged, so later records find the watches it added and the entries it
+    /// reported (`found`), as if it had run in place. Kept here so that a call dropped while
+    /// it runs loses nothing: the next call waits for the same walk. Boxed: the handle is
+    /// large, and most watchers never walk after the start.
+    walk: Option<Box<Walk>>,
     root_wd: i32,
     recursive: bool,
     /// The path each watch descriptor stands for.
     dirs: HashMap<i32, PathBuf>,
-    /// Bytes read but not yet decoded: empty, except for a record split by a cancelled read.
+    /// Bytes read but not yet decoded: empty, except for a record split by a cancelled read
+    /// and the records after one that started a walk.
     bytes: Vec<u8>,
+    /// Whether the read whose records are being decoded emptied the kernel's queue; acted on
+    /// once all of them are decoded.
+    drained: bool,
     ready: VecDeque<io::Result<Event>>,
     /// The first half of a rename, waiting for its second.
     moved_from: Option<MovedFrom>,
@@ -64,6 +77,23 @@ pub(in crate::fs) struct Watcher {
     found: HashMap<PathBuf, u64>,
     /// Reads so far.
     reads: u64,
+}
+
+struct Walk {
+    handle: BlockingHandle<Walked>,
+    /// The event that revealed what is walked (a new directory, an overflow), held back
+    /// until the walk ends: whoever sees it may rely on what it revealed being watched, as
+    /// when walks ran in place.
+    event: Event,
+}
+
+/// What a walk did: the watches it added, and the entries it found if it was asked to report
+/// them; an error stopped it where it was.
+#[derive(Default)]
+struct Walked {
+    dirs: Vec<(i32, PathBuf)>,
+    created: Vec<PathBuf>,
+    error: Option<io::Error>,
 }
 
 struct MovedFrom {
@@ -85,10 +115,12 @@ impl Native for Watcher {
         let (fd, root_wd, dirs) = blocking::run(move || start(&path, recursive)).await?;
         Ok(Watcher {
             stream: Stream::pipe(Descriptor::adopt(fd)),
+            walk: None,
             root_wd,
             recursive,
             dirs,
             bytes: Vec::new(),
+            drained: false,
             ready: VecDeque::new(),
             moved_from: None,
             found: HashMap::new(),
@@ -101,7 +133,7 @@ impl Native for Watcher {
             if let Some(event) = self.ready.pop_front() {
                 return event.map(Some);
             }
-            if self.dirs.is_empty() && self.moved_from.is_none() {
+            if self.dirs.is_empty() && self.moved_from.is_none() && self.walk.is_none() {
                 return Ok(None);
             }
             self.fill().await?;
@@ -119,10 +151,12 @@ fn start(path: &Path, recursive: bool) -> io::Result<(OwnedFd, i32, HashMap<i32,
     // SAFETY: inotify_init1 made this descriptor and nothing else owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let root_wd = add_watch(fd.as_raw_fd(), path, MASK)?;
-    let mut dirs = HashMap::from([(root_wd, path.to_path_buf())]);
+    let mut below = Vec::new();
     if recursive && std::fs::metadata(path)?.is_dir() {
-        watch_tree(fd.as_raw_fd(), path, &mut dirs, None)?;
+        watch_tree(fd.as_raw_fd(), path, &mut below, None)?;
     }
+    let mut dirs = HashMap::from([(root_wd, path.to_path_buf())]);
+    dirs.extend(below);
     Ok((fd, root_wd, dirs))
 }
 
@@ -145,13 +179,13 @@ fn gone(error: &io::Error) -> bool {
     )
 }
 
-/// Watches every directory below `dir`, depth first; with `report`, reports each entry
-/// found as created.
+/// Watches every directory below `dir`, depth first, adding them to `dirs`; with `report`,
+/// adds each entry found to it.
 fn watch_tree(
     fd: RawFd,
     dir: &Path,
-    dirs: &mut HashMap<i32, PathBuf>,
-    mut report: Option<&mut VecDeque<io::Result<Event>>>,
+    dirs: &mut Vec<(i32, PathBuf)>,
+    mut report: Option<&mut Vec<PathBuf>>,
 ) -> io::Result<()> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -168,7 +202,7 @@ fn watch_tree(
             };
             let path = entry.path();
             if let Some(report) = report.as_deref_mut() {
-                report.push_back(Ok(Event::Created(path.clone())));
+                report.push(path.clone());
             }
             // The entry's own type, not a link's target: links are not followed.
             if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
@@ -176,7 +210,7 @@ fn watch_tree(
             }
             match add_watch(fd, &path, SUBDIR_MASK) {
                 Ok(wd) => {
-                    dirs.insert(wd, path.clone());
+                    dirs.push((wd, path.clone()));
                     pending.push(path);
                 }
                 Err(error) if gone(&error) => {}
@@ -185,6 +219,27 @@ fn watch_tree(
         }
     }
     Ok(())
+}
+
+/// Watches `top` itself if `watch_top`, then every directory below it; with `report`, lists
+/// the entries it finds (blocking: runs on the pool).
+fn walk(fd: RawFd, top: &Path, watch_top: bool, report: bool) -> Walked {
+    let mut walked = Walked::default();
+    if watch_top {
+        match add_watch(fd, top, SUBDIR_MASK) {
+            Ok(wd) => walked.dirs.push((wd, top.to_path_buf())),
+            Err(error) if gone(&error) => return walked,
+            Err(error) => {
+                walked.error = Some(error);
+                return walked;
+            }
+        }
+    }
+    let report = report.then_some(&mut walked.created);
+    if let Err(error) = watch_tree(fd, top, &mut walked.dirs, report) {
+        walked.error = Some(error);
+    }
+    walked
 }
 
 /// Decodes the record at the start of `bytes`, and its length; `None` if `bytes` holds only
@@ -214,8 +269,19 @@ impl Watcher {
         self.stream.descriptor().fd()
     }
 
-    /// Reads what the kernel has (waiting for it) and turns it into events.
+    /// Reads what the kernel has (waiting for it) and turns it into events; or, while a walk
+    /// runs, waits for it and goes on decoding the records after the one that started it.
     async fn fill(&mut self) -> io::Result<()> {
+        if let Some(walk) = &mut self.walk {
+            let walked = (&mut walk.handle).await;
+            // Merged in the same poll that saw the walk end: a dropped call merges nothing
+            // and the next one waits for the walk again.
+            if let Some(walk) = self.walk.take() {
+                self.merge(walk.event, walked);
+            }
+            self.decode_records();
+            return Ok(());
+        }
         let mut buffer = std::mem::take(&mut self.bytes);
         buffer.reserve(READ_SIZE);
         let room = buffer.capacity() - buffer.len();
@@ -243,33 +309,84 @@ impl Watcher {
                 "the inotify descriptor ended",
             ));
         }
+        self.drained = room - count.min(room) >= DRAINED;
+        self.decode_records();
+        Ok(())
+    }
+
+    /// Handles the records in `bytes`, up to one that starts a walk: the rest wait for it.
+    fn decode_records(&mut self) {
         let bytes = std::mem::take(&mut self.bytes);
         let mut at = 0;
-        while let Some((record, len)) = bytes.get(at..).and_then(decode) {
+        while self.walk.is_none() {
+            let Some((record, len)) = bytes.get(at..).and_then(decode) else {
+                break;
+            };
             self.handle(&record);
             at += len;
         }
         self.bytes = bytes;
         self.bytes.drain(..at);
-        if room - count.min(room) >= DRAINED {
+        if self.walk.is_none() && self.drained {
+            // The read emptied the queue after every walk before it ended, so it held the
+            // duplicates of all they found; a walk of this read may still have some coming.
+            self.drained = false;
             let reads = self.reads;
             self.found.retain(|_, looked| *looked == reads);
         }
-        Ok(())
+    }
+
+    /// Starts a walk on the pool (see [`walk`]) for what `event` revealed; decoding, and
+    /// `event`, wait for it.
+    fn start_walk(&mut self, event: Event, top: PathBuf, watch_top: bool, report: bool) {
+        // The walk gets a duplicate of the descriptor, so that a watcher dropped meanwhile
+        // (its descriptor closed, and the number perhaps reused) cannot leave it adding
+        // watches to something else. Without one (out of descriptors), it runs here, as it
+        // always did.
+        // SAFETY: the descriptor belongs to `self.stream`, open while `self` lives; the
+        // borrow ends with this statement.
+        let duplicate = unsafe { BorrowedFd::borrow_raw(self.fd()) }.try_clone_to_owned();
+        match duplicate {
+            Ok(duplicate) => {
+                let work = move || walk(duplicate.as_raw_fd(), &top, watch_top, report);
+                let handle = blocking::spawn_blocking(work);
+                self.walk = Some(Box::new(Walk { handle, event }));
+            }
+            Err(_) => {
+                let walked = walk(self.fd(), &top, watch_top, report);
+                self.merge(event, Ok(walked));
+            }
+        }
+    }
+
+    /// Reports `event` and takes in what the walk it started did, at the place in the event
+    /// stream where it started.
+    fn merge(&mut self, event: Event, walked: io::Result<Walked>) {
+        self.ready.push_back(Ok(event));
+        let walked = match walked {
+            Ok(walked) => walked,
+            Err(error) => return self.ready.push_back(Err(error)),
+        };
+        self.dirs.extend(walked.dirs);
+        for path in walked.created {
+            self.found.insert(path.clone(), self.reads);
+            self.ready.push_back(Ok(Event::Created(path)));
+        }
+        if let Some(error) = walked.error {
+            self.ready.push_back(Err(error));
+        }
     }
 
     fn handle(&mut self, record: &Record<'_>) {
         if record.mask & libc::IN_Q_OVERFLOW != 0 {
             self.flush_moved_from();
-            self.ready.push_back(Ok(Event::Overflow));
-            if self.recursive {
-                // Directories made while events were dropped are not watched yet.
-                if let Some(root) = self.dirs.get(&self.root_wd).cloned() {
-                    let fd = self.fd();
-                    if let Err(error) = watch_tree(fd, &root, &mut self.dirs, None) {
-                        self.ready.push_back(Err(error));
-                    }
+            // Directories made while events were dropped are not watched yet.
+            match self.dirs.get(&self.root_wd) {
+                Some(root) if self.recursive => {
+                    let root = root.clone();
+                    self.start_walk(Event::Overflow, root, false, false);
                 }
+                _ => self.ready.push_back(Ok(Event::Overflow)),
             }
             return;
         }
@@ -303,9 +420,10 @@ impl Watcher {
                 other => {
                     self.moved_from = other;
                     self.flush_moved_from();
-                    self.ready.push_back(Ok(Event::RenamedTo(path.clone())));
                     if is_dir && self.recursive {
-                        self.watch_new_dir(path, false);
+                        self.watch_new_dir(Event::RenamedTo(path.clone()), path, false);
+                    } else {
+                        self.ready.push_back(Ok(Event::RenamedTo(path)));
                     }
                 }
             }
@@ -323,9 +441,10 @@ impl Watcher {
             if found {
                 return; // Reported, and watched if a directory, by the look that found it.
             }
-            self.ready.push_back(Ok(Event::Created(path.clone())));
             if is_dir && self.recursive {
-                self.watch_new_dir(path, true);
+                self.watch_new_dir(Event::Created(path.clone()), path, true);
+            } else {
+                self.ready.push_back(Ok(Event::Created(path)));
             }
         } else if mask & (libc::IN_MODIFY | libc::IN_ATTRIB) != 0 {
             self.ready.push_back(Ok(Event::Modified(path)));
@@ -371,27 +490,11 @@ impl Watcher {
         }
     }
 
-    /// Watches a directory that appeared in a recursive watch, and everything below it; with
-    /// `report`, its entries are reported as created (they may predate the watch).
-    fn watch_new_dir(&mut self, path: PathBuf, report: bool) {
-        let fd = self.fd();
-        let wd = match add_watch(fd, &path, SUBDIR_MASK) {
-            Ok(wd) => wd,
-            Err(error) if gone(&error) => return,
-            Err(error) => return self.ready.push_back(Err(error)),
-        };
-        self.dirs.insert(wd, path.clone());
-        let mut created = VecDeque::new();
-        let result = watch_tree(fd, &path, &mut self.dirs, report.then_some(&mut created));
-        for event in created {
-            if let Ok(Event::Created(path)) = &event {
-                self.found.insert(path.clone(), self.reads);
-            }
-            self.ready.push_back(event);
-        }
-        if let Err(error) = result {
-            self.ready.push_back(Err(error));
-        }
+    /// Watches a directory that appeared in a recursive watch (reported by `event`), and
+    /// everything below it; with `report`, its entries are reported as created (they may
+    /// predate the watch).
+    fn watch_new_dir(&mut self, event: Event, path: PathBuf, report: bool) {
+        self.start_walk(event, path, true, report);
     }
 }
 

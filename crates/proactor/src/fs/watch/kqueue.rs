@@ -2,8 +2,8 @@
 //! descriptor (`O_EVTONLY` on Apple systems, so it does not keep a volume from unmounting)
 //! registered on a kqueue of the watcher's own. That kqueue is itself a pollable descriptor:
 //! the watcher waits for it through the driver with `Op::Poll` and then collects its events
-//! with a zero-timeout `kevent`. So no new driver capability and no pool thread are needed,
-//! and a cancelled wait loses nothing (the events stay queued in the kqueue).
+//! with a zero-timeout `kevent`. So no new driver capability is needed, and a cancelled wait
+//! loses nothing (the events stay queued in the kqueue).
 //!
 //! A vnode event says *that* a directory changed, not which entry: the directory is listed
 //! again and compared with its last listing. Entries that left and entries that appeared in
@@ -12,13 +12,14 @@
 //! entry moved in from outside the tree is reported as `Created` (nothing tells it apart).
 //!
 //! Costs: one descriptor per watched file and directory (a tree is bounded by
-//! `RLIMIT_NOFILE`). Listings after a change run on the runtime's thread; the first walk of
-//! the tree runs on the pool.
+//! `RLIMIT_NOFILE`). Listings, and walks of what appeared, run on the pool with the whole
+//! [`Tree`] handed over (a big directory, or a slow file system, would otherwise stall every
+//! task of the runtime); so does the first walk of the tree.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,7 @@ use proactor_driver::Op;
 
 use super::listing::{gone, list, Change, Differences, Entry, Listing};
 use super::{Event, Native};
-use crate::blocking;
+use crate::blocking::{self, BlockingHandle};
 use crate::net::Descriptor;
 use crate::runtime::op;
 
@@ -61,11 +62,18 @@ const OPEN_FLAGS: libc::c_int = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBL
 pub(in crate::fs) struct Watcher {
     /// The watcher's kqueue, closed through the driver when dropped.
     kqueue: Descriptor,
+    /// Empty while `settling` has it.
     tree: Tree,
+    /// The tree, on the pool to name what changed in a batch of events. Kept here so that a
+    /// call dropped meanwhile loses nothing: the next call waits for the same work. Boxed:
+    /// the handle is large, and only there while directories are listed.
+    settling: Option<Box<BlockingHandle<Settled>>>,
     ready: VecDeque<io::Result<Event>>,
 }
 
-/// What is watched; built on the pool, then owned by the watcher.
+/// What is watched; built on the pool, then owned by the watcher (and lent to the pool for
+/// listings).
+#[derive(Default)]
 struct Tree {
     root: PathBuf,
     recursive: bool,
@@ -82,12 +90,26 @@ struct Node {
     entries: Option<Listing>,
 }
 
+/// What one collection of the kqueue's events found, left for [`Tree::settle`].
+struct Batch {
+    /// Directories whose entries changed: to be listed again.
+    changed_dirs: Vec<RawFd>,
+    /// Paths whose own descriptor saw `NOTE_RENAME`.
+    renamed: HashSet<PathBuf>,
+    /// Descriptors whose file or directory was deleted or revoked.
+    deleted: Vec<RawFd>,
+}
+
+/// The tree back from the pool, with the events it settled on.
+type Settled = (Tree, VecDeque<io::Result<Event>>);
+
 impl Native for Watcher {
     async fn open(path: PathBuf, recursive: bool) -> io::Result<Watcher> {
         let (kqueue, tree) = blocking::run(move || start(path, recursive)).await?;
         Ok(Watcher {
             kqueue: Descriptor::adopt(kqueue),
             tree,
+            settling: None,
             ready: VecDeque::new(),
         })
     }
@@ -96,6 +118,21 @@ impl Native for Watcher {
         loop {
             if let Some(event) = self.ready.pop_front() {
                 return event.map(Some);
+            }
+            if let Some(settling) = &mut self.settling {
+                let settled = settling.as_mut().await;
+                // Taken back in the same poll that saw the work end: a dropped call takes
+                // nothing, and the next one waits for the same work.
+                self.settling = None;
+                match settled {
+                    Ok((tree, mut events)) => {
+                        self.tree = tree;
+                        self.ready.append(&mut events);
+                    }
+                    // Only if the work panicked: the tree is lost, and the stream ends.
+                    Err(error) => self.ready.push_back(Err(error)),
+                }
+                continue;
             }
             if self.tree.nodes.is_empty() {
                 return Ok(None);
@@ -255,6 +292,76 @@ impl Tree {
             }
         }
     }
+
+    /// Names what changed in `batch` (blocking when directories changed: it lists them, and
+    /// walks what appeared in them).
+    fn settle(&mut self, kqueue: RawFd, batch: Batch, ready: &mut VecDeque<io::Result<Event>>) {
+        self.compare(kqueue, &batch.changed_dirs, &batch.renamed, ready);
+        for fd in batch.deleted {
+            let Some(node) = self.nodes.remove(&fd) else {
+                continue;
+            };
+            if node.path == self.root {
+                // Its parent is not watched, so nobody else reports it.
+                ready.push_back(Ok(Event::Removed(node.path)));
+                self.nodes.clear();
+            }
+        }
+        if batch.renamed.contains(&self.root) {
+            // The descriptor follows the moved root; paths keep the name it was watched under.
+            ready.push_back(Ok(Event::RenamedFrom(self.root.clone())));
+        }
+    }
+
+    /// Lists the changed directories again and reports what differs from their last
+    /// listings; renames pair up across all of them.
+    fn compare(
+        &mut self,
+        kqueue: RawFd,
+        dirs: &[RawFd],
+        renamed: &HashSet<PathBuf>,
+        ready: &mut VecDeque<io::Result<Event>>,
+    ) {
+        let mut differences = Differences::default();
+        for fd in dirs {
+            let Some(node) = self.nodes.get_mut(fd) else {
+                continue;
+            };
+            let now = match list(&node.path) {
+                Ok(now) => now,
+                Err(error) if gone(&error) => continue, // Its own NOTE_DELETE follows.
+                Err(error) => {
+                    ready.push_back(Err(error));
+                    continue;
+                }
+            };
+            let before = node.entries.take().unwrap_or_default();
+            differences.add(&node.path, &before, &now);
+            node.entries = Some(now);
+        }
+        for change in differences.changes() {
+            match change {
+                Change::Left(path) => {
+                    self.unwatch(&path);
+                    ready.push_back(Ok(if renamed.contains(&path) {
+                        Event::RenamedFrom(path)
+                    } else {
+                        Event::Removed(path)
+                    }));
+                }
+                Change::Renamed { from, to } => {
+                    self.rename(&from, &to);
+                    ready.push_back(Ok(Event::Renamed { from, to }));
+                }
+                Change::Appeared(path, entry) => {
+                    ready.push_back(Ok(Event::Created(path.clone())));
+                    if self.wants(&entry) {
+                        self.watch_new(kqueue, path, entry.is_dir, ready, entry.is_dir);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Watcher {
@@ -319,72 +426,35 @@ impl Watcher {
                 break;
             }
         }
-        self.compare(kqueue, &changed_dirs, &renamed);
-        for fd in deleted {
-            let Some(node) = self.tree.nodes.remove(&fd) else {
-                continue;
-            };
-            if node.path == self.tree.root {
-                // Its parent is not watched, so nobody else reports it.
-                self.ready.push_back(Ok(Event::Removed(node.path)));
-                self.tree.nodes.clear();
-            }
+        let batch = Batch {
+            changed_dirs,
+            renamed,
+            deleted,
+        };
+        if batch.changed_dirs.is_empty() {
+            // Nothing to list: no file system access, only bookkeeping.
+            self.tree.settle(kqueue, batch, &mut self.ready);
+            return Ok(());
         }
-        if renamed.contains(&self.tree.root) {
-            // The descriptor follows the moved root; paths keep the name it was watched under.
-            self.ready
-                .push_back(Ok(Event::RenamedFrom(self.tree.root.clone())));
+        // The work gets a duplicate of the kqueue, so that a watcher dropped meanwhile (its
+        // kqueue closed, and the number perhaps reused) cannot leave it registering
+        // descriptors on something else. Without one (out of descriptors), it runs here, as
+        // it always did.
+        // SAFETY: the kqueue belongs to `self.kqueue`, open while `self` lives; the borrow
+        // ends with this statement.
+        let duplicate = unsafe { BorrowedFd::borrow_raw(kqueue) }.try_clone_to_owned();
+        match duplicate {
+            Ok(duplicate) => {
+                let mut tree = std::mem::take(&mut self.tree);
+                let settling = blocking::spawn_blocking(move || {
+                    let mut ready = VecDeque::new();
+                    tree.settle(duplicate.as_raw_fd(), batch, &mut ready);
+                    (tree, ready)
+                });
+                self.settling = Some(Box::new(settling));
+            }
+            Err(_) => self.tree.settle(kqueue, batch, &mut self.ready),
         }
         Ok(())
-    }
-
-    /// Lists the changed directories again and reports what differs from their last
-    /// listings; renames pair up across all of them.
-    fn compare(&mut self, kqueue: RawFd, dirs: &[RawFd], renamed: &HashSet<PathBuf>) {
-        let mut differences = Differences::default();
-        for fd in dirs {
-            let Some(node) = self.tree.nodes.get_mut(fd) else {
-                continue;
-            };
-            let now = match list(&node.path) {
-                Ok(now) => now,
-                Err(error) if gone(&error) => continue, // Its own NOTE_DELETE follows.
-                Err(error) => {
-                    self.ready.push_back(Err(error));
-                    continue;
-                }
-            };
-            let before = node.entries.take().unwrap_or_default();
-            differences.add(&node.path, &before, &now);
-            node.entries = Some(now);
-        }
-        for change in differences.changes() {
-            match change {
-                Change::Left(path) => {
-                    self.tree.unwatch(&path);
-                    self.ready.push_back(Ok(if renamed.contains(&path) {
-                        Event::RenamedFrom(path)
-                    } else {
-                        Event::Removed(path)
-                    }));
-                }
-                Change::Renamed { from, to } => {
-                    self.tree.rename(&from, &to);
-                    self.ready.push_back(Ok(Event::Renamed { from, to }));
-                }
-                Change::Appeared(path, entry) => {
-                    self.ready.push_back(Ok(Event::Created(path.clone())));
-                    if self.tree.wants(&entry) {
-                        self.tree.watch_new(
-                            kqueue,
-                            path,
-                            entry.is_dir,
-                            &mut self.ready,
-                            entry.is_dir,
-                        );
-                    }
-                }
-            }
-        }
     }
 }
