@@ -7,9 +7,11 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
 use std::cell::Cell;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -17,7 +19,9 @@ use std::time::{Duration, Instant};
 use common::{per_backend, run};
 use proactor::fs::{self, Event, Watcher};
 use proactor::time::{sleep, timeout};
-use proactor::{JoinHandle, Runtime};
+#[cfg(target_os = "linux")]
+use proactor::JoinHandle;
+use proactor::Runtime;
 
 /// How long a test waits for one expected event.
 const EVENT_WAIT: Duration = Duration::from_secs(10);
