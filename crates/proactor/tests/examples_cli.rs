@@ -6,6 +6,11 @@
 //! `cargo test` builds the examples next to the test binaries (`target/<profile>/examples`);
 //! a run of this file alone (`--test examples_cli`) does not, so then they are built here once.
 //! Every child is killed if it has not ended within [`LIMIT`].
+//!
+//! Not built for Windows: its tests run under Wine from a cross build of the test targets
+//! alone, without the examples beside them; the argument handling is the same code there.
+
+#![cfg(not(windows))]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
