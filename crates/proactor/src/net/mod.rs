@@ -221,7 +221,7 @@ impl Stream {
     /// or still on their way (those come first).
     pub(crate) fn raw_source(&self) -> Option<RawStream> {
         let leftover = self.leftover.borrow();
-        (leftover.pending == 0 && leftover.bytes.is_empty())
+        (leftover.pending == 0 && leftover.bytes.is_empty() && !leftover.ended)
             .then(|| RawStream::stream(self.descriptor.fd()))
     }
 
@@ -245,9 +245,8 @@ impl Stream {
         let mut buffer = buf.into_buffer();
         {
             let mut leftover = self.leftover.borrow_mut();
-            if !leftover.bytes.is_empty() && buffer.read_capacity() > 0 {
-                let count = buffer.fill_from(&leftover.bytes);
-                leftover.bytes.drain(..count);
+            let room = buffer.read_capacity();
+            if let Some(count) = leftover.take_kept(room, |bytes| buffer.fill_from(bytes)) {
                 return (Ok(count), B::from_buffer(buffer));
             }
         }

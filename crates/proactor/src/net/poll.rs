@@ -27,10 +27,13 @@ impl Stream {
             leftover.waiter = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        if !leftover.bytes.is_empty() {
-            let count = leftover.bytes.len().min(buf.capacity() - buf.len());
-            buf.extend_from_slice(&leftover.bytes[..count]);
-            leftover.bytes.drain(..count);
+        let room = buf.capacity() - buf.len();
+        let kept = leftover.take_kept(room, |bytes| {
+            let count = bytes.len().min(room);
+            buf.extend_from_slice(&bytes[..count]);
+            count
+        });
+        if kept.is_some() {
             return Poll::Ready(Begun::Filled);
         }
         drop(leftover);

@@ -28,6 +28,31 @@ pub(crate) struct Leftover {
     /// their bytes come before anything it could receive.
     pub(crate) pending: usize,
     pub(crate) waiter: Option<Waker>,
+    /// A cancelled read met the end of the stream: the next read returns it. A new read
+    /// would find it again on Linux, but Wine answers a receive after the peer's close
+    /// only once, so an end a cancel swallowed would leave the reader waiting forever.
+    pub(crate) ended: bool,
+}
+
+impl Leftover {
+    /// Takes what the next read returns without reading: kept bytes (as many as `room`), or
+    /// the end of the stream a cancelled read met once they are all gone.
+    pub(crate) fn take_kept(
+        &mut self,
+        room: usize,
+        into: impl FnOnce(&[u8]) -> usize,
+    ) -> Option<usize> {
+        if !self.bytes.is_empty() && room > 0 {
+            let count = into(&self.bytes);
+            self.bytes.drain(..count);
+            return Some(count);
+        }
+        if self.ended && room > 0 {
+            self.ended = false;
+            return Some(0);
+        }
+        None
+    }
 }
 
 /// What to do with the completion of an operation whose future was dropped.
@@ -62,6 +87,10 @@ impl Orphan {
                 {
                     if let Some(bytes) = buffer.as_slice().get(start..start + count) {
                         leftover.bytes.extend_from_slice(bytes);
+                    }
+                    // Zero bytes into a buffer with room is the end of the stream.
+                    if count == 0 && buffer.read_capacity() > 0 {
+                        leftover.ended = true;
                     }
                 }
                 if in_flight {
