@@ -24,7 +24,12 @@ if [ ${#variants[@]} -eq 0 ]; then
     esac
 fi
 
-cargo build --release -p proactor-bench --bin "$name" >&2
+# driver-bench builds without the peer runtimes; the other benches compare against them.
+case $name in
+    driver-bench) features=() ;;
+    *) features=(--features peers) ;;
+esac
+cargo build --release -p proactor-bench "${features[@]}" --bin "$name" >&2
 bin=target/release/$name
 out=${KEEP:-$(mktemp -d)}
 mkdir -p "$out"

@@ -25,7 +25,7 @@ fi
 
 command -v valgrind >/dev/null || { echo "copy-costs.sh: valgrind is missing" >&2; exit 1; }
 command -v strace >/dev/null || { echo "copy-costs.sh: strace is missing" >&2; exit 1; }
-cargo build --release -p proactor-bench --bin copy-bench >&2
+cargo build --release -p proactor-bench --features peers --bin copy-bench >&2
 bin=target/release/copy-bench
 out=${KEEP:-$(mktemp -d)}
 mkdir -p "$out"

@@ -25,7 +25,7 @@ size=${SIZE:-128}
 
 command -v valgrind >/dev/null || { echo "echo-costs.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
 command -v strace >/dev/null || { echo "echo-costs.sh: strace is missing (apt-get install strace)" >&2; exit 1; }
-cargo build --release -p proactor-bench --bin echo-bench >&2
+cargo build --release -p proactor-bench --features peers --bin echo-bench >&2
 bin=target/release/echo-bench
 out=${KEEP:-$(mktemp -d)}
 mkdir -p "$out"

@@ -14,7 +14,7 @@ n2=${2:-6000}
 read -r -a kinds <<<"${KINDS:-proactor-uring proactor-epoll tokio}"
 cd "$(dirname "$0")/../.."
 if [ -z "${BIN:-}" ]; then
-    cargo build --release -q -p proactor-bench --bin hyper-bench
+    cargo build --release -q -p proactor-bench --features peers --bin hyper-bench
 fi
 bin=${BIN:-target/release/hyper-bench}
 out=${KEEP:-$(mktemp -d)}

@@ -15,7 +15,7 @@ if [ -n "${BASELINE:-}" ]; then
     kinds+=(baseline-proactor-uring baseline-proactor-epoll)
 fi
 cd "$(dirname "$0")/../.."
-cargo build --release -q -p proactor-bench --bin hyper-bench
+cargo build --release -q -p proactor-bench --features peers --bin hyper-bench
 bin=target/release/hyper-bench
 command -v wrk >/dev/null || { echo "hyper-wrk.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 declare -A results

@@ -1,6 +1,6 @@
 //! copy-bench: TCP → TCP over loopback through a copying middle, which is
 //! `proactor::io::copy` (splicing, and through its buffer loop) on io_uring and epoll, or
-//! `tokio::io::copy` on tokio's current-thread runtime.
+//! `tokio::io::copy` on tokio's current-thread runtime (only built with the `peers` feature).
 //!
 //! ```text
 //! copy-bench [--mib N] [--rounds R] [--only V[,V..]] [--middle-cpu C] [--peer-cpu C]
@@ -40,15 +40,17 @@ mod bench {
         UringBuffer,
         EpollSplice,
         EpollBuffer,
+        #[cfg(feature = "peers")]
         Tokio,
     }
 
     impl Variant {
-        pub const ALL: [Variant; 5] = [
+        pub const ALL: &[Variant] = &[
             Variant::UringSplice,
             Variant::UringBuffer,
             Variant::EpollSplice,
             Variant::EpollBuffer,
+            #[cfg(feature = "peers")]
             Variant::Tokio,
         ];
 
@@ -58,13 +60,15 @@ mod bench {
                 Variant::UringBuffer => "proactor-uring-buffer",
                 Variant::EpollSplice => "proactor-epoll-splice",
                 Variant::EpollBuffer => "proactor-epoll-buffer",
+                #[cfg(feature = "peers")]
                 Variant::Tokio => "tokio-copy",
             }
         }
 
         fn parse(name: &str) -> Option<Variant> {
             Variant::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .find(|variant| variant.name() == name)
         }
     }
@@ -222,6 +226,7 @@ mod bench {
                     Ok((copied, elapsed))
                 })
             }
+            #[cfg(feature = "peers")]
             Variant::Tokio => {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -344,7 +349,7 @@ mod bench {
                 "--help" => {
                     return Err(format!(
                         "copy-bench [--mib N] [--rounds R] [--only V[,V..]] [--middle-cpu C] [--peer-cpu C] [--no-pin]\nvariants: {}",
-                        Variant::ALL.map(Variant::name).join(", ")
+                        Variant::ALL.iter().map(|variant| variant.name()).collect::<Vec<_>>().join(", ")
                     ))
                 }
                 other => return Err(format!("unknown argument {other}")),
@@ -406,6 +411,7 @@ mod bench {
             }
         }
         let gib = options.mib as f64 / 1024.0;
+        #[cfg(feature = "peers")]
         let reference = results
             .iter()
             .zip(&options.only)
@@ -413,6 +419,9 @@ mod bench {
             .map(|(runs, _)| {
                 median(&mut runs.iter().map(|run| gib / run.seconds).collect::<Vec<_>>())
             });
+        // Built without the peers there is no tokio run to compare with.
+        #[cfg(not(feature = "peers"))]
+        let reference: Option<f64> = None;
         println!(
             "| variant | GiB/s (median) | min … max | CPU ms per GiB (median) | × tokio-copy |"
         );

@@ -24,6 +24,8 @@ use bytes::BytesMut;
 ///   count read), the whole slice for a `Box<[u8]>`, or the sliced range for a slice view. A
 ///   `&'static [u8]` cannot be read into, and a buffer with no room gives `InvalidInput`.
 ///
+/// [`bytes::BytesMut`]: https://docs.rs/bytes/1/bytes/struct.BytesMut.html
+///
 /// # Examples
 ///
 /// ```
@@ -311,6 +313,8 @@ impl Buffer {
     /// # Errors
     ///
     /// The unchanged buffer, when it does not hold a `BytesMut`.
+    ///
+    /// [`BytesMut`]: https://docs.rs/bytes/1/bytes/struct.BytesMut.html
     ///
     /// # Examples
     ///

@@ -74,6 +74,11 @@
 //! ```
 
 #![warn(missing_docs)]
+// docs.rs builds with `--cfg docsrs`: platform-specific items there carry their platform's badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// Where other crates' docs link to this one's items when these docs are not built beside them
+// (`cargo doc -p proactor --no-deps`): docs.rs, for the semver-compatible release.
+#![doc(html_root_url = "https://docs.rs/proactor-driver/0.1")]
 
 mod buf;
 #[cfg(windows)]

@@ -730,7 +730,7 @@ fn set_linger_zero(stream: &TcpStream) {
         seconds: u16,
     }
     #[link(name = "ws2_32")]
-    extern "system" {
+    unsafe extern "system" {
         fn setsockopt(socket: usize, level: i32, name: i32, value: *const u8, len: i32) -> i32;
     }
     let linger = Linger { on: 1, seconds: 0 };

@@ -26,6 +26,8 @@ pub type BufResult<T, B> = (io::Result<T>, B);
 /// `Vec<u8>` or `BytesMut` (growing `len`), the whole of a `Box<[u8]>`, or a slice's range.
 /// A `&'static [u8]` can only be written.
 ///
+/// [`BytesMut`]: https://docs.rs/bytes/1/bytes/struct.BytesMut.html
+///
 /// # Examples
 ///
 /// ```

@@ -6,10 +6,11 @@
 //! buffer with slice views rather than copying.
 //!
 //! [`BufReader`] and [`BufWriter`] add a user-space buffer (lines, delimiters, gathered small
-//! writes); [`copy`], [`read_to_string`] and [`split`] are the usual helpers, and [`duplex`]
-//! makes two streams connected in memory (for tests, or joining parts of a program). Poll-based code
-//! (futures-io, tokio's traits) uses these streams through `compat::Compat` (features
-//! `futures-io` and `tokio`), with one internal buffer per direction.
+//! writes); [`copy`], [`read_to_string`] and [`split`](fn@split) are the usual helpers, and
+//! [`duplex`](fn@duplex) makes two streams connected in memory (for tests, or joining parts of
+//! a program). Poll-based code (futures-io, tokio's traits) uses these streams through
+//! `compat::Compat` (features `futures-io` and `tokio`), with one internal buffer per
+//! direction.
 
 #![allow(async_fn_in_trait)] // Runtime futures are !Send by design: tasks stay on their thread.
 

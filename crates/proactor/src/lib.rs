@@ -41,10 +41,16 @@
 //!   [`guide::observability`].
 
 #![warn(missing_docs)]
+// docs.rs builds with `--cfg docsrs`: feature-gated items there carry their feature's badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod blocking;
 mod buf;
 #[cfg(compat)]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "futures-io", feature = "tokio", feature = "hyper")))
+)]
 pub mod compat;
 pub mod dns;
 pub mod fs;
@@ -73,4 +79,5 @@ pub use runtime::{current_backend, current_backend_reason};
 pub use runtime::{spawn, yield_now, Builder, Handle, JoinError, JoinHandle, Runtime};
 
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use proactor_macros::{main, test};

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use super::{Adaptable, Compat};
 
 /// Reads through the adapter's read buffer (one copy into `buf`).
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 impl<T: Adaptable> futures_io::AsyncRead for Compat<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -18,6 +19,7 @@ impl<T: Adaptable> futures_io::AsyncRead for Compat<T> {
 }
 
 /// The adapter's read buffer, without the copy of `poll_read`.
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 impl<T: Adaptable> futures_io::AsyncBufRead for Compat<T> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         self.get_mut().poll_fill_buf(cx)
@@ -30,6 +32,7 @@ impl<T: Adaptable> futures_io::AsyncBufRead for Compat<T> {
 
 /// Writes are accepted into the write buffer and sent in the background; `poll_flush` waits
 /// for them and `poll_close` also shuts a socket's writing direction down.
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-io")))]
 impl<T: Adaptable> futures_io::AsyncWrite for Compat<T> {
     fn poll_write(
         self: Pin<&mut Self>,

@@ -14,6 +14,7 @@ use crate::time::SendSleep;
 
 /// Reads through the adapter's read buffer (one copy into hyper's buffer, whose unfilled part
 /// is never zeroed).
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 impl<T: Adaptable> hyper::rt::Read for Compat<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -34,6 +35,7 @@ impl<T: Adaptable> hyper::rt::Read for Compat<T> {
 
 /// Writes are accepted into the write buffer and sent in the background; hyper flushes after
 /// each batch of responses, which waits for them.
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 impl<T: Adaptable> hyper::rt::Write for Compat<T> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -99,9 +101,11 @@ impl<T: Adaptable> hyper::rt::Write for Compat<T> {
 /// # })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HyperExecutor;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 impl<F> hyper::rt::Executor<F> for HyperExecutor
 where
     F: Future + 'static,
@@ -141,9 +145,11 @@ where
 /// # })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HyperTimer;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 impl hyper::rt::Timer for HyperTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(SendSleep::after(duration))

@@ -81,6 +81,7 @@ mod hyper;
 mod tokio;
 
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub use self::hyper::{HyperExecutor, HyperTimer};
 
 use std::future::Future;

@@ -10,6 +10,7 @@ use super::{Adaptable, Compat};
 
 /// Reads through the adapter's read buffer (one copy into `buf`; its unfilled part is never
 /// zeroed).
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl<T: Adaptable> tokio::io::AsyncRead for Compat<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -29,6 +30,7 @@ impl<T: Adaptable> tokio::io::AsyncRead for Compat<T> {
 }
 
 /// The adapter's read buffer, without the copy of `poll_read`.
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl<T: Adaptable> tokio::io::AsyncBufRead for Compat<T> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         self.get_mut().poll_fill_buf(cx)
@@ -41,6 +43,7 @@ impl<T: Adaptable> tokio::io::AsyncBufRead for Compat<T> {
 
 /// Writes are accepted into the write buffer and sent in the background; `poll_flush` waits
 /// for them and `poll_shutdown` also shuts a socket's writing direction down.
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl<T: Adaptable> tokio::io::AsyncWrite for Compat<T> {
     fn poll_write(
         self: Pin<&mut Self>,

@@ -13,7 +13,7 @@ const TYPE_MASK: u32 = 0o170000;
 
 /// A file's metadata: size, type, permissions, owner and times.
 ///
-/// Returned by [`metadata`](super::metadata), [`symlink_metadata`](super::symlink_metadata)
+/// Returned by [`metadata`](fn@super::metadata), [`symlink_metadata`](super::symlink_metadata)
 /// and [`File::metadata`](super::File::metadata). It wraps the driver's
 /// [`proactor_driver::Metadata`] (filled by `statx` on Linux) with accessors shaped like
 /// [`std::fs::Metadata`]'s.

@@ -250,7 +250,7 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 ///
 /// # Errors
 ///
-/// As [`metadata`].
+/// As [`metadata`](fn@metadata).
 ///
 /// # Examples
 ///

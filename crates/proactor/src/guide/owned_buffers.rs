@@ -9,10 +9,12 @@
 //! was cancelled. A dropped operation's buffer stays alive inside the runtime until the
 //! kernel has let go of it.
 //!
-//! The buffer types are those of [`IoBuf`](crate::IoBuf): `Vec<u8>` and
-//! [`BytesMut`](bytes::BytesMut) (reads fill their spare capacity and grow their length;
-//! writes send their contents), `Box<[u8]>` (reads fill all of it), `&'static [u8]` (write
-//! only) and a [`Slice`](crate::Slice) of any of them, to read into or write from a range.
+//! The buffer types are those of [`IoBuf`](crate::IoBuf): `Vec<u8>` and [`BytesMut`] (reads
+//! fill their spare capacity and grow their length; writes send their contents), `Box<[u8]>`
+//! (reads fill all of it), `&'static [u8]` (write only) and a [`Slice`](crate::Slice) of any
+//! of them, to read into or write from a range.
+//!
+//! [`BytesMut`]: https://docs.rs/bytes/1/bytes/struct.BytesMut.html
 //!
 //! # A read returns its buffer
 //!

@@ -191,7 +191,7 @@ impl AsyncRead for DuplexStream {
     }
 }
 
-/// Reads through a shared reference, as `&TcpStream` does, so that [`split`](super::split)
+/// Reads through a shared reference, as `&TcpStream` does, so that [`split`](fn@super::split)
 /// takes a duplex end too.
 impl AsyncRead for &DuplexStream {
     async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
