@@ -1,8 +1,9 @@
 //! Cancellation fuzzing through the runtime. On each backend a seeded generator starts
 //! operations of every kind — TCP and Unix stream reads, a large TCP write to a peer that is not
-//! reading, accept, connect, a UDP receive, file reads and writes, a timer, `BufReader::fill_buf`,
-//! `io::copy` between streams, a child's `wait`, and two reads raced against each other — and
-//! drops each at a random point: after 0 to 7 polls with the runtime turning in between, at a
+//! reading, accept, TCP connects (finishing, or waiting on a full backlog), a Unix connect, a UDP
+//! receive, file reads and writes, a write or truncate whose `File` is dropped with it, a timer,
+//! `BufReader::fill_buf`, `io::copy` between streams, a child's `wait`, and two reads raced
+//! against each other — and drops each at a random point: after 0 to 7 polls with the runtime turning in between, at a
 //! random timeout, or when a timer wins a race. Then it checks what the cancellation guide
 //! promises:
 //!
@@ -11,9 +12,11 @@
 //! - a dropped write sent a prefix of its buffer, and what is written next follows it;
 //! - a dropped copy delivered a prefix of the source and left a suffix of it in the source;
 //! - a file's cursor moves only with a completed read or write, and a dropped write put either
-//!   its bytes or nothing in the file, never anything else;
+//!   its bytes or nothing in the file, never anything else; a dropped write or truncate whose
+//!   `File` was dropped with it never touches the file opened next (which gets its number);
 //! - a child whose `wait` was dropped can be waited for again;
-//! - after the runtime is dropped, the process has the descriptors and the heap allocations
+//! - after the runtime is dropped (with operations of each kind still in flight in its tasks),
+//!   the process has the descriptors and the heap allocations
 //!   (count and bytes) it had before (measured after a warm-up run of the same mix, which fills
 //!   what is legitimately kept: the thread pool's threads and queue).
 //!
@@ -28,7 +31,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::task::Poll;
@@ -36,10 +39,10 @@ use std::time::{Duration, Instant};
 
 use proactor::fs::{File, OpenOptions};
 use proactor::io::{copy, AsyncRead, AsyncWrite, BufReader};
-use proactor::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use proactor::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
 use proactor::process::Command;
 use proactor::time::{sleep, timeout};
-use proactor::{spawn, yield_now, Backend, Builder, JoinHandle};
+use proactor::{spawn, yield_now, Backend, Builder};
 
 use common::per_backend;
 
@@ -396,10 +399,12 @@ enum Kind {
     Sleep,
     Copy,
     ChildWait,
+    UnixConnect,
+    FileDropped,
 }
 
 /// Each kind with its weight: spawning a child costs a fork and an exec, so it comes rarely.
-const KINDS: [(Kind, u64); 13] = [
+const KINDS: [(Kind, u64); 15] = [
     (Kind::TcpRead, 4),
     (Kind::UnixRead, 4),
     (Kind::RacedReads, 3),
@@ -413,6 +418,8 @@ const KINDS: [(Kind, u64); 13] = [
     (Kind::Sleep, 3),
     (Kind::Copy, 2),
     (Kind::ChildWait, 1),
+    (Kind::UnixConnect, 2),
+    (Kind::FileDropped, 3),
 ];
 
 fn pick(rng: &mut Rng) -> usize {
@@ -446,10 +453,11 @@ struct Fuzz {
     unix: Checked<UnixStream, UnixStream>,
     buffered: Checked<BufReader<UnixStream>, UnixStream>,
     listener: TcpListener,
-    /// Connections made to `listener` and not yet accepted.
-    backlog: usize,
     connect_to: SocketAddr,
-    acceptor: JoinHandle<()>,
+    /// A listener whose backlog is full and never accepted: connects to it wait.
+    full: (socket2::Socket, Vec<socket2::Socket>),
+    unix_path: PathBuf,
+    dir: PathBuf,
     write_listener: std::net::TcpListener,
     udp_sender: UdpSocket,
     udp_receiver: UdpSocket,
@@ -462,6 +470,36 @@ struct Fuzz {
     template: Vec<u8>,
     file_tags: (u64, u64),
     iteration: usize,
+}
+
+/// What the file opened after a `File` is dropped holds, and must go on holding.
+const VICTIM: &[u8] = b"the file opened next: nothing cut may write here";
+
+/// A socket connecting to `address` without waiting for the handshake.
+fn connecting(address: SocketAddr) -> socket2::Socket {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(error) => panic!("connect to {address}: {error}"),
+    }
+    socket
+}
+
+/// A listener whose backlog is full: connects to it wait for a SYN it drops.
+fn full_listener() -> (socket2::Socket, Vec<socket2::Socket>) {
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let address = listener.local_addr().unwrap().as_socket().unwrap();
+    // A backlog of 0 holds one connection; a few more make sure it is full.
+    let fillers = (0..3).map(|_| connecting(address)).collect();
+    std::thread::sleep(Duration::from_millis(10));
+    (listener, fillers)
 }
 
 const TCP_TAG: u64 = 1;
@@ -485,11 +523,22 @@ impl Fuzz {
         // Connections to this one are accepted (and closed) at once, so connects finish.
         let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let connect_to = target.local_addr().unwrap();
-        let acceptor = spawn(async move {
+        spawn(async move {
             while let Ok((stream, _)) = target.accept().await {
                 drop(stream);
             }
         });
+
+        let full = full_listener();
+
+        let unix_path = dir.join("listener.sock");
+        let unix_listener = UnixListener::bind(&unix_path).unwrap();
+        spawn(async move {
+            while let Ok((stream, _)) = unix_listener.accept().await {
+                drop(stream);
+            }
+        });
+        std::fs::write(dir.join("victim"), VICTIM).unwrap();
 
         // Small buffers, so a large write waits for the peer.
         let write_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -531,9 +580,10 @@ impl Fuzz {
                 BUFFERED_TAG,
             ),
             listener,
-            backlog: 0,
             connect_to,
-            acceptor,
+            full,
+            unix_path,
+            dir: dir.to_path_buf(),
             write_listener,
             udp_sender,
             udp_receiver,
@@ -568,6 +618,17 @@ impl Fuzz {
             }
             Kind::Copy => self.copy().await,
             Kind::ChildWait => self.child_wait().await,
+            Kind::UnixConnect => {
+                let how = Cut::random(&mut self.rng);
+                match cut(UnixStream::connect(&self.unix_path), how).await {
+                    Some(result) => {
+                        drop(result.expect("connect to a listening Unix socket"));
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Kind::FileDropped => self.file_dropped().await,
         }
     }
 
@@ -705,13 +766,10 @@ impl Fuzz {
 
     async fn accept(&mut self) -> bool {
         let mut clients = Vec::new();
-        // Bounded, so a blocking connect never meets a full backlog.
-        if self.backlog < 64 && self.rng.one_in(2) {
-            clients.push(
-                std::net::TcpStream::connect(self.listener.local_addr().unwrap())
-                    .expect("connect to the accepting listener"),
-            );
-            self.backlog += 1;
+        if self.rng.one_in(2) {
+            // Non-blocking: a backlog full of connections earlier cut accepts left behind
+            // would make a blocking connect wait a second.
+            clients.push(connecting(self.listener.local_addr().unwrap()));
         }
         let how = Cut::random(&mut self.rng);
         let outcome = cut(self.listener.accept(), how).await;
@@ -720,7 +778,6 @@ impl Fuzz {
             Some(result) => {
                 let (stream, _) = result.expect("accept");
                 drop(stream);
-                self.backlog = self.backlog.saturating_sub(1);
                 true
             }
             None => false,
@@ -729,6 +786,16 @@ impl Fuzz {
 
     async fn connect(&mut self) -> bool {
         let how = Cut::random(&mut self.rng);
+        if self.rng.one_in(3) {
+            // Waits for a SYN the listener drops: only the cut ends it.
+            let address = self.full.0.local_addr().unwrap().as_socket().unwrap();
+            let outcome = cut(TcpStream::connect(address), how).await;
+            assert!(
+                outcome.is_none(),
+                "a connect to a full backlog finished: {outcome:?}"
+            );
+            return false;
+        }
         match cut(TcpStream::connect(self.connect_to), how).await {
             Some(result) => {
                 drop(result.expect("connect to a listening port"));
@@ -849,6 +916,42 @@ impl Fuzz {
         }
     }
 
+    /// A write or truncate cut, its `File` dropped with it (a request that timed out), and
+    /// another file opened at once: it gets the closed descriptor's number, and must not get
+    /// what the cut operation does if it still runs.
+    async fn file_dropped(&mut self) -> bool {
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.dir.join("dropped"))
+            .await
+            .unwrap();
+        let how = Cut::Polls(self.rng.range(1, 4) as u32);
+        let finished = if self.rng.one_in(2) {
+            let bytes = pattern_bytes(self.iteration as u64, 0, self.rng.range(1, 4096));
+            cut(file.write_at(bytes, 0), how).await.is_some()
+        } else {
+            cut(file.set_len(1), how).await.is_some()
+        };
+        drop(file);
+        // The close runs in this turn.
+        yield_now().await;
+        let victim = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.dir.join("victim"))
+            .unwrap();
+        // What the cut operation does, it does while the victim holds the number.
+        sleep(Duration::from_micros(self.rng.below(500))).await;
+        drop(victim);
+        assert_eq!(
+            std::fs::read(self.dir.join("victim")).unwrap(),
+            VICTIM,
+            "a cut operation on a dropped File changed the file that got its descriptor"
+        );
+        finished
+    }
+
     /// Every byte of the written file is what a write put there or a hole; those a finished
     /// write put there are there.
     fn check_written_file(&self, path: &Path) {
@@ -935,6 +1038,66 @@ impl Fuzz {
         finished
     }
 
+    /// Tasks with operations of each kind in flight, for the runtime's drop to end: the
+    /// acceptors' accepts (spawned at the start), reads with nothing to read, a connect to the
+    /// full backlog, a UDP receive, a long timer, a child's wait, a copy and a file write.
+    async fn leave_in_flight(self) {
+        let Fuzz {
+            tcp,
+            unix,
+            buffered,
+            full,
+            udp_receiver,
+            udp_sender,
+            write_file,
+            ..
+        } = self;
+        let full_address = full.0.local_addr().unwrap().as_socket().unwrap();
+        let mut tcp_reader = tcp.reader;
+        spawn(async move { tcp_reader.read(Vec::with_capacity(64)).await });
+        let mut unix_reader = unix.reader;
+        spawn(async move { unix_reader.read(Vec::with_capacity(64)).await });
+        let mut buffered_reader = buffered.reader;
+        spawn(async move { buffered_reader.fill_buf().await.map(<[u8]>::len) });
+        spawn(async move { TcpStream::connect(full_address).await });
+        spawn(async move { udp_receiver.recv(Vec::with_capacity(64)).await });
+        spawn(sleep(Duration::from_secs(3600)));
+        let mut child = Command::new("sleep")
+            .arg("3600")
+            .spawn()
+            .expect("spawn `sleep`");
+        let pid = child.id();
+        spawn(async move { child.wait().await });
+        let (mut from, source) = UnixStream::pair().unwrap();
+        let (mut to, sink) = UnixStream::pair().unwrap();
+        spawn(async move { copy(&mut from, &mut to).await });
+        spawn(async move {
+            write_file
+                .write_at(pattern_bytes(0, 0, 4096), WRITE_FILE as u64)
+                .await
+        });
+        // Let each start.
+        for _ in 0..4 {
+            yield_now().await;
+        }
+        // The child's wait is ended by the runtime's drop; the child would run an hour.
+        // SAFETY: kill with a plain pid: the child's, not reaped yet (its wait is pending).
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        // The other ends stay open until the runtime's drop, so nothing ends before it.
+        spawn(async move {
+            let _ends = (
+                tcp.writer,
+                unix.writer,
+                buffered.writer,
+                udp_sender,
+                source,
+                sink,
+                full,
+            );
+            sleep(Duration::from_secs(3600)).await;
+        });
+    }
+
     async fn drain_all(&mut self) {
         self.tcp.drain("TCP stream").await;
         self.unix.drain("Unix stream").await;
@@ -997,10 +1160,8 @@ fn run(backend: Backend, seed: u64, iterations: usize) -> Stats {
         }
         context.kind = None;
         fuzz.drain_all().await;
-        fuzz.acceptor.abort();
-        let _ = bounded("the acceptor's end", &mut fuzz.acceptor).await;
         fuzz.check_written_file(&dir.join("written"));
-        drop(fuzz);
+        fuzz.leave_in_flight().await;
         stats
     });
     drop(runtime);
@@ -1031,22 +1192,57 @@ fn settle(mut settled: impl FnMut() -> bool, limit: Duration) {
     }
 }
 
-/// Pool threads the warm-up starts: more than the fuzzer's operations keep busy at once (a
-/// few cut file operations still running, one new), so that the measured run starts none.
-const POOL_THREADS: usize = 8;
+/// Jobs the warm-up gives the pool at once: far more than the fuzzer's operations ever have
+/// queued or running together, so that the measured run starts no pool thread and grows no
+/// queue. (A burst of 8 left room for too few: under load, some seeds' runs on epoll then
+/// grew the pool's queue by 512 bytes.)
+const POOL_BURST: usize = 256;
 
-/// Starts [`POOL_THREADS`] pool threads at once; they stay, idle, for the pool's timeout.
-fn start_pool_threads(backend: Backend) {
+/// Starts what the runtime keeps for the whole process once first needed, so that the measured
+/// run does not: pool threads and room in the pool's queue, from a burst of [`POOL_BURST`]
+/// jobs (the threads stay, idle, for the pool's timeout), and the thread that reaps children dropped unwaited (with its wake pipe), which
+/// the run's end needs when the runtime's drop ends a child's `wait` before it reaped.
+fn start_what_stays(backend: Backend) {
     let runtime = Builder::new().backend(backend).build().unwrap();
     runtime.block_on(async {
-        // Overlapping jobs: the pool starts a thread for each job queued beyond its idle ones.
-        let jobs: Vec<_> = (0..POOL_THREADS)
-            .map(|_| proactor::spawn_blocking(|| std::thread::sleep(Duration::from_millis(50))))
+        let child = Command::new("sleep")
+            .arg("3600")
+            .spawn()
+            .expect("spawn `sleep`");
+        let pid = child.id();
+        drop(child);
+        // SAFETY: kill with a plain pid: the child's, which the reaper waits for.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        let reaped = Instant::now() + LIMIT;
+        while Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(Instant::now() < reaped, "the reaper did not reap {pid}");
+            sleep(Duration::from_millis(1)).await;
+        }
+
+        // The pool starts a thread for each job queued beyond its idle ones, up to its bound,
+        // and queues the rest.
+        let jobs: Vec<_> = (0..POOL_BURST)
+            .map(|_| proactor::spawn_blocking(|| std::thread::sleep(Duration::from_millis(2))))
             .collect();
         for job in jobs {
             bounded("a pool job", job).await.expect("a pool job");
         }
     });
+}
+
+/// Waits (bounded) until the descriptors and live allocations stay the same for 50 ms.
+fn quiet() {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut last = (open_fds(), live());
+    let mut since = Instant::now();
+    while since.elapsed() < Duration::from_millis(50) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        let now = (open_fds(), live());
+        if now != last {
+            last = now;
+            since = Instant::now();
+        }
+    }
 }
 
 fn cancel_fuzz(backend: Backend) {
@@ -1056,9 +1252,12 @@ fn cancel_fuzz(backend: Backend) {
     let iterations = iterations();
     let seed = seed();
     // The warm-up starts what stays (pool threads, their queue's room) with the same mix,
-    // and a burst of jobs starts more pool threads than the mix keeps busy at once.
+    // then makes sure of what the mix may or may not start (see `start_what_stays`).
     run(backend, seed ^ 0x5A5A, iterations.min(300));
-    start_pool_threads(backend);
+    start_what_stays(backend);
+    // Pool jobs of the warm-up's last operations may still hold duplicates of their
+    // descriptors, and the reaper a child's pidfd, for a moment after the runtime is gone.
+    quiet();
 
     let fds_before = open_fds();
     let (allocations_before, bytes_before) = live();
