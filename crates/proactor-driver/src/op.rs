@@ -785,6 +785,50 @@ impl Op {
         self.fds().contains(&Some(fd))
     }
 
+    /// The descriptors the operation names, each once per field (a `Close`'s is left out:
+    /// closing the number is its work). For the thread pool, which runs on duplicates.
+    #[cfg(unix)]
+    pub(crate) fn descriptors_mut(&mut self) -> [Option<&mut Fd>; 2] {
+        match self {
+            Op::Read { fd, .. }
+            | Op::ReadVectored { fd, .. }
+            | Op::Write { fd, .. }
+            | Op::WriteVectored { fd, .. }
+            | Op::Fsync { fd, .. }
+            | Op::Accept { fd, .. }
+            | Op::Connect { fd, .. }
+            | Op::Send { fd, .. }
+            | Op::Recv { fd, .. }
+            | Op::SendMsg { fd, .. }
+            | Op::RecvMsg { fd, .. }
+            | Op::Shutdown { fd, .. }
+            | Op::Fallocate { fd, .. }
+            | Op::Ftruncate { fd, .. }
+            | Op::Poll { fd, .. } => [Some(fd), None],
+            Op::Splice { fd_in, fd_out, .. } => [Some(fd_in), Some(fd_out)],
+            Op::SendFile { socket, file, .. } => [Some(socket), Some(file)],
+            Op::ConnectNamedPipe { pipe } => [Some(pipe), None],
+            Op::ReadDirectoryChanges { dir, .. } => [Some(dir), None],
+            Op::OpenAt { dir, .. }
+            | Op::Statx { dir, .. }
+            | Op::UnlinkAt { dir, .. }
+            | Op::MkDirAt { dir, .. }
+            | Op::SymlinkAt { dir, .. } => [dir.as_mut(), None],
+            Op::RenameAt {
+                old_dir, new_dir, ..
+            }
+            | Op::LinkAt {
+                old_dir, new_dir, ..
+            } => [old_dir.as_mut(), new_dir.as_mut()],
+            Op::Close { .. }
+            | Op::Nop
+            | Op::Timeout { .. }
+            | Op::Socket { .. }
+            | Op::Blocking { .. }
+            | Op::WaitExit { .. } => [None, None],
+        }
+    }
+
     /// Whether a successful result is a new descriptor that must be closed if nobody takes it.
     pub(crate) fn creates_fd(&self) -> bool {
         matches!(

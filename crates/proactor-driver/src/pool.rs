@@ -118,7 +118,80 @@ struct Job {
     id: OpId,
     op: Op,
     reply: Arc<Reply>,
+    /// The duplicates `op` runs on (see [`hold`]).
+    held: Held,
 }
+
+/// The descriptors a job runs on: (the caller's number, its duplicate).
+#[derive(Default)]
+struct Held {
+    pairs: [(crate::Fd, crate::Fd); 2],
+    len: usize,
+}
+
+impl Held {
+    /// Whether the caller's descriptor `fd` is one of those duplicated.
+    fn names(&self, fd: crate::Fd) -> bool {
+        self.pairs[..self.len]
+            .iter()
+            .any(|&(original, _)| original == fd)
+    }
+}
+
+/// Points `op` at duplicates of the descriptors it names. The caller may close its descriptor
+/// as soon as it has cancelled the operation, while the job still waits in the queue or runs,
+/// and the next descriptor opened then gets the number: a job working on the number would
+/// write, truncate or read that other file. A duplicate is the job's own reference to what the
+/// caller named, closed when the job ends. Negative numbers (`AT_FDCWD`, invalid ones) are
+/// left for the call to judge.
+#[cfg(unix)]
+fn hold(op: &mut Op) -> io::Result<Held> {
+    let mut held = Held::default();
+    let mut failure = None;
+    for fd in op.descriptors_mut().into_iter().flatten() {
+        if *fd < 0 || failure.is_some() {
+            continue;
+        }
+        match sys::duplicate(*fd) {
+            Ok(duplicate) => {
+                held.pairs[held.len] = (*fd, duplicate);
+                held.len += 1;
+                *fd = duplicate;
+            }
+            Err(error) => failure = Some(error),
+        }
+    }
+    match failure {
+        None => Ok(held),
+        Some(error) => {
+            release(op, held);
+            Err(error)
+        }
+    }
+}
+
+/// Gives `op` the caller's numbers back and closes the duplicates.
+#[cfg(unix)]
+fn release(op: &mut Op, held: Held) {
+    let pairs = &held.pairs[..held.len];
+    for fd in op.descriptors_mut().into_iter().flatten() {
+        if let Some(&(original, _)) = pairs.iter().find(|&&(_, duplicate)| duplicate == *fd) {
+            *fd = original;
+        }
+    }
+    for &(_, duplicate) in pairs {
+        sys::close_quietly(duplicate);
+    }
+}
+
+// Windows' pool runs console reads and user closures, on handles it does not close early.
+#[cfg(not(unix))]
+fn hold(_op: &mut Op) -> io::Result<Held> {
+    Ok(Held::default())
+}
+
+#[cfg(not(unix))]
+fn release(_op: &mut Op, _held: Held) {}
 
 struct State {
     jobs: VecDeque<Job>,
@@ -171,11 +244,23 @@ impl Pool {
     }
 
     /// Queues `op`; its completion is delivered to `reply`.
-    pub(crate) fn execute(&self, id: OpId, op: Op, reply: &Arc<Reply>) {
+    pub(crate) fn execute(&self, id: OpId, mut op: Op, reply: &Arc<Reply>) {
+        // Here, on the driver's thread, before anything it does next can close a descriptor.
+        let held = match hold(&mut op) {
+            Ok(held) => held,
+            Err(error) => {
+                return reply.deliver(Completion {
+                    id,
+                    result: Err(error),
+                    op,
+                })
+            }
+        };
         let job = Job {
             id,
             op,
             reply: Arc::clone(reply),
+            held,
         };
         let mut state = lock(&self.shared.state);
         state.jobs.push_back(job);
@@ -208,15 +293,18 @@ impl Pool {
                     let jobs: Vec<Job> = state.jobs.drain(..).collect();
                     drop(state);
                     for job in jobs {
+                        let Job {
+                            id,
+                            mut op,
+                            reply,
+                            held,
+                        } = job;
+                        release(&mut op, held);
                         let result = Err(io::Error::new(
                             error.kind(),
                             format!("thread pool cannot start a thread: {error}"),
                         ));
-                        job.reply.deliver(Completion {
-                            id: job.id,
-                            result,
-                            op: job.op,
-                        });
+                        reply.deliver(Completion { id, result, op });
                     }
                 }
             }
@@ -232,7 +320,10 @@ impl Pool {
             .jobs
             .iter()
             .position(|job| job.id == id && Arc::ptr_eq(&job.reply, reply))?;
-        state.jobs.remove(index).map(|job| job.op)
+        let Job { mut op, held, .. } = state.jobs.remove(index)?;
+        drop(state);
+        release(&mut op, held);
+        Some(op)
     }
 
     /// Takes back every job of `reply` not started yet that names descriptor `fd`, which is
@@ -248,9 +339,14 @@ impl Pool {
         let mut index = 0;
         while index < state.jobs.len() {
             let job = &state.jobs[index];
-            if Arc::ptr_eq(&job.reply, reply) && job.op.uses_fd(fd) {
-                if let Some(job) = state.jobs.remove(index) {
-                    each(job.id, job.op);
+            // A queued job runs on duplicates (see `hold`): the caller's numbers are in `held`.
+            if Arc::ptr_eq(&job.reply, reply) && (job.op.uses_fd(fd) || job.held.names(fd)) {
+                if let Some(Job {
+                    id, mut op, held, ..
+                }) = state.jobs.remove(index)
+                {
+                    release(&mut op, held);
+                    each(id, op);
                 }
             } else {
                 index += 1;
@@ -294,9 +390,15 @@ fn worker(shared: &Shared) {
 }
 
 fn run(job: Job) -> (Arc<Reply>, Completion) {
-    let Job { id, mut op, reply } = job;
+    let Job {
+        id,
+        mut op,
+        reply,
+        held,
+    } = job;
     let result = catch_unwind(AssertUnwindSafe(|| sys::perform_blocking(&mut op)))
         .unwrap_or_else(|panic| Err(panic_error(panic.as_ref())));
+    release(&mut op, held);
     (reply, Completion { id, result, op })
 }
 

@@ -1,6 +1,7 @@
-//! Backend choice in a real process: io_uring blocked by a seccomp filter (as Docker's default
-//! profile does) must make `Driver::new()` fall back to epoll (and say so in one `tracing`
-//! warning), and `PROACTOR_BACKEND` must force a backend or be rejected.
+//! Backend choice in a real process: io_uring refused by a seccomp filter (as Docker's default
+//! profile does), by a locked-memory limit of 0, or by the `kernel.io_uring_disabled` sysctl
+//! must make `Driver::new()` fall back to epoll (and say so in one `tracing` warning) on which
+//! real operations work, and `PROACTOR_BACKEND` must force a backend or be rejected.
 //!
 //! A seccomp filter or an environment variable is process-wide and cannot be undone, so each
 //! scenario re-executes this test binary as a child that runs just the one test, with an
@@ -601,4 +602,285 @@ fn proactor_backend_variable_forces_or_is_rejected() {
         }
         Some(other) => panic!("{NAME} started as a child for scenario {other:?}"),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// io_uring refused by the locked-memory limit and by the `kernel.io_uring_disabled` sysctl.
+// ---------------------------------------------------------------------------------------------
+
+/// The sysctl that turns io_uring off for the whole machine (Linux 6.6+).
+const IO_URING_DISABLED: &str = "/proc/sys/kernel/io_uring_disabled";
+/// Set to skip the test that writes [`IO_URING_DISABLED`] (a machine shared with others).
+const NO_SYSCTL_ENV: &str = "PROACTOR_TEST_NO_SYSCTL";
+/// The queue depth `Driver::new()` asks for (`Config::new()`'s default).
+const DEFAULT_ENTRIES: u32 = 256;
+/// `CAP_IPC_LOCK`, which exempts a process from the locked-memory limit.
+const CAP_IPC_LOCK: u32 = 14;
+/// `_LINUX_CAPABILITY_VERSION_3`: two 32-bit words per capability set.
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// The locked-memory test and the sysctl test would each see the other's doing (the sysctl
+/// makes every io_uring_setup on the machine fail): they take turns.
+static MACHINE_WIDE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn machine_wide_turn() -> std::sync::MutexGuard<'static, ()> {
+    MACHINE_WIDE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+/// `struct __user_cap_data_struct`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Drops `CAP_IPC_LOCK` from this process, so the memory limit binds it even when the tests
+/// run as root (as in a container or CI image).
+fn drop_ipc_lock_capability() {
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: header and data are the structures capget expects, version 3 with two data
+    // words, alive for the call.
+    let result = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    assert_eq!(result, 0, "capget: {}", io::Error::last_os_error());
+    let bit = 1u32 << CAP_IPC_LOCK;
+    data[0].effective &= !bit;
+    data[0].permitted &= !bit;
+    // SAFETY: as above; capset only reads them. Dropping a capability is always allowed.
+    let result = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    assert_eq!(result, 0, "capset: {}", io::Error::last_os_error());
+}
+
+/// `io_uring_setup(entries)` itself: `Ok` (the ring closed again) or the kernel's error.
+fn raw_io_uring_setup(entries: u32) -> io::Result<()> {
+    // struct io_uring_params is 120 bytes.
+    let mut params = [0u8; 120];
+    // SAFETY: params is writable memory the size of io_uring_params.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_io_uring_setup,
+            entries as libc::c_ulong,
+            params.as_mut_ptr(),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor was just created by this call and is owned by nobody else.
+    unsafe { libc::close(fd as RawFd) };
+    Ok(())
+}
+
+/// What every scenario checks once it has a driver: real operations work on it.
+fn driver_works(driver: &mut Driver) {
+    tcp_round_trip(driver);
+    file_read(driver);
+    assert_eq!(driver.in_flight(), 0);
+}
+
+/// A kernel that charges a ring's memory to `RLIMIT_MEMLOCK` refuses io_uring_setup with
+/// `ENOMEM` under a limit of 0: `Driver::new()` must fall back to epoll and say why. Kernels
+/// from 5.12 charged rings to the memory cgroup instead, where the limit leaves io_uring
+/// working, and the driver must simply run on it; recent ones charge the limit again (6.18
+/// refuses a one-entry ring under 4 KiB, the default 256 entries under 16 KiB). Either way the
+/// driver must work. `CAP_IPC_LOCK` exempts a process from the limit, so the child drops it
+/// first: tests often run as root.
+#[test]
+fn io_uring_under_a_zero_memlock_limit_falls_back_or_works() {
+    const NAME: &str = "io_uring_under_a_zero_memlock_limit_falls_back_or_works";
+    const SCENARIO: &str = "memlock";
+    match child_scenario().as_deref() {
+        None => {
+            let _turn = machine_wide_turn();
+            return run_child(NAME, SCENARIO, None);
+        }
+        Some(SCENARIO) => {}
+        Some(other) => panic!("{NAME} started as a child for scenario {other:?}"),
+    }
+
+    drop_ipc_lock_capability();
+    let limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid rlimit for the call.
+    let result = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) };
+    assert_eq!(
+        result,
+        0,
+        "setrlimit(RLIMIT_MEMLOCK, 0): {}",
+        io::Error::last_os_error()
+    );
+    let kernel = raw_io_uring_setup(DEFAULT_ENTRIES);
+    println!("memlock child: io_uring_setup({DEFAULT_ENTRIES}) under RLIMIT_MEMLOCK=0 without CAP_IPC_LOCK: {kernel:?}");
+
+    let warnings = WarningRecorder::default();
+    let mut driver = tracing::subscriber::with_default(warnings.clone(), Driver::new)
+        .expect("Driver::new must fall back or succeed, not fail");
+    let reason = driver.backend_reason().to_owned();
+    println!(
+        "memlock child: backend {}, reason {reason:?}",
+        driver.backend()
+    );
+    match kernel {
+        Ok(()) => {
+            assert_eq!(
+                driver.backend(),
+                Backend::IoUring,
+                "the kernel gave a ring; the driver should use it: {reason:?}"
+            );
+            assert!(
+                warnings.messages().is_empty(),
+                "no fallback, no warning: {:?}",
+                warnings.messages()
+            );
+        }
+        Err(error) => {
+            assert_eq!(
+                error.raw_os_error(),
+                Some(libc::ENOMEM),
+                "a memory limit should refuse with ENOMEM, got {error}"
+            );
+            assert_eq!(driver.backend(), Backend::Epoll);
+            assert!(
+                reason.starts_with("epoll")
+                    && reason.contains("ENOMEM")
+                    && reason.contains("RLIMIT_MEMLOCK"),
+                "the reason should name epoll, ENOMEM and the limit: {reason:?}"
+            );
+            let warned = warnings.messages();
+            assert!(
+                warned.len() == 1 && warned[0].contains(&reason),
+                "the fallback should be one warning with the reason: {warned:?}"
+            );
+        }
+    }
+    driver_works(&mut driver);
+    drop(driver);
+    child_done(SCENARIO);
+}
+
+/// Reads the sysctl's value, if this kernel has it.
+fn read_io_uring_disabled() -> io::Result<String> {
+    std::fs::read_to_string(IO_URING_DISABLED).map(|text| text.trim().to_owned())
+}
+
+/// Sets the sysctl back to `value` when dropped, so a panic inside the window restores it too.
+struct RestoreSysctl(String);
+
+impl Drop for RestoreSysctl {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::write(IO_URING_DISABLED, &self.0) {
+            eprintln!("restoring {IO_URING_DISABLED} to {}: {error}", self.0);
+        }
+    }
+}
+
+/// `kernel.io_uring_disabled = 2` makes io_uring_setup fail with `EPERM` for every process
+/// (rings already made go on working): `Driver::new()` must fall back to epoll.
+///
+/// The sysctl is machine-wide and needs root. Any other program on the machine that sets up a
+/// ring while it is 2 fails (another builder's io_uring tests would), so the child keeps the
+/// window to the setups it checks, well under a millisecond, and restores the old value before
+/// it runs anything on the driver; the parent restores it again after the child ends however
+/// it ended. Skipped, saying why, where the file is missing or not writable, or when
+/// `PROACTOR_TEST_NO_SYSCTL` is set.
+#[test]
+fn io_uring_disabled_by_sysctl_falls_back_to_epoll() {
+    const NAME: &str = "io_uring_disabled_by_sysctl_falls_back_to_epoll";
+    const SCENARIO: &str = "sysctl";
+    match child_scenario().as_deref() {
+        None => {
+            if std::env::var_os(NO_SYSCTL_ENV).is_some() {
+                eprintln!("skipped: {NO_SYSCTL_ENV} is set");
+                return;
+            }
+            let old = match read_io_uring_disabled() {
+                Ok(old) => old,
+                Err(error) => {
+                    eprintln!(
+                        "skipped: {IO_URING_DISABLED} unreadable ({error}): kernel before 6.6?"
+                    );
+                    return;
+                }
+            };
+            // Writing the value it has is how to find out whether we may write it at all.
+            if let Err(error) = std::fs::write(IO_URING_DISABLED, &old) {
+                eprintln!("skipped: {IO_URING_DISABLED} not writable ({error}): not root, or a read-only /proc/sys");
+                return;
+            }
+            let _turn = machine_wide_turn();
+            let outcome = std::panic::catch_unwind(|| run_child(NAME, SCENARIO, None));
+            drop(RestoreSysctl(old.clone()));
+            assert_eq!(
+                read_io_uring_disabled().ok().as_deref(),
+                Some(old.as_str()),
+                "{IO_URING_DISABLED} is back to its old value"
+            );
+            if let Err(panic) = outcome {
+                std::panic::resume_unwind(panic);
+            }
+            return;
+        }
+        Some(SCENARIO) => {}
+        Some(other) => panic!("{NAME} started as a child for scenario {other:?}"),
+    }
+
+    let old = read_io_uring_disabled().expect("the parent read it");
+    let warnings = WarningRecorder::default();
+    let (kernel, explicit, driver) = {
+        let restore = RestoreSysctl(old.clone());
+        std::fs::write(IO_URING_DISABLED, "2").expect("set kernel.io_uring_disabled = 2");
+        let kernel = raw_io_uring_setup(DEFAULT_ENTRIES);
+        let explicit = Driver::with_backend(Backend::IoUring).map(|driver| driver.backend());
+        let driver = tracing::subscriber::with_default(warnings.clone(), Driver::new);
+        drop(restore);
+        (kernel, explicit, driver)
+    };
+    assert_eq!(
+        read_io_uring_disabled().ok().as_deref(),
+        Some(old.as_str()),
+        "restored at once"
+    );
+    println!("sysctl child: io_uring_setup under io_uring_disabled=2: {kernel:?}; with_backend(IoUring): {explicit:?}");
+    let error = kernel.expect_err("io_uring_setup succeeded with io_uring disabled");
+    assert_eq!(error.raw_os_error(), Some(libc::EPERM), "{error}");
+    let error = explicit.expect_err("with_backend(IoUring) succeeded with io_uring disabled");
+    assert_eq!(error.raw_os_error(), Some(libc::EPERM), "{error}");
+
+    let mut driver = driver.expect("Driver::new must fall back, not fail");
+    let reason = driver.backend_reason().to_owned();
+    println!(
+        "sysctl child: backend {}, reason {reason:?}",
+        driver.backend()
+    );
+    assert_eq!(driver.backend(), Backend::Epoll);
+    assert!(
+        reason.starts_with("epoll")
+            && reason.contains("EPERM")
+            && reason.contains("io_uring_disabled"),
+        "the reason should name epoll, EPERM and the sysctl: {reason:?}"
+    );
+    let warned = warnings.messages();
+    assert!(
+        warned.len() == 1 && warned[0].contains(&reason),
+        "the fallback should be one warning with the reason: {warned:?}"
+    );
+    driver_works(&mut driver);
+    drop(driver);
+    child_done(SCENARIO);
 }

@@ -47,7 +47,7 @@ mod unsupported;
 mod windows;
 
 #[cfg(unix)]
-pub(crate) use unix::{close_quietly, is_cancelled, perform_blocking, Waker};
+pub(crate) use unix::{close_quietly, duplicate, is_cancelled, perform_blocking, Waker};
 #[cfg(not(any(unix, windows)))]
 pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
 #[cfg(windows)]

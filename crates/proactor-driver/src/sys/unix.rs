@@ -1130,6 +1130,17 @@ pub(crate) fn close_quietly(fd: RawFd) {
     unsafe { libc::close(fd) };
 }
 
+/// A new descriptor (close-on-exec) for what `fd` names, the caller's to close: work that
+/// must not depend on the number staying open runs on it.
+pub(crate) fn duplicate(fd: RawFd) -> io::Result<RawFd> {
+    // SAFETY: fcntl with integer arguments.
+    let duplicate = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if duplicate < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(duplicate)
+}
+
 /// Sets `O_NONBLOCK` (readiness backends need it; io_uring does not care).
 pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     // SAFETY: fcntl with integer arguments.

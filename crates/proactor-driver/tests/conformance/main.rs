@@ -17,6 +17,7 @@ mod close;
 mod control;
 mod files;
 mod net;
+mod overflow;
 mod splice;
 
 /// Instantiates each listed test function once per backend of this OS.
@@ -102,4 +103,10 @@ conformance! {
     bad_input::unsupported_address_family,
     bad_input::huge_offset_is_an_error,
     bad_input::errors_do_not_disturb_other_operations,
+    overflow::nops_overflow_the_completion_queue,
+    overflow::zero_timeouts_overflow_the_completion_queue,
+    overflow::sends_and_receives_overflow_the_completion_queue,
+    overflow::completions_pile_up_while_nobody_reaps,
+    overflow::timers_fire_while_nobody_reaps,
+    overflow::cancels_overflow_the_completion_queue,
 }
