@@ -191,7 +191,8 @@ fn stream_bytes_arrive_once_in_order(backend: Backend) {
 }
 
 /// An injected error is one the OS gives that operation on that descriptor, and the
-/// operation transferred nothing; datagrams are never failed or cut.
+/// operation transferred nothing; a reset is true on both ends; datagrams and pipes are never
+/// failed, datagrams never cut.
 fn errors_are_plausible_and_transfer_nothing(backend: Backend) {
     let faults = Faults {
         seed: 1,
@@ -211,13 +212,11 @@ fn errors_are_plausible_and_transfer_nothing(backend: Backend) {
     });
     let error = wait(&mut driver, &mut stash, id).result.unwrap_err();
     assert_eq!(error.raw_os_error(), Some(libc::ECONNRESET));
-    b.set_nonblocking(true).unwrap();
-    let nothing = b.read(&mut [0u8; 16]).unwrap_err();
-    assert_eq!(
-        nothing.kind(),
-        std::io::ErrorKind::WouldBlock,
-        "no byte went out"
-    );
+    // No byte went out, the peer reads the end of the stream, and the reset end sends no
+    // more.
+    b.set_read_timeout(Some(LIMIT)).unwrap();
+    assert_eq!(b.read(&mut [0u8; 16]).unwrap(), 0);
+    assert!((&a).write(b"more").is_err());
 
     let (c, d) = UnixDatagram::pair().unwrap();
     c.send(b"a whole datagram").unwrap();
@@ -229,18 +228,20 @@ fn errors_are_plausible_and_transfer_nothing(backend: Backend) {
     let completion = wait(&mut driver, &mut stash, id);
     assert_eq!(completion.result.unwrap(), 16, "a datagram comes whole");
 
+    // A pipe's write fails only once its reader is gone, which a fault cannot make true: it
+    // is shortened, never failed.
     let (mut reader, writer) = pipe();
     let id = driver.submit(Op::Write {
         fd: writer.as_raw_fd(),
         buf: Buffer::from(&b"into the pipe"[..]),
         offset: None,
     });
-    let error = wait(&mut driver, &mut stash, id).result.unwrap_err();
-    assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
+    let count = wait(&mut driver, &mut stash, id).result.unwrap();
+    assert!((1..13).contains(&count));
     drop(writer);
     let mut rest = Vec::new();
     reader.read_to_end(&mut rest).unwrap();
-    assert!(rest.is_empty(), "no byte went into the pipe");
+    assert_eq!(rest, &b"into the pipe"[..count]);
 
     let path =
         std::env::temp_dir().join(format!("proactor-faults-{}-{backend}", std::process::id()));
@@ -263,6 +264,7 @@ fn errors_are_plausible_and_transfer_nothing(backend: Backend) {
     let id = driver.submit(Op::Nop);
     assert_eq!(wait(&mut driver, &mut stash, id).result.unwrap(), 0);
     assert!(stash.is_empty());
+    assert_eq!(driver.fault_counts().errors, 2);
 }
 
 /// A pipe: (read end, write end).

@@ -34,9 +34,10 @@ const MOST_DELAY: u32 = 4;
 ///
 /// - `error_rate`: an operation fails before it starts, with the error the OS gives that
 ///   kind of operation on that kind of descriptor and that callers must handle anyway:
-///   `ECONNRESET` for I/O on a stream socket, `EPIPE` for a write to a pipe, `EIO` for file
-///   I/O and `fsync`, `ECONNABORTED` for an accept (the Windows equivalents there). Other
-///   operations never fail by fault.
+///   `ECONNRESET` for I/O on a stream socket, `EIO` for file I/O and `fsync`, `ECONNABORTED`
+///   for an accept (the Windows equivalents there). Other operations never fail by fault. A
+///   reset is made true: the socket is shut down both ways, so later reads on it end, later
+///   writes fail and the peer reads the end of the stream, as after a real reset.
 /// - `short_rate`: a read, write, send, receive (vectored or not), splice or sendfile on a
 ///   byte stream or a regular file transfers fewer bytes than it could, at least one.
 ///   Datagrams, records (eventfd, inotify) and terminals are never shortened: the OS moves
@@ -227,7 +228,7 @@ impl FaultLayer {
         let (id, slot) = self.slots.insert();
         debug_assert!(slot.backend.is_none() && !slot.narrowed.is_short());
         if self.rng.chance(self.faults.error_rate) {
-            if let Some(error) = plausible::error_for(&op) {
+            if let Some(error) = plausible::fail(&op) {
                 trace::event!(debug, id = ?id, kind = ?op.kind(), error = %error, "fault: error");
                 self.counts.errors += 1;
                 self.incoming.push(Completion {

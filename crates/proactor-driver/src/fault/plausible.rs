@@ -30,40 +30,48 @@ impl Target {
     }
 }
 
-/// The error `op` completes with when a fault fails it, or `None` if no error the OS could
-/// give it is one its callers must expect anyway.
-pub(super) fn error_for(op: &Op) -> Option<io::Error> {
-    let code = match *op {
-        Op::Read { fd, .. } | Op::ReadVectored { fd, .. } => match target(fd) {
-            Target::StreamSocket => codes::CONNECTION_RESET,
-            Target::File => codes::IO,
-            // A pipe's read ends at end of file; it does not fail.
+/// Fails `op` before it starts, if some error the OS could give it is one its callers must
+/// expect anyway; returns that error, or `None` to let the operation run.
+///
+/// A reset stream socket is also shut down both ways, so that what follows agrees with the
+/// reset on both ends (later reads end, later writes fail, the peer sees the end of the
+/// stream), as after a real one: an injected reset that left the connection working would
+/// let a caller that goes on see bytes after it. An error on a file is one a real disk can
+/// give once and not again, so it needs nothing more.
+pub(super) fn fail(op: &Op) -> Option<io::Error> {
+    let (fd, code) = match *op {
+        Op::Read { fd, .. }
+        | Op::ReadVectored { fd, .. }
+        | Op::Write { fd, .. }
+        | Op::WriteVectored { fd, .. } => match target(fd) {
+            Target::StreamSocket => (fd, codes::CONNECTION_RESET),
+            Target::File => (fd, codes::IO),
+            // A pipe's read ends at end of file, and its write fails only once the reader
+            // is gone, which a fault cannot make true.
             Target::Pipe | Target::Other => return None,
-        },
-        Op::Write { fd, .. } | Op::WriteVectored { fd, .. } => match target(fd) {
-            Target::StreamSocket => codes::CONNECTION_RESET,
-            Target::Pipe => codes::BROKEN_PIPE,
-            Target::File => codes::IO,
-            Target::Other => return None,
         },
         Op::Recv { fd, .. }
         | Op::Send { fd, .. }
         | Op::RecvMsg { fd, .. }
         | Op::SendMsg { fd, .. } => match target(fd) {
-            Target::StreamSocket => codes::CONNECTION_RESET,
+            Target::StreamSocket => (fd, codes::CONNECTION_RESET),
             _ => return None,
         },
         Op::Fsync { fd, .. } => match target(fd) {
-            Target::File => codes::IO,
+            Target::File => (fd, codes::IO),
             _ => return None,
         },
-        // A connection reset between the handshake and the accept: servers retry.
+        // A connection reset between the handshake and the accept: servers accept again.
+        // The connection that failed is not one any client will miss.
         Op::Accept { fd, .. } => match target(fd) {
-            Target::StreamSocket => codes::ACCEPT_ABORTED,
+            Target::StreamSocket => return Some(io::Error::from_raw_os_error(codes::ABORTED)),
             _ => return None,
         },
         _ => return None,
     };
+    if code == codes::CONNECTION_RESET {
+        shut_down(fd);
+    }
     Some(io::Error::from_raw_os_error(code))
 }
 
@@ -91,31 +99,46 @@ pub(super) fn may_be_short(op: &Op) -> bool {
 #[cfg(unix)]
 mod codes {
     pub(super) const CONNECTION_RESET: i32 = libc::ECONNRESET;
-    pub(super) const BROKEN_PIPE: i32 = libc::EPIPE;
     pub(super) const IO: i32 = libc::EIO;
-    pub(super) const ACCEPT_ABORTED: i32 = libc::ECONNABORTED;
+    pub(super) const ABORTED: i32 = libc::ECONNABORTED;
 }
 
 #[cfg(windows)]
 mod codes {
-    use windows_sys::Win32::Foundation::{ERROR_IO_DEVICE, ERROR_NO_DATA};
-    use windows_sys::Win32::Networking::WinSock::WSAECONNRESET;
+    use windows_sys::Win32::Foundation::ERROR_IO_DEVICE;
+    use windows_sys::Win32::Networking::WinSock::{WSAECONNABORTED, WSAECONNRESET};
 
     pub(super) const CONNECTION_RESET: i32 = WSAECONNRESET;
-    /// What a write to a pipe whose reader is gone gives ("the pipe is being closed").
-    pub(super) const BROKEN_PIPE: i32 = ERROR_NO_DATA as i32;
     pub(super) const IO: i32 = ERROR_IO_DEVICE as i32;
-    /// `AcceptEx` reports a connection reset before it was accepted this way.
-    pub(super) const ACCEPT_ABORTED: i32 = WSAECONNRESET;
+    pub(super) const ABORTED: i32 = WSAECONNABORTED;
 }
 
 #[cfg(not(any(unix, windows)))]
 mod codes {
-    pub(super) const CONNECTION_RESET: i32 = 0;
-    pub(super) const BROKEN_PIPE: i32 = 0;
-    pub(super) const IO: i32 = 0;
-    pub(super) const ACCEPT_ABORTED: i32 = 0;
+    pub(super) const CONNECTION_RESET: i32 = 1;
+    pub(super) const IO: i32 = 2;
+    pub(super) const ABORTED: i32 = 3;
 }
+
+/// Ends both directions of a stream socket.
+#[cfg(unix)]
+fn shut_down(fd: Fd) {
+    // SAFETY: shutdown takes any value and fails with EBADF or ENOTCONN for one it cannot
+    // shut down; it touches no memory of ours.
+    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+}
+
+/// Ends both directions of a stream socket.
+#[cfg(windows)]
+fn shut_down(fd: Fd) {
+    use windows_sys::Win32::Networking::WinSock::{shutdown, SD_BOTH, SOCKET};
+    // SAFETY: shutdown takes any value and fails with WSAENOTSOCK or WSAENOTCONN for one it
+    // cannot shut down; it touches no memory of ours.
+    unsafe { shutdown(fd as SOCKET, SD_BOTH) };
+}
+
+#[cfg(not(any(unix, windows)))]
+fn shut_down(_fd: Fd) {}
 
 /// What `fd` is. Asked only when a fault is about to be injected, so faults cost no system
 /// call on the operations they spare.
