@@ -16,6 +16,7 @@
 mod plausible;
 mod short;
 
+use std::collections::HashMap;
 use std::io;
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use crate::{Completion, Fd, Op, OpId};
 use short::Narrowed;
 
 /// The most `poll` (or `flush`) calls a delayed completion is held back for.
-const MOST_DELAY: u32 = 4;
+const MOST_DELAY: u64 = 4;
 
 /// Which faults a [`Driver`](crate::Driver) built with [`Config::faults`](crate::Config::faults)
 /// injects, and the seed of its choices. Rates are probabilities from 0 to 1.
@@ -182,10 +183,11 @@ struct Slot {
     narrowed: Narrowed,
 }
 
-/// A completion held back, and how many more `poll` calls it waits.
+/// A completion held back, and the hand-out (a count of `poll` and `flush` calls) it waits
+/// for.
 struct Held {
     completion: Completion,
-    due: u32,
+    due: u64,
 }
 
 /// The faults of one driver.
@@ -199,8 +201,16 @@ pub(crate) struct FaultLayer {
     /// Completions not yet considered for holding: injected errors, and what the backend
     /// handed out in the current call.
     incoming: Vec<Completion>,
-    /// Completions held back, in the order they arrived.
+    /// Completions held back, in the order they came.
     held: Vec<Held>,
+    /// What `held` keeps between hand-outs, reused.
+    kept: Vec<Held>,
+    /// Hand-outs so far: the clock of `Held::due`.
+    now: u64,
+    /// By descriptor: the latest `due` of a held completion naming it (or of one already
+    /// handed out: a stale entry only holds a newcomer back as long as the old one would
+    /// have been). Cleared whenever nothing is held.
+    latest: HashMap<Fd, u64>,
 }
 
 impl FaultLayer {
@@ -213,6 +223,9 @@ impl FaultLayer {
             by_backend: Vec::new(),
             incoming: Vec::new(),
             held: Vec::new(),
+            kept: Vec::new(),
+            now: 0,
+            latest: HashMap::new(),
         }
     }
 
@@ -332,26 +345,30 @@ impl FaultLayer {
     /// hands out at least the earliest held completions. Returns how many it moved.
     fn hand_out(&mut self, completions: &mut Vec<Completion>, must: bool) -> usize {
         let start = completions.len();
-        for held in &mut self.held {
-            held.due = held.due.saturating_sub(1);
-        }
-        self.release(completions, 0);
+        self.now += 1;
+        self.release(completions, self.now);
         for completion in self.incoming.drain(..) {
-            let mut due = 0;
+            let mut due = self.now;
             if self.rng.chance(self.faults.delay_rate) {
-                due = 1 + self.rng.below(MOST_DELAY as usize) as u32;
-                trace::event!(debug, id = ?completion.id, polls = due, "fault: delay");
+                let polls = 1 + self.rng.below(MOST_DELAY as usize) as u64;
+                trace::event!(debug, id = ?completion.id, polls, "fault: delay");
                 self.counts.delays += 1;
+                due += polls;
             }
             // Never ahead of an earlier completion on the same descriptor.
-            for held in &self.held {
-                if conflict(&held.completion, &completion) {
-                    due = due.max(held.due.max(1));
+            let fds = descriptors(&completion);
+            for fd in fds.iter().flatten() {
+                if let Some(&latest) = self.latest.get(fd) {
+                    due = due.max(latest);
                 }
             }
-            if due == 0 {
+            if due <= self.now {
                 completions.push(completion);
             } else {
+                for fd in fds.iter().flatten() {
+                    let latest = self.latest.entry(*fd).or_insert(due);
+                    *latest = (*latest).max(due);
+                }
                 self.held.push(Held { completion, due });
             }
         }
@@ -359,6 +376,9 @@ impl FaultLayer {
             if let Some(earliest) = self.held.iter().map(|held| held.due).min() {
                 self.release(completions, earliest);
             }
+        }
+        if self.held.is_empty() {
+            self.latest.clear();
         }
         if self.faults.reorder {
             self.shuffle(&mut completions[start..]);
@@ -369,17 +389,17 @@ impl FaultLayer {
         completions.len() - start
     }
 
-    /// Moves the held completions due in `due` calls or sooner to `completions`, in the
-    /// order they came.
-    fn release(&mut self, completions: &mut Vec<Completion>, due: u32) {
-        let mut index = 0;
-        while index < self.held.len() {
-            if self.held[index].due <= due {
-                completions.push(self.held.remove(index).completion);
+    /// Moves the held completions due at `due` or sooner to `completions`, in the order
+    /// they came.
+    fn release(&mut self, completions: &mut Vec<Completion>, due: u64) {
+        for held in self.held.drain(..) {
+            if held.due <= due {
+                completions.push(held.completion);
             } else {
-                index += 1;
+                self.kept.push(held);
             }
         }
+        std::mem::swap(&mut self.held, &mut self.kept);
     }
 
     /// Shuffles by random swaps of neighbours that name no common descriptor: any two that
