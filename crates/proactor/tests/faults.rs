@@ -6,7 +6,7 @@
 //! duplicate); nothing panics or hangs; and on Linux every descriptor is closed once the
 //! runtime is gone.
 //!
-//! `PROACTOR_FAULT_SEEDS=N` runs N seeds per test (default 3), `PROACTOR_FAULT_SEED=S` only
+//! `PROACTOR_FAULT_SEEDS=N` runs N seeds per test (default 8), `PROACTOR_FAULT_SEED=S` only
 //! seed S (to replay a failure), `PROACTOR_FAULT_BYTES=N` sends up to N bytes per transfer
 //! (default 200,000).
 
@@ -60,7 +60,7 @@ fn env(name: &str) -> Option<u64> {
 fn seeds() -> Vec<u64> {
     match env("PROACTOR_FAULT_SEED") {
         Some(seed) => vec![seed],
-        None => (0..env("PROACTOR_FAULT_SEEDS").unwrap_or(3)).collect(),
+        None => (0..env("PROACTOR_FAULT_SEEDS").unwrap_or(8)).collect(),
     }
 }
 
