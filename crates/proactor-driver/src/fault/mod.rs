@@ -3,7 +3,8 @@
 //! the OS itself could have produced, so that code which survives them survives the OS.
 //!
 //! The layer never lies about what happened. An error is decided before the operation reaches
-//! the backend, so nothing was transferred; a short transfer is real (the backend was given
+//! the backend, so nothing was transferred, and a reset it reports is made true (the socket is
+//! shut down both ways); a short transfer is real (the backend was given
 //! less room), and the buffers come back as that short transfer left them; a delayed
 //! completion carries its real result; reordering never swaps two completions that name the
 //! same descriptor, so whatever order one descriptor's operations complete in on the backend
