@@ -61,6 +61,8 @@ pub struct Config {
     pub(crate) entries: u32,
     pub(crate) backend: Option<crate::Backend>,
     pub(crate) fallback_kinds: Vec<OpKind>,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) faults: Option<crate::Faults>,
 }
 
 impl Default for Config {
@@ -69,6 +71,8 @@ impl Default for Config {
             entries: 256,
             backend: None,
             fallback_kinds: Vec::new(),
+            #[cfg(feature = "fault-injection")]
+            faults: None,
         }
     }
 }
@@ -123,6 +127,34 @@ impl Config {
         self.fallback_kinds = kinds.to_vec();
         self
     }
+
+    /// Injects seeded faults between the driver's API and its backend (feature
+    /// `fault-injection`, for tests): errors, short transfers, delayed and reordered
+    /// completions, each one the OS could produce for that operation (see [`Faults`]).
+    ///
+    /// [`Faults`]: crate::Faults
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Config, Driver, Faults, Op};
+    ///
+    /// let mut driver = Driver::with_config(Config::new().faults(Faults::new(7)))?;
+    /// let id = driver.submit(Op::Nop);
+    /// let mut completions = Vec::new();
+    /// // A delayed completion never makes a waiting poll hang.
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, None)?;
+    /// }
+    /// assert_eq!(completions[0].id, id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "fault-injection")]
+    pub fn faults(mut self, faults: crate::Faults) -> Config {
+        self.faults = Some(faults);
+        self
+    }
 }
 
 /// A completion-based I/O driver: submit operations, poll for their completions.
@@ -152,6 +184,9 @@ impl Config {
 /// ```
 pub struct Driver {
     backend: sys::Selected,
+    /// Boxed: only tests have it, and the common path pays one test of a pointer for it.
+    #[cfg(feature = "fault-injection")]
+    faults: Option<Box<crate::fault::FaultLayer>>,
     kind: Backend,
     reason: String,
     _single_thread: PhantomData<*const ()>,
@@ -223,6 +258,10 @@ impl Driver {
         trace::event!(debug, backend = %kind, reason = %reason, "driver created");
         Ok(Driver {
             backend,
+            #[cfg(feature = "fault-injection")]
+            faults: config
+                .faults
+                .map(|faults| Box::new(crate::fault::FaultLayer::new(faults))),
             kind,
             reason,
             _single_thread: PhantomData,
@@ -256,6 +295,12 @@ impl Driver {
     pub fn submit(&mut self, op: Op) -> OpId {
         #[cfg(feature = "tracing")]
         let kind = op.kind();
+        #[cfg(feature = "fault-injection")]
+        let id = match self.faults.as_deref_mut() {
+            Some(faults) => faults.submit(&mut self.backend, op),
+            None => self.backend.submit(op),
+        };
+        #[cfg(not(feature = "fault-injection"))]
         let id = self.backend.submit(op);
         trace::event!(trace, id = ?id, kind = ?kind, "submit");
         id
@@ -294,6 +339,10 @@ impl Driver {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn cancel(&mut self, id: OpId) -> io::Result<()> {
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref_mut() {
+            return faults.cancel(&mut self.backend, id);
+        }
         self.backend.cancel(id)
     }
 
@@ -328,6 +377,12 @@ impl Driver {
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
         let start = completions.len();
+        #[cfg(feature = "fault-injection")]
+        let count = match self.faults.as_deref_mut() {
+            Some(faults) => faults.poll(&mut self.backend, completions, timeout)?,
+            None => self.backend.poll(completions, timeout)?,
+        };
+        #[cfg(not(feature = "fault-injection"))]
         let count = self.backend.poll(completions, timeout)?;
         trace::completed(&completions[start..]);
         Ok(count)
@@ -364,6 +419,12 @@ impl Driver {
     #[inline]
     pub fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
         let start = completions.len();
+        #[cfg(feature = "fault-injection")]
+        let count = match self.faults.as_deref_mut() {
+            Some(faults) => faults.flush(&mut self.backend, completions)?,
+            None => self.backend.flush(completions)?,
+        };
+        #[cfg(not(feature = "fault-injection"))]
         let count = self.backend.flush(completions)?;
         trace::completed(&completions[start..]);
         Ok(count)
@@ -448,7 +509,38 @@ impl Driver {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn in_flight(&self) -> usize {
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref() {
+            return faults.in_flight();
+        }
         self.backend.in_flight()
+    }
+
+    /// How many faults this driver has injected so far; all zero without
+    /// [`Config::faults`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Config, Driver, Faults, Op};
+    ///
+    /// let faults = Faults { delay_rate: 1.0, ..Faults::default() };
+    /// let mut driver = Driver::with_config(Config::new().faults(faults))?;
+    /// driver.submit(Op::Nop);
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert_eq!(driver.fault_counts().delays, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "fault-injection")]
+    pub fn fault_counts(&self) -> crate::FaultCounts {
+        self.faults
+            .as_deref()
+            .map(crate::fault::FaultLayer::counts)
+            .unwrap_or_default()
     }
 }
 

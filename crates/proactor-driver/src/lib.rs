@@ -50,6 +50,10 @@
 //!   subscriber an event costs an atomic load or two and allocates nothing; without the
 //!   feature it compiles to nothing. Warnings and errors go to the `log` crate whenever no
 //!   `tracing` subscriber is installed.
+//! - `fault-injection` (off by default; for tests): `Config::faults` puts seeded faults
+//!   between the driver's API and its backend — errors, short reads and writes, delayed and
+//!   reordered completions — each one the OS could produce for that operation, so code that
+//!   survives them on one backend survives every backend's real behaviour.
 //!
 //! # Examples
 //!
@@ -84,6 +88,8 @@ mod buf;
 #[cfg(windows)]
 mod completion_port;
 mod driver;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod op;
 mod pool;
 mod slots;
@@ -94,6 +100,8 @@ pub mod windows;
 
 pub use buf::Buffer;
 pub use driver::{Backend, Config, Driver, Notifier};
+#[cfg(feature = "fault-injection")]
+pub use fault::{FaultCounts, Faults};
 pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
 
 /// A raw descriptor as the OS names it: a file descriptor on Unix.

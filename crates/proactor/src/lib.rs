@@ -39,6 +39,10 @@
 //! - `tracing`: [`tracing`](https://docs.rs/tracing) events for backend choice, fallbacks,
 //!   thread-pool growth and (at trace level) every operation; see
 //!   [`guide::observability`].
+//! - `fault-injection` (for tests): `Builder::faults` runs the runtime over a driver that
+//!   injects seeded faults the OS could produce — errors, short reads and writes, delayed and
+//!   reordered completions — to check that code above it loses, duplicates and reorders no
+//!   byte when the OS does its worst.
 
 #![warn(missing_docs)]
 // docs.rs builds with `--cfg docsrs`: feature-gated items there carry their feature's badge.
@@ -74,6 +78,8 @@ pub mod windows;
 pub use blocking::{spawn_blocking, BlockingHandle};
 pub use buf::{BufResult, IoBuf, Slice};
 pub use proactor_driver::Backend;
+#[cfg(feature = "fault-injection")]
+pub use proactor_driver::{FaultCounts, Faults};
 pub use runtime::group::RuntimeGroup;
 pub use runtime::{current_backend, current_backend_reason};
 pub use runtime::{spawn, yield_now, Builder, Handle, JoinError, JoinHandle, Runtime};

@@ -50,6 +50,20 @@ impl Harness {
             #[cfg(windows)]
             Flavor::Iocp => Config::new().backend(Backend::Iocp),
         };
+        // Delays and reordering change no result, only when results arrive: every case must
+        // pass under them (`PROACTOR_TEST_FAULTS=SEED`).
+        let config = match std::env::var("PROACTOR_TEST_FAULTS")
+            .ok()
+            .and_then(|seed| seed.parse().ok())
+        {
+            Some(seed) => config.faults(proactor_driver::Faults {
+                seed,
+                delay_rate: 0.5,
+                reorder: true,
+                ..proactor_driver::Faults::default()
+            }),
+            None => config,
+        };
         let driver = Driver::with_config(config).expect("driver for the backend under test");
         Harness {
             driver,

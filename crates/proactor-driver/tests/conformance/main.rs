@@ -5,6 +5,10 @@
 //! `io_uring_fallback` is io_uring with every operation forced down the path taken when the
 //! kernel lacks its opcode (run now, poll then run, or the thread pool).
 //!
+//! `PROACTOR_TEST_FAULTS=SEED` runs every case over the driver's fault layer with delayed and
+//! reordered completions (feature `fault-injection`): they change no result, only when results
+//! arrive, so every case must still pass.
+//!
 //! On Windows every case runs on `iocp`; a case whose operations have no Windows form checks
 //! that they say so (`Unsupported`, or `InvalidInput` for a file position).
 

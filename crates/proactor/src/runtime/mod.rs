@@ -414,6 +414,24 @@ impl Runtime {
     pub fn backend_reason(&self) -> String {
         self.inner.driver.borrow().backend_reason().to_string()
     }
+
+    /// How many faults the driver has injected so far (see [`Builder::faults`]); all zero
+    /// for a runtime built without them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::{Builder, Faults};
+    ///
+    /// let runtime = Builder::new().faults(Faults { delay_rate: 1.0, ..Faults::default() }).build()?;
+    /// runtime.block_on(proactor::time::sleep(std::time::Duration::from_millis(1)));
+    /// println!("{:?}", runtime.fault_counts());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "fault-injection")]
+    pub fn fault_counts(&self) -> crate::FaultCounts {
+        self.inner.driver.borrow().fault_counts()
+    }
 }
 
 /// Whether a failed wait in the driver is worth retrying: the backends already retry an
@@ -501,6 +519,42 @@ impl Builder {
     /// ```
     pub fn entries(mut self, entries: u32) -> Builder {
         self.config = self.config.entries(entries);
+        self
+    }
+
+    /// Runs the runtime over a driver that injects seeded faults (feature `fault-injection`,
+    /// for tests): errors, short reads and writes, delayed and reordered completions, each one
+    /// the OS could produce for that operation (see [`Faults`](crate::Faults)). Every
+    /// runtime of a group gets the same seed.
+    ///
+    /// # Examples
+    ///
+    /// Bytes written through short writes and read through short reads arrive whole:
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    /// use proactor::{Builder, Faults};
+    ///
+    /// let faults = Faults { error_rate: 0.0, short_rate: 1.0, ..Faults::new(3) };
+    /// let runtime = Builder::new().faults(faults).build()?;
+    /// runtime.block_on(async {
+    ///     let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let reader = proactor::spawn(async move { server.read_to_end(Vec::new()).await });
+    ///     client.write_all(vec![7u8; 100_000]).await.0?;
+    ///     drop(client);
+    ///     let (result, received) = reader.await.unwrap();
+    ///     assert_eq!(result?, 100_000);
+    ///     assert!(received.iter().all(|&byte| byte == 7));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// assert!(runtime.fault_counts().shorts > 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "fault-injection")]
+    pub fn faults(mut self, faults: crate::Faults) -> Builder {
+        self.config = self.config.faults(faults);
         self
     }
 

@@ -35,12 +35,27 @@ use proactor::{spawn, Backend, Builder, Runtime};
 /// No test waits longer than this for one [`run`].
 pub const LIMIT: Duration = Duration::from_secs(30);
 
-/// A runtime on `backend`.
+/// A runtime on `backend`; with `PROACTOR_TEST_FAULTS=SEED`, over a driver that delays and
+/// reorders completions (seeded faults that change no result, only when results arrive), so
+/// any test can be run against the completion orders every backend may produce.
 pub fn runtime(backend: Backend) -> Runtime {
-    Builder::new()
-        .backend(backend)
-        .build()
-        .expect("runtime on the backend under test")
+    let builder = Builder::new().backend(backend);
+    let builder = match test_faults() {
+        Some(faults) => builder.faults(faults),
+        None => builder,
+    };
+    builder.build().expect("runtime on the backend under test")
+}
+
+/// The faults `PROACTOR_TEST_FAULTS=SEED` asks for: delays and reordering only.
+pub fn test_faults() -> Option<proactor::Faults> {
+    let seed = std::env::var("PROACTOR_TEST_FAULTS").ok()?.parse().ok()?;
+    Some(proactor::Faults {
+        seed,
+        delay_rate: 0.5,
+        reorder: true,
+        ..proactor::Faults::default()
+    })
 }
 
 /// Runs `future` on `runtime`, failing the test if it takes longer than [`LIMIT`].
