@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use common::{per_backend, run};
 use proactor::compat::Compat;
 use proactor::fs::File;
-use proactor::io::{copy, split, AsyncRead, AsyncWrite, BufReader, BufWriter};
+#[cfg(unix)]
+use proactor::io::split;
+use proactor::io::{copy, AsyncRead, AsyncWrite, BufReader, BufWriter};
 use proactor::net::{TcpListener, TcpStream};
 use proactor::time::timeout;
 use proactor::{spawn, Backend, Builder, FaultCounts, Faults};
