@@ -16,14 +16,17 @@
 //! - on a terminal, keeps it in the terminal's foreground process group, where
 //!   Ctrl-C reaches it and Wine's console can read the terminal (a background
 //!   group would be stopped by `SIGTTIN`);
-//! - explains exit status 53 (`STATUS_DLL_NOT_FOUND`).
+//! - explains exit status 53 (`STATUS_DLL_NOT_FOUND`);
+//! - runs an executable once more when it failed because its wineserver went
+//!   away ("wine client error" on its stderr, watched off a terminal): Wine's
+//!   failure, seen once in many CI runs, not the test's.
 
 use crate::sys::{self, Signal};
 use crate::{cache_dir, env_nonempty, exit_code, Result};
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -82,6 +85,11 @@ fn parse_timeout(value: &str) -> Result<Option<Duration>> {
     }
 }
 
+/// What Wine's client library prints when the wineserver went away under a
+/// process ("wine client error:0: recvmsg: Connection reset by peer"): Wine's
+/// own failure, not the test's.
+const LOST_SERVER: &[u8] = b"wine client error";
+
 /// `xtask wine-runner EXE [ARGS...]`.
 pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
     let Some(exe) = args.first() else {
@@ -94,9 +102,13 @@ pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
         return Err("runs on Linux only".into());
     }
     let limit = timeout_from_env()?;
-    let mut cmd = Command::new("wine");
-    cmd.args(args);
-    configure(&mut cmd, &prefix(&cache_dir()?), true);
+    let prefix = prefix(&cache_dir()?);
+    let wine = || {
+        let mut cmd = Command::new("wine");
+        cmd.args(args);
+        configure(&mut cmd, &prefix, true);
+        cmd
+    };
     let name = Path::new(exe)
         .file_name()
         .unwrap_or(exe)
@@ -105,9 +117,21 @@ pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
 
     let Some(limit) = limit else {
         // Nothing to supervise.
-        return crate::exec(cmd);
+        return crate::exec(wine());
     };
+    // A wineserver that dies under a test (seen once in many CI runs, Wine 8)
+    // fails the executable with nothing wrong in it: run it once more then.
+    let (code, lost_server) = supervise(wine(), &name, limit)?;
+    if code == ExitCode::SUCCESS || !lost_server {
+        return Ok(code);
+    }
+    eprintln!("wine-runner: the wineserver went away under {name}; running it once more");
+    Ok(supervise(wine(), &name, limit)?.0)
+}
 
+/// Runs `cmd` (a `wine` command) with the time limit; returns its exit code and
+/// whether Wine said its server went away.
+fn supervise(mut cmd: Command, name: &str, limit: Duration) -> Result<(ExitCode, bool)> {
     // On a terminal, stay in its foreground process group (see the module
     // docs); otherwise a group of its own, so that a timeout also ends any
     // process the test started.
@@ -116,10 +140,19 @@ pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
         || std::io::stderr().is_terminal();
     let whole_group = !on_terminal;
     sys::configure_child(&mut cmd, whole_group);
+    // Off a terminal stderr passes through here, watched for LOST_SERVER.
+    if !on_terminal {
+        cmd.stderr(Stdio::piped());
+    }
 
     let parent = sys::parent_id();
     let mut child = cmd.spawn().map_err(|e| format!("cannot run wine: {e}"))?;
     let pid = child.id();
+    let watcher = child
+        .stderr
+        .take()
+        .map(|stderr| std::thread::spawn(move || pass_stderr_through(stderr)));
+    let lost_server = move || watcher.is_some_and(|watcher| watcher.join().unwrap_or(false));
     // Waiting happens on a thread so that this one can time it out.
     let (sender, exited) = mpsc::channel();
     std::thread::spawn(move || sender.send(child.wait()));
@@ -134,7 +167,7 @@ pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
                  (set CROSS_WIN_TIMEOUT to change the limit)",
                 limit.as_secs()
             );
-            return Ok(ExitCode::from(TIMED_OUT));
+            return Ok((ExitCode::from(TIMED_OUT), false));
         }
         match exited.recv_timeout(left.min(PARENT_POLL)) {
             Ok(status) => {
@@ -145,17 +178,37 @@ pub fn runner_main(args: &[OsString]) -> Result<ExitCode> {
                          missing from Wine; WINEDEBUG=err+module shows which"
                     );
                 }
-                return Ok(exit_code(status));
+                return Ok((exit_code(status), lost_server()));
             }
             Err(RecvTimeoutError::Timeout) => {
                 if sys::parent_id() != parent {
                     // cargo is gone: nobody will read the result.
                     terminate(pid, whole_group, &exited);
-                    return Ok(ExitCode::from(128 + Signal::Term as u8));
+                    return Ok((ExitCode::from(128 + Signal::Term as u8), false));
                 }
             }
             Err(RecvTimeoutError::Disconnected) => return Err("lost track of wine".into()),
         }
+    }
+}
+
+/// Copies a child's stderr to ours as it comes; returns whether it held
+/// [`LOST_SERVER`]. Ends when every holder of the pipe's write end is gone.
+fn pass_stderr_through(mut stderr: impl Read) -> bool {
+    let mut seen = false;
+    // The end of the previous chunk, so a marker split between reads is found.
+    let mut tail: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let count = match stderr.read(&mut chunk) {
+            Ok(0) | Err(_) => return seen,
+            Ok(count) => count,
+        };
+        let _ = std::io::stderr().write_all(&chunk[..count]);
+        tail.extend_from_slice(&chunk[..count]);
+        seen = seen || tail.windows(LOST_SERVER.len()).any(|w| w == LOST_SERVER);
+        let keep = tail.len().saturating_sub(LOST_SERVER.len());
+        tail.drain(..keep);
     }
 }
 
@@ -173,6 +226,24 @@ fn terminate<T>(pid: u32, whole_group: bool, exited: &mpsc::Receiver<T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_server_is_seen_across_reads() {
+        struct Chunks(Vec<&'static [u8]>);
+        impl Read for Chunks {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Ok(0);
+                }
+                let chunk = self.0.remove(0);
+                out[..chunk.len()].copy_from_slice(chunk);
+                Ok(chunk.len())
+            }
+        }
+        let split = Chunks(vec![b"test a ... ok\nwine cli", b"ent error:0: recvmsg\n"]);
+        assert!(pass_stderr_through(split));
+        assert!(!pass_stderr_through(Chunks(vec![b"test a ... FAILED\n"])));
+    }
 
     #[test]
     fn timeout_values() {
