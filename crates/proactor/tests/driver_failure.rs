@@ -46,7 +46,7 @@ fn fails_cleanly(backend: Backend) {
     assert!(!made.is_empty(), "{backend}: no {kind} descriptor found");
     let null = std::fs::File::open("/dev/null").unwrap();
     for fd in made {
-        // SAFETY (test): both are open descriptors; the runtime's is replaced on purpose.
+        // SAFETY: both are open descriptors; the runtime's is replaced on purpose (the test).
         assert!(unsafe { libc::dup2(null.as_raw_fd(), fd) } >= 0);
     }
     // A wait in the driver now fails: the error comes back, twice, and nothing panics.

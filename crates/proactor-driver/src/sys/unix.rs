@@ -530,10 +530,13 @@ unsafe fn transfer_vectored(
 ) -> io::Result<usize> {
     let (pointer, count) = (iovecs.as_ptr(), iovecs.len() as libc::c_int);
     match (offset_arg(offset)?, read) {
-        // SAFETY (all four): the caller's promise; `count` is the array's own length.
+        // SAFETY: the caller's promise (writable iovecs); `count` is the array's own length.
         (Some(offset), true) => check(unsafe { libc::preadv(fd, pointer, count, offset) }),
+        // SAFETY: as above.
         (None, true) => check(unsafe { libc::readv(fd, pointer, count) }),
+        // SAFETY: the caller's promise (readable iovecs); `count` is the array's own length.
         (Some(offset), false) => check(unsafe { libc::pwritev(fd, pointer, count, offset) }),
+        // SAFETY: as above.
         (None, false) => check(unsafe { libc::writev(fd, pointer, count) }),
     }
 }
