@@ -346,8 +346,9 @@ impl Driver {
         self.backend.cancel(id)
     }
 
-    /// Submits what is queued, waits for completions and appends them to `completions`;
-    /// returns how many were appended.
+    /// Submits what is queued, waits for completions and appends them to `completions`
+    /// (a [claimed](Driver::claim) one stays in its slot and its token goes to
+    /// [`woken`](Driver::woken) instead); returns how many operations finished.
     ///
     /// `timeout` `Some(Duration::ZERO)` only collects what is ready; `Some(limit)` waits until
     /// at least one completion arrives, a [`Notifier`] wakes the driver, or `limit` passes;
@@ -389,7 +390,8 @@ impl Driver {
     }
 
     /// Starts every operation submitted so far at once, without waiting, and appends the
-    /// completions already available to `completions`; returns how many were appended.
+    /// completions already available to `completions` (or holds a claimed one, as
+    /// [`poll`](Driver::poll) does); returns how many operations finished.
     ///
     /// [`submit`](Driver::submit) only queues on io_uring, where the next `poll` hands the
     /// whole queue to the kernel in one `io_uring_enter`. `flush` does that enter now (and
@@ -428,6 +430,114 @@ impl Driver {
         let count = self.backend.flush(completions)?;
         trace::completed(&completions[start..]);
         Ok(count)
+    }
+
+    /// Claims the completion of the operation `id` for the caller: returns it if it has come,
+    /// and otherwise keeps it, when it comes, in the operation's slot instead of handing it
+    /// out through [`poll`](Driver::poll), and adds `token` to [`woken`](Driver::woken).
+    ///
+    /// This is how an executor waits for many operations without a table of its own: claim
+    /// an operation right after submitting it, with the token of the task that waits for it
+    /// (claiming again replaces the token); after each `poll`, wake the tasks whose tokens
+    /// are in `woken`; each claims again and gets its completion. The completion is written
+    /// once, into the slot, and read once, by the claim that returns it; until then the slot
+    /// stays reserved, and [`in_flight`](Driver::in_flight) no longer counts it.
+    ///
+    /// Returns `None` for an identifier that names nothing in flight or held (a completion
+    /// already handed out or taken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Nop);
+    /// assert!(driver.claim(id, 7).is_none(), "not come yet");
+    /// let mut completions = Vec::new();
+    /// while driver.woken().is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert!(completions.is_empty(), "a claimed completion stays in its slot");
+    /// assert_eq!(driver.woken().pop(), Some(7));
+    /// let completion = driver.claim(id, 7).expect("it came");
+    /// assert_eq!(completion.id, id);
+    /// assert!(driver.claim(id, 7).is_none(), "taken once");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        #[cfg(feature = "fault-injection")]
+        let completion = match self.faults.as_deref_mut() {
+            Some(faults) => faults.claim(id, token),
+            None => self.backend.claim(id, token),
+        };
+        #[cfg(not(feature = "fault-injection"))]
+        let completion = self.backend.claim(id, token);
+        // A claimed completion is recorded when it is taken, as `poll` records the rest.
+        if let Some(completion) = &completion {
+            trace::completed(std::slice::from_ref(completion));
+        }
+        completion
+    }
+
+    /// Gives up the claim on `id` (see [`claim`](Driver::claim)): returns its completion if it
+    /// has come; one still to come is handed out by [`poll`](Driver::poll) as if it had never
+    /// been claimed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Timeout { duration: Duration::from_millis(1) });
+    /// driver.claim(id, 1);
+    /// assert!(driver.unclaim(id).is_none(), "not come yet");
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert_eq!(completions[0].id, id);
+    /// assert!(driver.woken().is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        #[cfg(feature = "fault-injection")]
+        let completion = match self.faults.as_deref_mut() {
+            Some(faults) => faults.unclaim(id),
+            None => self.backend.unclaim(id),
+        };
+        #[cfg(not(feature = "fault-injection"))]
+        let completion = self.backend.unclaim(id);
+        if let Some(completion) = &completion {
+            trace::completed(std::slice::from_ref(completion));
+        }
+        completion
+    }
+
+    /// The tokens of claimed operations whose completions came (see
+    /// [`claim`](Driver::claim)), in the order they came; the caller drains it. A token can
+    /// appear once per claim.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// for token in driver.woken().drain(..) {
+    ///     println!("wake {token}");
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn woken(&mut self) -> &mut Vec<u64> {
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref_mut() {
+            return faults.woken();
+        }
+        self.backend.woken()
     }
 
     /// A handle that wakes this driver's `poll` from any thread.

@@ -6,21 +6,46 @@
 //! state (and the capacity of any vectors in it) for the next operation, so steady-state
 //! submission allocates nothing. Each reuse bumps the slot's generation, so an old [`OpId`]
 //! never matches the slot's new occupant.
+//!
+//! The table is also where a claimed operation's completion waits (see
+//! [`Driver::claim`](crate::Driver::claim)): the slot stays reserved, its completion in it,
+//! until the claimant takes it, and the claimant's token goes to a list of woken tokens. So a
+//! layer above (the runtime) keeps no table of its own, and a completion moves once: from the
+//! backend into its slot.
 
-use crate::OpId;
+use crate::{Completion, OpId};
 
 const CHUNK: usize = 64;
 
 struct Entry<S> {
     generation: u32,
+    /// The backend has the operation (its completion has not come yet).
     occupied: bool,
+    claim: Claim,
     state: S,
+}
+
+/// Who takes the completion of a slot's operation.
+#[derive(Default)]
+enum Claim {
+    /// `poll` hands it out.
+    #[default]
+    None,
+    /// The claimant, told by its token, takes it from the slot.
+    Waiting(u64),
+    /// It came and waits here for the claimant (the slot is reserved until then).
+    Done(Completion),
 }
 
 pub(crate) struct Slots<S> {
     chunks: Vec<Box<[Entry<S>; CHUNK]>>,
     free: Vec<u32>,
     occupied: usize,
+    /// Tokens of claimed operations whose completions came, for the claimant to drain.
+    woken: Vec<u64>,
+    /// Operations finished so far (handed out or held), so a backend can tell whether a wait
+    /// brought anything.
+    finished: u64,
 }
 
 impl<S: Default> Slots<S> {
@@ -29,6 +54,8 @@ impl<S: Default> Slots<S> {
             chunks: Vec::new(),
             free: Vec::new(),
             occupied: 0,
+            woken: Vec::new(),
+            finished: 0,
         }
     }
 
@@ -41,6 +68,10 @@ impl<S: Default> Slots<S> {
         };
         self.occupied += 1;
         let entry = self.entry_mut(index);
+        debug_assert!(
+            matches!(entry.claim, Claim::None),
+            "a free slot holds no claim"
+        );
         entry.occupied = true;
         let generation = entry.generation.wrapping_add(1);
         // Generation 0 is never handed out: internal `user_data` values use it.
@@ -60,6 +91,7 @@ impl<S: Default> Slots<S> {
         let chunk: Box<[Entry<S>; CHUNK]> = Box::new(std::array::from_fn(|_| Entry {
             generation: 0,
             occupied: false,
+            claim: Claim::None,
             state: S::default(),
         }));
         self.chunks.push(chunk);
@@ -117,21 +149,84 @@ impl<S: Default> Slots<S> {
             })
     }
 
-    /// Whether `id` names an operation in flight.
-    pub(crate) fn contains(&self, id: OpId) -> bool {
-        self.entry(id.index)
-            .is_some_and(|entry| entry.occupied && entry.generation == id.generation)
+    /// Ends the operation `id` with `completion`: its claimant finds it in the slot (and its
+    /// token is woken), or, unclaimed, it goes to `out` and the slot is free again (its state
+    /// stays for reuse). A stale id's completion goes to `out`.
+    #[inline]
+    pub(crate) fn finish(&mut self, completion: Completion, out: &mut Vec<Completion>) {
+        self.finished += 1;
+        let id = completion.id;
+        let index = id.index as usize;
+        let Some(entry) = self
+            .chunks
+            .get_mut(index / CHUNK)
+            .map(|chunk| &mut chunk[index % CHUNK])
+            .filter(|entry| entry.occupied && entry.generation == id.generation)
+        else {
+            out.push(completion);
+            return;
+        };
+        entry.occupied = false;
+        self.occupied -= 1;
+        match entry.claim {
+            Claim::Waiting(token) => {
+                entry.claim = Claim::Done(completion);
+                self.woken.push(token);
+            }
+            _ => {
+                self.free.push(id.index);
+                out.push(completion);
+            }
+        }
     }
 
-    /// Releases the slot of `id`; its state stays for reuse. Returns false for a stale id.
-    pub(crate) fn remove(&mut self, id: OpId) -> bool {
-        if !self.contains(id) {
-            return false;
+    /// Claims the completion of `id` (see [`Driver::claim`](crate::Driver::claim)): returns it
+    /// if it came (freeing the slot), else records `token` for when it comes.
+    #[inline]
+    pub(crate) fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        let index = id.index as usize;
+        let entry = self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)?;
+        if entry.generation != id.generation {
+            return None;
         }
-        self.entry_mut(id.index).occupied = false;
-        self.free.push(id.index);
-        self.occupied -= 1;
-        true
+        if let Claim::Done(_) = entry.claim {
+            let Claim::Done(completion) = std::mem::take(&mut entry.claim) else {
+                unreachable!("matched Done just above")
+            };
+            self.free.push(id.index);
+            return Some(completion);
+        }
+        if entry.occupied {
+            entry.claim = Claim::Waiting(token);
+        }
+        None
+    }
+
+    /// Gives up the claim on `id`: a completion that came is returned (freeing the slot); one
+    /// still to come goes out through `poll`.
+    pub(crate) fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        let index = id.index as usize;
+        let entry = self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)?;
+        if entry.generation != id.generation {
+            return None;
+        }
+        match std::mem::take(&mut entry.claim) {
+            Claim::Done(completion) => {
+                self.free.push(id.index);
+                Some(completion)
+            }
+            Claim::Waiting(_) | Claim::None => None,
+        }
+    }
+
+    /// Tokens of claimed operations whose completions came since the claimant last drained.
+    pub(crate) fn woken(&mut self) -> &mut Vec<u64> {
+        &mut self.woken
+    }
+
+    /// How many operations have finished so far (handed out or held for their claimants).
+    pub(crate) fn finished(&self) -> u64 {
+        self.finished
     }
 
     /// Number of slots in use.
@@ -167,14 +262,67 @@ mod tests {
         let mut slots: Slots<u32> = Slots::new();
         let (first, state) = slots.insert();
         *state = 7;
-        assert!(slots.remove(first));
+        slots.finish(nop(first), &mut Vec::new());
         let (second, state) = slots.insert();
         assert_eq!(*state, 7, "state is kept for reuse");
         assert_eq!(first.index, second.index);
         assert!(slots.get_mut(first).is_none());
-        assert!(!slots.remove(first));
         assert!(slots.get_mut(second).is_some());
         assert_eq!(slots.len(), 1);
+    }
+
+    fn nop(id: OpId) -> Completion {
+        Completion {
+            id,
+            result: Ok(0),
+            op: crate::Op::Nop,
+        }
+    }
+
+    #[test]
+    fn a_claimed_completion_waits_in_its_slot() {
+        let mut slots: Slots<u32> = Slots::new();
+        let (id, _) = slots.insert();
+        assert!(slots.claim(id, 41).is_none());
+        assert!(
+            slots.claim(id, 42).is_none(),
+            "a new token replaces the old"
+        );
+        let mut out = Vec::new();
+        slots.finish(nop(id), &mut out);
+        assert!(out.is_empty(), "a claimed completion stays in its slot");
+        assert_eq!(slots.woken().drain(..).collect::<Vec<_>>(), [42]);
+        assert_eq!(slots.len(), 0, "no longer in flight");
+        let (other, _) = slots.insert();
+        assert_ne!(other.index, id.index, "the slot stays reserved until taken");
+        assert_eq!(
+            slots.claim(id, 42).map(|completion| completion.id),
+            Some(id)
+        );
+        assert!(slots.claim(id, 42).is_none(), "taken once");
+        let (reused, _) = slots.insert();
+        assert_eq!(reused.index, id.index);
+        assert_eq!(slots.finished(), 1);
+    }
+
+    #[test]
+    fn an_unclaimed_completion_goes_out() {
+        let mut slots: Slots<u32> = Slots::new();
+        let (id, _) = slots.insert();
+        assert!(slots.claim(id, 7).is_none());
+        assert!(slots.unclaim(id).is_none(), "not come yet");
+        let mut out = Vec::new();
+        slots.finish(nop(id), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(slots.woken().is_empty());
+        let (done, _) = slots.insert();
+        assert!(slots.claim(done, 8).is_none());
+        slots.finish(nop(done), &mut out);
+        assert_eq!(
+            slots.unclaim(done).map(|completion| completion.id),
+            Some(done)
+        );
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

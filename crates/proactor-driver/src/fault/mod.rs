@@ -206,6 +206,8 @@ pub(crate) struct FaultLayer {
     held: Vec<Held>,
     /// What `held` keeps between hand-outs, reused.
     kept: Vec<Held>,
+    /// What one hand-out gives, reused.
+    due_now: Vec<Completion>,
     /// Hand-outs so far: the clock of `Held::due`.
     now: u64,
     /// By descriptor: the latest `due` of a held completion naming it (or of one already
@@ -225,6 +227,7 @@ impl FaultLayer {
             incoming: Vec::new(),
             held: Vec::new(),
             kept: Vec::new(),
+            due_now: Vec::new(),
             now: 0,
             latest: HashMap::new(),
         }
@@ -345,7 +348,12 @@ impl FaultLayer {
     /// Moves what is due to `completions`, holding back some of what came in; with `must`,
     /// hands out at least the earliest held completions. Returns how many it moved.
     fn hand_out(&mut self, completions: &mut Vec<Completion>, must: bool) -> usize {
-        let start = completions.len();
+        // Gathered here first, then each ended through the slot table (which holds a claimed
+        // one in its slot and hands out the rest).
+        let mut due_now = std::mem::take(&mut self.due_now);
+        let start = due_now.len();
+        let completions_out = completions;
+        let completions = &mut due_now;
         self.now += 1;
         self.release(completions, self.now);
         for completion in self.incoming.drain(..) {
@@ -384,10 +392,24 @@ impl FaultLayer {
         if self.faults.reorder {
             self.shuffle(&mut completions[start..]);
         }
-        for completion in &completions[start..] {
-            self.slots.remove(completion.id);
+        let count = completions.len() - start;
+        for completion in completions.drain(..) {
+            self.slots.finish(completion, completions_out);
         }
-        completions.len() - start
+        self.due_now = due_now;
+        count
+    }
+
+    pub(crate) fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        self.slots.claim(id, token)
+    }
+
+    pub(crate) fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        self.slots.unclaim(id)
+    }
+
+    pub(crate) fn woken(&mut self) -> &mut Vec<u64> {
+        self.slots.woken()
     }
 
     /// Moves the held completions due at `due` or sooner to `completions`, in the order

@@ -583,8 +583,7 @@ impl IoUring {
                             result = discard_created_fd(&op, result);
                         }
                         *in_kernel -= 1;
-                        slots.remove(id);
-                        out.push(Completion { id, result, op });
+                        slots.finish(Completion { id, result, op }, out);
                     }
                 }
             }
@@ -630,8 +629,7 @@ impl IoUring {
                     result = discard_created_fd(&op, result);
                 }
                 self.in_kernel -= 1;
-                self.slots.remove(id);
-                out.push(Completion { id, result, op });
+                self.slots.finish(Completion { id, result, op }, out);
             }
             // It would wait for readiness of a descriptor closed since: it ends here.
             State::Kernel | State::Polling if closed_under => {
@@ -704,8 +702,7 @@ impl IoUring {
     fn deliver_ready(&mut self, completions: &mut Vec<Completion>) -> usize {
         let count = self.ready.len();
         for completion in self.ready.drain(..) {
-            self.slots.remove(completion.id);
-            completions.push(completion);
+            self.slots.finish(completion, completions);
         }
         count
     }
@@ -1170,7 +1167,7 @@ impl Backend for IoUring {
             }
             _ => None,
         };
-        let before = completions.len();
+        let before = self.slots.finished();
         // The first wait is `timeout` itself: the clock is read again only to go on waiting
         // after a return that brought nothing (a signal, a cancel's own completion).
         let mut first = true;
@@ -1185,7 +1182,7 @@ impl Backend for IoUring {
             }
             self.collect_pool();
             self.deliver(completions);
-            let wait = match (completions.len() > before, timeout, deadline) {
+            let wait = match (self.slots.finished() > before, timeout, deadline) {
                 (true, _, _) | (false, Some(_), None) => Some(Duration::ZERO),
                 (false, Some(timeout), Some(_)) if first => Some(timeout),
                 (false, _, Some(deadline)) => {
@@ -1198,8 +1195,8 @@ impl Backend for IoUring {
             let woken = self.reap(completions);
             self.collect_pool();
             self.deliver(completions);
-            if completions.len() > before || woken {
-                return Ok(completions.len() - before);
+            if self.slots.finished() > before || woken {
+                return Ok((self.slots.finished() - before) as usize);
             }
             let expired = match (timeout, deadline) {
                 (Some(_), None) => true,
@@ -1216,14 +1213,14 @@ impl Backend for IoUring {
         // A zero-timeout enter makes the system call only when submissions are queued; what
         // the kernel finished inline (a send the socket took at once) is in the completion
         // queue when it returns. The waker is left to `poll`, which re-arms it if it fired.
-        let before = completions.len();
+        let before = self.slots.finished();
         self.collect_pool();
         self.deliver(completions);
         self.enter(Some(Duration::ZERO))?;
         self.reap(completions);
         self.collect_pool();
         self.deliver(completions);
-        Ok(completions.len() - before)
+        Ok((self.slots.finished() - before) as usize)
     }
 
     fn waker(&self) -> &Arc<Waker> {
@@ -1232,6 +1229,20 @@ impl Backend for IoUring {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
+    }
+
+    #[inline]
+    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        self.slots.claim(id, token)
+    }
+
+    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        self.slots.unclaim(id)
+    }
+
+    #[inline]
+    fn woken(&mut self) -> &mut Vec<u64> {
+        self.slots.woken()
     }
 
     fn forget_fd(&mut self, _fd: RawFd) {

@@ -10,7 +10,10 @@
 //!   completions already there (a system call only where submissions are queued: io_uring);
 //! - `waker()` — what another thread uses to end a blocked `poll`;
 //! - `in_flight()` — operations submitted and not yet handed out;
-//! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new.
+//! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new;
+//! - `claim(id, token)`, `unclaim(id)`, `woken()` — a claimed operation's completion waits in
+//!   its slot for its claimant (the slot table, `slots.rs`, does it for every backend: a
+//!   backend ends each operation with `Slots::finish`).
 //!
 //! Files: `io_uring.rs` (Linux, completion-based), `readiness.rs` (completion emulated on
 //! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) and `kqueue.rs`
@@ -69,6 +72,9 @@ pub(crate) trait Backend {
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
+    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion>;
+    fn unclaim(&mut self, id: OpId) -> Option<Completion>;
+    fn woken(&mut self) -> &mut Vec<u64>;
 }
 
 /// The backend a driver runs on, chosen at run time.
@@ -138,6 +144,20 @@ impl Backend for Selected {
 
     fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
+    }
+
+    #[inline]
+    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        forward!(self, backend => backend.claim(id, token))
+    }
+
+    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        forward!(self, backend => backend.unclaim(id))
+    }
+
+    #[inline]
+    fn woken(&mut self) -> &mut Vec<u64> {
+        forward!(self, backend => backend.woken())
     }
 }
 

@@ -537,8 +537,7 @@ impl<P: Poller> Readiness<P> {
     fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
         let count = self.ready.len();
         for completion in self.ready.drain(..) {
-            self.slots.remove(completion.id);
-            completions.push(completion);
+            self.slots.finish(completion, completions);
         }
         count
     }
@@ -734,6 +733,20 @@ impl<P: Poller> Backend for Readiness<P> {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
+    }
+
+    #[inline]
+    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        self.slots.claim(id, token)
+    }
+
+    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        self.slots.unclaim(id)
+    }
+
+    #[inline]
+    fn woken(&mut self) -> &mut Vec<u64> {
+        self.slots.woken()
     }
 
     fn forget_fd(&mut self, fd: RawFd) {

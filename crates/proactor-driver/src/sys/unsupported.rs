@@ -20,6 +20,7 @@ fn unsupported() -> io::Error {
 /// Never constructed: [`super::open`] fails first on this platform.
 pub(crate) struct Unsupported {
     waker: Arc<Waker>,
+    woken: Vec<u64>,
 }
 
 impl Backend for Unsupported {
@@ -56,6 +57,18 @@ impl Backend for Unsupported {
     }
 
     fn forget_fd(&mut self, _fd: crate::Fd) {}
+
+    fn claim(&mut self, _id: OpId, _token: u64) -> Option<Completion> {
+        None
+    }
+
+    fn unclaim(&mut self, _id: OpId) -> Option<Completion> {
+        None
+    }
+
+    fn woken(&mut self) -> &mut Vec<u64> {
+        &mut self.woken
+    }
 }
 
 #[cfg(not(unix))]

@@ -13,7 +13,7 @@ pub(crate) mod op;
 mod task;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -21,15 +21,15 @@ use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, RawWakerVTable, Waker};
 use std::time::Duration;
 
-use proactor_driver::{Backend, Completion, Config, Driver, Notifier};
+use proactor_driver::{Backend, Completion, Config, Driver, Notifier, OpId};
 
 pub use task::{JoinError, JoinHandle};
 
 pub(crate) use context::{current, try_current, try_with, with};
-use op::Ops;
+use op::{ForeignWakers, Orphan, Token};
 use task::{LocalFuture, TaskSlot, TaskWaker, MAIN};
 
 use crate::time::Timers;
@@ -74,7 +74,16 @@ impl Shared {
 /// The runtime's state, reached through the thread's context while it runs.
 pub(crate) struct Inner {
     pub(crate) driver: RefCell<Driver>,
-    pub(crate) ops: RefCell<Ops>,
+    /// What to do with the completions of operations whose futures were dropped in flight
+    /// (only those with something to do: the rest are disposed of).
+    pub(crate) orphans: RefCell<HashMap<OpId, Orphan>>,
+    /// Wakers of operation futures polled under a waker not their task's own.
+    pub(crate) foreign: RefCell<ForeignWakers>,
+    /// The task being polled: its token, and its waker's data and vtable, which an operation
+    /// future compares with the waker it is polled under (`task_token`).
+    polling: Cell<(Token, *const (), *const RawWakerVTable)>,
+    /// The driver's woken tokens, taken out to wake their tasks (reused).
+    woken: RefCell<Vec<u64>>,
     pub(crate) timers: RefCell<Timers>,
     tasks: RefCell<Vec<TaskSlot>>,
     free_tasks: RefCell<Vec<usize>>,
@@ -86,7 +95,65 @@ pub(crate) struct Inner {
     remote_jobs: RefCell<Vec<RemoteJob>>,
 }
 
+const NOT_POLLING: (Token, *const (), *const RawWakerVTable) =
+    (Token::UNSET, std::ptr::null(), std::ptr::null());
+
 impl Inner {
+    /// The token of the task being polled, if `waker` is its own waker.
+    #[inline]
+    pub(crate) fn task_token(&self, waker: &Waker) -> Option<Token> {
+        let (token, data, vtable) = self.polling.get();
+        (waker.data() == data && std::ptr::eq(waker.vtable(), vtable)).then_some(token)
+    }
+
+    /// Takes the driver's woken tokens (see `wake_taken`), leaving them empty there.
+    #[inline]
+    fn take_woken(&self, driver: &mut Driver) -> Option<Vec<u64>> {
+        let woken = driver.woken();
+        if woken.is_empty() {
+            return None;
+        }
+        let mut taken = self.woken.take();
+        std::mem::swap(woken, &mut taken);
+        Some(taken)
+    }
+
+    /// Wakes whom the tokens taken from the driver name (once the driver is no longer
+    /// borrowed: another waker may run any code).
+    fn wake_taken(&self, mut taken: Vec<u64>) {
+        for &token in &taken {
+            if token < Token::FOREIGN {
+                self.schedule_task(token as usize);
+            } else if token == Token::MAIN.0 {
+                self.main_woken.set(true);
+            } else if token != Token::UNSET.0 {
+                let index = (token & !Token::FOREIGN) as usize;
+                let waker = self.foreign.borrow_mut().take(index);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+        }
+        taken.clear();
+        *self.woken.borrow_mut() = taken;
+    }
+
+    /// Queues task `index`, as its waker would, without going through the waker.
+    #[inline]
+    fn schedule_task(&self, index: usize) {
+        let tasks = self.tasks.borrow();
+        if let Some(Some((waker, _))) = tasks.get(index).map(|slot| slot.waker.as_ref()) {
+            if waker.scheduled.swap(true, Ordering::AcqRel) {
+                return;
+            }
+        }
+        // Queued once more even when its waker is out of its slot: it is being polled now,
+        // and an operation it waits for completed under it (in a flush): polled again, it
+        // takes the completion. A task that has finished is skipped by `run_ready`.
+        drop(tasks);
+        self.ready.borrow_mut().push_back(index);
+    }
+
     pub(crate) fn schedule(&self, index: usize) {
         if index == MAIN {
             self.main_woken.set(true);
@@ -142,7 +209,11 @@ impl Inner {
             };
             wakers.0.scheduled.store(false, Ordering::Release);
             let mut cx = Context::from_waker(&wakers.1);
-            match future.as_mut().poll(&mut cx) {
+            self.polling
+                .set((Token(index as u64), wakers.1.data(), wakers.1.vtable()));
+            let polled = future.as_mut().poll(&mut cx);
+            self.polling.set(NOT_POLLING);
+            match polled {
                 Poll::Pending => {
                     let mut tasks = self.tasks.borrow_mut();
                     tasks[index].future = Some(future);
@@ -196,8 +267,17 @@ impl Inner {
             self.timers.borrow_mut().until_next()
         };
         let mut completions = self.completions.borrow_mut();
-        self.driver.borrow_mut().poll(&mut completions, timeout)?;
-        self.ops.borrow_mut().complete_all(&mut completions);
+        let woken = {
+            let mut driver = self.driver.borrow_mut();
+            driver.poll(&mut completions, timeout)?;
+            self.take_woken(&mut driver)
+        };
+        if let Some(woken) = woken {
+            self.wake_taken(woken);
+        }
+        for completion in completions.drain(..) {
+            op::orphaned(self, completion);
+        }
         drop(completions);
         self.timers.borrow_mut().fire();
         Ok(())
@@ -216,9 +296,13 @@ impl Inner {
         // A failure of the driver itself leaves the operations in flight, and the next
         // `park` reports it; completions appended before it are recorded either way.
         let _ = driver.flush(&mut completions);
+        let woken = self.take_woken(&mut driver);
         drop(driver);
-        if let Ok(mut ops) = self.ops.try_borrow_mut() {
-            ops.complete_all(&mut completions);
+        if let Some(woken) = woken {
+            self.wake_taken(woken);
+        }
+        for completion in completions.drain(..) {
+            op::orphaned(self, completion);
         }
     }
 
@@ -335,9 +419,12 @@ impl Runtime {
         loop {
             if self.inner.main_woken.replace(false) {
                 main.scheduled.store(false, Ordering::Release);
-                if let Poll::Ready(output) =
-                    future.as_mut().poll(&mut Context::from_waker(&main_waker))
-                {
+                self.inner
+                    .polling
+                    .set((Token::MAIN, main_waker.data(), main_waker.vtable()));
+                let polled = future.as_mut().poll(&mut Context::from_waker(&main_waker));
+                self.inner.polling.set(NOT_POLLING);
+                if let Poll::Ready(output) = polled {
                     // What the last poll queued (a close of a stream it dropped) starts now:
                     // the runtime may not run again for a long time.
                     self.inner.flush();
@@ -632,7 +719,10 @@ impl Builder {
         Ok(Runtime {
             inner: Rc::new(Inner {
                 driver: RefCell::new(driver),
-                ops: RefCell::new(Ops::default()),
+                orphans: RefCell::new(HashMap::new()),
+                foreign: RefCell::new(ForeignWakers::default()),
+                polling: Cell::new(NOT_POLLING),
+                woken: RefCell::new(Vec::new()),
                 timers: RefCell::new(Timers::default()),
                 tasks: RefCell::new(Vec::new()),
                 free_tasks: RefCell::new(Vec::new()),

@@ -1,13 +1,14 @@
 //! Driver operations as futures.
 //!
-//! [`submit`] hands an operation to the driver and returns a future for its completion. The
-//! runtime keeps one entry per operation in a slab of its own (reused, so waiting, completing
-//! and waking allocate nothing in steady state), and maps the driver's slot index to it while
-//! the driver holds the operation. The entry outlives the driver's slot: a completion waits in
-//! it until its future takes it, while the driver may already reuse the slot. Dropping the
-//! future before it completes cancels the operation; the completion, when it arrives, goes to
-//! the owner's [`Orphan`] action (a stream keeps the bytes a cancelled read received) or is
-//! disposed of (a descriptor it created is closed).
+//! [`submit`] hands an operation to the driver, claims its completion (see
+//! `Driver::claim`) and returns a future for it. The runtime keeps no table of its own: the
+//! driver's slot holds the completion until the future takes it, and the future's token,
+//! which the driver reports when the completion comes, says whom to wake — the task polling
+//! it (its index: no waker is cloned or called) or, for a future polled under another waker
+//! (inside `FuturesUnordered`, say), that waker, kept in a small table. Dropping the future
+//! before it completes cancels the operation and gives up the claim; the completion, when it
+//! arrives, goes to the owner's [`Orphan`] action (a stream keeps the bytes a cancelled read
+//! received) or is disposed of (a descriptor it created is closed).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -111,105 +112,6 @@ impl Orphan {
     }
 }
 
-enum Entry {
-    Free,
-    Waiting { id: OpId, waker: Option<Waker> },
-    Done(Completion),
-    Orphaned { id: OpId, orphan: Option<Orphan> },
-}
-
-#[derive(Default)]
-pub(crate) struct Ops {
-    entries: Vec<Entry>,
-    free: Vec<usize>,
-    /// Entry of each operation the driver holds, by the driver's slot index.
-    by_slot: Vec<usize>,
-}
-
-impl Ops {
-    #[inline]
-    fn insert(&mut self, entry: Entry) -> usize {
-        match self.free.pop() {
-            Some(token) => {
-                let old = std::mem::replace(&mut self.entries[token], entry);
-                debug_assert!(matches!(old, Entry::Free));
-                // A free token's entry is `Free` (see `release`), which owns nothing: skip
-                // its out-of-line drop on this hot path.
-                std::mem::forget(old);
-                token
-            }
-            None => {
-                self.entries.push(entry);
-                self.entries.len() - 1
-            }
-        }
-    }
-
-    /// Frees `token`, whose entry the caller has already set to `Free`.
-    #[inline]
-    fn release(&mut self, token: usize) {
-        debug_assert!(matches!(self.entries[token], Entry::Free));
-        self.free.push(token);
-    }
-
-    #[inline]
-    fn track(&mut self, id: OpId, token: usize) {
-        let slot = id.index();
-        if slot >= self.by_slot.len() {
-            self.by_slot.resize(slot + 1, usize::MAX);
-        }
-        self.by_slot[slot] = token;
-    }
-
-    /// Records every completion in `completions`, in order, leaving it empty.
-    #[inline]
-    pub(crate) fn complete_all(&mut self, completions: &mut Vec<Completion>) {
-        // One completion per turn is the common case for a connection at a time: `pop`
-        // skips the drain, whose drop is an out-of-line call.
-        if completions.len() == 1 {
-            if let Some(completion) = completions.pop() {
-                self.complete(completion);
-            }
-            return;
-        }
-        for completion in completions.drain(..) {
-            self.complete(completion);
-        }
-    }
-
-    /// Records a completion from the driver and wakes its waiter.
-    pub(crate) fn complete(&mut self, completion: Completion) {
-        let Some(&token) = self.by_slot.get(completion.id.index()) else {
-            return dispose(completion);
-        };
-        let Some(entry) = self.entries.get_mut(token) else {
-            return dispose(completion);
-        };
-        // Matched in place, so the common case moves the completion once and drops nothing.
-        match entry {
-            Entry::Waiting { id, waker } if *id == completion.id => {
-                let waker = waker.take();
-                // What is left of the `Waiting` entry owns nothing: skip its drop.
-                std::mem::forget(std::mem::replace(entry, Entry::Done(completion)));
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-            }
-            Entry::Orphaned { id, orphan } if *id == completion.id => {
-                let orphan = orphan.take();
-                *entry = Entry::Free;
-                self.release(token);
-                match orphan {
-                    Some(orphan) => orphan.take(completion, true),
-                    None => dispose(completion),
-                }
-            }
-            // Not ours (impossible: the driver hands out each id once, while it is tracked).
-            _ => dispose(completion),
-        }
-    }
-}
-
 /// Drops a completion nobody will take, closing a descriptor it created.
 fn dispose(completion: Completion) {
     if let (Ok(fd), Op::Accept { .. } | Op::Socket { .. } | Op::OpenAt { .. }) =
@@ -225,11 +127,8 @@ fn dispose(completion: Completion) {
 pub(crate) fn close_detached(fd: proactor_driver::Fd, runtime: Option<&Inner>) {
     match runtime {
         Some(inner) => {
-            let id = inner.driver.borrow_mut().submit(Op::Close { fd });
-            let mut ops = inner.ops.borrow_mut();
-            let token = ops.insert(Entry::Orphaned { id, orphan: None });
-            ops.track(id, token);
-            drop(ops);
+            // Unclaimed: its completion comes out of `poll` and is disposed of.
+            inner.driver.borrow_mut().submit(Op::Close { fd });
             // Inside the runtime's loop the close goes with the turn's batch. Outside it
             // (a stream dropped after `block_on` returned) nothing would start it before the
             // runtime next runs, which may be never: the peer would wait on an open socket.
@@ -256,16 +155,72 @@ pub(crate) fn adopt(fd: proactor_driver::Fd) {
 #[inline]
 pub(crate) fn submit(op: Op) -> Submitted {
     let runtime = current();
-    let id = runtime.driver.borrow_mut().submit(op);
-    let mut ops = runtime.ops.borrow_mut();
-    let token = ops.insert(Entry::Waiting { id, waker: None });
-    ops.track(id, token);
-    drop(ops);
+    let id = {
+        let mut driver = runtime.driver.borrow_mut();
+        let id = driver.submit(op);
+        // Claimed at once: a completion that comes before the first poll waits in its slot.
+        driver.claim(id, Token::UNSET.0);
+        id
+    };
     Submitted {
         runtime,
-        token: Some(token),
+        id: Some(id),
+        foreign: None,
         orphan: None,
         detached: false,
+    }
+}
+
+/// What the driver reports when a claimed completion comes: whom to wake.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Token(pub(crate) u64);
+
+impl Token {
+    /// Claimed, not yet polled: nobody to wake (the first poll finds the completion).
+    pub(crate) const UNSET: Token = Token(u64::MAX - 1);
+    /// `block_on`'s future.
+    pub(crate) const MAIN: Token = Token(u64::MAX);
+    /// Set for an index into the runtime's table of other wakers; clear for a task's index.
+    pub(crate) const FOREIGN: u64 = 1 << 62;
+}
+
+/// Wakers of operation futures polled under a waker that is not their task's own, by index
+/// (the `FOREIGN` tokens): each future keeps its entry until it completes or drops.
+#[derive(Default)]
+pub(crate) struct ForeignWakers {
+    wakers: Vec<Option<Waker>>,
+    free: Vec<usize>,
+}
+
+impl ForeignWakers {
+    /// Records `waker` in the entry `held` (taking a new one if there is none); returns the
+    /// entry.
+    fn register(&mut self, held: Option<usize>, waker: &Waker) -> usize {
+        let index = match held {
+            Some(index) => index,
+            None => match self.free.pop() {
+                Some(index) => index,
+                None => {
+                    self.wakers.push(None);
+                    self.wakers.len() - 1
+                }
+            },
+        };
+        let entry = &mut self.wakers[index];
+        if !entry.as_ref().is_some_and(|old| old.will_wake(waker)) {
+            *entry = Some(waker.clone());
+        }
+        index
+    }
+
+    fn release(&mut self, index: usize) {
+        self.wakers[index] = None;
+        self.free.push(index);
+    }
+
+    /// The waker of entry `index`, taken (its future registers again when polled).
+    pub(crate) fn take(&mut self, index: usize) -> Option<Waker> {
+        self.wakers.get_mut(index)?.take()
     }
 }
 
@@ -274,8 +229,10 @@ pub(crate) struct Submitted {
     /// The runtime whose driver runs the operation (whatever runtime is current when this
     /// future is polled or dropped).
     runtime: Rc<Inner>,
-    /// The entry, until the completion is taken.
-    token: Option<usize>,
+    /// The operation, until its completion is taken.
+    id: Option<OpId>,
+    /// Its entry in the runtime's table of other wakers, if it was polled under one.
+    foreign: Option<usize>,
     orphan: Option<Orphan>,
     /// Dropped before it completes, the operation runs on instead of being cancelled.
     detached: bool,
@@ -299,9 +256,6 @@ impl Submitted {
     /// next turn and another poll of the task. For a caller that cannot go on without the
     /// result (a flush); everything else batches better by waiting.
     ///
-    /// The flush comes before the first poll registers the task's waker, so an operation it
-    /// completes wakes nobody: the task goes on in this poll instead of being queued again.
-    ///
     /// Only when no other task waits to run in this turn: those would submit operations of
     /// their own, and the turn's end hands them all to the kernel in one system call, where
     /// a flush per task would make one each (measured under wrk with 64 connections: 1.0
@@ -309,16 +263,26 @@ impl Submitted {
     /// flushes everyone's operations, and is spared the extra poll.
     #[cfg(compat)]
     pub(crate) fn poll_now(&mut self, cx: &mut Context<'_>) -> Poll<Completion> {
-        let waiting = self.token.is_some_and(|token| {
-            matches!(
-                self.runtime.ops.borrow().entries.get(token),
-                Some(Entry::Waiting { .. })
-            )
-        });
-        if waiting && !self.runtime.has_runnable() {
-            self.runtime.flush();
+        if let Some(id) = self.id {
+            if !self.runtime.has_runnable() {
+                let done = self.runtime.driver.borrow_mut().claim(id, Token::UNSET.0);
+                if let Some(completion) = done {
+                    return Poll::Ready(self.taken(completion));
+                }
+                self.runtime.flush();
+            }
         }
         Pin::new(self).poll(cx)
+    }
+
+    /// The completion was taken from the driver: this future is done.
+    #[inline]
+    fn taken(&mut self, completion: Completion) -> Completion {
+        self.id = None;
+        if let Some(index) = self.foreign.take() {
+            self.runtime.foreign.borrow_mut().release(index);
+        }
+        completion
     }
 }
 
@@ -328,31 +292,25 @@ impl Future for Submitted {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Completion> {
         let this = &mut *self;
-        let Some(token) = this.token else {
+        let Some(id) = this.id else {
             panic!("proactor: operation future polled after it completed");
         };
-        let mut ops = this.runtime.ops.borrow_mut();
-        let entry = &mut ops.entries[token];
-        match entry {
-            Entry::Done(_) => {
-                let Entry::Done(completion) = std::mem::replace(entry, Entry::Free) else {
-                    unreachable!("matched Done just above")
-                };
-                ops.release(token);
-                this.token = None;
-                Poll::Ready(completion)
+        let token = match this.runtime.task_token(cx.waker()) {
+            Some(token) => token,
+            None => {
+                let index = this
+                    .runtime
+                    .foreign
+                    .borrow_mut()
+                    .register(this.foreign, cx.waker());
+                this.foreign = Some(index);
+                Token(Token::FOREIGN | index as u64)
             }
-            Entry::Waiting { waker, .. } => {
-                if !waker
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()))
-                {
-                    *waker = Some(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-            // Only this future moves its entry out of Waiting or Done.
-            Entry::Free | Entry::Orphaned { .. } => Poll::Pending,
+        };
+        let done = this.runtime.driver.borrow_mut().claim(id, token.0);
+        match done {
+            Some(completion) => Poll::Ready(this.taken(completion)),
+            None => Poll::Pending,
         }
     }
 }
@@ -361,8 +319,8 @@ impl Drop for Submitted {
     #[inline]
     fn drop(&mut self) {
         // Inline, the common case (the completion was taken) is one test.
-        if let Some(token) = self.token.take() {
-            self.abandon(token);
+        if let Some(id) = self.id.take() {
+            self.abandon(id);
         }
     }
 }
@@ -371,35 +329,45 @@ impl Submitted {
     /// Dropped before its completion was taken: hands the completion, now or when it comes,
     /// to the orphan action (or disposal), cancelling the operation if it is still running.
     #[inline(never)]
-    fn abandon(&mut self, token: usize) {
+    fn abandon(&mut self, id: OpId) {
+        if let Some(index) = self.foreign.take() {
+            self.runtime.foreign.borrow_mut().release(index);
+        }
         let orphan = self.orphan.take();
-        {
-            let inner = &self.runtime;
-            let mut ops = inner.ops.borrow_mut();
-            let entry = &mut ops.entries[token];
-            match std::mem::replace(entry, Entry::Free) {
-                // Completed but never polled: the orphan action (or disposal) takes it now.
-                Entry::Done(completion) => {
-                    ops.release(token);
-                    drop(ops);
-                    match orphan {
-                        Some(orphan) => orphan.take(completion, false),
-                        None => dispose(completion),
-                    }
+        let inner = &self.runtime;
+        let came = inner.driver.borrow_mut().unclaim(id);
+        match came {
+            // Completed but never taken: the orphan action (or disposal) takes it now.
+            Some(completion) => match orphan {
+                Some(orphan) => orphan.take(completion, false),
+                None => dispose(completion),
+            },
+            // Still running: its completion comes out of the driver's `poll`, exactly once.
+            None => {
+                if let Some(orphan) = orphan {
+                    orphan.adopted();
+                    inner.orphans.borrow_mut().insert(id, orphan);
                 }
-                Entry::Waiting { id, .. } => {
-                    if let Some(orphan) = &orphan {
-                        orphan.adopted();
-                    }
-                    *entry = Entry::Orphaned { id, orphan };
-                    drop(ops);
-                    // The completion still comes, exactly once, to the orphaned entry.
-                    if !self.detached {
-                        let _ = inner.driver.borrow_mut().cancel(id);
-                    }
+                if !self.detached {
+                    let _ = inner.driver.borrow_mut().cancel(id);
                 }
-                other => *entry = other,
             }
         }
+    }
+}
+
+/// Handles a completion `poll` handed out: an operation nobody claims any more.
+pub(crate) fn orphaned(inner: &Inner, completion: Completion) {
+    let orphan = {
+        let mut orphans = inner.orphans.borrow_mut();
+        if orphans.is_empty() {
+            None
+        } else {
+            orphans.remove(&completion.id)
+        }
+    };
+    match orphan {
+        Some(orphan) => orphan.take(completion, true),
+        None => dispose(completion),
     }
 }
