@@ -482,6 +482,48 @@ impl Driver {
         completion
     }
 
+    /// As [`claim`](Driver::claim), but a completion that has come is not moved out whole:
+    /// `take` gets its result and its operation where it lies, takes what it needs (a buffer,
+    /// with [`Op::take_buffer`]), and its value is returned; what it leaves of the operation
+    /// is dropped. The cheap way to wait for a read or a write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Buffer, Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit(Op::Nop);
+    /// driver.claim(id, 1);
+    /// while driver.woken().is_empty() {
+    ///     driver.poll(&mut Vec::new(), Some(Duration::from_secs(5)))?;
+    /// }
+    /// let result = driver.claim_with(id, 1, |result, _op| result);
+    /// assert_eq!(result.unwrap().unwrap(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        #[cfg(feature = "tracing")]
+        let take = |result: io::Result<usize>, op: &mut Op| {
+            if ::tracing::enabled!(::tracing::Level::TRACE) {
+                ::tracing::trace!(id = ?id, kind = ?op.kind(), result = ?result, "complete");
+            }
+            take(result, op)
+        };
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref_mut() {
+            return faults.claim_with(id, token, take);
+        }
+        self.backend.claim_with(id, token, take)
+    }
+
     /// Gives up the claim on `id` (see [`claim`](Driver::claim)): returns its completion if it
     /// has come; one still to come is handed out by [`poll`](Driver::poll) as if it had never
     /// been claimed.

@@ -859,6 +859,31 @@ impl Op {
         }
     }
 
+    /// Takes the buffer of a `Read`, `Write`, `Send`, `Recv` or `ReadDirectoryChanges` out of
+    /// the operation, leaving an empty one (for [`Driver::claim_with`](crate::Driver::claim_with)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Buffer, Op};
+    ///
+    /// let mut op = Op::Send { fd: 1, buf: Buffer::from("hello"), flags: 0 };
+    /// assert_eq!(op.take_buffer().unwrap().as_slice(), b"hello");
+    /// assert!(Op::Nop.take_buffer().is_none());
+    /// ```
+    pub fn take_buffer(&mut self) -> Option<Buffer> {
+        match self {
+            Op::Read { buf, .. }
+            | Op::Write { buf, .. }
+            | Op::Send { buf, .. }
+            | Op::Recv { buf, .. }
+            | Op::ReadDirectoryChanges { buf, .. } => {
+                Some(std::mem::replace(buf, Buffer::from(&[][..])))
+            }
+            _ => None,
+        }
+    }
+
     /// Takes back the buffers of a vectored read or write, `SendMsg` or `RecvMsg`.
     ///
     /// # Examples

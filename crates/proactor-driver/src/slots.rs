@@ -13,9 +13,18 @@
 //! layer above (the runtime) keeps no table of its own, and a completion moves once: from the
 //! backend into its slot.
 
-use crate::{Completion, OpId};
+use std::io;
+
+use crate::{Completion, Op, OpId};
 
 const CHUNK: usize = 64;
+
+/// What the table needs of a backend's per-operation state: the place its operation is kept
+/// while it runs, where a claimed completion's operation stays until the claim takes it (so it
+/// moves once, into the completion the claim returns).
+pub(crate) trait HoldsOp: Default {
+    fn op(&mut self) -> &mut Option<Op>;
+}
 
 struct Entry<S> {
     generation: u32,
@@ -33,8 +42,9 @@ enum Claim {
     None,
     /// The claimant, told by its token, takes it from the slot.
     Waiting(u64),
-    /// It came and waits here for the claimant (the slot is reserved until then).
-    Done(Completion),
+    /// It came and waits here for the claimant (the slot is reserved until then), its
+    /// operation in the slot's state.
+    Done(io::Result<usize>),
 }
 
 pub(crate) struct Slots<S> {
@@ -48,7 +58,7 @@ pub(crate) struct Slots<S> {
     finished: u64,
 }
 
-impl<S: Default> Slots<S> {
+impl<S: HoldsOp> Slots<S> {
     pub(crate) fn new() -> Slots<S> {
         Slots {
             chunks: Vec::new(),
@@ -152,32 +162,61 @@ impl<S: Default> Slots<S> {
     /// Ends the operation `id` with `completion`: its claimant finds it in the slot (and its
     /// token is woken), or, unclaimed, it goes to `out` and the slot is free again (its state
     /// stays for reuse). A stale id's completion goes to `out`.
-    #[inline]
     pub(crate) fn finish(&mut self, completion: Completion, out: &mut Vec<Completion>) {
+        let Completion { id, result, op } = completion;
+        match self.ended(id) {
+            Some(entry) => {
+                *entry.state.op() = Some(op);
+                self.finish_in_place(id, result, out);
+            }
+            None => {
+                self.finished += 1;
+                out.push(Completion { id, result, op });
+            }
+        }
+    }
+
+    /// As [`finish`](Slots::finish), for an operation still in its slot's state (where the
+    /// backend finished it): a claimed one stays there, its result beside it.
+    #[inline]
+    pub(crate) fn finish_in_place(
+        &mut self,
+        id: OpId,
+        result: io::Result<usize>,
+        out: &mut Vec<Completion>,
+    ) {
         self.finished += 1;
-        let id = completion.id;
-        let index = id.index as usize;
-        let Some(entry) = self
-            .chunks
-            .get_mut(index / CHUNK)
-            .map(|chunk| &mut chunk[index % CHUNK])
-            .filter(|entry| entry.occupied && entry.generation == id.generation)
-        else {
-            out.push(completion);
+        let Some(entry) = self.ended(id) else {
+            debug_assert!(false, "finished an operation not in flight");
             return;
         };
         entry.occupied = false;
-        self.occupied -= 1;
         match entry.claim {
             Claim::Waiting(token) => {
-                entry.claim = Claim::Done(completion);
+                entry.claim = Claim::Done(result);
+                self.occupied -= 1;
                 self.woken.push(token);
             }
             _ => {
+                let op = entry.state.op().take();
+                self.occupied -= 1;
                 self.free.push(id.index);
-                out.push(completion);
+                match op {
+                    Some(op) => out.push(Completion { id, result, op }),
+                    None => debug_assert!(false, "an operation in flight without its op"),
+                }
             }
         }
+    }
+
+    /// The entry of `id` if it is in flight.
+    #[inline]
+    fn ended(&mut self, id: OpId) -> Option<&mut Entry<S>> {
+        let index = id.index as usize;
+        self.chunks
+            .get_mut(index / CHUNK)
+            .map(|chunk| &mut chunk[index % CHUNK])
+            .filter(|entry| entry.occupied && entry.generation == id.generation)
     }
 
     /// Claims the completion of `id` (see [`Driver::claim`](crate::Driver::claim)): returns it
@@ -190,16 +229,60 @@ impl<S: Default> Slots<S> {
             return None;
         }
         if let Claim::Done(_) = entry.claim {
-            let Claim::Done(completion) = std::mem::take(&mut entry.claim) else {
-                unreachable!("matched Done just above")
-            };
-            self.free.push(id.index);
-            return Some(completion);
+            return self.take_done(id);
         }
         if entry.occupied {
             entry.claim = Claim::Waiting(token);
         }
         None
+    }
+
+    /// As [`claim`](Slots::claim), but a completion that came is handed to `take` in place
+    /// (its result, and its operation where it is) instead of moved out whole; what `take`
+    /// leaves of the operation is dropped.
+    #[inline]
+    pub(crate) fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        let index = id.index as usize;
+        let entry = self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)?;
+        if entry.generation != id.generation {
+            return None;
+        }
+        if let Claim::Done(_) = entry.claim {
+            let Claim::Done(result) = std::mem::take(&mut entry.claim) else {
+                return None;
+            };
+            let slot = entry.state.op();
+            let taken = slot.as_mut().map(|op| take(result, op));
+            *slot = None;
+            self.free.push(id.index);
+            return taken;
+        }
+        if entry.occupied {
+            entry.claim = Claim::Waiting(token);
+        }
+        None
+    }
+
+    /// Takes the completion waiting in the slot of `id` and frees the slot.
+    #[inline]
+    fn take_done(&mut self, id: OpId) -> Option<Completion> {
+        let index = id.index as usize;
+        let entry = &mut self.chunks[index / CHUNK][index % CHUNK];
+        let Claim::Done(result) = std::mem::take(&mut entry.claim) else {
+            return None;
+        };
+        let op = entry.state.op().take();
+        self.free.push(id.index);
+        Some(Completion {
+            id,
+            result,
+            op: op?,
+        })
     }
 
     /// Gives up the claim on `id`: a completion that came is returned (freeing the slot); one
@@ -210,12 +293,12 @@ impl<S: Default> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        match std::mem::take(&mut entry.claim) {
-            Claim::Done(completion) => {
-                self.free.push(id.index);
-                Some(completion)
+        match entry.claim {
+            Claim::Done(_) => self.take_done(id),
+            Claim::Waiting(_) | Claim::None => {
+                entry.claim = Claim::None;
+                None
             }
-            Claim::Waiting(_) | Claim::None => None,
         }
     }
 
@@ -257,14 +340,26 @@ impl<S: Default> Slots<S> {
 mod tests {
     use super::*;
 
+    #[derive(Default)]
+    struct State {
+        value: u32,
+        op: Option<Op>,
+    }
+
+    impl HoldsOp for State {
+        fn op(&mut self) -> &mut Option<Op> {
+            &mut self.op
+        }
+    }
+
     #[test]
     fn stale_ids_do_not_match_reused_slots() {
-        let mut slots: Slots<u32> = Slots::new();
+        let mut slots: Slots<State> = Slots::new();
         let (first, state) = slots.insert();
-        *state = 7;
+        state.value = 7;
         slots.finish(nop(first), &mut Vec::new());
         let (second, state) = slots.insert();
-        assert_eq!(*state, 7, "state is kept for reuse");
+        assert_eq!(state.value, 7, "state is kept for reuse");
         assert_eq!(first.index, second.index);
         assert!(slots.get_mut(first).is_none());
         assert!(slots.get_mut(second).is_some());
@@ -281,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_claimed_completion_waits_in_its_slot() {
-        let mut slots: Slots<u32> = Slots::new();
+        let mut slots: Slots<State> = Slots::new();
         let (id, _) = slots.insert();
         assert!(slots.claim(id, 41).is_none());
         assert!(
@@ -307,7 +402,7 @@ mod tests {
 
     #[test]
     fn an_unclaimed_completion_goes_out() {
-        let mut slots: Slots<u32> = Slots::new();
+        let mut slots: Slots<State> = Slots::new();
         let (id, _) = slots.insert();
         assert!(slots.claim(id, 7).is_none());
         assert!(slots.unclaim(id).is_none(), "not come yet");
@@ -327,13 +422,13 @@ mod tests {
 
     #[test]
     fn addresses_are_stable_across_growth() {
-        let mut slots: Slots<[u8; 16]> = Slots::new();
+        let mut slots: Slots<State> = Slots::new();
         let (id, state) = slots.insert();
-        let address = state as *const [u8; 16];
+        let address = state as *const State;
         for _ in 0..10 * CHUNK {
             slots.insert();
         }
-        assert_eq!(slots.get_mut(id).unwrap() as *const [u8; 16], address);
+        assert_eq!(slots.get_mut(id).unwrap() as *const State, address);
         assert_eq!(slots.ids().count(), 10 * CHUNK + 1);
     }
 }

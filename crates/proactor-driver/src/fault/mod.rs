@@ -182,6 +182,14 @@ struct Slot {
     /// The backend's identifier, while the backend has the operation.
     backend: Option<OpId>,
     narrowed: Narrowed,
+    /// Where a claimed completion's operation waits for its claimant.
+    op: Option<Op>,
+}
+
+impl crate::slots::HoldsOp for Slot {
+    fn op(&mut self) -> &mut Option<Op> {
+        &mut self.op
+    }
 }
 
 /// A completion held back, and the hand-out (a count of `poll` and `flush` calls) it waits
@@ -402,6 +410,15 @@ impl FaultLayer {
 
     pub(crate) fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         self.slots.claim(id, token)
+    }
+
+    pub(crate) fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        self.slots.claim_with(id, token, take)
     }
 
     pub(crate) fn unclaim(&mut self, id: OpId) -> Option<Completion> {

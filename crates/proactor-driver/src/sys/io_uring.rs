@@ -78,6 +78,12 @@ struct Slot {
     seq: u64,
 }
 
+impl crate::slots::HoldsOp for Slot {
+    fn op(&mut self) -> &mut Option<Op> {
+        &mut self.op
+    }
+}
+
 pub(crate) struct IoUring {
     ring: Ring,
     slots: Slots<Slot>,
@@ -570,7 +576,8 @@ impl IoUring {
                             cqes.push((user_data, raw));
                             continue;
                         }
-                        let Some(mut op) = slot.op.take() else {
+                        // Finished where it is: a claimed operation stays in its slot.
+                        let Some(op) = slot.op.as_mut() else {
                             continue;
                         };
                         let result = if raw == -libc::ETIME && matches!(op, Op::Timeout { .. }) {
@@ -578,12 +585,12 @@ impl IoUring {
                         } else {
                             unix::from_kernel_result(raw)
                         };
-                        let mut result = unix::finish(&mut op, &mut slot.control, result);
+                        let mut result = unix::finish(op, &mut slot.control, result);
                         if slot.cancel_requested {
-                            result = discard_created_fd(&op, result);
+                            result = discard_created_fd(op, result);
                         }
                         *in_kernel -= 1;
-                        slots.finish(Completion { id, result, op }, out);
+                        slots.finish_in_place(id, result, out);
                     }
                 }
             }
@@ -618,18 +625,18 @@ impl IoUring {
                     || slot.cancel_requested
                     || !slot.op.as_ref().is_some_and(waits_on_eagain) =>
             {
-                let Some(mut op) = slot.op.take() else { return };
+                let Some(op) = slot.op.as_mut() else { return };
                 let result = if raw == -libc::ETIME && matches!(op, Op::Timeout { .. }) {
                     Ok(0)
                 } else {
                     unix::from_kernel_result(raw)
                 };
-                let mut result = unix::finish(&mut op, &mut slot.control, result);
+                let mut result = unix::finish(op, &mut slot.control, result);
                 if slot.cancel_requested {
-                    result = discard_created_fd(&op, result);
+                    result = discard_created_fd(op, result);
                 }
                 self.in_kernel -= 1;
-                self.slots.finish(Completion { id, result, op }, out);
+                self.slots.finish_in_place(id, result, out);
             }
             // It would wait for readiness of a descriptor closed since: it ends here.
             State::Kernel | State::Polling if closed_under => {
@@ -1234,6 +1241,16 @@ impl Backend for IoUring {
     #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         self.slots.claim(id, token)
+    }
+
+    #[inline]
+    fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        self.slots.claim_with(id, token, take)
     }
 
     fn unclaim(&mut self, id: OpId) -> Option<Completion> {

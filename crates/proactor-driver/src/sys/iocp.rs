@@ -122,6 +122,12 @@ struct Slot {
     control: Control,
 }
 
+impl crate::slots::HoldsOp for Slot {
+    fn op(&mut self) -> &mut Option<Op> {
+        &mut self.op
+    }
+}
+
 impl Default for Slot {
     fn default() -> Slot {
         Slot {
@@ -1517,6 +1523,16 @@ impl Backend for Iocp {
     #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         self.slots.claim(id, token)
+    }
+
+    #[inline]
+    fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        self.slots.claim_with(id, token, take)
     }
 
     fn unclaim(&mut self, id: OpId) -> Option<Completion> {

@@ -73,6 +73,12 @@ pub(crate) trait Backend {
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion>;
+    fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T>;
     fn unclaim(&mut self, id: OpId) -> Option<Completion>;
     fn woken(&mut self) -> &mut Vec<u64>;
 }
@@ -149,6 +155,16 @@ impl Backend for Selected {
     #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         forward!(self, backend => backend.claim(id, token))
+    }
+
+    #[inline]
+    fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        forward!(self, backend => backend.claim_with(id, token, take))
     }
 
     fn unclaim(&mut self, id: OpId) -> Option<Completion> {

@@ -94,6 +94,12 @@ struct Slot {
     cancel_requested: bool,
 }
 
+impl crate::slots::HoldsOp for Slot {
+    fn op(&mut self) -> &mut Option<Op> {
+        &mut self.op
+    }
+}
+
 #[derive(Default)]
 struct FdState {
     kind: Option<FdKind>,
@@ -738,6 +744,16 @@ impl<P: Poller> Backend for Readiness<P> {
     #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         self.slots.claim(id, token)
+    }
+
+    #[inline]
+    fn claim_with<T>(
+        &mut self,
+        id: OpId,
+        token: u64,
+        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        self.slots.claim_with(id, token, take)
     }
 
     fn unclaim(&mut self, id: OpId) -> Option<Completion> {

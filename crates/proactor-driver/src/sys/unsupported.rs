@@ -62,6 +62,15 @@ impl Backend for Unsupported {
         None
     }
 
+    fn claim_with<T>(
+        &mut self,
+        _id: OpId,
+        _token: u64,
+        _take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
+    ) -> Option<T> {
+        None
+    }
+
     fn unclaim(&mut self, _id: OpId) -> Option<Completion> {
         None
     }

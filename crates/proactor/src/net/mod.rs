@@ -269,27 +269,22 @@ impl Stream {
             leftover: Rc::clone(&self.leftover),
             start,
         });
-        let completion = submitted.await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        let (result, buffer) = submitted.buffer().await;
+        (result, B::from_buffer(buffer))
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         if self.socket {
             return send(self.descriptor.fd(), buf).await;
         }
-        let completion = op::submit(Op::Write {
+        let (result, buffer) = op::submit(Op::Write {
             fd: self.descriptor.fd(),
             buf: buf.into_buffer(),
             offset: None,
         })
+        .buffer()
         .await;
-        (
-            completion.result,
-            B::from_buffer(take_buffer(completion.op)),
-        )
+        (result, B::from_buffer(buffer))
     }
 
     /// Sends `len` bytes of the file `file` from `offset` (see `TcpStream::send_file`).
@@ -477,31 +472,27 @@ fn cannot_send_file(error: &io::Error) -> bool {
 
 /// Sends `buf` on a connected socket.
 pub(crate) async fn send<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
-    let completion = op::submit(Op::Send {
+    let (result, buffer) = op::submit(Op::Send {
         fd,
         buf: buf.into_buffer(),
         flags: 0,
     })
+    .buffer()
     .await;
-    (
-        completion.result,
-        B::from_buffer(take_buffer(completion.op)),
-    )
+    (result, B::from_buffer(buffer))
 }
 
 /// Receives into `buf` from a connected socket (datagram sockets: no bytes to keep on cancel,
 /// as a datagram is received whole or not at all).
 pub(crate) async fn recv<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
-    let completion = op::submit(Op::Recv {
+    let (result, buffer) = op::submit(Op::Recv {
         fd,
         buf: buf.into_buffer(),
         flags: 0,
     })
+    .buffer()
     .await;
-    (
-        completion.result,
-        B::from_buffer(take_buffer(completion.op)),
-    )
+    (result, B::from_buffer(buffer))
 }
 
 /// The single buffer of a completed read or write.

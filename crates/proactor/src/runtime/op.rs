@@ -12,11 +12,12 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use proactor_driver::{Completion, Op, OpId};
+use proactor_driver::{Buffer, Completion, Op, OpId};
 
 use super::context::current;
 use super::{try_with, Inner};
@@ -278,11 +279,50 @@ impl Submitted {
     /// The completion was taken from the driver: this future is done.
     #[inline]
     fn taken(&mut self, completion: Completion) -> Completion {
+        self.done();
+        completion
+    }
+
+    #[inline]
+    fn done(&mut self) {
         self.id = None;
         if let Some(index) = self.foreign.take() {
             self.runtime.foreign.borrow_mut().release(index);
         }
-        completion
+    }
+}
+
+impl Submitted {
+    /// The token that wakes whoever polls under `cx`.
+    #[inline]
+    fn token(&mut self, cx: &Context<'_>) -> Token {
+        match self.runtime.task_token(cx.waker()) {
+            Some(token) => token,
+            None => {
+                let index = self
+                    .runtime
+                    .foreign
+                    .borrow_mut()
+                    .register(self.foreign, cx.waker());
+                self.foreign = Some(index);
+                Token(Token::FOREIGN | index as u64)
+            }
+        }
+    }
+
+    /// The operation's own id, until its completion is taken.
+    #[inline]
+    fn id(&self) -> OpId {
+        match self.id {
+            Some(id) => id,
+            None => panic!("proactor: operation future polled after it completed"),
+        }
+    }
+
+    /// A future for the result and the buffer of a single-buffer operation (a read or a
+    /// write), taken from the driver's slot without moving the whole completion.
+    pub(crate) fn buffer(self) -> BufferResult {
+        BufferResult(self)
     }
 }
 
@@ -292,24 +332,40 @@ impl Future for Submitted {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Completion> {
         let this = &mut *self;
-        let Some(id) = this.id else {
-            panic!("proactor: operation future polled after it completed");
-        };
-        let token = match this.runtime.task_token(cx.waker()) {
-            Some(token) => token,
-            None => {
-                let index = this
-                    .runtime
-                    .foreign
-                    .borrow_mut()
-                    .register(this.foreign, cx.waker());
-                this.foreign = Some(index);
-                Token(Token::FOREIGN | index as u64)
-            }
-        };
+        let id = this.id();
+        let token = this.token(cx);
         let done = this.runtime.driver.borrow_mut().claim(id, token.0);
         match done {
             Some(completion) => Poll::Ready(this.taken(completion)),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// The result and buffer of a read or a write (see [`Submitted::buffer`]).
+pub(crate) struct BufferResult(Submitted);
+
+impl Future for BufferResult {
+    type Output = (io::Result<usize>, Buffer);
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut self.0;
+        let id = this.id();
+        let token = this.token(cx);
+        let done = this
+            .runtime
+            .driver
+            .borrow_mut()
+            .claim_with(id, token.0, |result, op| {
+                let buffer = op.take_buffer();
+                (result, buffer.unwrap_or_else(|| Buffer::from(&[][..])))
+            });
+        match done {
+            Some(done) => {
+                this.done();
+                Poll::Ready(done)
+            }
             None => Poll::Pending,
         }
     }
