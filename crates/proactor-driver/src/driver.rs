@@ -432,6 +432,38 @@ impl Driver {
         Ok(count)
     }
 
+    /// Submits `op` and [claims](Driver::claim) its completion at once, for `token`: however
+    /// soon it finishes, its completion waits in its slot for a claim, and `poll` never hands
+    /// it out. (A claim after a plain `submit` cannot promise that: the operation may have
+    /// finished inside `submit`, and on a readiness backend the claim then takes it at once.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit_claimed(Op::Nop, 3);
+    /// let mut completions = Vec::new();
+    /// while driver.claim(id, 3).is_none() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert!(completions.is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn submit_claimed(&mut self, op: Op, token: u64) -> OpId {
+        let id = self.submit(op);
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref_mut() {
+            faults.hold(id, token);
+            return id;
+        }
+        self.backend.hold(id, token);
+        id
+    }
+
     /// Claims the completion of the operation `id` for the caller: returns it if it has come,
     /// and otherwise keeps it, when it comes, in the operation's slot instead of handing it
     /// out through [`poll`](Driver::poll), and adds `token` to [`woken`](Driver::woken).

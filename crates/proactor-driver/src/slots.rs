@@ -209,6 +209,35 @@ impl<S: HoldsOp> Slots<S> {
         }
     }
 
+    /// The completion of `id` if it finished and waits in the backend's `ready` queue
+    /// (`done` tells from its state), taken out and its slot freed: an operation that
+    /// finished inside `submit` (a send the socket took at once, a receive of bytes already
+    /// there) is its claimant's in the same turn, with no wait in the kernel and no extra
+    /// turn of the caller's loop, as a readiness runtime's write that goes through returns at
+    /// once. For the backends that start operations inside `submit` (readiness, IOCP).
+    #[inline]
+    pub(crate) fn take_ready(
+        &mut self,
+        ready: &mut Vec<Completion>,
+        id: OpId,
+        done: impl FnOnce(&S) -> bool,
+    ) -> Option<Completion> {
+        let entry = self.ended(id)?;
+        if !done(&entry.state) {
+            return None;
+        }
+        // Usually the last: it finished just now, inside its `submit`.
+        let position = ready.iter().rposition(|completion| completion.id == id)?;
+        let completion = ready.remove(position);
+        let entry = self.ended(id)?;
+        entry.occupied = false;
+        entry.claim = Claim::None;
+        self.occupied -= 1;
+        self.finished += 1;
+        self.free.push(id.index);
+        Some(completion)
+    }
+
     /// The entry of `id` if it is in flight.
     #[inline]
     fn ended(&mut self, id: OpId) -> Option<&mut Entry<S>> {
@@ -268,6 +297,15 @@ impl<S: HoldsOp> Slots<S> {
         None
     }
 
+    /// Claims the completion of the operation `id`, in flight, for when it comes (see
+    /// [`Driver::submit_claimed`](crate::Driver::submit_claimed)): takes nothing.
+    #[inline]
+    pub(crate) fn hold(&mut self, id: OpId, token: u64) {
+        if let Some(entry) = self.ended(id) {
+            entry.claim = Claim::Waiting(token);
+        }
+    }
+
     /// Takes the completion waiting in the slot of `id` and frees the slot.
     #[inline]
     fn take_done(&mut self, id: OpId) -> Option<Completion> {
@@ -308,6 +346,7 @@ impl<S: HoldsOp> Slots<S> {
     }
 
     /// How many operations have finished so far (handed out or held for their claimants).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring counts this way.
     pub(crate) fn finished(&self) -> u64 {
         self.finished
     }

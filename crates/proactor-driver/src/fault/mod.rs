@@ -408,6 +408,10 @@ impl FaultLayer {
         count
     }
 
+    pub(crate) fn hold(&mut self, id: OpId, token: u64) {
+        self.slots.hold(id, token)
+    }
+
     pub(crate) fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         self.slots.claim(id, token)
     }

@@ -1239,6 +1239,11 @@ impl Backend for IoUring {
     }
 
     #[inline]
+    fn hold(&mut self, id: OpId, token: u64) {
+        self.slots.hold(id, token)
+    }
+
+    #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         self.slots.claim(id, token)
     }

@@ -1521,7 +1521,19 @@ impl Backend for Iocp {
     }
 
     #[inline]
+    fn hold(&mut self, id: OpId, token: u64) {
+        self.slots.hold(id, token)
+    }
+
+    #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        // Finished inside `submit` (a skipped completion packet): the claimant's at once.
+        if let Some(completion) = self
+            .slots
+            .take_ready(&mut self.ready, id, |slot| slot.place == Place::Done)
+        {
+            return Some(completion);
+        }
         self.slots.claim(id, token)
     }
 
@@ -1532,6 +1544,12 @@ impl Backend for Iocp {
         token: u64,
         take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
     ) -> Option<T> {
+        if let Some(mut completion) = self
+            .slots
+            .take_ready(&mut self.ready, id, |slot| slot.place == Place::Done)
+        {
+            return Some(take(completion.result, &mut completion.op));
+        }
         self.slots.claim_with(id, token, take)
     }
 

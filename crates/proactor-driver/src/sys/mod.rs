@@ -11,7 +11,7 @@
 //! - `waker()` — what another thread uses to end a blocked `poll`;
 //! - `in_flight()` — operations submitted and not yet handed out;
 //! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new;
-//! - `claim(id, token)`, `unclaim(id)`, `woken()` — a claimed operation's completion waits in
+//! - `hold(id, token)`, `claim(id, token)`, `claim_with(..)`, `unclaim(id)`, `woken()` — a claimed operation's completion waits in
 //!   its slot for its claimant (the slot table, `slots.rs`, does it for every backend: a
 //!   backend ends each operation with `Slots::finish`).
 //!
@@ -72,6 +72,7 @@ pub(crate) trait Backend {
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
+    fn hold(&mut self, id: OpId, token: u64);
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion>;
     fn claim_with<T>(
         &mut self,
@@ -150,6 +151,11 @@ impl Backend for Selected {
 
     fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
+    }
+
+    #[inline]
+    fn hold(&mut self, id: OpId, token: u64) {
+        forward!(self, backend => backend.hold(id, token))
     }
 
     #[inline]

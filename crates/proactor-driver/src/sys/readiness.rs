@@ -540,6 +540,13 @@ impl<P: Poller> Readiness<P> {
         woken
     }
 
+    /// A completion that finished and waits in `ready` (see `Slots::take_ready`).
+    #[inline]
+    fn take_ready(&mut self, id: OpId) -> Option<Completion> {
+        self.slots
+            .take_ready(&mut self.ready, id, |slot| slot.place == Place::Done)
+    }
+
     fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
         let count = self.ready.len();
         for completion in self.ready.drain(..) {
@@ -742,7 +749,15 @@ impl<P: Poller> Backend for Readiness<P> {
     }
 
     #[inline]
+    fn hold(&mut self, id: OpId, token: u64) {
+        self.slots.hold(id, token)
+    }
+
+    #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        if let Some(completion) = self.take_ready(id) {
+            return Some(completion);
+        }
         self.slots.claim(id, token)
     }
 
@@ -753,6 +768,9 @@ impl<P: Poller> Backend for Readiness<P> {
         token: u64,
         take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
     ) -> Option<T> {
+        if let Some(mut completion) = self.take_ready(id) {
+            return Some(take(completion.result, &mut completion.op));
+        }
         self.slots.claim_with(id, token, take)
     }
 

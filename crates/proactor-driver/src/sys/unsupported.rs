@@ -58,6 +58,8 @@ impl Backend for Unsupported {
 
     fn forget_fd(&mut self, _fd: crate::Fd) {}
 
+    fn hold(&mut self, _id: OpId, _token: u64) {}
+
     fn claim(&mut self, _id: OpId, _token: u64) -> Option<Completion> {
         None
     }

@@ -156,13 +156,11 @@ pub(crate) fn adopt(fd: proactor_driver::Fd) {
 #[inline]
 pub(crate) fn submit(op: Op) -> Submitted {
     let runtime = current();
-    let id = {
-        let mut driver = runtime.driver.borrow_mut();
-        let id = driver.submit(op);
-        // Claimed at once: a completion that comes before the first poll waits in its slot.
-        driver.claim(id, Token::UNSET.0);
-        id
-    };
+    // Claimed at once: a completion that comes before the first poll waits in its slot.
+    let id = runtime
+        .driver
+        .borrow_mut()
+        .submit_claimed(op, Token::UNSET.0);
     Submitted {
         runtime,
         id: Some(id),
