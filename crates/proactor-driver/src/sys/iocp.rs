@@ -1527,13 +1527,11 @@ impl Backend for Iocp {
 
     #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
-        // Finished inside `submit` (a skipped completion packet): the claimant's at once.
-        if let Some(completion) = self
-            .slots
-            .take_ready(&mut self.ready, id, |slot| slot.place == Place::Done)
-        {
-            return Some(completion);
-        }
+        // A completion in `ready` is not taken early, as readiness backends do: its slot must
+        // stay reserved until the next `poll`, because Wine posts a packet for some operations
+        // that finished at once on a handle set to skip it (ReadDirectoryChangesW), and that
+        // packet names the slot by its OVERLAPPED: a slot reused at once would take it as its
+        // new operation's.
         self.slots.claim(id, token)
     }
 
@@ -1544,12 +1542,6 @@ impl Backend for Iocp {
         token: u64,
         take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
     ) -> Option<T> {
-        if let Some(mut completion) = self
-            .slots
-            .take_ready(&mut self.ready, id, |slot| slot.place == Place::Done)
-        {
-            return Some(take(completion.result, &mut completion.op));
-        }
         self.slots.claim_with(id, token, take)
     }
 
