@@ -14,6 +14,15 @@
 //! longer want, and wake a blocked poll from another thread with a [`Notifier`]. Runtimes build
 //! on this layer.
 //!
+//! An executor need not keep a table of its own beside the driver's: it
+//! [claims](Driver::submit_claimed) each operation for a token (say, the index of the task
+//! that waits for it). A claimed completion stays in the operation's slot instead of coming
+//! out of `poll`, `poll` lists the tokens whose completions came ([`Driver::woken`]), and the
+//! task takes its completion with [`claim`](Driver::claim) — or only the result and the buffer
+//! with [`claim_with`](Driver::claim_with), leaving the rest of the operation where it is. An
+//! operation that finished inside `submit` (a send the socket took at once, on a readiness
+//! backend) is the claimant's at once.
+//!
 //! # Backends
 //!
 //! | OS | backend |

@@ -867,20 +867,22 @@ fn build_entry(
         }
         Op::Close { fd } => opcode::Close::new(types::Fd(*fd)).build(),
         Op::Accept { fd, .. } => {
-            control.address_len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            let scratch = control.scratch();
+            scratch.address_len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             opcode::Accept::new(
                 types::Fd(*fd),
-                (&mut control.address as *mut libc::sockaddr_storage).cast(),
-                &mut control.address_len,
+                (&mut scratch.address as *mut libc::sockaddr_storage).cast(),
+                &mut scratch.address_len,
             )
             .flags(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
             .build()
         }
         Op::Connect { fd, addr } => {
-            let len = unix::write_socket_addr(addr, &mut control.address);
+            let scratch = control.scratch();
+            let len = unix::write_socket_addr(addr, &mut scratch.address);
             opcode::Connect::new(
                 types::Fd(*fd),
-                (&control.address as *const libc::sockaddr_storage).cast(),
+                (&scratch.address as *const libc::sockaddr_storage).cast(),
                 len,
             )
             .build()
@@ -904,7 +906,7 @@ fn build_entry(
             flags,
         } => {
             unix::prepare_msghdr(control, bufs, addr.as_ref(), false);
-            opcode::SendMsg::new(types::Fd(*fd), &control.msghdr)
+            opcode::SendMsg::new(types::Fd(*fd), &control.scratch().msghdr)
                 .flags((*flags | libc::MSG_NOSIGNAL) as u32)
                 .build()
         }
@@ -912,7 +914,7 @@ fn build_entry(
             fd, bufs, flags, ..
         } => {
             unix::prepare_msghdr(control, bufs, None, true);
-            opcode::RecvMsg::new(types::Fd(*fd), &mut control.msghdr)
+            opcode::RecvMsg::new(types::Fd(*fd), &mut control.scratch().msghdr)
                 .flags(*flags as u32)
                 .build()
         }
@@ -970,7 +972,7 @@ fn build_entry(
             opcode::Statx::new(
                 types::Fd(dir.unwrap_or(libc::AT_FDCWD)),
                 path.as_ptr(),
-                (&mut control.statx as *mut libc::statx).cast(),
+                (&mut control.scratch().statx as *mut libc::statx).cast(),
             )
             .flags(flags)
             .mask(libc::STATX_BASIC_STATS | libc::STATX_BTIME)
@@ -1316,5 +1318,16 @@ impl Drop for IoUring {
             crate::trace::error!("proactor: {} io_uring operations did not finish after cancel; leaking their memory", self.in_kernel);
             std::mem::forget(std::mem::replace(&mut self.slots, Slots::new()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A slot is what an idle connection's pending read costs in the driver: the large
+    /// scratch of other kinds (statx, socket addresses, message headers) stays out of it.
+    #[test]
+    fn a_slot_stays_small() {
+        let size = std::mem::size_of::<super::Slot>();
+        assert!(size <= 192, "an io_uring slot is {size} bytes");
     }
 }

@@ -17,9 +17,28 @@ use crate::{Buffer, Metadata, Op};
 /// Kernel-shared memory of one operation slot, reused by every operation the slot holds.
 ///
 /// Slots never move (see `slots.rs`), so pointers into a control block stay valid until the
-/// operation completes.
+/// operation completes. The large parts only some kinds use (a message header, a socket
+/// address, statx's buffer: about 450 bytes) are in a [`Scratch`] boxed the first time the
+/// slot holds such a kind, and kept with the slot after: a slot that only ever reads and
+/// writes (most of a server's) stays small, and steady-state submission still allocates
+/// nothing.
+#[derive(Default)]
 pub(crate) struct Control {
     pub(crate) iovecs: Vec<libc::iovec>,
+    /// A readiness-emulated connect has been started and now waits for writability.
+    pub(crate) connecting: bool,
+    /// Bytes a vectored write of more than [`IOV_MAX`] buffers has written so far: it goes on
+    /// from there when it is performed again after waiting for readiness.
+    pub(crate) moved: usize,
+    /// Where `moved` ends, so each call starts there without walking every buffer before
+    /// it: the first buffer not all written, and the bytes of the buffers before it. Only
+    /// meaningful while `moved` is not 0.
+    pub(crate) cursor: (usize, usize),
+    scratch: Option<Box<Scratch>>,
+}
+
+/// The part of a [`Control`] only some kinds of operation use.
+pub(crate) struct Scratch {
     pub(crate) msghdr: libc::msghdr,
     pub(crate) address: libc::sockaddr_storage,
     pub(crate) address_len: libc::socklen_t,
@@ -30,40 +49,31 @@ pub(crate) struct Control {
     pub(crate) open_how: libc::open_how,
     #[cfg(not(target_os = "linux"))]
     pub(crate) stat: libc::stat,
-    /// A readiness-emulated connect has been started and now waits for writability.
-    pub(crate) connecting: bool,
-    /// Bytes a vectored write of more than [`IOV_MAX`] buffers has written so far: it goes on
-    /// from there when it is performed again after waiting for readiness.
-    pub(crate) moved: usize,
-    /// Where `moved` ends, so each call starts there without walking every buffer before
-    /// it: the first buffer not all written, and the bytes of the buffers before it. Only
-    /// meaningful while `moved` is not 0.
-    pub(crate) cursor: (usize, usize),
 }
 
-impl Default for Control {
-    fn default() -> Control {
-        Control {
-            iovecs: Vec::new(),
-            // SAFETY: msghdr, sockaddr_storage and statx are plain C structs for which all-zero
-            // bytes are a valid (empty) value.
-            msghdr: unsafe { mem::zeroed() },
-            // SAFETY: as above.
-            address: unsafe { mem::zeroed() },
-            address_len: 0,
-            #[cfg(target_os = "linux")]
-            // SAFETY: as above.
-            statx: unsafe { mem::zeroed() },
-            #[cfg(target_os = "linux")]
-            // SAFETY: as above (three integers).
-            open_how: unsafe { mem::zeroed() },
-            #[cfg(not(target_os = "linux"))]
-            // SAFETY: as above.
-            stat: unsafe { mem::zeroed() },
-            connecting: false,
-            moved: 0,
-            cursor: (0, 0),
-        }
+impl Control {
+    /// The slot's scratch, made on its first use. Never replaced after: the kernel may hold
+    /// pointers into it while an operation runs.
+    pub(crate) fn scratch(&mut self) -> &mut Scratch {
+        self.scratch.get_or_insert_with(|| {
+            Box::new(Scratch {
+                // SAFETY: msghdr, sockaddr_storage and statx are plain C structs for which
+                // all-zero bytes are a valid (empty) value.
+                msghdr: unsafe { mem::zeroed() },
+                // SAFETY: as above.
+                address: unsafe { mem::zeroed() },
+                address_len: 0,
+                #[cfg(target_os = "linux")]
+                // SAFETY: as above.
+                statx: unsafe { mem::zeroed() },
+                #[cfg(target_os = "linux")]
+                // SAFETY: as above (three integers).
+                open_how: unsafe { mem::zeroed() },
+                #[cfg(not(target_os = "linux"))]
+                // SAFETY: as above.
+                stat: unsafe { mem::zeroed() },
+            })
+        })
     }
 }
 
@@ -185,18 +195,20 @@ pub(crate) fn prepare_msghdr(
     for_read: bool,
 ) {
     fill_iovecs(&mut control.iovecs, bufs, for_read);
+    let (iov, iovlen) = (control.iovecs.as_mut_ptr(), control.iovecs.len());
+    let scratch = control.scratch();
     // SAFETY: all-zero is a valid msghdr; zeroing clears fields a previous operation set.
-    control.msghdr = unsafe { mem::zeroed() };
-    control.msghdr.msg_iov = control.iovecs.as_mut_ptr();
-    control.msghdr.msg_iovlen = control.iovecs.len() as _;
+    scratch.msghdr = unsafe { mem::zeroed() };
+    scratch.msghdr.msg_iov = iov;
+    scratch.msghdr.msg_iovlen = iovlen as _;
     if for_read {
-        control.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        control.msghdr.msg_name = (&mut control.address as *mut libc::sockaddr_storage).cast();
-        control.msghdr.msg_namelen = control.address_len;
+        scratch.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        scratch.msghdr.msg_name = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
+        scratch.msghdr.msg_namelen = scratch.address_len;
     } else if let Some(addr) = addr {
-        control.address_len = write_socket_addr(addr, &mut control.address);
-        control.msghdr.msg_name = (&mut control.address as *mut libc::sockaddr_storage).cast();
-        control.msghdr.msg_namelen = control.address_len;
+        scratch.address_len = write_socket_addr(addr, &mut scratch.address);
+        scratch.msghdr.msg_name = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
+        scratch.msghdr.msg_namelen = scratch.address_len;
     }
 }
 
@@ -338,16 +350,18 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         // SAFETY: integer arguments only; a bad descriptor comes back as EBADF.
         Op::Close { fd } => check(unsafe { libc::close(*fd) } as libc::ssize_t),
         Op::Accept { fd, .. } => {
-            control.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            let address = (&mut control.address as *mut libc::sockaddr_storage).cast();
-            accept(*fd, address, &mut control.address_len)
+            let scratch = control.scratch();
+            scratch.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            let address = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
+            accept(*fd, address, &mut scratch.address_len)
         }
         Op::Connect { fd, addr } => {
             if control.connecting {
                 return socket_error(*fd).map(|()| 0);
             }
-            let len = write_socket_addr(addr, &mut control.address);
-            let address = (&control.address as *const libc::sockaddr_storage).cast();
+            let scratch = control.scratch();
+            let len = write_socket_addr(addr, &mut scratch.address);
+            let address = (&scratch.address as *const libc::sockaddr_storage).cast();
             // SAFETY: the address and its length are in the control block, alive for the call.
             match check(unsafe { libc::connect(*fd, address, len) } as libc::ssize_t) {
                 Err(error) if would_block(&error) => {
@@ -378,14 +392,14 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
         } => {
             prepare_msghdr(control, bufs, addr.as_ref(), false);
             // SAFETY: the msghdr points at iovecs and an address in the control block, alive for the call.
-            check(unsafe { libc::sendmsg(*fd, &control.msghdr, *flags | SEND_FLAGS) })
+            check(unsafe { libc::sendmsg(*fd, &control.scratch().msghdr, *flags | SEND_FLAGS) })
         }
         Op::RecvMsg {
             fd, bufs, flags, ..
         } => {
             prepare_msghdr(control, bufs, None, true);
             // SAFETY: the msghdr points at iovecs and an address in the control block, alive for the call.
-            check(unsafe { libc::recvmsg(*fd, &mut control.msghdr, *flags) })
+            check(unsafe { libc::recvmsg(*fd, &mut control.scratch().msghdr, *flags) })
         }
         Op::Shutdown { fd, how } => {
             let how = match how {
@@ -1012,7 +1026,7 @@ fn stat(
             path.as_ptr(),
             flags,
             libc::STATX_BASIC_STATS | libc::STATX_BTIME,
-            &mut control.statx,
+            &mut control.scratch().statx,
         )
     } as libc::ssize_t)
 }
@@ -1026,7 +1040,7 @@ fn stat(
 ) -> io::Result<usize> {
     // No statx outside Linux: fstatat (or fstat for an empty path) gives the same fields but
     // the birth time, which BSD and macOS keep in st_birthtime.
-    let raw = &mut control.stat;
+    let raw = &mut control.scratch().stat;
     let result = match (dir, path.to_bytes().is_empty()) {
         // SAFETY: raw is writable memory for a stat.
         (Some(fd), true) => unsafe { libc::fstat(fd, raw) },
@@ -1061,18 +1075,22 @@ pub(crate) fn finish(
         Op::ReadVectored { bufs, .. } => commit_vectored(bufs, count),
         Op::RecvMsg { bufs, source, .. } => {
             commit_vectored(bufs, count);
-            *source = read_socket_addr(&control.address, control.msghdr.msg_namelen);
+            let scratch = control.scratch();
+            *source = read_socket_addr(&scratch.address, scratch.msghdr.msg_namelen);
         }
-        Op::Accept { peer, .. } => *peer = read_socket_addr(&control.address, control.address_len),
-        Op::Statx { metadata, .. } => fill_metadata(metadata, control),
+        Op::Accept { peer, .. } => {
+            let scratch = control.scratch();
+            *peer = read_socket_addr(&scratch.address, scratch.address_len);
+        }
+        Op::Statx { metadata, .. } => fill_metadata(metadata, control.scratch()),
         _ => {}
     }
     Ok(count)
 }
 
 #[cfg(target_os = "linux")]
-fn fill_metadata(metadata: &mut Metadata, control: &Control) {
-    let raw = &control.statx;
+fn fill_metadata(metadata: &mut Metadata, scratch: &Scratch) {
+    let raw = &scratch.statx;
     let time = |ts: &libc::statx_timestamp, present: bool| {
         present.then(|| system_time(ts.tv_sec, ts.tv_nsec))
     };
@@ -1095,8 +1113,8 @@ fn fill_metadata(metadata: &mut Metadata, control: &Control) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn fill_metadata(metadata: &mut Metadata, control: &Control) {
-    let raw = &control.stat;
+fn fill_metadata(metadata: &mut Metadata, scratch: &Scratch) {
+    let raw = &scratch.stat;
     *metadata = Metadata {
         dev: raw.st_dev as u64,
         ino: raw.st_ino as u64,
@@ -1350,14 +1368,15 @@ impl Drop for Waker {
 /// io_uring reads it).
 #[cfg(target_os = "linux")]
 pub(crate) fn open_how_beneath(flags: i32, mode: u32, control: &mut Control) -> &libc::open_how {
-    control.open_how.flags = flags as u32 as u64;
+    let open_how = &mut control.scratch().open_how;
+    open_how.flags = flags as u32 as u64;
     // Unlike openat, openat2 refuses a mode that would not be used. O_TMPFILE includes the
     // O_DIRECTORY bit, so only all of its bits mean a temporary file.
     let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
-    control.open_how.mode = if creates { u64::from(mode) } else { 0 };
+    open_how.mode = if creates { u64::from(mode) } else { 0 };
     // Magic links (/proc/self/fd/N) lead anywhere, whatever the directory.
-    control.open_how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
-    &control.open_how
+    open_how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    open_how
 }
 
 /// openat2(2), which libc has no wrapper for.

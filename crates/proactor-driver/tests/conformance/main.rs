@@ -17,6 +17,7 @@
 mod harness;
 
 mod bad_input;
+mod claims;
 mod close;
 mod control;
 mod files;
@@ -80,6 +81,11 @@ conformance! {
     net::recv_flags_are_honoured,
     net::shutdown_op_ends_the_write_side,
     net::thousand_operations_in_flight,
+    claims::claimed_completions_stay_in_their_slots,
+    claims::a_token_is_reported_when_the_completion_comes,
+    claims::unclaiming_sends_the_completion_through_poll,
+    claims::a_cancelled_claimed_read_returns_its_buffer,
+    claims::a_claimed_send_and_receive_round_trip,
     close::close_ends_a_pending_connect,
     close::close_ends_pending_sends_in_order,
     control::nop_completes,
