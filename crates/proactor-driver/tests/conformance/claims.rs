@@ -48,7 +48,11 @@ pub fn claimed_completions_stay_in_their_slots(mut harness: Harness) {
     let unclaimed = harness.submit(Op::Nop);
     let completion = harness.wait(unclaimed);
     assert_eq!(completion.result.unwrap(), 0);
-    assert_eq!(harness.stashed(), 0, "a claimed completion came out of poll");
+    assert_eq!(
+        harness.stashed(),
+        0,
+        "a claimed completion came out of poll"
+    );
     for &(id, token) in &ids {
         let completion = claim_within(&mut harness, id, token);
         assert_eq!(completion.id, id);

@@ -10,6 +10,7 @@
 mod addr;
 #[cfg(compat)]
 pub(crate) mod poll;
+mod read_write;
 mod tcp;
 mod udp;
 #[cfg(unix)]
@@ -230,24 +231,21 @@ impl Stream {
         RawStream::stream(self.descriptor.fd())
     }
 
-    pub(crate) async fn read<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        // Cancelled reads still in flight received bytes that come before anything a new read
-        // could: wait for them.
-        std::future::poll_fn(|cx| {
-            let mut leftover = self.leftover.borrow_mut();
-            if leftover.pending == 0 {
-                return Poll::Ready(());
-            }
-            leftover.waiter = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
+    /// Reads into `buf`: kept bytes of a cancelled read first, else one receive.
+    pub(crate) fn read<B: IoBuf>(&self, buf: B) -> read_write::Read<'_, B> {
+        read_write::Read::new(self, buf)
+    }
+
+    /// Starts a read of what the stream holds for it: bytes a cancelled read kept (or the
+    /// end of the stream it met), returned at once, else a receive in flight whose cancel
+    /// keeps what it received.
+    fn begin_read<B: IoBuf>(&self, buf: B) -> read_write::Begun<B> {
         let mut buffer = buf.into_buffer();
         {
             let mut leftover = self.leftover.borrow_mut();
             let room = buffer.read_capacity();
             if let Some(count) = leftover.take_kept(room, |bytes| buffer.fill_from(bytes)) {
-                return (Ok(count), B::from_buffer(buffer));
+                return read_write::Begun::Kept((Ok(count), B::from_buffer(buffer)));
             }
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
@@ -269,22 +267,37 @@ impl Stream {
             leftover: Rc::clone(&self.leftover),
             start,
         });
-        let (result, buffer) = submitted.buffer().await;
-        (result, B::from_buffer(buffer))
+        read_write::Begun::Reading(submitted.buffer())
     }
 
-    pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        if self.socket {
-            return send(self.descriptor.fd(), buf).await;
+    /// Cancelled reads still in flight received bytes that come before anything a new read
+    /// could: ready once there are none (else `cx` is woken when there are none).
+    fn poll_no_pending_reads(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut leftover = self.leftover.borrow_mut();
+        if leftover.pending == 0 {
+            return Poll::Ready(());
         }
-        let (result, buffer) = op::submit(Op::Write {
-            fd: self.descriptor.fd(),
-            buf: buf.into_buffer(),
-            offset: None,
+        leftover.waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Writes `buf`: one send (or write, for a pipe).
+    pub(crate) fn write<B: IoBuf>(&self, buf: B) -> read_write::Write<'_, B> {
+        read_write::Write::new(self, buf)
+    }
+
+    /// Submits a write (a send on a socket) of `buf`'s bytes.
+    pub(crate) fn begin_write(&self, buf: proactor_driver::Buffer) -> op::Submitted {
+        let fd = self.descriptor.fd();
+        op::submit(if self.socket {
+            Op::Send { fd, buf, flags: 0 }
+        } else {
+            Op::Write {
+                fd,
+                buf,
+                offset: None,
+            }
         })
-        .buffer()
-        .await;
-        (result, B::from_buffer(buffer))
     }
 
     /// Sends `len` bytes of the file `file` from `offset` (see `TcpStream::send_file`).

@@ -60,20 +60,6 @@ impl Stream {
         Poll::Ready(Begun::Submitted(submitted))
     }
 
-    /// Submits a write (a send on a socket) of `buf`'s bytes.
-    pub(crate) fn begin_write(&self, buf: Buffer) -> Submitted {
-        let fd = self.descriptor.fd();
-        op::submit(if self.socket {
-            Op::Send { fd, buf, flags: 0 }
-        } else {
-            Op::Write {
-                fd,
-                buf,
-                offset: None,
-            }
-        })
-    }
-
     /// Submits a shutdown of the writing direction.
     pub(crate) fn begin_shutdown(&self) -> Submitted {
         op::submit(Op::Shutdown {

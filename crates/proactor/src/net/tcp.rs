@@ -1,6 +1,7 @@
 //! TCP: listeners, streams and their halves.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
@@ -558,8 +559,10 @@ impl TcpStream {
 }
 
 impl AsyncRead for TcpStream {
-    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.read(buf).await
+    // The stream's future itself, not one more async layer around it: every layer holds its
+    // own copy of the buffer, and the future sits in every pending read's task.
+    fn read<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.read(buf)
     }
 
     fn raw_source(&mut self) -> Option<RawStream> {
@@ -568,8 +571,8 @@ impl AsyncRead for TcpStream {
 }
 
 impl AsyncWrite for TcpStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.write(buf).await
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.write(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {
@@ -588,8 +591,10 @@ impl AsyncWrite for TcpStream {
 /// Reads through a shared reference, as std's `impl Read for &TcpStream` does: one read and one
 /// write may be in flight at once, which is what [`crate::io::split`] builds on.
 impl AsyncRead for &TcpStream {
-    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.read(buf).await
+    // The stream's future itself, not one more async layer around it: every layer holds its
+    // own copy of the buffer, and the future sits in every pending read's task.
+    fn read<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.read(buf)
     }
 
     fn raw_source(&mut self) -> Option<RawStream> {
@@ -599,8 +604,8 @@ impl AsyncRead for &TcpStream {
 
 /// Writes through a shared reference (see the `AsyncRead` impl for `&TcpStream`).
 impl AsyncWrite for &TcpStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.write(buf).await
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.write(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {
@@ -680,8 +685,10 @@ impl OwnedWriteHalf {
 }
 
 impl AsyncRead for OwnedReadHalf {
-    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.read(buf).await
+    // The stream's future itself, not one more async layer around it: every layer holds its
+    // own copy of the buffer, and the future sits in every pending read's task.
+    fn read<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.read(buf)
     }
 
     fn raw_source(&mut self) -> Option<RawStream> {
@@ -690,8 +697,8 @@ impl AsyncRead for OwnedReadHalf {
 }
 
 impl AsyncWrite for OwnedWriteHalf {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.write(buf).await
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.write(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {

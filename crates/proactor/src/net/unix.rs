@@ -1,6 +1,7 @@
 //! Unix domain sockets: streams and datagrams between processes on one machine.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, IntoRawFd};
@@ -317,8 +318,10 @@ impl UnixStream {
 }
 
 impl AsyncRead for UnixStream {
-    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.read(buf).await
+    // The stream's future itself, not one more async layer around it: every layer holds its
+    // own copy of the buffer, and the future sits in every pending read's task.
+    fn read<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.read(buf)
     }
 
     fn raw_source(&mut self) -> Option<RawStream> {
@@ -327,8 +330,8 @@ impl AsyncRead for UnixStream {
 }
 
 impl AsyncWrite for UnixStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.write(buf).await
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.write(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {
@@ -347,8 +350,10 @@ impl AsyncWrite for UnixStream {
 /// Reads through a shared reference, as std's `impl Read for &UnixStream` does: one read and one
 /// write may be in flight at once, which is what [`crate::io::split`] builds on.
 impl AsyncRead for &UnixStream {
-    async fn read<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.read(buf).await
+    // The stream's future itself, not one more async layer around it: every layer holds its
+    // own copy of the buffer, and the future sits in every pending read's task.
+    fn read<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.read(buf)
     }
 
     fn raw_source(&mut self) -> Option<RawStream> {
@@ -358,8 +363,8 @@ impl AsyncRead for &UnixStream {
 
 /// Writes through a shared reference (see the `AsyncRead` impl for `&UnixStream`).
 impl AsyncWrite for &UnixStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.stream.write(buf).await
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        self.stream.write(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {
