@@ -52,8 +52,8 @@ impl Kind {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Kind::ProactorUring => "proactor, io_uring (1-thread RuntimeGroup)",
-            Kind::ProactorEpoll => "proactor, epoll (1-thread RuntimeGroup)",
+            Kind::ProactorUring => "proactor, io_uring (a Runtime on the main thread)",
+            Kind::ProactorEpoll => "proactor, epoll (a Runtime on the main thread)",
             Kind::Tokio => "tokio 1.x current_thread",
             Kind::Compio => "compio 0.19 (io_uring)",
             Kind::Monoio => "monoio 0.2 (IoUringDriver)",

@@ -93,7 +93,6 @@ use proactor_driver::{Buffer, Op};
 
 use crate::fs::File;
 use crate::net::poll::Begun;
-use crate::net::take_buffer;
 use crate::runtime::op::{self, Submitted};
 
 /// Each direction's buffer, unless [`Compat::with_capacity`] is used.
@@ -535,11 +534,11 @@ impl<T: Adaptable> Compat<T> {
             let Some(in_flight) = &mut read.op else {
                 unreachable!("a read was started just above")
             };
-            let completion = ready!(Pin::new(&mut in_flight.submitted).poll(cx));
+            let (result, buffer) = ready!(in_flight.submitted.poll_buffer(cx));
             let offset = in_flight.offset;
             read.op = None;
-            read.buf = into_vec(take_buffer(completion.op));
-            match completion.result {
+            read.buf = into_vec(buffer);
+            match result {
                 Ok(count) => {
                     if let (Some(offset), Endpoint::File(file)) = (offset, io.endpoint()) {
                         file.set_position(offset + count as u64);
@@ -702,16 +701,16 @@ impl<T: Adaptable> Compat<T> {
             // runtime's next turn (if no other task is about to run, see `poll_now`), so
             // one the socket takes at once is done in this poll. Once per write: later
             // polls come from wakes, when it is done or blocked.
-            let completion = if in_flight.started {
-                ready!(Pin::new(&mut in_flight.submitted).poll(cx))
+            let (result, buffer) = if in_flight.started {
+                ready!(in_flight.submitted.poll_buffer(cx))
             } else {
                 in_flight.started = true;
-                ready!(in_flight.submitted.poll_now(cx))
+                ready!(in_flight.submitted.poll_buffer_now(cx))
             };
             let offset = in_flight.offset;
             write.op = None;
-            write.buf = into_vec(take_buffer(completion.op));
-            match completion.result {
+            write.buf = into_vec(buffer);
+            match result {
                 Ok(0) => {
                     let error =
                         io::Error::new(io::ErrorKind::WriteZero, "writer accepted no bytes");

@@ -249,31 +249,6 @@ impl Submitted {
         self.detached = true;
     }
 
-    /// As `poll`, but an operation not done yet is first started at once, with everything
-    /// else its runtime has queued (`Inner::flush`): one the kernel finishes inline (a send
-    /// the socket buffer takes) is then ready in this call instead of after the runtime's
-    /// next turn and another poll of the task. For a caller that cannot go on without the
-    /// result (a flush); everything else batches better by waiting.
-    ///
-    /// Only when no other task waits to run in this turn: those would submit operations of
-    /// their own, and the turn's end hands them all to the kernel in one system call, where
-    /// a flush per task would make one each (measured under wrk with 64 connections: 1.0
-    /// `io_uring_enter` per request flushing always, 0.03 batching). The last task of a turn
-    /// flushes everyone's operations, and is spared the extra poll.
-    #[cfg(compat)]
-    pub(crate) fn poll_now(&mut self, cx: &mut Context<'_>) -> Poll<Completion> {
-        if let Some(id) = self.id {
-            if !self.runtime.has_runnable() {
-                let done = self.runtime.driver.borrow_mut().claim(id, Token::UNSET.0);
-                if let Some(completion) = done {
-                    return Poll::Ready(self.taken(completion));
-                }
-                self.runtime.flush();
-            }
-        }
-        Pin::new(self).poll(cx)
-    }
-
     /// The completion was taken from the driver: this future is done.
     #[inline]
     fn taken(&mut self, completion: Completion) -> Completion {
@@ -340,18 +315,23 @@ impl Future for Submitted {
     }
 }
 
-/// The result and buffer of a read or a write (see [`Submitted::buffer`]).
-pub(crate) struct BufferResult(Submitted);
-
-impl Future for BufferResult {
-    type Output = (io::Result<usize>, Buffer);
-
+impl Submitted {
+    /// As `poll`, for a single-buffer operation (a read or a write): only its result and
+    /// buffer are taken from the driver's slot, not the whole completion.
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut self.0;
-        let id = this.id();
-        let token = this.token(cx);
-        let done = this
+    pub(crate) fn poll_buffer(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<(io::Result<usize>, Buffer)> {
+        let token = self.token(cx);
+        self.claim_buffer(token)
+    }
+
+    /// Takes the result and buffer if they came, else leaves `token` to be woken.
+    #[inline]
+    fn claim_buffer(&mut self, token: Token) -> Poll<(io::Result<usize>, Buffer)> {
+        let id = self.id();
+        let done = self
             .runtime
             .driver
             .borrow_mut()
@@ -361,11 +341,50 @@ impl Future for BufferResult {
             });
         match done {
             Some(done) => {
-                this.done();
+                self.done();
                 Poll::Ready(done)
             }
             None => Poll::Pending,
         }
+    }
+
+    /// As `poll_buffer`, but an operation not done yet is first started at once, with everything
+    /// else its runtime has queued (`Inner::flush`): one the kernel finishes inline (a send
+    /// the socket buffer takes) is then ready in this call instead of after the runtime's
+    /// next turn and another poll of the task. For a caller that cannot go on without the
+    /// result (a flush); everything else batches better by waiting.
+    ///
+    /// Only when no other task waits to run in this turn: those would submit operations of
+    /// their own, and the turn's end hands them all to the kernel in one system call, where
+    /// a flush per task would make one each (measured under wrk with 64 connections: 1.0
+    /// `io_uring_enter` per request flushing always, 0.03 batching). The last task of a turn
+    /// flushes everyone's operations, and is spared the extra poll.
+    #[cfg(compat)]
+    pub(crate) fn poll_buffer_now(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<(io::Result<usize>, Buffer)> {
+        // The flush comes before this poll leaves its token, so an operation it completes
+        // wakes nobody: the task goes on in this poll instead of being queued again.
+        if self.id.is_some() && !self.runtime.has_runnable() {
+            if let Poll::Ready(done) = self.claim_buffer(Token::UNSET) {
+                return Poll::Ready(done);
+            }
+            self.runtime.flush();
+        }
+        self.poll_buffer(cx)
+    }
+}
+
+/// The result and buffer of a read or a write (see [`Submitted::buffer`]).
+pub(crate) struct BufferResult(Submitted);
+
+impl Future for BufferResult {
+    type Output = (io::Result<usize>, Buffer);
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_buffer(cx)
     }
 }
 
