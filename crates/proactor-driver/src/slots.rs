@@ -228,8 +228,12 @@ impl<S: HoldsOp> Slots<S> {
             return None;
         }
         // Usually the last: it finished just now, inside its `submit`.
-        let position = ready.iter().rposition(|completion| completion.id == id)?;
-        let completion = ready.remove(position);
+        let completion = if ready.last().is_some_and(|last| last.id == id) {
+            ready.pop()?
+        } else {
+            let position = ready.iter().rposition(|completion| completion.id == id)?;
+            ready.remove(position)
+        };
         let entry = self.ended(id)?;
         entry.occupied = false;
         entry.claim = Claim::None;
