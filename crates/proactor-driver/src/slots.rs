@@ -209,38 +209,45 @@ impl<S: HoldsOp> Slots<S> {
         }
     }
 
-    /// The completion of `id` if it finished and waits in the backend's `ready` queue
-    /// (`done` tells from its state), taken out and its slot freed: an operation that
-    /// finished inside `submit` (a send the socket took at once, a receive of bytes already
-    /// there) is its claimant's in the same turn, with no wait in the kernel and no extra
-    /// turn of the caller's loop, as a readiness runtime's write that goes through returns at
-    /// once. For the readiness backends, which start operations inside `submit`.
+    /// Ends the operation `id` now if it finished and waits in the backend's `ready` queue
+    /// (`done` tells from its state) with its result: it leaves the queue, and its slot holds
+    /// the result for the claim that follows, which takes it. An operation that finished
+    /// inside `submit` (a send the socket took at once, a receive of bytes already there) is
+    /// its claimant's in the same turn, with no wait in the kernel and no extra turn of the
+    /// caller's loop, as a readiness runtime's write that goes through returns at once. For
+    /// the readiness backends, which start operations inside `submit`.
     #[cfg_attr(windows, allow(dead_code))] // IOCP keeps such slots until its next poll.
     #[inline]
-    pub(crate) fn take_ready(
+    pub(crate) fn end_ready(
         &mut self,
-        ready: &mut Vec<Completion>,
+        ready: &mut Vec<(OpId, io::Result<usize>)>,
         id: OpId,
         done: impl FnOnce(&S) -> bool,
-    ) -> Option<Completion> {
-        let entry = self.ended(id)?;
+    ) {
+        let Some(entry) = self.ended(id) else {
+            return;
+        };
         if !done(&entry.state) {
-            return None;
+            return;
         }
         // Usually the last: it finished just now, inside its `submit`.
-        let completion = if ready.last().is_some_and(|last| last.id == id) {
-            ready.pop()?
+        let result = if ready.last().is_some_and(|(last, _)| *last == id) {
+            ready.pop()
         } else {
-            let position = ready.iter().rposition(|completion| completion.id == id)?;
-            ready.remove(position)
+            ready
+                .iter()
+                .rposition(|(other, _)| *other == id)
+                .map(|position| ready.remove(position))
         };
-        let entry = self.ended(id)?;
-        entry.occupied = false;
-        entry.claim = Claim::None;
-        self.occupied -= 1;
-        self.finished += 1;
-        self.free.push(id.index);
-        Some(completion)
+        let Some((_, result)) = result else {
+            return;
+        };
+        if let Some(entry) = self.ended(id) {
+            entry.occupied = false;
+            entry.claim = Claim::Done(result);
+            self.occupied -= 1;
+            self.finished += 1;
+        }
     }
 
     /// The entry of `id` if it is in flight.

@@ -136,7 +136,9 @@ pub(crate) struct Readiness<P> {
     /// `WaitExit` operations and their processes; one poller watch serves every operation
     /// waiting on one process.
     exits: Vec<(u32, OpId)>,
-    ready: Vec<Completion>,
+    /// Operations finished and not handed out yet, with their results; each operation stays
+    /// in its slot until then (a claimed one until its claim).
+    ready: Vec<(OpId, io::Result<usize>)>,
     events: Vec<Event>,
     waker: Arc<Waker>,
     reply: Arc<Reply>,
@@ -230,10 +232,11 @@ impl<P: Poller> Readiness<P> {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
-        let Some(mut op) = slot.op.take() else { return };
-        let mut result = unix::finish(&mut op, &mut slot.control, result);
+        // Finished where it is: the completion is made when it is handed out or claimed.
+        let Some(op) = slot.op.as_mut() else { return };
+        let mut result = unix::finish(op, &mut slot.control, result);
         if slot.cancel_requested {
-            result = discard_created_fd(&op, result);
+            result = discard_created_fd(op, result);
         }
         slot.place = Place::Done;
         if let (Ok(fd), true) = (&result, op.creates_fd()) {
@@ -242,7 +245,7 @@ impl<P: Poller> Readiness<P> {
                 state.reset();
             }
         }
-        self.ready.push(Completion { id, result, op });
+        self.ready.push((id, result));
     }
 
     /// Runs the operation here if the kernel can promise it will not block (a file read
@@ -503,7 +506,9 @@ impl<P: Poller> Readiness<P> {
                         state.reset();
                     }
                 }
-                self.ready.push(completion);
+                // The operation travelled with the job: back into its slot.
+                slot.op = Some(completion.op);
+                self.ready.push((completion.id, completion.result));
             }
         });
     }
@@ -540,17 +545,18 @@ impl<P: Poller> Readiness<P> {
         woken
     }
 
-    /// A completion that finished and waits in `ready` (see `Slots::take_ready`).
+    /// Ends now, for a claim, an operation that finished and waits in `ready` (see
+    /// `Slots::end_ready`).
     #[inline]
-    fn take_ready(&mut self, id: OpId) -> Option<Completion> {
+    fn end_ready(&mut self, id: OpId) {
         self.slots
-            .take_ready(&mut self.ready, id, |slot| slot.place == Place::Done)
+            .end_ready(&mut self.ready, id, |slot| slot.place == Place::Done);
     }
 
     fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
         let count = self.ready.len();
-        for completion in self.ready.drain(..) {
-            self.slots.finish(completion, completions);
+        for (id, result) in self.ready.drain(..) {
+            self.slots.finish_in_place(id, result, completions);
         }
         count
     }
@@ -755,9 +761,7 @@ impl<P: Poller> Backend for Readiness<P> {
 
     #[inline]
     fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
-        if let Some(completion) = self.take_ready(id) {
-            return Some(completion);
-        }
+        self.end_ready(id);
         self.slots.claim(id, token)
     }
 
@@ -768,9 +772,7 @@ impl<P: Poller> Backend for Readiness<P> {
         token: u64,
         take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
     ) -> Option<T> {
-        if let Some(mut completion) = self.take_ready(id) {
-            return Some(take(completion.result, &mut completion.op));
-        }
+        self.end_ready(id);
         self.slots.claim_with(id, token, take)
     }
 
@@ -803,9 +805,14 @@ impl<P> Drop for Readiness<P> {
     fn drop(&mut self) {
         // Pool jobs own their operations; from now on the pool disposes of their results.
         self.reply.close();
-        for completion in self.ready.drain(..) {
-            if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
-                unix::close_quietly(*fd as RawFd);
+        for (id, result) in std::mem::take(&mut self.ready) {
+            let creates = self
+                .slots
+                .get_mut(id)
+                .and_then(|slot| slot.op.as_ref())
+                .is_some_and(Op::creates_fd);
+            if let (Ok(fd), true) = (result, creates) {
+                unix::close_quietly(fd as RawFd);
             }
         }
     }
