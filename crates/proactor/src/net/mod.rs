@@ -16,7 +16,7 @@ mod udp;
 #[cfg(unix)]
 mod unix;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -134,8 +134,10 @@ pub(crate) struct Stream {
     descriptor: Descriptor,
     /// A socket (recv/send) rather than a pipe (read/write).
     socket: bool,
-    /// Bytes cancelled reads received; the next read returns them first.
-    leftover: Rc<RefCell<Leftover>>,
+    /// Bytes cancelled reads received; the next read returns them first. Made by the first
+    /// read cancelled in flight: most streams never need one, and an idle connection's
+    /// memory is what a server has the most of.
+    leftover: OnceCell<Rc<RefCell<Leftover>>>,
     /// The pipe `send_file` moves file pages through (Linux), made on first use and kept
     /// while it is known to be empty.
     #[cfg(target_os = "linux")]
@@ -208,7 +210,7 @@ impl Stream {
         Stream {
             descriptor,
             socket,
-            leftover: Rc::new(RefCell::new(Leftover::default())),
+            leftover: OnceCell::new(),
             #[cfg(target_os = "linux")]
             pipe: RefCell::new(None),
         }
@@ -221,9 +223,11 @@ impl Stream {
     /// The descriptor, for reading it directly: only while no cancelled read's bytes are kept
     /// or still on their way (those come first).
     pub(crate) fn raw_source(&self) -> Option<RawStream> {
-        let leftover = self.leftover.borrow();
-        (leftover.pending == 0 && leftover.bytes.is_empty() && !leftover.ended)
-            .then(|| RawStream::stream(self.descriptor.fd()))
+        let clear = self.leftover.get().is_none_or(|leftover| {
+            let leftover = leftover.borrow();
+            leftover.pending == 0 && leftover.bytes.is_empty() && !leftover.ended
+        });
+        clear.then(|| RawStream::stream(self.descriptor.fd()))
     }
 
     /// The descriptor, for writing it directly (a stream buffers nothing it writes).
@@ -241,8 +245,8 @@ impl Stream {
     /// keeps what it received.
     fn begin_read<B: IoBuf>(&self, buf: B) -> read_write::Begun<B> {
         let mut buffer = buf.into_buffer();
-        {
-            let mut leftover = self.leftover.borrow_mut();
+        if let Some(leftover) = self.leftover.get() {
+            let mut leftover = leftover.borrow_mut();
             let room = buffer.read_capacity();
             if let Some(count) = leftover.take_kept(room, |bytes| buffer.fill_from(bytes)) {
                 return read_write::Begun::Kept((Ok(count), B::from_buffer(buffer)));
@@ -250,7 +254,7 @@ impl Stream {
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
         let fd = self.descriptor.fd();
-        let mut submitted = op::submit(if self.socket {
+        let submitted = op::submit(if self.socket {
             Op::Recv {
                 fd,
                 buf: buffer,
@@ -263,17 +267,27 @@ impl Stream {
                 offset: None,
             }
         });
-        submitted.on_orphan(Orphan::KeepReceived {
-            leftover: Rc::clone(&self.leftover),
+        // What a cancel keeps is set up only if the read is dropped in flight (see
+        // `read_write::Read`'s drop).
+        read_write::Begun::Reading(submitted.buffer(), start)
+    }
+
+    /// What keeps the bytes a read cancelled in flight received, `start` bytes into its
+    /// buffer, for the next read.
+    fn keep_received(&self, start: usize) -> Orphan {
+        Orphan::KeepReceived {
+            leftover: Rc::clone(self.leftover.get_or_init(Rc::default)),
             start,
-        });
-        read_write::Begun::Reading(submitted.buffer())
+        }
     }
 
     /// Cancelled reads still in flight received bytes that come before anything a new read
     /// could: ready once there are none (else `cx` is woken when there are none).
     fn poll_no_pending_reads(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        let mut leftover = self.leftover.borrow_mut();
+        let Some(leftover) = self.leftover.get() else {
+            return Poll::Ready(());
+        };
+        let mut leftover = leftover.borrow_mut();
         if leftover.pending == 0 {
             return Poll::Ready(());
         }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use proactor_driver::{Buffer, Op};
 
 use super::Stream;
-use crate::runtime::op::{self, Orphan, Submitted};
+use crate::runtime::op::{self, Submitted};
 
 /// How a poll-shaped read began.
 pub(crate) enum Begun {
@@ -22,21 +22,20 @@ impl Stream {
     /// pending while cancelled reads are still in flight (their bytes come first), then the
     /// bytes they kept, else a submitted read that owns `buf` (left empty here).
     pub(crate) fn poll_begin_read(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<Begun> {
-        let mut leftover = self.leftover.borrow_mut();
-        if leftover.pending > 0 {
-            leftover.waiter = Some(cx.waker().clone());
+        if self.poll_no_pending_reads(cx).is_pending() {
             return Poll::Pending;
         }
-        let room = buf.capacity() - buf.len();
-        let kept = leftover.take_kept(room, |bytes| {
-            let count = bytes.len().min(room);
-            buf.extend_from_slice(&bytes[..count]);
-            count
-        });
-        if kept.is_some() {
-            return Poll::Ready(Begun::Filled);
+        if let Some(leftover) = self.leftover.get() {
+            let room = buf.capacity() - buf.len();
+            let kept = leftover.borrow_mut().take_kept(room, |bytes| {
+                let count = bytes.len().min(room);
+                buf.extend_from_slice(&bytes[..count]);
+                count
+            });
+            if kept.is_some() {
+                return Poll::Ready(Begun::Filled);
+            }
         }
-        drop(leftover);
         let buffer = Buffer::from(std::mem::take(buf));
         let start = buffer.len();
         let fd = self.descriptor.fd();
@@ -53,10 +52,7 @@ impl Stream {
                 offset: None,
             }
         });
-        submitted.on_orphan(Orphan::KeepReceived {
-            leftover: Rc::clone(&self.leftover),
-            start,
-        });
+        submitted.on_orphan(self.keep_received(start));
         Poll::Ready(Begun::Submitted(submitted))
     }
 
@@ -76,7 +72,7 @@ impl Stream {
     /// Gives bytes an adapter had read but not handed out back to the stream: its next read
     /// returns them before anything else.
     pub(crate) fn unread(&self, bytes: &[u8]) {
-        let mut leftover = self.leftover.borrow_mut();
+        let mut leftover = self.leftover.get_or_init(Rc::default).borrow_mut();
         leftover.bytes.splice(0..0, bytes.iter().copied());
     }
 }

@@ -15,13 +15,14 @@ use crate::{BufResult, IoBuf};
 /// What starting a read gave: bytes a cancelled read kept, at once, or a receive in flight.
 pub(crate) enum Begun<B> {
     Kept(BufResult<usize, B>),
-    Reading(BufferResult),
+    /// The receive, and where its bytes start in its buffer.
+    Reading(BufferResult, usize),
 }
 
 enum ReadState<B> {
     /// Not started: waits for cancelled reads still in flight (their bytes come first).
     Start(B),
-    Reading(BufferResult),
+    Reading(BufferResult, usize),
     Done,
 }
 
@@ -58,15 +59,27 @@ impl<B: IoBuf> Future for Read<'_, B> {
             };
             match this.stream.begin_read(buf) {
                 Begun::Kept(output) => return Poll::Ready(output),
-                Begun::Reading(reading) => this.state = ReadState::Reading(reading),
+                Begun::Reading(reading, start) => {
+                    this.state = ReadState::Reading(reading, start);
+                }
             }
         }
-        let ReadState::Reading(reading) = &mut this.state else {
+        let ReadState::Reading(reading, _) = &mut this.state else {
             panic!("proactor: read future polled after it completed");
         };
         let (result, buffer) = std::task::ready!(Pin::new(reading).poll(cx));
         this.state = ReadState::Done;
         Poll::Ready((result, B::from_buffer(buffer)))
+    }
+}
+
+impl<B> Drop for Read<'_, B> {
+    fn drop(&mut self) {
+        // Dropped with its receive in flight: the receive is cancelled, and what it got is
+        // kept for the stream's next read (the bytes are not the caller's to lose).
+        if let ReadState::Reading(reading, start) = &mut self.state {
+            reading.on_orphan(self.stream.keep_received(*start));
+        }
     }
 }
 

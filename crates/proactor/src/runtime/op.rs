@@ -379,6 +379,13 @@ impl Submitted {
 /// The result and buffer of a read or a write (see [`Submitted::buffer`]).
 pub(crate) struct BufferResult(Submitted);
 
+impl BufferResult {
+    /// See [`Submitted::on_orphan`].
+    pub(crate) fn on_orphan(&mut self, orphan: Orphan) {
+        self.0.on_orphan(orphan);
+    }
+}
+
 impl Future for BufferResult {
     type Output = (io::Result<usize>, Buffer);
 
