@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sys::{self, Backend as _};
+use crate::sys;
 use crate::trace;
 use crate::{Completion, Op, OpId, OpKind};
 

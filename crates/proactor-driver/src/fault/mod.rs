@@ -22,7 +22,7 @@ use std::io;
 use std::time::Duration;
 
 use crate::slots::Slots;
-use crate::sys::{self, Backend as _};
+use crate::sys;
 use crate::trace;
 use crate::{Completion, Fd, Op, OpId};
 

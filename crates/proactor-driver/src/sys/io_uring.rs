@@ -68,7 +68,7 @@ enum State {
 }
 
 #[derive(Default)]
-struct Slot {
+pub(crate) struct Slot {
     op: Option<Op>,
     control: Control,
     timespec: types::Timespec,
@@ -1082,6 +1082,13 @@ fn clamp(len: usize) -> u32 {
 }
 
 impl Backend for IoUring {
+    type Slot = Slot;
+
+    #[inline]
+    fn slots(&mut self) -> &mut Slots<Slot> {
+        &mut self.slots
+    }
+
     fn submit(&mut self, op: Op) -> OpId {
         let kind = op.kind();
         let checked = unix::validate(&op);
@@ -1238,35 +1245,6 @@ impl Backend for IoUring {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
-    }
-
-    #[inline]
-    fn hold(&mut self, id: OpId, token: u64) {
-        self.slots.hold(id, token)
-    }
-
-    #[inline]
-    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
-        self.slots.claim(id, token)
-    }
-
-    #[inline]
-    fn claim_with<T>(
-        &mut self,
-        id: OpId,
-        token: u64,
-        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
-    ) -> Option<T> {
-        self.slots.claim_with(id, token, take)
-    }
-
-    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
-        self.slots.unclaim(id)
-    }
-
-    #[inline]
-    fn woken(&mut self) -> &mut Vec<u64> {
-        self.slots.woken()
     }
 
     fn forget_fd(&mut self, _fd: RawFd) {

@@ -110,7 +110,7 @@ struct WaitContext {
 }
 
 #[repr(C)]
-struct Slot {
+pub(crate) struct Slot {
     /// First: the packet's OVERLAPPED pointer is the slot's address.
     packet: Packet,
     op: Option<Op>,
@@ -1396,6 +1396,18 @@ fn transfer_file(
 }
 
 impl Backend for Iocp {
+    type Slot = Slot;
+
+    // `end_ready` is the default: a completion in `ready` is not ended early, as readiness
+    // backends do, since its slot must stay reserved until the next `poll`. Wine posts a
+    // packet for some operations that finished at once on a handle set to skip it
+    // (ReadDirectoryChangesW), and that packet names the slot by its OVERLAPPED: a slot
+    // reused at once would take it as its new operation's.
+    #[inline]
+    fn slots(&mut self) -> &mut Slots<Slot> {
+        &mut self.slots
+    }
+
     fn submit(&mut self, op: Op) -> OpId {
         let (id, slot) = self.slots.insert();
         slot.place = Place::Starting;
@@ -1518,40 +1530,6 @@ impl Backend for Iocp {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
-    }
-
-    #[inline]
-    fn hold(&mut self, id: OpId, token: u64) {
-        self.slots.hold(id, token)
-    }
-
-    #[inline]
-    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
-        // A completion in `ready` is not taken early, as readiness backends do: its slot must
-        // stay reserved until the next `poll`, because Wine posts a packet for some operations
-        // that finished at once on a handle set to skip it (ReadDirectoryChangesW), and that
-        // packet names the slot by its OVERLAPPED: a slot reused at once would take it as its
-        // new operation's.
-        self.slots.claim(id, token)
-    }
-
-    #[inline]
-    fn claim_with<T>(
-        &mut self,
-        id: OpId,
-        token: u64,
-        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
-    ) -> Option<T> {
-        self.slots.claim_with(id, token, take)
-    }
-
-    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
-        self.slots.unclaim(id)
-    }
-
-    #[inline]
-    fn woken(&mut self) -> &mut Vec<u64> {
-        self.slots.woken()
     }
 
     fn forget_fd(&mut self, fd: Fd) {

@@ -11,9 +11,12 @@
 //! - `waker()` — what another thread uses to end a blocked `poll`;
 //! - `in_flight()` — operations submitted and not yet handed out;
 //! - `forget_fd(fd)` — drop what is cached about a descriptor number that now names something new;
-//! - `hold(id, token)`, `claim(id, token)`, `claim_with(..)`, `unclaim(id)`, `woken()` — a claimed operation's completion waits in
-//!   its slot for its claimant (the slot table, `slots.rs`, does it for every backend: a
-//!   backend ends each operation with `Slots::finish`).
+//! - `slots()` — its table of operations (`slots.rs`, one type for every backend, each with
+//!   its own per-operation state). Each backend ends an operation with `Slots::finish` (or
+//!   `finish_in_place`); claims (`hold`, `claim`, `claim_with`, `unclaim`, `woken`: a claimed
+//!   operation's completion waits in its slot for its claimant) are the trait's own methods
+//!   over the table, written once. A readiness backend also ends at once, for a claim, an
+//!   operation that finished inside `submit` (`end_ready`).
 //!
 //! Files: `io_uring.rs` (Linux, completion-based), `readiness.rs` (completion emulated on
 //! readiness, shared by every readiness mechanism) with `epoll.rs` (Linux) and `kqueue.rs`
@@ -27,6 +30,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::slots::{HoldsOp, Slots};
 use crate::{Backend as BackendKind, Completion, Config, Op, OpId};
 
 mod checks;
@@ -61,6 +65,9 @@ pub(crate) use windows::{
 
 /// The contract every backend keeps (see the module docs).
 pub(crate) trait Backend {
+    /// What the backend keeps per operation, in the slot table every backend shares.
+    type Slot: HoldsOp;
+    fn slots(&mut self) -> &mut Slots<Self::Slot>;
     fn submit(&mut self, op: Op) -> OpId;
     fn cancel(&mut self, id: OpId) -> io::Result<()>;
     fn poll(
@@ -72,16 +79,47 @@ pub(crate) trait Backend {
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
-    fn hold(&mut self, id: OpId, token: u64);
-    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion>;
+
+    /// Ends now, for the claim that follows, an operation `id` that finished and waits in the
+    /// backend's own queue (readiness backends: one that finished inside `submit`). Nothing
+    /// by default: the backend hands it out at its next `poll`.
+    #[inline]
+    fn end_ready(&mut self, id: OpId) {
+        let _ = id;
+    }
+
+    // Claims are the slot table's, the same for every backend.
+
+    #[inline]
+    fn hold(&mut self, id: OpId, token: u64) {
+        self.slots().hold(id, token);
+    }
+
+    #[inline]
+    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+        self.end_ready(id);
+        self.slots().claim(id, token)
+    }
+
+    #[inline]
     fn claim_with<T>(
         &mut self,
         id: OpId,
         token: u64,
         take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
-    ) -> Option<T>;
-    fn unclaim(&mut self, id: OpId) -> Option<Completion>;
-    fn woken(&mut self) -> &mut Vec<u64>;
+    ) -> Option<T> {
+        self.end_ready(id);
+        self.slots().claim_with(id, token, take)
+    }
+
+    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+        self.slots().unclaim(id)
+    }
+
+    #[inline]
+    fn woken(&mut self) -> &mut Vec<u64> {
+        self.slots().woken()
+    }
 }
 
 /// The backend a driver runs on, chosen at run time.
@@ -117,18 +155,19 @@ macro_rules! forward {
     };
 }
 
-impl Backend for Selected {
+/// The backend's functions, forwarded to the one chosen.
+impl Selected {
     #[inline]
-    fn submit(&mut self, op: Op) -> OpId {
+    pub(crate) fn submit(&mut self, op: Op) -> OpId {
         forward!(self, backend => backend.submit(op))
     }
 
-    fn cancel(&mut self, id: OpId) -> io::Result<()> {
+    pub(crate) fn cancel(&mut self, id: OpId) -> io::Result<()> {
         forward!(self, backend => backend.cancel(id))
     }
 
     #[inline]
-    fn poll(
+    pub(crate) fn poll(
         &mut self,
         completions: &mut Vec<Completion>,
         timeout: Option<Duration>,
@@ -137,34 +176,34 @@ impl Backend for Selected {
     }
 
     #[inline]
-    fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
+    pub(crate) fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
         forward!(self, backend => backend.flush(completions))
     }
 
-    fn waker(&self) -> &std::sync::Arc<Waker> {
+    pub(crate) fn waker(&self) -> &std::sync::Arc<Waker> {
         forward!(self, backend => backend.waker())
     }
 
-    fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         forward!(self, backend => backend.in_flight())
     }
 
-    fn forget_fd(&mut self, fd: crate::Fd) {
+    pub(crate) fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
     }
 
     #[inline]
-    fn hold(&mut self, id: OpId, token: u64) {
+    pub(crate) fn hold(&mut self, id: OpId, token: u64) {
         forward!(self, backend => backend.hold(id, token))
     }
 
     #[inline]
-    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
+    pub(crate) fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
         forward!(self, backend => backend.claim(id, token))
     }
 
     #[inline]
-    fn claim_with<T>(
+    pub(crate) fn claim_with<T>(
         &mut self,
         id: OpId,
         token: u64,
@@ -173,12 +212,12 @@ impl Backend for Selected {
         forward!(self, backend => backend.claim_with(id, token, take))
     }
 
-    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
+    pub(crate) fn unclaim(&mut self, id: OpId) -> Option<Completion> {
         forward!(self, backend => backend.unclaim(id))
     }
 
     #[inline]
-    fn woken(&mut self) -> &mut Vec<u64> {
+    pub(crate) fn woken(&mut self) -> &mut Vec<u64> {
         forward!(self, backend => backend.woken())
     }
 }

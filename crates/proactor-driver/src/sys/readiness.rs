@@ -87,7 +87,7 @@ enum Place {
 }
 
 #[derive(Default)]
-struct Slot {
+pub(crate) struct Slot {
     op: Option<Op>,
     control: Control,
     place: Place,
@@ -545,14 +545,6 @@ impl<P: Poller> Readiness<P> {
         woken
     }
 
-    /// Ends now, for a claim, an operation that finished and waits in `ready` (see
-    /// `Slots::end_ready`).
-    #[inline]
-    fn end_ready(&mut self, id: OpId) {
-        self.slots
-            .end_ready(&mut self.ready, id, |slot| slot.place == Place::Done);
-    }
-
     fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
         let count = self.ready.len();
         for (id, result) in self.ready.drain(..) {
@@ -611,6 +603,20 @@ fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
 }
 
 impl<P: Poller> Backend for Readiness<P> {
+    type Slot = Slot;
+
+    #[inline]
+    fn slots(&mut self) -> &mut Slots<Slot> {
+        &mut self.slots
+    }
+
+    /// An operation that finished and waits in `ready` (see `Slots::end_ready`).
+    #[inline]
+    fn end_ready(&mut self, id: OpId) {
+        self.slots
+            .end_ready(&mut self.ready, id, |slot| slot.place == Place::Done);
+    }
+
     fn submit(&mut self, op: Op) -> OpId {
         let (id, slot) = self.slots.insert();
         slot.place = Place::Queued;
@@ -752,37 +758,6 @@ impl<P: Poller> Backend for Readiness<P> {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
-    }
-
-    #[inline]
-    fn hold(&mut self, id: OpId, token: u64) {
-        self.slots.hold(id, token)
-    }
-
-    #[inline]
-    fn claim(&mut self, id: OpId, token: u64) -> Option<Completion> {
-        self.end_ready(id);
-        self.slots.claim(id, token)
-    }
-
-    #[inline]
-    fn claim_with<T>(
-        &mut self,
-        id: OpId,
-        token: u64,
-        take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
-    ) -> Option<T> {
-        self.end_ready(id);
-        self.slots.claim_with(id, token, take)
-    }
-
-    fn unclaim(&mut self, id: OpId) -> Option<Completion> {
-        self.slots.unclaim(id)
-    }
-
-    #[inline]
-    fn woken(&mut self) -> &mut Vec<u64> {
-        self.slots.woken()
     }
 
     fn forget_fd(&mut self, fd: RawFd) {

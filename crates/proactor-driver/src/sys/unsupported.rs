@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::Backend;
 #[cfg(unix)]
 use super::Waker;
+use crate::slots::{HoldsOp, Slots};
 use crate::{Completion, Op, OpId};
 
 fn unsupported() -> io::Error {
@@ -20,10 +21,27 @@ fn unsupported() -> io::Error {
 /// Never constructed: [`super::open`] fails first on this platform.
 pub(crate) struct Unsupported {
     waker: Arc<Waker>,
-    woken: Vec<u64>,
+    slots: Slots<Slot>,
+}
+
+#[derive(Default)]
+pub(crate) struct Slot {
+    op: Option<Op>,
+}
+
+impl HoldsOp for Slot {
+    fn op(&mut self) -> &mut Option<Op> {
+        &mut self.op
+    }
 }
 
 impl Backend for Unsupported {
+    type Slot = Slot;
+
+    fn slots(&mut self) -> &mut Slots<Slot> {
+        &mut self.slots
+    }
+
     fn submit(&mut self, op: Op) -> OpId {
         drop(op);
         OpId {
@@ -57,29 +75,6 @@ impl Backend for Unsupported {
     }
 
     fn forget_fd(&mut self, _fd: crate::Fd) {}
-
-    fn hold(&mut self, _id: OpId, _token: u64) {}
-
-    fn claim(&mut self, _id: OpId, _token: u64) -> Option<Completion> {
-        None
-    }
-
-    fn claim_with<T>(
-        &mut self,
-        _id: OpId,
-        _token: u64,
-        _take: impl FnOnce(io::Result<usize>, &mut Op) -> T,
-    ) -> Option<T> {
-        None
-    }
-
-    fn unclaim(&mut self, _id: OpId) -> Option<Completion> {
-        None
-    }
-
-    fn woken(&mut self) -> &mut Vec<u64> {
-        &mut self.woken
-    }
 }
 
 #[cfg(not(unix))]
