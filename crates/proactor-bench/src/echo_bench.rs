@@ -5,6 +5,8 @@
 
 #[cfg(target_os = "linux")]
 mod echo;
+#[cfg(target_os = "linux")]
+mod echo_connection;
 
 #[cfg(target_os = "linux")]
 fn main() {

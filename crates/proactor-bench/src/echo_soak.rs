@@ -25,6 +25,9 @@
 mod accept;
 
 #[cfg(target_os = "linux")]
+mod echo_connection;
+
+#[cfg(target_os = "linux")]
 mod soak {
     use std::io::{self, Read, Write};
     use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -34,7 +37,6 @@ mod soak {
     use std::thread;
     use std::time::{Duration, Instant};
 
-    use proactor::io::{AsyncRead, AsyncWrite};
     use proactor::net::TcpListener;
     use proactor::Backend;
 
@@ -379,21 +381,6 @@ OPTIONS:
         // Everything closes gracefully here, as `connections` goes.
     }
 
-    async fn serve(mut stream: proactor::net::TcpStream) -> io::Result<()> {
-        stream.set_nodelay(true)?;
-        let mut buffer = Vec::with_capacity(MAX_SIZE);
-        loop {
-            let (result, back) = stream.read(buffer).await;
-            if result? == 0 {
-                return Ok(());
-            }
-            let (result, back) = stream.write_all(back).await;
-            result?;
-            buffer = back;
-            buffer.clear();
-        }
-    }
-
     /// Starts the server on its own threads; its address and its count of open connections.
     fn start_server(options: &Options) -> Result<(SocketAddr, Arc<AtomicUsize>, String), String> {
         let mut builder = proactor::Builder::new()
@@ -431,7 +418,7 @@ OPTIONS:
                         loop {
                             let (stream, ticket) = acceptor.accept().await;
                             drop(proactor::spawn(async move {
-                                let _ = serve(stream).await;
+                                let _ = crate::echo_connection::serve(stream, MAX_SIZE).await;
                                 drop(ticket);
                             }));
                         }

@@ -14,6 +14,9 @@
 //! not counted.
 
 #[cfg(target_os = "linux")]
+mod echo_connection;
+
+#[cfg(target_os = "linux")]
 mod idle {
     use std::io::{self, BufRead, BufReader, Read, Write};
     use std::net::{SocketAddr, TcpStream};
@@ -278,24 +281,7 @@ KINDS:
     /// The echo server of src/echo/server.rs, without its pinning and exit counting (one
     /// thread, and the parent kills it), and with a plain `bind`.
     fn serve_proactor(options: &ServerOptions, backend: proactor::Backend) -> io::Result<()> {
-        use proactor::io::{AsyncRead, AsyncWrite};
-        use proactor::net::{TcpListener, TcpStream};
-
-        async fn serve(mut stream: TcpStream, size: usize) -> io::Result<()> {
-            // Without it, an echo that the server's read split would wait out delayed ACKs.
-            stream.set_nodelay(true)?;
-            let mut buffer = Vec::with_capacity(size);
-            loop {
-                let (result, back) = stream.read(buffer).await;
-                if result? == 0 {
-                    return Ok(());
-                }
-                let (result, back) = stream.write_all(back).await;
-                result?;
-                buffer = back;
-                buffer.clear();
-            }
-        }
+        use proactor::net::TcpListener;
 
         let runtime = proactor::Builder::new().backend(backend).build()?;
         let (address, size) = (options.addr, options.size);
@@ -312,7 +298,7 @@ KINDS:
             loop {
                 let (stream, _) = listener.accept().await?;
                 drop(proactor::spawn(async move {
-                    let _ = serve(stream, size).await;
+                    let _ = crate::echo_connection::serve(stream, size).await;
                 }));
             }
         })

@@ -848,15 +848,8 @@ impl Op {
     /// assert_eq!(op.into_buffer().unwrap().as_slice(), b"hi");
     /// ```
     #[inline]
-    pub fn into_buffer(self) -> Option<Buffer> {
-        match self {
-            Op::Read { buf, .. }
-            | Op::Write { buf, .. }
-            | Op::Send { buf, .. }
-            | Op::Recv { buf, .. }
-            | Op::ReadDirectoryChanges { buf, .. } => Some(buf),
-            _ => None,
-        }
+    pub fn into_buffer(mut self) -> Option<Buffer> {
+        self.take_buffer()
     }
 
     /// Takes the buffer of a `Read`, `Write`, `Send`, `Recv` or `ReadDirectoryChanges` out of

@@ -110,23 +110,7 @@ pub fn run(options: &ServerOptions) -> io::Result<()> {
 
 /// As crates/proactor/examples/echo.rs, with one runtime (on the core `--cpu` gave).
 fn run_proactor(options: &ServerOptions, backend: proactor::Backend) -> io::Result<()> {
-    use proactor::io::{AsyncRead, AsyncWrite};
-    use proactor::net::{TcpListener, TcpStream};
-
-    async fn serve(mut stream: TcpStream, size: usize) -> io::Result<()> {
-        stream.set_nodelay(true)?;
-        let mut buffer = Vec::with_capacity(size);
-        loop {
-            let (result, back) = stream.read(buffer).await;
-            if result? == 0 {
-                return Ok(());
-            }
-            let (result, back) = stream.write_all(back).await;
-            result?;
-            buffer = back;
-            buffer.clear();
-        }
-    }
+    use proactor::net::TcpListener;
 
     // One runtime on this thread, as the tokio server runs: a group's thread would wait in
     // `io_uring_enter` while this one hands it the work, which valgrind (3.19, which holds its
@@ -145,7 +129,7 @@ fn run_proactor(options: &ServerOptions, backend: proactor::Backend) -> io::Resu
         loop {
             let (stream, _) = listener.accept().await?;
             drop(proactor::spawn(async move {
-                let _ = serve(stream, size).await;
+                let _ = crate::echo_connection::serve(stream, size).await;
                 connection_closed(exit_after);
             }));
         }

@@ -832,9 +832,9 @@ const WAIT_KEY: usize = 2;
 /// The completion key of a registered wait's packet posted by a cancel.
 const WAIT_CANCELLED_KEY: usize = 3;
 
-/// Runs on a wait thread when a polled handle is signalled.
-// SAFETY: only `RegisterWaitForSingleObject` calls this, with the `WaitContext` pointer it was
-// given at registration as `context` (see the blocks inside for what that pointer promises).
+/// Runs on a wait thread when a polled handle is signalled. Only `RegisterWaitForSingleObject`
+/// calls it, with the `WaitContext` pointer it was given at registration as `context`.
+// SAFETY: callers pass that registered context (the blocks inside say what it promises).
 unsafe extern "system" fn wait_fired(context: *mut std::ffi::c_void, _timed_out: bool) {
     // SAFETY: the context is the slot's WaitContext, alive until the wait is unregistered
     // (which waits for this callback); only its atomic is written.

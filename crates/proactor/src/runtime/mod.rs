@@ -272,12 +272,7 @@ impl Inner {
             driver.poll(&mut completions, timeout)?;
             self.take_woken(&mut driver)
         };
-        if let Some(woken) = woken {
-            self.wake_taken(woken);
-        }
-        for completion in completions.drain(..) {
-            op::orphaned(self, completion);
-        }
+        self.deliver(woken, &mut completions);
         drop(completions);
         self.timers.borrow_mut().fire();
         Ok(())
@@ -298,6 +293,12 @@ impl Inner {
         let _ = driver.flush(&mut completions);
         let woken = self.take_woken(&mut driver);
         drop(driver);
+        self.deliver(woken, &mut completions);
+    }
+
+    /// Wakes the claimants of what the driver's poll or flush finished, and hands the
+    /// completions it gave out (operations nobody claims any more) to their orphan actions.
+    fn deliver(&self, woken: Option<Vec<u64>>, completions: &mut Vec<Completion>) {
         if let Some(woken) = woken {
             self.wake_taken(woken);
         }
