@@ -184,6 +184,9 @@ impl Config {
 /// ```
 pub struct Driver {
     backend: sys::Selected,
+    /// Every pool made for this driver, kept as long as it (after the backend: declared
+    /// later, so dropped later, once no kernel can select from them).
+    pools: Vec<crate::BufferPool>,
     /// Boxed: only tests have it, and the common path pays one test of a pointer for it.
     #[cfg(feature = "fault-injection")]
     faults: Option<Box<crate::fault::FaultLayer>>,
@@ -262,10 +265,57 @@ impl Driver {
             faults: config
                 .faults
                 .map(|faults| Box::new(crate::fault::FaultLayer::new(faults))),
+            pools: Vec::new(),
             kind,
             reason,
             _single_thread: PhantomData,
         })
+    }
+
+    /// Makes a pool of `count` buffers of `buffer_size` bytes that this driver lends to
+    /// pooled receives ([`Op::RecvPooled`]): on io_uring a provided-buffer ring the kernel
+    /// picks from, elsewhere a free list the backend takes from when data is there. The
+    /// memory is allocated once, here; it lives as long as the driver or the last buffer
+    /// lent from it, whichever is later.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` unless `count` is a power of two from 1 to [`MAX_BUFFERS`] and
+    /// `buffer_size` from 1 byte to 4 GiB; what the kernel answers when registering the ring
+    /// fails for another reason than lacking buffer rings (then it is a free list).
+    ///
+    /// [`MAX_BUFFERS`]: crate::MAX_BUFFERS
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Driver;
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let pool = driver.buffer_pool(4096, 256)?;
+    /// assert_eq!(pool.available(), 256);
+    /// assert!(driver.buffer_pool(4096, 100).is_err(), "not a power of two");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn buffer_pool(
+        &mut self,
+        buffer_size: usize,
+        count: usize,
+    ) -> io::Result<crate::BufferPool> {
+        let group = u16::try_from(self.pools.len()).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a driver has at most 65536 buffer pools",
+            )
+        })?;
+        let mut shared =
+            crate::buffer_pool::Shared::new(buffer_size, count, group, self.backend.identity())?;
+        self.backend.register_pool(&mut shared)?;
+        let pool = crate::BufferPool {
+            shared: std::sync::Arc::new(shared),
+        };
+        self.pools.push(pool.clone());
+        Ok(pool)
     }
 
     /// Starts `op` and returns its identifier; its [`Completion`] comes from a later

@@ -94,6 +94,7 @@
 #![doc(html_root_url = "https://docs.rs/proactor-driver/0.1")]
 
 mod buf;
+mod buffer_pool;
 #[cfg(windows)]
 mod completion_port;
 mod driver;
@@ -108,6 +109,7 @@ mod trace;
 pub mod windows;
 
 pub use buf::Buffer;
+pub use buffer_pool::{is_pool_exhausted, BufferPool, PooledBuffer, MAX_BUFFERS};
 pub use driver::{Backend, Config, Driver, Notifier};
 #[cfg(feature = "fault-injection")]
 pub use fault::{FaultCounts, Faults};

@@ -11,7 +11,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::{Buffer, Fd};
+use crate::{Buffer, BufferPool, Fd, PooledBuffer};
 
 /// Identifies a submitted operation until its [`Completion`] is returned.
 ///
@@ -250,6 +250,30 @@ pub enum Op {
         buf: Buffer,
         /// `MSG_*` flags.
         flags: i32,
+    },
+    /// Receives from a connected socket into a buffer the driver lends from `pool` when the
+    /// bytes arrive, so nothing is parked while it waits (see [`BufferPool`]).
+    ///
+    /// The completion's `buffer` holds the bytes (the result is their count); a result of 0
+    /// with no buffer is the end of the stream. With `multishot`, the operation goes on
+    /// receiving: each receive is a completion with [`Completion::more`] set (the operation
+    /// itself stays in flight, so its `fd` and `pool` come back as copies, each with that
+    /// receive's buffer), until one without `more` ends it: the end of the stream (`Ok(0)`),
+    /// an error, or a cancel. A pool with no buffer left ends it with an error
+    /// [`is_pool_exhausted`](crate::is_pool_exhausted) recognises, never a wait.
+    ///
+    /// On io_uring this is a receive with a provided-buffer ring (multishot, re-armed if the
+    /// kernel ends it early); on the other backends the buffer is taken from the pool when
+    /// the socket is readable.
+    RecvPooled {
+        /// A connected socket.
+        fd: Fd,
+        /// Where the buffers come from: a pool of this driver.
+        pool: BufferPool,
+        /// Keep receiving, one completion per receive.
+        multishot: bool,
+        /// Output: the buffer holding what was received.
+        buffer: Option<PooledBuffer>,
     },
     /// Sends a message gathered from `bufs`, to `addr` if given (`sendmsg(2)`).
     SendMsg {
@@ -521,6 +545,7 @@ pub enum OpKind {
     Connect,
     Send,
     Recv,
+    RecvPooled,
     SendMsg,
     RecvMsg,
     Shutdown,
@@ -545,7 +570,7 @@ pub enum OpKind {
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 32] = [
+    pub const ALL: [OpKind; 33] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -558,6 +583,7 @@ impl OpKind {
         OpKind::Connect,
         OpKind::Send,
         OpKind::Recv,
+        OpKind::RecvPooled,
         OpKind::SendMsg,
         OpKind::RecvMsg,
         OpKind::Shutdown,
@@ -581,7 +607,7 @@ impl OpKind {
     ];
 
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
-    pub(crate) const fn bit(self) -> u32 {
+    pub(crate) const fn bit(self) -> u64 {
         1 << (self as u32)
     }
 }
@@ -697,6 +723,7 @@ impl Op {
             Op::Connect { .. } => OpKind::Connect,
             Op::Send { .. } => OpKind::Send,
             Op::Recv { .. } => OpKind::Recv,
+            Op::RecvPooled { .. } => OpKind::RecvPooled,
             Op::SendMsg { .. } => OpKind::SendMsg,
             Op::RecvMsg { .. } => OpKind::RecvMsg,
             Op::Shutdown { .. } => OpKind::Shutdown,
@@ -733,6 +760,7 @@ impl Op {
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
             | Op::Recv { fd, .. }
+            | Op::RecvPooled { fd, .. }
             | Op::SendMsg { fd, .. }
             | Op::RecvMsg { fd, .. }
             | Op::Shutdown { fd, .. }
@@ -799,6 +827,7 @@ impl Op {
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
             | Op::Recv { fd, .. }
+            | Op::RecvPooled { fd, .. }
             | Op::SendMsg { fd, .. }
             | Op::RecvMsg { fd, .. }
             | Op::Shutdown { fd, .. }
@@ -826,6 +855,38 @@ impl Op {
             | Op::Socket { .. }
             | Op::Blocking { .. }
             | Op::WaitExit { .. } => [None, None],
+        }
+    }
+
+    /// Whether the operation yields many completions (see [`Completion::more`]).
+    #[cfg_attr(windows, allow(dead_code))] // IOCP has no multishot operation yet.
+    pub(crate) fn is_multishot(&self) -> bool {
+        matches!(
+            self,
+            Op::RecvPooled {
+                multishot: true,
+                ..
+            }
+        )
+    }
+
+    /// For a multishot operation that produced one result: that result's own operation (a
+    /// copy of this one holding its output), leaving this one as it was submitted.
+    #[cfg_attr(windows, allow(dead_code))] // IOCP has no multishot operation yet.
+    pub(crate) fn split_item(&mut self) -> Op {
+        match self {
+            Op::RecvPooled {
+                fd,
+                pool,
+                multishot,
+                buffer,
+            } => Op::RecvPooled {
+                fd: *fd,
+                pool: pool.clone(),
+                multishot: *multishot,
+                buffer: buffer.take(),
+            },
+            _ => Op::Nop,
         }
     }
 
@@ -968,6 +1029,21 @@ pub struct Completion {
     pub result: io::Result<usize>,
     /// The operation, giving back its buffers and output fields.
     pub op: Op,
+    /// The operation goes on: this is one of the many completions of a multishot operation
+    /// (see [`Op::RecvPooled`]), and more follow, the last without this flag.
+    pub more: bool,
+}
+
+impl Completion {
+    /// The completion of an operation that has ended.
+    pub(crate) fn new(id: OpId, result: io::Result<usize>, op: Op) -> Completion {
+        Completion {
+            id,
+            result,
+            op,
+            more: false,
+        }
+    }
 }
 
 /// A file's metadata, as [`Op::Statx`] reports it.

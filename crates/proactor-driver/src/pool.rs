@@ -253,6 +253,7 @@ impl Pool {
                     id,
                     result: Err(error),
                     op,
+                    more: false,
                 })
             }
         };
@@ -304,7 +305,7 @@ impl Pool {
                             error.kind(),
                             format!("thread pool cannot start a thread: {error}"),
                         ));
-                        reply.deliver(Completion { id, result, op });
+                        reply.deliver(Completion::new(id, result, op));
                     }
                 }
             }
@@ -399,7 +400,7 @@ fn run(job: Job) -> (Arc<Reply>, Completion) {
     let result = catch_unwind(AssertUnwindSafe(|| sys::perform_blocking(&mut op)))
         .unwrap_or_else(|panic| Err(panic_error(panic.as_ref())));
     release(&mut op, held);
-    (reply, Completion { id, result, op })
+    (reply, Completion::new(id, result, op))
 }
 
 fn panic_error(panic: &(dyn Any + Send)) -> io::Error {

@@ -13,6 +13,7 @@
 //! layer above (the runtime) keeps no table of its own, and a completion moves once: from the
 //! backend into its slot.
 
+use std::collections::VecDeque;
 use std::io;
 
 use crate::{Completion, Op, OpId};
@@ -31,6 +32,9 @@ struct Entry<S> {
     /// The backend has the operation (its completion has not come yet).
     occupied: bool,
     claim: Claim,
+    /// Completions of a claimed multishot operation waiting for the claimant, in order (its
+    /// memory, allocated by the first, kept for the slot's next multishot operation).
+    items: VecDeque<Completion>,
     state: S,
 }
 
@@ -53,8 +57,8 @@ pub(crate) struct Slots<S> {
     occupied: usize,
     /// Tokens of claimed operations whose completions came, for the claimant to drain.
     woken: Vec<u64>,
-    /// Operations finished so far (handed out or held), so a backend can tell whether a wait
-    /// brought anything.
+    /// Completions made so far (handed out or held; a multishot operation makes several), so
+    /// a backend can tell whether a wait brought anything.
     finished: u64,
 }
 
@@ -102,6 +106,7 @@ impl<S: HoldsOp> Slots<S> {
             generation: 0,
             occupied: false,
             claim: Claim::None,
+            items: VecDeque::new(),
             state: S::default(),
         }));
         self.chunks.push(chunk);
@@ -163,7 +168,10 @@ impl<S: HoldsOp> Slots<S> {
     /// token is woken), or, unclaimed, it goes to `out` and the slot is free again (its state
     /// stays for reuse). A stale id's completion goes to `out`.
     pub(crate) fn finish(&mut self, completion: Completion, out: &mut Vec<Completion>) {
-        let Completion { id, result, op } = completion;
+        if completion.more {
+            return self.item(completion, out);
+        }
+        let Completion { id, result, op, .. } = completion;
         match self.ended(id) {
             Some(entry) => {
                 *entry.state.op() = Some(op);
@@ -171,9 +179,39 @@ impl<S: HoldsOp> Slots<S> {
             }
             None => {
                 self.finished += 1;
-                out.push(Completion { id, result, op });
+                out.push(Completion::new(id, result, op));
             }
         }
+    }
+
+    /// One completion of a multishot operation that goes on (`completion.more`): its
+    /// claimant finds it queued in the slot, behind any before it (its token is woken when
+    /// the queue was empty), or, unclaimed, it goes to `out`.
+    pub(crate) fn item(&mut self, completion: Completion, out: &mut Vec<Completion>) {
+        debug_assert!(completion.more);
+        self.finished += 1;
+        let Some(entry) = self.ended(completion.id) else {
+            return out.push(completion);
+        };
+        let Claim::Waiting(token) = entry.claim else {
+            return out.push(completion);
+        };
+        let was_empty = entry.items.is_empty();
+        entry.items.push_back(completion);
+        if was_empty {
+            self.woken.push(token);
+        }
+    }
+
+    /// Takes the next queued completion of a multishot operation, for `token` (which the
+    /// claim keeps).
+    #[inline]
+    fn next_item(entry: &mut Entry<S>, token: u64) -> Option<Completion> {
+        let item = entry.items.pop_front()?;
+        if let Claim::Waiting(_) = entry.claim {
+            entry.claim = Claim::Waiting(token);
+        }
+        Some(item)
     }
 
     /// As [`finish`](Slots::finish), for an operation still in its slot's state (where the
@@ -202,7 +240,7 @@ impl<S: HoldsOp> Slots<S> {
                 self.occupied -= 1;
                 self.free.push(id.index);
                 match op {
-                    Some(op) => out.push(Completion { id, result, op }),
+                    Some(op) => out.push(Completion::new(id, result, op)),
                     None => debug_assert!(false, "an operation in flight without its op"),
                 }
             }
@@ -269,6 +307,9 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
+        if let Some(item) = Self::next_item(entry, token) {
+            return Some(item);
+        }
         if let Claim::Done(_) = entry.claim {
             return self.take_done(id);
         }
@@ -292,6 +333,9 @@ impl<S: HoldsOp> Slots<S> {
         let entry = self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)?;
         if entry.generation != id.generation {
             return None;
+        }
+        if let Some(mut item) = Self::next_item(entry, token) {
+            return Some(take(item.result, &mut item.op));
         }
         if let Claim::Done(_) = entry.claim {
             let Claim::Done(result) = std::mem::take(&mut entry.claim) else {
@@ -332,16 +376,21 @@ impl<S: HoldsOp> Slots<S> {
             id,
             result,
             op: op?,
+            more: false,
         })
     }
 
     /// Gives up the claim on `id`: a completion that came is returned (freeing the slot); one
-    /// still to come goes out through `poll`.
+    /// still to come goes out through `poll`. A multishot operation may have several queued:
+    /// each call returns the next, and the claim ends with the call that returns `None`.
     pub(crate) fn unclaim(&mut self, id: OpId) -> Option<Completion> {
         let index = id.index as usize;
         let entry = self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)?;
         if entry.generation != id.generation {
             return None;
+        }
+        if let Some(item) = entry.items.pop_front() {
+            return Some(item);
         }
         match entry.claim {
             Claim::Done(_) => self.take_done(id),
@@ -422,6 +471,7 @@ mod tests {
             id,
             result: Ok(0),
             op: crate::Op::Nop,
+            more: false,
         }
     }
 

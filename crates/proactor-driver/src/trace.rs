@@ -83,7 +83,7 @@ pub(crate) fn completed(completions: &[Completion]) {
 
 /// The operation kinds set in `bits` ([`OpKind::bit`](crate::OpKind)), listed by `Debug`.
 #[cfg(all(feature = "tracing", target_os = "linux"))]
-pub(crate) struct Kinds(pub(crate) u32);
+pub(crate) struct Kinds(pub(crate) u64);
 
 #[cfg(all(feature = "tracing", target_os = "linux"))]
 impl std::fmt::Debug for Kinds {

@@ -260,6 +260,7 @@ impl FaultLayer {
                     id,
                     result: Err(error),
                     op,
+                    more: false,
                 });
                 return id;
             }
@@ -341,8 +342,12 @@ impl FaultLayer {
                 debug_assert!(false, "a completion the layer did not submit");
                 continue;
             }
-            self.by_backend[index] = None;
             completion.id = id;
+            if completion.more {
+                // One of many: the operation goes on in the backend.
+                continue;
+            }
+            self.by_backend[index] = None;
             if let Some(slot) = self.slots.get_mut(id) {
                 slot.backend = None;
                 if slot.narrowed.is_short() {

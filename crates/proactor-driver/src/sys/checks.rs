@@ -16,7 +16,7 @@ fn invalid_input(message: &'static str) -> io::Error {
 
 /// Rejects what no backend should hand to the kernel. Run once at submission, on every
 /// backend, so each reports bad input the same way.
-pub(crate) fn validate(op: &Op) -> io::Result<()> {
+pub(crate) fn validate(op: &Op, identity: u64) -> io::Result<()> {
     match op {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
         Op::ReadDirectoryChanges { buf, .. } => check_read_buffer(buf),
@@ -29,6 +29,15 @@ pub(crate) fn validate(op: &Op) -> io::Result<()> {
             }
             Ok(())
         }
+        Op::RecvPooled { pool, .. } if pool.shared.owner != identity => Err(invalid_input(
+            "this buffer pool belongs to another driver: use a pool made by the driver that runs \
+             the receive",
+        )),
+        Op::RecvPooled {
+            buffer: Some(_), ..
+        } => Err(invalid_input(
+            "a pooled receive is submitted without a buffer: the pool lends one",
+        )),
         Op::WriteVectored { bufs, .. } => check_vector_len(bufs, false),
         Op::SendMsg { bufs, .. } => check_vector_len(bufs, true),
         Op::Statx { path, dir, .. } if path.as_bytes().is_empty() && dir.is_none() => {

@@ -42,7 +42,7 @@ const CANCEL: u64 = u64::MAX - 1;
 /// Kinds the kernel always runs on a worker thread, looking their descriptors up only when a
 /// worker starts them: until then a cancel by descriptor cannot see them, and a close queued
 /// after them would run first.
-const RESOLVED_LATE: u32 = OpKind::Fsync.bit()
+const RESOLVED_LATE: u64 = OpKind::Fsync.bit()
     | OpKind::Fallocate.bit()
     | OpKind::Ftruncate.bit()
     | OpKind::Splice.bit()
@@ -88,7 +88,7 @@ pub(crate) struct IoUring {
     ring: Ring,
     slots: Slots<Slot>,
     /// [`OpKind`] bits that take a fallback path.
-    fallback: u32,
+    fallback: u64,
     /// Operations whose memory the kernel may still touch (`Kernel` and `Polling` states).
     in_kernel: usize,
     waker: Arc<Waker>,
@@ -96,7 +96,8 @@ pub(crate) struct IoUring {
     reply: Arc<Reply>,
     ready: Vec<Completion>,
     from_pool: Vec<Completion>,
-    cqes: Vec<(u64, i32)>,
+    /// CQEs for the rare paths, with their flags.
+    cqes: Vec<(u64, i32, u32)>,
     /// Operations submitted so far: each slot's `seq`.
     submitted: u64,
     /// The `seq` of the last `Close` of each descriptor number closed while operations were
@@ -111,6 +112,8 @@ pub(crate) struct IoUring {
     /// At least as many as the operations in the kernel of a [`RESOLVED_LATE`] kind that name
     /// a descriptor: counted when submitted, recounted by the next `Close` that looks.
     late: usize,
+    /// This driver among the process's (see `Backend::identity`).
+    identity: u64,
 }
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
@@ -127,6 +130,9 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Connect => opcode::Connect::CODE,
         OpKind::Send => opcode::Send::CODE,
         OpKind::Recv => opcode::Recv::CODE,
+        // Pools are buffer rings, registered only where the kernel has them (else free lists,
+        // served by the fallback path).
+        OpKind::RecvPooled => opcode::Recv::CODE,
         OpKind::SendMsg => opcode::SendMsg::CODE,
         OpKind::RecvMsg => opcode::RecvMsg::CODE,
         OpKind::Shutdown => opcode::Shutdown::CODE,
@@ -253,6 +259,7 @@ impl IoUring {
             pooled: 0,
             closing: Vec::new(),
             late: 0,
+            identity: super::next_identity(),
         })
     }
 
@@ -277,6 +284,7 @@ impl IoUring {
                         id,
                         result: Err(unix::cancelled()),
                         op,
+                        more: false,
                     });
                 }
             });
@@ -433,7 +441,7 @@ impl IoUring {
             result = discard_created_fd(&op, result);
         }
         slot.state = State::Done;
-        self.ready.push(Completion { id, result, op });
+        self.ready.push(Completion::new(id, result, op));
     }
 
     fn send_to_pool(&mut self, id: OpId) {
@@ -479,6 +487,7 @@ impl IoUring {
             | Op::ReadVectored { fd, .. }
             | Op::Accept { fd, .. }
             | Op::Recv { fd, .. }
+            | Op::RecvPooled { fd, .. }
             | Op::RecvMsg { fd, .. } => (fd, libc::POLLIN),
             Op::Write { fd, .. }
             | Op::WriteVectored { fd, .. }
@@ -527,21 +536,28 @@ impl IoUring {
                 return self.finish_now(id, Err(error));
             }
         }
-        let Some(slot) = self.slots.get_mut(id) else {
-            return;
-        };
-        let Some(op) = slot.op.as_mut() else { return };
-        match unix::perform(op, &mut slot.control) {
-            Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {
-                let (fd, poll_flags) = match op {
-                    Op::Splice { .. } => poll_target(op),
-                    _ => (fd, poll_flags),
-                };
-                slot.state = State::Polling;
-                self.in_kernel += 1;
-                self.push(poll_entry(fd, poll_flags, id));
+        loop {
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            let Some(op) = slot.op.as_mut() else { return };
+            match unix::perform(op, &mut slot.control) {
+                Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {
+                    let (fd, poll_flags) = match op {
+                        Op::Splice { .. } => poll_target(op),
+                        _ => (fd, poll_flags),
+                    };
+                    slot.state = State::Polling;
+                    self.in_kernel += 1;
+                    return self.push(poll_entry(fd, poll_flags, id));
+                }
+                // A multishot receive goes on until the socket has nothing more.
+                Ok(count) if count > 0 && op.is_multishot() => {
+                    let item = op.split_item();
+                    self.ready.push(item_completion(id, count, item));
+                }
+                result => return self.finish_now(id, result),
             }
-            result => self.finish_now(id, result),
         }
     }
 
@@ -558,7 +574,7 @@ impl IoUring {
                 ..
             } = self;
             for cqe in ring.completion() {
-                let (user_data, raw) = (cqe.user_data(), cqe.result());
+                let (user_data, raw, flags) = (cqe.user_data(), cqe.result(), cqe.flags());
                 match user_data {
                     WAKE => woken = true,
                     CANCEL => {}
@@ -568,12 +584,16 @@ impl IoUring {
                             continue;
                         };
                         // The common case inline: the kernel finished the operation.
+                        // A pooled receive's buffer, or one of many completions: rare path
+                        // (and all after one, so an operation's completions keep their order).
                         let finished = slot.state == State::Kernel
+                            && flags & POOLED_FLAGS == 0
+                            && cqes.is_empty()
                             && (raw != -libc::EAGAIN
                                 || slot.cancel_requested
                                 || !slot.op.as_ref().is_some_and(waits_on_eagain));
                         if !finished {
-                            cqes.push((user_data, raw));
+                            cqes.push((user_data, raw, flags));
                             continue;
                         }
                         // Finished where it is: a claimed operation stays in its slot.
@@ -603,21 +623,24 @@ impl IoUring {
         // The rare cases (readiness fallbacks) may submit again, so they run after the
         // completion queue is released.
         let mut rare = std::mem::take(&mut self.cqes);
-        for &(user_data, raw) in &rare {
-            self.handle_completion(OpId::from_u64(user_data), raw, out);
+        for &(user_data, raw, flags) in &rare {
+            self.handle_completion(OpId::from_u64(user_data), raw, flags, out);
         }
         rare.clear();
         self.cqes = rare;
         woken
     }
 
-    fn handle_completion(&mut self, id: OpId, raw: i32, out: &mut Vec<Completion>) {
+    fn handle_completion(&mut self, id: OpId, raw: i32, flags: u32, out: &mut Vec<Completion>) {
         // Rare paths only (the inline reap took the rest), so the lookup costs nothing that
         // matters.
         let closed_under = self.closed_under(id);
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
+        if slot.state == State::Kernel && flags & POOLED_FLAGS != 0 {
+            return self.pooled_completion(id, raw, flags, out);
+        }
         match slot.state {
             // The common case first: the kernel finished the operation.
             State::Kernel
@@ -659,6 +682,13 @@ impl IoUring {
                         let (fd, flags) = poll_target(op);
                         self.push(poll_entry(fd, flags, id));
                     }
+                    // A multishot receive goes on: this receive is one of its completions.
+                    Ok(count) if count > 0 && op.is_multishot() => {
+                        let item = op.split_item();
+                        let (fd, flags) = poll_target(op);
+                        self.slots.item(item_completion(id, count, item), out);
+                        self.push(poll_entry(fd, flags, id));
+                    }
                     result => {
                         self.in_kernel -= 1;
                         self.finish_now(id, result);
@@ -676,6 +706,53 @@ impl IoUring {
             }
             State::Pool | State::Done => {}
         }
+    }
+
+    /// A pooled receive's CQE: the buffer the kernel picked is lent into the operation; a
+    /// multishot receive's data is one of its completions, and the operation goes on (armed
+    /// again if the kernel ended it early, as it does when its completion queue overflows).
+    fn pooled_completion(&mut self, id: OpId, raw: i32, flags: u32, out: &mut Vec<Completion>) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let cancel_requested = slot.cancel_requested;
+        let Some(op) = slot.op.as_mut() else { return };
+        let Op::RecvPooled { pool, buffer, .. } = op else {
+            debug_assert!(false, "pooled flags on another operation");
+            return;
+        };
+        if let Some(index) = io_uring::cqueue::buffer_select(flags) {
+            pool.shared.lent_by_kernel();
+            *buffer = Some(pool.shared.lend(index, usize::try_from(raw).unwrap_or(0)));
+        }
+        if raw > 0 && op.is_multishot() {
+            let item = op.split_item();
+            self.slots
+                .item(item_completion(id, raw as usize, item), out);
+            if io_uring::cqueue::more(flags) {
+                return;
+            }
+            if cancel_requested {
+                self.in_kernel -= 1;
+                return self.finish_now(id, Err(unix::cancelled()));
+            }
+            let Some(Slot {
+                op: Some(op),
+                control,
+                timespec,
+                ..
+            }) = self.slots.get_mut(id)
+            else {
+                return;
+            };
+            if let Some(entry) = build_entry(op, control, timespec) {
+                self.push(entry.user_data(id.to_u64()));
+            }
+            return;
+        }
+        let result = unix::finish(op, &mut slot.control, unix::from_kernel_result(raw));
+        self.in_kernel -= 1;
+        self.slots.finish_in_place(id, result, out);
     }
 
     /// Takes the pool's results, if it posted any: one atomic load when it did not.
@@ -741,6 +818,37 @@ impl IoUring {
                 _ => Err(error),
             },
         }
+    }
+}
+
+/// `entry` (a receive) with `IORING_RECVSEND_POLL_FIRST` added to its `ioprio` (the
+/// io-uring crate sets `ioprio` for multishot but has no setter for this flag).
+fn with_poll_first(entry: squeue::Entry) -> squeue::Entry {
+    const IORING_RECVSEND_POLL_FIRST: u16 = 1;
+    // SAFETY: `squeue::Entry` is `repr(C)` around the kernel's 64-byte SQE, whose `ioprio`
+    // is the u16 at byte offset 2; it is written through a pointer to the entry's own bytes.
+    let mut entry = entry;
+    unsafe {
+        let ioprio = (&mut entry as *mut squeue::Entry)
+            .cast::<u8>()
+            .add(2)
+            .cast::<u16>();
+        ioprio.write_unaligned(ioprio.read_unaligned() | IORING_RECVSEND_POLL_FIRST);
+    }
+    entry
+}
+
+/// CQE flags only pooled receives carry: a buffer picked from a ring (`IORING_CQE_F_BUFFER`),
+/// more to come (`IORING_CQE_F_MORE`), from the kernel's uapi header.
+const POOLED_FLAGS: u32 = 1 | 2;
+
+/// One completion of a multishot operation `id` that goes on: `count` bytes, in `op`.
+fn item_completion(id: OpId, count: usize, op: Op) -> Completion {
+    Completion {
+        id,
+        result: Ok(count),
+        op,
+        more: true,
     }
 }
 
@@ -898,6 +1006,34 @@ fn build_entry(
             opcode::Recv::new(types::Fd(*fd), pointer, clamp(len))
                 .flags(*flags)
                 .build()
+        }
+        Op::RecvPooled {
+            fd,
+            pool,
+            multishot,
+            ..
+        } => {
+            let shared = &pool.shared;
+            // A free-list pool (no buffer ring) is served by the fallback path.
+            let crate::buffer_pool::Lending::Ring(_) = shared.lending else {
+                return None;
+            };
+            // Poll first: a buffer is picked only when bytes are there, so an empty pool
+            // fails a receive only then, as on the other backends (without it the kernel
+            // fails at once).
+            let entry = if *multishot {
+                opcode::RecvMulti::new(types::Fd(*fd), shared.group).build()
+            } else {
+                opcode::Recv::new(
+                    types::Fd(*fd),
+                    std::ptr::null_mut(),
+                    clamp(shared.buffer_size()),
+                )
+                .buf_group(shared.group)
+                .build()
+                .flags(squeue::Flags::BUFFER_SELECT)
+            };
+            with_poll_first(entry)
         }
         Op::SendMsg {
             fd,
@@ -1091,7 +1227,7 @@ impl Backend for IoUring {
 
     fn submit(&mut self, op: Op) -> OpId {
         let kind = op.kind();
-        let checked = unix::validate(&op);
+        let checked = unix::validate(&op, self.identity);
         self.submitted += 1;
         let seq = self.submitted;
         let (id, slot) = self.slots.insert();
@@ -1108,6 +1244,7 @@ impl Backend for IoUring {
         if kind == OpKind::Close {
             return self.submit_close(id);
         }
+
         if self.fallback & kind.bit() != 0 {
             crate::trace::event!(trace, id = ?id, kind = ?kind, "io_uring: fallback path");
             self.fallback(id);
@@ -1245,6 +1382,42 @@ impl Backend for IoUring {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Registers the pool as a provided-buffer ring the kernel lends from; a kernel without
+    /// buffer rings (before 5.19), or a test forcing the fallback path, leaves it a free list.
+    fn register_pool(&mut self, pool: &mut crate::buffer_pool::Shared) -> io::Result<()> {
+        if self.fallback & OpKind::RecvPooled.bit() != 0 {
+            return Ok(());
+        }
+        pool.make_ring()?;
+        let crate::buffer_pool::Lending::Ring(ring) = &pool.lending else {
+            return Ok(());
+        };
+        // SAFETY: the ring's memory belongs to the pool, which the driver keeps until after
+        // this backend (and so the ring) is gone; the pool's buffers likewise.
+        let registered = unsafe {
+            self.ring.submitter().register_buf_ring_with_flags(
+                ring.entries.as_ptr() as u64,
+                pool.capacity() as u16,
+                pool.group,
+                0,
+            )
+        };
+        match registered {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                pool.make_list();
+                match error.raw_os_error() {
+                    Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => Ok(()),
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+
+    fn identity(&self) -> u64 {
+        self.identity
     }
 
     fn forget_fd(&mut self, _fd: RawFd) {

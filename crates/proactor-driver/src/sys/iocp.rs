@@ -203,6 +203,8 @@ pub(crate) struct Iocp {
     waits: usize,
     /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
     pooled: usize,
+    /// This driver among the process's (see `Backend::identity`).
+    identity: u64,
 }
 
 enum Route {
@@ -250,6 +252,7 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
+        Op::RecvPooled { .. } => Route::Unsupported("pooled receives (not yet on IOCP)"),
         // kqueue's EVFILT_PROC; Windows waits for a process with Op::Poll on its handle.
         Op::WaitExit { .. } => Route::Unsupported("waiting for a process exit by its ID"),
     }
@@ -275,6 +278,7 @@ impl Iocp {
             in_kernel: 0,
             waits: 0,
             pooled: 0,
+            identity: super::next_identity(),
         })
     }
 
@@ -332,7 +336,7 @@ impl Iocp {
             result = discard_created_fd(&op, result);
         }
         slot.place = Place::Done;
-        self.ready.push(Completion { id, result, op });
+        self.ready.push(Completion::new(id, result, op));
     }
 
     /// Finishes an operation the kernel ended with Win32/Winsock error `code` (0: success)
@@ -1413,7 +1417,7 @@ impl Backend for Iocp {
         slot.place = Place::Starting;
         slot.cancel_requested = false;
         slot.packet.id = id.to_u64();
-        let checked = checks::validate(&op);
+        let checked = checks::validate(&op, self.identity);
         let route = route(&op);
         slot.op = Some(op);
         if let Err(error) = checked {
@@ -1530,6 +1534,10 @@ impl Backend for Iocp {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
+    }
+
+    fn identity(&self) -> u64 {
+        self.identity
     }
 
     fn forget_fd(&mut self, fd: Fd) {

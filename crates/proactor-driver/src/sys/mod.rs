@@ -79,6 +79,16 @@ pub(crate) trait Backend {
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
+    /// This driver among the process's, from [`next_identity`]: a pool carries its driver's,
+    /// and another driver refuses it.
+    fn identity(&self) -> u64;
+
+    /// Readies a new buffer pool for this backend's pooled receives. By default a free list,
+    /// which the backend takes from when a receive runs.
+    fn register_pool(&mut self, pool: &mut crate::buffer_pool::Shared) -> io::Result<()> {
+        let _ = pool;
+        Ok(())
+    }
 
     /// Ends now, for the claim that follows, an operation `id` that finished and waits in the
     /// backend's own queue (readiness backends: one that finished inside `submit`). Nothing
@@ -190,6 +200,17 @@ impl Selected {
 
     pub(crate) fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
+    }
+
+    pub(crate) fn identity(&self) -> u64 {
+        forward!(self, backend => backend.identity())
+    }
+
+    pub(crate) fn register_pool(
+        &mut self,
+        pool: &mut crate::buffer_pool::Shared,
+    ) -> io::Result<()> {
+        forward!(self, backend => backend.register_pool(pool))
     }
 
     #[inline]
@@ -359,6 +380,13 @@ fn unsupported_backend(backend: BackendKind) -> io::Error {
         io::ErrorKind::Unsupported,
         format!("the {backend} backend does not exist on this platform"),
     )
+}
+
+/// A number no other driver of the process has.
+#[cfg_attr(not(any(target_os = "linux", kqueue, windows)), allow(dead_code))]
+pub(crate) fn next_identity() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Logs a fallback once per process, so a thousand drivers don't log a thousand lines.

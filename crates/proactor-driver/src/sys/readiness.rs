@@ -139,12 +139,17 @@ pub(crate) struct Readiness<P> {
     /// Operations finished and not handed out yet, with their results; each operation stays
     /// in its slot until then (a claimed one until its claim).
     ready: Vec<(OpId, io::Result<usize>)>,
+    /// Completions of multishot operations that go on, handed out before `ready` (where a
+    /// multishot operation's last completion waits).
+    items: Vec<Completion>,
     events: Vec<Event>,
     waker: Arc<Waker>,
     reply: Arc<Reply>,
     from_pool: Vec<Completion>,
     /// Operations on the thread pool, whose queue a `Close` looks through when there are any.
     pooled: usize,
+    /// This driver among the process's (see `Backend::identity`).
+    identity: u64,
 }
 
 enum Route {
@@ -187,9 +192,10 @@ fn route(op: &Op) -> Route {
             fd, writable: true, ..
         } => Route::Queue(fd, Direction::Write),
         Op::Poll { fd, .. } => Route::Queue(fd, Direction::Read),
-        Op::Accept { fd, .. } | Op::Recv { fd, .. } | Op::RecvMsg { fd, .. } => {
-            Route::Queue(fd, Direction::Read)
-        }
+        Op::Accept { fd, .. }
+        | Op::Recv { fd, .. }
+        | Op::RecvPooled { fd, .. }
+        | Op::RecvMsg { fd, .. } => Route::Queue(fd, Direction::Read),
         Op::Connect { fd, .. }
         | Op::Send { fd, .. }
         | Op::SendMsg { fd, .. }
@@ -209,11 +215,13 @@ impl<P: Poller> Readiness<P> {
             timers: Timers::default(),
             exits: Vec::new(),
             ready: Vec::new(),
+            items: Vec::new(),
             events: Vec::with_capacity(256),
             reply: Reply::new(Arc::clone(&waker)),
             waker,
             from_pool: Vec::new(),
             pooled: 0,
+            identity: super::next_identity(),
         })
     }
 
@@ -318,6 +326,11 @@ impl<P: Poller> Readiness<P> {
             let Some(op) = slot.op.as_mut() else { return };
             match unix::perform(op, &mut slot.control) {
                 Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {}
+                Ok(count) if count > 0 && op.is_multishot() => {
+                    let item = op.split_item();
+                    self.items.push(item_completion(id, count, item));
+                    continue;
+                }
                 result => return self.complete(id, result),
             }
             match waits_on(op, fd, direction) {
@@ -362,7 +375,15 @@ impl<P: Poller> Readiness<P> {
                     op: Some(op),
                     control,
                     ..
-                }) => unix::perform(op, control),
+                }) => match unix::perform(op, control) {
+                    // A multishot receive goes on receiving, at the front of the queue.
+                    Ok(count) if count > 0 && op.is_multishot() => {
+                        let item = op.split_item();
+                        self.items.push(item_completion(id, count, item));
+                        continue;
+                    }
+                    result => result,
+                },
                 // A stale entry (impossible: cancel and close remove entries) is skipped.
                 _ => Err(io::Error::from_raw_os_error(libc::ECANCELED)),
             };
@@ -546,11 +567,38 @@ impl<P: Poller> Readiness<P> {
     }
 
     fn deliver(&mut self, completions: &mut Vec<Completion>) -> usize {
-        let count = self.ready.len();
+        let items = self.items.len();
+        if items > 0 {
+            self.deliver_items(completions);
+        }
+        let count = items + self.ready.len();
         for (id, result) in self.ready.drain(..) {
             self.slots.finish_in_place(id, result, completions);
         }
         count
+    }
+}
+
+impl<P: Poller> Readiness<P> {
+    /// Hands out (or queues for their claimants) the completions of multishot operations
+    /// that go on, in the order they came.
+    #[cold]
+    fn deliver_items(&mut self, completions: &mut Vec<Completion>) {
+        let mut items = std::mem::take(&mut self.items);
+        for item in items.drain(..) {
+            self.slots.item(item, completions);
+        }
+        self.items = items;
+    }
+}
+
+/// One completion of a multishot operation `id` that goes on: `count` bytes, in `op`.
+fn item_completion(id: OpId, count: usize, op: Op) -> Completion {
+    Completion {
+        id,
+        result: Ok(count),
+        op,
+        more: true,
     }
 }
 
@@ -613,6 +661,10 @@ impl<P: Poller> Backend for Readiness<P> {
     /// An operation that finished and waits in `ready` (see `Slots::end_ready`).
     #[inline]
     fn end_ready(&mut self, id: OpId) {
+        if !self.items.is_empty() {
+            // A multishot operation's last completion comes after its others, at `poll`.
+            return;
+        }
         self.slots
             .end_ready(&mut self.ready, id, |slot| slot.place == Place::Done);
     }
@@ -623,7 +675,7 @@ impl<P: Poller> Backend for Readiness<P> {
         slot.cancel_requested = false;
         slot.control.connecting = false;
         slot.control.moved = 0;
-        let checked = unix::validate(&op);
+        let checked = unix::validate(&op, self.identity);
         let route = route(&op);
         slot.op = Some(op);
         if let Err(error) = checked {
@@ -722,7 +774,7 @@ impl<P: Poller> Backend for Readiness<P> {
         loop {
             self.collect_pool();
             let now = Instant::now();
-            let mut wait = match (self.ready.is_empty(), deadline) {
+            let mut wait = match (self.ready.is_empty() && self.items.is_empty(), deadline) {
                 (false, _) => Some(Duration::ZERO),
                 (true, Some(deadline)) => Some(deadline.saturating_duration_since(now)),
                 (true, None) => None,
@@ -740,7 +792,7 @@ impl<P: Poller> Backend for Readiness<P> {
             self.fire_timers(Instant::now());
             self.collect_pool();
             let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
-            if !self.ready.is_empty() || woken || expired {
+            if !self.ready.is_empty() || !self.items.is_empty() || woken || expired {
                 return Ok(self.deliver(completions));
             }
         }
@@ -758,6 +810,10 @@ impl<P: Poller> Backend for Readiness<P> {
 
     fn in_flight(&self) -> usize {
         self.slots.len()
+    }
+
+    fn identity(&self) -> u64 {
+        self.identity
     }
 
     fn forget_fd(&mut self, fd: RawFd) {

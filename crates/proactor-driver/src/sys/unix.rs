@@ -278,6 +278,41 @@ const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
 const SEND_FLAGS: libc::c_int = 0;
 
+/// Receives from `fd` into a buffer taken from `pool` (a free list), lent into `buffer` if
+/// bytes came. An empty pool is an error only when there is something to receive, as on
+/// io_uring, whose kernel takes a buffer only then.
+fn receive_pooled(
+    fd: RawFd,
+    pool: &crate::BufferPool,
+    buffer: &mut Option<crate::PooledBuffer>,
+) -> io::Result<usize> {
+    let shared = &pool.shared;
+    let Some(index) = shared.take()? else {
+        let mut byte = 0u8;
+        // SAFETY: one byte of a local, alive for the call.
+        let peeked =
+            check(unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK) })?;
+        return match peeked {
+            0 => Ok(0),
+            _ => Err(crate::buffer_pool::exhausted()),
+        };
+    };
+    // SAFETY: the buffer was just taken from the free list, so nothing else uses its memory;
+    // it is buffer_size bytes long.
+    let result =
+        check(unsafe { libc::recv(fd, shared.address(index).cast(), shared.buffer_size(), 0) });
+    match result {
+        Ok(count) if count > 0 => {
+            *buffer = Some(shared.lend(index, count));
+            Ok(count)
+        }
+        other => {
+            shared.untake(index);
+            other
+        }
+    }
+}
+
 /// Does `op` now with a direct syscall. On a non-blocking descriptor it returns a
 /// [`would_block`] error when the operation must wait for readiness; `connect` then records
 /// in `control` that it is in progress, and the next call collects its outcome.
@@ -384,6 +419,9 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
             check(unsafe { libc::recv(*fd, pointer.cast(), len, *flags) })
         }
+        Op::RecvPooled {
+            fd, pool, buffer, ..
+        } => receive_pooled(*fd, pool, buffer),
         Op::SendMsg {
             fd,
             bufs,
@@ -1065,6 +1103,13 @@ pub(crate) fn finish(
         // A vectored write done in parts that wrote some before it ended (cancelled, closed
         // under, failed): those bytes went, and the count says so.
         Err(_) if control.moved > 0 => return Ok(control.moved),
+        // io_uring's word for a buffer ring with nothing in it.
+        Err(error)
+            if error.raw_os_error() == Some(libc::ENOBUFS)
+                && matches!(op, Op::RecvPooled { .. }) =>
+        {
+            return Err(crate::buffer_pool::exhausted())
+        }
         Err(error) => return Err(error),
     };
     match op {

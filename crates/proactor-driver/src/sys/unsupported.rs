@@ -75,6 +75,10 @@ impl Backend for Unsupported {
     }
 
     fn forget_fd(&mut self, _fd: crate::Fd) {}
+
+    fn identity(&self) -> u64 {
+        0
+    }
 }
 
 #[cfg(not(unix))]

@@ -23,6 +23,7 @@ mod control;
 mod files;
 mod net;
 mod overflow;
+mod pooled;
 mod splice;
 
 /// Instantiates each listed test function once per backend of this OS.
@@ -86,6 +87,15 @@ conformance! {
     claims::unclaiming_sends_the_completion_through_poll,
     claims::a_cancelled_claimed_read_returns_its_buffer,
     claims::a_claimed_send_and_receive_round_trip,
+    pooled::a_pooled_receive_gets_a_lent_buffer,
+    pooled::an_empty_pool_is_an_error_and_refilling_it_recovers,
+    pooled::an_empty_pool_waits_while_nothing_arrives,
+    pooled::multishot_receives_until_the_end_of_the_stream,
+    pooled::multishot_receive_ends_on_reset,
+    pooled::a_cancelled_multishot_receive_returns_every_buffer,
+    pooled::multishot_exhaustion_ends_the_receive_without_loss,
+    pooled::claimed_multishot_completions_come_in_order,
+    pooled::a_pool_of_another_driver_is_refused,
     close::close_ends_a_pending_connect,
     close::close_ends_pending_sends_in_order,
     control::nop_completes,

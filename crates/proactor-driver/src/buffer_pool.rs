@@ -1,0 +1,454 @@
+//! Buffer pools: equal-size buffers a driver lends to receives, so an idle connection parks no
+//! buffer of its own while it waits (see [`Op::RecvPooled`](crate::Op::RecvPooled)).
+//!
+//! On io_uring a pool is a provided-buffer ring (`IORING_REGISTER_PBUF_RING`): the kernel
+//! picks a buffer when data arrives and says which in the completion; a buffer goes back by
+//! one entry written at the ring's tail. Elsewhere (epoll, kqueue, IOCP, and io_uring on a
+//! kernel without buffer rings) the pool is a free list the backend takes from when the
+//! receive runs. Either way the memory is one allocation made when the pool is, the pool
+//! lives as long as its driver or its last lent buffer (whichever is later), and a lent buffer
+//! goes back to its pool when it is dropped, wherever that happens: in the caller's hands, in
+//! a completion nobody took, in a cancelled operation.
+
+// IOCP does not lend from pools yet.
+#![cfg_attr(windows, allow(dead_code))]
+
+use std::alloc::{self, Layout};
+use std::fmt;
+use std::io;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+#[cfg(target_os = "linux")]
+use std::sync::atomic::AtomicU16;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The most buffers one pool holds: io_uring's limit for a buffer ring (2^15), which the
+/// other backends keep too so a pool behaves the same everywhere.
+pub const MAX_BUFFERS: usize = 1 << 15;
+
+/// A set of equal-size buffers a [`Driver`](crate::Driver) lends to receives
+/// ([`Op::RecvPooled`](crate::Op::RecvPooled)), made by
+/// [`Driver::buffer_pool`](crate::Driver::buffer_pool).
+///
+/// Cloning the handle shares the pool; buffers may be sent to and dropped on any thread. When every buffer is lent out, a pooled receive
+/// completes with an error that [`is_pool_exhausted`](crate::is_pool_exhausted) recognises
+/// (never waits): drop buffers (or make a larger pool) and receive again.
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::Driver;
+///
+/// let mut driver = Driver::new()?;
+/// let pool = driver.buffer_pool(4096, 64)?;
+/// assert_eq!(pool.buffer_size(), 4096);
+/// assert_eq!(pool.capacity(), 64);
+/// assert_eq!(pool.available(), 64);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct BufferPool {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A buffer lent by a [`BufferPool`], holding what one receive got; it goes back to its pool
+/// when dropped. It derefs to the received bytes (mutably too: it is the caller's until then).
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::PooledBuffer;
+///
+/// // Bytes a stream kept outside any pool (e.g. from a cancelled plain read) come in one too.
+/// let buffer = PooledBuffer::from(b"hello".to_vec());
+/// assert_eq!(&buffer[..], b"hello");
+/// ```
+pub struct PooledBuffer {
+    storage: Storage,
+}
+
+enum Storage {
+    Lent {
+        shared: Arc<Shared>,
+        index: u16,
+        len: u32,
+    },
+    Owned(Vec<u8>),
+}
+
+/// How the buffers not lent out are kept.
+pub(crate) enum Lending {
+    /// A free list the backend takes from when a receive runs.
+    List(Mutex<Vec<u16>>),
+    /// An io_uring provided-buffer ring: the kernel takes from it.
+    #[cfg(target_os = "linux")]
+    Ring(Ring),
+}
+
+/// An io_uring buffer ring's memory: `entries` 16-byte entries whose first one's last two
+/// bytes are the tail the kernel reads.
+#[cfg(target_os = "linux")]
+pub(crate) struct Ring {
+    pub(crate) entries: NonNull<io_uring::types::BufRingEntry>,
+    layout: Layout,
+    /// The tail as we last published it; held while an entry is written, as buffers come
+    /// back from any thread.
+    tail: Mutex<u16>,
+}
+
+pub(crate) struct Shared {
+    memory: NonNull<u8>,
+    layout: Layout,
+    buffer_size: usize,
+    count: u16,
+    /// The group id the kernel knows the pool by (io_uring), unique within its driver.
+    pub(crate) group: u16,
+    /// The driver the pool belongs to (its backend's identity): another refuses it, on every
+    /// backend alike (an io_uring group means nothing to another ring).
+    pub(crate) owner: u64,
+    /// Buffers out of the pool: in a completion or the caller's hands.
+    lent: AtomicUsize,
+    pub(crate) lending: Lending,
+}
+
+impl Shared {
+    /// A pool of `count` buffers of `buffer_size` bytes, all free.
+    pub(crate) fn new(
+        buffer_size: usize,
+        count: usize,
+        group: u16,
+        owner: u64,
+    ) -> io::Result<Shared> {
+        if buffer_size == 0 || buffer_size > u32::MAX as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a pool's buffer size must be between 1 byte and 4 GiB",
+            ));
+        }
+        if count == 0 || count > MAX_BUFFERS || !count.is_power_of_two() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a pool holds a power of two of buffers, 1 to {MAX_BUFFERS}"),
+            ));
+        }
+        let layout = buffer_size
+            .checked_mul(count)
+            .and_then(|size| Layout::from_size_align(size, 64).ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pool too large"))?;
+        // SAFETY: the layout's size is at least 1 (both factors are).
+        let memory = NonNull::new(unsafe { alloc::alloc(layout) })
+            .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
+        Ok(Shared {
+            memory,
+            layout,
+            buffer_size,
+            count: count as u16,
+            group,
+            owner,
+            lent: AtomicUsize::new(0),
+            lending: Lending::List(Mutex::new((0..count as u16).rev().collect())),
+        })
+    }
+
+    /// Where buffer `index` starts.
+    pub(crate) fn address(&self, index: u16) -> *mut u8 {
+        debug_assert!(index < self.count);
+        // SAFETY: index < count, so the offset stays inside the one allocation.
+        unsafe { self.memory.as_ptr().add(index as usize * self.buffer_size) }
+    }
+
+    pub(crate) fn buffer_size(&self) -> usize {
+        self.buffer_size
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Takes a free buffer from a free-list pool (`None`: all are lent). A pool the kernel
+    /// lends from (an io_uring driver's) cannot be taken from by hand: an error.
+    pub(crate) fn take(&self) -> io::Result<Option<u16>> {
+        match &self.lending {
+            Lending::List(free) => {
+                let Some(index) = lock(free).pop() else {
+                    return Ok(None);
+                };
+                self.lent.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(index))
+            }
+            #[cfg(target_os = "linux")]
+            Lending::Ring(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a buffer ring's buffers are lent by the kernel, not taken by hand",
+            )),
+        }
+    }
+
+    /// Returns a buffer taken with [`take`](Shared::take) and not lent after all.
+    pub(crate) fn untake(&self, index: u16) {
+        self.give_back(index);
+    }
+
+    /// Records that the kernel lent buffer `index` (io_uring reported it in a completion).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn lent_by_kernel(&self) {
+        self.lent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The buffer `index`, lent, holding `len` received bytes.
+    pub(crate) fn lend(self: &Arc<Self>, index: u16, len: usize) -> PooledBuffer {
+        debug_assert!(len <= self.buffer_size);
+        PooledBuffer {
+            storage: Storage::Lent {
+                shared: Arc::clone(self),
+                index,
+                len: len.min(self.buffer_size) as u32,
+            },
+        }
+    }
+
+    fn give_back(&self, index: u16) {
+        self.lent.fetch_sub(1, Ordering::Relaxed);
+        match &self.lending {
+            Lending::List(free) => lock(free).push(index),
+            #[cfg(target_os = "linux")]
+            Lending::Ring(ring) => self.provide(ring, index),
+        }
+    }
+
+    /// Makes the pool a buffer ring with every buffer in it.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn make_ring(&mut self) -> io::Result<()> {
+        let size = self.count as usize * std::mem::size_of::<io_uring::types::BufRingEntry>();
+        // The kernel wants the ring page-aligned.
+        let layout = Layout::from_size_align(size.max(4096), 4096)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pool too large"))?;
+        // SAFETY: the layout's size is at least one page.
+        let entries = NonNull::new(unsafe { alloc::alloc_zeroed(layout) })
+            .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?
+            .cast();
+        let ring = Ring {
+            entries,
+            layout,
+            tail: Mutex::new(0),
+        };
+        for index in 0..self.count {
+            self.provide(&ring, index);
+        }
+        self.lending = Lending::Ring(ring);
+        Ok(())
+    }
+
+    /// Makes a pool that could not be registered as a ring a free list again.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn make_list(&mut self) {
+        self.lending = Lending::List(Mutex::new((0..self.count).rev().collect()));
+    }
+
+    /// Puts buffer `index` at the ring's tail and publishes it to the kernel.
+    #[cfg(target_os = "linux")]
+    fn provide(&self, ring: &Ring, index: u16) {
+        let mut tail = lock(&ring.tail);
+        let slot = *tail & (self.count - 1);
+        // SAFETY: slot < count, the ring's length; the kernel reads entries only between its
+        // head and the published tail, and this one is past the tail until the store below.
+        unsafe {
+            let entry = &mut *ring.entries.as_ptr().add(slot as usize);
+            entry.set_addr(self.address(index) as u64);
+            entry.set_len(self.buffer_size as u32);
+            entry.set_bid(index);
+        }
+        *tail = tail.wrapping_add(1);
+        // SAFETY: the tail field is the first entry's last two bytes, inside the ring and
+        // 2-byte aligned; the kernel reads it with acquire ordering, so the entry written
+        // above is visible to it first.
+        unsafe {
+            let field = io_uring::types::BufRingEntry::tail(ring.entries.as_ptr());
+            (*field.cast::<AtomicU16>()).store(*tail, Ordering::Release);
+        }
+    }
+}
+
+// SAFETY: the pool's memory is reached only through a lent buffer (its holder's alone until
+// it goes back) or by the kernel while the buffer is in the ring; the free list and the
+// ring's tail are behind locks, so buffers may come back from any thread.
+unsafe impl Send for Shared {}
+// SAFETY: as for `Send`: shared references only read the sizes and take the locks.
+unsafe impl Sync for Shared {}
+
+/// Locks `mutex`, whose data (indices, a tail) stays consistent even if a holder panicked.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Last handle and last buffer gone, and the driver (which holds a handle) with them:
+        // no kernel can select from the pool any more.
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { alloc::dealloc(self.memory.as_ptr(), self.layout) };
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // Dropped with its pool (after the driver whose kernel read it), or unregistered.
+        // SAFETY: allocated in `make_ring` with this layout.
+        unsafe { alloc::dealloc(self.entries.as_ptr().cast(), self.layout) };
+    }
+}
+
+impl BufferPool {
+    /// The size of each buffer: the most one pooled receive gets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// assert_eq!(driver.buffer_pool(2048, 8)?.buffer_size(), 2048);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn buffer_size(&self) -> usize {
+        self.shared.buffer_size
+    }
+
+    /// How many buffers the pool has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// assert_eq!(driver.buffer_pool(2048, 8)?.capacity(), 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.count as usize
+    }
+
+    /// How many buffers are in the pool now, not lent out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// let pool = driver.buffer_pool(2048, 8)?;
+    /// assert_eq!(pool.available(), 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn available(&self) -> usize {
+        (self.shared.count as usize).saturating_sub(self.shared.lent.load(Ordering::Relaxed))
+    }
+}
+
+impl fmt::Debug for BufferPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferPool")
+            .field("buffer_size", &self.buffer_size())
+            .field("capacity", &self.capacity())
+            .field("available", &self.available())
+            .finish()
+    }
+}
+
+impl PooledBuffer {
+    /// Whether the buffer is out of a pool (and goes back to it when dropped), rather than
+    /// bytes kept outside any pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!proactor_driver::PooledBuffer::from(vec![1, 2]).is_lent());
+    /// ```
+    pub fn is_lent(&self) -> bool {
+        matches!(self.storage, Storage::Lent { .. })
+    }
+}
+
+impl From<Vec<u8>> for PooledBuffer {
+    fn from(bytes: Vec<u8>) -> PooledBuffer {
+        PooledBuffer {
+            storage: Storage::Owned(bytes),
+        }
+    }
+}
+
+impl Deref for PooledBuffer {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.storage {
+            Storage::Lent { shared, index, len } => {
+                // SAFETY: a lent buffer is out of the ring (or free list), so nothing else
+                // writes it until it goes back; `len` bytes of it were received.
+                unsafe { std::slice::from_raw_parts(shared.address(*index), *len as usize) }
+            }
+            Storage::Owned(bytes) => bytes,
+        }
+    }
+}
+
+impl DerefMut for PooledBuffer {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match &mut self.storage {
+            Storage::Lent { shared, index, len } => {
+                // SAFETY: as in `deref`, and `&mut self` makes this the only view.
+                unsafe { std::slice::from_raw_parts_mut(shared.address(*index), *len as usize) }
+            }
+            Storage::Owned(bytes) => bytes,
+        }
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let Storage::Lent { shared, index, .. } = &self.storage {
+            shared.give_back(*index);
+        }
+    }
+}
+
+impl fmt::Debug for PooledBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PooledBuffer")
+            .field("len", &self.len())
+            .field("lent", &self.is_lent())
+            .finish()
+    }
+}
+
+/// What a pooled receive's error carries when its pool had no buffer left.
+#[derive(Debug)]
+struct PoolExhausted;
+
+impl fmt::Display for PoolExhausted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "buffer pool exhausted: every buffer is lent out (drop some, or use a larger pool)",
+        )
+    }
+}
+
+impl std::error::Error for PoolExhausted {}
+
+/// The error a pooled receive completes with when its pool has no buffer left.
+pub(crate) fn exhausted() -> io::Error {
+    io::Error::new(io::ErrorKind::OutOfMemory, PoolExhausted)
+}
+
+/// Whether `error` says a pooled receive found its pool empty (see [`BufferPool`]): the
+/// same error on every backend (kind `OutOfMemory`).
+///
+/// # Examples
+///
+/// ```
+/// assert!(!proactor_driver::is_pool_exhausted(&std::io::Error::other("no")));
+/// ```
+pub fn is_pool_exhausted(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<PoolExhausted>())
+}
