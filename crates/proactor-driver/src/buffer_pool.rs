@@ -20,8 +20,9 @@ use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 #[cfg(target_os = "linux")]
 use std::sync::atomic::AtomicU16;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 /// The most buffers one pool holds: io_uring's limit for a buffer ring (2^15), which the
 /// other backends keep too so a pool behaves the same everywhere.
@@ -110,6 +111,10 @@ pub(crate) struct Shared {
     /// Buffers out of the pool: in a completion or the caller's hands.
     lent: AtomicUsize,
     pub(crate) lending: Lending,
+    /// Who waits for a buffer to come back (see `BufferPool::poll_available`), and whether
+    /// anyone does (so a buffer's return looks at one flag, not a lock).
+    waiters: Mutex<Vec<Waker>>,
+    waiting: AtomicBool,
 }
 
 impl Shared {
@@ -147,6 +152,8 @@ impl Shared {
             group,
             owner,
             lent: AtomicUsize::new(0),
+            waiters: Mutex::new(Vec::new()),
+            waiting: AtomicBool::new(false),
             lending: Lending::List(Mutex::new((0..count as u16).rev().collect())),
         })
     }
@@ -174,7 +181,7 @@ impl Shared {
                 let Some(index) = lock(free).pop() else {
                     return Ok(None);
                 };
-                self.lent.fetch_add(1, Ordering::Relaxed);
+                self.lent.fetch_add(1, Ordering::SeqCst);
                 Ok(Some(index))
             }
             #[cfg(target_os = "linux")]
@@ -193,7 +200,7 @@ impl Shared {
     /// Records that the kernel lent buffer `index` (io_uring reported it in a completion).
     #[cfg(target_os = "linux")]
     pub(crate) fn lent_by_kernel(&self) {
-        self.lent.fetch_add(1, Ordering::Relaxed);
+        self.lent.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The buffer `index`, lent, holding `len` received bytes.
@@ -209,11 +216,24 @@ impl Shared {
     }
 
     fn give_back(&self, index: u16) {
-        self.lent.fetch_sub(1, Ordering::Relaxed);
         match &self.lending {
             Lending::List(free) => lock(free).push(index),
             #[cfg(target_os = "linux")]
             Lending::Ring(ring) => self.provide(ring, index),
+        }
+        self.lent.fetch_sub(1, Ordering::SeqCst);
+        // Paired with `poll_available`: it sets the flag, then looks at `lent`; this changes
+        // `lent`, then looks at the flag. One of the two sees the other.
+        if self.waiting.load(Ordering::SeqCst) {
+            self.wake_waiters();
+        }
+    }
+
+    #[cold]
+    fn wake_waiters(&self) {
+        self.waiting.store(false, Ordering::SeqCst);
+        for waker in std::mem::take(&mut *lock(&self.waiters)) {
+            waker.wake();
         }
     }
 
@@ -327,6 +347,39 @@ impl BufferPool {
     /// ```
     pub fn capacity(&self) -> usize {
         self.shared.count as usize
+    }
+
+    /// Ready when the pool has a buffer (not lent out); otherwise `cx` is woken when one comes
+    /// back, from whatever thread drops it. For a reader that met an exhausted pool and
+    /// waits for a buffer rather than failing (as the runtime's pooled reads do).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// let pool = driver.buffer_pool(64, 1)?;
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(pool.poll_available(&mut cx).is_ready());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_available(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let shared = &self.shared;
+        if shared.lent.load(Ordering::SeqCst) < shared.count as usize {
+            return Poll::Ready(());
+        }
+        {
+            let mut waiters = lock(&shared.waiters);
+            if !waiters.iter().any(|waiter| waiter.will_wake(cx.waker())) {
+                waiters.push(cx.waker().clone());
+            }
+        }
+        shared.waiting.store(true, Ordering::SeqCst);
+        if shared.lent.load(Ordering::SeqCst) < shared.count as usize {
+            return Poll::Ready(());
+        }
+        Poll::Pending
     }
 
     /// How many buffers are in the pool now, not lent out.

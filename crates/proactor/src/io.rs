@@ -20,6 +20,7 @@ use proactor_driver::Buffer;
 
 use crate::{BufResult, IoBuf};
 
+mod buffer_pool;
 mod buffered;
 mod duplex;
 mod raw;
@@ -28,6 +29,7 @@ mod splice;
 mod split;
 mod util;
 
+pub use buffer_pool::{is_pool_exhausted, BufferPool, PooledBuffer};
 pub use buffered::{BufReader, BufWriter, Lines};
 pub use duplex::{duplex, DuplexStream};
 pub use raw::RawStream;

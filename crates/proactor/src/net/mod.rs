@@ -10,6 +10,7 @@
 mod addr;
 #[cfg(compat)]
 pub(crate) mod poll;
+mod pooled;
 mod read_write;
 mod tcp;
 mod udp;
@@ -32,6 +33,7 @@ use crate::{BufResult, IoBuf};
 
 pub(crate) use addr::resolve;
 pub use addr::ToSocketAddrs;
+pub use pooled::PooledReads;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]

@@ -243,6 +243,62 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
+    /// Reads into a buffer lent by `pool` when bytes arrive: while it waits, no buffer is
+    /// parked for this stream (the memory an idle connection costs is the pool's share, not
+    /// a buffer of its own). An empty buffer: the peer closed its end. Dropped in flight, it
+    /// keeps what it received for the next read.
+    ///
+    /// # Errors
+    ///
+    /// What the receive met; `InvalidInput` for a pool of another runtime. A pool with no
+    /// buffer left is no error: the read waits for one to come back (bytes stay in the
+    /// socket meanwhile), so size the pool for what the code holds at once.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use proactor::io::BufferPool;
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let pool = BufferPool::new(4096, 1024)?;
+    /// let stream = proactor::net::TcpStream::connect("127.0.0.1:7878").await?;
+    /// let buffer = stream.read_pooled(&pool).await?;
+    /// println!("{:?}", &buffer[..]);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn read_pooled(
+        &self,
+        pool: &crate::io::BufferPool,
+    ) -> impl std::future::Future<Output = io::Result<crate::io::PooledBuffer>> + '_ {
+        super::pooled::ReadPooled::new(&self.stream, pool)
+    }
+
+    /// Reads into buffers lent by `pool`, from one submission that goes on receiving (see
+    /// [`PooledReads`](crate::net::PooledReads)): on io_uring a multishot receive, which
+    /// costs no submission per read.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use proactor::io::BufferPool;
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let pool = BufferPool::new(4096, 1024)?;
+    /// let stream = proactor::net::TcpStream::connect("127.0.0.1:7878").await?;
+    /// let mut reads = stream.pooled_reads(&pool);
+    /// while let Some(buffer) = reads.next().await {
+    ///     println!("{} bytes", buffer?.len());
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pooled_reads(&self, pool: &crate::io::BufferPool) -> super::PooledReads<'_> {
+        super::PooledReads::new(&self.stream, pool)
+    }
+
     pub(crate) fn from_descriptor(descriptor: Descriptor) -> TcpStream {
         TcpStream {
             stream: Rc::new(Stream::new(descriptor)),

@@ -65,6 +65,9 @@ pub(crate) enum Orphan {
         leftover: Rc<RefCell<Leftover>>,
         start: usize,
     },
+    /// Keep the bytes a cancelled pooled receive (or each receive of a multishot one) got in
+    /// its lent buffer, for the stream's next read; the buffer goes back to its pool.
+    KeepPooled { leftover: Rc<RefCell<Leftover>> },
     /// The operation's result, when Ok, is a descriptor it made (a pool job that connects):
     /// nobody will take it, so close it.
     #[cfg_attr(not(unix), allow(dead_code))] // Unix sockets' connect is its only user.
@@ -75,8 +78,24 @@ impl Orphan {
     /// The operation is now in flight with nobody waiting for it.
     fn adopted(&self) {
         match self {
-            Orphan::KeepReceived { leftover, .. } => leftover.borrow_mut().pending += 1,
+            Orphan::KeepReceived { leftover, .. } | Orphan::KeepPooled { leftover } => {
+                leftover.borrow_mut().pending += 1
+            }
             Orphan::CloseMade => {}
+        }
+    }
+
+    /// One completion of a multishot operation that goes on (`more`): its bytes are kept,
+    /// and the action stays for the next.
+    fn take_item(&self, completion: Completion) {
+        if let Orphan::KeepPooled { leftover } = self {
+            if let Op::RecvPooled {
+                buffer: Some(buffer),
+                ..
+            } = &completion.op
+            {
+                leftover.borrow_mut().bytes.extend_from_slice(buffer);
+            }
         }
     }
 
@@ -94,6 +113,26 @@ impl Orphan {
                     if count == 0 && buffer.read_capacity() > 0 {
                         leftover.ended = true;
                     }
+                }
+                if in_flight {
+                    leftover.pending -= 1;
+                    if let Some(waiter) = leftover.waiter.take() {
+                        waiter.wake();
+                    }
+                }
+            }
+            Orphan::KeepPooled { leftover } => {
+                let mut leftover = leftover.borrow_mut();
+                match (&completion.result, &completion.op) {
+                    (
+                        Ok(_),
+                        Op::RecvPooled {
+                            buffer: Some(buffer),
+                            ..
+                        },
+                    ) => leftover.bytes.extend_from_slice(buffer),
+                    (Ok(0), _) => leftover.ended = true,
+                    _ => {}
                 }
                 if in_flight {
                     leftover.pending -= 1;
@@ -299,6 +338,21 @@ impl Submitted {
     }
 }
 
+impl Submitted {
+    /// As `poll`, for a multishot operation: a completion that says more leaves the operation
+    /// this future's, to be polled again for the next.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Completion> {
+        let id = self.id();
+        let token = self.token(cx);
+        let done = self.runtime.driver.borrow_mut().claim(id, token.0);
+        match done {
+            Some(completion) if completion.more => Poll::Ready(completion),
+            Some(completion) => Poll::Ready(self.taken(completion)),
+            None => Poll::Pending,
+        }
+    }
+}
+
 impl Future for Submitted {
     type Output = Completion;
 
@@ -415,7 +469,15 @@ impl Submitted {
         }
         let orphan = self.orphan.take();
         let inner = &self.runtime;
-        let came = inner.driver.borrow_mut().unclaim(id);
+        let mut came = inner.driver.borrow_mut().unclaim(id);
+        // A multishot operation's completions that came and were not taken: kept by the
+        // orphan action (or dropped, their buffers going back to their pool).
+        while let Some(item) = came.take_if(|completion| completion.more) {
+            if let Some(orphan) = &orphan {
+                orphan.take_item(item);
+            }
+            came = inner.driver.borrow_mut().unclaim(id);
+        }
         match came {
             // Completed but never taken: the orphan action (or disposal) takes it now.
             Some(completion) => match orphan {
@@ -442,6 +504,12 @@ pub(crate) fn orphaned(inner: &Inner, completion: Completion) {
         let mut orphans = inner.orphans.borrow_mut();
         if orphans.is_empty() {
             None
+        } else if completion.more {
+            // One of a multishot operation's: its action stays for the rest.
+            if let Some(orphan) = orphans.get(&completion.id) {
+                orphan.take_item(completion);
+            }
+            return;
         } else {
             orphans.remove(&completion.id)
         }

@@ -4,6 +4,7 @@
 #![cfg(any(target_os = "linux", windows))]
 
 mod net;
+mod pooled;
 mod runtime;
 
 use proactor::{Backend, Builder, Runtime};
@@ -55,6 +56,13 @@ macro_rules! conformance {
     };
 }
 conformance! {
+    // IOCP joins when its pooled receives land.
+    #[cfg(not(windows))]
+    pooled::pooled_reads_echo_in_order,
+    #[cfg(not(windows))]
+    pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
+    #[cfg(not(windows))]
+    pooled::an_exhausted_pool_makes_reads_wait,
     runtime::spawn_and_join,
     runtime::abort_drops_the_task,
     runtime::panicking_task_is_a_join_error,
