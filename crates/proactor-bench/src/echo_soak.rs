@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! echo-soak [--seconds N] [--connections N] [--threads N] [--server-threads N] [--seed S]
-//!           [--backend io_uring|epoll]
+//!           [--backend io_uring|epoll] [--reads owned|pooled]
 //! ```
 //!
 //! The server runs in this process (a `RuntimeGroup` on its own threads, an accept loop and an
@@ -56,6 +56,9 @@ OPTIONS:
     --server-threads N  server runtimes (default 1)
     --seed S            PRNG seed (default 1)
     --backend NAME      io_uring or epoll (default: the best this system has)
+    --reads KIND        owned (each connection reads into its own buffer, the default) or
+                        pooled (reads into buffers a pool of 1024 x 4 KiB per server runtime
+                        lends, multishot on io_uring)
     -h, --help          this text";
 
     /// Largest echo request.
@@ -78,6 +81,7 @@ OPTIONS:
         server_threads: usize,
         seed: u64,
         backend: Option<Backend>,
+        pooled: bool,
     }
 
     fn parse() -> Result<Options, String> {
@@ -88,6 +92,7 @@ OPTIONS:
             server_threads: 1,
             seed: 1,
             backend: None,
+            pooled: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
@@ -117,6 +122,13 @@ OPTIONS:
                         "epoll" => Backend::Epoll,
                         _ => return Err(format!("--backend: io_uring or epoll, not {value}")),
                     })
+                }
+                "--reads" => {
+                    options.pooled = match value.as_str() {
+                        "owned" => false,
+                        "pooled" => true,
+                        _ => return Err(format!("--reads: owned or pooled, not {value}")),
+                    }
                 }
                 _ => return Err(format!("unknown option {flag}\n\n{USAGE}")),
             }
@@ -399,6 +411,7 @@ OPTIONS:
         let open = Arc::new(AtomicUsize::new(0));
         let (ready, listening) = mpsc::channel::<Result<String, String>>();
         let server_open = Arc::clone(&open);
+        let pooled = options.pooled;
         thread::Builder::new()
             .name("echo-soak-server".into())
             .spawn(move || {
@@ -413,12 +426,28 @@ OPTIONS:
                                 return;
                             }
                         };
+                        let pool = match pooled {
+                            true => match proactor::io::BufferPool::new(4096, 1024) {
+                                Ok(pool) => Some(pool),
+                                Err(error) => {
+                                    let _ = ready.send(Err(format!("no buffer pool: {error}")));
+                                    return;
+                                }
+                            },
+                            false => None,
+                        };
                         let _ = ready.send(Ok(proactor::current_backend_reason()));
                         let mut acceptor = Acceptor::new("echo-soak server", listener, open);
                         loop {
                             let (stream, ticket) = acceptor.accept().await;
+                            let pool = pool.clone();
                             drop(proactor::spawn(async move {
-                                let _ = crate::echo_connection::serve(stream, MAX_SIZE).await;
+                                let _ = match pool {
+                                    Some(pool) => {
+                                        crate::echo_connection::serve_pooled(stream, pool).await
+                                    }
+                                    None => crate::echo_connection::serve(stream, MAX_SIZE).await,
+                                };
                                 drop(ticket);
                             }));
                         }

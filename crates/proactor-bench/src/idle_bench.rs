@@ -49,10 +49,15 @@ SERVER OPTIONS:
 KINDS:
     proactor-uring   proactor Runtime on io_uring
     proactor-epoll   proactor Runtime on epoll
+    proactor-uring-pooled  proactor on io_uring, pooled reads (multishot receive into a
+                     buffer ring of 1024 buffers of S bytes, shared by every connection)
+    proactor-epoll-pooled  proactor on epoll, pooled reads (the same pool, a free list)
     tokio            tokio current_thread runtime (needs the `peers` feature)
 ";
 
     const DEFAULT_CONNS: usize = 10_000;
+    /// Buffers in a pooled server's pool, shared by all its connections.
+    const POOL_BUFFERS: usize = 1024;
     const DEFAULT_SIZE: usize = 4096;
     const DEFAULT_RUNS: usize = 3;
     /// Upper bounds on the options, so a typo fails here rather than as an allocation abort.
@@ -69,9 +74,13 @@ KINDS:
     const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    // Without the `peers` feature every kind is proactor's.
+    #[allow(clippy::enum_variant_names)]
     enum Kind {
         ProactorUring,
         ProactorEpoll,
+        ProactorUringPooled,
+        ProactorEpollPooled,
         #[cfg(feature = "peers")]
         Tokio,
     }
@@ -80,6 +89,8 @@ KINDS:
         const ALL: &'static [Kind] = &[
             Kind::ProactorUring,
             Kind::ProactorEpoll,
+            Kind::ProactorUringPooled,
+            Kind::ProactorEpollPooled,
             #[cfg(feature = "peers")]
             Kind::Tokio,
         ];
@@ -88,6 +99,8 @@ KINDS:
             match self {
                 Kind::ProactorUring => "proactor-uring",
                 Kind::ProactorEpoll => "proactor-epoll",
+                Kind::ProactorUringPooled => "proactor-uring-pooled",
+                Kind::ProactorEpollPooled => "proactor-epoll-pooled",
                 #[cfg(feature = "peers")]
                 Kind::Tokio => "tokio",
             }
@@ -264,8 +277,10 @@ KINDS:
             return Err(too_few_descriptors(limit, options.conns));
         }
         match options.kind {
-            Kind::ProactorUring => serve_proactor(options, proactor::Backend::IoUring),
-            Kind::ProactorEpoll => serve_proactor(options, proactor::Backend::Epoll),
+            Kind::ProactorUring => serve_proactor(options, proactor::Backend::IoUring, false),
+            Kind::ProactorEpoll => serve_proactor(options, proactor::Backend::Epoll, false),
+            Kind::ProactorUringPooled => serve_proactor(options, proactor::Backend::IoUring, true),
+            Kind::ProactorEpollPooled => serve_proactor(options, proactor::Backend::Epoll, true),
             #[cfg(feature = "peers")]
             Kind::Tokio => serve_tokio(options),
         }
@@ -280,7 +295,11 @@ KINDS:
 
     /// The echo server of src/echo/server.rs, without its pinning and exit counting (one
     /// thread, and the parent kills it), and with a plain `bind`.
-    fn serve_proactor(options: &ServerOptions, backend: proactor::Backend) -> io::Result<()> {
+    fn serve_proactor(
+        options: &ServerOptions,
+        backend: proactor::Backend,
+        pooled: bool,
+    ) -> io::Result<()> {
         use proactor::net::TcpListener;
 
         let runtime = proactor::Builder::new().backend(backend).build()?;
@@ -294,11 +313,21 @@ KINDS:
                     proactor::current_backend_reason()
                 )));
             }
+            // The pool is part of what is measured: made before the first sample, its pages
+            // count as they are touched.
+            let pool = match pooled {
+                true => Some(proactor::io::BufferPool::new(size, POOL_BUFFERS)?),
+                false => None,
+            };
             announce(listener.local_addr()?)?;
             loop {
                 let (stream, _) = listener.accept().await?;
+                let pool = pool.clone();
                 drop(proactor::spawn(async move {
-                    let _ = crate::echo_connection::serve(stream, size).await;
+                    let _ = match pool {
+                        Some(pool) => crate::echo_connection::serve_pooled(stream, pool).await,
+                        None => crate::echo_connection::serve(stream, size).await,
+                    };
                 }));
             }
         })

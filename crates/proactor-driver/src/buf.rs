@@ -49,6 +49,9 @@ enum Storage {
     Boxed(Box<[u8]>),
     BytesMut(BytesMut),
     Static(&'static [u8]),
+    /// A buffer lent by a pool, written from (its length is what it received; reads have
+    /// no room in it).
+    Pooled(crate::PooledBuffer),
 }
 
 impl Buffer {
@@ -169,7 +172,7 @@ impl Buffer {
     /// ```
     pub fn read_capacity(&self) -> usize {
         match (&self.storage, self.view) {
-            (Storage::Static(_), _) => 0,
+            (Storage::Static(_) | Storage::Pooled(_), _) => 0,
             (_, Some((start, end))) => end - start,
             (Storage::Vec(vec), None) => vec.capacity() - vec.len(),
             (Storage::BytesMut(bytes), None) => bytes.capacity() - bytes.len(),
@@ -254,7 +257,7 @@ impl Buffer {
         match &mut self.storage {
             Storage::Vec(vec) => vec.clear(),
             Storage::BytesMut(bytes) => bytes.clear(),
-            Storage::Boxed(_) | Storage::Static(_) => {}
+            Storage::Boxed(_) | Storage::Static(_) | Storage::Pooled(_) => {}
         }
     }
 
@@ -335,6 +338,31 @@ impl Buffer {
         }
     }
 
+    /// Gives back the [`PooledBuffer`](crate::PooledBuffer) this buffer was made from, or the
+    /// buffer itself.
+    ///
+    /// # Errors
+    ///
+    /// The unchanged buffer, when it does not hold a pooled buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Buffer, PooledBuffer};
+    ///
+    /// let buffer = Buffer::from(PooledBuffer::from(b"abc".to_vec()));
+    /// assert_eq!(&buffer.into_pooled().unwrap()[..], b"abc");
+    /// ```
+    pub fn into_pooled(self) -> Result<crate::PooledBuffer, Buffer> {
+        match self.storage {
+            Storage::Pooled(buffer) => Ok(buffer),
+            storage => Err(Buffer {
+                storage,
+                view: self.view,
+            }),
+        }
+    }
+
     /// Gives back the `&'static [u8]` this buffer was made from, or the buffer itself.
     ///
     /// # Errors
@@ -377,7 +405,7 @@ impl Buffer {
         }
         let pointer = match (self.view, &mut self.storage) {
             // Ruled out by the zero capacity above.
-            (_, Storage::Static(_)) => return (std::ptr::null_mut(), 0),
+            (_, Storage::Static(_) | Storage::Pooled(_)) => return (std::ptr::null_mut(), 0),
             (Some((start, _)), Storage::Vec(vec)) => vec[start..].as_mut_ptr(),
             (Some((start, _)), Storage::BytesMut(bytes)) => bytes[start..].as_mut_ptr(),
             (Some((start, _)), Storage::Boxed(boxed)) => boxed[start..].as_mut_ptr(),
@@ -408,7 +436,7 @@ impl Buffer {
             Storage::Vec(vec) => unsafe { vec.set_len(vec.len() + count) },
             // SAFETY: as for Vec: the bytes are written and within capacity.
             Storage::BytesMut(bytes) => unsafe { bytes.set_len(bytes.len() + count) },
-            Storage::Boxed(_) | Storage::Static(_) => {}
+            Storage::Boxed(_) | Storage::Static(_) | Storage::Pooled(_) => {}
         }
     }
 }
@@ -427,6 +455,7 @@ impl Storage {
             Storage::Boxed(boxed) => boxed,
             Storage::BytesMut(bytes) => bytes,
             Storage::Static(bytes) => bytes,
+            Storage::Pooled(buffer) => buffer,
         }
     }
 }
@@ -467,6 +496,16 @@ impl From<&'static [u8]> for Buffer {
     }
 }
 
+/// A lent buffer, to send what it received (a write from it moves no byte in memory).
+impl From<crate::PooledBuffer> for Buffer {
+    fn from(buffer: crate::PooledBuffer) -> Buffer {
+        Buffer {
+            storage: Storage::Pooled(buffer),
+            view: None,
+        }
+    }
+}
+
 impl From<&'static str> for Buffer {
     fn from(text: &'static str) -> Buffer {
         Buffer::from(text.as_bytes())
@@ -480,6 +519,7 @@ impl fmt::Debug for Buffer {
             Storage::Boxed(_) => "Boxed",
             Storage::BytesMut(_) => "BytesMut",
             Storage::Static(_) => "Static",
+            Storage::Pooled(_) => "Pooled",
         };
         f.debug_struct("Buffer")
             .field("storage", &kind)

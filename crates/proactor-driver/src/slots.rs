@@ -32,9 +32,9 @@ struct Entry<S> {
     /// The backend has the operation (its completion has not come yet).
     occupied: bool,
     claim: Claim,
-    /// Completions of a claimed multishot operation waiting for the claimant, in order (its
-    /// memory, allocated by the first, kept for the slot's next multishot operation).
-    items: VecDeque<Completion>,
+    /// How many completions of this claimed multishot operation wait in the table's
+    /// `items` for the claimant.
+    queued: u32,
     state: S,
 }
 
@@ -57,6 +57,10 @@ pub(crate) struct Slots<S> {
     occupied: usize,
     /// Tokens of claimed operations whose completions came, for the claimant to drain.
     woken: Vec<u64>,
+    /// Completions of claimed multishot operations that go on, waiting for their claimants,
+    /// in the order they came: one queue for the table, not one per slot, so a connection
+    /// whose receive goes on costs no queue of its own (a slot only counts its own).
+    items: VecDeque<Completion>,
     /// Completions made so far (handed out or held; a multishot operation makes several), so
     /// a backend can tell whether a wait brought anything.
     finished: u64,
@@ -69,6 +73,7 @@ impl<S: HoldsOp> Slots<S> {
             free: Vec::new(),
             occupied: 0,
             woken: Vec::new(),
+            items: VecDeque::new(),
             finished: 0,
         }
     }
@@ -106,7 +111,7 @@ impl<S: HoldsOp> Slots<S> {
             generation: 0,
             occupied: false,
             claim: Claim::None,
-            items: VecDeque::new(),
+            queued: 0,
             state: S::default(),
         }));
         self.chunks.push(chunk);
@@ -196,19 +201,41 @@ impl<S: HoldsOp> Slots<S> {
         let Claim::Waiting(token) = entry.claim else {
             return out.push(completion);
         };
-        let was_empty = entry.items.is_empty();
-        entry.items.push_back(completion);
+        entry.queued += 1;
+        let was_empty = entry.queued == 1;
+        self.items.push_back(completion);
         if was_empty {
             self.woken.push(token);
         }
     }
 
-    /// Takes the next queued completion of a multishot operation, for `token` (which the
-    /// claim keeps).
+    /// Takes the next queued completion of the multishot operation in `entry`, `id`, from
+    /// `items`; `token`, if given, replaces the claim's.
     #[inline]
-    fn next_item(entry: &mut Entry<S>, token: u64) -> Option<Completion> {
-        let item = entry.items.pop_front()?;
-        if let Claim::Waiting(_) = entry.claim {
+    fn next_item(
+        items: &mut VecDeque<Completion>,
+        entry: &mut Entry<S>,
+        id: OpId,
+        token: Option<u64>,
+    ) -> Option<Completion> {
+        if entry.queued == 0 {
+            return None;
+        }
+        Self::take_item(items, entry, id, token)
+    }
+
+    #[cold]
+    fn take_item(
+        items: &mut VecDeque<Completion>,
+        entry: &mut Entry<S>,
+        id: OpId,
+        token: Option<u64>,
+    ) -> Option<Completion> {
+        // Usually the first: claimants take theirs in the turn they are woken.
+        let position = items.iter().position(|item| item.id == id)?;
+        let item = items.remove(position)?;
+        entry.queued -= 1;
+        if let (Claim::Waiting(_), Some(token)) = (&entry.claim, token) {
             entry.claim = Claim::Waiting(token);
         }
         Some(item)
@@ -307,7 +334,7 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        if let Some(item) = Self::next_item(entry, token) {
+        if let Some(item) = Self::next_item(&mut self.items, entry, id, Some(token)) {
             return Some(item);
         }
         if let Claim::Done(_) = entry.claim {
@@ -334,7 +361,7 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        if let Some(mut item) = Self::next_item(entry, token) {
+        if let Some(mut item) = Self::next_item(&mut self.items, entry, id, Some(token)) {
             return Some(take(item.result, &mut item.op));
         }
         if let Claim::Done(_) = entry.claim {
@@ -389,7 +416,7 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        if let Some(item) = entry.items.pop_front() {
+        if let Some(item) = Self::next_item(&mut self.items, entry, id, None) {
             return Some(item);
         }
         match entry.claim {

@@ -130,6 +130,21 @@ impl IoBuf for &'static [u8] {
     }
 }
 
+/// A buffer a pool lent to a read: writing it sends what it received with no copy. It has no
+/// room to read into.
+impl IoBuf for proactor_driver::PooledBuffer {
+    fn into_buffer(self) -> Buffer {
+        Buffer::from(self)
+    }
+
+    fn from_buffer(buffer: Buffer) -> proactor_driver::PooledBuffer {
+        buffer
+            .into_inner()
+            .into_pooled()
+            .unwrap_or_else(|_| mismatch("PooledBuffer"))
+    }
+}
+
 /// A range of a buffer, made by [`IoBuf::slice`]: I/O on it uses only that range.
 ///
 /// # Examples

@@ -16,6 +16,8 @@ use crate::echo::sys;
 pub enum Kind {
     ProactorUring,
     ProactorEpoll,
+    ProactorUringPooled,
+    ProactorEpollPooled,
     Tokio,
     Compio,
     Monoio,
@@ -24,9 +26,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::ProactorUring,
         Kind::ProactorEpoll,
+        Kind::ProactorUringPooled,
+        Kind::ProactorEpollPooled,
         Kind::Tokio,
         Kind::Compio,
         Kind::Monoio,
@@ -38,6 +42,8 @@ impl Kind {
         match self {
             Kind::ProactorUring => "proactor-uring",
             Kind::ProactorEpoll => "proactor-epoll",
+            Kind::ProactorUringPooled => "proactor-uring-pooled",
+            Kind::ProactorEpollPooled => "proactor-epoll-pooled",
             Kind::Tokio => "tokio",
             Kind::Compio => "compio",
             Kind::Monoio => "monoio",
@@ -54,6 +60,10 @@ impl Kind {
         match self {
             Kind::ProactorUring => "proactor, io_uring (a Runtime on the main thread)",
             Kind::ProactorEpoll => "proactor, epoll (a Runtime on the main thread)",
+            Kind::ProactorUringPooled => {
+                "proactor, io_uring, pooled reads (multishot receive, buffer ring)"
+            }
+            Kind::ProactorEpollPooled => "proactor, epoll, pooled reads",
             Kind::Tokio => "tokio 1.x current_thread",
             Kind::Compio => "compio 0.19 (io_uring)",
             Kind::Monoio => "monoio 0.2 (IoUringDriver)",
@@ -98,8 +108,10 @@ pub fn run(options: &ServerOptions) -> io::Result<()> {
     // this thread's mask: to the same core).
     sys::pin_to(options.cpu)?;
     match options.kind {
-        Kind::ProactorUring => run_proactor(options, proactor::Backend::IoUring),
-        Kind::ProactorEpoll => run_proactor(options, proactor::Backend::Epoll),
+        Kind::ProactorUring => run_proactor(options, proactor::Backend::IoUring, false),
+        Kind::ProactorEpoll => run_proactor(options, proactor::Backend::Epoll, false),
+        Kind::ProactorUringPooled => run_proactor(options, proactor::Backend::IoUring, true),
+        Kind::ProactorEpollPooled => run_proactor(options, proactor::Backend::Epoll, true),
         Kind::Tokio => run_tokio(options),
         Kind::Compio => run_compio(options),
         Kind::Monoio => run_monoio(options),
@@ -108,8 +120,17 @@ pub fn run(options: &ServerOptions) -> io::Result<()> {
     }
 }
 
-/// As crates/proactor/examples/echo.rs, with one runtime (on the core `--cpu` gave).
-fn run_proactor(options: &ServerOptions, backend: proactor::Backend) -> io::Result<()> {
+/// Buffers in a pooled server's pool: more than the connections a run has reads in flight
+/// for at once (each holds one only from its receive until its write went).
+pub const POOL_BUFFERS: usize = 1024;
+
+/// As crates/proactor/examples/echo.rs, with one runtime (on the core `--cpu` gave); `pooled`:
+/// reads into buffers of one pool (see `echo_connection::serve_pooled`).
+fn run_proactor(
+    options: &ServerOptions,
+    backend: proactor::Backend,
+    pooled: bool,
+) -> io::Result<()> {
     use proactor::net::TcpListener;
 
     // One runtime on this thread, as the tokio server runs: a group's thread would wait in
@@ -125,11 +146,19 @@ fn run_proactor(options: &ServerOptions, backend: proactor::Backend) -> io::Resu
                 proactor::current_backend_reason()
             )));
         }
+        let pool = match pooled {
+            true => Some(proactor::io::BufferPool::new(size, POOL_BUFFERS)?),
+            false => None,
+        };
         announce(listener.local_addr()?);
         loop {
             let (stream, _) = listener.accept().await?;
+            let pool = pool.clone();
             drop(proactor::spawn(async move {
-                let _ = crate::echo_connection::serve(stream, size).await;
+                let _ = match pool {
+                    Some(pool) => crate::echo_connection::serve_pooled(stream, pool).await,
+                    None => crate::echo_connection::serve(stream, size).await,
+                };
                 connection_closed(exit_after);
             }));
         }

@@ -73,7 +73,9 @@ pub fn pooled_reads_echo_in_order(runtime: Runtime) {
         loop {
             let (result, data) = timeout(LIMIT, reader.read(Vec::with_capacity(65536)))
                 .await
-                .expect("echo stalled");
+                .unwrap_or_else(|_| {
+                    panic!("echo stalled at {received}, pool {}", pool.available())
+                });
             let count = result.unwrap();
             if count == 0 {
                 break;
