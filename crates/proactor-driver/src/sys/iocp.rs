@@ -2,7 +2,9 @@
 //! `WSARecvFrom`, `WSASendTo`, `AcceptEx`, `ConnectEx`, `ReadFile`, `WriteFile`) whose
 //! completion packets `GetQueuedCompletionStatusEx` drains in batches; what has no overlapped
 //! form (flushes, lengths, handle metadata, user closures) runs on the thread pool, whose
-//! results come back through a packet posted to the same port.
+//! results come back through a packet posted to the same port. A pooled receive waits as a
+//! zero-byte `WSARecv`, so an idle socket holds none of its pool's buffers; when that ends,
+//! a buffer is taken and what waits is received into it without blocking.
 //!
 //! Each operation's `OVERLAPPED` sits first in its slot, at a stable address, next to the
 //! operation's identity, so a dequeued packet names its operation without a lookup table. The
@@ -235,6 +237,7 @@ fn route(op: &Op) -> Route {
         | Op::WriteVectored { fd, .. }
         | Op::Send { fd, .. }
         | Op::Recv { fd, .. }
+        | Op::RecvPooled { fd, .. }
         | Op::SendMsg { fd, .. }
         | Op::RecvMsg { fd, .. }
         | Op::Accept { fd, .. }
@@ -252,7 +255,6 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
-        Op::RecvPooled { .. } => Route::Unsupported("pooled receives (not yet on IOCP)"),
         // kqueue's EVFILT_PROC; Windows waits for a process with Op::Poll on its handle.
         Op::WaitExit { .. } => Route::Unsupported("waiting for a process exit by its ID"),
     }
@@ -342,6 +344,9 @@ impl Iocp {
     /// Finishes an operation the kernel ended with Win32/Winsock error `code` (0: success)
     /// after moving `bytes`.
     fn finish(&mut self, id: OpId, mut code: i32, mut bytes: u32) {
+        if let Some(Op::RecvPooled { .. }) = self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            return self.receive_pooled(id, code);
+        }
         // A transfer done in parts starts its next part here. Parts that finish at once come
         // round this loop rather than through `started` and back (a recursion as deep as the
         // parts: a write of 100,000 buffers to a file is 100,000 of them).
@@ -425,6 +430,69 @@ impl Iocp {
             other => other,
         };
         self.complete(id, result);
+    }
+
+    /// Moves pooled receive `id` on once its zero-byte receive ended with `code` (0: bytes, or
+    /// the end of the stream, are there): receives into a buffer from the pool without waiting,
+    /// and a multishot receive again and again, one completion each, while bytes wait; then
+    /// another zero-byte receive waits for more, with no buffer parked meanwhile.
+    fn receive_pooled(&mut self, id: OpId, mut code: i32) {
+        loop {
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            let fd = slot.handle;
+            let result = if code != 0 {
+                raw_result(code, 0, true)
+            } else if slot.cancel_requested {
+                // Its zero-byte receive ended as it was cancelled: what waits stays in the
+                // socket for the next receive.
+                Err(win::cancelled())
+            } else {
+                let Some(op) = slot.op.as_mut() else { return };
+                let Op::RecvPooled { pool, buffer, .. } = op else {
+                    return;
+                };
+                match win::receive_pooled(fd, pool, buffer) {
+                    Ok(Some(count)) if count > 0 && op.is_multishot() => {
+                        let item = op.split_item();
+                        self.ready.push(Completion {
+                            id,
+                            result: Ok(count),
+                            op: item,
+                            more: true,
+                        });
+                        continue;
+                    }
+                    Ok(Some(count)) => Ok(count),
+                    Ok(None) => {
+                        let skips = self
+                            .handles
+                            .get(&fd)
+                            .is_some_and(|state| state.skips_packet_on_success);
+                        let started = start(slot, None);
+                        match self.started(id, started, skips) {
+                            // Bytes came since (or the receive failed at once): round again.
+                            Some((next_code, _)) => {
+                                code = next_code;
+                                continue;
+                            }
+                            None => return,
+                        }
+                    }
+                    Err(error) => match error.raw_os_error() {
+                        // A receive side this process shut down is the end of the stream.
+                        Some(code) => raw_result(code, 0, true),
+                        None => Err(error),
+                    },
+                }
+            };
+            let result = match result {
+                Err(error) if is_abort(&error) => Err(win::cancelled()),
+                other => other,
+            };
+            return self.complete(id, result);
+        }
     }
 
     fn send_to_pool(&mut self, id: OpId) {
@@ -723,6 +791,16 @@ impl Iocp {
                 continue;
             };
             if slot.place != Place::Kernel {
+                continue;
+            }
+            if status == STATUS_PENDING && matches!(slot.op, Some(Op::RecvPooled { .. })) {
+                // A pooled receive starts its next zero-byte receive in the same OVERLAPPED
+                // as soon as one ends, without a turn of `poll`. Should a packet come for one
+                // that finished at once on a handle set to skip it (Wine posts one for some
+                // operations, see `end_ready` below; not seen for receives), it would find the
+                // next one pending, and ending that would hand its OVERLAPPED to a third call
+                // while the kernel still has it. A finished operation's status is never
+                // pending: this packet is not the one in flight.
                 continue;
             }
             self.in_kernel -= 1;
@@ -1055,6 +1133,22 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
             fill_one_wsabuf(&mut control.bufs, buf, true);
             control.flags = *flags as u32;
+            recv(fd, control, overlapped)
+        }
+        Op::RecvPooled { .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            // Zero bytes: the call ends when bytes (or the end of the stream, or an error)
+            // arrive, with no buffer of the pool's parked in it while the socket is idle; the
+            // bytes are then taken into a pool buffer (see `Iocp::receive_pooled`). The
+            // pointer is any valid one: nothing is written through it.
+            control.bufs.clear();
+            control.bufs.push(WSABUF {
+                len: 0,
+                buf: control.accept_buffer.as_mut_ptr(),
+            });
+            control.flags = 0;
             recv(fd, control, overlapped)
         }
         Op::SendMsg {
