@@ -96,6 +96,9 @@ struct Control {
     /// moved.
     part: usize,
     moved: usize,
+    /// A pooled receive on a socket that carries messages (datagrams): its zero-byte receive
+    /// peeks, as one that did not would take the datagram and drop all of it.
+    messages: bool,
     /// An `Op::Poll` on a waitable handle: the registered wait and what its callback reads.
     wait: WaitContext,
 }
@@ -153,6 +156,7 @@ impl Default for Slot {
                 accept_buffer: [0; 2 * ACCEPT_ADDRESS_LEN as usize],
                 part: 0,
                 moved: 0,
+                messages: false,
                 wait: WaitContext {
                     registration: null_mut(),
                     port: null_mut(),
@@ -171,6 +175,8 @@ struct HandleState {
     skips_packet_on_success: bool,
     /// A listener's address family, learned at its first accept.
     family: Option<i32>,
+    /// Whether a socket carries messages (datagrams), learned at its first pooled receive.
+    messages: Option<bool>,
 }
 
 /// What starting an operation gave.
@@ -311,6 +317,7 @@ impl Iocp {
             kind,
             skips_packet_on_success,
             family: None,
+            messages: None,
         };
         self.handles.insert(fd, state);
         Ok(state)
@@ -325,6 +332,17 @@ impl Iocp {
             state.family = Some(family);
         }
         Ok(family)
+    }
+
+    fn carries_messages(&mut self, fd: Fd) -> io::Result<bool> {
+        if let Some(messages) = self.handles.get(&fd).and_then(|state| state.messages) {
+            return Ok(messages);
+        }
+        let messages = win::is_message_socket(fd)?;
+        if let Some(state) = self.handles.get_mut(&fd) {
+            state.messages = Some(messages);
+        }
+        Ok(messages)
     }
 
     /// Records the final result of `id` for the next `poll` to hand out.
@@ -442,6 +460,10 @@ impl Iocp {
                 return;
             };
             let fd = slot.handle;
+            // A zero-byte peek finds a datagram longer than nothing: one waits.
+            if code == WSAEMSGSIZE {
+                code = 0;
+            }
             let result = if code != 0 {
                 raw_result(code, 0, true)
             } else if slot.cancel_requested {
@@ -453,7 +475,7 @@ impl Iocp {
                 let Op::RecvPooled { pool, buffer, .. } = op else {
                     return;
                 };
-                match win::receive_pooled(fd, pool, buffer) {
+                match win::receive_pooled(fd, slot.control.messages, pool, buffer) {
                     Ok(Some(count)) if count > 0 && op.is_multishot() => {
                         let item = op.split_item();
                         self.ready.push(Completion {
@@ -518,10 +540,20 @@ impl Iocp {
             },
             _ => None,
         };
+        let messages = match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            Some(Op::RecvPooled { .. }) if state.kind == HandleKind::Socket => {
+                match self.carries_messages(fd) {
+                    Ok(messages) => messages,
+                    Err(error) => return self.complete(id, Err(error)),
+                }
+            }
+            _ => false,
+        };
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
         slot.handle = fd;
+        slot.control.messages = messages;
         slot.kind = state.kind;
         slot.control.part = 0;
         slot.control.moved = 0;
@@ -1141,14 +1173,19 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
             // Zero bytes: the call ends when bytes (or the end of the stream, or an error)
             // arrive, with no buffer of the pool's parked in it while the socket is idle; the
-            // bytes are then taken into a pool buffer (see `Iocp::receive_pooled`). The
-            // pointer is any valid one: nothing is written through it.
+            // bytes are then taken into a pool buffer (see `Iocp::receive_pooled`). A datagram
+            // socket's peeks (see `Control::messages`). The pointer is any valid one: nothing
+            // is written through it.
             control.bufs.clear();
             control.bufs.push(WSABUF {
                 len: 0,
                 buf: control.accept_buffer.as_mut_ptr(),
             });
-            control.flags = 0;
+            control.flags = if control.messages {
+                winsock::MSG_PEEK as u32
+            } else {
+                0
+            };
             recv(fd, control, overlapped)
         }
         Op::SendMsg {

@@ -239,6 +239,27 @@ pub(crate) fn socket_is_ifs(fd: Fd) -> bool {
 }
 
 /// The address family of a bound socket (a listener's, to make `AcceptEx`'s socket).
+/// Whether socket `fd` carries messages (datagrams), whose receive takes a whole message
+/// however little of it fits, rather than a stream.
+pub(crate) fn is_message_socket(fd: Fd) -> io::Result<bool> {
+    let mut socket_type = 0i32;
+    let mut len = size_of::<i32>() as i32;
+    // SAFETY: valid out pointers; a value that is not a socket fails with WSAENOTSOCK.
+    let ok = unsafe {
+        getsockopt(
+            socket(fd),
+            SOL_SOCKET,
+            SO_TYPE,
+            (&mut socket_type as *mut i32).cast(),
+            &mut len,
+        )
+    } == 0;
+    if !ok {
+        return Err(last_socket_error());
+    }
+    Ok(socket_type != i32::from(winsock::SOCK_STREAM))
+}
+
 pub(crate) fn socket_family(fd: Fd) -> io::Result<i32> {
     // SAFETY: SOCKADDR_STORAGE is plain data.
     let mut storage: SOCKADDR_STORAGE = unsafe { zeroed() };
@@ -474,6 +495,7 @@ pub(crate) unsafe fn read_socket_addr(address: *const SOCKADDR, len: i32) -> Opt
 /// or on a readable socket with none waiting (its end of stream, or its error).
 pub(crate) fn receive_pooled(
     fd: Fd,
+    messages: bool,
     pool: &crate::BufferPool,
     buffer: &mut Option<crate::PooledBuffer>,
 ) -> io::Result<Option<usize>> {
@@ -491,7 +513,15 @@ pub(crate) fn receive_pooled(
         let peeked = unsafe { winsock::recv(socket, &mut byte, 1, winsock::MSG_PEEK) };
         match peeked {
             SOCKET_ERROR => return Err(last_socket_error()),
-            0 => return Ok(Some(0)),
+            0 => {
+                if messages {
+                    // An empty datagram, which a receive takes as it does any other (the
+                    // peek left it): a zero-byte receive of a readable socket returns at once.
+                    // SAFETY: no byte is written.
+                    unsafe { winsock::recv(socket, &mut byte, 0, 0) };
+                }
+                return Ok(Some(0));
+            }
             // Bytes that arrived since FIONREAD was asked.
             _ => waiting = bytes_waiting(socket)?.max(1),
         }
