@@ -500,8 +500,7 @@ pub(crate) fn receive_pooled(
     buffer: &mut Option<crate::PooledBuffer>,
 ) -> io::Result<Option<usize>> {
     let socket = socket(fd);
-    // A socket whose FIONREAD fails (reset, on some stacks) is asked by `select` and a peek,
-    // which give its error.
+    // A FIONREAD that fails leaves it to `select` and a peek, which give the socket's error.
     let mut waiting = bytes_waiting(socket).unwrap_or(0);
     if waiting == 0 {
         if !readable(socket)? {
@@ -511,20 +510,23 @@ pub(crate) fn receive_pooled(
         // SAFETY: one byte of a local, alive for the call; readable with nothing counted
         // waiting, the call returns at once.
         let peeked = unsafe { winsock::recv(socket, &mut byte, 1, winsock::MSG_PEEK) };
-        match peeked {
-            SOCKET_ERROR => return Err(last_socket_error()),
-            0 => {
-                if messages {
-                    // An empty datagram, which a receive takes as it does any other (the
-                    // peek left it): a zero-byte receive of a readable socket returns at once.
-                    // SAFETY: no byte is written.
-                    unsafe { winsock::recv(socket, &mut byte, 0, 0) };
-                }
-                return Ok(Some(0));
+        if peeked == SOCKET_ERROR {
+            let error = last_socket_error();
+            // WSAEMSGSIZE: a datagram longer than the peek's byte, come since FIONREAD.
+            if error.raw_os_error() != Some(WSAEMSGSIZE) {
+                return Err(error);
             }
-            // Bytes that arrived since FIONREAD was asked.
-            _ => waiting = bytes_waiting(socket)?.max(1),
+        } else if peeked == 0 {
+            if messages {
+                // An empty datagram, which a receive takes as it does any other (the peek
+                // left it): a zero-byte receive of a readable socket returns at once.
+                // SAFETY: no byte is written.
+                unsafe { winsock::recv(socket, &mut byte, 0, 0) };
+            }
+            return Ok(Some(0));
         }
+        // Bytes came since FIONREAD was asked.
+        waiting = bytes_waiting(socket)?.max(1);
     }
     let shared = &pool.shared;
     let Some(index) = shared.take()? else {
