@@ -1537,7 +1537,9 @@ impl Backend for Iocp {
     // backends do, since its slot must stay reserved until the next `poll`. Wine posts a
     // packet for some operations that finished at once on a handle set to skip it
     // (ReadDirectoryChangesW), and that packet names the slot by its OVERLAPPED: a slot
-    // reused at once would take it as its new operation's.
+    // reused at once would take it as its new operation's. It also keeps a multishot
+    // receive's items first: they wait in `ready` ahead of its last completion, and `deliver`
+    // hands them to the slot table in that order, so a claim sees them before the end.
     #[inline]
     fn slots(&mut self) -> &mut Slots<Slot> {
         &mut self.slots
