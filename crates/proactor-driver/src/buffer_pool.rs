@@ -10,9 +10,6 @@
 //! goes back to its pool when it is dropped, wherever that happens: in the caller's hands, in
 //! a completion nobody took, in a cancelled operation.
 
-// IOCP does not lend from pools yet.
-#![cfg_attr(windows, allow(dead_code))]
-
 use std::alloc::{self, Layout};
 use std::fmt;
 use std::io;
@@ -104,6 +101,7 @@ pub(crate) struct Shared {
     buffer_size: usize,
     count: u16,
     /// The group id the kernel knows the pool by (io_uring), unique within its driver.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring reads it.
     pub(crate) group: u16,
     /// The driver the pool belongs to (its backend's identity): another refuses it, on every
     /// backend alike (an io_uring group means nothing to another ring).
@@ -169,6 +167,7 @@ impl Shared {
         self.buffer_size
     }
 
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
     pub(crate) fn capacity(&self) -> usize {
         self.count as usize
     }

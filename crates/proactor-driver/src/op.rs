@@ -263,8 +263,9 @@ pub enum Op {
     /// [`is_pool_exhausted`](crate::is_pool_exhausted) recognises, never a wait.
     ///
     /// On io_uring this is a receive with a provided-buffer ring (multishot, re-armed if the
-    /// kernel ends it early); on the other backends the buffer is taken from the pool when
-    /// the socket is readable.
+    /// kernel ends it early); on IOCP it waits as a zero-byte overlapped receive, then takes
+    /// the buffer from the pool and receives what waits; on the readiness backends the buffer
+    /// is taken from the pool when the socket is readable.
     RecvPooled {
         /// A connected socket.
         fd: Fd,
@@ -859,7 +860,6 @@ impl Op {
     }
 
     /// Whether the operation yields many completions (see [`Completion::more`]).
-    #[cfg_attr(windows, allow(dead_code))] // IOCP has no multishot operation yet.
     pub(crate) fn is_multishot(&self) -> bool {
         matches!(
             self,
@@ -872,7 +872,6 @@ impl Op {
 
     /// For a multishot operation that produced one result: that result's own operation (a
     /// copy of this one holding its output), leaving this one as it was submitted.
-    #[cfg_attr(windows, allow(dead_code))] // IOCP has no multishot operation yet.
     pub(crate) fn split_item(&mut self) -> Op {
         match self {
             Op::RecvPooled {

@@ -999,3 +999,141 @@ fn foreign_packets_on_the_port_are_ignored() {
     assert!(ok != 0, "{}", std::io::Error::last_os_error());
     assert_eq!(&bytes[..got as usize], b"hello");
 }
+
+fn buffer_of(completion: Completion) -> Option<proactor_driver::PooledBuffer> {
+    match completion.op {
+        Op::RecvPooled { buffer, .. } => buffer,
+        other => panic!("not a pooled receive: {other:?}"),
+    }
+}
+
+#[test]
+fn idle_pooled_receives_hold_no_buffer_and_a_close_ends_them() {
+    let mut driver = Driver::new().unwrap();
+    let pool = driver.buffer_pool(64, 2).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut pairs = Vec::new();
+    let mut ids = Vec::new();
+    // More receives waiting than the pool has buffers: each waits as a zero-byte receive.
+    for _ in 0..8 {
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        ids.push(driver.submit(Op::RecvPooled {
+            fd: server.as_raw_socket() as Fd,
+            pool: pool.clone(),
+            multishot: true,
+            buffer: None,
+        }));
+        pairs.push((client, server));
+    }
+    driver.poll(&mut Vec::new(), Some(Duration::ZERO)).unwrap();
+    assert_eq!(pool.available(), 2, "no buffer parked while idle");
+    assert_eq!(driver.in_flight(), 8);
+    // Each in turn gets bytes and gives its buffer back.
+    for (index, (client, _)) in pairs.iter_mut().enumerate() {
+        client.write_all(&[index as u8; 5]).unwrap();
+        let item = wait(&mut driver, ids[index]);
+        assert!(item.more);
+        assert_eq!(item.result.as_ref().copied().unwrap(), 5);
+        let buffer = buffer_of(item).expect("a lent buffer");
+        assert_eq!(&buffer[..], &[index as u8; 5]);
+        assert_eq!(pool.available(), 1);
+        drop(buffer);
+        assert_eq!(pool.available(), 2);
+    }
+    // Closing a socket ends its receive with the cancelled error.
+    use std::os::windows::io::IntoRawSocket;
+    let (_client, server) = pairs.pop().unwrap();
+    let last = ids.pop().unwrap();
+    run(
+        &mut driver,
+        Op::Close {
+            fd: server.into_raw_socket() as Fd,
+        },
+    )
+    .result
+    .unwrap();
+    let ended = wait(&mut driver, last);
+    assert!(!ended.more);
+    assert!(
+        ended
+            .result
+            .as_ref()
+            .is_err_and(proactor_driver::is_cancelled),
+        "{:?}",
+        ended.result
+    );
+    for id in ids {
+        driver.cancel(id).unwrap();
+        let ended = wait(&mut driver, id);
+        assert!(!ended.more);
+        assert!(ended
+            .result
+            .as_ref()
+            .is_err_and(proactor_driver::is_cancelled));
+    }
+    assert_eq!(driver.in_flight(), 0);
+    assert_eq!(pool.available(), 2);
+}
+
+#[test]
+fn a_pooled_receive_truncates_a_datagram_and_sees_a_shutdown_as_the_end() {
+    let mut driver = Driver::new().unwrap();
+    let pool = driver.buffer_pool(10, 2).unwrap();
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver.connect(sender.local_addr().unwrap()).unwrap();
+    sender
+        .send_to(&[7u8; 100], receiver.local_addr().unwrap())
+        .unwrap();
+    sender.send_to(b"", receiver.local_addr().unwrap()).unwrap();
+    sender
+        .send_to(b"short", receiver.local_addr().unwrap())
+        .unwrap();
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        let completion = run(
+            &mut driver,
+            Op::RecvPooled {
+                fd: receiver.as_raw_socket() as Fd,
+                pool: pool.clone(),
+                multishot: false,
+                buffer: None,
+            },
+        );
+        let count = completion.result.as_ref().copied().unwrap();
+        match buffer_of(completion) {
+            Some(buffer) => {
+                assert_eq!(buffer.len(), count);
+                received.push(buffer.to_vec());
+            }
+            None => {
+                assert_eq!(count, 0, "no buffer only for nothing received");
+                received.push(Vec::new());
+            }
+        }
+    }
+    assert_eq!(
+        received,
+        [vec![7u8; 10], Vec::new(), b"short".to_vec()],
+        "the long datagram is cut to the buffer, the empty one taken, the next one whole"
+    );
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    server.shutdown(std::net::Shutdown::Read).unwrap();
+    let completion = run(
+        &mut driver,
+        Op::RecvPooled {
+            fd: server.as_raw_socket() as Fd,
+            pool: pool.clone(),
+            multishot: true,
+            buffer: None,
+        },
+    );
+    assert!(!completion.more);
+    assert_eq!(completion.result.as_ref().copied().unwrap(), 0);
+    assert!(buffer_of(completion).is_none());
+    assert_eq!(pool.available(), 2);
+}

@@ -2,7 +2,9 @@
 //! `WSARecvFrom`, `WSASendTo`, `AcceptEx`, `ConnectEx`, `ReadFile`, `WriteFile`) whose
 //! completion packets `GetQueuedCompletionStatusEx` drains in batches; what has no overlapped
 //! form (flushes, lengths, handle metadata, user closures) runs on the thread pool, whose
-//! results come back through a packet posted to the same port.
+//! results come back through a packet posted to the same port. A pooled receive waits as a
+//! zero-byte `WSARecv`, so an idle socket holds none of its pool's buffers; when that ends,
+//! a buffer is taken and what waits is received into it without blocking.
 //!
 //! Each operation's `OVERLAPPED` sits first in its slot, at a stable address, next to the
 //! operation's identity, so a dequeued packet names its operation without a lookup table. The
@@ -94,6 +96,9 @@ struct Control {
     /// moved.
     part: usize,
     moved: usize,
+    /// A pooled receive on a socket that carries messages (datagrams): its zero-byte receive
+    /// peeks, as one that did not would take the datagram and drop all of it.
+    messages: bool,
     /// An `Op::Poll` on a waitable handle: the registered wait and what its callback reads.
     wait: WaitContext,
 }
@@ -151,6 +156,7 @@ impl Default for Slot {
                 accept_buffer: [0; 2 * ACCEPT_ADDRESS_LEN as usize],
                 part: 0,
                 moved: 0,
+                messages: false,
                 wait: WaitContext {
                     registration: null_mut(),
                     port: null_mut(),
@@ -169,6 +175,8 @@ struct HandleState {
     skips_packet_on_success: bool,
     /// A listener's address family, learned at its first accept.
     family: Option<i32>,
+    /// Whether a socket carries messages (datagrams), learned at its first pooled receive.
+    messages: Option<bool>,
 }
 
 /// What starting an operation gave.
@@ -235,6 +243,7 @@ fn route(op: &Op) -> Route {
         | Op::WriteVectored { fd, .. }
         | Op::Send { fd, .. }
         | Op::Recv { fd, .. }
+        | Op::RecvPooled { fd, .. }
         | Op::SendMsg { fd, .. }
         | Op::RecvMsg { fd, .. }
         | Op::Accept { fd, .. }
@@ -252,7 +261,6 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
-        Op::RecvPooled { .. } => Route::Unsupported("pooled receives (not yet on IOCP)"),
         // kqueue's EVFILT_PROC; Windows waits for a process with Op::Poll on its handle.
         Op::WaitExit { .. } => Route::Unsupported("waiting for a process exit by its ID"),
     }
@@ -309,6 +317,7 @@ impl Iocp {
             kind,
             skips_packet_on_success,
             family: None,
+            messages: None,
         };
         self.handles.insert(fd, state);
         Ok(state)
@@ -323,6 +332,17 @@ impl Iocp {
             state.family = Some(family);
         }
         Ok(family)
+    }
+
+    fn carries_messages(&mut self, fd: Fd) -> io::Result<bool> {
+        if let Some(messages) = self.handles.get(&fd).and_then(|state| state.messages) {
+            return Ok(messages);
+        }
+        let messages = win::is_message_socket(fd)?;
+        if let Some(state) = self.handles.get_mut(&fd) {
+            state.messages = Some(messages);
+        }
+        Ok(messages)
     }
 
     /// Records the final result of `id` for the next `poll` to hand out.
@@ -342,6 +362,9 @@ impl Iocp {
     /// Finishes an operation the kernel ended with Win32/Winsock error `code` (0: success)
     /// after moving `bytes`.
     fn finish(&mut self, id: OpId, mut code: i32, mut bytes: u32) {
+        if let Some(Op::RecvPooled { .. }) = self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            return self.receive_pooled(id, code);
+        }
         // A transfer done in parts starts its next part here. Parts that finish at once come
         // round this loop rather than through `started` and back (a recursion as deep as the
         // parts: a write of 100,000 buffers to a file is 100,000 of them).
@@ -427,6 +450,73 @@ impl Iocp {
         self.complete(id, result);
     }
 
+    /// Moves pooled receive `id` on once its zero-byte receive ended with `code` (0: bytes, or
+    /// the end of the stream, are there): receives into a buffer from the pool without waiting,
+    /// and a multishot receive again and again, one completion each, while bytes wait; then
+    /// another zero-byte receive waits for more, with no buffer parked meanwhile.
+    fn receive_pooled(&mut self, id: OpId, mut code: i32) {
+        loop {
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            let fd = slot.handle;
+            // A zero-byte peek finds a datagram longer than nothing: one waits.
+            if code == WSAEMSGSIZE {
+                code = 0;
+            }
+            let result = if code != 0 {
+                raw_result(code, 0, true)
+            } else if slot.cancel_requested {
+                // Its zero-byte receive ended as it was cancelled: what waits stays in the
+                // socket for the next receive.
+                Err(win::cancelled())
+            } else {
+                let Some(op) = slot.op.as_mut() else { return };
+                let Op::RecvPooled { pool, buffer, .. } = op else {
+                    return;
+                };
+                match win::receive_pooled(fd, slot.control.messages, pool, buffer) {
+                    Ok(Some(count)) if count > 0 && op.is_multishot() => {
+                        let item = op.split_item();
+                        self.ready.push(Completion {
+                            id,
+                            result: Ok(count),
+                            op: item,
+                            more: true,
+                        });
+                        continue;
+                    }
+                    Ok(Some(count)) => Ok(count),
+                    Ok(None) => {
+                        let skips = self
+                            .handles
+                            .get(&fd)
+                            .is_some_and(|state| state.skips_packet_on_success);
+                        let started = start(slot, None);
+                        match self.started(id, started, skips) {
+                            // Bytes came since (or the receive failed at once): round again.
+                            Some((next_code, _)) => {
+                                code = next_code;
+                                continue;
+                            }
+                            None => return,
+                        }
+                    }
+                    Err(error) => match error.raw_os_error() {
+                        // A receive side this process shut down is the end of the stream.
+                        Some(code) => raw_result(code, 0, true),
+                        None => Err(error),
+                    },
+                }
+            };
+            let result = match result {
+                Err(error) if is_abort(&error) => Err(win::cancelled()),
+                other => other,
+            };
+            return self.complete(id, result);
+        }
+    }
+
     fn send_to_pool(&mut self, id: OpId) {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
@@ -450,10 +540,20 @@ impl Iocp {
             },
             _ => None,
         };
+        let messages = match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            Some(Op::RecvPooled { .. }) if state.kind == HandleKind::Socket => {
+                match self.carries_messages(fd) {
+                    Ok(messages) => messages,
+                    Err(error) => return self.complete(id, Err(error)),
+                }
+            }
+            _ => false,
+        };
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
         slot.handle = fd;
+        slot.control.messages = messages;
         slot.kind = state.kind;
         slot.control.part = 0;
         slot.control.moved = 0;
@@ -723,6 +823,16 @@ impl Iocp {
                 continue;
             };
             if slot.place != Place::Kernel {
+                continue;
+            }
+            if status == STATUS_PENDING && matches!(slot.op, Some(Op::RecvPooled { .. })) {
+                // A pooled receive starts its next zero-byte receive in the same OVERLAPPED
+                // as soon as one ends, without a turn of `poll`. Should a packet come for one
+                // that finished at once on a handle set to skip it (Wine posts one for some
+                // operations, see `end_ready` below; not seen for receives), it would find the
+                // next one pending, and ending that would hand its OVERLAPPED to a third call
+                // while the kernel still has it. A finished operation's status is never
+                // pending: this packet is not the one in flight.
                 continue;
             }
             self.in_kernel -= 1;
@@ -1055,6 +1165,27 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
             fill_one_wsabuf(&mut control.bufs, buf, true);
             control.flags = *flags as u32;
+            recv(fd, control, overlapped)
+        }
+        Op::RecvPooled { .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            // Zero bytes: the call ends when bytes (or the end of the stream, or an error)
+            // arrive, with no buffer of the pool's parked in it while the socket is idle; the
+            // bytes are then taken into a pool buffer (see `Iocp::receive_pooled`). A datagram
+            // socket's peeks (see `Control::messages`). The pointer is any valid one: nothing
+            // is written through it.
+            control.bufs.clear();
+            control.bufs.push(WSABUF {
+                len: 0,
+                buf: control.accept_buffer.as_mut_ptr(),
+            });
+            control.flags = if control.messages {
+                winsock::MSG_PEEK as u32
+            } else {
+                0
+            };
             recv(fd, control, overlapped)
         }
         Op::SendMsg {
@@ -1406,7 +1537,9 @@ impl Backend for Iocp {
     // backends do, since its slot must stay reserved until the next `poll`. Wine posts a
     // packet for some operations that finished at once on a handle set to skip it
     // (ReadDirectoryChangesW), and that packet names the slot by its OVERLAPPED: a slot
-    // reused at once would take it as its new operation's.
+    // reused at once would take it as its new operation's. It also keeps a multishot
+    // receive's items first: they wait in `ready` ahead of its last completion, and `deliver`
+    // hands them to the slot table in that order, so a claim sees them before the end.
     #[inline]
     fn slots(&mut self) -> &mut Slots<Slot> {
         &mut self.slots

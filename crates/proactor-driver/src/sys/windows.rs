@@ -239,6 +239,27 @@ pub(crate) fn socket_is_ifs(fd: Fd) -> bool {
 }
 
 /// The address family of a bound socket (a listener's, to make `AcceptEx`'s socket).
+/// Whether socket `fd` carries messages (datagrams), whose receive takes a whole message
+/// however little of it fits, rather than a stream.
+pub(crate) fn is_message_socket(fd: Fd) -> io::Result<bool> {
+    let mut socket_type = 0i32;
+    let mut len = size_of::<i32>() as i32;
+    // SAFETY: valid out pointers; a value that is not a socket fails with WSAENOTSOCK.
+    let ok = unsafe {
+        getsockopt(
+            socket(fd),
+            SOL_SOCKET,
+            SO_TYPE,
+            (&mut socket_type as *mut i32).cast(),
+            &mut len,
+        )
+    } == 0;
+    if !ok {
+        return Err(last_socket_error());
+    }
+    Ok(socket_type != i32::from(winsock::SOCK_STREAM))
+}
+
 pub(crate) fn socket_family(fd: Fd) -> io::Result<i32> {
     // SAFETY: SOCKADDR_STORAGE is plain data.
     let mut storage: SOCKADDR_STORAGE = unsafe { zeroed() };
@@ -461,6 +482,114 @@ pub(crate) unsafe fn read_socket_addr(address: *const SOCKADDR, len: i32) -> Opt
         }
         _ => None,
     }
+}
+
+/// Receives into a buffer taken from `pool` what waits in socket `fd`, without waiting: after
+/// a pooled receive's zero-byte receive ended. `Some(count)`: `count` bytes, lent into
+/// `buffer`, or 0 for the end of the stream; `None`: nothing waits (the zero-byte receive
+/// ended for bytes another reader took). An empty pool is an error only when bytes wait, as
+/// on io_uring, whose kernel takes a buffer only then; they stay in the socket.
+///
+/// The socket is in blocking mode (overlapped I/O breaks in non-blocking mode), so nothing
+/// here calls `recv` unless it returns at once: for at most the bytes `FIONREAD` says wait,
+/// or on a readable socket with none waiting (its end of stream, or its error).
+pub(crate) fn receive_pooled(
+    fd: Fd,
+    messages: bool,
+    pool: &crate::BufferPool,
+    buffer: &mut Option<crate::PooledBuffer>,
+) -> io::Result<Option<usize>> {
+    let socket = socket(fd);
+    // A FIONREAD that fails leaves it to `select` and a peek, which give the socket's error.
+    let mut waiting = bytes_waiting(socket).unwrap_or(0);
+    if waiting == 0 {
+        if !readable(socket)? {
+            return Ok(None);
+        }
+        let mut byte = 0u8;
+        // SAFETY: one byte of a local, alive for the call; readable with nothing counted
+        // waiting, the call returns at once.
+        let peeked = unsafe { winsock::recv(socket, &mut byte, 1, winsock::MSG_PEEK) };
+        if peeked == SOCKET_ERROR {
+            let error = last_socket_error();
+            // WSAEMSGSIZE: a datagram longer than the peek's byte, come since FIONREAD.
+            if error.raw_os_error() != Some(WSAEMSGSIZE) {
+                return Err(error);
+            }
+        } else if peeked == 0 {
+            if messages {
+                // An empty datagram, which a receive takes as it does any other (the peek
+                // left it): a zero-byte receive of a readable socket returns at once.
+                // SAFETY: no byte is written.
+                unsafe { winsock::recv(socket, &mut byte, 0, 0) };
+            }
+            return Ok(Some(0));
+        }
+        // Bytes came since FIONREAD was asked.
+        waiting = bytes_waiting(socket)?.max(1);
+    }
+    let shared = &pool.shared;
+    let Some(index) = shared.take()? else {
+        return Err(crate::buffer_pool::exhausted());
+    };
+    let len = (waiting as usize)
+        .min(shared.buffer_size())
+        .min(i32::MAX as usize);
+    // SAFETY: the buffer was just taken from the free list, so nothing else uses its memory,
+    // and it is buffer_size bytes long; at most the bytes waiting are asked for, so the call
+    // returns at once.
+    let received = unsafe { winsock::recv(socket, shared.address(index), len as i32, 0) };
+    match received {
+        // A datagram longer than the buffer, truncated to it (as `recv` without `MSG_TRUNC`
+        // does on Unix): the buffer is full.
+        SOCKET_ERROR if last_socket_error().raw_os_error() == Some(WSAEMSGSIZE) => {
+            *buffer = Some(shared.lend(index, len));
+            Ok(Some(len))
+        }
+        SOCKET_ERROR => {
+            let error = last_socket_error();
+            shared.untake(index);
+            Err(error)
+        }
+        0 => {
+            shared.untake(index);
+            Ok(Some(0))
+        }
+        count => {
+            let count = count as usize;
+            *buffer = Some(shared.lend(index, count));
+            Ok(Some(count))
+        }
+    }
+}
+
+/// How many bytes one `recv` on `socket` would get now (`FIONREAD`).
+fn bytes_waiting(socket: SOCKET) -> io::Result<u32> {
+    let mut waiting = 0u32;
+    // SAFETY: FIONREAD writes one u32, a local alive for the call.
+    if unsafe { winsock::ioctlsocket(socket, winsock::FIONREAD, &mut waiting) } == SOCKET_ERROR {
+        return Err(last_socket_error());
+    }
+    Ok(waiting)
+}
+
+/// Whether a `recv` on `socket` would return at once (bytes, the end of the stream, or an
+/// error wait): `select` with a zero timeout, which never blocks.
+fn readable(socket: SOCKET) -> io::Result<bool> {
+    // SAFETY: plain data; an empty set.
+    let mut set: winsock::FD_SET = unsafe { zeroed() };
+    set.fd_count = 1;
+    set.fd_array[0] = socket;
+    let timeout = winsock::TIMEVAL {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    // SAFETY: the set and the timeout are locals alive for the call; nfds is ignored.
+    let ready = unsafe { winsock::select(0, &mut set, null_mut(), null_mut(), &timeout) };
+    if ready == SOCKET_ERROR {
+        return Err(last_socket_error());
+    }
+    Ok(ready > 0)
 }
 
 /// Turns the error of a finished read into its result where Windows reports an ordinary end

@@ -37,23 +37,6 @@ fn buffer_of(completion: Completion) -> Option<PooledBuffer> {
     }
 }
 
-/// IOCP has no pooled receives yet: it says so (and the case checks only that).
-fn not_on_this_backend_yet(harness: &mut Harness) -> bool {
-    #[cfg(windows)]
-    {
-        let (_client, server) = harness.tcp_pair(false);
-        let pool = harness.driver.buffer_pool(16, 2).expect("pool");
-        let error = harness.error(receive(&server, &pool, false));
-        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
-        true
-    }
-    #[cfg(not(windows))]
-    {
-        let _ = harness;
-        false
-    }
-}
-
 /// Every completion of the multishot receive `id` up to its last (included).
 fn all_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
     let mut completions = Vec::new();
@@ -68,9 +51,6 @@ fn all_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
 }
 
 pub fn a_pooled_receive_gets_a_lent_buffer(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(64, 4).expect("pool");
     let id = harness.submit(receive(&server, &pool, false));
@@ -96,9 +76,6 @@ pub fn a_pooled_receive_gets_a_lent_buffer(mut harness: Harness) {
 }
 
 pub fn an_empty_pool_is_an_error_and_refilling_it_recovers(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(4, 2).expect("pool");
     send(&mut harness, &client, b"abcdefghijkl");
@@ -124,9 +101,6 @@ pub fn an_empty_pool_is_an_error_and_refilling_it_recovers(mut harness: Harness)
 }
 
 pub fn an_empty_pool_waits_while_nothing_arrives(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(8, 1).expect("pool");
     send(&mut harness, &client, b"first");
@@ -146,9 +120,6 @@ pub fn an_empty_pool_waits_while_nothing_arrives(mut harness: Harness) {
 }
 
 pub fn multishot_receives_until_the_end_of_the_stream(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(64, 16).expect("pool");
     let id = harness.submit(receive(&server, &pool, true));
@@ -185,9 +156,6 @@ pub fn multishot_receives_until_the_end_of_the_stream(mut harness: Harness) {
 }
 
 pub fn multishot_receive_ends_on_reset(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(64, 4).expect("pool");
     let id = harness.submit(receive(&server, &pool, true));
@@ -208,9 +176,6 @@ pub fn multishot_receive_ends_on_reset(mut harness: Harness) {
 }
 
 pub fn a_cancelled_multishot_receive_returns_every_buffer(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(16, 8).expect("pool");
     let id = harness.submit(receive(&server, &pool, true));
@@ -245,9 +210,6 @@ pub fn a_cancelled_multishot_receive_returns_every_buffer(mut harness: Harness) 
 }
 
 pub fn multishot_exhaustion_ends_the_receive_without_loss(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(4, 2).expect("pool");
     let id = harness.submit(receive(&server, &pool, true));
@@ -283,9 +245,6 @@ pub fn multishot_exhaustion_ends_the_receive_without_loss(mut harness: Harness) 
 }
 
 pub fn claimed_multishot_completions_come_in_order(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (client, server) = harness.tcp_pair(false);
     let pool = harness.driver.buffer_pool(4, 32).expect("pool");
     let id = harness
@@ -324,9 +283,6 @@ pub fn claimed_multishot_completions_come_in_order(mut harness: Harness) {
 }
 
 pub fn a_pool_of_another_driver_is_refused(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let (_client, server) = harness.tcp_pair(false);
     let mut other = Harness::new(harness.flavor);
     let foreign = other.driver.buffer_pool(16, 2).expect("pool");
