@@ -226,6 +226,17 @@ pub enum Op {
         /// Filled with the peer's address when the accept succeeds.
         peer: Option<SocketAddr>,
     },
+    /// Accepts connections on a listening socket, one completion per connection (each with
+    /// [`Completion::more`] set, its result the new descriptor, its operation a copy of this
+    /// one), until an error or a cancel ends it with a completion without `more`. One
+    /// submission serves every connection: io_uring's multishot accept (re-armed if the
+    /// kernel ends it early); the other backends accept again while connections wait. No
+    /// peer address is reported (ask the new socket, e.g. `getpeername`). A descriptor in a
+    /// completion nobody takes is the caller's to close, as with [`Op::Accept`].
+    AcceptMultishot {
+        /// A listening socket.
+        fd: Fd,
+    },
     /// Connects a socket to `addr`; completes with `Ok(0)` once connected.
     Connect {
         /// A socket, typically from [`Op::Socket`].
@@ -543,6 +554,7 @@ pub enum OpKind {
     Fsync,
     Close,
     Accept,
+    AcceptMultishot,
     Connect,
     Send,
     Recv,
@@ -571,7 +583,7 @@ pub enum OpKind {
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 33] = [
+    pub const ALL: [OpKind; 34] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -581,6 +593,7 @@ impl OpKind {
         OpKind::Fsync,
         OpKind::Close,
         OpKind::Accept,
+        OpKind::AcceptMultishot,
         OpKind::Connect,
         OpKind::Send,
         OpKind::Recv,
@@ -721,6 +734,7 @@ impl Op {
             Op::Fsync { .. } => OpKind::Fsync,
             Op::Close { .. } => OpKind::Close,
             Op::Accept { .. } => OpKind::Accept,
+            Op::AcceptMultishot { .. } => OpKind::AcceptMultishot,
             Op::Connect { .. } => OpKind::Connect,
             Op::Send { .. } => OpKind::Send,
             Op::Recv { .. } => OpKind::Recv,
@@ -758,6 +772,7 @@ impl Op {
             | Op::Fsync { fd, .. }
             | Op::Close { fd }
             | Op::Accept { fd, .. }
+            | Op::AcceptMultishot { fd }
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
             | Op::Recv { fd, .. }
@@ -825,6 +840,7 @@ impl Op {
             | Op::WriteVectored { fd, .. }
             | Op::Fsync { fd, .. }
             | Op::Accept { fd, .. }
+            | Op::AcceptMultishot { fd }
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
             | Op::Recv { fd, .. }
@@ -859,15 +875,17 @@ impl Op {
         }
     }
 
-    /// Whether the operation yields many completions (see [`Completion::more`]).
-    pub(crate) fn is_multishot(&self) -> bool {
-        matches!(
-            self,
+    /// Whether a multishot operation's result `count` is one of its many (the operation goes
+    /// on), rather than its end: bytes received (none is the end of the stream), or a
+    /// connection accepted.
+    pub(crate) fn is_item(&self, count: usize) -> bool {
+        match self {
             Op::RecvPooled {
-                multishot: true,
-                ..
-            }
-        )
+                multishot: true, ..
+            } => count > 0,
+            Op::AcceptMultishot { .. } => true,
+            _ => false,
+        }
     }
 
     /// For a multishot operation that produced one result: that result's own operation (a
@@ -885,15 +903,26 @@ impl Op {
                 multishot: *multishot,
                 buffer: buffer.take(),
             },
+            Op::AcceptMultishot { fd } => Op::AcceptMultishot { fd: *fd },
             _ => Op::Nop,
         }
     }
 
-    /// Whether a successful result is a new descriptor that must be closed if nobody takes it.
-    pub(crate) fn creates_fd(&self) -> bool {
+    /// Whether a successful result is a new descriptor, which must be closed if nobody takes
+    /// it (`Accept`, `AcceptMultishot`, `Socket`, `OpenAt`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Op;
+    ///
+    /// assert!(Op::AcceptMultishot { fd: 3 }.creates_fd());
+    /// assert!(!Op::Nop.creates_fd());
+    /// ```
+    pub fn creates_fd(&self) -> bool {
         matches!(
             self,
-            Op::Accept { .. } | Op::Socket { .. } | Op::OpenAt { .. }
+            Op::Accept { .. } | Op::AcceptMultishot { .. } | Op::Socket { .. } | Op::OpenAt { .. }
         )
     }
 

@@ -428,6 +428,29 @@ impl<S: HoldsOp> Slots<S> {
         }
     }
 
+    /// The descriptors made by completions that wait for claimants nobody will now be (the
+    /// driver is going away): a backend closes them, as it does those it never handed out.
+    pub(crate) fn made_and_held(&mut self) -> Vec<crate::Fd> {
+        let mut made: Vec<crate::Fd> = self
+            .items
+            .drain(..)
+            .filter(|item| item.op.creates_fd())
+            .filter_map(|item| item.result.ok())
+            .map(|fd| fd as crate::Fd)
+            .collect();
+        for chunk in &mut self.chunks {
+            for entry in chunk.iter_mut() {
+                if let Claim::Done(Ok(fd)) = entry.claim {
+                    if entry.state.op().as_ref().is_some_and(Op::creates_fd) {
+                        made.push(fd as crate::Fd);
+                        entry.claim = Claim::None;
+                    }
+                }
+            }
+        }
+        made
+    }
+
     /// Tokens of claimed operations whose completions came since the claimant last drained.
     pub(crate) fn woken(&mut self) -> &mut Vec<u64> {
         &mut self.woken

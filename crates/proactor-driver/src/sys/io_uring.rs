@@ -130,6 +130,7 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Connect => opcode::Connect::CODE,
         OpKind::Send => opcode::Send::CODE,
         OpKind::Recv => opcode::Recv::CODE,
+        OpKind::AcceptMultishot => opcode::AcceptMulti::CODE,
         // Pools are buffer rings, registered only where the kernel has them (else free lists,
         // served by the fallback path).
         OpKind::RecvPooled => opcode::Recv::CODE,
@@ -486,6 +487,7 @@ impl IoUring {
             Op::Read { fd, .. }
             | Op::ReadVectored { fd, .. }
             | Op::Accept { fd, .. }
+            | Op::AcceptMultishot { fd }
             | Op::Recv { fd, .. }
             | Op::RecvPooled { fd, .. }
             | Op::RecvMsg { fd, .. } => (fd, libc::POLLIN),
@@ -552,7 +554,7 @@ impl IoUring {
                     return self.push(poll_entry(fd, poll_flags, id));
                 }
                 // A multishot receive goes on until the socket has nothing more.
-                Ok(count) if count > 0 && op.is_multishot() => {
+                Ok(count) if op.is_item(count) => {
                     let item = op.split_item();
                     self.ready.push(item_completion(id, count, item));
                 }
@@ -683,7 +685,7 @@ impl IoUring {
                         self.push(poll_entry(fd, flags, id));
                     }
                     // A multishot receive goes on: this receive is one of its completions.
-                    Ok(count) if count > 0 && op.is_multishot() => {
+                    Ok(count) if op.is_item(count) => {
                         let item = op.split_item();
                         let (fd, flags) = poll_target(op);
                         self.slots.item(item_completion(id, count, item), out);
@@ -708,24 +710,23 @@ impl IoUring {
         }
     }
 
-    /// A pooled receive's CQE: the buffer the kernel picked is lent into the operation; a
-    /// multishot receive's data is one of its completions, and the operation goes on (armed
-    /// again if the kernel ended it early, as it does when its completion queue overflows).
+    /// A CQE of a pooled receive or a multishot operation: the buffer the kernel picked is
+    /// lent into the operation; each receive (or accepted connection) of a multishot
+    /// operation is one of its completions, and the operation goes on (armed again if the
+    /// kernel ended it early, as it does when its completion queue overflows).
     fn pooled_completion(&mut self, id: OpId, raw: i32, flags: u32, out: &mut Vec<Completion>) {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
         let cancel_requested = slot.cancel_requested;
         let Some(op) = slot.op.as_mut() else { return };
-        let Op::RecvPooled { pool, buffer, .. } = op else {
-            debug_assert!(false, "pooled flags on another operation");
-            return;
-        };
-        if let Some(index) = io_uring::cqueue::buffer_select(flags) {
-            pool.shared.lent_by_kernel();
-            *buffer = Some(pool.shared.lend(index, usize::try_from(raw).unwrap_or(0)));
+        if let Op::RecvPooled { pool, buffer, .. } = op {
+            if let Some(index) = io_uring::cqueue::buffer_select(flags) {
+                pool.shared.lent_by_kernel();
+                *buffer = Some(pool.shared.lend(index, usize::try_from(raw).unwrap_or(0)));
+            }
         }
-        if raw > 0 && op.is_multishot() {
+        if raw >= 0 && op.is_item(raw as usize) {
             let item = op.split_item();
             self.slots
                 .item(item_completion(id, raw as usize, item), out);
@@ -861,6 +862,7 @@ fn is_socket_like(op: &Op) -> bool {
     matches!(
         op,
         Op::Accept { .. }
+            | Op::AcceptMultishot { .. }
             | Op::Connect { .. }
             | Op::Send { .. }
             | Op::Recv { .. }
@@ -985,6 +987,9 @@ fn build_entry(
             .flags(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
             .build()
         }
+        Op::AcceptMultishot { fd } => opcode::AcceptMulti::new(types::Fd(*fd))
+            .flags(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
+            .build(),
         Op::Connect { fd, addr } => {
             let scratch = control.scratch();
             let len = unix::write_socket_addr(addr, &mut scratch.address);
@@ -1462,6 +1467,9 @@ impl Drop for IoUring {
             if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
                 unix::close_quietly(*fd as RawFd);
             }
+        }
+        for fd in self.slots.made_and_held() {
+            unix::close_quietly(fd);
         }
         if self.in_kernel > 0 {
             // The kernel did not let go in time: leak the slots (buffers and control blocks)

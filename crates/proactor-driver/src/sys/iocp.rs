@@ -261,6 +261,7 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
+        Op::AcceptMultishot { .. } => Route::Unsupported("multishot accept (not yet on IOCP)"),
         // kqueue's EVFILT_PROC; Windows waits for a process with Op::Poll on its handle.
         Op::WaitExit { .. } => Route::Unsupported("waiting for a process exit by its ID"),
     }
@@ -476,7 +477,7 @@ impl Iocp {
                     return;
                 };
                 match win::receive_pooled(fd, slot.control.messages, pool, buffer) {
-                    Ok(Some(count)) if count > 0 && op.is_multishot() => {
+                    Ok(Some(count)) if op.is_item(count) => {
                         let item = op.split_item();
                         self.ready.push(Completion {
                             id,
@@ -1717,6 +1718,9 @@ impl Drop for Iocp {
             if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
                 win::close_quietly(*fd as Fd);
             }
+        }
+        for fd in self.slots.made_and_held() {
+            win::close_quietly(fd);
         }
     }
 }

@@ -193,6 +193,7 @@ fn route(op: &Op) -> Route {
         } => Route::Queue(fd, Direction::Write),
         Op::Poll { fd, .. } => Route::Queue(fd, Direction::Read),
         Op::Accept { fd, .. }
+        | Op::AcceptMultishot { fd }
         | Op::Recv { fd, .. }
         | Op::RecvPooled { fd, .. }
         | Op::RecvMsg { fd, .. } => Route::Queue(fd, Direction::Read),
@@ -326,9 +327,9 @@ impl<P: Poller> Readiness<P> {
             let Some(op) = slot.op.as_mut() else { return };
             match unix::perform(op, &mut slot.control) {
                 Err(error) if unix::would_block(&error) && !unix::must_not_wait(op) => {}
-                Ok(count) if count > 0 && op.is_multishot() => {
+                Ok(count) if op.is_item(count) => {
                     let item = op.split_item();
-                    self.items.push(item_completion(id, count, item));
+                    self.push_item(id, count, item);
                     continue;
                 }
                 result => return self.complete(id, result),
@@ -377,9 +378,9 @@ impl<P: Poller> Readiness<P> {
                     ..
                 }) => match unix::perform(op, control) {
                     // A multishot receive goes on receiving, at the front of the queue.
-                    Ok(count) if count > 0 && op.is_multishot() => {
+                    Ok(count) if op.is_item(count) => {
                         let item = op.split_item();
-                        self.items.push(item_completion(id, count, item));
+                        self.push_item(id, count, item);
                         continue;
                     }
                     result => result,
@@ -580,6 +581,18 @@ impl<P: Poller> Readiness<P> {
 }
 
 impl<P: Poller> Readiness<P> {
+    /// Records one completion of the multishot operation `id` (result `count`, in `op`) for
+    /// the next hand-out. A connection it accepted is a new descriptor: whatever was known
+    /// about an old one with its number is stale.
+    fn push_item(&mut self, id: OpId, count: usize, op: Op) {
+        if op.creates_fd() {
+            if let Some(state) = self.fd_state(count as RawFd) {
+                state.reset();
+            }
+        }
+        self.items.push(item_completion(id, count, op));
+    }
+
     /// Hands out (or queues for their claimants) the completions of multishot operations
     /// that go on, in the order they came.
     #[cold]
@@ -845,6 +858,14 @@ impl<P> Drop for Readiness<P> {
             if let (Ok(fd), true) = (result, creates) {
                 unix::close_quietly(fd as RawFd);
             }
+        }
+        for item in std::mem::take(&mut self.items) {
+            if let (Ok(fd), true) = (item.result, item.op.creates_fd()) {
+                unix::close_quietly(fd as RawFd);
+            }
+        }
+        for fd in self.slots.made_and_held() {
+            unix::close_quietly(fd);
         }
     }
 }

@@ -390,6 +390,12 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             let address = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
             accept(*fd, address, &mut scratch.address_len)
         }
+        Op::AcceptMultishot { fd } => {
+            // The peer's address is not reported: it goes to a local.
+            let mut address = MaybeUninit::<libc::sockaddr_storage>::uninit();
+            let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            accept(*fd, address.as_mut_ptr().cast(), &mut len)
+        }
         Op::Connect { fd, addr } => {
             if control.connecting {
                 return socket_error(*fd).map(|()| 0);

@@ -16,6 +16,7 @@
 
 mod harness;
 
+mod accept_multishot;
 mod bad_input;
 mod claims;
 mod close;
@@ -96,6 +97,8 @@ conformance! {
     pooled::multishot_exhaustion_ends_the_receive_without_loss,
     pooled::claimed_multishot_completions_come_in_order,
     pooled::a_pool_of_another_driver_is_refused,
+    accept_multishot::multishot_accept_yields_each_connection,
+    accept_multishot::a_cancelled_multishot_accept_loses_no_connection,
     close::close_ends_a_pending_connect,
     close::close_ends_pending_sends_in_order,
     control::nop_completes,

@@ -8,6 +8,7 @@
 //! Windows has `AF_UNIX` stream sockets, which these types do not cover yet.
 
 mod addr;
+mod incoming;
 #[cfg(compat)]
 pub(crate) mod poll;
 mod pooled;
@@ -33,6 +34,7 @@ use crate::{BufResult, IoBuf};
 
 pub(crate) use addr::resolve;
 pub use addr::ToSocketAddrs;
+pub use incoming::Incoming;
 pub use pooled::PooledReads;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -187,6 +187,36 @@ impl TcpListener {
         Ok((stream, peer))
     }
 
+    /// Accepts connections from one submission that goes on accepting (io_uring's multishot
+    /// accept; the other backends accept again while connections wait), read with
+    /// [`Incoming::next`](crate::net::Incoming::next): a server's accept loop without an
+    /// operation per connection. Connections accepted and not yet taken when it is dropped
+    /// are closed.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// let mut incoming = listener.incoming();
+    /// loop {
+    ///     let stream = incoming.next().await?;
+    ///     println!("connection from {}", stream.peer_addr()?);
+    /// }
+    /// # #[allow(unreachable_code)]
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn incoming(&self) -> super::Incoming<'_> {
+        super::Incoming::new(self)
+    }
+
+    /// The descriptor, for the multishot accept.
+    pub(crate) fn fd(&self) -> Fd {
+        self.descriptor.fd()
+    }
+
     /// The address the listener is bound to.
     ///
     /// # Errors

@@ -154,9 +154,7 @@ impl Orphan {
 
 /// Drops a completion nobody will take, closing a descriptor it created.
 fn dispose(completion: Completion) {
-    if let (Ok(fd), Op::Accept { .. } | Op::Socket { .. } | Op::OpenAt { .. }) =
-        (&completion.result, &completion.op)
-    {
+    if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
         // SAFETY: the operation created this descriptor and nobody else has seen it.
         unsafe { crate::sys::close(*fd as proactor_driver::Fd) };
     }
@@ -473,8 +471,9 @@ impl Submitted {
         // A multishot operation's completions that came and were not taken: kept by the
         // orphan action (or dropped, their buffers going back to their pool).
         while let Some(item) = came.take_if(|completion| completion.more) {
-            if let Some(orphan) = &orphan {
-                orphan.take_item(item);
+            match &orphan {
+                Some(orphan) => orphan.take_item(item),
+                None => dispose(item),
             }
             came = inner.driver.borrow_mut().unclaim(id);
         }
@@ -506,8 +505,9 @@ pub(crate) fn orphaned(inner: &Inner, completion: Completion) {
             None
         } else if completion.more {
             // One of a multishot operation's: its action stays for the rest.
-            if let Some(orphan) = orphans.get(&completion.id) {
-                orphan.take_item(completion);
+            match orphans.get(&completion.id) {
+                Some(orphan) => orphan.take_item(completion),
+                None => dispose(completion),
             }
             return;
         } else {

@@ -3,6 +3,7 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
+mod incoming;
 mod net;
 mod pooled;
 mod runtime;
@@ -56,12 +57,13 @@ macro_rules! conformance {
     };
 }
 conformance! {
-    // IOCP joins when its pooled receives land.
+    // IOCP joins when its multishot accept lands.
     #[cfg(not(windows))]
+    incoming::incoming_serves_each_connection,
+    #[cfg(not(windows))]
+    incoming::dropping_incoming_closes_what_it_accepted,
     pooled::pooled_reads_echo_in_order,
-    #[cfg(not(windows))]
     pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
-    #[cfg(not(windows))]
     pooled::an_exhausted_pool_makes_reads_wait,
     runtime::spawn_and_join,
     runtime::abort_drops_the_task,

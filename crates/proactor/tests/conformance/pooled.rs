@@ -2,9 +2,6 @@
 //! `TcpStream::pooled_reads`): bytes arrive in lent buffers, in order, none lost when reads
 //! are cancelled or mixed with plain reads, and every buffer goes back to its pool.
 
-// IOCP runs these once its pooled receives land.
-#![cfg_attr(windows, allow(dead_code, unused_imports))]
-
 use std::time::Duration;
 
 use proactor::io::{AsyncRead, AsyncWrite, BufferPool};

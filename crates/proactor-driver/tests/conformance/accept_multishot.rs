@@ -1,0 +1,155 @@
+//! Multishot accept (`Op::AcceptMultishot`): one submission, one completion per connection,
+//! each a new descriptor, until a cancel or an error ends it; cancelled with connections
+//! racing in, every connection is either in a completion or still in the listener's backlog.
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use proactor_driver::{is_cancelled, Completion, Op, OpId};
+use socket2::SockRef;
+
+use crate::harness::*;
+
+/// The socket accepted in `completion` (which must be one of many), owned.
+fn accepted(harness: &Harness, completion: Completion) -> OwnedSocket {
+    assert!(
+        completion.more,
+        "{:?}: {:?}",
+        harness.flavor, completion.result
+    );
+    let fd = completion.result.expect("accepted");
+    // SAFETY: the accept made this descriptor, and nothing else owns it.
+    unsafe { socket_from_raw(fd) }
+}
+
+fn peer_of(socket: &OwnedSocket) -> SocketAddr {
+    SockRef::from(socket)
+        .peer_addr()
+        .expect("peer address")
+        .as_socket()
+        .expect("an IP peer")
+}
+
+/// IOCP has no multishot accept yet: it says so (and the case checks only that).
+fn not_on_this_backend_yet(harness: &mut Harness) -> bool {
+    #[cfg(windows)]
+    {
+        let listener = listener(false);
+        let error = harness.error(Op::AcceptMultishot { fd: raw(&listener) });
+        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
+        true
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = harness;
+        false
+    }
+}
+
+/// Completions of `id` until its last (included).
+fn rest_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
+    let mut completions = Vec::new();
+    loop {
+        let completion = harness.wait(id);
+        let more = completion.more;
+        completions.push(completion);
+        if !more {
+            return completions;
+        }
+    }
+}
+
+pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
+    if not_on_this_backend_yet(&mut harness) {
+        return;
+    }
+    let listener = listener(false);
+    let address = listener.local_addr().unwrap();
+    let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
+    let mut clients = Vec::new();
+    let mut servers = Vec::new();
+    for _ in 0..20 {
+        let client = TcpStream::connect(address).expect("connect");
+        let completion = harness.wait(id);
+        let server = accepted(&harness, completion);
+        assert_eq!(
+            peer_of(&server),
+            client.local_addr().unwrap(),
+            "{:?}: the connection just made",
+            harness.flavor
+        );
+        clients.push(client);
+        servers.push(server);
+    }
+    harness.driver.cancel(id).expect("cancel");
+    let last = rest_of(&mut harness, id).pop().expect("a last completion");
+    assert!(!last.more);
+    assert!(
+        last.result.as_ref().is_err_and(is_cancelled),
+        "{:?}: {:?}",
+        harness.flavor,
+        last.result
+    );
+    assert!(harness.try_wait(id, Duration::from_millis(20)).is_none());
+}
+
+pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
+    if not_on_this_backend_yet(&mut harness) {
+        return;
+    }
+    const CLIENTS: usize = 64;
+    let listener = listener(false);
+    let address = listener.local_addr().unwrap();
+    let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
+    let connecting = std::thread::spawn(move || {
+        (0..CLIENTS)
+            .map(|_| {
+                let client = TcpStream::connect(address).expect("connect");
+                client.local_addr().unwrap()
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut peers = HashSet::new();
+    let mut sockets = Vec::new();
+    // Cancel while connections are still coming in.
+    let first = harness.wait(id);
+    let socket = accepted(&harness, first);
+    peers.insert(peer_of(&socket));
+    sockets.push(socket);
+    harness.driver.cancel(id).expect("cancel");
+    for completion in rest_of(&mut harness, id) {
+        if completion.more {
+            let socket = accepted(&harness, completion);
+            peers.insert(peer_of(&socket));
+            sockets.push(socket);
+        } else {
+            // Ended by the cancel (or, had every connection come first, still the cancel).
+            assert!(
+                completion.result.as_ref().is_err_and(is_cancelled),
+                "{:?}: {:?}",
+                harness.flavor,
+                completion.result
+            );
+        }
+    }
+    let clients: HashSet<SocketAddr> = connecting.join().unwrap().into_iter().collect();
+    // What the multishot accept did not take waits in the backlog.
+    while peers.len() < CLIENTS {
+        let (fd, op) = harness.ok(Op::Accept {
+            fd: raw(&listener),
+            peer: None,
+        });
+        let Op::Accept { peer, .. } = op else {
+            unreachable!()
+        };
+        peers.insert(peer.expect("peer"));
+        // SAFETY: the accept made this descriptor, and nothing else owns it.
+        sockets.push(unsafe { socket_from_raw(fd) });
+    }
+    assert_eq!(
+        peers, clients,
+        "{:?}: every connection, once",
+        harness.flavor
+    );
+}

@@ -1,0 +1,97 @@
+//! A listener's connections from one multishot accept ([`Incoming`]).
+
+use std::io;
+use std::task::{Context, Poll};
+
+use proactor_driver::Op;
+
+use super::tcp::{TcpListener, TcpStream};
+use super::Descriptor;
+use crate::runtime::op::{self, Submitted};
+
+/// Connections accepted by one submission that goes on accepting, made by
+/// [`TcpListener::incoming`]; taken with [`next`](Incoming::next).
+///
+/// Connections are accepted as they arrive, whether or not `next` is being awaited; those
+/// not taken when it is dropped are closed (their clients see the connection end). An error
+/// ends the run (it is returned once; the next call accepts again): a server out of
+/// descriptors should wait before it calls again, as with [`TcpListener::accept`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # proactor::Runtime::new()?.block_on(async {
+/// let listener = proactor::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// let mut incoming = listener.incoming();
+/// while let Ok(stream) = incoming.next().await {
+///     drop(proactor::spawn(async move {
+///         let _ = stream; // serve it
+///     }));
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+    accepting: Option<Submitted>,
+}
+
+impl<'a> Incoming<'a> {
+    pub(crate) fn new(listener: &'a TcpListener) -> Incoming<'a> {
+        Incoming {
+            listener,
+            accepting: None,
+        }
+    }
+
+    /// The next connection.
+    ///
+    /// # Errors
+    ///
+    /// What the accept met (out of descriptors, say); the next call accepts again.
+    ///
+    /// # Examples
+    ///
+    /// See [`Incoming`].
+    pub async fn next(&mut self) -> io::Result<TcpStream> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// As [`next`](Incoming::next), for poll-based code.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// let mut incoming = listener.incoming();
+    /// let stream = std::future::poll_fn(|cx| incoming.poll_next(cx)).await?;
+    /// # drop(stream);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
+        loop {
+            let accepting = self.accepting.get_or_insert_with(|| {
+                op::submit(Op::AcceptMultishot {
+                    fd: self.listener.fd(),
+                })
+            });
+            let completion = std::task::ready!(accepting.poll_next(cx));
+            if !completion.more {
+                self.accepting = None;
+            }
+            match completion.result {
+                Ok(fd) if completion.more => {
+                    let descriptor = Descriptor::from_driver(fd as proactor_driver::Fd);
+                    return Poll::Ready(Ok(TcpStream::from_descriptor(descriptor)));
+                }
+                // The run ended without an error (it does not, but would be re-armed).
+                Ok(_) => continue,
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+}
