@@ -13,12 +13,20 @@
 //! layer above (the runtime) keeps no table of its own, and a completion moves once: from the
 //! backend into its slot.
 
-use std::collections::VecDeque;
 use std::io;
 
 use crate::{Completion, Op, OpId};
 
 const CHUNK: usize = 64;
+
+/// No item: the end of an operation's list of waiting completions.
+const NO_ITEM: u32 = u32::MAX;
+
+/// A waiting completion of a multishot operation, and the next of the same operation's.
+struct Item {
+    completion: Option<Completion>,
+    next: u32,
+}
 
 /// What the table needs of a backend's per-operation state: the place its operation is kept
 /// while it runs, where a claimed completion's operation stays until the claim takes it (so it
@@ -32,9 +40,10 @@ struct Entry<S> {
     /// The backend has the operation (its completion has not come yet).
     occupied: bool,
     claim: Claim,
-    /// How many completions of this claimed multishot operation wait in the table's
-    /// `items` for the claimant.
-    queued: u32,
+    /// The first and last of this claimed multishot operation's completions that wait in
+    /// the table's `items` for the claimant ([`NO_ITEM`] when none do).
+    first_item: u32,
+    last_item: u32,
     state: S,
 }
 
@@ -57,10 +66,12 @@ pub(crate) struct Slots<S> {
     occupied: usize,
     /// Tokens of claimed operations whose completions came, for the claimant to drain.
     woken: Vec<u64>,
-    /// Completions of claimed multishot operations that go on, waiting for their claimants,
-    /// in the order they came: one queue for the table, not one per slot, so a connection
-    /// whose receive goes on costs no queue of its own (a slot only counts its own).
-    items: VecDeque<Completion>,
+    /// Completions of claimed multishot operations that go on, waiting for their claimants:
+    /// one store for the table, each operation's a list through it in the order they came,
+    /// so a connection whose receive goes on costs no queue of its own.
+    items: Vec<Item>,
+    /// Free places in `items`.
+    free_items: Vec<u32>,
     /// Completions made so far (handed out or held; a multishot operation makes several), so
     /// a backend can tell whether a wait brought anything.
     finished: u64,
@@ -73,7 +84,8 @@ impl<S: HoldsOp> Slots<S> {
             free: Vec::new(),
             occupied: 0,
             woken: Vec::new(),
-            items: VecDeque::new(),
+            items: Vec::new(),
+            free_items: Vec::new(),
             finished: 0,
         }
     }
@@ -111,7 +123,8 @@ impl<S: HoldsOp> Slots<S> {
             generation: 0,
             occupied: false,
             claim: Claim::None,
-            queued: 0,
+            first_item: NO_ITEM,
+            last_item: NO_ITEM,
             state: S::default(),
         }));
         self.chunks.push(chunk);
@@ -195,50 +208,76 @@ impl<S: HoldsOp> Slots<S> {
     pub(crate) fn item(&mut self, completion: Completion, out: &mut Vec<Completion>) {
         debug_assert!(completion.more);
         self.finished += 1;
-        let Some(entry) = self.ended(completion.id) else {
-            return out.push(completion);
+        let id = completion.id;
+        let token = match self.ended(id) {
+            Some(Entry {
+                claim: Claim::Waiting(token),
+                ..
+            }) => *token,
+            _ => return out.push(completion),
         };
-        let Claim::Waiting(token) = entry.claim else {
-            return out.push(completion);
+        let item = Item {
+            completion: Some(completion),
+            next: NO_ITEM,
         };
-        entry.queued += 1;
-        let was_empty = entry.queued == 1;
-        self.items.push_back(completion);
+        let place = match self.free_items.pop() {
+            Some(place) => {
+                self.items[place as usize] = item;
+                place
+            }
+            None => {
+                self.items.push(item);
+                (self.items.len() - 1) as u32
+            }
+        };
+        let Slots { chunks, items, .. } = self;
+        let entry = &mut chunks[id.index as usize / CHUNK][id.index as usize % CHUNK];
+        let was_empty = entry.first_item == NO_ITEM;
+        if was_empty {
+            entry.first_item = place;
+        } else {
+            items[entry.last_item as usize].next = place;
+        }
+        entry.last_item = place;
         if was_empty {
             self.woken.push(token);
         }
     }
 
-    /// Takes the next queued completion of the multishot operation in `entry`, `id`, from
-    /// `items`; `token`, if given, replaces the claim's.
+    /// Takes the next waiting completion of the multishot operation in `entry` from `items`
+    /// (its place goes to `free`); `token`, if given, replaces the claim's.
     #[inline]
     fn next_item(
-        items: &mut VecDeque<Completion>,
+        items: &mut [Item],
+        free: &mut Vec<u32>,
         entry: &mut Entry<S>,
-        id: OpId,
         token: Option<u64>,
     ) -> Option<Completion> {
-        if entry.queued == 0 {
+        if entry.first_item == NO_ITEM {
             return None;
         }
-        Self::take_item(items, entry, id, token)
+        Self::take_item(items, free, entry, token)
     }
 
     #[cold]
     fn take_item(
-        items: &mut VecDeque<Completion>,
+        items: &mut [Item],
+        free: &mut Vec<u32>,
         entry: &mut Entry<S>,
-        id: OpId,
         token: Option<u64>,
     ) -> Option<Completion> {
-        // Usually the first: claimants take theirs in the turn they are woken.
-        let position = items.iter().position(|item| item.id == id)?;
-        let item = items.remove(position)?;
-        entry.queued -= 1;
+        let place = entry.first_item;
+        let item = &mut items[place as usize];
+        entry.first_item = item.next;
+        if entry.first_item == NO_ITEM {
+            entry.last_item = NO_ITEM;
+        }
+        let completion = item.completion.take();
+        free.push(place);
         if let (Claim::Waiting(_), Some(token)) = (&entry.claim, token) {
             entry.claim = Claim::Waiting(token);
         }
-        Some(item)
+        completion
     }
 
     /// As [`finish`](Slots::finish), for an operation still in its slot's state (where the
@@ -334,7 +373,9 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        if let Some(item) = Self::next_item(&mut self.items, entry, id, Some(token)) {
+        if let Some(item) =
+            Self::next_item(&mut self.items, &mut self.free_items, entry, Some(token))
+        {
             return Some(item);
         }
         if let Claim::Done(_) = entry.claim {
@@ -361,7 +402,9 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        if let Some(mut item) = Self::next_item(&mut self.items, entry, id, Some(token)) {
+        if let Some(mut item) =
+            Self::next_item(&mut self.items, &mut self.free_items, entry, Some(token))
+        {
             return Some(take(item.result, &mut item.op));
         }
         if let Claim::Done(_) = entry.claim {
@@ -416,7 +459,7 @@ impl<S: HoldsOp> Slots<S> {
         if entry.generation != id.generation {
             return None;
         }
-        if let Some(item) = Self::next_item(&mut self.items, entry, id, None) {
+        if let Some(item) = Self::next_item(&mut self.items, &mut self.free_items, entry, None) {
             return Some(item);
         }
         match entry.claim {
@@ -434,6 +477,7 @@ impl<S: HoldsOp> Slots<S> {
         let mut made: Vec<crate::Fd> = self
             .items
             .drain(..)
+            .filter_map(|item| item.completion)
             .filter(|item| item.op.creates_fd())
             .filter_map(|item| item.result.ok())
             .map(|fd| fd as crate::Fd)
