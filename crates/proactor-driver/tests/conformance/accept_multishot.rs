@@ -31,22 +31,6 @@ fn peer_of(socket: &OwnedSocket) -> SocketAddr {
         .expect("an IP peer")
 }
 
-/// IOCP has no multishot accept yet: it says so (and the case checks only that).
-fn not_on_this_backend_yet(harness: &mut Harness) -> bool {
-    #[cfg(windows)]
-    {
-        let listener = listener(false);
-        let error = harness.error(Op::AcceptMultishot { fd: raw(&listener) });
-        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
-        true
-    }
-    #[cfg(not(windows))]
-    {
-        let _ = harness;
-        false
-    }
-}
-
 /// Completions of `id` until its last (included).
 fn rest_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
     let mut completions = Vec::new();
@@ -61,9 +45,6 @@ fn rest_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
 }
 
 pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let listener = listener(false);
     let address = listener.local_addr().unwrap();
     let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
@@ -95,9 +76,6 @@ pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
 }
 
 pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     const CLIENTS: usize = 64;
     let listener = listener(false);
     let address = listener.local_addr().unwrap();
