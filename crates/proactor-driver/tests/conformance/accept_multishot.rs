@@ -75,6 +75,40 @@ pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
     assert!(harness.try_wait(id, Duration::from_millis(20)).is_none());
 }
 
+/// Connections already in the backlog when it is submitted come out first, in order (on IOCP,
+/// `AcceptEx` calls that may finish at once, one after another); on an IPv6 listener, whose
+/// accepted sockets must be made of its family.
+pub fn multishot_accept_takes_connections_already_waiting(mut harness: Harness) {
+    const CLIENTS: usize = 8;
+    let listener = listener(true);
+    let address = listener.local_addr().unwrap();
+    let clients: Vec<TcpStream> = (0..CLIENTS)
+        .map(|_| TcpStream::connect(address).expect("connect"))
+        .collect();
+    let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
+    let mut servers = Vec::new();
+    for client in &clients {
+        let completion = harness.wait(id);
+        let server = accepted(&harness, completion);
+        assert_eq!(
+            peer_of(&server),
+            client.local_addr().unwrap(),
+            "{:?}: in the order they connected",
+            harness.flavor
+        );
+        servers.push(server);
+    }
+    harness.driver.cancel(id).expect("cancel");
+    let last = rest_of(&mut harness, id).pop().expect("a last completion");
+    assert!(!last.more);
+    assert!(
+        last.result.as_ref().is_err_and(is_cancelled),
+        "{:?}: {:?}",
+        harness.flavor,
+        last.result
+    );
+}
+
 pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
     const CLIENTS: usize = 64;
     let listener = listener(false);
