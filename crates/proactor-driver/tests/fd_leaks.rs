@@ -398,7 +398,8 @@ const DROP_CASES: [DropCase; 3] = [
 const POOL_THREADS: usize = 64;
 
 /// Starts a receive nobody answers, a one-hour timeout, an accept nobody connects to, an accept
-/// whose client is already waiting, and an open, as `case` says; then drops the driver.
+/// whose client is already waiting, multishot accepts likewise (two clients waiting for one),
+/// and an open, as `case` says; then drops the driver.
 /// Returns how long the drop took and how many completions a first poll handed out.
 fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Duration, usize) {
     let Some(mut driver) = driver(backend) else {
@@ -409,6 +410,10 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
     let client = TcpStream::connect(quiet.local_addr().unwrap()).unwrap();
     let (server, _) = quiet.accept().unwrap();
     let waiting_client = TcpStream::connect(busy.local_addr().unwrap()).unwrap();
+    let quiet_many = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_many = TcpListener::bind("127.0.0.1:0").unwrap();
+    let waiting_clients =
+        [(); 2].map(|_| TcpStream::connect(busy_many.local_addr().unwrap()).unwrap());
 
     if case.pool_busy {
         for _ in 0..POOL_THREADS {
@@ -436,6 +441,12 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
         fd: raw(&busy),
         peer: None,
     });
+    driver.submit(Op::AcceptMultishot {
+        fd: raw(&quiet_many),
+    });
+    driver.submit(Op::AcceptMultishot {
+        fd: raw(&busy_many),
+    });
     // The driver opens nothing on Windows.
     #[cfg(target_os = "linux")]
     driver.submit(Op::open_at(None, file, libc::O_RDONLY, 0).unwrap());
@@ -447,8 +458,8 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
         driver.poll(&mut completions, Some(Duration::ZERO)).unwrap();
         handed_out = completions.len();
         for completion in completions {
-            // What may complete this early: the accept with a waiting client, the open.
-            if let (Ok(fd), Op::Accept { .. } | Op::OpenAt { .. }) =
+            // What may complete this early: the accepts with waiting clients, the open.
+            if let (Ok(fd), Op::Accept { .. } | Op::AcceptMultishot { .. } | Op::OpenAt { .. }) =
                 (&completion.result, &completion.op)
             {
                 close(*fd);
@@ -459,6 +470,7 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
     drop(driver);
     let took = start.elapsed();
     drop((client, server, waiting_client, quiet, busy));
+    drop((waiting_clients, quiet_many, busy_many));
     (took, handed_out)
 }
 
