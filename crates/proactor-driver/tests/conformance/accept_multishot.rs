@@ -165,3 +165,34 @@ pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
         harness.flavor
     );
 }
+
+/// Closing the listener through the driver ends its multishot accept at once, cancelled (on
+/// IOCP, the `AcceptEx` pending then is aborted and the socket made for it closed).
+pub fn closing_the_listener_ends_a_multishot_accept(mut harness: Harness) {
+    let listener = listener(false);
+    let address = listener.local_addr().unwrap();
+    let fd = into_raw(listener.into());
+    let id = harness.submit(Op::AcceptMultishot { fd });
+    let client = TcpStream::connect(address).expect("connect");
+    let completion = harness.wait(id);
+    let server = accepted(&harness, completion);
+    assert_eq!(peer_of(&server), client.local_addr().unwrap());
+    let close = harness.submit(Op::Close { fd });
+    let last = harness
+        .try_wait(id, Duration::from_secs(3))
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}: the multishot accept went on after its listener was closed",
+                harness.flavor
+            )
+        });
+    assert!(!last.more, "{:?}: {:?}", harness.flavor, last.result);
+    assert!(
+        last.result.as_ref().is_err_and(is_cancelled),
+        "{:?}: {:?}",
+        harness.flavor,
+        last.result
+    );
+    harness.wait(close).result.expect("close");
+    assert_eq!(harness.driver.in_flight(), 0);
+}
