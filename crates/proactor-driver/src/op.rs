@@ -231,9 +231,9 @@ pub enum Op {
     /// one), until an error or a cancel ends it with a completion without `more`. One
     /// submission serves every connection: io_uring's multishot accept (re-armed if the
     /// kernel ends it early); the readiness backends accept again while connections wait;
-    /// IOCP issues one `AcceptEx` after another. No
-    /// peer address is reported (ask the new socket, e.g. `getpeername`). A descriptor in a
-    /// completion nobody takes is the caller's to close, as with [`Op::Accept`].
+    /// IOCP issues one `AcceptEx` after another. No peer address is reported (ask the new
+    /// socket, e.g. `getpeername`). A descriptor in a completion nobody takes is the caller's
+    /// to close, as with [`Op::Accept`].
     AcceptMultishot {
         /// A listening socket.
         fd: Fd,
