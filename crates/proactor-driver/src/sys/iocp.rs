@@ -914,9 +914,10 @@ impl Iocp {
                 // as soon as one ends, without a turn of `poll`, and a multishot accept its
                 // next AcceptEx. Should a packet come for one that finished at once on a
                 // handle set to skip it (Wine posts one for some operations, see `end_ready`
-                // below; not seen for receives or accepts), it would find the next one pending, and ending that would hand its OVERLAPPED to a third call
-                // while the kernel still has it. A finished operation's status is never
-                // pending: this packet is not the one in flight.
+                // below; not seen for receives or accepts), it would find the next one
+                // pending, and ending that would hand its OVERLAPPED to a third call while the
+                // kernel still has it. A finished operation's status is never pending: this
+                // packet is not the one in flight.
                 continue;
             }
             self.in_kernel -= 1;
