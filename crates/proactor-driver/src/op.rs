@@ -230,9 +230,10 @@ pub enum Op {
     /// [`Completion::more`] set, its result the new descriptor, its operation a copy of this
     /// one), until an error or a cancel ends it with a completion without `more`. One
     /// submission serves every connection: io_uring's multishot accept (re-armed if the
-    /// kernel ends it early); the other backends accept again while connections wait. No
-    /// peer address is reported (ask the new socket, e.g. `getpeername`). A descriptor in a
-    /// completion nobody takes is the caller's to close, as with [`Op::Accept`].
+    /// kernel ends it early); the readiness backends accept again while connections wait;
+    /// IOCP issues one `AcceptEx` after another. No peer address is reported (ask the new
+    /// socket, e.g. `getpeername`). A descriptor in a completion nobody takes is the caller's
+    /// to close, as with [`Op::Accept`].
     AcceptMultishot {
         /// A listening socket.
         fd: Fd,

@@ -4,6 +4,8 @@
 //!   completion carries the new socket, or the driver closes the socket it got and reports the
 //!   cancellation, or the accept never happened and the connection still waits in the backlog);
 //! - an `OpenAt` cancelled right after submission;
+//! - an `AcceptMultishot` cancelled likewise (the connection handed out, or still in the
+//!   backlog; the socket IOCP made ahead for an `AcceptEx` that did not happen, closed);
 //! - a driver dropped with operations in flight (a receive nobody answers, a long timeout,
 //!   accepts, an open), which must also neither crash nor hang.
 //!
@@ -238,13 +240,14 @@ fn accept_cancel_race_leaks_no_fd_epoll() {
     accept_cancel_race(Backend::Epoll);
 }
 
-/// Windows runs (a) and (c) in one test, one after the other: Wine gives each thread that
+/// Windows runs (a), (d) and (c) in one test, one after the other: Wine gives each thread that
 /// uses Winsock an event of its own, closed only as the thread ends, so a test thread that
 /// has just finished would change the handle list under the next test's feet.
 #[cfg(windows)]
 #[test]
 fn cancelled_accepts_and_dropped_drivers_leak_no_handle_iocp() {
     accept_cancel_race(Backend::Iocp);
+    accept_multishot_cancel_race(Backend::Iocp);
     dropping_driver_in_flight(Backend::Iocp);
 }
 
@@ -395,7 +398,8 @@ const DROP_CASES: [DropCase; 3] = [
 const POOL_THREADS: usize = 64;
 
 /// Starts a receive nobody answers, a one-hour timeout, an accept nobody connects to, an accept
-/// whose client is already waiting, and an open, as `case` says; then drops the driver.
+/// whose client is already waiting, multishot accepts likewise (two clients waiting for one),
+/// and an open, as `case` says; then drops the driver.
 /// Returns how long the drop took and how many completions a first poll handed out.
 fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Duration, usize) {
     let Some(mut driver) = driver(backend) else {
@@ -406,6 +410,10 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
     let client = TcpStream::connect(quiet.local_addr().unwrap()).unwrap();
     let (server, _) = quiet.accept().unwrap();
     let waiting_client = TcpStream::connect(busy.local_addr().unwrap()).unwrap();
+    let quiet_many = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_many = TcpListener::bind("127.0.0.1:0").unwrap();
+    let waiting_clients =
+        [(); 2].map(|_| TcpStream::connect(busy_many.local_addr().unwrap()).unwrap());
 
     if case.pool_busy {
         for _ in 0..POOL_THREADS {
@@ -433,6 +441,12 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
         fd: raw(&busy),
         peer: None,
     });
+    driver.submit(Op::AcceptMultishot {
+        fd: raw(&quiet_many),
+    });
+    driver.submit(Op::AcceptMultishot {
+        fd: raw(&busy_many),
+    });
     // The driver opens nothing on Windows.
     #[cfg(target_os = "linux")]
     driver.submit(Op::open_at(None, file, libc::O_RDONLY, 0).unwrap());
@@ -444,8 +458,8 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
         driver.poll(&mut completions, Some(Duration::ZERO)).unwrap();
         handed_out = completions.len();
         for completion in completions {
-            // What may complete this early: the accept with a waiting client, the open.
-            if let (Ok(fd), Op::Accept { .. } | Op::OpenAt { .. }) =
+            // What may complete this early: the accepts with waiting clients, the open.
+            if let (Ok(fd), Op::Accept { .. } | Op::AcceptMultishot { .. } | Op::OpenAt { .. }) =
                 (&completion.result, &completion.op)
             {
                 close(*fd);
@@ -456,6 +470,7 @@ fn drop_with_ops_in_flight(backend: Backend, case: DropCase, file: &Path) -> (Du
     drop(driver);
     let took = start.elapsed();
     drop((client, server, waiting_client, quiet, busy));
+    drop((waiting_clients, quiet_many, busy_many));
     (took, handed_out)
 }
 
@@ -521,6 +536,118 @@ fn dropping_driver_with_ops_in_flight_leaks_no_fd_io_uring() {
 #[test]
 fn dropping_driver_with_ops_in_flight_leaks_no_fd_epoll() {
     dropping_driver_in_flight(Backend::Epoll);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) AcceptMultishot cancelled while a client connects.
+// ---------------------------------------------------------------------------------------------
+
+/// As (a), with a multishot accept: its connection is either handed out as one of its many
+/// completions or still waits in the backlog, never accepted and closed by the driver (it is
+/// gone from the backlog then, and nobody saw it); the last completion says cancelled; and
+/// whatever the driver made for an accept that did not happen (IOCP's socket made ahead for
+/// `AcceptEx`) is closed.
+fn accept_multishot_cancel_race(backend: Backend) {
+    let _serial = serialize();
+    prepare_thread();
+    let before = open_fds();
+    let Some(mut driver) = driver(backend) else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address: SocketAddr = listener.local_addr().unwrap();
+    let listen_fd = raw(&listener);
+    let baseline = open_fds();
+    // Per order of ACCEPT_ORDERS: [delivered, still in the backlog].
+    let mut outcomes = [[0usize; 2]; 4];
+    let mut early = Vec::new();
+
+    for round in 0..ROUNDS {
+        let accept = || Op::AcceptMultishot { fd: listen_fd };
+        let connect = || TcpStream::connect(address).expect("connect to the listener");
+        let order = round % 4;
+        let (id, client) = match order {
+            0 => {
+                let client = connect();
+                (driver.submit(accept()), client)
+            }
+            1 => {
+                let id = driver.submit(accept());
+                (id, connect())
+            }
+            2 => {
+                let id = driver.submit(accept());
+                driver.poll(&mut early, Some(Duration::ZERO)).unwrap();
+                let client = connect();
+                spin(round as u64 % 50);
+                (id, client)
+            }
+            _ => {
+                let client = connect();
+                let id = driver.submit(accept());
+                driver.poll(&mut early, Some(Duration::ZERO)).unwrap();
+                (id, client)
+            }
+        };
+        cancel(&mut driver, id, &early);
+        let mut delivered = 0;
+        loop {
+            let completion = wait_for(&mut driver, id, &mut early);
+            match completion.result {
+                Ok(fd) if completion.more => {
+                    delivered += 1;
+                    close(fd);
+                }
+                Err(error) if !completion.more && is_cancelled(&error) => break,
+                other => panic!(
+                    "{backend}: round {round}: {other:?} (more: {})",
+                    completion.more
+                ),
+            }
+        }
+        assert!(
+            delivered <= 1,
+            "{backend}: round {round}: one client, {delivered} accepted"
+        );
+        if delivered == 1 {
+            outcomes[order][0] += 1;
+        } else {
+            assert!(
+                !was_accepted(&listener, &client),
+                "{backend}: round {round} ({}): the connection was accepted and never handed out",
+                ACCEPT_ORDERS[order]
+            );
+            outcomes[order][1] += 1;
+        }
+        drop(client);
+        assert!(early.is_empty(), "{backend}: stray completions {early:?}");
+        assert_same_fds(
+            &baseline,
+            &format!("{backend}: after multishot accept-cancel round {round} ({outcomes:?})"),
+        );
+    }
+    assert_eq!(driver.in_flight(), 0);
+    for (order, name) in ACCEPT_ORDERS.iter().enumerate() {
+        eprintln!(
+            "{backend}: cancelled multishot accepts, {name}: {} delivered, {} left in the backlog",
+            outcomes[order][0], outcomes[order][1]
+        );
+    }
+    drop(driver);
+    drop(listener);
+    assert_fds_settle(&before, &format!("{backend}: after dropping the driver"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn accept_multishot_cancel_race_leaks_no_fd_io_uring() {
+    accept_multishot_cancel_race(Backend::IoUring);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn accept_multishot_cancel_race_leaks_no_fd_epoll() {
+    accept_multishot_cancel_race(Backend::Epoll);
 }
 
 // ---------------------------------------------------------------------------------------------

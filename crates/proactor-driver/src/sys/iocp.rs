@@ -4,7 +4,8 @@
 //! form (flushes, lengths, handle metadata, user closures) runs on the thread pool, whose
 //! results come back through a packet posted to the same port. A pooled receive waits as a
 //! zero-byte `WSARecv`, so an idle socket holds none of its pool's buffers; when that ends,
-//! a buffer is taken and what waits is received into it without blocking.
+//! a buffer is taken and what waits is received into it without blocking. A multishot accept
+//! is one `AcceptEx` after another in the same slot, each connection a completion of its own.
 //!
 //! Each operation's `OVERLAPPED` sits first in its slot, at a stable address, next to the
 //! operation's identity, so a dequeued packet names its operation without a lookup table. The
@@ -247,6 +248,7 @@ fn route(op: &Op) -> Route {
         | Op::SendMsg { fd, .. }
         | Op::RecvMsg { fd, .. }
         | Op::Accept { fd, .. }
+        | Op::AcceptMultishot { fd }
         | Op::Connect { fd, .. }
         | Op::SendFile { socket: fd, .. }
         | Op::ConnectNamedPipe { pipe: fd }
@@ -261,7 +263,6 @@ fn route(op: &Op) -> Route {
         Op::SymlinkAt { .. } => Route::Unsupported("symlinkat"),
         Op::LinkAt { .. } => Route::Unsupported("linkat"),
         Op::Splice { .. } => Route::Unsupported("splice"),
-        Op::AcceptMultishot { .. } => Route::Unsupported("multishot accept (not yet on IOCP)"),
         // kqueue's EVFILT_PROC; Windows waits for a process with Op::Poll on its handle.
         Op::WaitExit { .. } => Route::Unsupported("waiting for a process exit by its ID"),
     }
@@ -363,8 +364,10 @@ impl Iocp {
     /// Finishes an operation the kernel ended with Win32/Winsock error `code` (0: success)
     /// after moving `bytes`.
     fn finish(&mut self, id: OpId, mut code: i32, mut bytes: u32) {
-        if let Some(Op::RecvPooled { .. }) = self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
-            return self.receive_pooled(id, code);
+        match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
+            Some(Op::RecvPooled { .. }) => return self.receive_pooled(id, code),
+            Some(Op::AcceptMultishot { .. }) => return self.accept_multishot(id, code),
+            _ => {}
         }
         // A transfer done in parts starts its next part here. Parts that finish at once come
         // round this loop rather than through `started` and back (a recursion as deep as the
@@ -518,6 +521,79 @@ impl Iocp {
         }
     }
 
+    /// Moves multishot accept `id` on once an `AcceptEx` ended with `code` (0: a connection):
+    /// hands the connection out as one of its many completions, then issues the next
+    /// `AcceptEx` in the same OVERLAPPED at once (its last use is over: the packet was
+    /// dequeued, or none comes for a call that finished at once on a handle that skips it),
+    /// round again while connections already wait. An error or a cancel ends it.
+    fn accept_multishot(&mut self, id: OpId, mut code: i32) {
+        loop {
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            let Some(op) = slot.op.as_mut() else { return };
+            let listener = slot.handle;
+            let accepted =
+                std::mem::replace(&mut slot.control.accept_socket, winsock::INVALID_SOCKET);
+            let result = raw_result(code, 0, false).and_then(|_| {
+                // As for `Op::Accept`: the socket learns its listener (getsockname, shutdown).
+                win::set_socket_option(
+                    accepted as Fd,
+                    SO_UPDATE_ACCEPT_CONTEXT,
+                    &(listener as SOCKET),
+                )?;
+                Ok(accepted as usize)
+            });
+            match result {
+                // Handed out even when a cancel came meanwhile: the connection was taken from
+                // the backlog, and only the caller can serve (or close) it now.
+                Ok(socket) => {
+                    let item = op.split_item();
+                    self.ready.push(Completion {
+                        id,
+                        result: Ok(socket),
+                        op: item,
+                        more: true,
+                    });
+                }
+                Err(error) => {
+                    // Failed, or cancelled before a connection came: the socket made for it
+                    // is still ours.
+                    if accepted != winsock::INVALID_SOCKET {
+                        win::close_quietly(accepted as Fd);
+                    }
+                    let error = if is_abort(&error) {
+                        win::cancelled()
+                    } else {
+                        error
+                    };
+                    return self.complete(id, Err(error));
+                }
+            }
+            if slot.cancel_requested {
+                // The cancel met this AcceptEx as it finished: nothing is pending to end.
+                return self.complete(id, Err(win::cancelled()));
+            }
+            let family = match self.listener_family(listener) {
+                Ok(family) => family,
+                Err(error) => return self.complete(id, Err(error)),
+            };
+            let skips = self
+                .handles
+                .get(&listener)
+                .is_some_and(|state| state.skips_packet_on_success);
+            let Some(slot) = self.slots.get_mut(id) else {
+                return;
+            };
+            let started = start(slot, Some(family));
+            match self.started(id, started, skips) {
+                // Another connection was waiting (or the call failed at once): round again.
+                Some((next_code, _)) => code = next_code,
+                None => return,
+            }
+        }
+    }
+
     fn send_to_pool(&mut self, id: OpId) {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
@@ -535,10 +611,12 @@ impl Iocp {
             Err(error) => return self.complete(id, Err(error)),
         };
         let family = match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
-            Some(Op::Accept { .. }) => match self.listener_family(fd) {
-                Ok(family) => Some(family),
-                Err(error) => return self.complete(id, Err(error)),
-            },
+            Some(Op::Accept { .. } | Op::AcceptMultishot { .. }) => {
+                match self.listener_family(fd) {
+                    Ok(family) => Some(family),
+                    Err(error) => return self.complete(id, Err(error)),
+                }
+            }
             _ => None,
         };
         let messages = match self.slots.get(id).and_then(|slot| slot.op.as_ref()) {
@@ -826,14 +904,20 @@ impl Iocp {
             if slot.place != Place::Kernel {
                 continue;
             }
-            if status == STATUS_PENDING && matches!(slot.op, Some(Op::RecvPooled { .. })) {
+            if status == STATUS_PENDING
+                && matches!(
+                    slot.op,
+                    Some(Op::RecvPooled { .. } | Op::AcceptMultishot { .. })
+                )
+            {
                 // A pooled receive starts its next zero-byte receive in the same OVERLAPPED
-                // as soon as one ends, without a turn of `poll`. Should a packet come for one
-                // that finished at once on a handle set to skip it (Wine posts one for some
-                // operations, see `end_ready` below; not seen for receives), it would find the
-                // next one pending, and ending that would hand its OVERLAPPED to a third call
-                // while the kernel still has it. A finished operation's status is never
-                // pending: this packet is not the one in flight.
+                // as soon as one ends, without a turn of `poll`, and a multishot accept its
+                // next AcceptEx. Should a packet come for one that finished at once on a
+                // handle set to skip it (Wine posts one for some operations, see `end_ready`
+                // below; not seen for receives or accepts), it would find the next one
+                // pending, and ending that would hand its OVERLAPPED to a third call while the
+                // kernel still has it. A finished operation's status is never pending: this
+                // packet is not the one in flight.
                 continue;
             }
             self.in_kernel -= 1;
@@ -1249,7 +1333,7 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             };
             socket_started(result, received, overlapped)
         }
-        Op::Accept { .. } => {
+        Op::Accept { .. } | Op::AcceptMultishot { .. } => {
             if kind != HandleKind::Socket {
                 return not_a_socket();
             }

@@ -31,22 +31,6 @@ fn peer_of(socket: &OwnedSocket) -> SocketAddr {
         .expect("an IP peer")
 }
 
-/// IOCP has no multishot accept yet: it says so (and the case checks only that).
-fn not_on_this_backend_yet(harness: &mut Harness) -> bool {
-    #[cfg(windows)]
-    {
-        let listener = listener(false);
-        let error = harness.error(Op::AcceptMultishot { fd: raw(&listener) });
-        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
-        true
-    }
-    #[cfg(not(windows))]
-    {
-        let _ = harness;
-        false
-    }
-}
-
 /// Completions of `id` until its last (included).
 fn rest_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
     let mut completions = Vec::new();
@@ -61,9 +45,6 @@ fn rest_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
 }
 
 pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
-    }
     let listener = listener(false);
     let address = listener.local_addr().unwrap();
     let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
@@ -94,10 +75,41 @@ pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
     assert!(harness.try_wait(id, Duration::from_millis(20)).is_none());
 }
 
-pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
-    if not_on_this_backend_yet(&mut harness) {
-        return;
+/// Connections already in the backlog when it is submitted come out first, in order (on IOCP,
+/// `AcceptEx` calls that may finish at once, one after another); on an IPv6 listener, whose
+/// accepted sockets must be made of its family.
+pub fn multishot_accept_takes_connections_already_waiting(mut harness: Harness) {
+    const CLIENTS: usize = 8;
+    let listener = listener(true);
+    let address = listener.local_addr().unwrap();
+    let clients: Vec<TcpStream> = (0..CLIENTS)
+        .map(|_| TcpStream::connect(address).expect("connect"))
+        .collect();
+    let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
+    let mut servers = Vec::new();
+    for client in &clients {
+        let completion = harness.wait(id);
+        let server = accepted(&harness, completion);
+        assert_eq!(
+            peer_of(&server),
+            client.local_addr().unwrap(),
+            "{:?}: in the order they connected",
+            harness.flavor
+        );
+        servers.push(server);
     }
+    harness.driver.cancel(id).expect("cancel");
+    let last = rest_of(&mut harness, id).pop().expect("a last completion");
+    assert!(!last.more);
+    assert!(
+        last.result.as_ref().is_err_and(is_cancelled),
+        "{:?}: {:?}",
+        harness.flavor,
+        last.result
+    );
+}
+
+pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
     const CLIENTS: usize = 64;
     let listener = listener(false);
     let address = listener.local_addr().unwrap();
@@ -152,4 +164,35 @@ pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
         "{:?}: every connection, once",
         harness.flavor
     );
+}
+
+/// Closing the listener through the driver ends its multishot accept at once, cancelled (on
+/// IOCP, the `AcceptEx` pending then is aborted and the socket made for it closed).
+pub fn closing_the_listener_ends_a_multishot_accept(mut harness: Harness) {
+    let listener = listener(false);
+    let address = listener.local_addr().unwrap();
+    let fd = into_raw(listener.into());
+    let id = harness.submit(Op::AcceptMultishot { fd });
+    let client = TcpStream::connect(address).expect("connect");
+    let completion = harness.wait(id);
+    let server = accepted(&harness, completion);
+    assert_eq!(peer_of(&server), client.local_addr().unwrap());
+    let close = harness.submit(Op::Close { fd });
+    let last = harness
+        .try_wait(id, Duration::from_secs(3))
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}: the multishot accept went on after its listener was closed",
+                harness.flavor
+            )
+        });
+    assert!(!last.more, "{:?}: {:?}", harness.flavor, last.result);
+    assert!(
+        last.result.as_ref().is_err_and(is_cancelled),
+        "{:?}: {:?}",
+        harness.flavor,
+        last.result
+    );
+    harness.wait(close).result.expect("close");
+    assert_eq!(harness.driver.in_flight(), 0);
 }

@@ -99,6 +99,8 @@ conformance! {
     pooled::a_pool_of_another_driver_is_refused,
     accept_multishot::multishot_accept_yields_each_connection,
     accept_multishot::a_cancelled_multishot_accept_loses_no_connection,
+    accept_multishot::multishot_accept_takes_connections_already_waiting,
+    accept_multishot::closing_the_listener_ends_a_multishot_accept,
     close::close_ends_a_pending_connect,
     close::close_ends_pending_sends_in_order,
     control::nop_completes,

@@ -1,9 +1,6 @@
 //! `TcpListener::incoming`: connections from one multishot accept, served as they come;
 //! dropped, what it accepted and nobody took is closed, and the rest waits in the backlog.
 
-// IOCP runs these once its multishot accept lands.
-#![cfg_attr(windows, allow(dead_code, unused_imports))]
-
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -57,10 +57,7 @@ macro_rules! conformance {
     };
 }
 conformance! {
-    // IOCP joins when its multishot accept lands.
-    #[cfg(not(windows))]
     incoming::incoming_serves_each_connection,
-    #[cfg(not(windows))]
     incoming::dropping_incoming_closes_what_it_accepted,
     pooled::pooled_reads_echo_in_order,
     pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
