@@ -13,8 +13,10 @@
 //! layer above (the runtime) keeps no table of its own, and a completion moves once: from the
 //! backend into its slot.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::io;
+use std::time::{Duration, Instant};
 
 use crate::{Completion, Op, OpId};
 
@@ -35,7 +37,23 @@ struct Entry<S> {
     /// How many completions of this claimed multishot operation wait in the table's
     /// `items` for the claimant.
     queued: u32,
+    deadline: Deadline,
     state: S,
+}
+
+/// An operation's deadline (see
+/// [`Driver::submit_with_timeout`](crate::Driver::submit_with_timeout)).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+enum Deadline {
+    #[default]
+    None,
+    /// In the table's heap: `expire_deadlines` cancels the operation when it passes.
+    Armed(Instant),
+    /// The kernel keeps it (io_uring's linked timeout); kept here in case the operation
+    /// leaves the kernel's hands before its end (then armed in the heap, for what remains).
+    Linked(Instant),
+    /// It passed and cancelled the operation: a cancellation it ends with is a time-out.
+    Fired,
 }
 
 /// Who takes the completion of a slot's operation.
@@ -64,6 +82,10 @@ pub(crate) struct Slots<S> {
     /// Completions made so far (handed out or held; a multishot operation makes several), so
     /// a backend can tell whether a wait brought anything.
     finished: u64,
+    /// Armed deadlines, nearest first, by operation. An entry whose operation ended (or whose
+    /// deadline changed) is not removed: it is skipped when it reaches the top, as its slot's
+    /// generation or deadline no longer matches.
+    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 impl<S: HoldsOp> Slots<S> {
@@ -75,6 +97,7 @@ impl<S: HoldsOp> Slots<S> {
             woken: Vec::new(),
             items: VecDeque::new(),
             finished: 0,
+            deadlines: BinaryHeap::new(),
         }
     }
 
@@ -92,6 +115,7 @@ impl<S: HoldsOp> Slots<S> {
             "a free slot holds no claim"
         );
         entry.occupied = true;
+        entry.deadline = Deadline::None;
         let generation = entry.generation.wrapping_add(1);
         // Generation 0 is never handed out: internal `user_data` values use it.
         entry.generation = if generation == 0 { 1 } else { generation };
@@ -112,6 +136,7 @@ impl<S: HoldsOp> Slots<S> {
             occupied: false,
             claim: Claim::None,
             queued: 0,
+            deadline: Deadline::None,
             state: S::default(),
         }));
         self.chunks.push(chunk);
@@ -256,6 +281,7 @@ impl<S: HoldsOp> Slots<S> {
             return;
         };
         entry.occupied = false;
+        let result = settle(&mut entry.deadline, result);
         match entry.claim {
             Claim::Waiting(token) => {
                 entry.claim = Claim::Done(result);
@@ -309,10 +335,109 @@ impl<S: HoldsOp> Slots<S> {
         };
         if let Some(entry) = self.ended(id) {
             entry.occupied = false;
-            entry.claim = Claim::Done(result);
+            entry.claim = Claim::Done(settle(&mut entry.deadline, result));
             self.occupied -= 1;
             self.finished += 1;
         }
+    }
+
+    /// Gives the operation `id`, in flight, a deadline `timeout` from now: in the heap
+    /// ([`expire_deadlines`](crate::sys) cancels it when it passes), or, `linked`, kept by the
+    /// kernel. Either way a cancellation the operation then ends with is a time-out.
+    pub(crate) fn arm_deadline(&mut self, id: OpId, timeout: Duration, linked: bool) {
+        let at = Instant::now() + timeout.min(crate::sys::FOREVER);
+        let Some(entry) = self.ended(id) else {
+            return;
+        };
+        if linked {
+            entry.deadline = Deadline::Linked(at);
+        } else {
+            entry.deadline = Deadline::Armed(at);
+            self.deadlines.push(Reverse((at, id.to_u64())));
+        }
+    }
+
+    /// The operation `id` left the kernel's hands with its deadline still to come (io_uring:
+    /// a receive that answered `EAGAIN` now waits with `POLL_ADD`): the heap keeps it now.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring links.
+    pub(crate) fn unlink_deadline(&mut self, id: OpId) {
+        let Some(entry) = self.ended(id) else {
+            return;
+        };
+        if let Deadline::Linked(at) = entry.deadline {
+            entry.deadline = Deadline::Armed(at);
+            self.deadlines.push(Reverse((at, id.to_u64())));
+        }
+    }
+
+    /// The kernel's linked timeout of `id` fired (its operation ended with `ECANCELED` with
+    /// no cancel asked for): returns whether `id` had one, now fired.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring links.
+    pub(crate) fn linked_deadline_fired(&mut self, id: OpId) -> bool {
+        let Some(entry) = self.ended(id) else {
+            return false;
+        };
+        let linked = matches!(entry.deadline, Deadline::Linked(_));
+        if linked {
+            entry.deadline = Deadline::Fired;
+        }
+        linked
+    }
+
+    /// The caller cancels `id` itself: a deadline still to come no longer matters (the
+    /// operation ends cancelled); one already passed stays (it came first: a time-out).
+    pub(crate) fn disarm_deadline(&mut self, id: OpId) {
+        if let Some(entry) = self.ended(id) {
+            if matches!(entry.deadline, Deadline::Armed(_) | Deadline::Linked(_)) {
+                entry.deadline = Deadline::None;
+            }
+        }
+    }
+
+    /// Whether any deadline may be armed (the heap holds entries, perhaps stale): when not,
+    /// polls and flushes skip the deadline work altogether.
+    #[inline]
+    pub(crate) fn has_deadlines(&self) -> bool {
+        !self.deadlines.is_empty()
+    }
+
+    /// The nearest armed deadline, dropping the stale entries above it.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, raw))) = self.deadlines.peek() {
+            if self.armed(OpId::from_u64(raw), at) {
+                return Some(at);
+            }
+            self.deadlines.pop();
+        }
+        None
+    }
+
+    /// The next operation whose armed deadline has passed at `now`, its deadline marked
+    /// fired: the caller cancels it. `None` when no more are due.
+    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<OpId> {
+        while let Some(&Reverse((at, raw))) = self.deadlines.peek() {
+            if at > now {
+                return None;
+            }
+            self.deadlines.pop();
+            let id = OpId::from_u64(raw);
+            if self.armed(id, at) {
+                if let Some(entry) = self.ended(id) {
+                    entry.deadline = Deadline::Fired;
+                }
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Whether `id` is in flight with its deadline armed at `at` (a heap entry is current).
+    fn armed(&self, id: OpId, at: Instant) -> bool {
+        self.entry(id.index).is_some_and(|entry| {
+            entry.occupied
+                && entry.generation == id.generation
+                && entry.deadline == Deadline::Armed(at)
+        })
     }
 
     /// The entry of `id` if it is in flight.
@@ -461,6 +586,26 @@ impl<S: HoldsOp> Slots<S> {
                     })
             })
     }
+}
+
+/// The result an operation ends with, given its deadline (which it no longer has): a
+/// cancellation its deadline caused is a time-out; anything else, bytes moved before the
+/// cancel took effect included, is its own result.
+#[inline]
+fn settle(deadline: &mut Deadline, result: io::Result<usize>) -> io::Result<usize> {
+    match (std::mem::take(deadline), result) {
+        (Deadline::Fired, Err(error)) if crate::sys::is_cancelled(&error) => Err(timed_out()),
+        (_, result) => result,
+    }
+}
+
+/// What an operation whose deadline passed first completes with.
+#[cold]
+pub(crate) fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the operation's deadline passed before it finished",
+    )
 }
 
 #[cfg(test)]
