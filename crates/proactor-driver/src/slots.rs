@@ -353,8 +353,20 @@ impl<S: HoldsOp> Slots<S> {
             entry.deadline = Deadline::Linked(at);
         } else {
             entry.deadline = Deadline::Armed(at);
-            self.deadlines.push(Reverse((at, id.to_u64())));
+            self.push_deadline(at, id);
         }
+    }
+
+    /// Adds a heap entry. Entries of operations that ended early stay until they reach the
+    /// top: when they outnumber the operations in flight four to one, they are swept, so
+    /// operations that finish well before long deadlines do not grow the heap without bound.
+    fn push_deadline(&mut self, at: Instant, id: OpId) {
+        if self.deadlines.len() >= 64 && self.deadlines.len() > 4 * self.occupied {
+            let chunks = &self.chunks;
+            self.deadlines
+                .retain(|&Reverse((at, raw))| armed(chunks, OpId::from_u64(raw), at));
+        }
+        self.deadlines.push(Reverse((at, id.to_u64())));
     }
 
     /// The operation `id` left the kernel's hands with its deadline still to come (io_uring:
@@ -366,7 +378,7 @@ impl<S: HoldsOp> Slots<S> {
         };
         if let Deadline::Linked(at) = entry.deadline {
             entry.deadline = Deadline::Armed(at);
-            self.deadlines.push(Reverse((at, id.to_u64())));
+            self.push_deadline(at, id);
         }
     }
 
@@ -433,11 +445,7 @@ impl<S: HoldsOp> Slots<S> {
 
     /// Whether `id` is in flight with its deadline armed at `at` (a heap entry is current).
     fn armed(&self, id: OpId, at: Instant) -> bool {
-        self.entry(id.index).is_some_and(|entry| {
-            entry.occupied
-                && entry.generation == id.generation
-                && entry.deadline == Deadline::Armed(at)
-        })
+        armed(&self.chunks, id, at)
     }
 
     /// The entry of `id` if it is in flight.
@@ -588,6 +596,19 @@ impl<S: HoldsOp> Slots<S> {
     }
 }
 
+/// Whether `id` is in flight in `chunks` with its deadline armed at `at`.
+fn armed<S>(chunks: &[Box<[Entry<S>; CHUNK]>], id: OpId, at: Instant) -> bool {
+    let index = id.index as usize;
+    chunks
+        .get(index / CHUNK)
+        .map(|chunk| &chunk[index % CHUNK])
+        .is_some_and(|entry| {
+            entry.occupied
+                && entry.generation == id.generation
+                && entry.deadline == Deadline::Armed(at)
+        })
+}
+
 /// The result an operation ends with, given its deadline (which it no longer has): a
 /// cancellation its deadline caused is a time-out; anything else, bytes moved before the
 /// cancel took effect included, is its own result.
@@ -691,6 +712,47 @@ mod tests {
             Some(done)
         );
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn deadlines_fire_once_and_only_for_their_own_operation() {
+        let mut slots: Slots<State> = Slots::new();
+        let (early, state) = slots.insert();
+        state.op = Some(Op::Nop);
+        slots.arm_deadline(early, Duration::ZERO, false);
+        // It finishes before its deadline is looked at; its slot goes to another operation.
+        slots.finish_in_place(early, Ok(0), &mut Vec::new());
+        let (late, state) = slots.insert();
+        state.op = Some(Op::Nop);
+        assert_eq!(late.index, early.index);
+        assert!(
+            slots.pop_expired(Instant::now()).is_none(),
+            "stale entry skipped"
+        );
+        slots.arm_deadline(late, Duration::ZERO, false);
+        assert_eq!(slots.pop_expired(Instant::now()), Some(late));
+        assert!(slots.pop_expired(Instant::now()).is_none(), "fires once");
+        let mut out = Vec::new();
+        #[cfg(unix)]
+        let cancelled = io::Error::from_raw_os_error(libc::ECANCELED);
+        #[cfg(windows)]
+        let cancelled = io::Error::from_raw_os_error(995); // ERROR_OPERATION_ABORTED
+        #[cfg(not(any(unix, windows)))]
+        let cancelled = io::Error::from(io::ErrorKind::Interrupted);
+        let cancel_counts = crate::sys::is_cancelled(&cancelled);
+        slots.finish_in_place(late, Err(cancelled), &mut out);
+        let error = out.pop().unwrap().result.unwrap_err();
+        if cancel_counts {
+            assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        }
+        // Finished ops leave entries that are swept, not kept forever.
+        for _ in 0..1000 {
+            let (id, state) = slots.insert();
+            state.op = Some(Op::Nop);
+            slots.arm_deadline(id, Duration::from_secs(60), false);
+            slots.finish_in_place(id, Ok(0), &mut out);
+        }
+        assert!(slots.deadlines.len() <= 64, "{}", slots.deadlines.len());
     }
 
     #[test]
