@@ -368,6 +368,12 @@ impl Driver {
     /// the deadline bounds the whole run: the completions before it come as usual, and the
     /// last is the time-out.
     ///
+    /// The deadline stops what can be stopped, as `cancel` does: work the thread pool has
+    /// already started runs to its end and completes with its own result. A deadline passes
+    /// inside [`poll`](Driver::poll) or [`flush`](Driver::flush), which wait no longer than
+    /// the nearest one; a driver nobody polls times nothing out (io_uring's kernel may stop
+    /// the operation on time, but its completion, like any other, comes from `poll`).
+    ///
     /// # Buffer ownership
     ///
     /// As [`submit`](Driver::submit): the buffers come back with the completion, a time-out
