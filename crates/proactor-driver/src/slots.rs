@@ -745,6 +745,23 @@ mod tests {
         if cancel_counts {
             assert_eq!(error.kind(), io::ErrorKind::TimedOut);
         }
+        // A linked deadline is the kernel's, until the operation leaves its hands.
+        let (linked, state) = slots.insert();
+        state.op = Some(Op::Nop);
+        slots.arm_deadline(linked, Duration::ZERO, true);
+        assert!(slots.pop_expired(Instant::now()).is_none(), "the kernel's");
+        slots.unlink_deadline(linked);
+        assert_eq!(
+            slots.pop_expired(Instant::now()),
+            Some(linked),
+            "now the heap's"
+        );
+        slots.finish_in_place(linked, Ok(3), &mut out);
+        assert_eq!(
+            out.pop().unwrap().result.unwrap(),
+            3,
+            "bytes moved stay the result"
+        );
         // Finished ops leave entries that are swept, not kept forever.
         for _ in 0..1000 {
             let (id, state) = slots.insert();

@@ -1580,6 +1580,75 @@ impl Drop for IoUring {
 
 #[cfg(test)]
 mod tests {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::{Duration, Instant};
+
+    use crate::{Backend, Buffer, Completion, Driver, Op, OpId};
+
+    /// A pipe as proactor's callers make them: non-blocking. (read, write)
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors pipe2 writes.
+        let made = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) };
+        assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+        // SAFETY: pipe2 returned two new descriptors nothing else owns.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    fn wait(driver: &mut Driver, id: OpId) -> Completion {
+        let limit = Instant::now() + Duration::from_secs(10);
+        let mut completions = Vec::new();
+        while Instant::now() < limit {
+            driver
+                .poll(&mut completions, Some(Duration::from_secs(1)))
+                .expect("poll");
+            if let Some(position) = completions.iter().position(|c| c.id == id) {
+                return completions.swap_remove(position);
+            }
+        }
+        panic!("no completion for {id:?}");
+    }
+
+    /// A read of an empty non-blocking pipe: a kernel that answers it with `EAGAIN` (rather
+    /// than waiting inside) ends its linked timeout with it, and the read waits for readiness
+    /// with `POLL_ADD`, its deadline going on from the slot table's heap. Either way the
+    /// deadline ends it in time.
+    #[test]
+    fn a_deadline_outlives_the_move_to_readiness() {
+        let Ok(mut driver) = Driver::with_backend(Backend::IoUring) else {
+            return;
+        };
+        let (read, write) = pipe();
+        let start = Instant::now();
+        let id = driver.submit_with_timeout(
+            Op::Read {
+                fd: read.as_raw_fd(),
+                buf: Buffer::from(Vec::with_capacity(8)),
+                offset: None,
+            },
+            Duration::from_millis(50),
+        );
+        let completion = wait(&mut driver, id);
+        let error = completion.result.expect_err("timed out");
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+        assert!(start.elapsed() >= Duration::from_millis(45));
+        // With data in time: the read's own result.
+        let id = driver.submit_with_timeout(
+            Op::Read {
+                fd: read.as_raw_fd(),
+                buf: Buffer::from(Vec::with_capacity(8)),
+                offset: None,
+            },
+            Duration::from_secs(5),
+        );
+        driver.flush(&mut Vec::new()).expect("flush");
+        // SAFETY: writes 3 bytes from a live array to a pipe we own.
+        let written = unsafe { libc::write(write.as_raw_fd(), b"abc".as_ptr().cast(), 3) };
+        assert_eq!(written, 3);
+        let completion = wait(&mut driver, id);
+        assert_eq!(completion.result.expect("read"), 3);
+    }
+
     /// A slot is what an idle connection's pending read costs in the driver: the large
     /// scratch of other kinds (statx, socket addresses, message headers) stays out of it.
     #[test]
