@@ -1649,6 +1649,33 @@ mod tests {
         assert_eq!(completion.result.expect("read"), 3);
     }
 
+    /// A submission queue of one entry has no room for a linked pair: the deadline is the
+    /// heap's, with the same outcome.
+    #[test]
+    fn a_queue_too_small_to_link_still_times_out() {
+        let config = crate::Config::new().backend(Backend::IoUring).entries(1);
+        let Ok(mut driver) = Driver::with_config(config) else {
+            return;
+        };
+        let (read, _write) = pipe();
+        let ids: Vec<OpId> = (0..3)
+            .map(|_| {
+                driver.submit_with_timeout(
+                    Op::Read {
+                        fd: read.as_raw_fd(),
+                        buf: Buffer::from(Vec::with_capacity(8)),
+                        offset: None,
+                    },
+                    Duration::from_millis(20),
+                )
+            })
+            .collect();
+        for id in ids {
+            let error = wait(&mut driver, id).result.expect_err("timed out");
+            assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+        }
+    }
+
     /// A slot is what an idle connection's pending read costs in the driver: the large
     /// scratch of other kinds (statx, socket addresses, message headers) stays out of it.
     #[test]
