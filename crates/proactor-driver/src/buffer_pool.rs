@@ -23,6 +23,16 @@ use std::task::{Context, Poll, Waker};
 
 /// The most buffers one pool holds: io_uring's limit for a buffer ring (2^15), which the
 /// other backends keep too so a pool behaves the same everywhere.
+///
+/// # Examples
+///
+/// ```
+/// use proactor_driver::{Driver, MAX_BUFFERS};
+///
+/// let mut driver = Driver::new()?;
+/// assert!(driver.buffer_pool(16, MAX_BUFFERS * 2).is_err());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const MAX_BUFFERS: usize = 1 << 15;
 
 /// A set of equal-size buffers a [`Driver`](crate::Driver) lends to receives

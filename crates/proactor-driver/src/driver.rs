@@ -356,6 +356,100 @@ impl Driver {
         id
     }
 
+    /// Starts `op` with a deadline: as [`submit`](Driver::submit), but if `timeout` passes
+    /// before the operation finishes, it is cancelled and completes with an error of kind
+    /// [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut).
+    ///
+    /// The completion still arrives exactly once: the operation's own result if it finished
+    /// first (bytes a receive got before the deadline stopped it are its result, never lost),
+    /// else the time-out. A [`cancel`](Driver::cancel) before the deadline ends it with the
+    /// cancellation error as usual. A zero `timeout` times out at once, unless the operation
+    /// finishes as it starts. On a multishot receive ([`Op::RecvPooled`] with `multishot`)
+    /// the deadline bounds the whole run: the completions before it come as usual, and the
+    /// last is the time-out.
+    ///
+    /// The deadline stops what can be stopped, as `cancel` does: work the thread pool has
+    /// already started runs to its end and completes with its own result. A deadline passes
+    /// inside [`poll`](Driver::poll) or [`flush`](Driver::flush), which wait no longer than
+    /// the nearest one; a driver nobody polls times nothing out (io_uring's kernel may stop
+    /// the operation on time, but its completion, like any other, comes from `poll`).
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`submit`](Driver::submit): the buffers come back with the completion, a time-out
+    /// included. An `Accept`, `Socket` or `OpenAt` whose descriptor the OS made as the
+    /// deadline passed has it closed, as a cancel does.
+    ///
+    /// # Examples
+    ///
+    /// A receive on a socket nobody writes to:
+    ///
+    /// ```ignore-windows
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    /// use proactor_driver::{Buffer, Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let (socket, _peer) = std::os::unix::net::UnixStream::pair()?;
+    /// let recv = Op::Recv { fd: socket.as_raw_fd(), buf: Buffer::from(Vec::with_capacity(64)), flags: 0 };
+    /// let id = driver.submit_with_timeout(recv, Duration::from_millis(10));
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert_eq!(completions[0].id, id);
+    /// let error = completions[0].result.as_ref().unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn submit_with_timeout(&mut self, op: Op, timeout: Duration) -> OpId {
+        #[cfg(feature = "tracing")]
+        let kind = op.kind();
+        #[cfg(feature = "fault-injection")]
+        let id = match self.faults.as_deref_mut() {
+            Some(faults) => faults.submit_with_timeout(&mut self.backend, op, timeout),
+            None => self.backend.submit_with_timeout(op, timeout),
+        };
+        #[cfg(not(feature = "fault-injection"))]
+        let id = self.backend.submit_with_timeout(op, timeout);
+        trace::event!(trace, id = ?id, kind = ?kind, timeout = ?timeout, "submit with timeout");
+        id
+    }
+
+    /// [`submit_with_timeout`](Driver::submit_with_timeout) and a
+    /// [claim](Driver::claim) for `token` at once, as
+    /// [`submit_claimed`](Driver::submit_claimed) is for `submit`: however the operation
+    /// ends, by its own result or by the deadline, its completion waits in its slot and
+    /// `token` goes to [`woken`](Driver::woken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let sleep = Op::Timeout { duration: Duration::from_secs(60) };
+    /// let id = driver.submit_claimed_with_timeout(sleep, Duration::from_millis(5), 9);
+    /// while driver.woken().is_empty() {
+    ///     driver.poll(&mut Vec::new(), Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert_eq!(driver.woken().pop(), Some(9));
+    /// let completion = driver.claim(id, 9).expect("it came");
+    /// assert_eq!(completion.result.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn submit_claimed_with_timeout(&mut self, op: Op, timeout: Duration, token: u64) -> OpId {
+        let id = self.submit_with_timeout(op, timeout);
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref_mut() {
+            faults.hold(id, token);
+            return id;
+        }
+        self.backend.hold(id, token);
+        id
+    }
+
     /// Asks for the operation `id` to end early.
     ///
     /// Its completion still arrives exactly once: with a cancellation error (see

@@ -876,6 +876,17 @@ impl Op {
         }
     }
 
+    /// Whether the operation yields many completions (see [`Completion::more`]).
+    pub(crate) fn is_multishot(&self) -> bool {
+        matches!(
+            self,
+            Op::RecvPooled {
+                multishot: true,
+                ..
+            } | Op::AcceptMultishot { .. }
+        )
+    }
+
     /// Whether a multishot operation's result `count` is one of its many (the operation goes
     /// on), rather than its end: bytes received (none is the end of the stream), or a
     /// connection accepted.

@@ -13,7 +13,10 @@
 //! layer above (the runtime) keeps no table of its own, and a completion moves once: from the
 //! backend into its slot.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io;
+use std::time::{Duration, Instant};
 
 use crate::{Completion, Op, OpId};
 
@@ -44,7 +47,23 @@ struct Entry<S> {
     /// the table's `items` for the claimant ([`NO_ITEM`] when none do).
     first_item: u32,
     last_item: u32,
+    deadline: Deadline,
     state: S,
+}
+
+/// An operation's deadline (see
+/// [`Driver::submit_with_timeout`](crate::Driver::submit_with_timeout)).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+enum Deadline {
+    #[default]
+    None,
+    /// In the table's heap: `expire_deadlines` cancels the operation when it passes.
+    Armed(Instant),
+    /// The kernel keeps it (io_uring's linked timeout); kept here in case the operation
+    /// leaves the kernel's hands before its end (then armed in the heap, for what remains).
+    Linked(Instant),
+    /// It passed and cancelled the operation: a cancellation it ends with is a time-out.
+    Fired,
 }
 
 /// Who takes the completion of a slot's operation.
@@ -75,6 +94,10 @@ pub(crate) struct Slots<S> {
     /// Completions made so far (handed out or held; a multishot operation makes several), so
     /// a backend can tell whether a wait brought anything.
     finished: u64,
+    /// Armed deadlines, nearest first, by operation. An entry whose operation ended (or whose
+    /// deadline changed) is not removed: it is skipped when it reaches the top, as its slot's
+    /// generation or deadline no longer matches.
+    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 impl<S: HoldsOp> Slots<S> {
@@ -87,6 +110,7 @@ impl<S: HoldsOp> Slots<S> {
             items: Vec::new(),
             free_items: Vec::new(),
             finished: 0,
+            deadlines: BinaryHeap::new(),
         }
     }
 
@@ -104,6 +128,7 @@ impl<S: HoldsOp> Slots<S> {
             "a free slot holds no claim"
         );
         entry.occupied = true;
+        entry.deadline = Deadline::None;
         let generation = entry.generation.wrapping_add(1);
         // Generation 0 is never handed out: internal `user_data` values use it.
         entry.generation = if generation == 0 { 1 } else { generation };
@@ -125,6 +150,7 @@ impl<S: HoldsOp> Slots<S> {
             claim: Claim::None,
             first_item: NO_ITEM,
             last_item: NO_ITEM,
+            deadline: Deadline::None,
             state: S::default(),
         }));
         self.chunks.push(chunk);
@@ -295,6 +321,7 @@ impl<S: HoldsOp> Slots<S> {
             return;
         };
         entry.occupied = false;
+        let result = settle(&mut entry.deadline, result);
         match entry.claim {
             Claim::Waiting(token) => {
                 entry.claim = Claim::Done(result);
@@ -348,10 +375,117 @@ impl<S: HoldsOp> Slots<S> {
         };
         if let Some(entry) = self.ended(id) {
             entry.occupied = false;
-            entry.claim = Claim::Done(result);
+            entry.claim = Claim::Done(settle(&mut entry.deadline, result));
             self.occupied -= 1;
             self.finished += 1;
         }
+    }
+
+    /// Gives the operation `id`, in flight, a deadline `timeout` from now: in the heap
+    /// ([`expire_deadlines`](crate::sys) cancels it when it passes), or, `linked`, kept by the
+    /// kernel. Either way a cancellation the operation then ends with is a time-out.
+    pub(crate) fn arm_deadline(&mut self, id: OpId, timeout: Duration, linked: bool) {
+        let at = Instant::now() + timeout.min(crate::sys::FOREVER);
+        let Some(entry) = self.ended(id) else {
+            return;
+        };
+        if linked {
+            entry.deadline = Deadline::Linked(at);
+        } else {
+            entry.deadline = Deadline::Armed(at);
+            self.push_deadline(at, id);
+        }
+    }
+
+    /// Adds a heap entry. Entries of operations that ended early stay until they reach the
+    /// top: when they outnumber the operations in flight four to one, they are swept, so
+    /// operations that finish well before long deadlines do not grow the heap without bound.
+    fn push_deadline(&mut self, at: Instant, id: OpId) {
+        if self.deadlines.len() >= 64 && self.deadlines.len() > 4 * self.occupied {
+            let chunks = &self.chunks;
+            self.deadlines
+                .retain(|&Reverse((at, raw))| armed(chunks, OpId::from_u64(raw), at));
+        }
+        self.deadlines.push(Reverse((at, id.to_u64())));
+    }
+
+    /// The operation `id` left the kernel's hands with its deadline still to come (io_uring:
+    /// a receive that answered `EAGAIN` now waits with `POLL_ADD`): the heap keeps it now.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring links.
+    pub(crate) fn unlink_deadline(&mut self, id: OpId) {
+        let Some(entry) = self.ended(id) else {
+            return;
+        };
+        if let Deadline::Linked(at) = entry.deadline {
+            entry.deadline = Deadline::Armed(at);
+            self.push_deadline(at, id);
+        }
+    }
+
+    /// The kernel's linked timeout of `id` fired (its operation ended with `ECANCELED` with
+    /// no cancel asked for): returns whether `id` had one, now fired.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring links.
+    pub(crate) fn linked_deadline_fired(&mut self, id: OpId) -> bool {
+        let Some(entry) = self.ended(id) else {
+            return false;
+        };
+        let linked = matches!(entry.deadline, Deadline::Linked(_));
+        if linked {
+            entry.deadline = Deadline::Fired;
+        }
+        linked
+    }
+
+    /// The caller cancels `id` itself: a deadline still to come no longer matters (the
+    /// operation ends cancelled); one already passed stays (it came first: a time-out).
+    pub(crate) fn disarm_deadline(&mut self, id: OpId) {
+        if let Some(entry) = self.ended(id) {
+            if matches!(entry.deadline, Deadline::Armed(_) | Deadline::Linked(_)) {
+                entry.deadline = Deadline::None;
+            }
+        }
+    }
+
+    /// Whether any deadline may be armed (the heap holds entries, perhaps stale): when not,
+    /// polls and flushes skip the deadline work altogether.
+    #[inline]
+    pub(crate) fn has_deadlines(&self) -> bool {
+        !self.deadlines.is_empty()
+    }
+
+    /// The nearest armed deadline, dropping the stale entries above it.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, raw))) = self.deadlines.peek() {
+            if self.armed(OpId::from_u64(raw), at) {
+                return Some(at);
+            }
+            self.deadlines.pop();
+        }
+        None
+    }
+
+    /// The next operation whose armed deadline has passed at `now`, its deadline marked
+    /// fired: the caller cancels it. `None` when no more are due.
+    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<OpId> {
+        while let Some(&Reverse((at, raw))) = self.deadlines.peek() {
+            if at > now {
+                return None;
+            }
+            self.deadlines.pop();
+            let id = OpId::from_u64(raw);
+            if self.armed(id, at) {
+                if let Some(entry) = self.ended(id) {
+                    entry.deadline = Deadline::Fired;
+                }
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Whether `id` is in flight with its deadline armed at `at` (a heap entry is current).
+    fn armed(&self, id: OpId, at: Instant) -> bool {
+        armed(&self.chunks, id, at)
     }
 
     /// The entry of `id` if it is in flight.
@@ -530,6 +664,39 @@ impl<S: HoldsOp> Slots<S> {
     }
 }
 
+/// Whether `id` is in flight in `chunks` with its deadline armed at `at`.
+fn armed<S>(chunks: &[Box<[Entry<S>; CHUNK]>], id: OpId, at: Instant) -> bool {
+    let index = id.index as usize;
+    chunks
+        .get(index / CHUNK)
+        .map(|chunk| &chunk[index % CHUNK])
+        .is_some_and(|entry| {
+            entry.occupied
+                && entry.generation == id.generation
+                && entry.deadline == Deadline::Armed(at)
+        })
+}
+
+/// The result an operation ends with, given its deadline (which it no longer has): a
+/// cancellation its deadline caused is a time-out; anything else, bytes moved before the
+/// cancel took effect included, is its own result.
+#[inline]
+fn settle(deadline: &mut Deadline, result: io::Result<usize>) -> io::Result<usize> {
+    match (std::mem::take(deadline), result) {
+        (Deadline::Fired, Err(error)) if crate::sys::is_cancelled(&error) => Err(timed_out()),
+        (_, result) => result,
+    }
+}
+
+/// What an operation whose deadline passed first completes with.
+#[cold]
+pub(crate) fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the operation's deadline passed before it finished",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,6 +780,64 @@ mod tests {
             Some(done)
         );
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn deadlines_fire_once_and_only_for_their_own_operation() {
+        let mut slots: Slots<State> = Slots::new();
+        let (early, state) = slots.insert();
+        state.op = Some(Op::Nop);
+        slots.arm_deadline(early, Duration::ZERO, false);
+        // It finishes before its deadline is looked at; its slot goes to another operation.
+        slots.finish_in_place(early, Ok(0), &mut Vec::new());
+        let (late, state) = slots.insert();
+        state.op = Some(Op::Nop);
+        assert_eq!(late.index, early.index);
+        assert!(
+            slots.pop_expired(Instant::now()).is_none(),
+            "stale entry skipped"
+        );
+        slots.arm_deadline(late, Duration::ZERO, false);
+        assert_eq!(slots.pop_expired(Instant::now()), Some(late));
+        assert!(slots.pop_expired(Instant::now()).is_none(), "fires once");
+        let mut out = Vec::new();
+        #[cfg(unix)]
+        let cancelled = io::Error::from_raw_os_error(libc::ECANCELED);
+        #[cfg(windows)]
+        let cancelled = io::Error::from_raw_os_error(995); // ERROR_OPERATION_ABORTED
+        #[cfg(not(any(unix, windows)))]
+        let cancelled = io::Error::from(io::ErrorKind::Interrupted);
+        let cancel_counts = crate::sys::is_cancelled(&cancelled);
+        slots.finish_in_place(late, Err(cancelled), &mut out);
+        let error = out.pop().unwrap().result.unwrap_err();
+        if cancel_counts {
+            assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        }
+        // A linked deadline is the kernel's, until the operation leaves its hands.
+        let (linked, state) = slots.insert();
+        state.op = Some(Op::Nop);
+        slots.arm_deadline(linked, Duration::ZERO, true);
+        assert!(slots.pop_expired(Instant::now()).is_none(), "the kernel's");
+        slots.unlink_deadline(linked);
+        assert_eq!(
+            slots.pop_expired(Instant::now()),
+            Some(linked),
+            "now the heap's"
+        );
+        slots.finish_in_place(linked, Ok(3), &mut out);
+        assert_eq!(
+            out.pop().unwrap().result.unwrap(),
+            3,
+            "bytes moved stay the result"
+        );
+        // Finished ops leave entries that are swept, not kept forever.
+        for _ in 0..1000 {
+            let (id, state) = slots.insert();
+            state.op = Some(Op::Nop);
+            slots.arm_deadline(id, Duration::from_secs(60), false);
+            slots.finish_in_place(id, Ok(0), &mut out);
+        }
+        assert!(slots.deadlines.len() <= 64, "{}", slots.deadlines.len());
     }
 
     #[test]

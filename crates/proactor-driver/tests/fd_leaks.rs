@@ -240,7 +240,84 @@ fn accept_cancel_race_leaks_no_fd_epoll() {
     accept_cancel_race(Backend::Epoll);
 }
 
-/// Windows runs (a), (d) and (c) in one test, one after the other: Wine gives each thread that
+/// (a) with a deadline instead of a cancel: accepts whose deadlines pass (from at once to a
+/// millisecond) while clients connect. Each ends with the socket, or `TimedOut` with the
+/// socket closed by the driver or never made; none is left open.
+fn accept_deadline_race(backend: Backend) {
+    let _serial = serialize();
+    prepare_thread();
+    let before = open_fds();
+    let Some(mut driver) = driver(backend) else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address: SocketAddr = listener.local_addr().unwrap();
+    let listen_fd = raw(&listener);
+    let baseline = open_fds();
+    let (mut delivered, mut closed_by_driver, mut never_accepted) = (0, 0, 0);
+    let mut early = Vec::new();
+    for round in 0..ROUNDS {
+        let accept = Op::Accept {
+            fd: listen_fd,
+            peer: None,
+        };
+        let deadline = Duration::from_micros(round as u64 % 5 * 250);
+        let (id, client) = if round % 2 == 0 {
+            let id = driver.submit_with_timeout(accept, deadline);
+            driver.poll(&mut early, Some(Duration::ZERO)).unwrap();
+            spin(round as u64 % 7 * 150);
+            (id, TcpStream::connect(address).expect("connect"))
+        } else {
+            let client = TcpStream::connect(address).expect("connect");
+            (driver.submit_with_timeout(accept, deadline), client)
+        };
+        let completion = wait_for(&mut driver, id, &mut early);
+        match completion.result {
+            Ok(fd) => {
+                delivered += 1;
+                close(fd);
+            }
+            Err(error) if error.kind() == io::ErrorKind::TimedOut => {
+                if was_accepted(&listener, &client) {
+                    closed_by_driver += 1;
+                } else {
+                    never_accepted += 1;
+                }
+            }
+            Err(error) => panic!("{backend}: round {round}: accept failed: {error}"),
+        }
+        drop(client);
+        assert!(early.is_empty(), "{backend}: stray completions {early:?}");
+        assert_same_fds(
+            &baseline,
+            &format!("{backend}: after accept-deadline round {round}"),
+        );
+    }
+    assert_eq!(driver.in_flight(), 0);
+    eprintln!(
+        "{backend}: {ROUNDS} accepts with deadlines: {delivered} delivered a socket, \
+         {closed_by_driver} timed out after the kernel accepted (closed by the driver), \
+         {never_accepted} timed out before"
+    );
+    drop(driver);
+    drop(listener);
+    assert_fds_settle(&before, &format!("{backend}: after dropping the driver"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn accept_deadline_race_leaks_no_fd_io_uring() {
+    accept_deadline_race(Backend::IoUring);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn accept_deadline_race_leaks_no_fd_epoll() {
+    accept_deadline_race(Backend::Epoll);
+}
+
+/// Windows runs (a), (d), the deadline race and (c) in one test, one after the other: Wine
+/// gives each thread that
 /// uses Winsock an event of its own, closed only as the thread ends, so a test thread that
 /// has just finished would change the handle list under the next test's feet.
 #[cfg(windows)]
@@ -248,6 +325,7 @@ fn accept_cancel_race_leaks_no_fd_epoll() {
 fn cancelled_accepts_and_dropped_drivers_leak_no_handle_iocp() {
     accept_cancel_race(Backend::Iocp);
     accept_multishot_cancel_race(Backend::Iocp);
+    accept_deadline_race(Backend::Iocp);
     dropping_driver_in_flight(Backend::Iocp);
 }
 

@@ -249,7 +249,27 @@ impl FaultLayer {
         self.slots.len()
     }
 
-    pub(crate) fn submit(&mut self, backend: &mut sys::Selected, mut op: Op) -> OpId {
+    pub(crate) fn submit(&mut self, backend: &mut sys::Selected, op: Op) -> OpId {
+        self.submit_inner(backend, op, None)
+    }
+
+    /// As `submit`, with the backend keeping a deadline: a fault that fails the operation
+    /// before it starts comes first, as it would with no deadline.
+    pub(crate) fn submit_with_timeout(
+        &mut self,
+        backend: &mut sys::Selected,
+        op: Op,
+        timeout: Duration,
+    ) -> OpId {
+        self.submit_inner(backend, op, Some(timeout))
+    }
+
+    fn submit_inner(
+        &mut self,
+        backend: &mut sys::Selected,
+        mut op: Op,
+        timeout: Option<Duration>,
+    ) -> OpId {
         let (id, slot) = self.slots.insert();
         debug_assert!(slot.backend.is_none() && !slot.narrowed.is_short());
         if self.rng.chance(self.faults.error_rate) {
@@ -272,7 +292,10 @@ impl FaultLayer {
             trace::event!(debug, id = ?id, kind = ?op.kind(), "fault: short");
             self.counts.shorts += 1;
         }
-        let backend_id = backend.submit(op);
+        let backend_id = match timeout {
+            Some(timeout) => backend.submit_with_timeout(op, timeout),
+            None => backend.submit(op),
+        };
         slot.backend = Some(backend_id);
         let index = backend_id.index();
         if index >= self.by_backend.len() {

@@ -27,9 +27,9 @@ use std::time::{Duration, Instant};
 use io_uring::{opcode, squeue, types, IoUring as Ring, Probe};
 
 use super::checks::IOV_MAX;
-use super::timers::FOREVER;
 use super::unix::{self, Control, FdKind, Waker};
 use super::Backend;
+use super::FOREVER;
 use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
 use crate::{Completion, Config, Op, OpId, OpKind};
@@ -38,6 +38,10 @@ use crate::{Completion, Config, Op, OpId, OpKind};
 const WAKE: u64 = u64::MAX;
 /// `user_data` of cancel requests, whose own completions carry nothing we need.
 const CANCEL: u64 = u64::MAX - 1;
+/// `user_data` of the timeouts linked to operations with a deadline: their own completions
+/// (`ETIME` when one fired, `ECANCELED` when its operation finished first) carry nothing we
+/// need either; the operation's tells (see `deadline_result`).
+const DEADLINE: u64 = u64::MAX - 2;
 
 /// Kinds the kernel always runs on a worker thread, looking their descriptors up only when a
 /// worker starts them: until then a cancel by descriptor cannot see them, and a close queued
@@ -388,6 +392,122 @@ impl IoUring {
         })
     }
 
+    /// Starts `op`, with a deadline `timeout` from now if one is given (see
+    /// `Backend::submit_with_timeout`).
+    #[inline]
+    fn start(&mut self, op: Op, deadline: Option<Duration>) -> OpId {
+        let kind = op.kind();
+        let multishot = op.is_multishot();
+        let checked = unix::validate(&op, self.identity);
+        self.submitted += 1;
+        let seq = self.submitted;
+        let (id, slot) = self.slots.insert();
+        slot.state = State::Kernel;
+        slot.cancel_requested = false;
+        slot.control.connecting = false;
+        slot.control.moved = 0;
+        slot.seq = seq;
+        slot.op = Some(op);
+        if let Err(error) = checked {
+            self.finish_now(id, Err(error));
+            return id;
+        }
+        if kind == OpKind::Close {
+            self.submit_close(id);
+            return self.in_heap(id, deadline);
+        }
+
+        if self.fallback & kind.bit() != 0 {
+            crate::trace::event!(trace, id = ?id, kind = ?kind, "io_uring: fallback path");
+            self.fallback(id);
+            return self.in_heap(id, deadline);
+        }
+        // A multishot receive is re-armed by the kernel and by us, each time without a link:
+        // its deadline is the heap's. A linked pair needs both entries in one submission.
+        let linked = match deadline {
+            Some(_) if !multishot => self.room_for(2),
+            _ => false,
+        };
+        let Some(Slot {
+            op: Some(op),
+            control,
+            timespec,
+            ..
+        }) = self.slots.get_mut(id)
+        else {
+            return id;
+        };
+        let late = RESOLVED_LATE & kind.bit() != 0 && op.fds().iter().any(Option::is_some);
+        let Some(entry) = build_entry(op, control, timespec) else {
+            self.fallback(id);
+            return self.in_heap(id, deadline);
+        };
+        // Kept in the slot until the CQEs come, as the entry's own pointers are.
+        let link_timespec: *const types::Timespec = match deadline {
+            Some(timeout) if linked => {
+                let scratch = control.scratch();
+                scratch.deadline = timespec_of(timeout);
+                &scratch.deadline
+            }
+            _ => std::ptr::null(),
+        };
+        self.in_kernel += 1;
+        self.late += usize::from(late);
+        let entry = entry.user_data(id.to_u64());
+        match deadline {
+            Some(timeout) if linked => {
+                let link = opcode::LinkTimeout::new(link_timespec)
+                    .build()
+                    .user_data(DEADLINE);
+                self.push(entry.flags(squeue::Flags::IO_LINK));
+                self.push(link);
+                self.slots.arm_deadline(id, timeout, true);
+            }
+            _ => {
+                self.push(entry);
+                self.in_heap(id, deadline);
+            }
+        }
+        id
+    }
+
+    /// Gives `id` its deadline, if it has one, in the slot table's heap; returns `id`.
+    fn in_heap(&mut self, id: OpId, deadline: Option<Duration>) -> OpId {
+        if let Some(timeout) = deadline {
+            self.slots.arm_deadline(id, timeout, false);
+        }
+        id
+    }
+
+    /// Makes room for `count` entries in the submission queue, handing what it holds to the
+    /// kernel if need be (so a linked pair reaches the kernel in one submission); false if
+    /// it cannot (a queue smaller than that, or a failing kernel).
+    fn room_for(&mut self, count: usize) -> bool {
+        loop {
+            let submission = self.ring.submission();
+            if submission.capacity() - submission.len() >= count {
+                return true;
+            }
+            if submission.capacity() < count {
+                return false;
+            }
+            drop(submission);
+            match self.ring.submit() {
+                Ok(_) => {}
+                // The completion queue is full: take completions, then retry.
+                Err(error)
+                    if matches!(error.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
+                {
+                    let mut ready = std::mem::take(&mut self.ready);
+                    self.reap(&mut ready);
+                    self.ready = ready;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Queues `entry`, flushing the submission queue to the kernel if it is full.
     #[inline]
     fn push(&mut self, entry: squeue::Entry) {
@@ -421,7 +541,7 @@ impl IoUring {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => {
                     let user_data = entry.get_user_data();
-                    if user_data != WAKE && user_data != CANCEL {
+                    if user_data != WAKE && user_data != CANCEL && user_data != DEADLINE {
                         self.in_kernel -= 1;
                         self.finish_now(OpId::from_u64(user_data), Err(error));
                     }
@@ -579,9 +699,14 @@ impl IoUring {
                 let (user_data, raw, flags) = (cqe.user_data(), cqe.result(), cqe.flags());
                 match user_data {
                     WAKE => woken = true,
-                    CANCEL => {}
+                    CANCEL | DEADLINE => {}
                     _ => {
                         let id = OpId::from_u64(user_data);
+                        let raw = if raw == -libc::ECANCELED || raw == -libc::EINTR {
+                            deadline_result(slots, id, raw)
+                        } else {
+                            raw
+                        };
                         let Some(slot) = slots.get_mut(id) else {
                             continue;
                         };
@@ -674,6 +799,8 @@ impl IoUring {
                 slot.state = State::Polling;
                 let Some(op) = slot.op.as_ref() else { return };
                 let (fd, flags) = poll_target(op);
+                // Its linked timeout ended with this answer: the heap keeps what is left.
+                self.slots.unlink_deadline(id);
                 self.push(poll_entry(fd, flags, id));
             }
             State::Polling if raw >= 0 && !slot.cancel_requested => {
@@ -819,6 +946,19 @@ impl IoUring {
                 _ => Err(error),
             },
         }
+    }
+}
+
+/// An operation's kernel result `raw` (`ECANCELED` or `EINTR`), as a cancellation when its
+/// linked timeout fired: no cancel was asked for (by the caller, a `Close` or the drop), and
+/// it had a link. Bytes moved come as a count, never here: they stay its result.
+#[cold]
+fn deadline_result(slots: &mut Slots<Slot>, id: OpId, raw: i32) -> i32 {
+    let asked = slots.get(id).is_none_or(|slot| slot.cancel_requested);
+    if !asked && slots.linked_deadline_fired(id) {
+        -libc::ECANCELED
+    } else {
+        raw
     }
 }
 
@@ -1230,50 +1370,16 @@ impl Backend for IoUring {
         &mut self.slots
     }
 
+    #[inline]
     fn submit(&mut self, op: Op) -> OpId {
-        let kind = op.kind();
-        let checked = unix::validate(&op, self.identity);
-        self.submitted += 1;
-        let seq = self.submitted;
-        let (id, slot) = self.slots.insert();
-        slot.state = State::Kernel;
-        slot.cancel_requested = false;
-        slot.control.connecting = false;
-        slot.control.moved = 0;
-        slot.seq = seq;
-        slot.op = Some(op);
-        if let Err(error) = checked {
-            self.finish_now(id, Err(error));
-            return id;
-        }
-        if kind == OpKind::Close {
-            return self.submit_close(id);
-        }
+        self.start(op, None)
+    }
 
-        if self.fallback & kind.bit() != 0 {
-            crate::trace::event!(trace, id = ?id, kind = ?kind, "io_uring: fallback path");
-            self.fallback(id);
-            return id;
-        }
-        let Slot {
-            op: Some(op),
-            control,
-            timespec,
-            ..
-        } = slot
-        else {
-            return id;
-        };
-        let late = RESOLVED_LATE & kind.bit() != 0 && op.fds().iter().any(Option::is_some);
-        match build_entry(op, control, timespec) {
-            Some(entry) => {
-                self.in_kernel += 1;
-                self.late += usize::from(late);
-                self.push(entry.user_data(id.to_u64()));
-            }
-            None => self.fallback(id),
-        }
-        id
+    /// Links an `IORING_OP_LINK_TIMEOUT` to the operation's entry when it goes to the kernel
+    /// as one request; what takes another path (a fallback, a multishot receive, a queue too
+    /// small for the pair) has its deadline in the slot table's heap instead.
+    fn submit_with_timeout(&mut self, op: Op, timeout: Duration) -> OpId {
+        self.start(op, Some(timeout))
     }
 
     fn cancel(&mut self, id: OpId) -> io::Result<()> {
@@ -1482,6 +1588,111 @@ impl Drop for IoUring {
 
 #[cfg(test)]
 mod tests {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::{Duration, Instant};
+
+    use crate::{Backend, Buffer, Completion, Driver, Op, OpId};
+
+    /// A pipe as proactor's callers make them: non-blocking. (read, write)
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors pipe2 writes.
+        let made = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) };
+        assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+        // SAFETY: pipe2 returned two new descriptors nothing else owns.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    fn wait(driver: &mut Driver, id: OpId) -> Completion {
+        let limit = Instant::now() + Duration::from_secs(10);
+        let mut completions = Vec::new();
+        while Instant::now() < limit {
+            driver
+                .poll(&mut completions, Some(Duration::from_secs(1)))
+                .expect("poll");
+            if let Some(position) = completions.iter().position(|c| c.id == id) {
+                return completions.swap_remove(position);
+            }
+        }
+        panic!("no completion for {id:?}");
+    }
+
+    /// A read of an empty non-blocking pipe: a kernel that answers it with `EAGAIN` (rather
+    /// than waiting inside) ends its linked timeout with it, and the read waits for readiness
+    /// with `POLL_ADD`, its deadline going on from the slot table's heap. Either way the
+    /// deadline ends it in time.
+    #[test]
+    fn a_deadline_outlives_the_move_to_readiness() {
+        let Ok(mut driver) = Driver::with_backend(Backend::IoUring) else {
+            return;
+        };
+        let (read, write) = pipe();
+        let start = Instant::now();
+        let id = driver.submit_with_timeout(
+            Op::Read {
+                fd: read.as_raw_fd(),
+                buf: Buffer::from(Vec::with_capacity(8)),
+                offset: None,
+            },
+            Duration::from_millis(50),
+        );
+        let completion = wait(&mut driver, id);
+        let error = completion.result.expect_err("timed out");
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+        assert!(start.elapsed() >= Duration::from_millis(45));
+        // With data in time: the read's own result.
+        let id = driver.submit_with_timeout(
+            Op::Read {
+                fd: read.as_raw_fd(),
+                buf: Buffer::from(Vec::with_capacity(8)),
+                offset: None,
+            },
+            Duration::from_secs(5),
+        );
+        driver.flush(&mut Vec::new()).expect("flush");
+        // SAFETY: writes 3 bytes from a live array to a pipe we own.
+        let written = unsafe { libc::write(write.as_raw_fd(), b"abc".as_ptr().cast(), 3) };
+        assert_eq!(written, 3);
+        let completion = wait(&mut driver, id);
+        assert_eq!(completion.result.expect("read"), 3);
+    }
+
+    /// A submission queue of one entry has no room for a linked pair: the deadline is the
+    /// heap's, with the same outcome.
+    #[test]
+    fn a_queue_too_small_to_link_still_times_out() {
+        let config = crate::Config::new().backend(Backend::IoUring).entries(1);
+        let Ok(mut driver) = Driver::with_config(config) else {
+            return;
+        };
+        let (read, _write) = pipe();
+        let ids: Vec<OpId> = (0..3)
+            .map(|_| {
+                driver.submit_with_timeout(
+                    Op::Read {
+                        fd: read.as_raw_fd(),
+                        buf: Buffer::from(Vec::with_capacity(8)),
+                        offset: None,
+                    },
+                    Duration::from_millis(20),
+                )
+            })
+            .collect();
+        let limit = Instant::now() + Duration::from_secs(10);
+        let mut completions = Vec::new();
+        while completions.len() < ids.len() && Instant::now() < limit {
+            driver
+                .poll(&mut completions, Some(Duration::from_secs(1)))
+                .expect("poll");
+        }
+        assert_eq!(completions.len(), ids.len());
+        for completion in completions {
+            assert!(ids.contains(&completion.id));
+            let error = completion.result.expect_err("timed out");
+            assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+        }
+    }
+
     /// A slot is what an idle connection's pending read costs in the driver: the large
     /// scratch of other kinds (statx, socket addresses, message headers) stays out of it.
     #[test]

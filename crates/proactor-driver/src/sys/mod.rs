@@ -5,6 +5,9 @@
 //!
 //! - `submit(op) -> OpId` — take ownership of an operation and start it (or queue it);
 //! - `cancel(id)` — ask for an early end; the completion still arrives exactly once;
+//! - `submit_with_timeout(op, timeout)` — `submit` with a deadline: by default the slot
+//!   table's heap, which `poll` and `flush` check, cancelling what is past it (io_uring links
+//!   a timeout to the operation's entry instead);
 //! - `poll(completions, timeout)` — wait (zero, finite or infinite) and hand out completions;
 //! - `flush(completions)` — start what is queued now, without waiting, and hand out the
 //!   completions already there (a system call only where submissions are queued: io_uring);
@@ -28,7 +31,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::slots::{HoldsOp, Slots};
 use crate::{Backend as BackendKind, Completion, Config, Op, OpId};
@@ -63,6 +66,11 @@ pub(crate) use windows::{
     open_named_pipe, perform_blocking, Port, Waker,
 };
 
+/// What "never" becomes where a clock or a system call needs a number: a century. A longer
+/// timeout (up to `Duration::MAX`) waits this long instead, which no program outlives, rather
+/// than fail or overflow: every backend treats it the same way.
+pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// The contract every backend keeps (see the module docs).
 pub(crate) trait Backend {
     /// What the backend keeps per operation, in the slot table every backend shares.
@@ -88,6 +96,92 @@ pub(crate) trait Backend {
     fn register_pool(&mut self, pool: &mut crate::buffer_pool::Shared) -> io::Result<()> {
         let _ = pool;
         Ok(())
+    }
+
+    /// Starts `op` with a deadline `timeout` from now (see
+    /// [`Driver::submit_with_timeout`](crate::Driver::submit_with_timeout)). By default the
+    /// slot table keeps it, and [`expire_deadlines`](Backend::expire_deadlines) cancels the
+    /// operation as `cancel` does when it passes; the table turns the cancellation it ends
+    /// with into a time-out. io_uring links a timeout to the operation's entry instead.
+    fn submit_with_timeout(&mut self, op: Op, timeout: Duration) -> OpId {
+        let id = self.submit(op);
+        // One that finished inside `submit` is no longer in flight, and gets no deadline.
+        self.slots().arm_deadline(id, timeout, false);
+        id
+    }
+
+    /// Cancels, the way `cancel` does, every operation whose deadline passed by `now`.
+    fn expire_deadlines(&mut self, now: Instant) {
+        while let Some(id) = self.slots().pop_expired(now) {
+            // Cannot fail: `pop_expired` returns only operations in flight.
+            let _ = self.cancel(id);
+        }
+    }
+
+    /// `poll` with the operations' deadlines: each wait ends by the nearest, whose operation
+    /// is then cancelled, and the wait goes on (for its completion, if nothing else) as long
+    /// as `timeout` allows. Without deadlines, `poll` itself.
+    #[inline]
+    fn poll_with_deadlines(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        if !self.slots().has_deadlines() {
+            return self.poll(completions, timeout);
+        }
+        self.poll_deadlines(completions, timeout)
+    }
+
+    #[inline(never)]
+    fn poll_deadlines(
+        &mut self,
+        completions: &mut Vec<Completion>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let start = Instant::now();
+        let end = timeout.map(|timeout| start + timeout.min(FOREVER));
+        loop {
+            let now = Instant::now();
+            self.expire_deadlines(now);
+            let mut wait = end.map(|end| end.saturating_duration_since(now));
+            if let Some(next) = self.slots().next_deadline() {
+                let until = next.saturating_duration_since(now);
+                wait = Some(wait.map_or(until, |wait| wait.min(until)));
+            }
+            let count = self.poll(completions, wait)?;
+            if count > 0 {
+                return Ok(count);
+            }
+            let now = Instant::now();
+            let due = self.slots().next_deadline().is_some_and(|next| next <= now);
+            // Nothing came and no deadline passed: woken, or out of time.
+            if !due {
+                return Ok(0);
+            }
+            if end.is_some_and(|end| now >= end) {
+                // Out of time too: the cancellations start, and what they end at once is
+                // handed out.
+                self.expire_deadlines(now);
+                return self.poll(completions, Some(Duration::ZERO));
+            }
+        }
+    }
+
+    /// `flush`, after cancelling what is past its deadline.
+    #[inline]
+    fn flush_with_deadlines(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
+        if self.slots().has_deadlines() {
+            self.expire_deadlines(Instant::now());
+        }
+        self.flush(completions)
+    }
+
+    /// `cancel` asked for by the caller: a deadline still to come no longer counts.
+    #[inline]
+    fn cancel_by_caller(&mut self, id: OpId) -> io::Result<()> {
+        self.slots().disarm_deadline(id);
+        self.cancel(id)
     }
 
     /// Ends now, for the claim that follows, an operation `id` that finished and waits in the
@@ -172,8 +266,12 @@ impl Selected {
         forward!(self, backend => backend.submit(op))
     }
 
+    pub(crate) fn submit_with_timeout(&mut self, op: Op, timeout: Duration) -> OpId {
+        forward!(self, backend => backend.submit_with_timeout(op, timeout))
+    }
+
     pub(crate) fn cancel(&mut self, id: OpId) -> io::Result<()> {
-        forward!(self, backend => backend.cancel(id))
+        forward!(self, backend => backend.cancel_by_caller(id))
     }
 
     #[inline]
@@ -182,12 +280,12 @@ impl Selected {
         completions: &mut Vec<Completion>,
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        forward!(self, backend => backend.poll(completions, timeout))
+        forward!(self, backend => backend.poll_with_deadlines(completions, timeout))
     }
 
     #[inline]
     pub(crate) fn flush(&mut self, completions: &mut Vec<Completion>) -> io::Result<usize> {
-        forward!(self, backend => backend.flush(completions))
+        forward!(self, backend => backend.flush_with_deadlines(completions))
     }
 
     pub(crate) fn waker(&self) -> &std::sync::Arc<Waker> {

@@ -6,12 +6,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
+use super::FOREVER;
 use crate::OpId;
-
-/// What "never" becomes where a clock or a system call needs a number: a century. A longer
-/// timeout (up to `Duration::MAX`) waits this long instead, which no program outlives, rather
-/// than fail or overflow: every backend treats it the same way.
-pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 #[derive(Default)]
 pub(crate) struct Timers {

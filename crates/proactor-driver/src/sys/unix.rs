@@ -47,6 +47,10 @@ pub(crate) struct Scratch {
     /// How an `openat2` resolves its path (io_uring reads it when the SQE is consumed).
     #[cfg(target_os = "linux")]
     pub(crate) open_how: libc::open_how,
+    /// The timeout io_uring links to an operation with a deadline (the slot's own timespec
+    /// is a `Timeout` operation's): here, out of the slot every idle operation pays for.
+    #[cfg(target_os = "linux")]
+    pub(crate) deadline: io_uring::types::Timespec,
     #[cfg(not(target_os = "linux"))]
     pub(crate) stat: libc::stat,
 }
@@ -69,6 +73,8 @@ impl Control {
                 #[cfg(target_os = "linux")]
                 // SAFETY: as above (three integers).
                 open_how: unsafe { mem::zeroed() },
+                #[cfg(target_os = "linux")]
+                deadline: io_uring::types::Timespec::new(),
                 #[cfg(not(target_os = "linux"))]
                 // SAFETY: as above.
                 stat: unsafe { mem::zeroed() },

@@ -21,6 +21,7 @@ mod bad_input;
 mod claims;
 mod close;
 mod control;
+mod deadlines;
 mod files;
 mod net;
 mod overflow;
@@ -134,4 +135,12 @@ conformance! {
     overflow::completions_pile_up_while_nobody_reaps,
     overflow::timers_fire_while_nobody_reaps,
     overflow::cancels_overflow_the_completion_queue,
+    deadlines::an_idle_receive_times_out,
+    deadlines::a_zero_deadline_times_out_unless_done_at_once,
+    deadlines::a_receive_in_time_completes_and_never_times_out,
+    deadlines::a_deadline_racing_data_loses_no_bytes,
+    deadlines::a_cancel_before_the_deadline_is_a_cancel,
+    deadlines::an_accept_with_no_client_times_out,
+    deadlines::a_claimed_deadline_wakes_its_token,
+    deadlines::a_deadline_ends_a_multishot_receive,
 }

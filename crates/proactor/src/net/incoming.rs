@@ -53,7 +53,17 @@ impl<'a> Incoming<'a> {
     ///
     /// # Examples
     ///
-    /// See [`Incoming`].
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let mut incoming = listener.incoming();
+    /// let stream = incoming.next().await?;
+    /// assert_eq!(stream.peer_addr()?, client.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn next(&mut self) -> io::Result<TcpStream> {
         std::future::poll_fn(|cx| self.poll_next(cx)).await
     }

@@ -168,11 +168,30 @@ impl<'a> PooledReads<'a> {
     ///
     /// # Errors
     ///
-    /// What the receive met (a reset, an exhausted pool); the next call receives again.
+    /// What the receive met (a reset, say); the next call receives again.
     ///
     /// # Examples
     ///
-    /// See [`PooledReads`].
+    /// ```
+    /// use proactor::io::{AsyncWrite, BufferPool};
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let pool = BufferPool::new(4096, 16)?;
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// client.write_all(&b"hello"[..]).await.0?;
+    /// drop(client);
+    /// let mut reads = server.pooled_reads(&pool);
+    /// let mut received = Vec::new();
+    /// while let Some(buffer) = reads.next().await {
+    ///     received.extend_from_slice(&buffer?);
+    /// }
+    /// assert_eq!(received, b"hello");
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn next(&mut self) -> Option<io::Result<PooledBuffer>> {
         std::future::poll_fn(|cx| self.poll_next(cx)).await
     }
