@@ -877,6 +877,7 @@ impl Op {
     }
 
     /// Whether the operation yields many completions (see [`Completion::more`]).
+    #[cfg(target_os = "linux")] // io_uring links no deadline to a multishot operation.
     pub(crate) fn is_multishot(&self) -> bool {
         matches!(
             self,
