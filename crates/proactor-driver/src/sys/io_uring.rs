@@ -78,6 +78,9 @@ pub(crate) struct Slot {
     timespec: types::Timespec,
     state: State,
     cancel_requested: bool,
+    /// A multishot operation: every CQE of it takes the rare path (its last may come
+    /// without `IORING_CQE_F_MORE` and still carry a result that is one of its many).
+    multishot: bool,
     /// When the operation was submitted, to tell whether its descriptor was closed after.
     seq: u64,
 }
@@ -404,6 +407,7 @@ impl IoUring {
         let (id, slot) = self.slots.insert();
         slot.state = State::Kernel;
         slot.cancel_requested = false;
+        slot.multishot = multishot;
         slot.control.connecting = false;
         slot.control.moved = 0;
         slot.seq = seq;
@@ -715,6 +719,7 @@ impl IoUring {
                         // (and all after one, so an operation's completions keep their order).
                         let finished = slot.state == State::Kernel
                             && flags & POOLED_FLAGS == 0
+                            && !slot.multishot
                             && cqes.is_empty()
                             && (raw != -libc::EAGAIN
                                 || slot.cancel_requested
@@ -765,7 +770,7 @@ impl IoUring {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
-        if slot.state == State::Kernel && flags & POOLED_FLAGS != 0 {
+        if slot.state == State::Kernel && (flags & POOLED_FLAGS != 0 || slot.multishot) {
             return self.pooled_completion(id, raw, flags, out);
         }
         match slot.state {
@@ -877,6 +882,13 @@ impl IoUring {
                 self.push(entry.user_data(id.to_u64()));
             }
             return;
+        }
+        if raw == -libc::EAGAIN && matches!(op, Op::AcceptMultishot { .. }) && !cancel_requested {
+            // A non-blocking listener: wait for readiness, then go on as the fallback path
+            // does (accepting while connections wait).
+            let (fd, poll_flags) = poll_target(op);
+            slot.state = State::Polling;
+            return self.push(poll_entry(fd, poll_flags, id));
         }
         let result = unix::finish(op, &mut slot.control, unix::from_kernel_result(raw));
         self.in_kernel -= 1;

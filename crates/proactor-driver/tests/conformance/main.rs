@@ -99,6 +99,8 @@ conformance! {
     pooled::claimed_multishot_completions_come_in_order,
     pooled::a_pool_of_another_driver_is_refused,
     accept_multishot::multishot_accept_yields_each_connection,
+    overflow::multishot_accept_overflowing_the_queue_loses_no_connection,
+    overflow::multishot_receive_overflowing_the_queue_loses_no_byte,
     accept_multishot::a_cancelled_multishot_accept_loses_no_connection,
     accept_multishot::multishot_accept_takes_connections_already_waiting,
     accept_multishot::closing_the_listener_ends_a_multishot_accept,

@@ -325,3 +325,92 @@ pub fn cancels_overflow_the_completion_queue(harness: Harness) {
         }
     }
 }
+
+/// A multishot accept whose connections overflow the completion queue: io_uring ends a
+/// multishot operation whose completion did not fit (the last without `IORING_CQE_F_MORE`,
+/// yet a connection); the driver re-arms it, and every connection is delivered once.
+pub fn multishot_accept_overflowing_the_queue_loses_no_connection(harness: Harness) {
+    const CLIENTS: usize = 64;
+    let mut harness = tiny(harness);
+    let listener = crate::harness::listener(false);
+    let address = listener.local_addr().unwrap();
+    let id = harness.submit(Op::AcceptMultishot { fd: raw(&listener) });
+    harness.poll_now();
+    // Every client connects before the driver looks again: the queue overflows.
+    let clients: Vec<std::net::TcpStream> = (0..CLIENTS)
+        .map(|_| std::net::TcpStream::connect(address).expect("connect"))
+        .collect();
+    let mut accepted = Vec::new();
+    let deadline = Instant::now() + LIMIT;
+    while accepted.len() < CLIENTS {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}: {} of {CLIENTS} connections delivered",
+            harness.flavor,
+            accepted.len()
+        );
+        let Some(completion) = harness.try_wait(id, Duration::from_millis(100)) else {
+            continue;
+        };
+        assert!(
+            completion.more,
+            "{:?}: the run ended: {:?}",
+            harness.flavor, completion.result
+        );
+        let fd = completion.result.expect("a connection");
+        // SAFETY: the accept made this descriptor, and nothing else owns it.
+        accepted.push(unsafe { crate::harness::socket_from_raw(fd) });
+    }
+    harness.driver.cancel(id).expect("cancel");
+    let last = harness.wait(id);
+    assert!(!last.more && last.result.as_ref().is_err_and(is_cancelled));
+    drop((clients, accepted));
+}
+
+/// A multishot pooled receive whose receives overflow the completion queue: each of its
+/// completions comes once, in order, and the bytes are all there.
+pub fn multishot_receive_overflowing_the_queue_loses_no_byte(harness: Harness) {
+    let mut harness = tiny(harness);
+    let (client, server) = harness.tcp_pair(false);
+    let pool = harness.driver.buffer_pool(4, 256).expect("pool");
+    let id = harness.submit(Op::RecvPooled {
+        fd: raw(&server),
+        pool: pool.clone(),
+        multishot: true,
+        buffer: None,
+    });
+    harness.poll_now();
+    let message: Vec<u8> = (0..400u32).map(|i| (i % 251) as u8).collect();
+    let (sent, _) = harness.ok(Op::Send {
+        fd: raw(&client),
+        buf: Buffer::from(message.clone()),
+        flags: 0,
+    });
+    assert_eq!(sent, message.len());
+    let mut received = Vec::new();
+    let mut buffers = Vec::new();
+    while received.len() < message.len() {
+        let completion = harness.wait(id);
+        assert!(
+            completion.more,
+            "{:?}: the run ended: {:?}",
+            harness.flavor, completion.result
+        );
+        let Op::RecvPooled {
+            buffer: Some(buffer),
+            ..
+        } = completion.op
+        else {
+            panic!("a receive without its buffer")
+        };
+        received.extend_from_slice(&buffer);
+        buffers.push(buffer);
+    }
+    assert_eq!(received, message, "{:?}", harness.flavor);
+    drop(client);
+    let last = harness.wait(id);
+    assert!(!last.more);
+    assert_eq!(last.result.expect("end of stream"), 0);
+    drop(buffers);
+    assert_eq!(pool.available(), 256);
+}

@@ -83,25 +83,20 @@ impl<'a> Incoming<'a> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
-        loop {
-            let accepting = self.accepting.get_or_insert_with(|| {
-                op::submit(Op::AcceptMultishot {
-                    fd: self.listener.fd(),
-                })
-            });
-            let completion = std::task::ready!(accepting.poll_next(cx));
-            if !completion.more {
-                self.accepting = None;
-            }
-            match completion.result {
-                Ok(fd) if completion.more => {
-                    let descriptor = Descriptor::from_driver(fd as proactor_driver::Fd);
-                    return Poll::Ready(Ok(TcpStream::from_descriptor(descriptor)));
-                }
-                // The run ended without an error (it does not, but would be re-armed).
-                Ok(_) => continue,
-                Err(error) => return Poll::Ready(Err(error)),
-            }
+        let accepting = self.accepting.get_or_insert_with(|| {
+            op::submit(Op::AcceptMultishot {
+                fd: self.listener.fd(),
+            })
+        });
+        let completion = std::task::ready!(accepting.poll_next(cx));
+        if !completion.more {
+            // The run ended (with an error): the next call starts another.
+            self.accepting = None;
         }
+        // A run's last completion is an error, not a connection (the driver re-arms a run the
+        // kernel ended early); were it one, it is still a connection to serve.
+        Poll::Ready(completion.result.map(|fd| {
+            TcpStream::from_descriptor(Descriptor::from_driver(fd as proactor_driver::Fd))
+        }))
     }
 }
