@@ -275,8 +275,10 @@ impl Driver {
     /// Makes a pool of `count` buffers of `buffer_size` bytes that this driver lends to
     /// pooled receives ([`Op::RecvPooled`]): on io_uring a provided-buffer ring the kernel
     /// picks from, elsewhere a free list the backend takes from when data is there. The
-    /// memory is allocated once, here; it lives as long as the driver or the last buffer
-    /// lent from it, whichever is later.
+    /// memory is allocated once, here. The driver keeps the pool until nothing else does (no
+    /// handle, no lent buffer, no operation naming it): then a later `buffer_pool` call
+    /// retires it (or the driver's end does). Make pools once and share them; a pool per
+    /// connection works, but costs a registration each.
     ///
     /// # Errors
     ///
@@ -302,10 +304,30 @@ impl Driver {
         buffer_size: usize,
         count: usize,
     ) -> io::Result<crate::BufferPool> {
-        let group = u16::try_from(self.pools.len()).map_err(|_| {
+        // Pools nobody holds any more (no handle, no lent buffer, no operation naming them)
+        // go now, and their group numbers with them.
+        let backend = &mut self.backend;
+        self.pools.retain(|pool| {
+            let held = std::sync::Arc::strong_count(&pool.shared) > 1;
+            if !held {
+                backend.unregister_pool(&pool.shared);
+            }
+            held
+        });
+        // The lowest group number free: pools are few, and made rarely.
+        let mut used: Vec<u16> = self.pools.iter().map(|pool| pool.shared.group).collect();
+        used.sort_unstable();
+        let mut free = 0u32;
+        for taken in used {
+            if u32::from(taken) != free {
+                break;
+            }
+            free += 1;
+        }
+        let group = u16::try_from(free).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "a driver has at most 65536 buffer pools",
+                "a driver has at most 65536 buffer pools at once",
             )
         })?;
         let mut shared =

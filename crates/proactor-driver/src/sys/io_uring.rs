@@ -1543,6 +1543,14 @@ impl Backend for IoUring {
         self.identity
     }
 
+    fn unregister_pool(&mut self, pool: &crate::buffer_pool::Shared) {
+        if let crate::buffer_pool::Lending::Ring(_) = pool.lending {
+            // No operation names the pool (each holds a handle), so the kernel selects from
+            // it no more; a failure leaves a registration the ring's end removes.
+            let _ = self.ring.submitter().unregister_buf_ring(pool.group);
+        }
+    }
+
     fn forget_fd(&mut self, _fd: RawFd) {
         // io_uring caches nothing per descriptor.
     }

@@ -98,6 +98,11 @@ pub(crate) trait Backend {
         Ok(())
     }
 
+    /// Forgets a pool nothing holds any more (no operation names it). Nothing by default.
+    fn unregister_pool(&mut self, pool: &crate::buffer_pool::Shared) {
+        let _ = pool;
+    }
+
     /// Starts `op` with a deadline `timeout` from now (see
     /// [`Driver::submit_with_timeout`](crate::Driver::submit_with_timeout)). By default the
     /// slot table keeps it, and [`expire_deadlines`](Backend::expire_deadlines) cancels the
@@ -302,6 +307,10 @@ impl Selected {
 
     pub(crate) fn identity(&self) -> u64 {
         forward!(self, backend => backend.identity())
+    }
+
+    pub(crate) fn unregister_pool(&mut self, pool: &crate::buffer_pool::Shared) {
+        forward!(self, backend => backend.unregister_pool(pool))
     }
 
     pub(crate) fn register_pool(

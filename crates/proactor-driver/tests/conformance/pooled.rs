@@ -302,3 +302,20 @@ pub fn a_pool_of_another_driver_is_refused(mut harness: Harness) {
     );
     assert!(harness.driver.buffer_pool(0, 2).is_err(), "empty buffers");
 }
+
+pub fn pools_nobody_holds_are_retired(mut harness: Harness) {
+    let (client, server) = harness.tcp_pair(false);
+    let kept = harness.driver.buffer_pool(16, 2).expect("pool");
+    // More pools than a driver holds at once, each dropped: each retired when the next comes.
+    for round in 0..70_000 {
+        let pool = harness
+            .driver
+            .buffer_pool(16, 1)
+            .unwrap_or_else(|error| panic!("{:?}: pool {round}: {error}", harness.flavor));
+        drop(pool);
+    }
+    // One lent buffer keeps its pool; the pool kept all along still lends.
+    send(&mut harness, &client, b"kept");
+    let completion = harness.run(receive(&server, &kept, false));
+    assert_eq!(&buffer_of(completion).expect("buffer")[..], b"kept");
+}
