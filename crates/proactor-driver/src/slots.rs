@@ -682,6 +682,15 @@ fn armed<S>(chunks: &[Box<[Entry<S>; CHUNK]>], id: OpId, at: Instant) -> bool {
 /// cancel took effect included, is its own result.
 #[inline]
 fn settle(deadline: &mut Deadline, result: io::Result<usize>) -> io::Result<usize> {
+    // Most operations have no deadline: nothing to write or compare.
+    if let Deadline::None = deadline {
+        return result;
+    }
+    settle_deadline(deadline, result)
+}
+
+#[cold]
+fn settle_deadline(deadline: &mut Deadline, result: io::Result<usize>) -> io::Result<usize> {
     match (std::mem::take(deadline), result) {
         (Deadline::Fired, Err(error)) if crate::sys::is_cancelled(&error) => Err(timed_out()),
         (_, result) => result,

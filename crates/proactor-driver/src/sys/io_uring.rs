@@ -402,6 +402,12 @@ impl IoUring {
         let kind = op.kind();
         let multishot = op.is_multishot();
         let checked = unix::validate(&op, self.identity);
+        // A multishot receive is re-armed by the kernel and by us, each time without a link:
+        // its deadline is the heap's. A linked pair needs both entries in one submission.
+        let linked = match deadline {
+            Some(_) if !multishot => self.room_for(2),
+            _ => false,
+        };
         self.submitted += 1;
         let seq = self.submitted;
         let (id, slot) = self.slots.insert();
@@ -426,18 +432,12 @@ impl IoUring {
             self.fallback(id);
             return self.in_heap(id, deadline);
         }
-        // A multishot receive is re-armed by the kernel and by us, each time without a link:
-        // its deadline is the heap's. A linked pair needs both entries in one submission.
-        let linked = match deadline {
-            Some(_) if !multishot => self.room_for(2),
-            _ => false,
-        };
-        let Some(Slot {
+        let Slot {
             op: Some(op),
             control,
             timespec,
             ..
-        }) = self.slots.get_mut(id)
+        } = slot
         else {
             return id;
         };
@@ -1072,6 +1072,9 @@ fn discard_created_fd(op: &Op, result: io::Result<usize>) -> io::Result<usize> {
 
 /// The SQE for `op`, pointing into `control` and `timespec` (both in the op's slot). `None`
 /// for what the ring cannot do (the fallback path does it).
+// Inline: in `start` it is most of the submission's work, and out of line its 64-byte
+// answer is copied once more (a multishot run's re-arm, the other caller, is rare).
+#[inline(always)]
 fn build_entry(
     op: &mut Op,
     control: &mut Control,
