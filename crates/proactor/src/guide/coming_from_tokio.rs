@@ -25,11 +25,13 @@
 //! | `task::yield_now()` | [`proactor::yield_now()`](crate::yield_now) |
 //! | `JoinHandle`: `.await`, `abort()`, `is_finished()` | [`JoinHandle`](crate::JoinHandle): the same; the error is a [`JoinError`](crate::JoinError) |
 //! | `TcpListener::bind(a)`, `accept()` | [`TcpListener::bind(a)`](crate::net::TcpListener::bind), [`accept()`](crate::net::TcpListener::accept) |
+//! | an accept loop | or [`listener.incoming()`](crate::net::TcpListener::incoming) (std's name): one multishot accept for every connection, [`next()`](crate::net::Incoming::next) → `TcpStream` |
 //! | `TcpStream::connect(a)` | [`TcpStream::connect(a)`](crate::net::TcpStream::connect) |
 //! | `UdpSocket::bind`, `send_to(&buf, a)`, `recv_from(&mut buf)` | [`UdpSocket::bind`](crate::net::UdpSocket::bind), [`send_to(buf, a)`](crate::net::UdpSocket::send_to), [`recv_from(buf)`](crate::net::UdpSocket::recv_from) → `(result, buf)` |
 //! | `UnixListener`, `UnixStream`, `UnixDatagram` | [`net::UnixListener`](crate::net::UnixListener), [`net::UnixStream`](crate::net::UnixStream), [`net::UnixDatagram`](crate::net::UnixDatagram) |
 //! | `net::lookup_host(h)` | [`dns::lookup_host(h)`](crate::dns::lookup_host) |
 //! | `AsyncReadExt::read(&mut buf)` → `n` | [`AsyncRead::read(buf)`](crate::io::AsyncRead::read) → `(result, buf)` |
+//! | a read buffer per connection | or [`read_pooled(&pool)`](crate::net::TcpStream::read_pooled) / [`pooled_reads(&pool)`](crate::net::TcpStream::pooled_reads): buffers a [`BufferPool`](crate::io::BufferPool) lends only when bytes arrive (see [owned buffers](crate::guide::owned_buffers)) |
 //! | `read_exact(&mut buf)` | [`read_exact(buf)`](crate::io::AsyncRead::read_exact) → `(result, buf)` |
 //! | `read_to_end(&mut vec)` | [`read_to_end(vec)`](crate::io::AsyncRead::read_to_end) → `(result, vec)` |
 //! | `read_to_string(&mut s)` | [`io::read_to_string(&mut reader)`](crate::io::read_to_string) → `String` |
