@@ -901,6 +901,18 @@ impl Op {
         }
     }
 
+    /// Whether a receive of `count` bytes left the socket empty as it was then: it took less
+    /// than it had room for (a stream socket hands over all it holds, up to the room). A
+    /// readiness backend may then wait for the next edge rather than ask again to hear
+    /// "would block".
+    #[cfg(unix)]
+    pub(crate) fn drained_by(&self, count: usize) -> bool {
+        match self {
+            Op::RecvPooled { pool, .. } => count < pool.buffer_size(),
+            _ => false,
+        }
+    }
+
     /// For a multishot operation that produced one result: that result's own operation (a
     /// copy of this one holding its output), leaving this one as it was submitted.
     pub(crate) fn split_item(&mut self) -> Op {

@@ -100,6 +100,7 @@ impl Poller for Epoll {
                 readable: trouble
                     || flags & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLPRI) != 0,
                 writable: trouble || flags & libc::EPOLLOUT != 0,
+                ended: trouble || flags & libc::EPOLLRDHUP != 0,
             });
         }
         Ok(())

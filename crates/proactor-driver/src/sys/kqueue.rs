@@ -156,6 +156,7 @@ impl Poller for Kqueue {
                 fd: raw.ident as RawFd,
                 readable: trouble || filter == libc::EVFILT_READ as i32,
                 writable: trouble || filter == libc::EVFILT_WRITE as i32,
+                ended: trouble,
             });
         }
         Ok(())

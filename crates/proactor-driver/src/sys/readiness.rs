@@ -33,6 +33,11 @@ pub(crate) enum Event {
         readable: bool,
         /// Writable, or hung up / in error.
         writable: bool,
+        /// The peer hung up, or the socket is in error: as the mechanism saw it when it
+        /// reported the event. Without it, a receive that leaves the socket empty can wait
+        /// for the next edge (bytes, an end or an error that come later bring one); with it,
+        /// what follows the bytes may be an end, which no later edge announces.
+        ended: bool,
     },
     /// A process watched with [`Poller::watch_exit`] exited.
     #[cfg_attr(not(kqueue), allow(dead_code))] // Only kqueue watches processes.
@@ -362,7 +367,7 @@ impl<P: Poller> Readiness<P> {
     }
 
     /// Runs `fd`'s queue for `direction` from the front until an operation would block.
-    fn run_queue(&mut self, fd: RawFd, direction: Direction) {
+    fn run_queue(&mut self, fd: RawFd, direction: Direction, ended: bool) {
         let mut tries = 0;
         loop {
             let Some(&id) = self
@@ -377,10 +382,16 @@ impl<P: Poller> Readiness<P> {
                     control,
                     ..
                 }) => match unix::perform(op, control) {
-                    // A multishot receive goes on receiving, at the front of the queue.
+                    // A multishot receive goes on receiving, at the front of the queue, until
+                    // a receive leaves the socket empty: then the next edge brings it back
+                    // (unless this event said the peer hung up: then on to the end).
                     Ok(count) if op.is_item(count) => {
+                        let drained = !ended && op.drained_by(count);
                         let item = op.split_item();
                         self.push_item(id, count, item);
+                        if drained {
+                            return;
+                        }
                         continue;
                     }
                     result => result,
@@ -539,12 +550,13 @@ impl<P: Poller> Readiness<P> {
         let mut woken = false;
         let mut events = std::mem::take(&mut self.events);
         for event in events.drain(..) {
-            let (fd, readable, writable) = match event {
+            let (fd, readable, writable, ended) = match event {
                 Event::Ready {
                     fd,
                     readable,
                     writable,
-                } => (fd, readable, writable),
+                    ended,
+                } => (fd, readable, writable, ended),
                 Event::Exited { pid } => {
                     self.exited(pid);
                     continue;
@@ -557,10 +569,10 @@ impl<P: Poller> Readiness<P> {
                 continue;
             }
             if readable {
-                self.run_queue(fd, Direction::Read);
+                self.run_queue(fd, Direction::Read, ended);
             }
             if writable {
-                self.run_queue(fd, Direction::Write);
+                self.run_queue(fd, Direction::Write, ended);
             }
         }
         self.events = events;
