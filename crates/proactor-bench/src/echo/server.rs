@@ -146,8 +146,10 @@ fn run_proactor(
                 proactor::current_backend_reason()
             )));
         }
+        // A pool's buffers are sized for the traffic, not for one message: at least 4 KiB,
+        // so a receive that leaves the socket empty is seen to (it takes less than its room).
         let pool = match pooled {
-            true => Some(proactor::io::BufferPool::new(size, POOL_BUFFERS)?),
+            true => Some(proactor::io::BufferPool::new(size.max(4096), POOL_BUFFERS)?),
             false => None,
         };
         announce(listener.local_addr()?);
