@@ -16,7 +16,9 @@ pub use proactor_driver::{is_pool_exhausted, PooledBuffer};
 /// A pool belongs to the runtime (thread) that made it; a read on another runtime refuses it.
 /// When every buffer is lent out, reads wait for one to come back (the bytes stay in the
 /// socket, whose window pushes back on the sender): size the pool for what the code holds at
-/// once. (The driver's own pooled receive answers an exhausted pool with an error
+/// once. The pool is shared, so a peer that stops reading while your code holds a buffer to
+/// write to it holds that buffer from everyone: with untrusted peers, bound how long a buffer
+/// may be held (a deadline on the write, say), or enough such peers stall every read. (The driver's own pooled receive answers an exhausted pool with an error
 /// [`is_pool_exhausted`] recognises; the runtime's reads wait instead.)
 ///
 /// [`TcpStream::read_pooled`]: crate::net::TcpStream::read_pooled
