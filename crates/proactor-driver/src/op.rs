@@ -254,6 +254,42 @@ pub enum Op {
         /// `MSG_*` flags; `MSG_NOSIGNAL` is always added.
         flags: i32,
     },
+    /// Sends `buf` on a connected socket without copying it, where the OS can: the kernel
+    /// reads the buffer while the bytes go out, and still after the send's result is known
+    /// (until the network stack lets go of it).
+    ///
+    /// The operation completes once, as [`Op::Send`] does, with the count of bytes sent (or
+    /// its error) and the buffer, but only when the kernel no longer references the buffer.
+    /// On io_uring (Linux 6.0+) this is `IORING_OP_SEND_ZC`: its result is kept until the
+    /// kernel's notification that the buffer is free. Elsewhere (epoll, kqueue, IOCP, and
+    /// io_uring on kernels without it) it is a plain send, with the same outcome.
+    ///
+    /// A cancel (or a deadline, or a `Close`) ends a send still waiting for room: it
+    /// completes cancelled, or with the count of bytes that went before. Bytes it already
+    /// handed to the network stack stay the kernel's until they leave, and the completion
+    /// waits for that, as the buffer's ownership requires: a peer that reads nothing keeps it
+    /// waiting.
+    ///
+    /// Zero copy pays for large sends on a real network device; for small ones, or over
+    /// loopback (where the kernel copies anyway), a plain send costs less.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Buffer, Op, OpKind};
+    ///
+    /// let op = Op::SendZc { fd: 1, buf: Buffer::from(vec![7u8; 1 << 20]), flags: 0 };
+    /// assert_eq!(op.kind(), OpKind::SendZc);
+    /// assert_eq!(op.into_buffer().unwrap().len(), 1 << 20);
+    /// ```
+    SendZc {
+        /// A connected socket.
+        fd: Fd,
+        /// The bytes to send; the kernel may read them until the completion.
+        buf: Buffer,
+        /// `MSG_*` flags; `MSG_NOSIGNAL` is always added.
+        flags: i32,
+    },
     /// Receives into `buf` from a connected socket with `recv(2)` flags.
     Recv {
         /// A connected socket.
@@ -558,6 +594,7 @@ pub enum OpKind {
     AcceptMultishot,
     Connect,
     Send,
+    SendZc,
     Recv,
     RecvPooled,
     SendMsg,
@@ -584,7 +621,7 @@ pub enum OpKind {
 
 impl OpKind {
     /// Every kind, in declaration order.
-    pub const ALL: [OpKind; 34] = [
+    pub const ALL: [OpKind; 35] = [
         OpKind::Nop,
         OpKind::Timeout,
         OpKind::Read,
@@ -597,6 +634,7 @@ impl OpKind {
         OpKind::AcceptMultishot,
         OpKind::Connect,
         OpKind::Send,
+        OpKind::SendZc,
         OpKind::Recv,
         OpKind::RecvPooled,
         OpKind::SendMsg,
@@ -738,6 +776,7 @@ impl Op {
             Op::AcceptMultishot { .. } => OpKind::AcceptMultishot,
             Op::Connect { .. } => OpKind::Connect,
             Op::Send { .. } => OpKind::Send,
+            Op::SendZc { .. } => OpKind::SendZc,
             Op::Recv { .. } => OpKind::Recv,
             Op::RecvPooled { .. } => OpKind::RecvPooled,
             Op::SendMsg { .. } => OpKind::SendMsg,
@@ -776,6 +815,7 @@ impl Op {
             | Op::AcceptMultishot { fd }
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
+            | Op::SendZc { fd, .. }
             | Op::Recv { fd, .. }
             | Op::RecvPooled { fd, .. }
             | Op::SendMsg { fd, .. }
@@ -844,6 +884,7 @@ impl Op {
             | Op::AcceptMultishot { fd }
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
+            | Op::SendZc { fd, .. }
             | Op::Recv { fd, .. }
             | Op::RecvPooled { fd, .. }
             | Op::SendMsg { fd, .. }
@@ -951,7 +992,7 @@ impl Op {
         )
     }
 
-    /// Takes back the single buffer of a `Read`, `Write`, `Send` or `Recv`.
+    /// Takes back the single buffer of a `Read`, `Write`, `Send`, `SendZc` or `Recv`.
     ///
     /// # Examples
     ///
@@ -966,8 +1007,9 @@ impl Op {
         self.take_buffer()
     }
 
-    /// Takes the buffer of a `Read`, `Write`, `Send`, `Recv` or `ReadDirectoryChanges` out of
-    /// the operation, leaving an empty one (for [`Driver::claim_with`](crate::Driver::claim_with)).
+    /// Takes the buffer of a `Read`, `Write`, `Send`, `SendZc`, `Recv` or `ReadDirectoryChanges`
+    /// out of the operation, leaving an empty one (for
+    /// [`Driver::claim_with`](crate::Driver::claim_with)).
     ///
     /// # Examples
     ///
@@ -983,6 +1025,7 @@ impl Op {
             Op::Read { buf, .. }
             | Op::Write { buf, .. }
             | Op::Send { buf, .. }
+            | Op::SendZc { buf, .. }
             | Op::Recv { buf, .. }
             | Op::ReadDirectoryChanges { buf, .. } => {
                 Some(std::mem::replace(buf, Buffer::from(&[][..])))

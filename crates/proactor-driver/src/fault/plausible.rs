@@ -52,6 +52,7 @@ pub(super) fn fail(op: &Op) -> Option<io::Error> {
         },
         Op::Recv { fd, .. }
         | Op::Send { fd, .. }
+        | Op::SendZc { fd, .. }
         | Op::RecvMsg { fd, .. }
         | Op::SendMsg { fd, .. } => match target(fd) {
             Target::StreamSocket => (fd, codes::CONNECTION_RESET),
@@ -84,7 +85,7 @@ pub(super) fn may_be_short(op: &Op) -> bool {
         | Op::Write { fd, .. }
         | Op::ReadVectored { fd, .. }
         | Op::WriteVectored { fd, .. } => target(fd).is_byte_stream(),
-        Op::Recv { fd, flags, .. } | Op::Send { fd, flags, .. } => {
+        Op::Recv { fd, flags, .. } | Op::Send { fd, flags, .. } | Op::SendZc { fd, flags, .. } => {
             flags == 0 && target(fd) == Target::StreamSocket
         }
         Op::RecvMsg { fd, flags, .. } => flags == 0 && target(fd) == Target::StreamSocket,

@@ -54,10 +54,12 @@ impl Narrowed {
                 Some(limit) => narrow_read(buf, limit),
                 None => Short::None,
             },
-            Op::Write { buf, .. } | Op::Send { buf, .. } => match pick(buf.len(), rng) {
-                Some(limit) => narrow_write(buf, limit),
-                None => Short::None,
-            },
+            Op::Write { buf, .. } | Op::Send { buf, .. } | Op::SendZc { buf, .. } => {
+                match pick(buf.len(), rng) {
+                    Some(limit) => narrow_write(buf, limit),
+                    None => Short::None,
+                }
+            }
             Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
                 self.narrow_vectored(bufs, true, rng)
             }
@@ -106,7 +108,8 @@ impl Narrowed {
             Op::Read { buf, .. }
             | Op::Recv { buf, .. }
             | Op::Write { buf, .. }
-            | Op::Send { buf, .. } => restore(buf, short, count),
+            | Op::Send { buf, .. }
+            | Op::SendZc { buf, .. } => restore(buf, short, count),
             Op::ReadVectored { bufs, .. }
             | Op::RecvMsg { bufs, .. }
             | Op::WriteVectored { bufs, .. }

@@ -81,6 +81,9 @@ pub(crate) struct Slot {
     /// A multishot operation: every CQE of it takes the rare path (its last may come
     /// without `IORING_CQE_F_MORE` and still carry a result that is one of its many).
     multishot: bool,
+    /// A zero-copy send's result, kept from its first CQE until the notification that the
+    /// kernel let go of its buffer (the operation ends only then).
+    zero_copy_result: Option<i32>,
     /// When the operation was submitted, to tell whether its descriptor was closed after.
     seq: u64,
 }
@@ -136,6 +139,8 @@ fn opcode_of(kind: OpKind) -> Option<u8> {
         OpKind::Accept => opcode::Accept::CODE,
         OpKind::Connect => opcode::Connect::CODE,
         OpKind::Send => opcode::Send::CODE,
+        // Linux 6.0; before it, a plain send on the fallback path.
+        OpKind::SendZc => opcode::SendZc::CODE,
         OpKind::Recv => opcode::Recv::CODE,
         OpKind::AcceptMultishot => opcode::AcceptMulti::CODE,
         // Pools are buffer rings, registered only where the kernel has them (else free lists,
@@ -414,6 +419,7 @@ impl IoUring {
         slot.state = State::Kernel;
         slot.cancel_requested = false;
         slot.multishot = multishot;
+        slot.zero_copy_result = None;
         slot.control.connecting = false;
         slot.control.moved = 0;
         slot.seq = seq;
@@ -619,6 +625,7 @@ impl IoUring {
             | Op::WriteVectored { fd, .. }
             | Op::Connect { fd, .. }
             | Op::Send { fd, .. }
+            | Op::SendZc { fd, .. }
             | Op::SendMsg { fd, .. }
             | Op::Splice { fd_out: fd, .. }
             | Op::SendFile { socket: fd, .. }
@@ -715,10 +722,11 @@ impl IoUring {
                             continue;
                         };
                         // The common case inline: the kernel finished the operation.
-                        // A pooled receive's buffer, or one of many completions: rare path
+                        // A pooled receive's buffer, one of many completions, or a zero-copy
+                        // send's result or notification: rare path
                         // (and all after one, so an operation's completions keep their order).
                         let finished = slot.state == State::Kernel
-                            && flags & POOLED_FLAGS == 0
+                            && flags & (POOLED_FLAGS | NOTIF_FLAG) == 0
                             && !slot.multishot
                             && cqes.is_empty()
                             && (raw != -libc::EAGAIN
@@ -770,6 +778,24 @@ impl IoUring {
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
+        let mut raw = raw;
+        if slot.state == State::Kernel && matches!(slot.op, Some(Op::SendZc { .. })) {
+            if io_uring::cqueue::notif(flags) {
+                // The kernel let go of the buffer: the send ends with the result it kept.
+                #[cfg(test)]
+                tests::ZERO_COPY_NOTIFICATIONS.with(|count| count.set(count.get() + 1));
+                match slot.zero_copy_result.take() {
+                    Some(result) => raw = result,
+                    // A notification comes only after a result with `IORING_CQE_F_MORE`.
+                    None => return,
+                }
+            } else if io_uring::cqueue::more(flags) {
+                // The result, while the kernel may still read the buffer: keep it until the
+                // notification. (Without the flag no notification follows: it ends now.)
+                slot.zero_copy_result = Some(raw);
+                return;
+            }
+        }
         if slot.state == State::Kernel && (flags & POOLED_FLAGS != 0 || slot.multishot) {
             return self.pooled_completion(id, raw, flags, out);
         }
@@ -995,6 +1021,10 @@ fn with_poll_first(entry: squeue::Entry) -> squeue::Entry {
 /// more to come (`IORING_CQE_F_MORE`), from the kernel's uapi header.
 const POOLED_FLAGS: u32 = 1 | 2;
 
+/// The CQE flag of a zero-copy send's notification that the kernel no longer references its
+/// buffer (`IORING_CQE_F_NOTIF`).
+const NOTIF_FLAG: u32 = 8;
+
 /// One completion of a multishot operation `id` that goes on: `count` bytes, in `op`.
 fn item_completion(id: OpId, count: usize, op: Op) -> Completion {
     Completion {
@@ -1017,6 +1047,7 @@ fn is_socket_like(op: &Op) -> bool {
             | Op::AcceptMultishot { .. }
             | Op::Connect { .. }
             | Op::Send { .. }
+            | Op::SendZc { .. }
             | Op::Recv { .. }
             | Op::SendMsg { .. }
             | Op::RecvMsg { .. }
@@ -1046,6 +1077,7 @@ fn poll_target(op: &Op) -> (RawFd, i16) {
         | Op::WriteVectored { .. }
         | Op::Connect { .. }
         | Op::Send { .. }
+        | Op::SendZc { .. }
         | Op::SendMsg { .. }
         | Op::SendFile { .. } => libc::POLLOUT,
         _ => libc::POLLIN,
@@ -1158,6 +1190,12 @@ fn build_entry(
         Op::Send { fd, buf, flags } => {
             let (pointer, len) = buf.write_source();
             opcode::Send::new(types::Fd(*fd), pointer, clamp(len))
+                .flags(*flags | libc::MSG_NOSIGNAL)
+                .build()
+        }
+        Op::SendZc { fd, buf, flags } => {
+            let (pointer, len) = buf.write_source();
+            opcode::SendZc::new(types::Fd(*fd), pointer, clamp(len))
                 .flags(*flags | libc::MSG_NOSIGNAL)
                 .build()
         }
@@ -1616,6 +1654,12 @@ mod tests {
 
     use crate::{Backend, Buffer, Completion, Driver, Op, OpId};
 
+    thread_local! {
+        /// Zero-copy notifications this thread's drivers handled: each ends a send.
+        pub(super) static ZERO_COPY_NOTIFICATIONS: std::cell::Cell<u32> =
+            const { std::cell::Cell::new(0) };
+    }
+
     /// A pipe as proactor's callers make them: non-blocking. (read, write)
     fn pipe() -> (OwnedFd, OwnedFd) {
         let mut fds = [0; 2];
@@ -1638,6 +1682,63 @@ mod tests {
             }
         }
         panic!("no completion for {id:?}");
+    }
+
+    /// A zero-copy send ends at the kernel's notification, not at its result: exactly one
+    /// completion, with the count and the buffer, after one notification (on a kernel with
+    /// `SEND_ZC`; without it, a plain send with no notification).
+    #[test]
+    fn a_zero_copy_send_completes_at_its_notification() {
+        use std::io::Read;
+        let Ok(mut driver) = Driver::with_backend(Backend::IoUring) else {
+            return;
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut received = Vec::new();
+            server.read_to_end(&mut received).unwrap();
+            received
+        });
+        let message = vec![3u8; 1 << 20];
+        let before = ZERO_COPY_NOTIFICATIONS.with(|count| count.get());
+        let id = driver.submit(Op::SendZc {
+            fd: client.as_raw_fd(),
+            buf: Buffer::from(message.clone()),
+            flags: 0,
+        });
+        let completion = wait(&mut driver, id);
+        assert!(!completion.more);
+        assert_eq!(completion.result.unwrap(), message.len());
+        assert_eq!(completion.op.into_buffer().unwrap().len(), message.len());
+        assert_eq!(driver.in_flight(), 0);
+        let notified = ZERO_COPY_NOTIFICATIONS.with(|count| count.get()) - before;
+        let zero_copy = driver.backend() == Backend::IoUring && kernel_has_send_zc();
+        assert_eq!(notified, u32::from(zero_copy), "notifications handled");
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        assert_eq!(reader.join().unwrap(), message);
+
+        // An error (not a socket): one completion, whether or not a notification follows.
+        let (read, _write) = pipe();
+        let id = driver.submit(Op::SendZc {
+            fd: read.as_raw_fd(),
+            buf: Buffer::from("x"),
+            flags: 0,
+        });
+        let completion = wait(&mut driver, id);
+        let error = completion.result.unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENOTSOCK), "{error}");
+        assert_eq!(driver.in_flight(), 0);
+    }
+
+    fn kernel_has_send_zc() -> bool {
+        let Ok(ring) = io_uring::IoUring::new(2) else {
+            return false;
+        };
+        let mut probe = io_uring::Probe::new();
+        ring.submitter().register_probe(&mut probe).is_ok()
+            && probe.is_supported(io_uring::opcode::SendZc::CODE)
     }
 
     /// A read of an empty non-blocking pipe: a kernel that answers it with `EAGAIN` (rather

@@ -243,6 +243,7 @@ fn route(op: &Op) -> Route {
         | Op::Write { fd, .. }
         | Op::WriteVectored { fd, .. }
         | Op::Send { fd, .. }
+        | Op::SendZc { fd, .. }
         | Op::Recv { fd, .. }
         | Op::RecvPooled { fd, .. }
         | Op::SendMsg { fd, .. }
@@ -1237,7 +1238,8 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
                 }
             }
         },
-        Op::Send { buf, flags, .. } => {
+        // A plain send: Windows has no zero-copy send to ask for (see `Op::SendZc`).
+        Op::Send { buf, flags, .. } | Op::SendZc { buf, flags, .. } => {
             if kind != HandleKind::Socket {
                 return not_a_socket();
             }

@@ -204,6 +204,7 @@ fn route(op: &Op) -> Route {
         | Op::RecvMsg { fd, .. } => Route::Queue(fd, Direction::Read),
         Op::Connect { fd, .. }
         | Op::Send { fd, .. }
+        | Op::SendZc { fd, .. }
         | Op::SendMsg { fd, .. }
         | Op::SendFile { socket: fd, .. } => Route::Queue(fd, Direction::Write),
         Op::WaitExit { pid } => Route::Exit(pid),

@@ -252,6 +252,7 @@ pub(crate) fn is_cancelled(error: &io::Error) -> bool {
 pub(crate) fn must_not_wait(op: &Op) -> bool {
     match op {
         Op::Send { flags, .. }
+        | Op::SendZc { flags, .. }
         | Op::Recv { flags, .. }
         | Op::SendMsg { flags, .. }
         | Op::RecvMsg { flags, .. } => flags & libc::MSG_DONTWAIT != 0,
@@ -421,7 +422,8 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
                 result => result.map(|_| 0),
             }
         }
-        Op::Send { fd, buf, flags } => {
+        // A plain send: zero copy is io_uring's alone (see `Op::SendZc`).
+        Op::Send { fd, buf, flags } | Op::SendZc { fd, buf, flags } => {
             let (pointer, len) = buf.write_source();
             // SAFETY: the pointer and length describe the buffer's memory, alive for the whole call.
             check(unsafe { libc::send(*fd, pointer.cast(), len, *flags | SEND_FLAGS) })

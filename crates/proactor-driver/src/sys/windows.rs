@@ -615,6 +615,7 @@ pub(crate) fn portable_error(op: &Op, error: io::Error) -> io::Error {
     let sends = matches!(
         op,
         Op::Send { .. }
+            | Op::SendZc { .. }
             | Op::SendMsg { .. }
             | Op::Write { .. }
             | Op::WriteVectored { .. }

@@ -27,6 +27,7 @@ mod net;
 mod overflow;
 mod pooled;
 mod splice;
+mod zero_copy;
 
 /// Instantiates each listed test function once per backend of this OS.
 macro_rules! conformance {
@@ -84,6 +85,9 @@ conformance! {
     net::recv_flags_are_honoured,
     net::shutdown_op_ends_the_write_side,
     net::thousand_operations_in_flight,
+    zero_copy::a_large_zero_copy_send_arrives_intact,
+    zero_copy::a_zero_copy_send_to_a_reset_peer_fails_as_a_send_does,
+    zero_copy::a_cancelled_zero_copy_send_completes_once,
     claims::claimed_completions_stay_in_their_slots,
     claims::a_token_is_reported_when_the_completion_comes,
     claims::unclaiming_sends_the_completion_through_poll,
