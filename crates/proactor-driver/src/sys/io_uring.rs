@@ -502,19 +502,27 @@ impl IoUring {
                 return false;
             }
             drop(submission);
-            match self.ring.submit() {
-                Ok(_) => {}
-                // The completion queue is full: take completions, then retry.
-                Err(error)
-                    if matches!(error.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
-                {
-                    let mut ready = std::mem::take(&mut self.ready);
-                    self.reap(&mut ready);
-                    self.ready = ready;
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
+            if self.hand_over().is_err() {
+                return false;
             }
+        }
+    }
+
+    /// Hands the submission queue to the kernel to make room in it; a full completion queue
+    /// (`EBUSY`, `EAGAIN`) is reaped first, and a signal is no failure. The caller retries.
+    fn hand_over(&mut self) -> io::Result<()> {
+        match self.ring.submit() {
+            Ok(_) => Ok(()),
+            Err(error)
+                if matches!(error.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
+            {
+                let mut ready = std::mem::take(&mut self.ready);
+                self.reap(&mut ready);
+                self.ready = ready;
+                Ok(())
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(error) => Err(error),
         }
     }
 
@@ -538,17 +546,8 @@ impl IoUring {
             if unsafe { self.ring.submission().push(&entry) }.is_ok() {
                 return;
             }
-            match self.ring.submit() {
-                Ok(_) => {}
-                // The completion queue is full: take completions, then retry.
-                Err(error)
-                    if matches!(error.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
-                {
-                    let mut ready = std::mem::take(&mut self.ready);
-                    self.reap(&mut ready);
-                    self.ready = ready;
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            match self.hand_over() {
+                Ok(()) => {}
                 Err(error) => {
                     let user_data = entry.get_user_data();
                     if user_data != WAKE && user_data != CANCEL && user_data != DEADLINE {
