@@ -1171,7 +1171,7 @@ fn set_offset(overlapped: &mut OVERLAPPED, offset: u64) {
 fn start(slot: &mut Slot, family: Option<i32>) -> Started {
     let fd = slot.handle;
     let kind = slot.kind;
-    // SAFETY (for the whole function): a fresh OVERLAPPED for every call.
+    // SAFETY: an all-zero OVERLAPPED is its documented initial state: a fresh one every call.
     slot.packet.overlapped = unsafe { zeroed() };
     let overlapped: *mut OVERLAPPED = &mut slot.packet.overlapped;
     let control = &mut slot.control;
