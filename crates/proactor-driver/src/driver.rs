@@ -780,6 +780,37 @@ impl Driver {
         self.backend.woken()
     }
 
+    /// Whether an operation may finish inside [`submit`](Driver::submit), so that a
+    /// [`claim`](Driver::claim) right after it can take the completion: true on the readiness
+    /// backends (epoll, kqueue), which try the syscall at once (a send the socket takes is
+    /// done before `submit` returns). On io_uring and IOCP a completion comes only through
+    /// [`poll`](Driver::poll) or [`flush`](Driver::flush), so an executor that
+    /// [`submit_claimed`](Driver::submit_claimed) an operation for the task being polled can
+    /// leave the poll as pending without claiming: the token is woken when it finishes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit_claimed(Op::Nop, 7);
+    /// if !driver.finishes_in_submit() {
+    ///     // Nothing can have finished yet: no need to look.
+    ///     assert!(driver.claim(id, 7).is_none());
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn finishes_in_submit(&self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if self.faults.is_some() {
+            // Its delays and short completions may be handed out at any claim.
+            return true;
+        }
+        self.backend.finishes_in_submit()
+    }
+
     /// A handle that wakes this driver's `poll` from any thread.
     ///
     /// # Examples

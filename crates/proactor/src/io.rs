@@ -44,7 +44,12 @@ fn unexpected_eof() -> io::Error {
 }
 
 /// Restores the view a buffer had before a loop narrowed it.
-fn restore(buffer: Buffer, view: Option<std::ops::Range<usize>>) -> Buffer {
+/// The buffer as the caller gave it: `narrowed` holds the caller's own view (`None` inside)
+/// if the loop narrowed the buffer, and is `None` if it did not.
+fn restore(buffer: Buffer, narrowed: Option<Option<std::ops::Range<usize>>>) -> Buffer {
+    let Some(view) = narrowed else {
+        return buffer;
+    };
     let whole = buffer.into_inner();
     match view {
         // The range was valid when the caller made it, and the loop only read into it.
@@ -128,7 +133,7 @@ pub trait AsyncRead {
     /// ```
     async fn read_exact<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
         let mut buffer = buf.into_buffer();
-        let view = buffer.view();
+        let view = Some(buffer.view());
         let target = buffer.read_capacity();
         let grows = buffer.read_grows();
         let mut filled = 0;
@@ -322,26 +327,34 @@ pub trait AsyncWrite {
     /// ```
     async fn write_all<B: IoBuf>(&mut self, buf: B) -> BufResult<(), B> {
         let mut buffer = buf.into_buffer();
-        let view = buffer.view();
-        while !buffer.is_empty() {
+        let mut remaining = buffer.len();
+        // The caller's view, once the loop narrows the buffer to what is left: usually one
+        // write takes it all, and the buffer goes back as it came.
+        let mut narrowed = None;
+        while remaining > 0 {
             let (result, back) = self.write(buffer).await;
             buffer = back;
             match result {
                 Ok(0) => {
                     let error =
                         io::Error::new(io::ErrorKind::WriteZero, "writer accepted no bytes");
-                    return (Err(error), B::from_buffer(restore(buffer, view)));
+                    return (Err(error), B::from_buffer(restore(buffer, narrowed)));
                 }
+                Ok(count) if count >= remaining => remaining = 0,
                 Ok(count) => {
+                    if narrowed.is_none() {
+                        narrowed = Some(buffer.view());
+                    }
+                    remaining -= count;
                     buffer = buffer
                         .slice(count..)
                         .unwrap_or_else(|_| unreachable!("count is within the view"));
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return (Err(error), B::from_buffer(restore(buffer, view))),
+                Err(error) => return (Err(error), B::from_buffer(restore(buffer, narrowed))),
             }
         }
-        (Ok(()), B::from_buffer(restore(buffer, view)))
+        (Ok(()), B::from_buffer(restore(buffer, narrowed)))
     }
 
     /// Flushes buffered bytes; sockets have none.

@@ -197,6 +197,14 @@ pub(crate) trait Backend {
         let _ = id;
     }
 
+    /// Whether an operation can finish inside `submit`, so that a claim right after it may
+    /// take the completion (readiness backends start operations there). Where it cannot, a
+    /// claim before the next `poll` or `flush` finds nothing.
+    #[inline]
+    fn finishes_in_submit(&self) -> bool {
+        false
+    }
+
     // Claims are the slot table's, the same for every backend.
 
     #[inline]
@@ -347,6 +355,11 @@ impl Selected {
     #[inline]
     pub(crate) fn woken(&mut self) -> &mut Vec<u64> {
         forward!(self, backend => backend.woken())
+    }
+
+    #[inline]
+    pub(crate) fn finishes_in_submit(&self) -> bool {
+        forward!(self, backend => backend.finishes_in_submit())
     }
 }
 

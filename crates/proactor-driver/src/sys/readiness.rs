@@ -684,6 +684,11 @@ impl<P: Poller> Backend for Readiness<P> {
         &mut self.slots
     }
 
+    #[inline]
+    fn finishes_in_submit(&self) -> bool {
+        true
+    }
+
     /// An operation that finished and waits in `ready` (see `Slots::end_ready`).
     #[inline]
     fn end_ready(&mut self, id: OpId) {

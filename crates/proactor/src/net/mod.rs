@@ -247,7 +247,7 @@ impl Stream {
     /// Starts a read of what the stream holds for it: bytes a cancelled read kept (or the
     /// end of the stream it met), returned at once, else a receive in flight whose cancel
     /// keeps what it received.
-    fn begin_read<B: IoBuf>(&self, buf: B) -> read_write::Begun<B> {
+    fn begin_read<B: IoBuf>(&self, buf: B, cx: &std::task::Context<'_>) -> read_write::Begun<B> {
         let mut buffer = buf.into_buffer();
         if let Some(leftover) = self.leftover.get() {
             let mut leftover = leftover.borrow_mut();
@@ -258,22 +258,25 @@ impl Stream {
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
         let fd = self.descriptor.fd();
-        let submitted = op::submit(if self.socket {
-            Op::Recv {
-                fd,
-                buf: buffer,
-                flags: 0,
-            }
-        } else {
-            Op::Read {
-                fd,
-                buf: buffer,
-                offset: None,
-            }
-        });
+        let (submitted, may_be_done) = op::submit_polled(
+            if self.socket {
+                Op::Recv {
+                    fd,
+                    buf: buffer,
+                    flags: 0,
+                }
+            } else {
+                Op::Read {
+                    fd,
+                    buf: buffer,
+                    offset: None,
+                }
+            },
+            cx,
+        );
         // What a cancel keeps is set up only if the read is dropped in flight (see
         // `read_write::Read`'s drop).
-        read_write::Begun::Reading(submitted.buffer(), start)
+        read_write::Begun::Reading(submitted.buffer(), start, may_be_done)
     }
 
     /// What keeps the bytes a read cancelled in flight received, `start` bytes into its
@@ -306,8 +309,22 @@ impl Stream {
 
     /// Submits a write (a send on a socket) of `buf`'s bytes.
     pub(crate) fn begin_write(&self, buf: proactor_driver::Buffer) -> op::Submitted {
+        op::submit(self.write_op(buf))
+    }
+
+    /// As `begin_write`, claimed for whoever polls under `cx` (see `op::submit_polled`).
+    pub(crate) fn begin_write_polled(
+        &self,
+        buf: proactor_driver::Buffer,
+        cx: &std::task::Context<'_>,
+    ) -> (op::Submitted, bool) {
+        op::submit_polled(self.write_op(buf), cx)
+    }
+
+    #[inline]
+    fn write_op(&self, buf: proactor_driver::Buffer) -> Op {
         let fd = self.descriptor.fd();
-        op::submit(if self.socket {
+        if self.socket {
             Op::Send { fd, buf, flags: 0 }
         } else {
             Op::Write {
@@ -315,7 +332,7 @@ impl Stream {
                 buf,
                 offset: None,
             }
-        })
+        }
     }
 
     /// Sends `len` bytes of the file `file` from `offset` (see `TcpStream::send_file`).

@@ -15,8 +15,9 @@ use crate::{BufResult, IoBuf};
 /// What starting a read gave: bytes a cancelled read kept, at once, or a receive in flight.
 pub(crate) enum Begun<B> {
     Kept(BufResult<usize, B>),
-    /// The receive, and where its bytes start in its buffer.
-    Reading(BufferResult, usize),
+    /// The receive, where its bytes start in its buffer, and whether it may have finished
+    /// already (see `op::submit_polled`).
+    Reading(BufferResult, usize, bool),
 }
 
 enum ReadState<B> {
@@ -57,10 +58,14 @@ impl<B: IoBuf> Future for Read<'_, B> {
             let ReadState::Start(buf) = std::mem::replace(&mut this.state, ReadState::Done) else {
                 unreachable!("matched Start just above")
             };
-            match this.stream.begin_read(buf) {
+            match this.stream.begin_read(buf, cx) {
                 Begun::Kept(output) => return Poll::Ready(output),
-                Begun::Reading(reading, start) => {
+                Begun::Reading(reading, start, may_be_done) => {
                     this.state = ReadState::Reading(reading, start);
+                    if !may_be_done {
+                        // Claimed for this task: it is woken when the receive ends.
+                        return Poll::Pending;
+                    }
                 }
             }
         }
@@ -119,8 +124,12 @@ impl<B: IoBuf> Future for Write<'_, B> {
             else {
                 unreachable!("matched Start just above")
             };
-            let writing = this.stream.begin_write(buf.into_buffer()).buffer();
-            this.state = WriteState::Writing(writing);
+            let (writing, may_be_done) = this.stream.begin_write_polled(buf.into_buffer(), cx);
+            this.state = WriteState::Writing(writing.buffer());
+            if !may_be_done {
+                // Claimed for this task: it is woken when the send ends.
+                return Poll::Pending;
+            }
         }
         let WriteState::Writing(writing) = &mut this.state else {
             panic!("proactor: write future polled after it completed");

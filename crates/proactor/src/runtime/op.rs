@@ -207,6 +207,32 @@ pub(crate) fn submit(op: Op) -> Submitted {
     }
 }
 
+/// Submits `op` to the current runtime's driver, claimed at once for whoever polls under
+/// `cx`. Returns the future, and whether the completion may already be there (see
+/// `Driver::finishes_in_submit`): when it cannot be, the caller returns `Pending` without
+/// looking, and is woken when it comes.
+///
+/// # Panics
+///
+/// Outside a runtime.
+#[inline]
+pub(crate) fn submit_polled(op: Op, cx: &Context<'_>) -> (Submitted, bool) {
+    let mut submitted = Submitted {
+        runtime: current(),
+        id: None,
+        foreign: None,
+        orphan: None,
+        detached: false,
+    };
+    let token = submitted.token(cx);
+    let mut driver = submitted.runtime.driver.borrow_mut();
+    let id = driver.submit_claimed(op, token.0);
+    let may_be_done = driver.finishes_in_submit();
+    drop(driver);
+    submitted.id = Some(id);
+    (submitted, may_be_done)
+}
+
 /// What the driver reports when a claimed completion comes: whom to wake.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Token(pub(crate) u64);
