@@ -123,6 +123,7 @@ impl Buffer {
     ///
     /// assert_eq!(Buffer::from(&b"abc"[..]).as_slice(), b"abc");
     /// ```
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         let bytes = self.storage.initialized();
         match self.view {
@@ -140,6 +141,7 @@ impl Buffer {
     ///
     /// assert_eq!(Buffer::from(Vec::with_capacity(64)).len(), 0);
     /// ```
+    #[inline]
     pub fn len(&self) -> usize {
         self.as_slice().len()
     }
@@ -153,6 +155,7 @@ impl Buffer {
     ///
     /// assert!(Buffer::from(Vec::new()).is_empty());
     /// ```
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -170,6 +173,7 @@ impl Buffer {
     /// assert_eq!(Buffer::from(vec![0u8; 8].into_boxed_slice()).read_capacity(), 8);
     /// assert_eq!(Buffer::from(&b"static"[..]).read_capacity(), 0);
     /// ```
+    #[inline]
     pub fn read_capacity(&self) -> usize {
         match (&self.storage, self.view) {
             (Storage::Static(_) | Storage::Pooled(_), _) => 0,
@@ -390,6 +394,7 @@ impl Buffer {
     ///
     /// The pointer stays valid while the buffer is alive and unmodified, wherever the `Buffer`
     /// value itself is moved: every storage kind keeps its bytes on the heap or in static memory.
+    #[inline]
     pub(crate) fn write_source(&self) -> (*const u8, usize) {
         let bytes = self.as_slice();
         (bytes.as_ptr(), bytes.len())
@@ -398,6 +403,7 @@ impl Buffer {
     /// Pointer and length of the memory a read fills; the length is 0 when there is no room.
     ///
     /// Like [`write_source`](Buffer::write_source), the pointer does not move with the value.
+    #[inline]
     pub(crate) fn read_destination(&mut self) -> (*mut u8, usize) {
         let capacity = self.read_capacity();
         if capacity == 0 {
@@ -424,6 +430,7 @@ impl Buffer {
     /// syscall reported `count` bytes read into exactly that memory).
     ///
     /// [`read_destination`]: Buffer::read_destination
+    #[inline]
     pub(crate) unsafe fn commit_read(&mut self, count: usize) {
         debug_assert!(count <= self.read_capacity());
         if self.view.is_some() {
@@ -449,6 +456,7 @@ fn range_error() -> io::Error {
 }
 
 impl Storage {
+    #[inline]
     fn initialized(&self) -> &[u8] {
         match self {
             Storage::Vec(vec) => vec,

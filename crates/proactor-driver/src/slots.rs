@@ -115,6 +115,7 @@ impl<S: HoldsOp> Slots<S> {
     }
 
     /// Claims a free slot (growing by one chunk if none is free) and returns its identifier.
+    #[inline]
     pub(crate) fn insert(&mut self) -> (OpId, &mut S) {
         let index = match self.free.pop() {
             Some(index) => index,
@@ -159,11 +160,13 @@ impl<S: HoldsOp> Slots<S> {
         base
     }
 
+    #[inline]
     fn entry_mut(&mut self, index: u32) -> &mut Entry<S> {
         let index = index as usize;
         &mut self.chunks[index / CHUNK][index % CHUNK]
     }
 
+    #[inline]
     fn entry(&self, index: u32) -> Option<&Entry<S>> {
         let index = index as usize;
         self.chunks
@@ -172,6 +175,7 @@ impl<S: HoldsOp> Slots<S> {
     }
 
     /// The state of the operation `id`, if it is still in flight.
+    #[inline]
     pub(crate) fn get_mut(&mut self, id: OpId) -> Option<&mut S> {
         let index = id.index as usize;
         let entry = self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)?;
@@ -180,6 +184,7 @@ impl<S: HoldsOp> Slots<S> {
 
     /// The state of the operation `id`, if it is still in flight.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
+    #[inline]
     pub(crate) fn get(&self, id: OpId) -> Option<&S> {
         let entry = self.entry(id.index)?;
         (entry.occupied && entry.generation == id.generation).then_some(&entry.state)
@@ -680,6 +685,17 @@ fn armed<S>(chunks: &[Box<[Entry<S>; CHUNK]>], id: OpId, at: Instant) -> bool {
 /// The result an operation ends with, given its deadline (which it no longer has): a
 /// cancellation its deadline caused is a time-out; anything else, bytes moved before the
 /// cancel took effect included, is its own result.
+/// Puts `op` into a slot just taken from the free list, whose place holds none (claims and
+/// finishes take operations out): written in place, with no copy out of the old value and
+/// no call to drop it, which an assignment would make.
+#[inline]
+pub(crate) fn place_op(place: &mut Option<Op>, op: Op) {
+    let old = place.replace(op);
+    debug_assert!(old.is_none(), "a free slot holds no operation");
+    // Nothing to drop: the old value is `None` (a `Some` would only leak).
+    std::mem::forget(old);
+}
+
 #[inline]
 fn settle(deadline: &mut Deadline, result: io::Result<usize>) -> io::Result<usize> {
     // Most operations have no deadline: nothing to write or compare.

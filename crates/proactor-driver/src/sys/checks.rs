@@ -16,6 +16,7 @@ fn invalid_input(message: &'static str) -> io::Error {
 
 /// Rejects what no backend should hand to the kernel. Run once at submission, on every
 /// backend, so each reports bad input the same way.
+#[inline]
 pub(crate) fn validate(op: &Op, identity: u64) -> io::Result<()> {
     match op {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),

@@ -423,7 +423,7 @@ impl IoUring {
         slot.control.connecting = false;
         slot.control.moved = 0;
         slot.seq = seq;
-        slot.op = Some(op);
+        crate::slots::place_op(&mut slot.op, op);
         if let Err(error) = checked {
             self.finish_now(id, Err(error));
             return id;
@@ -482,6 +482,7 @@ impl IoUring {
     }
 
     /// Gives `id` its deadline, if it has one, in the slot table's heap; returns `id`.
+    #[inline]
     fn in_heap(&mut self, id: OpId, deadline: Option<Duration>) -> OpId {
         if let Some(timeout) = deadline {
             self.slots.arm_deadline(id, timeout, false);
@@ -1410,6 +1411,7 @@ fn at(dir: Option<RawFd>) -> types::Fd {
 }
 
 /// io_uring lengths are 32-bit; a longer buffer is a short read or write, as POSIX allows.
+#[inline]
 fn clamp(len: usize) -> u32 {
     len.min(u32::MAX as usize) as u32
 }

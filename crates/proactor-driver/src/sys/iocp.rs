@@ -1639,7 +1639,7 @@ impl Backend for Iocp {
         slot.packet.id = id.to_u64();
         let checked = checks::validate(&op, self.identity);
         let route = route(&op);
-        slot.op = Some(op);
+        crate::slots::place_op(&mut slot.op, op);
         if let Err(error) = checked {
             self.complete(id, Err(error));
             return id;

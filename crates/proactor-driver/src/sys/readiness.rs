@@ -708,7 +708,7 @@ impl<P: Poller> Backend for Readiness<P> {
         slot.control.moved = 0;
         let checked = unix::validate(&op, self.identity);
         let route = route(&op);
-        slot.op = Some(op);
+        crate::slots::place_op(&mut slot.op, op);
         if let Err(error) = checked {
             self.complete(id, Err(error));
             return id;

@@ -229,6 +229,7 @@ fn check(value: libc::ssize_t) -> io::Result<usize> {
 
 /// Converts an io_uring-style result (`-errno` or a count) to a result.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
+#[inline]
 pub(crate) fn from_kernel_result(value: i32) -> io::Result<usize> {
     if value < 0 {
         Err(io::Error::from_raw_os_error(-value))
