@@ -992,7 +992,8 @@ impl Op {
         )
     }
 
-    /// Takes back the single buffer of a `Read`, `Write`, `Send`, `SendZc` or `Recv`.
+    /// Takes back the single buffer of a `Read`, `Write`, `Send`, `SendZc`, `Recv` or
+    /// `ReadDirectoryChanges`.
     ///
     /// # Examples
     ///
@@ -1003,13 +1004,20 @@ impl Op {
     /// assert_eq!(op.into_buffer().unwrap().as_slice(), b"hi");
     /// ```
     #[inline]
-    pub fn into_buffer(mut self) -> Option<Buffer> {
-        self.take_buffer()
+    pub fn into_buffer(self) -> Option<Buffer> {
+        match self {
+            Op::Read { buf, .. }
+            | Op::Write { buf, .. }
+            | Op::Send { buf, .. }
+            | Op::SendZc { buf, .. }
+            | Op::Recv { buf, .. }
+            | Op::ReadDirectoryChanges { buf, .. } => Some(buf),
+            _ => None,
+        }
     }
 
     /// Takes the buffer of a `Read`, `Write`, `Send`, `SendZc`, `Recv` or `ReadDirectoryChanges`
-    /// out of the operation, leaving an empty one (for
-    /// [`Driver::claim_with`](crate::Driver::claim_with)).
+    /// out of the operation, leaving an empty one.
     ///
     /// # Examples
     ///

@@ -325,23 +325,31 @@ impl<S: HoldsOp> Slots<S> {
             debug_assert!(false, "finished an operation not in flight");
             return;
         };
+        // The common case inline: a claimant waits (an executor's operation).
+        if let Claim::Waiting(token) = entry.claim {
+            entry.occupied = false;
+            entry.claim = Claim::Done(settle(&mut entry.deadline, result));
+            self.occupied -= 1;
+            self.woken.push(token);
+            return;
+        }
+        self.finish_unclaimed(id, result, out);
+    }
+
+    /// `finish_in_place` of an operation nobody claimed: its completion goes out whole.
+    #[inline(never)]
+    fn finish_unclaimed(&mut self, id: OpId, result: io::Result<usize>, out: &mut Vec<Completion>) {
+        let Some(entry) = self.ended(id) else {
+            return;
+        };
         entry.occupied = false;
         let result = settle(&mut entry.deadline, result);
-        match entry.claim {
-            Claim::Waiting(token) => {
-                entry.claim = Claim::Done(result);
-                self.occupied -= 1;
-                self.woken.push(token);
-            }
-            _ => {
-                let op = entry.state.op().take();
-                self.occupied -= 1;
-                self.free.push(id.index);
-                match op {
-                    Some(op) => out.push(Completion::new(id, result, op)),
-                    None => debug_assert!(false, "an operation in flight without its op"),
-                }
-            }
+        let op = entry.state.op().take();
+        self.occupied -= 1;
+        self.free.push(id.index);
+        match op {
+            Some(op) => out.push(Completion::new(id, result, op)),
+            None => debug_assert!(false, "an operation in flight without its op"),
         }
     }
 

@@ -1108,11 +1108,31 @@ fn stat(
 /// Turns a raw result into the operation's final one: commits bytes read into the buffers and
 /// fills output fields (peer and source addresses, metadata). Every backend calls it once per
 /// operation, with the result of the syscall or of the kernel's completion.
+#[inline]
 pub(crate) fn finish(
     op: &mut Op,
     control: &mut Control,
     result: io::Result<usize>,
 ) -> io::Result<usize> {
+    // The common cases inline: a receive or read that got bytes, a send or write that went.
+    if let Ok(count) = result {
+        match op {
+            Op::Read { buf, .. } | Op::Recv { buf, .. } => {
+                // SAFETY: the kernel reported `count` bytes written into read_destination's
+                // memory.
+                unsafe { buf.commit_read(count) };
+                return Ok(count);
+            }
+            Op::Write { .. } | Op::Send { .. } => return Ok(count),
+            _ => {}
+        }
+    }
+    finish_any(op, control, result)
+}
+
+/// `finish` for every operation and outcome.
+#[inline(never)]
+fn finish_any(op: &mut Op, control: &mut Control, result: io::Result<usize>) -> io::Result<usize> {
     let count = match result {
         Ok(count) => count,
         // A vectored write done in parts that wrote some before it ended (cancelled, closed
