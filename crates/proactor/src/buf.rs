@@ -79,10 +79,12 @@ fn mismatch(kind: &str) -> ! {
 }
 
 impl IoBuf for Vec<u8> {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         Buffer::from(self)
     }
 
+    #[inline]
     fn from_buffer(buffer: Buffer) -> Vec<u8> {
         buffer
             .into_inner()
@@ -92,6 +94,7 @@ impl IoBuf for Vec<u8> {
 }
 
 impl IoBuf for Box<[u8]> {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         Buffer::from(self)
     }
@@ -105,6 +108,7 @@ impl IoBuf for Box<[u8]> {
 }
 
 impl IoBuf for BytesMut {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         Buffer::from(self)
     }
@@ -118,6 +122,7 @@ impl IoBuf for BytesMut {
 }
 
 impl IoBuf for &'static [u8] {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         Buffer::from(self)
     }
@@ -133,6 +138,7 @@ impl IoBuf for &'static [u8] {
 /// A buffer a pool lent to a read: writing it sends what it received with no copy. It has no
 /// room to read into.
 impl IoBuf for proactor_driver::PooledBuffer {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         Buffer::from(self)
     }
@@ -206,6 +212,7 @@ impl<B: IoBuf> Slice<B> {
 }
 
 impl<B: IoBuf> IoBuf for Slice<B> {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         self.buffer
     }
@@ -228,6 +235,7 @@ impl<B> std::fmt::Debug for Slice<B> {
 
 /// The driver's own buffer type, for code that mixes layers.
 impl IoBuf for Buffer {
+    #[inline]
     fn into_buffer(self) -> Buffer {
         self
     }

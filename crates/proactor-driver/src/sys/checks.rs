@@ -48,6 +48,7 @@ pub(crate) fn validate(op: &Op, identity: u64) -> io::Result<()> {
     }
 }
 
+#[inline]
 fn check_read_buffer(buf: &Buffer) -> io::Result<()> {
     if buf.read_capacity() == 0 {
         return Err(invalid_input(

@@ -290,6 +290,7 @@ impl Stream {
 
     /// Cancelled reads still in flight received bytes that come before anything a new read
     /// could: ready once there are none (else `cx` is woken when there are none).
+    #[inline]
     fn poll_no_pending_reads(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
         let Some(leftover) = self.leftover.get() else {
             return Poll::Ready(());
