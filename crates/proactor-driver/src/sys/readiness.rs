@@ -233,11 +233,13 @@ impl<P: Poller> Readiness<P> {
     }
 
     /// The state of a descriptor the driver has seen (no growth for unknown numbers).
+    #[inline]
     fn known_fd(&mut self, fd: RawFd) -> Option<&mut FdState> {
         self.fds.get_mut(usize::try_from(fd).ok()?)
     }
 
     /// The state of a descriptor known to be open (the table grows to its number).
+    #[inline]
     fn fd_state(&mut self, fd: RawFd) -> Option<&mut FdState> {
         fd_state(&mut self.fds, fd)
     }
@@ -292,10 +294,16 @@ impl<P: Poller> Readiness<P> {
 
     /// Learns what `fd` is the first time it is used (one fstat, and `O_NONBLOCK` for what
     /// readiness serves).
+    #[inline]
     fn kind_of(&mut self, fd: RawFd) -> io::Result<FdKind> {
         if let Some(kind) = self.known_fd(fd).and_then(|state| state.kind) {
             return Ok(kind);
         }
+        self.learn_kind(fd)
+    }
+
+    #[inline(never)]
+    fn learn_kind(&mut self, fd: RawFd) -> io::Result<FdKind> {
         // fstat first: a bad number fails here, before the table grows to it.
         let kind = unix::fd_kind(fd)?;
         if kind == FdKind::Pollable {
@@ -636,9 +644,14 @@ fn item_completion(id: OpId, count: usize, op: Op) -> Completion {
 fn fd_state(fds: &mut Vec<FdState>, fd: RawFd) -> Option<&mut FdState> {
     let index = usize::try_from(fd).ok()?;
     if index >= fds.len() {
-        fds.resize_with(index + 1, FdState::default);
+        grow_to(fds, index);
     }
-    Some(&mut fds[index])
+    fds.get_mut(index)
+}
+
+#[inline(never)]
+fn grow_to(fds: &mut Vec<FdState>, index: usize) {
+    fds.resize_with(index + 1, FdState::default);
 }
 
 /// How many times a splice whose two ends are both ready after an `EAGAIN` is tried again at
