@@ -28,11 +28,6 @@ use proactor::time::timeout;
 use proactor::{spawn, Backend, Builder, FaultCounts, Faults};
 
 per_backend! {
-    // The same loss as `lines_through_abandoned_read_until` below: under Wine, with faults
-    // on, seed 4's "tcp halves" round loses bytes with no error in 2 runs of 3 since the
-    // slot table's multishot fields (4cd492a; 0 of 3 before it, and no IOCP code changed
-    // there): the change of timing, not of behaviour, is the likelier cause.
-    #[cfg_attr(windows, ignore = "loses bytes under Wine with faults on: being investigated")]
     tcp_streams,
     #[cfg(unix)]
     unix_streams_split_and_buffered,
@@ -41,10 +36,6 @@ per_backend! {
     files_written_then_read_at_offsets,
     files_retried_after_errors_hold_exactly_what_was_written,
     datagrams_arrive_whole,
-    // Under Wine, with faults on, abandoned `read_until`s lose bytes with no error (seeds 0
-    // and 3 of the default run, every time; the same without the end-of-stream keeping):
-    // not yet known whether IOCP's cancel, Wine or the fault layer's Windows side is wrong.
-    #[cfg_attr(windows, ignore = "loses bytes under Wine with faults on: being investigated")]
     lines_through_abandoned_read_until,
 }
 

@@ -504,7 +504,8 @@ impl<T: Adaptable> Compat<T> {
                 let started = match io.endpoint() {
                     Endpoint::Stream(stream) => {
                         match ready!(stream.poll_begin_read(cx, &mut read.buf)) {
-                            Begun::Filled => return Poll::Ready(Ok(())),
+                            Begun::Filled(Ok(())) => return Poll::Ready(Ok(())),
+                            Begun::Filled(Err(error)) => Err(error),
                             Begun::Submitted(submitted) => Ok(InFlight {
                                 submitted,
                                 offset: None,

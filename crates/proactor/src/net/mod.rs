@@ -227,10 +227,10 @@ impl Stream {
     /// The descriptor, for reading it directly: only while no cancelled read's bytes are kept
     /// or still on their way (those come first).
     pub(crate) fn raw_source(&self) -> Option<RawStream> {
-        let clear = self.leftover.get().is_none_or(|leftover| {
-            let leftover = leftover.borrow();
-            leftover.pending == 0 && leftover.bytes.is_empty() && !leftover.ended
-        });
+        let clear = self
+            .leftover
+            .get()
+            .is_none_or(|leftover| leftover.borrow().is_clear());
         clear.then(|| RawStream::stream(self.descriptor.fd()))
     }
 
@@ -252,8 +252,8 @@ impl Stream {
         if let Some(leftover) = self.leftover.get() {
             let mut leftover = leftover.borrow_mut();
             let room = buffer.read_capacity();
-            if let Some(count) = leftover.take_kept(room, |bytes| buffer.fill_from(bytes)) {
-                return read_write::Begun::Kept((Ok(count), B::from_buffer(buffer)));
+            if let Some(kept) = leftover.take_kept(room, |bytes| buffer.fill_from(bytes)) {
+                return read_write::Begun::Kept((kept, B::from_buffer(buffer)));
             }
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };

@@ -11,8 +11,9 @@ use crate::runtime::op::{self, Submitted};
 
 /// How a poll-shaped read began.
 pub(crate) enum Begun {
-    /// Bytes cancelled reads had kept were copied into the buffer; nothing was submitted.
-    Filled,
+    /// Bytes cancelled reads had kept were copied into the buffer (or the error one met is
+    /// returned); nothing was submitted.
+    Filled(std::io::Result<()>),
     /// A read is in flight with the buffer; a cancel keeps its bytes for the stream.
     Submitted(Submitted),
 }
@@ -32,8 +33,8 @@ impl Stream {
                 buf.extend_from_slice(&bytes[..count]);
                 count
             });
-            if kept.is_some() {
-                return Poll::Ready(Begun::Filled);
+            if let Some(kept) = kept {
+                return Poll::Ready(Begun::Filled(kept.map(drop)));
             }
         }
         let buffer = Buffer::from(std::mem::take(buf));

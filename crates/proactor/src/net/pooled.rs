@@ -26,14 +26,14 @@ fn buffer_of(op: Op) -> PooledBuffer {
 }
 
 impl Stream {
-    /// Starts a pooled receive, unless bytes a cancelled read kept (or the end it met) come
-    /// first: those are returned at once, in a buffer of their own.
+    /// Starts a pooled receive, unless bytes a cancelled read kept (or the error or end it
+    /// met) come first: those are returned at once, bytes in a buffer of their own.
     fn begin_pooled(
         &self,
         pool: &BufferPool,
         multishot: bool,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<PooledBuffer, Submitted>> {
+    ) -> Poll<Result<io::Result<PooledBuffer>, Submitted>> {
         if self.poll_no_pending_reads(cx).is_pending() {
             return Poll::Pending;
         }
@@ -45,8 +45,8 @@ impl Stream {
                 kept.extend_from_slice(&bytes[..count]);
                 count
             });
-            if taken.is_some() {
-                return Poll::Ready(Ok(PooledBuffer::from(kept)));
+            if let Some(taken) = taken {
+                return Poll::Ready(Ok(taken.map(|_| PooledBuffer::from(kept))));
             }
         }
         Poll::Ready(Err(op::submit(Op::RecvPooled {
@@ -92,7 +92,7 @@ impl Future for ReadPooled<'_> {
                 // Bytes waited and every buffer was lent: wait for one to come back.
                 std::task::ready!(this.pool.pool.poll_available(cx));
                 match std::task::ready!(this.stream.begin_pooled(&this.pool, false, cx)) {
-                    Ok(kept) => return Poll::Ready(Ok(kept)),
+                    Ok(kept) => return Poll::Ready(kept),
                     Err(receiving) => this.receiving = Some(receiving),
                 }
             }
@@ -221,11 +221,11 @@ impl<'a> PooledReads<'a> {
                 // The last run met an empty pool: wait for a buffer to come back.
                 std::task::ready!(self.pool.pool.poll_available(cx));
                 match std::task::ready!(self.stream.begin_pooled(&self.pool, true, cx)) {
-                    Ok(kept) if kept.is_empty() => {
+                    Ok(Ok(kept)) if kept.is_empty() => {
                         self.ended = true;
                         return Poll::Ready(None);
                     }
-                    Ok(kept) => return Poll::Ready(Some(Ok(kept))),
+                    Ok(kept) => return Poll::Ready(Some(kept)),
                     Err(receiving) => self.receiving = Some(receiving),
                 }
             }

@@ -34,26 +34,50 @@ pub(crate) struct Leftover {
     /// would find it again on Linux, but Wine answers a receive after the peer's close
     /// only once, so an end a cancel swallowed would leave the reader waiting forever.
     pub(crate) ended: bool,
+    /// An error a cancelled read met (a reset): the next read returns it, after the kept
+    /// bytes. The OS reports a reset once and a later receive finds the end of the stream,
+    /// so a reset a cancel swallowed would make a broken connection look like one that
+    /// ended cleanly, with no sign of the bytes it lost.
+    pub(crate) error: Option<io::Error>,
 }
 
 impl Leftover {
     /// Takes what the next read returns without reading: kept bytes (as many as `room`), or
-    /// the end of the stream a cancelled read met once they are all gone.
+    /// the error or the end of the stream a cancelled read met once they are all gone.
     pub(crate) fn take_kept(
         &mut self,
         room: usize,
         into: impl FnOnce(&[u8]) -> usize,
-    ) -> Option<usize> {
+    ) -> Option<io::Result<usize>> {
         if !self.bytes.is_empty() && room > 0 {
             let count = into(&self.bytes);
             self.bytes.drain(..count);
-            return Some(count);
+            return Some(Ok(count));
+        }
+        if let Some(error) = self.error.take() {
+            return Some(Err(error));
         }
         if self.ended && room > 0 {
             self.ended = false;
-            return Some(0);
+            return Some(Ok(0));
         }
         None
+    }
+
+    /// Whether a read has something here to return before it may read the descriptor.
+    pub(crate) fn is_clear(&self) -> bool {
+        self.pending == 0 && self.bytes.is_empty() && !self.ended && self.error.is_none()
+    }
+
+    /// Keeps `error`, which a cancelled read met, unless it is the cancel's own (or says
+    /// nothing of the connection); the first one kept is the one returned.
+    fn keep_error(&mut self, error: io::Error) {
+        let says_nothing = proactor_driver::is_cancelled(&error)
+            || proactor_driver::is_pool_exhausted(&error)
+            || error.kind() == io::ErrorKind::Interrupted;
+        if !says_nothing && self.error.is_none() {
+            self.error = Some(error);
+        }
     }
 }
 
@@ -104,15 +128,18 @@ impl Orphan {
         match self {
             Orphan::KeepReceived { leftover, start } => {
                 let mut leftover = leftover.borrow_mut();
-                if let (Ok(count), Some(buffer)) = (completion.result, completion.op.into_buffer())
-                {
-                    if let Some(bytes) = buffer.as_slice().get(start..start + count) {
-                        leftover.bytes.extend_from_slice(bytes);
+                match (completion.result, completion.op.into_buffer()) {
+                    (Ok(count), Some(buffer)) => {
+                        if let Some(bytes) = buffer.as_slice().get(start..start + count) {
+                            leftover.bytes.extend_from_slice(bytes);
+                        }
+                        // Zero bytes into a buffer with room is the end of the stream.
+                        if count == 0 && buffer.read_capacity() > 0 {
+                            leftover.ended = true;
+                        }
                     }
-                    // Zero bytes into a buffer with room is the end of the stream.
-                    if count == 0 && buffer.read_capacity() > 0 {
-                        leftover.ended = true;
-                    }
+                    (Err(error), _) => leftover.keep_error(error),
+                    (Ok(_), None) => {}
                 }
                 if in_flight {
                     leftover.pending -= 1;
@@ -123,7 +150,7 @@ impl Orphan {
             }
             Orphan::KeepPooled { leftover } => {
                 let mut leftover = leftover.borrow_mut();
-                match (&completion.result, &completion.op) {
+                match (completion.result, &completion.op) {
                     (
                         Ok(_),
                         Op::RecvPooled {
@@ -132,7 +159,8 @@ impl Orphan {
                         },
                     ) => leftover.bytes.extend_from_slice(buffer),
                     (Ok(0), _) => leftover.ended = true,
-                    _ => {}
+                    (Ok(_), _) => {}
+                    (Err(error), _) => leftover.keep_error(error),
                 }
                 if in_flight {
                     leftover.pending -= 1;

@@ -83,6 +83,7 @@ conformance! {
     net::tcp_address_in_use,
     #[cfg_attr(windows, ignore = "Wine 8 closes a socket with SO_LINGER 0 gracefully: the peer reads 0")]
     net::tcp_peer_reset,
+    net::a_reset_met_by_a_dropped_read_fails_the_next_read,
     net::tcp_read_after_shutdown_is_zero,
     net::tcp_shutdown_of_an_ended_write_side_is_done,
     net::a_stream_dropped_outside_block_on_closes_at_once,

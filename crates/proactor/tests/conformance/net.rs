@@ -1,5 +1,6 @@
 //! Networking through the runtime.
 
+use std::future::Future;
 use std::io::ErrorKind;
 use std::net::Shutdown;
 use std::time::Duration;
@@ -130,6 +131,38 @@ pub fn tcp_peer_reset(runtime: Runtime) {
         let (mut server, _) = listener.accept().await.unwrap();
         client.set_linger(Some(Duration::ZERO)).unwrap();
         drop(client);
+        let (result, _) = timeout(crate::LIMIT, server.read(Vec::with_capacity(16)))
+            .await
+            .unwrap();
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::ConnectionReset);
+    });
+}
+
+/// A reset that a read met and nobody took (its future was dropped, so its completion went
+/// to the stream) is the next read's error. The OS reports a reset once: a read after it
+/// finds the end of the stream, so a reset lost this way makes a broken connection look like
+/// one that ended cleanly.
+pub fn a_reset_met_by_a_dropped_read_fails_the_next_read(runtime: Runtime) {
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        {
+            let mut read = std::pin::pin!(server.read(Vec::with_capacity(16)));
+            std::future::poll_fn(|cx| {
+                assert!(read.as_mut().poll(cx).is_pending(), "nothing was sent");
+                std::task::Poll::Ready(())
+            })
+            .await;
+            client.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(client);
+            // The receive meets the reset while the runtime turns. Dropped after that, the
+            // read leaves its completion (come already, or on its way: the cancel is too late)
+            // to the stream.
+            proactor::time::sleep(Duration::from_millis(50)).await;
+        }
         let (result, _) = timeout(crate::LIMIT, server.read(Vec::with_capacity(16)))
             .await
             .unwrap();
