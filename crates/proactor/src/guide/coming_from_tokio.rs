@@ -47,6 +47,7 @@
 //! | `File::seek` + `read` | [`File::read_at(buf, offset)`](crate::fs::File::read_at), or the cursor: [`seek`](crate::fs::File::seek) and `read` |
 //! | `time::sleep(d)`, `sleep_until(t)` | [`time::sleep(d)`](crate::time::sleep), [`time::sleep_until(t)`](crate::time::sleep_until) (`std::time::Instant`) |
 //! | `time::timeout(d, f)` | [`time::timeout(d, f)`](crate::time::timeout) → `Result<T, Elapsed>` |
+//! | `time::timeout(d, stream.read(..))` on every read (an idle or slow peer) | also [`TcpStream::set_read_timeout`](crate::net::TcpStream::set_read_timeout) / [`set_write_timeout`](crate::net::TcpStream::set_write_timeout), as std's: each read or write fails with `TimedOut` past the limit, timed by the kernel on io_uring (no runtime timer per read) |
 //! | `time::interval(p)`, `tick()` | [`time::interval(p)`](crate::time::interval), [`tick()`](crate::time::Interval::tick) |
 //! | `select!` | [`time::timeout`](crate::time::timeout) for a deadline; a task and [`abort`](crate::JoinHandle::abort); a `poll_fn` race (below); runtime-independent combinators such as `futures::select!` work too |
 //! | `process::Command::new(p).output()` | [`process::Command::new(p).output()`](crate::process::Command::output) |

@@ -18,11 +18,12 @@ mod udp;
 #[cfg(unix)]
 mod unix;
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::task::Poll;
+use std::time::Duration;
 
 use proactor_driver::{Fd, Op};
 
@@ -142,6 +143,10 @@ pub(crate) struct Stream {
     /// read cancelled in flight: most streams never need one, and an idle connection's
     /// memory is what a server has the most of.
     leftover: OnceCell<Rc<RefCell<Leftover>>>,
+    /// How long a read and a write may take (`set_read_timeout`, `set_write_timeout`), in
+    /// nanoseconds, 0 for no limit: two words, where `Option<Duration>`s would take four.
+    read_timeout: Cell<u64>,
+    write_timeout: Cell<u64>,
     /// The pipe `send_file` moves file pages through (Linux), made on first use and kept
     /// while it is known to be empty.
     #[cfg(target_os = "linux")]
@@ -215,6 +220,8 @@ impl Stream {
             descriptor,
             socket,
             leftover: OnceCell::new(),
+            read_timeout: Cell::new(0),
+            write_timeout: Cell::new(0),
             #[cfg(target_os = "linux")]
             pipe: RefCell::new(None),
         }
@@ -272,6 +279,7 @@ impl Stream {
                     offset: None,
                 }
             },
+            self.read_timeout(),
             cx,
         );
         // What a cancel keeps is set up only if the read is dropped in flight (see
@@ -309,8 +317,9 @@ impl Stream {
     }
 
     /// Submits a write (a send on a socket) of `buf`'s bytes.
+    #[cfg(compat)]
     pub(crate) fn begin_write(&self, buf: proactor_driver::Buffer) -> op::Submitted {
-        op::submit(self.write_op(buf))
+        op::submit_timed(self.write_op(buf), self.write_timeout())
     }
 
     /// As `begin_write`, claimed for whoever polls under `cx` (see `op::submit_polled`).
@@ -319,7 +328,32 @@ impl Stream {
         buf: proactor_driver::Buffer,
         cx: &std::task::Context<'_>,
     ) -> (op::Submitted, bool) {
-        op::submit_polled(self.write_op(buf), cx)
+        op::submit_polled(self.write_op(buf), self.write_timeout(), cx)
+    }
+
+    /// The limit on each read (see `TcpStream::set_read_timeout`).
+    #[inline]
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        from_nanos(self.read_timeout.get())
+    }
+
+    /// The limit on each write (see `TcpStream::set_write_timeout`).
+    #[inline]
+    pub(crate) fn write_timeout(&self) -> Option<Duration> {
+        from_nanos(self.write_timeout.get())
+    }
+
+    /// Sets the limit on each read (`None`: no limit); a zero duration is refused, as std's
+    /// `set_read_timeout` refuses it.
+    pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.read_timeout.set(to_nanos(timeout)?);
+        Ok(())
+    }
+
+    /// Sets the limit on each write (see `set_read_timeout`).
+    pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.write_timeout.set(to_nanos(timeout)?);
+        Ok(())
     }
 
     #[inline]
@@ -548,4 +582,21 @@ pub(crate) async fn recv<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
 pub(crate) fn take_buffer(op: Op) -> proactor_driver::Buffer {
     op.into_buffer()
         .unwrap_or_else(|| unreachable!("reads and writes carry one buffer"))
+}
+
+/// A stream timeout as stored: nanoseconds (at most `u64::MAX`, some 584 years), 0 for none.
+fn to_nanos(timeout: Option<Duration>) -> io::Result<u64> {
+    match timeout {
+        None => Ok(0),
+        Some(timeout) if timeout.is_zero() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cannot set a 0 duration timeout",
+        )),
+        Some(timeout) => Ok(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX)),
+    }
+}
+
+#[inline]
+fn from_nanos(nanos: u64) -> Option<Duration> {
+    (nanos != 0).then(|| Duration::from_nanos(nanos))
 }

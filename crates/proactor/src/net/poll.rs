@@ -40,19 +40,22 @@ impl Stream {
         let buffer = Buffer::from(std::mem::take(buf));
         let start = buffer.len();
         let fd = self.descriptor.fd();
-        let mut submitted = op::submit(if self.socket {
-            Op::Recv {
-                fd,
-                buf: buffer,
-                flags: 0,
-            }
-        } else {
-            Op::Read {
-                fd,
-                buf: buffer,
-                offset: None,
-            }
-        });
+        let mut submitted = op::submit_timed(
+            if self.socket {
+                Op::Recv {
+                    fd,
+                    buf: buffer,
+                    flags: 0,
+                }
+            } else {
+                Op::Read {
+                    fd,
+                    buf: buffer,
+                    offset: None,
+                }
+            },
+            self.read_timeout(),
+        );
         submitted.on_orphan(self.keep_received(start));
         Poll::Ready(Begun::Submitted(submitted))
     }

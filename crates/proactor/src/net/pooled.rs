@@ -49,12 +49,15 @@ impl Stream {
                 return Poll::Ready(Ok(taken.map(|_| PooledBuffer::from(kept))));
             }
         }
-        Poll::Ready(Err(op::submit(Op::RecvPooled {
+        let op = Op::RecvPooled {
             fd: self.descriptor.fd(),
             pool: pool.pool.clone(),
             multishot,
             buffer: None,
-        })))
+        };
+        // A run of receives is not one read: the limit is each single one's.
+        let timeout = if multishot { None } else { self.read_timeout() };
+        Poll::Ready(Err(op::submit_timed(op, timeout)))
     }
 
     /// What keeps the bytes of pooled receives dropped in flight, for the next read.

@@ -395,6 +395,115 @@ impl TcpStream {
         Ok(TcpStream::from_descriptor(Descriptor::adopt(stream)))
     }
 
+    /// Limits how long each read may wait: one that has received nothing when `timeout`
+    /// passes fails with [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut), and the stream stays
+    /// usable (bytes that arrive later go to the next read). `None`, the default, waits as long
+    /// as it takes. Applies to [`read`](crate::io::AsyncRead::read), `read_pooled` and the
+    /// adapters' reads, each on its own (as std's `set_read_timeout`); a `pooled_reads` run
+    /// is not bounded by it. On io_uring the kernel times each read (a linked timeout): no
+    /// timer of the runtime's is involved.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero duration, as std refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor::io::AsyncRead;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let mut stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_read_timeout(Some(Duration::from_millis(20)))?;
+    ///     // The peer sends nothing.
+    ///     let (result, _buffer) = stream.read(Vec::with_capacity(64)).await;
+    ///     assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.stream.set_read_timeout(timeout)
+    }
+
+    /// The limit [`set_read_timeout`](TcpStream::set_read_timeout) set, if any.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` matches std's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let mut stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.read_timeout()?, None);
+    ///     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    ///     assert_eq!(stream.read_timeout()?, Some(Duration::from_secs(5)));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.stream.read_timeout())
+    }
+
+    /// Limits how long each write may wait for room: one that has sent nothing when `timeout`
+    /// passes fails with [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut) (one that sent part
+    /// returns that count). A server that echoes or proxies buffers lent by a shared pool uses
+    /// it to bound how long a peer that stops reading can hold them. `None`, the default,
+    /// waits as long as it takes. Each write on its own, as std's `set_write_timeout`
+    /// (`write_all` is several).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero duration, as std refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let mut stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    ///     assert_eq!(stream.write_timeout()?, Some(Duration::from_secs(10)));
+    ///     assert!(stream.set_write_timeout(Some(Duration::ZERO)).is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.stream.set_write_timeout(timeout)
+    }
+
+    /// The limit [`set_write_timeout`](TcpStream::set_write_timeout) set, if any.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` matches std's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let mut stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.write_timeout()?, None);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.stream.write_timeout())
+    }
+
     /// The peer's address.
     ///
     /// # Errors

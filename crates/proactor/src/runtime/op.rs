@@ -16,6 +16,7 @@ use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use proactor_driver::{Buffer, Completion, Op, OpId};
 
@@ -243,8 +244,14 @@ pub(crate) fn submit(op: Op) -> Submitted {
 /// # Panics
 ///
 /// Outside a runtime.
+/// With a `timeout`, the operation ends with `TimedOut` if it has not finished in time (see
+/// `Driver::submit_with_timeout`: on io_uring the kernel times it).
 #[inline]
-pub(crate) fn submit_polled(op: Op, cx: &Context<'_>) -> (Submitted, bool) {
+pub(crate) fn submit_polled(
+    op: Op,
+    timeout: Option<Duration>,
+    cx: &Context<'_>,
+) -> (Submitted, bool) {
     let mut submitted = Submitted {
         runtime: current(),
         id: None,
@@ -254,11 +261,38 @@ pub(crate) fn submit_polled(op: Op, cx: &Context<'_>) -> (Submitted, bool) {
     };
     let token = submitted.token(cx);
     let mut driver = submitted.runtime.driver.borrow_mut();
-    let id = driver.submit_claimed(op, token.0);
+    let id = match timeout {
+        None => driver.submit_claimed(op, token.0),
+        Some(timeout) => driver.submit_claimed_with_timeout(op, timeout, token.0),
+    };
     let may_be_done = driver.finishes_in_submit();
     drop(driver);
     submitted.id = Some(id);
     (submitted, may_be_done)
+}
+
+/// As [`submit`], with an optional `timeout` (see [`submit_polled`]).
+///
+/// # Panics
+///
+/// Outside a runtime.
+#[inline]
+pub(crate) fn submit_timed(op: Op, timeout: Option<Duration>) -> Submitted {
+    let Some(timeout) = timeout else {
+        return submit(op);
+    };
+    let runtime = current();
+    let id = runtime
+        .driver
+        .borrow_mut()
+        .submit_claimed_with_timeout(op, timeout, Token::UNSET.0);
+    Submitted {
+        runtime,
+        id: Some(id),
+        foreign: None,
+        orphan: None,
+        detached: false,
+    }
 }
 
 /// What the driver reports when a claimed completion comes: whom to wake.

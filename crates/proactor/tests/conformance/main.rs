@@ -7,6 +7,7 @@ mod incoming;
 mod net;
 mod pooled;
 mod runtime;
+mod timeouts;
 
 use proactor::{Backend, Builder, Runtime};
 
@@ -62,6 +63,11 @@ conformance! {
     pooled::pooled_reads_echo_in_order,
     pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
     pooled::an_exhausted_pool_makes_reads_wait,
+    timeouts::a_read_that_gets_nothing_times_out_and_the_stream_goes_on,
+    timeouts::a_read_that_gets_bytes_in_time_returns_them,
+    timeouts::a_write_the_peer_does_not_take_times_out_and_loses_nothing,
+    timeouts::a_zero_timeout_is_refused,
+    timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
     runtime::abort_drops_the_task,
     runtime::panicking_task_is_a_join_error,
