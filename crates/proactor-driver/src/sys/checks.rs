@@ -3,7 +3,7 @@
 
 use std::io;
 
-use crate::{Buffer, Op};
+use crate::{Buffer, Fd, Op};
 
 /// The most buffers one `readv`/`writev`/`sendmsg` takes on Linux, macOS and the BSDs
 /// (`IOV_MAX`, `UIO_MAXIOV`). A vectored read or write of more runs as several calls of at
@@ -83,4 +83,59 @@ pub(crate) fn commit_vectored(bufs: &mut [Buffer], mut count: usize) {
         unsafe { buf.commit_read(filled) };
         count -= filled;
     }
+}
+
+/// `fd` names an open descriptor (checked by `Driver::register_fd` on every backend): the
+/// OS's error (`EBADF`) if not.
+#[cfg(unix)]
+pub(crate) fn check_open(fd: Fd) -> io::Result<()> {
+    // SAFETY: F_GETFD only reads the descriptor's flags; any number may be asked about.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `fd` could name a descriptor at all (`EBADF` for a negative number, as the OS says).
+#[cfg(unix)]
+pub(crate) fn check_fd_number(fd: Fd) -> io::Result<()> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    Ok(())
+}
+
+/// `fd` names an open socket or handle: the OS's error (`ERROR_INVALID_HANDLE`) if not.
+#[cfg(windows)]
+pub(crate) fn check_open(fd: Fd) -> io::Result<()> {
+    check_fd_number(fd)?;
+    let mut flags = 0;
+    // SAFETY: GetHandleInformation only reads the handle's flags into `flags`, which lives
+    // through the call; a handle that is not open is reported, not touched.
+    if unsafe { windows_sys::Win32::Foundation::GetHandleInformation(fd as _, &mut flags) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `fd` could name a socket at all (`ERROR_INVALID_HANDLE` for `INVALID_SOCKET`).
+#[cfg(windows)]
+pub(crate) fn check_fd_number(fd: Fd) -> io::Result<()> {
+    if fd == windows_sys::Win32::Networking::WinSock::INVALID_SOCKET as Fd {
+        return Err(io::Error::from_raw_os_error(
+            windows_sys::Win32::Foundation::ERROR_INVALID_HANDLE as i32,
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn check_open(fd: Fd) -> io::Result<()> {
+    check_fd_number(fd)
+}
+
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn check_fd_number(fd: Fd) -> io::Result<()> {
+    let _ = fd;
+    Ok(())
 }

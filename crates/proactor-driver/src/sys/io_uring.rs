@@ -43,6 +43,97 @@ const CANCEL: u64 = u64::MAX - 1;
 /// need either; the operation's tells (see `deadline_result`).
 const DEADLINE: u64 = u64::MAX - 2;
 
+/// `user_data` of the updates that take a descriptor out of the registered table: the
+/// table index in the low 32 bits, generation 0 (never an operation's).
+const UNREGISTERED_MAX: u64 = u32::MAX as u64;
+
+/// What the update that takes a descriptor out of the table writes there: one "no file".
+static NO_FILE: [RawFd; 1] = [-1];
+
+/// The most descriptors registered at once (the kernel's table is made this size, sparse, on
+/// the first registration; the process's descriptor limit may lower it).
+const REGISTERED_TABLE: u32 = 16_384;
+
+/// Descriptors registered with the ring (`Driver::register_fd`): operations on them name
+/// their index in the ring's table (`IOSQE_FIXED_FILE`), which spares the kernel the lookup
+/// and the reference count of the file on every operation.
+#[derive(Default)]
+struct Registered {
+    /// The kernel has what it takes (a sparse table, `IORING_OP_FILES_UPDATE`).
+    supported: bool,
+    /// The table's size, 0 until the first registration makes it.
+    capacity: u32,
+    /// Index + 1 in the table of each descriptor number, 0 for none.
+    by_fd: Vec<u32>,
+    /// Indices free for a new descriptor. An index taken out of the table comes back only
+    /// when the update doing it completed, so a new registration never races it.
+    free: Vec<u32>,
+    /// Indices never used yet start here.
+    next: u32,
+    /// Descriptors registered now: 0 keeps every operation off the lookup.
+    count: usize,
+}
+
+impl Registered {
+    #[inline]
+    fn index_of(&self, fd: RawFd) -> Option<u32> {
+        let slot = *self.by_fd.get(usize::try_from(fd).ok()?)?;
+        slot.checked_sub(1)
+    }
+}
+
+/// Kinds whose entry names their descriptor in the entry's `fd` field, and so may use its
+/// registered index instead.
+const REGISTERED_KINDS: u64 = OpKind::Read.bit()
+    | OpKind::ReadVectored.bit()
+    | OpKind::Write.bit()
+    | OpKind::WriteVectored.bit()
+    | OpKind::Fsync.bit()
+    | OpKind::Accept.bit()
+    | OpKind::AcceptMultishot.bit()
+    | OpKind::Connect.bit()
+    | OpKind::Send.bit()
+    | OpKind::SendZc.bit()
+    | OpKind::Recv.bit()
+    | OpKind::RecvPooled.bit()
+    | OpKind::SendMsg.bit()
+    | OpKind::RecvMsg.bit()
+    | OpKind::Shutdown.bit();
+
+/// `op`'s entry, naming its descriptor's registered index if it has one.
+#[inline]
+fn use_registered(registered: &Registered, op: &Op, entry: squeue::Entry) -> squeue::Entry {
+    // Nothing registered, the common case: one test.
+    if registered.count == 0 || REGISTERED_KINDS & op.kind().bit() == 0 {
+        return entry;
+    }
+    match op.fd().and_then(|fd| registered.index_of(fd)) {
+        Some(index) => {
+            #[cfg(test)]
+            tests::REGISTERED_ENTRIES.with(|count| count.set(count.get() + 1));
+            with_registered(entry, index)
+        }
+        None => entry,
+    }
+}
+
+/// `entry` naming the registered index `index` instead of its descriptor.
+fn with_registered(entry: squeue::Entry, index: u32) -> squeue::Entry {
+    let mut entry = entry.flags(squeue::Flags::FIXED_FILE);
+    // SAFETY: `squeue::Entry` is `repr(C)` around the kernel's `io_uring_sqe`, whose `fd`
+    // (an `__s32`) sits at byte 4 in every version of the ABI (after `opcode: u8`,
+    // `flags: u8`, `ioprio: u16`); with IOSQE_FIXED_FILE the kernel reads it as the index.
+    // The pointer is derived from a live, exclusively borrowed entry.
+    unsafe {
+        std::ptr::addr_of_mut!(entry)
+            .cast::<u8>()
+            .add(4)
+            .cast::<i32>()
+            .write_unaligned(index as i32);
+    }
+    entry
+}
+
 /// Kinds the kernel always runs on a worker thread, looking their descriptors up only when a
 /// worker starts them: until then a cancel by descriptor cannot see them, and a close queued
 /// after them would run first.
@@ -124,6 +215,7 @@ pub(crate) struct IoUring {
     late: usize,
     /// This driver among the process's (see `Backend::identity`).
     identity: u64,
+    registered: Registered,
 }
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
@@ -252,6 +344,7 @@ impl IoUring {
                 "io_uring: operations on the fallback path"
             );
         }
+        let files_update = probe.is_supported(opcode::FilesUpdate::CODE);
         let mut ring = ring;
         let cancel_by_fd = cancels_by_fd(&mut ring)?;
         let waker = Arc::new(Waker::new()?);
@@ -273,6 +366,10 @@ impl IoUring {
             closing: Vec::new(),
             late: 0,
             identity: super::next_identity(),
+            registered: Registered {
+                supported: files_update,
+                ..Registered::default()
+            },
         })
     }
 
@@ -361,6 +458,65 @@ impl IoUring {
     /// Starts the `Close` in slot `id`, after ending what waits on its descriptor.
     #[cold]
     #[inline(never)]
+    /// Registers `fd` with the ring (see `Driver::register_fd`). Making the table, on the
+    /// first call, and each registration are system calls; the operations that follow
+    /// name the index.
+    fn register(&mut self, fd: RawFd) -> io::Result<()> {
+        super::checks::check_open(fd)?;
+        let registered = &mut self.registered;
+        if !registered.supported || registered.index_of(fd).is_some() {
+            return Ok(());
+        }
+        if registered.capacity == 0 {
+            let capacity = REGISTERED_TABLE.min(descriptor_limit());
+            self.ring.submitter().register_files_sparse(capacity)?;
+            self.registered.capacity = capacity;
+        }
+        let registered = &mut self.registered;
+        let index = match registered.free.pop() {
+            Some(index) => index,
+            None if registered.next < registered.capacity => {
+                registered.next += 1;
+                registered.next - 1
+            }
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::OutOfMemory,
+                    "the ring's table of registered descriptors is full",
+                ))
+            }
+        };
+        if let Err(error) = self.ring.submitter().register_files_update(index, &[fd]) {
+            self.registered.free.push(index);
+            return Err(error);
+        }
+        let registered = &mut self.registered;
+        let at = fd as usize;
+        if registered.by_fd.len() <= at {
+            registered.by_fd.resize(at + 1, 0);
+        }
+        registered.by_fd[at] = index + 1;
+        registered.count += 1;
+        Ok(())
+    }
+
+    /// Takes `fd` out of the registered table, if it is there: by an update queued behind
+    /// what is queued now, so operations already queued on its index still find the file,
+    /// and a close queued after it closes it for good (the table holds a reference).
+    fn unregister(&mut self, fd: RawFd) {
+        let Some(index) = self.registered.index_of(fd) else {
+            return;
+        };
+        self.registered.by_fd[fd as usize] = 0;
+        self.registered.count -= 1;
+        self.push(
+            opcode::FilesUpdate::new(NO_FILE.as_ptr(), 1)
+                .offset(index as i32)
+                .build()
+                .user_data(u64::from(index)),
+        );
+    }
+
     fn submit_close(&mut self, id: OpId) -> OpId {
         let Some(slot) = self.slots.get_mut(id) else {
             return id;
@@ -370,6 +526,9 @@ impl IoUring {
         };
         let fd = *fd;
         let in_ring = self.fallback & OpKind::Close.bit() == 0;
+        if self.registered.count > 0 {
+            self.unregister(fd);
+        }
         self.before_close(fd, seq, in_ring);
         if !in_ring {
             self.fallback(id);
@@ -452,6 +611,7 @@ impl IoUring {
             self.fallback(id);
             return self.in_heap(id, deadline);
         };
+        let entry = use_registered(&self.registered, op, entry);
         // Kept in the slot until the CQEs come, as the entry's own pointers are.
         let link_timespec: *const types::Timespec = match deadline {
             Some(timeout) if linked => {
@@ -704,6 +864,7 @@ impl IoUring {
                 slots,
                 in_kernel,
                 cqes,
+                registered,
                 ..
             } = self;
             for cqe in ring.completion() {
@@ -711,6 +872,8 @@ impl IoUring {
                 match user_data {
                     WAKE => woken = true,
                     CANCEL | DEADLINE => {}
+                    // The index is out of the table: free for another descriptor.
+                    index if index <= UNREGISTERED_MAX => registered.free.push(index as u32),
                     _ => {
                         let id = OpId::from_u64(user_data);
                         let raw = if raw == -libc::ECANCELED || raw == -libc::EINTR {
@@ -905,6 +1068,7 @@ impl IoUring {
                 return;
             };
             if let Some(entry) = build_entry(op, control, timespec) {
+                let entry = use_registered(&self.registered, op, entry);
                 self.push(entry.user_data(id.to_u64()));
             }
             return;
@@ -1410,6 +1574,19 @@ fn at(dir: Option<RawFd>) -> types::Fd {
     types::Fd(dir.unwrap_or(libc::AT_FDCWD))
 }
 
+/// The process's soft limit on open descriptors (the kernel allows no larger table).
+fn descriptor_limit() -> u32 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the limit into `limit`, which lives through the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    u32::try_from(limit.rlim_cur).unwrap_or(u32::MAX)
+}
+
 /// io_uring lengths are 32-bit; a longer buffer is a short read or write, as POSIX allows.
 #[inline]
 fn clamp(len: usize) -> u32 {
@@ -1593,8 +1770,24 @@ impl Backend for IoUring {
         }
     }
 
-    fn forget_fd(&mut self, _fd: RawFd) {
-        // io_uring caches nothing per descriptor.
+    fn forget_fd(&mut self, fd: RawFd) {
+        // The number names another file now: the old one, closed outside the driver, is let
+        // go of (the table held it open).
+        if self.registered.count > 0 {
+            self.unregister(fd);
+        }
+    }
+
+    fn register_fd(&mut self, fd: RawFd) -> io::Result<()> {
+        self.register(fd)
+    }
+
+    fn unregister_fd(&mut self, fd: RawFd) -> io::Result<()> {
+        super::checks::check_fd_number(fd)?;
+        if self.registered.count > 0 {
+            self.unregister(fd);
+        }
+        Ok(())
     }
 }
 
@@ -1658,6 +1851,9 @@ mod tests {
     thread_local! {
         /// Zero-copy notifications this thread's drivers handled: each ends a send.
         pub(super) static ZERO_COPY_NOTIFICATIONS: std::cell::Cell<u32> =
+            const { std::cell::Cell::new(0) };
+        /// Entries this thread's drivers made name a registered index.
+        pub(super) static REGISTERED_ENTRIES: std::cell::Cell<u32> =
             const { std::cell::Cell::new(0) };
     }
 
@@ -1820,6 +2016,38 @@ mod tests {
 
     /// A slot is what an idle connection's pending read costs in the driver: the large
     /// scratch of other kinds (statx, socket addresses, message headers) stays out of it.
+    #[test]
+    fn registered_descriptors_are_named_by_index_and_held_until_let_go() {
+        let mut driver = Driver::with_config(crate::Config::new().backend(crate::Backend::IoUring))
+            .expect("io_uring");
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let number = a.as_raw_fd();
+        driver.register_fd(number).unwrap();
+        let before = REGISTERED_ENTRIES.with(|count| count.get());
+        let send = driver.submit(Op::Send {
+            fd: number,
+            buf: Buffer::from("by index"),
+            flags: 0,
+        });
+        assert_eq!(wait(&mut driver, send).result.unwrap(), 8);
+        assert_eq!(REGISTERED_ENTRIES.with(|count| count.get()) - before, 1);
+        // Closed outside the driver, the socket stays open: the table holds it.
+        drop(a);
+        b.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut bytes = [0u8; 16];
+        use std::io::Read;
+        assert_eq!((&b).read(&mut bytes).unwrap(), 8);
+        let still_open = (&b).read(&mut bytes).unwrap_err();
+        assert_eq!(still_open.kind(), std::io::ErrorKind::WouldBlock);
+        // Let go of (the update runs at the next entry into the kernel): the end of the stream.
+        driver.forget_fd(number);
+        let nop = driver.submit(Op::Nop);
+        wait(&mut driver, nop);
+        b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!((&b).read(&mut bytes).unwrap(), 0);
+    }
+
     #[test]
     fn a_slot_stays_small() {
         let size = std::mem::size_of::<super::Slot>();

@@ -87,6 +87,16 @@ pub(crate) trait Backend {
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
+    /// Registers `fd` for cheaper operations (see
+    /// [`Driver::register_fd`](crate::Driver::register_fd)). Only checks it by default: the
+    /// backends without a registered table have nothing to gain.
+    fn register_fd(&mut self, fd: crate::Fd) -> io::Result<()> {
+        checks::check_open(fd)
+    }
+    /// Takes `fd` out of the registered table (see `register_fd`); checks it by default.
+    fn unregister_fd(&mut self, fd: crate::Fd) -> io::Result<()> {
+        checks::check_fd_number(fd)
+    }
     /// This driver among the process's, from [`next_identity`]: a pool carries its driver's,
     /// and another driver refuses it.
     fn identity(&self) -> u64;
@@ -311,6 +321,14 @@ impl Selected {
 
     pub(crate) fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
+    }
+
+    pub(crate) fn register_fd(&mut self, fd: crate::Fd) -> io::Result<()> {
+        forward!(self, backend => backend.register_fd(fd))
+    }
+
+    pub(crate) fn unregister_fd(&mut self, fd: crate::Fd) -> io::Result<()> {
+        forward!(self, backend => backend.unregister_fd(fd))
     }
 
     pub(crate) fn identity(&self) -> u64 {

@@ -26,6 +26,7 @@ mod files;
 mod net;
 mod overflow;
 mod pooled;
+mod registered;
 mod splice;
 mod zero_copy;
 
@@ -54,6 +55,12 @@ macro_rules! conformance {
 }
 
 conformance! {
+    registered::registered_sockets_carry_operations,
+    registered::a_registered_listener_accepts,
+    registered::registering_a_closed_descriptor_is_an_error,
+    registered::forgetting_a_registered_descriptor_lets_its_file_close,
+    registered::unregistering_lets_a_close_elsewhere_close,
+    registered::closing_a_registered_socket_under_a_receive_ends_it,
     files::write_and_read_at_offsets,
     files::holes_read_as_zeros,
     files::read_at_eof_returns_zero,

@@ -207,6 +207,12 @@ impl Pipe {
 impl Stream {
     /// A connected stream socket.
     pub(crate) fn new(descriptor: Descriptor) -> Stream {
+        if let Some(runtime) = descriptor.runtime.as_deref() {
+            if runtime.register_sockets {
+                // An optimisation only: a socket the table has no room for works as well.
+                let _ = runtime.driver.borrow_mut().register_fd(descriptor.fd);
+            }
+        }
         Stream::with_kind(descriptor, true)
     }
 

@@ -93,6 +93,8 @@ pub(crate) struct Inner {
     completions: RefCell<Vec<Completion>>,
     remote_woken: RefCell<Vec<usize>>,
     remote_jobs: RefCell<Vec<RemoteJob>>,
+    /// Stream sockets are registered with the driver (`Builder::register_sockets`).
+    pub(crate) register_sockets: bool,
 }
 
 const NOT_POLLING: (Token, *const (), *const RawWakerVTable) =
@@ -568,6 +570,7 @@ pub struct Builder {
     config: Config,
     threads: Option<usize>,
     pin: bool,
+    register_sockets: bool,
 }
 
 impl Builder {
@@ -643,6 +646,37 @@ impl Builder {
     #[cfg(feature = "fault-injection")]
     pub fn faults(mut self, faults: crate::Faults) -> Builder {
         self.config = self.config.faults(faults);
+        self
+    }
+
+    /// Registers every connected TCP and Unix stream socket the runtime makes or adopts with
+    /// its driver ([`Driver::register_fd`](proactor_driver::Driver::register_fd)): on
+    /// io_uring their reads and writes then name the ring's table of registered files, which
+    /// spares the kernel a descriptor lookup and a file reference count on each. For servers
+    /// with long-lived, busy connections; each new connection costs one more system call (the
+    /// registration). Where the kernel or the backend has no such table it changes nothing,
+    /// and a full table (16,384) leaves the rest unregistered: it never fails a connection.
+    /// Streams close through the driver, which takes them out of the table first. Default: off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// let runtime = proactor::Builder::new().register_sockets(true).build()?;
+    /// runtime.block_on(async {
+    ///     let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.write_all(b"registered".to_vec()).await.0?;
+    ///     let (result, bytes) = server.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&bytes[..result?], b"registered");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn register_sockets(mut self, register: bool) -> Builder {
+        self.register_sockets = register;
         self
     }
 
@@ -733,6 +767,7 @@ impl Builder {
                 completions: RefCell::new(Vec::new()),
                 remote_woken: RefCell::new(Vec::new()),
                 remote_jobs: RefCell::new(Vec::new()),
+                register_sockets: self.register_sockets,
             }),
         })
     }

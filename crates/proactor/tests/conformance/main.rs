@@ -6,6 +6,7 @@
 mod incoming;
 mod net;
 mod pooled;
+mod registered;
 mod runtime;
 mod timeouts;
 
@@ -63,6 +64,7 @@ conformance! {
     pooled::pooled_reads_echo_in_order,
     pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
     pooled::an_exhausted_pool_makes_reads_wait,
+    registered::streams_of_a_registering_runtime_echo_and_close,
     timeouts::a_read_that_gets_nothing_times_out_and_the_stream_goes_on,
     timeouts::a_read_that_gets_bytes_in_time_returns_them,
     timeouts::a_write_the_peer_does_not_take_times_out_and_loses_nothing,
