@@ -18,6 +18,7 @@ pub enum Kind {
     ProactorEpoll,
     ProactorUringPooled,
     ProactorEpollPooled,
+    ProactorUringRegistered,
     Tokio,
     Compio,
     Monoio,
@@ -26,11 +27,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::ProactorUring,
         Kind::ProactorEpoll,
         Kind::ProactorUringPooled,
         Kind::ProactorEpollPooled,
+        Kind::ProactorUringRegistered,
         Kind::Tokio,
         Kind::Compio,
         Kind::Monoio,
@@ -44,6 +46,7 @@ impl Kind {
             Kind::ProactorEpoll => "proactor-epoll",
             Kind::ProactorUringPooled => "proactor-uring-pooled",
             Kind::ProactorEpollPooled => "proactor-epoll-pooled",
+            Kind::ProactorUringRegistered => "proactor-uring-registered",
             Kind::Tokio => "tokio",
             Kind::Compio => "compio",
             Kind::Monoio => "monoio",
@@ -64,6 +67,9 @@ impl Kind {
                 "proactor, io_uring, pooled reads (multishot receive, buffer ring)"
             }
             Kind::ProactorEpollPooled => "proactor, epoll, pooled reads",
+            Kind::ProactorUringRegistered => {
+                "proactor, io_uring, sockets registered (Builder::register_sockets)"
+            }
             Kind::Tokio => "tokio 1.x current_thread",
             Kind::Compio => "compio 0.19 (io_uring)",
             Kind::Monoio => "monoio 0.2 (IoUringDriver)",
@@ -108,10 +114,13 @@ pub fn run(options: &ServerOptions) -> io::Result<()> {
     // this thread's mask: to the same core).
     sys::pin_to(options.cpu)?;
     match options.kind {
-        Kind::ProactorUring => run_proactor(options, proactor::Backend::IoUring, false),
-        Kind::ProactorEpoll => run_proactor(options, proactor::Backend::Epoll, false),
-        Kind::ProactorUringPooled => run_proactor(options, proactor::Backend::IoUring, true),
-        Kind::ProactorEpollPooled => run_proactor(options, proactor::Backend::Epoll, true),
+        Kind::ProactorUring => run_proactor(options, proactor::Backend::IoUring, false, false),
+        Kind::ProactorEpoll => run_proactor(options, proactor::Backend::Epoll, false, false),
+        Kind::ProactorUringPooled => run_proactor(options, proactor::Backend::IoUring, true, false),
+        Kind::ProactorEpollPooled => run_proactor(options, proactor::Backend::Epoll, true, false),
+        Kind::ProactorUringRegistered => {
+            run_proactor(options, proactor::Backend::IoUring, false, true)
+        }
         Kind::Tokio => run_tokio(options),
         Kind::Compio => run_compio(options),
         Kind::Monoio => run_monoio(options),
@@ -130,13 +139,17 @@ fn run_proactor(
     options: &ServerOptions,
     backend: proactor::Backend,
     pooled: bool,
+    register_sockets: bool,
 ) -> io::Result<()> {
     use proactor::net::TcpListener;
 
     // One runtime on this thread, as the tokio server runs: a group's thread would wait in
     // `io_uring_enter` while this one hands it the work, which valgrind (3.19, which holds its
     // lock through that call) turns into a deadlock.
-    let runtime = proactor::Builder::new().backend(backend).build()?;
+    let runtime = proactor::Builder::new()
+        .backend(backend)
+        .register_sockets(register_sockets)
+        .build()?;
     let (address, size, exit_after) = (options.addr, options.size, options.exit_after_conns);
     runtime.block_on(async move {
         let listener = TcpListener::bind_reuse_port(address).await?;
