@@ -17,9 +17,11 @@ pub use proactor_driver::{is_pool_exhausted, PooledBuffer};
 /// When every buffer is lent out, reads wait for one to come back (the bytes stay in the
 /// socket, whose window pushes back on the sender): size the pool for what the code holds at
 /// once. The pool is shared, so a peer that stops reading while your code holds a buffer to
-/// write to it holds that buffer from everyone: with untrusted peers, bound how long a buffer
-/// may be held (a deadline on the write, say), or enough such peers stall every read. (The driver's own pooled receive answers an exhausted pool with an error
-/// [`is_pool_exhausted`] recognises; the runtime's reads wait instead.)
+/// write to it holds that buffer from everyone: with untrusted peers, let reads
+/// [allocate when the pool is empty](BufferPool::allocate_when_empty), or bound how long a
+/// buffer may be held ([`set_write_timeout`](crate::net::TcpStream::set_write_timeout)), or
+/// enough such peers stall every read. (The driver's own pooled receive answers an exhausted
+/// pool with an error [`is_pool_exhausted`] recognises; the runtime's reads wait instead.)
 ///
 /// [`TcpStream::read_pooled`]: crate::net::TcpStream::read_pooled
 /// [`TcpStream::pooled_reads`]: crate::net::TcpStream::pooled_reads
@@ -40,6 +42,8 @@ pub use proactor_driver::{is_pool_exhausted, PooledBuffer};
 #[derive(Clone)]
 pub struct BufferPool {
     pub(crate) pool: proactor_driver::BufferPool,
+    /// Reads get a buffer allocated for them when every buffer is lent, instead of waiting.
+    pub(crate) allocate_when_empty: bool,
 }
 
 impl BufferPool {
@@ -71,7 +75,43 @@ impl BufferPool {
                 "a buffer pool is made inside a runtime (Runtime::block_on or a spawned task)",
             ))
         })?;
-        Ok(BufferPool { pool })
+        Ok(BufferPool {
+            pool,
+            allocate_when_empty: false,
+        })
+    }
+
+    /// With `true`, a read that finds every buffer lent gets one allocated for it instead of
+    /// waiting for one to come back: a [`PooledBuffer`] of the same size that is freed, not
+    /// returned, when dropped. The pool then bounds the memory of idle connections without
+    /// letting a few peers that hold buffers (by not reading what is written back to them)
+    /// stall every other read; memory beyond the pool grows with the buffers held, as it
+    /// would with a buffer per connection. Applies to reads made through this handle (and
+    /// its clones made after).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncWrite, BufferPool};
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let pool = BufferPool::new(4096, 1)?.allocate_when_empty(true);
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// client.write_all(&b"one"[..]).await.0?;
+    /// let held = server.read_pooled(&pool).await?; // the pool's only buffer
+    /// client.write_all(&b"two"[..]).await.0?;
+    /// let more = server.read_pooled(&pool).await?; // allocated: no wait for `held`
+    /// assert_eq!((&held[..], &more[..]), (&b"one"[..], &b"two"[..]));
+    /// assert_eq!(pool.available(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn allocate_when_empty(mut self, allocate: bool) -> BufferPool {
+        self.allocate_when_empty = allocate;
+        self
     }
 
     /// The size of each buffer: the most one read gets.

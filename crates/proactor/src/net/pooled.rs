@@ -14,24 +14,34 @@ use super::Stream;
 use crate::io::BufferPool;
 use crate::runtime::op::{self, Submitted};
 
-/// The buffer a pooled receive's completion holds, or an empty one (the end of the stream).
+/// The buffer a pooled receive's completion holds (or the one allocated for a receive when
+/// the pool was empty), or an empty one (the end of the stream).
 fn buffer_of(op: Op) -> PooledBuffer {
     match op {
         Op::RecvPooled {
             buffer: Some(buffer),
             ..
         } => buffer,
+        Op::Recv { buf, .. } => PooledBuffer::from(buf.into_inner().into_vec().unwrap_or_default()),
         _ => PooledBuffer::from(Vec::new()),
     }
+}
+
+/// Whether a read of `pool` starts now with a buffer allocated for it: every buffer is lent,
+/// and the pool says not to wait (`BufferPool::allocate_when_empty`).
+fn allocates(pool: &BufferPool) -> bool {
+    pool.allocate_when_empty && pool.available() == 0
 }
 
 impl Stream {
     /// Starts a pooled receive, unless bytes a cancelled read kept (or the error or end it
     /// met) come first: those are returned at once, bytes in a buffer of their own.
+    /// `allocate`: a plain receive into a buffer of the pool's size allocated for it.
     fn begin_pooled(
         &self,
         pool: &BufferPool,
         multishot: bool,
+        allocate: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Result<io::Result<PooledBuffer>, Submitted>> {
         if self.poll_no_pending_reads(cx).is_pending() {
@@ -49,14 +59,27 @@ impl Stream {
                 return Poll::Ready(Ok(taken.map(|_| PooledBuffer::from(kept))));
             }
         }
-        let op = Op::RecvPooled {
-            fd: self.descriptor.fd(),
-            pool: pool.pool.clone(),
-            multishot,
-            buffer: None,
+        let fd = self.descriptor.fd();
+        let op = if allocate {
+            Op::Recv {
+                fd,
+                buf: proactor_driver::Buffer::from(Vec::with_capacity(pool.buffer_size())),
+                flags: 0,
+            }
+        } else {
+            Op::RecvPooled {
+                fd,
+                pool: pool.pool.clone(),
+                multishot,
+                buffer: None,
+            }
         };
         // A run of receives is not one read: the limit is each single one's.
-        let timeout = if multishot { None } else { self.read_timeout() };
+        let timeout = if multishot && !allocate {
+            None
+        } else {
+            self.read_timeout()
+        };
         Poll::Ready(Err(op::submit_timed(op, timeout)))
     }
 
@@ -92,9 +115,13 @@ impl Future for ReadPooled<'_> {
         let this = self.get_mut();
         loop {
             if this.receiving.is_none() {
-                // Bytes waited and every buffer was lent: wait for one to come back.
-                std::task::ready!(this.pool.pool.poll_available(cx));
-                match std::task::ready!(this.stream.begin_pooled(&this.pool, false, cx)) {
+                // Bytes waited and every buffer was lent: wait for one to come back, or
+                // read into one allocated now.
+                let allocate = allocates(&this.pool);
+                if !allocate {
+                    std::task::ready!(this.pool.pool.poll_available(cx));
+                }
+                match std::task::ready!(this.stream.begin_pooled(&this.pool, false, allocate, cx)) {
                     Ok(kept) => return Poll::Ready(kept),
                     Err(receiving) => this.receiving = Some(receiving),
                 }
@@ -221,9 +248,13 @@ impl<'a> PooledReads<'a> {
                 return Poll::Ready(None);
             }
             if self.receiving.is_none() {
-                // The last run met an empty pool: wait for a buffer to come back.
-                std::task::ready!(self.pool.pool.poll_available(cx));
-                match std::task::ready!(self.stream.begin_pooled(&self.pool, true, cx)) {
+                // The last run met an empty pool: wait for a buffer to come back, or read
+                // into one allocated now (then the run starts again).
+                let allocate = allocates(&self.pool);
+                if !allocate {
+                    std::task::ready!(self.pool.pool.poll_available(cx));
+                }
+                match std::task::ready!(self.stream.begin_pooled(&self.pool, true, allocate, cx)) {
                     Ok(Ok(kept)) if kept.is_empty() => {
                         self.ended = true;
                         return Poll::Ready(None);

@@ -160,6 +160,10 @@ impl Orphan {
                         },
                     ) => leftover.bytes.extend_from_slice(buffer),
                     (Ok(0), _) => leftover.ended = true,
+                    // A receive into a buffer allocated for it (the pool was empty).
+                    (Ok(count), Op::Recv { buf, .. }) => leftover
+                        .bytes
+                        .extend_from_slice(buf.as_slice().get(..count).unwrap_or_default()),
                     (Ok(_), _) => {}
                     (Err(error), _) => leftover.keep_error(error),
                 }

@@ -64,6 +64,8 @@ conformance! {
     pooled::pooled_reads_echo_in_order,
     pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
     pooled::an_exhausted_pool_makes_reads_wait,
+    pooled::an_allocating_pool_lends_beyond_its_capacity,
+    pooled::no_bytes_lost_when_allocating_pooled_reads_are_cancelled,
     registered::streams_of_a_registering_runtime_echo_and_close,
     timeouts::a_read_that_gets_nothing_times_out_and_the_stream_goes_on,
     timeouts::a_read_that_gets_bytes_in_time_returns_them,

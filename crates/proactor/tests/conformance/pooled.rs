@@ -88,9 +88,29 @@ pub fn pooled_reads_echo_in_order(runtime: Runtime) {
 }
 
 pub fn no_bytes_lost_when_pooled_reads_are_cancelled(runtime: Runtime) {
-    const TOTAL: usize = 4 << 20;
     runtime.block_on(async {
         let pool = BufferPool::new(16 * 1024, 64).unwrap();
+        lose_no_bytes(pool, false).await;
+    });
+}
+
+/// As above, with a pool of one buffer that allocates when empty, and each buffer read held
+/// until the next is: most reads run on allocated buffers, and are cancelled as often.
+pub fn no_bytes_lost_when_allocating_pooled_reads_are_cancelled(runtime: Runtime) {
+    runtime.block_on(async {
+        let pool = BufferPool::new(16 * 1024, 1)
+            .unwrap()
+            .allocate_when_empty(true);
+        lose_no_bytes(pool, true).await;
+    });
+}
+
+/// 4 MiB through pooled reads (single and runs) cut short by tight deadlines, with plain
+/// reads between them: every byte arrives once, in order. `hold`: each buffer read is kept
+/// until the next one is.
+async fn lose_no_bytes(pool: BufferPool, hold: bool) {
+    const TOTAL: usize = 4 << 20;
+    {
         let (mut client, mut server) = pair().await;
         let sender = spawn(async move {
             let mut sent = 0;
@@ -103,6 +123,7 @@ pub fn no_bytes_lost_when_pooled_reads_are_cancelled(runtime: Runtime) {
         });
         let mut received = 0;
         let (mut cancelled, mut round) = (0u32, 0u32);
+        let mut held = None;
         while received < TOTAL {
             round += 1;
             let budget = Duration::from_micros(if round % 3 == 0 { 1 } else { 50 });
@@ -128,6 +149,9 @@ pub fn no_bytes_lost_when_pooled_reads_are_cancelled(runtime: Runtime) {
                                 let buffer = next.expect("not the end").unwrap();
                                 check(received, &buffer);
                                 received += buffer.len();
+                                if hold {
+                                    held = Some(buffer);
+                                }
                             }
                         }
                     }
@@ -139,11 +163,15 @@ pub fn no_bytes_lost_when_pooled_reads_are_cancelled(runtime: Runtime) {
                         assert!(!buffer.is_empty(), "ended early at {received}");
                         check(received, &buffer);
                         received += buffer.len();
+                        if hold {
+                            held = Some(buffer);
+                        }
                     }
                 },
             }
         }
         assert_eq!(received, TOTAL);
+        drop(held);
         drop(sender.await.unwrap());
         let end = timeout(LIMIT, server.read_pooled(&pool))
             .await
@@ -151,8 +179,8 @@ pub fn no_bytes_lost_when_pooled_reads_are_cancelled(runtime: Runtime) {
             .unwrap();
         assert!(end.is_empty(), "the end of the stream after every byte");
         assert!(cancelled > 0, "the race never happened");
-        assert_eq!(pool.available(), 64, "every buffer back");
-    });
+        assert_eq!(pool.available(), pool.capacity(), "every buffer back");
+    }
 }
 
 pub fn an_exhausted_pool_makes_reads_wait(runtime: Runtime) {
@@ -203,5 +231,71 @@ pub fn an_exhausted_pool_makes_reads_wait(runtime: Runtime) {
             timeout(LIMIT, waiting).await.unwrap().unwrap(),
             pattern(8, 4)
         );
+    });
+}
+
+/// A pool that allocates when empty never makes a read wait for a buffer: with every pooled
+/// buffer held, reads and runs of reads get buffers of their own, in order with the rest, and
+/// the pool's own buffers all come back.
+pub fn an_allocating_pool_lends_beyond_its_capacity(runtime: Runtime) {
+    runtime.block_on(async {
+        let pool = BufferPool::new(4, 2).unwrap().allocate_when_empty(true);
+        let (mut client, server) = pair().await;
+        client.write_all(pattern(0, 32)).await.0.unwrap();
+        AsyncWrite::shutdown(&mut client).await.unwrap();
+        let mut received = Vec::new();
+        let mut held = Vec::new();
+        {
+            let mut reads = server.pooled_reads(&pool);
+            // Every buffer held, pooled or allocated: the run goes on to the end regardless.
+            while let Some(buffer) = timeout(LIMIT, reads.next()).await.expect("stalled") {
+                let buffer = buffer.unwrap();
+                assert!(buffer.len() <= 4, "a buffer of the pool's size");
+                received.extend_from_slice(&buffer);
+                held.push(buffer);
+            }
+        }
+        assert_eq!(received, pattern(0, 32));
+        assert!(held.len() >= 8, "{} buffers for 32 bytes of 4", held.len());
+        assert_eq!(pool.available(), 0);
+        drop(held);
+        assert_eq!(
+            pool.available(),
+            2,
+            "the pool's buffers back, the rest freed"
+        );
+
+        // Single reads, with both pooled buffers held.
+        let (mut client, mut server) = pair().await;
+        client.write_all(pattern(0, 8)).await.0.unwrap();
+        let first = timeout(LIMIT, server.read_pooled(&pool))
+            .await
+            .unwrap()
+            .unwrap();
+        let second = timeout(LIMIT, server.read_pooled(&pool))
+            .await
+            .unwrap()
+            .unwrap();
+        client.write_all(pattern(8, 4)).await.0.unwrap();
+        let third = timeout(LIMIT, server.read_pooled(&pool))
+            .await
+            .expect("no wait for a buffer")
+            .unwrap();
+        let mut bytes = first.to_vec();
+        bytes.extend_from_slice(&second);
+        bytes.extend_from_slice(&third);
+        assert_eq!(bytes, pattern(0, 12));
+
+        // A read into an allocated buffer dropped in flight keeps what it got for the next.
+        let waiting = timeout(Duration::from_millis(20), server.read_pooled(&pool)).await;
+        assert!(waiting.is_err(), "nothing was sent");
+        client.write_all(pattern(12, 3)).await.0.unwrap();
+        let (result, rest) = timeout(LIMIT, server.read(Vec::with_capacity(16)))
+            .await
+            .unwrap();
+        assert_eq!(result.unwrap(), 3);
+        assert_eq!(rest, pattern(12, 3));
+        drop((first, second, third));
+        assert_eq!(pool.available(), 2);
     });
 }
