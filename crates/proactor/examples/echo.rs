@@ -7,8 +7,9 @@
 //! ```
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use proactor::io::{AsyncRead, AsyncWrite};
+use proactor::io::{AsyncWrite, BufferPool};
 use proactor::net::{TcpListener, TcpStream};
 use proactor::{Backend, Builder};
 
@@ -58,19 +59,27 @@ fn options() -> Options {
     options
 }
 
-async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
+/// Each runtime's read buffers: a connection waiting for bytes holds none (an idle one costs
+/// about a kilobyte, not a buffer); one is lent when bytes arrive and goes back once they
+/// are echoed. When every one is lent, reads get buffers allocated for them rather than
+/// wait, so peers that hold buffers cannot stall the rest.
+const BUFFER_SIZE: usize = 16 * 1024;
+const BUFFERS: usize = 256;
+
+/// How long an echo may wait for the peer to take it: one that stops reading is dropped,
+/// with the buffer it held.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn serve(stream: TcpStream, pool: BufferPool) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let mut buffer = Vec::with_capacity(16 * 1024);
-    loop {
-        let (result, back) = stream.read(buffer).await;
-        if result? == 0 {
-            return Ok(());
-        }
-        let (result, back) = stream.write_all(back).await;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let mut reads = stream.pooled_reads(&pool);
+    while let Some(buffer) = reads.next().await {
+        // The lent buffer is written as it is, and goes back to the pool after.
+        let (result, _) = (&stream).write_all(buffer?).await;
         result?;
-        buffer = back;
-        buffer.clear();
     }
+    Ok(())
 }
 
 /// Whether the OS lacks `SO_REUSEPORT`, so that one listener serves the port.
@@ -117,6 +126,10 @@ fn main() {
             Ok(listener) => listener,
             Err(error) => return Err(format!("cannot listen: {address}: {error}")),
         };
+        let pool = match BufferPool::new(BUFFER_SIZE, BUFFERS) {
+            Ok(pool) => pool.allocate_when_empty(true),
+            Err(error) => return Err(format!("cannot make the read buffers: {error}")),
+        };
         if index == 0 {
             let backend = proactor::current_backend_reason();
             println!("echo: listening on {address} with {threads} threads ({backend})");
@@ -126,8 +139,9 @@ fn main() {
         let mut acceptor = Acceptor::new("echo", listener, Default::default());
         loop {
             let (stream, ticket) = acceptor.accept().await;
+            let pool = pool.clone();
             drop(proactor::spawn(async move {
-                let _ = serve(stream).await;
+                let _ = serve(stream, pool).await;
                 drop(ticket);
             }));
         }

@@ -97,6 +97,14 @@
 //! about 1.1–1.5 KB per idle connection with a 1,024-buffer pool, against 5.1 KB with a
 //! 4 KiB buffer each).
 //!
+//! With untrusted peers, a pool shared by every connection is also a way to stall them all: a
+//! peer that sends but never reads what is written back makes your code hold a buffer per
+//! such connection. Two settings close that (the `echo` example uses both):
+//! [`allocate_when_empty(true)`](crate::io::BufferPool::allocate_when_empty), so a read that
+//! finds the pool empty gets a buffer allocated for it instead of waiting, and
+//! [`set_write_timeout`](crate::net::TcpStream::set_write_timeout), so a write the peer never
+//! takes fails and the connection (with its buffer) goes.
+//!
 //! ```
 //! use proactor::io::{AsyncWrite, BufferPool};
 //! use proactor::net::{TcpListener, TcpStream};
