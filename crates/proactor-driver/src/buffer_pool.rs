@@ -103,6 +103,9 @@ pub(crate) struct Ring {
     /// The tail as we last published it; held while an entry is written, as buffers come
     /// back from any thread.
     tail: Mutex<u16>,
+    /// The ring position each buffer was last put at: a bundle's completion names only its
+    /// first buffer, and the rest are the entries after it.
+    positions: Box<[std::sync::atomic::AtomicU16]>,
 }
 
 pub(crate) struct Shared {
@@ -261,12 +264,35 @@ impl Shared {
             entries,
             layout,
             tail: Mutex::new(0),
+            positions: (0..self.count).map(|_| AtomicU16::new(0)).collect(),
         };
         for index in 0..self.count {
             self.provide(&ring, index);
         }
         self.lending = Lending::Ring(ring);
         Ok(())
+    }
+
+    /// The buffers of a bundle the kernel filled from the ring: `count` entries in ring order
+    /// from the one it put buffer `first` in, whose indices go to `into` (`first` included).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn bundle(&self, first: u16, count: usize, into: &mut Vec<u16>) {
+        let Lending::Ring(ring) = &self.lending else {
+            into.push(first);
+            return;
+        };
+        let start =
+            ring.positions[usize::from(first) % self.count as usize].load(Ordering::Relaxed);
+        into.push(first);
+        for step in 1..count.min(self.count as usize) {
+            let slot = start.wrapping_add(step as u16) & (self.count - 1);
+            // SAFETY: slot < count, inside the ring. The kernel took this entry, after the
+            // one of `first`, for the bundle: its buffer is lent until this completion hands
+            // it out and it is dropped, so no return writes the entry meanwhile (a return
+            // writes at the tail, which stays short of every entry whose buffer is out).
+            let index = unsafe { (*ring.entries.as_ptr().add(slot as usize)).bid() };
+            into.push(index);
+        }
     }
 
     /// Makes a pool that could not be registered as a ring a free list again.
@@ -288,6 +314,7 @@ impl Shared {
             entry.set_len(self.buffer_size as u32);
             entry.set_bid(index);
         }
+        ring.positions[index as usize].store(*tail, Ordering::Relaxed);
         *tail = tail.wrapping_add(1);
         // SAFETY: the tail field is the first entry's last two bytes, inside the ring and
         // 2-byte aligned; the kernel reads it with acquire ordering, so the entry written

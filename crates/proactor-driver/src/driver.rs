@@ -61,6 +61,7 @@ pub struct Config {
     pub(crate) entries: u32,
     pub(crate) backend: Option<crate::Backend>,
     pub(crate) fallback_kinds: Vec<OpKind>,
+    pub(crate) recv_bundles: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) faults: Option<crate::Faults>,
 }
@@ -71,6 +72,8 @@ impl Default for Config {
             entries: 256,
             backend: None,
             fallback_kinds: Vec::new(),
+            recv_bundles: std::env::var_os("PROACTOR_RECV_BUNDLES")
+                .is_none_or(|value| value != "0"),
             #[cfg(feature = "fault-injection")]
             faults: None,
         }
@@ -117,6 +120,25 @@ impl Config {
     /// ```
     pub fn backend(mut self, backend: Backend) -> Config {
         self.backend = Some(backend);
+        self
+    }
+
+    /// Whether a multishot pooled receive ([`Op::RecvPooled`] with `multishot`) takes a
+    /// bundle of buffers per completion on io_uring where the kernel can (Linux 6.10): when
+    /// more bytes wait than one buffer holds, one completion fills several, and each comes
+    /// out as its own completion as before; fewer trips through the completion queue for a
+    /// stream that sends faster than it is read. Default: on, unless the environment
+    /// variable `PROACTOR_RECV_BUNDLES` is `0` (to compare). The other backends receive
+    /// again while bytes wait, with or without it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = proactor_driver::Config::new().recv_bundles(false);
+    /// # let _ = config;
+    /// ```
+    pub fn recv_bundles(mut self, bundles: bool) -> Config {
+        self.recv_bundles = bundles;
         self
     }
 

@@ -216,6 +216,10 @@ pub(crate) struct IoUring {
     /// This driver among the process's (see `Backend::identity`).
     identity: u64,
     registered: Registered,
+    /// Multishot pooled receives take bundles of buffers (Linux 6.10, `Config::recv_bundles`).
+    bundles: bool,
+    /// Scratch for the buffer indices of a bundle (reused).
+    bundle: Vec<u16>,
 }
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
@@ -345,6 +349,7 @@ impl IoUring {
             );
         }
         let files_update = probe.is_supported(opcode::FilesUpdate::CODE);
+        let bundles = config.recv_bundles && ring.params().is_feature_recvsend_bundle();
         let mut ring = ring;
         let cancel_by_fd = cancels_by_fd(&mut ring)?;
         let waker = Arc::new(Waker::new()?);
@@ -370,6 +375,8 @@ impl IoUring {
                 supported: files_update,
                 ..Registered::default()
             },
+            bundles,
+            bundle: Vec::new(),
         })
     }
 
@@ -607,7 +614,7 @@ impl IoUring {
             return id;
         };
         let late = RESOLVED_LATE & kind.bit() != 0 && op.fds().iter().any(Option::is_some);
-        let Some(entry) = build_entry(op, control, timespec) else {
+        let Some(entry) = build_entry(op, control, timespec, self.bundles) else {
             self.fallback(id);
             return self.in_heap(id, deadline);
         };
@@ -1041,12 +1048,61 @@ impl IoUring {
         };
         let cancel_requested = slot.cancel_requested;
         let Some(op) = slot.op.as_mut() else { return };
+        let mut raw = raw;
+        // The buffers a bundle filled before its last, each a completion of its own.
+        let mut bundled = std::mem::take(&mut self.bundle);
+        let mut early = 0;
         if let Op::RecvPooled { pool, buffer, .. } = op {
             if let Some(index) = io_uring::cqueue::buffer_select(flags) {
-                pool.shared.lent_by_kernel();
-                *buffer = Some(pool.shared.lend(index, usize::try_from(raw).unwrap_or(0)));
+                let received = usize::try_from(raw).unwrap_or(0);
+                let size = pool.shared.buffer_size();
+                // More bytes than one buffer holds: a bundle, its buffers filled in turn.
+                pool.shared
+                    .bundle(index, received.div_ceil(size).max(1), &mut bundled);
+                early = bundled.len() - 1;
+                let last = bundled[early];
+                for _ in 0..bundled.len() {
+                    pool.shared.lent_by_kernel();
+                }
+                let last_len = received - early * size;
+                *buffer = Some(pool.shared.lend(last, last_len));
+                raw = last_len as i32;
+                #[cfg(test)]
+                if early > 0 {
+                    tests::BUNDLES.with(|count| count.set(count.get() + 1));
+                }
             }
         }
+        if early > 0 {
+            // Made before the last one's, in the order the bytes came.
+            let Op::RecvPooled {
+                fd,
+                pool,
+                multishot,
+                ..
+            } = &*op
+            else {
+                unreachable!("a bundle is a pooled receive's")
+            };
+            let (fd, pool, multishot) = (*fd, pool.clone(), *multishot);
+            let size = pool.shared.buffer_size();
+            for &index in &bundled[..early] {
+                let buffer = pool.shared.lend(index, size);
+                let item = Op::RecvPooled {
+                    fd,
+                    pool: pool.clone(),
+                    multishot,
+                    buffer: Some(buffer),
+                };
+                self.slots.item(item_completion(id, size, item), out);
+            }
+        }
+        bundled.clear();
+        self.bundle = bundled;
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        let Some(op) = slot.op.as_mut() else { return };
         if raw >= 0 && op.is_item(raw as usize) {
             let item = op.split_item();
             self.slots
@@ -1067,7 +1123,7 @@ impl IoUring {
             else {
                 return;
             };
-            if let Some(entry) = build_entry(op, control, timespec) {
+            if let Some(entry) = build_entry(op, control, timespec, self.bundles) {
                 let entry = use_registered(&self.registered, op, entry);
                 self.push(entry.user_data(id.to_u64()));
             }
@@ -1275,6 +1331,7 @@ fn build_entry(
     op: &mut Op,
     control: &mut Control,
     timespec: &mut types::Timespec,
+    bundles: bool,
 ) -> Option<squeue::Entry> {
     let entry = match op {
         Op::Nop => opcode::Nop::new().build(),
@@ -1383,7 +1440,9 @@ fn build_entry(
             // Poll first: a buffer is picked only when bytes are there, so an empty pool
             // fails a receive only then, as on the other backends (without it the kernel
             // fails at once).
-            let entry = if *multishot {
+            let entry = if *multishot && bundles {
+                opcode::RecvMultiBundle::new(types::Fd(*fd), shared.group).build()
+            } else if *multishot {
                 opcode::RecvMulti::new(types::Fd(*fd), shared.group).build()
             } else {
                 opcode::Recv::new(
@@ -1855,6 +1914,8 @@ mod tests {
         /// Entries this thread's drivers made name a registered index.
         pub(super) static REGISTERED_ENTRIES: std::cell::Cell<u32> =
             const { std::cell::Cell::new(0) };
+        /// Completions of pooled receives that filled more than one buffer (bundles).
+        pub(super) static BUNDLES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     }
 
     /// A pipe as proactor's callers make them: non-blocking. (read, write)
@@ -2046,6 +2107,72 @@ mod tests {
         wait(&mut driver, nop);
         b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         assert_eq!((&b).read(&mut bytes).unwrap(), 0);
+    }
+
+    /// A multishot pooled receive of bytes that fill many buffers, with and without bundles:
+    /// the same bytes, in order, one completion per buffer; with bundles, fewer trips.
+    fn receive_in_buffers(bundles: bool) -> u32 {
+        use std::io::Write;
+        let mut driver = Driver::with_config(
+            crate::Config::new()
+                .backend(crate::Backend::IoUring)
+                .recv_bundles(bundles),
+        )
+        .expect("io_uring");
+        let pool = driver.buffer_pool(1024, 64).unwrap();
+        let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let sent: Vec<u8> = (0..40_000u32).map(|at| (at % 251) as u8).collect();
+        let before = BUNDLES.with(|count| count.get());
+        let id = driver.submit(Op::RecvPooled {
+            fd: a.as_raw_fd(),
+            pool: pool.clone(),
+            multishot: true,
+            buffer: None,
+        });
+        let mut received = Vec::new();
+        let mut completions = Vec::new();
+        let limit = Instant::now() + Duration::from_secs(10);
+        // In two writes: the first receive after the first takes one buffer, and what comes
+        // while the run goes on, several at once.
+        b.write_all(&sent[..1000]).unwrap();
+        let mut written = false;
+        while received.len() < sent.len() {
+            assert!(Instant::now() < limit, "received {} bytes", received.len());
+            driver
+                .poll(&mut completions, Some(Duration::from_millis(100)))
+                .unwrap();
+            if !written {
+                b.write_all(&sent[1000..]).unwrap();
+                written = true;
+            }
+            for completion in completions.drain(..) {
+                assert_eq!(completion.id, id);
+                let count = completion.result.unwrap();
+                let Op::RecvPooled {
+                    buffer: Some(buffer),
+                    ..
+                } = completion.op
+                else {
+                    panic!("a completion without its buffer");
+                };
+                assert_eq!(buffer.len(), count);
+                assert!(count <= 1024);
+                received.extend_from_slice(&buffer);
+            }
+        }
+        assert_eq!(received, sent);
+        driver.cancel(id).unwrap();
+        BUNDLES.with(|count| count.get()) - before
+    }
+
+    #[test]
+    fn bundles_fill_buffers_in_order() {
+        let bundles = receive_in_buffers(true);
+        let probe = io_uring::IoUring::new(2).unwrap();
+        if probe.params().is_feature_recvsend_bundle() {
+            assert!(bundles > 0, "no completion filled more than one buffer");
+        }
+        assert_eq!(receive_in_buffers(false), 0, "bundles when asked for none");
     }
 
     #[test]
