@@ -38,8 +38,10 @@ mod bench {
     pub enum Variant {
         UringSplice,
         UringBuffer,
+        UringPooled,
         EpollSplice,
         EpollBuffer,
+        EpollPooled,
         #[cfg(feature = "peers")]
         Tokio,
     }
@@ -48,8 +50,10 @@ mod bench {
         pub const ALL: &[Variant] = &[
             Variant::UringSplice,
             Variant::UringBuffer,
+            Variant::UringPooled,
             Variant::EpollSplice,
             Variant::EpollBuffer,
+            Variant::EpollPooled,
             #[cfg(feature = "peers")]
             Variant::Tokio,
         ];
@@ -58,8 +62,10 @@ mod bench {
             match self {
                 Variant::UringSplice => "proactor-uring-splice",
                 Variant::UringBuffer => "proactor-uring-buffer",
+                Variant::UringPooled => "proactor-uring-pooled",
                 Variant::EpollSplice => "proactor-epoll-splice",
                 Variant::EpollBuffer => "proactor-epoll-buffer",
+                Variant::EpollPooled => "proactor-epoll-pooled",
                 #[cfg(feature = "peers")]
                 Variant::Tokio => "tokio-copy",
             }
@@ -204,10 +210,14 @@ mod bench {
         match variant {
             Variant::UringSplice
             | Variant::UringBuffer
+            | Variant::UringPooled
             | Variant::EpollSplice
-            | Variant::EpollBuffer => {
+            | Variant::EpollBuffer
+            | Variant::EpollPooled => {
                 let backend = match variant {
-                    Variant::UringSplice | Variant::UringBuffer => proactor::Backend::IoUring,
+                    Variant::UringSplice | Variant::UringBuffer | Variant::UringPooled => {
+                        proactor::Backend::IoUring
+                    }
                     _ => proactor::Backend::Epoll,
                 };
                 let runtime = proactor::Builder::new().backend(backend).build()?;
@@ -218,6 +228,9 @@ mod bench {
                     let copied = match variant {
                         Variant::UringSplice | Variant::EpollSplice => {
                             proactor::io::copy(&mut from, &mut to).await?
+                        }
+                        Variant::UringPooled | Variant::EpollPooled => {
+                            copy_pooled(&from, &to).await?
                         }
                         _ => proactor::io::copy(&mut NoSplice(&mut from), &mut to).await?,
                     };
@@ -244,6 +257,26 @@ mod bench {
                 })
             }
         }
+    }
+
+    /// Copies with pooled reads: each buffer a pool lends (4 KiB; on io_uring, a multishot
+    /// receive, in bundles where the kernel has them) is written on as it is.
+    async fn copy_pooled(
+        from: &proactor::net::TcpStream,
+        to: &proactor::net::TcpStream,
+    ) -> io::Result<u64> {
+        use proactor::io::AsyncWrite;
+        let pool = proactor::io::BufferPool::new(PAGE, 256)?;
+        let mut reads = from.pooled_reads(&pool);
+        let mut writer = to;
+        let mut copied = 0;
+        while let Some(buffer) = reads.next().await {
+            let buffer = buffer?;
+            copied += buffer.len() as u64;
+            let (result, _) = writer.write_all(buffer).await;
+            result?;
+        }
+        Ok(copied)
     }
 
     fn spawn_peer(

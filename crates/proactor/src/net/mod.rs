@@ -35,7 +35,7 @@ use crate::{BufResult, IoBuf};
 
 pub(crate) use addr::resolve;
 pub use addr::ToSocketAddrs;
-pub use incoming::Incoming;
+pub use incoming::{Incoming, Listener};
 pub use pooled::PooledReads;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;

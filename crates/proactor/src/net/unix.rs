@@ -142,6 +142,50 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<std_unix::SocketAddr> {
         std_view::<std_unix::UnixListener>(self.descriptor.fd()).local_addr()
     }
+
+    /// Accepts connections from one submission that goes on accepting (io_uring's multishot
+    /// accept; the other backends accept again while connections wait), read with
+    /// [`Incoming::next`](crate::net::Incoming::next), as
+    /// [`TcpListener::incoming`](crate::net::TcpListener::incoming). Connections accepted and
+    /// not yet taken when it is dropped are closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::{UnixListener, UnixStream};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("proactor-incoming-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("incoming.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let _client = UnixStream::connect(&path).await?;
+    ///     let mut incoming = listener.incoming();
+    ///     let stream = incoming.next().await?;
+    ///     # let _ = stream;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn incoming(&self) -> super::Incoming<'_, UnixListener> {
+        super::Incoming::new(self)
+    }
+}
+
+impl super::Listener for UnixListener {
+    type Stream = UnixStream;
+}
+
+impl super::incoming::private::Accepting for UnixListener {
+    fn listening_fd(&self) -> Fd {
+        self.descriptor.fd()
+    }
+
+    fn accepted(fd: Fd) -> UnixStream {
+        UnixStream::from_descriptor(Descriptor::from_driver(fd))
+    }
 }
 
 impl fmt::Debug for UnixListener {

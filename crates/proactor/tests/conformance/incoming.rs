@@ -83,3 +83,43 @@ pub fn dropping_incoming_closes_what_it_accepted(runtime: Runtime) {
         drop(taken);
     });
 }
+
+/// `UnixListener::incoming`: each connection, in turn, carries its own bytes; dropped, it
+/// closes what it accepted and nobody took.
+#[cfg(unix)]
+pub fn unix_incoming_serves_each_connection(runtime: Runtime) {
+    use proactor::net::{UnixListener, UnixStream};
+    let dir = std::env::temp_dir().join(format!(
+        "proactor-unix-incoming-{}-{:?}",
+        std::process::id(),
+        runtime.backend()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("listener.sock");
+    let _ = std::fs::remove_file(&path);
+    runtime.block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let mut incoming = listener.incoming();
+        for round in 0..10u8 {
+            let mut client = UnixStream::connect(&path).await.unwrap();
+            client.write_all(vec![round; 4]).await.0.unwrap();
+            let mut stream = timeout(LIMIT, incoming.next()).await.unwrap().unwrap();
+            let (result, message) = timeout(LIMIT, stream.read_exact(Vec::with_capacity(4)))
+                .await
+                .unwrap();
+            result.unwrap();
+            assert_eq!(message, [round; 4]);
+        }
+        // Accepted while nobody takes it, then dropped with the run: its client reads the end.
+        let mut late = UnixStream::connect(&path).await.unwrap();
+        proactor::time::sleep(Duration::from_millis(50)).await;
+        drop(incoming);
+        let waited = timeout(Duration::from_millis(500), late.read(vec![0u8; 1])).await;
+        match waited {
+            Ok((result, _)) => assert_eq!(result.unwrap_or(0), 0),
+            // Still in the backlog: a plain accept takes it.
+            Err(_) => drop(timeout(LIMIT, listener.accept()).await.unwrap().unwrap()),
+        }
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

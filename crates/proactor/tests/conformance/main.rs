@@ -61,6 +61,8 @@ macro_rules! conformance {
 conformance! {
     incoming::incoming_serves_each_connection,
     incoming::dropping_incoming_closes_what_it_accepted,
+    #[cfg(unix)]
+    incoming::unix_incoming_serves_each_connection,
     pooled::pooled_reads_echo_in_order,
     pooled::no_bytes_lost_when_pooled_reads_are_cancelled,
     pooled::an_exhausted_pool_makes_reads_wait,
