@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use proactor_driver::{is_cancelled, Completion, Op, OpId};
+use proactor_driver::{is_cancelled, Completion, Op};
 use socket2::SockRef;
 
 use crate::harness::*;
@@ -31,19 +31,6 @@ fn peer_of(socket: &OwnedSocket) -> SocketAddr {
         .expect("an IP peer")
 }
 
-/// Completions of `id` until its last (included).
-fn rest_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
-    let mut completions = Vec::new();
-    loop {
-        let completion = harness.wait(id);
-        let more = completion.more;
-        completions.push(completion);
-        if !more {
-            return completions;
-        }
-    }
-}
-
 pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
     let listener = listener(false);
     let address = listener.local_addr().unwrap();
@@ -64,7 +51,7 @@ pub fn multishot_accept_yields_each_connection(mut harness: Harness) {
         servers.push(server);
     }
     harness.driver.cancel(id).expect("cancel");
-    let last = rest_of(&mut harness, id).pop().expect("a last completion");
+    let last = harness.until_last(id).pop().expect("a last completion");
     assert!(!last.more);
     assert!(
         last.result.as_ref().is_err_and(is_cancelled),
@@ -99,7 +86,7 @@ pub fn multishot_accept_takes_connections_already_waiting(mut harness: Harness) 
         servers.push(server);
     }
     harness.driver.cancel(id).expect("cancel");
-    let last = rest_of(&mut harness, id).pop().expect("a last completion");
+    let last = harness.until_last(id).pop().expect("a last completion");
     assert!(!last.more);
     assert!(
         last.result.as_ref().is_err_and(is_cancelled),
@@ -130,7 +117,7 @@ pub fn a_cancelled_multishot_accept_loses_no_connection(mut harness: Harness) {
     peers.insert(peer_of(&socket));
     sockets.push(socket);
     harness.driver.cancel(id).expect("cancel");
-    for completion in rest_of(&mut harness, id) {
+    for completion in harness.until_last(id) {
         if completion.more {
             let socket = accepted(&harness, completion);
             peers.insert(peer_of(&socket));

@@ -87,6 +87,20 @@ impl Harness {
     }
 
     /// Waits up to `within` for the completion of `id`.
+    /// Every completion of the multishot operation `id` from now to its last (the one that
+    /// says no more), in order.
+    pub fn until_last(&mut self, id: OpId) -> Vec<Completion> {
+        let mut completions = Vec::new();
+        loop {
+            let completion = self.wait(id);
+            let more = completion.more;
+            completions.push(completion);
+            if !more {
+                return completions;
+            }
+        }
+    }
+
     pub fn try_wait(&mut self, id: OpId, within: Duration) -> Option<Completion> {
         let deadline = Instant::now() + within;
         loop {
@@ -145,6 +159,9 @@ impl Harness {
     /// accept: (client, server).
     pub fn tcp_pair(&mut self, v6: bool) -> (OwnedSocket, OwnedSocket) {
         let listener = listener(v6);
+        // Made outside the driver, perhaps with the number of a socket closed outside it (a
+        // listener of an earlier pair): what a readiness backend knew of that one is stale.
+        self.driver.forget_fd(raw(&listener));
         let address = listener.local_addr().unwrap();
         let client = self.socket(address, SOCK_STREAM);
         let accept = self.submit(Op::Accept {

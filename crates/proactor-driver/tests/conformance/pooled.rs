@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use proactor_driver::{
-    is_cancelled, is_pool_exhausted, Buffer, BufferPool, Completion, Op, OpId, PooledBuffer,
+    is_cancelled, is_pool_exhausted, Buffer, BufferPool, Completion, Op, PooledBuffer,
 };
 use socket2::SockRef;
 
@@ -34,19 +34,6 @@ fn buffer_of(completion: Completion) -> Option<PooledBuffer> {
     match completion.op {
         Op::RecvPooled { buffer, .. } => buffer,
         other => panic!("not a pooled receive: {other:?}"),
-    }
-}
-
-/// Every completion of the multishot receive `id` up to its last (included).
-fn all_of(harness: &mut Harness, id: OpId) -> Vec<Completion> {
-    let mut completions = Vec::new();
-    loop {
-        let completion = harness.wait(id);
-        let more = completion.more;
-        completions.push(completion);
-        if !more {
-            return completions;
-        }
     }
 }
 
@@ -166,7 +153,7 @@ pub fn multishot_receive_ends_on_reset(mut harness: Harness) {
         .set_linger(Some(Duration::ZERO))
         .expect("set SO_LINGER");
     drop(client);
-    let completions = all_of(&mut harness, id);
+    let completions = harness.until_last(id);
     let last = completions.last().expect("a last completion");
     let error = last.result.as_ref().expect_err("reset");
     assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}");
@@ -184,7 +171,7 @@ pub fn a_cancelled_multishot_receive_returns_every_buffer(mut harness: Harness) 
     assert!(first.more);
     send(&mut harness, &client, b"abc");
     harness.driver.cancel(id).expect("cancel");
-    let completions = all_of(&mut harness, id);
+    let completions = harness.until_last(id);
     let last = completions.last().expect("a last completion");
     assert!(
         last.result.as_ref().is_err_and(is_cancelled),
@@ -214,7 +201,7 @@ pub fn multishot_exhaustion_ends_the_receive_without_loss(mut harness: Harness) 
     let pool = harness.driver.buffer_pool(4, 2).expect("pool");
     let id = harness.submit(receive(&server, &pool, true));
     send(&mut harness, &client, b"abcdefghijklmnop");
-    let completions = all_of(&mut harness, id);
+    let completions = harness.until_last(id);
     let (last, items) = completions.split_last().expect("completions");
     let error = last.result.as_ref().expect_err("exhausted");
     assert!(is_pool_exhausted(error), "{:?}: {error}", harness.flavor);
@@ -240,7 +227,7 @@ pub fn multishot_exhaustion_ends_the_receive_without_loss(mut harness: Harness) 
     }
     assert_eq!(received, b"abcdefghijklmnop");
     harness.driver.cancel(id).expect("cancel");
-    all_of(&mut harness, id);
+    harness.until_last(id);
     assert_eq!(pool.available(), 2);
 }
 
