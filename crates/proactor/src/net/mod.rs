@@ -337,6 +337,18 @@ impl Stream {
         op::submit_polled(self.write_op(buf), self.write_timeout(), cx)
     }
 
+    /// Sends `buf` with a zero-copy send where the backend has one (see
+    /// `TcpStream::write_zero_copy`).
+    pub(crate) async fn write_zero_copy<B: IoBuf>(&self, buf: B) -> crate::BufResult<usize, B> {
+        let op = Op::SendZc {
+            fd: self.descriptor.fd(),
+            buf: buf.into_buffer(),
+            flags: 0,
+        };
+        let (result, buffer) = op::submit_timed(op, self.write_timeout()).buffer().await;
+        (result, B::from_buffer(buffer))
+    }
+
     /// The limit on each read (see `TcpStream::set_read_timeout`).
     #[inline]
     pub(crate) fn read_timeout(&self) -> Option<Duration> {

@@ -89,6 +89,7 @@ conformance! {
     runtime::panics_in_remote_tasks_do_not_stop_the_runtime,
     runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
+    net::zero_copy_writes_arrive_whole,
     net::tcp_echo_ipv6,
     net::tcp_connect_refused,
     net::tcp_from_std_listener_and_stream,

@@ -567,3 +567,50 @@ pub fn tcp_connects_by_host_name(runtime: Runtime) {
         }
     });
 }
+
+/// `write_zero_copy`: 4 MiB in writes of 256 KiB arrive whole and in order, each buffer comes
+/// back as it went (a zero-copy send on io_uring, a plain one elsewhere).
+pub fn zero_copy_writes_arrive_whole(runtime: Runtime) {
+    runtime.block_on(async {
+        const TOTAL: usize = 4 << 20;
+        const CHUNK: usize = 256 * 1024;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let reader = proactor::spawn(async move {
+            let mut received = Vec::with_capacity(TOTAL);
+            while received.len() < TOTAL {
+                let (result, buffer) =
+                    timeout(crate::LIMIT, server.read(Vec::with_capacity(CHUNK)))
+                        .await
+                        .expect("a read ends");
+                assert!(result.unwrap() > 0, "the stream ended early");
+                received.extend_from_slice(&buffer);
+            }
+            received
+        });
+        let mut sent = 0;
+        while sent < TOTAL {
+            let chunk: Vec<u8> = (sent..sent + CHUNK).map(|at| (at % 253) as u8).collect();
+            let mut view = 0;
+            while view < chunk.len() {
+                let part = chunk[view..].to_vec();
+                let (result, back) = timeout(crate::LIMIT, client.write_zero_copy(part))
+                    .await
+                    .expect("a write ends");
+                let count = result.unwrap();
+                assert!(count > 0);
+                assert_eq!(back, chunk[view..], "the buffer comes back unchanged");
+                view += count;
+            }
+            sent += CHUNK;
+        }
+        let received = timeout(crate::LIMIT, reader).await.unwrap().unwrap();
+        assert_eq!(received.len(), TOTAL);
+        for (at, &byte) in received.iter().enumerate() {
+            assert_eq!(byte, (at % 253) as u8, "byte {at}");
+        }
+    });
+}
