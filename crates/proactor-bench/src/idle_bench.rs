@@ -322,13 +322,16 @@ KINDS:
             announce(listener.local_addr()?)?;
             loop {
                 let (stream, _) = listener.accept().await?;
-                let pool = pool.clone();
-                drop(proactor::spawn(async move {
-                    let _ = match pool {
-                        Some(pool) => crate::echo_connection::serve_pooled(stream, pool).await,
-                        None => crate::echo_connection::serve(stream, size).await,
-                    };
-                }));
+                // A task of each kind's own: one future for both would be as large as the
+                // larger in every connection.
+                match pool.clone() {
+                    Some(pool) => drop(proactor::spawn(async move {
+                        let _ = crate::echo_connection::serve_pooled(stream, pool).await;
+                    })),
+                    None => drop(proactor::spawn(async move {
+                        let _ = crate::echo_connection::serve(stream, size).await;
+                    })),
+                }
             }
         })
     }

@@ -143,12 +143,20 @@ pub(crate) struct Stream {
     /// read cancelled in flight: most streams never need one, and an idle connection's
     /// memory is what a server has the most of.
     leftover: OnceCell<Rc<RefCell<Leftover>>>,
+    /// What only some streams use (timeouts, `send_file`'s pipe), made on first use: one
+    /// word in every stream instead of the fields themselves.
+    extras: OnceCell<Box<Extras>>,
+}
+
+/// The parts of a stream made on first use (see `Stream::extras`).
+#[derive(Debug, Default)]
+struct Extras {
     /// How long a read and a write may take (`set_read_timeout`, `set_write_timeout`), in
-    /// nanoseconds, 0 for no limit: two words, where `Option<Duration>`s would take four.
+    /// nanoseconds, 0 for no limit.
     read_timeout: Cell<u64>,
     write_timeout: Cell<u64>,
-    /// The pipe `send_file` moves file pages through (Linux), made on first use and kept
-    /// while it is known to be empty.
+    /// The pipe `send_file` moves file pages through (Linux), kept while it is known to be
+    /// empty.
     #[cfg(target_os = "linux")]
     pipe: RefCell<Option<Pipe>>,
 }
@@ -226,10 +234,7 @@ impl Stream {
             descriptor,
             socket,
             leftover: OnceCell::new(),
-            read_timeout: Cell::new(0),
-            write_timeout: Cell::new(0),
-            #[cfg(target_os = "linux")]
-            pipe: RefCell::new(None),
+            extras: OnceCell::new(),
         }
     }
 
@@ -352,25 +357,33 @@ impl Stream {
     /// The limit on each read (see `TcpStream::set_read_timeout`).
     #[inline]
     pub(crate) fn read_timeout(&self) -> Option<Duration> {
-        from_nanos(self.read_timeout.get())
+        from_nanos(self.extras.get()?.read_timeout.get())
     }
 
     /// The limit on each write (see `TcpStream::set_write_timeout`).
     #[inline]
     pub(crate) fn write_timeout(&self) -> Option<Duration> {
-        from_nanos(self.write_timeout.get())
+        from_nanos(self.extras.get()?.write_timeout.get())
     }
 
     /// Sets the limit on each read (`None`: no limit); a zero duration is refused, as std's
     /// `set_read_timeout` refuses it.
     pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.read_timeout.set(to_nanos(timeout)?);
+        let nanos = to_nanos(timeout)?;
+        self.extras
+            .get_or_init(Box::default)
+            .read_timeout
+            .set(nanos);
         Ok(())
     }
 
     /// Sets the limit on each write (see `set_read_timeout`).
     pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.write_timeout.set(to_nanos(timeout)?);
+        let nanos = to_nanos(timeout)?;
+        self.extras
+            .get_or_init(Box::default)
+            .write_timeout
+            .set(nanos);
         Ok(())
     }
 
@@ -394,7 +407,8 @@ impl Stream {
         // Taken out while in use: if this future is dropped half way, the pipe (which may
         // hold bytes meant for this call) is dropped with it instead of leaking them into
         // the next call.
-        let pipe = match self.pipe.borrow_mut().take() {
+        let extras = self.extras.get_or_init(Box::default);
+        let pipe = match extras.pipe.borrow_mut().take() {
             Some(pipe) => pipe,
             None => Pipe::new()?,
         };
@@ -437,7 +451,7 @@ impl Stream {
             sent += into_pipe as u64;
         }
         // Every byte that went in came out: the pipe is empty and can serve the next call.
-        *self.pipe.borrow_mut() = Some(pipe);
+        *extras.pipe.borrow_mut() = Some(pipe);
         Ok(sent)
     }
 
@@ -617,4 +631,14 @@ fn to_nanos(timeout: Option<Duration>) -> io::Result<u64> {
 #[inline]
 fn from_nanos(nanos: u64) -> Option<Duration> {
     (nanos != 0).then(|| Duration::from_nanos(nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every connection has one: what it holds beyond its descriptor is made on first use.
+    #[test]
+    fn a_stream_stays_small() {
+        let size = std::mem::size_of::<super::Stream>();
+        assert!(size <= 40, "a stream is {size} bytes");
+    }
 }
