@@ -47,7 +47,7 @@ fn unexpected_eof() -> io::Error {
 /// The buffer as the caller gave it: `narrowed` holds the caller's own view (`None` inside)
 /// if the loop narrowed the buffer, and is `None` if it did not.
 #[inline]
-fn restore(buffer: Buffer, narrowed: Option<Option<std::ops::Range<usize>>>) -> Buffer {
+pub(crate) fn restore(buffer: Buffer, narrowed: Option<Option<std::ops::Range<usize>>>) -> Buffer {
     let Some(view) = narrowed else {
         return buffer;
     };

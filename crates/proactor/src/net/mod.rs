@@ -327,6 +327,11 @@ impl Stream {
         read_write::Write::new(self, buf)
     }
 
+    /// Writes all of `buf`, in as many sends as it takes (see `AsyncWrite::write_all`).
+    pub(crate) fn write_all<B: IoBuf>(&self, buf: B) -> read_write::WriteAll<'_, B> {
+        read_write::WriteAll::new(self, buf)
+    }
+
     /// Submits a write (a send on a socket) of `buf`'s bytes.
     #[cfg(compat)]
     pub(crate) fn begin_write(&self, buf: proactor_driver::Buffer) -> op::Submitted {

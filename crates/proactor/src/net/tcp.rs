@@ -809,6 +809,10 @@ impl AsyncWrite for TcpStream {
         self.stream.write(buf)
     }
 
+    fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
+        self.stream.write_all(buf)
+    }
+
     async fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -840,6 +844,10 @@ impl AsyncRead for &TcpStream {
 impl AsyncWrite for &TcpStream {
     fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
         self.stream.write(buf)
+    }
+
+    fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
+        self.stream.write_all(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {
@@ -933,6 +941,10 @@ impl AsyncRead for OwnedReadHalf {
 impl AsyncWrite for OwnedWriteHalf {
     fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
         self.stream.write(buf)
+    }
+
+    fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
+        self.stream.write_all(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {

@@ -540,6 +540,10 @@ impl AsyncWrite for UnixStream {
         self.stream.write(buf)
     }
 
+    fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
+        self.stream.write_all(buf)
+    }
+
     async fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -571,6 +575,10 @@ impl AsyncRead for &UnixStream {
 impl AsyncWrite for &UnixStream {
     fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
         self.stream.write(buf)
+    }
+
+    fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<(), B>> {
+        self.stream.write_all(buf)
     }
 
     async fn flush(&mut self) -> io::Result<()> {

@@ -90,6 +90,7 @@ conformance! {
     runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
     net::zero_copy_writes_arrive_whole,
+    net::write_all_of_a_view_sends_it_whole_and_gives_it_back,
     net::tcp_echo_ipv6,
     net::tcp_connect_refused,
     net::tcp_from_std_listener_and_stream,

@@ -614,3 +614,41 @@ pub fn zero_copy_writes_arrive_whole(runtime: Runtime) {
         }
     });
 }
+
+/// `write_all` of a view into a large buffer, which the socket takes in several sends: every
+/// byte of the view arrives once, in order, and the buffer comes back as the same view.
+pub fn write_all_of_a_view_sends_it_whole_and_gives_it_back(runtime: Runtime) {
+    runtime.block_on(async {
+        use proactor::IoBuf;
+        const TOTAL: usize = 8 << 20;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let whole: Vec<u8> = (0..TOTAL + 200).map(|at| (at % 241) as u8).collect();
+        let reader = proactor::spawn(async move {
+            let mut received = Vec::with_capacity(TOTAL);
+            while received.len() < TOTAL {
+                let (result, buffer) =
+                    timeout(crate::LIMIT, server.read(Vec::with_capacity(1 << 16)))
+                        .await
+                        .expect("a read ends");
+                assert!(result.unwrap() > 0, "the stream ended early");
+                received.extend_from_slice(&buffer);
+            }
+            received
+        });
+        let view = whole.slice(100..100 + TOTAL).unwrap();
+        let (result, back) = timeout(crate::LIMIT, client.write_all(view))
+            .await
+            .expect("write_all ends");
+        result.unwrap();
+        assert_eq!(back.as_slice().len(), TOTAL, "the same view comes back");
+        assert_eq!(back.as_slice()[0], 100, "the view starts where it did");
+        let whole = back.into_inner();
+        assert_eq!(whole.len(), TOTAL + 200);
+        let received = timeout(crate::LIMIT, reader).await.unwrap().unwrap();
+        assert_eq!(received, &whole[100..100 + TOTAL]);
+    });
+}
