@@ -392,10 +392,10 @@ impl Driver {
         #[cfg(feature = "fault-injection")]
         let id = match self.faults.as_deref_mut() {
             Some(faults) => faults.submit(&mut self.backend, op),
-            None => self.backend.submit(op),
+            None => self.backend.submit_with(|| op),
         };
         #[cfg(not(feature = "fault-injection"))]
-        let id = self.backend.submit(op);
+        let id = self.backend.submit_with(|| op);
         trace::event!(trace, id = ?id, kind = ?kind, "submit");
         id
     }
@@ -648,6 +648,33 @@ impl Driver {
             faults.hold(id, token);
             return id;
         }
+        self.backend.hold(id, token);
+        id
+    }
+
+    /// As [`submit_claimed`](Driver::submit_claimed), with the operation built by `make`
+    /// where the backend keeps it: on io_uring, inlined, it is written into its slot directly
+    /// instead of copied there through the callers' frames (an executor's hot path).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::{Driver, Op};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// let id = driver.submit_claimed_with(|| Op::Nop, 3);
+    /// # let _ = id;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn submit_claimed_with(&mut self, make: impl FnOnce() -> Op, token: u64) -> OpId {
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = self.faults.as_deref_mut() {
+            let id = faults.submit(&mut self.backend, make());
+            faults.hold(id, token);
+            return id;
+        }
+        let id = self.backend.submit_with(make);
         self.backend.hold(id, token);
         id
     }

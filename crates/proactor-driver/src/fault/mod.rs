@@ -294,7 +294,7 @@ impl FaultLayer {
         }
         let backend_id = match timeout {
             Some(timeout) => backend.submit_with_timeout(op, timeout),
-            None => backend.submit(op),
+            None => backend.submit_with(|| op),
         };
         slot.backend = Some(backend_id);
         let index = backend_id.index();

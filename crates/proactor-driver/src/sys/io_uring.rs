@@ -568,28 +568,33 @@ impl IoUring {
 
     /// Starts `op`, with a deadline `timeout` from now if one is given (see
     /// `Backend::submit_with_timeout`).
-    #[inline]
-    fn start(&mut self, op: Op, deadline: Option<Duration>) -> OpId {
-        let kind = op.kind();
-        let multishot = op.is_multishot();
-        let checked = unix::validate(&op, self.identity);
-        // A multishot receive is re-armed by the kernel and by us, each time without a link:
-        // its deadline is the heap's. A linked pair needs both entries in one submission.
-        let linked = match deadline {
-            Some(_) if !multishot => self.room_for(2),
-            _ => false,
-        };
+    /// `make` builds the operation where it is kept, in its slot (inlined, it is written
+    /// there directly rather than copied in through the callers' frames).
+    #[inline(always)]
+    fn start(&mut self, make: impl FnOnce() -> Op, deadline: Option<Duration>) -> OpId {
+        // A linked pair needs both entries in one submission: room for them is made before
+        // the slot is taken (which may hand the queue to the kernel).
+        let room = deadline.is_some() && self.room_for(2);
         self.submitted += 1;
         let seq = self.submitted;
         let (id, slot) = self.slots.insert();
         slot.state = State::Kernel;
         slot.cancel_requested = false;
-        slot.multishot = multishot;
         slot.zero_copy_result = None;
         slot.control.connecting = false;
         slot.control.moved = 0;
         slot.seq = seq;
-        crate::slots::place_op(&mut slot.op, op);
+        crate::slots::place_op(&mut slot.op, make());
+        let Some(op) = slot.op.as_ref() else {
+            return id;
+        };
+        let kind = op.kind();
+        let multishot = op.is_multishot();
+        let checked = unix::validate(op, self.identity);
+        slot.multishot = multishot;
+        // A multishot receive is re-armed by the kernel and by us, each time without a link:
+        // its deadline is the heap's.
+        let linked = room && !multishot;
         if let Err(error) = checked {
             self.finish_now(id, Err(error));
             return id;
@@ -1662,14 +1667,19 @@ impl Backend for IoUring {
 
     #[inline]
     fn submit(&mut self, op: Op) -> OpId {
-        self.start(op, None)
+        self.start(|| op, None)
+    }
+
+    #[inline]
+    fn submit_with(&mut self, make: impl FnOnce() -> Op) -> OpId {
+        self.start(make, None)
     }
 
     /// Links an `IORING_OP_LINK_TIMEOUT` to the operation's entry when it goes to the kernel
     /// as one request; what takes another path (a fallback, a multishot receive, a queue too
     /// small for the pair) has its deadline in the slot table's heap instead.
     fn submit_with_timeout(&mut self, op: Op, timeout: Duration) -> OpId {
-        self.start(op, Some(timeout))
+        self.start(|| op, Some(timeout))
     }
 
     fn cancel(&mut self, id: OpId) -> io::Result<()> {

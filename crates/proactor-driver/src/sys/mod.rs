@@ -77,6 +77,12 @@ pub(crate) trait Backend {
     type Slot: HoldsOp;
     fn slots(&mut self) -> &mut Slots<Self::Slot>;
     fn submit(&mut self, op: Op) -> OpId;
+    /// As `submit`, with the operation built by `make` where the backend keeps it (io_uring
+    /// builds it in its slot); by default built, then submitted.
+    #[inline]
+    fn submit_with(&mut self, make: impl FnOnce() -> Op) -> OpId {
+        self.submit(make())
+    }
     fn cancel(&mut self, id: OpId) -> io::Result<()>;
     fn poll(
         &mut self,
@@ -285,8 +291,8 @@ macro_rules! forward {
 /// The backend's functions, forwarded to the one chosen.
 impl Selected {
     #[inline]
-    pub(crate) fn submit(&mut self, op: Op) -> OpId {
-        forward!(self, backend => backend.submit(op))
+    pub(crate) fn submit_with(&mut self, make: impl FnOnce() -> Op) -> OpId {
+        forward!(self, backend => backend.submit_with(make))
     }
 
     pub(crate) fn submit_with_timeout(&mut self, op: Op, timeout: Duration) -> OpId {

@@ -276,18 +276,22 @@ impl Stream {
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
         let fd = self.descriptor.fd();
+        let socket = self.socket;
+        // Built where the driver keeps it (see `Driver::submit_claimed_with`).
         let (submitted, may_be_done) = op::submit_polled(
-            if self.socket {
-                Op::Recv {
-                    fd,
-                    buf: buffer,
-                    flags: 0,
-                }
-            } else {
-                Op::Read {
-                    fd,
-                    buf: buffer,
-                    offset: None,
+            move || {
+                if socket {
+                    Op::Recv {
+                        fd,
+                        buf: buffer,
+                        flags: 0,
+                    }
+                } else {
+                    Op::Read {
+                        fd,
+                        buf: buffer,
+                        offset: None,
+                    }
                 }
             },
             self.read_timeout(),
@@ -335,7 +339,8 @@ impl Stream {
     /// Submits a write (a send on a socket) of `buf`'s bytes.
     #[cfg(compat)]
     pub(crate) fn begin_write(&self, buf: proactor_driver::Buffer) -> op::Submitted {
-        op::submit_timed(self.write_op(buf), self.write_timeout())
+        let op = Stream::write_op(self.descriptor.fd(), self.socket, buf);
+        op::submit_timed(op, self.write_timeout())
     }
 
     /// As `begin_write`, claimed for whoever polls under `cx` (see `op::submit_polled`).
@@ -344,7 +349,13 @@ impl Stream {
         buf: proactor_driver::Buffer,
         cx: &std::task::Context<'_>,
     ) -> (op::Submitted, bool) {
-        op::submit_polled(self.write_op(buf), self.write_timeout(), cx)
+        let (fd, socket) = (self.descriptor.fd(), self.socket);
+        // Built where the driver keeps it (see `Driver::submit_claimed_with`).
+        op::submit_polled(
+            move || Stream::write_op(fd, socket, buf),
+            self.write_timeout(),
+            cx,
+        )
     }
 
     /// Sends `buf` with a zero-copy send where the backend has one (see
@@ -392,10 +403,10 @@ impl Stream {
         Ok(())
     }
 
+    /// A send on a socket, a write on a pipe.
     #[inline]
-    fn write_op(&self, buf: proactor_driver::Buffer) -> Op {
-        let fd = self.descriptor.fd();
-        if self.socket {
+    fn write_op(fd: Fd, socket: bool, buf: proactor_driver::Buffer) -> Op {
+        if socket {
             Op::Send { fd, buf, flags: 0 }
         } else {
             Op::Write {

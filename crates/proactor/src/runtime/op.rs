@@ -252,7 +252,7 @@ pub(crate) fn submit(op: Op) -> Submitted {
 /// `Driver::submit_with_timeout`: on io_uring the kernel times it).
 #[inline]
 pub(crate) fn submit_polled(
-    op: Op,
+    make: impl FnOnce() -> Op,
     timeout: Option<Duration>,
     cx: &Context<'_>,
 ) -> (Submitted, bool) {
@@ -266,8 +266,8 @@ pub(crate) fn submit_polled(
     let token = submitted.token(cx);
     let mut driver = submitted.runtime.driver.borrow_mut();
     let id = match timeout {
-        None => driver.submit_claimed(op, token.0),
-        Some(timeout) => driver.submit_claimed_with_timeout(op, timeout, token.0),
+        None => driver.submit_claimed_with(make, token.0),
+        Some(timeout) => driver.submit_claimed_with_timeout(make(), timeout, token.0),
     };
     let may_be_done = driver.finishes_in_submit();
     drop(driver);
