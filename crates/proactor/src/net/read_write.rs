@@ -72,9 +72,9 @@ impl<B: IoBuf> Future for Read<'_, B> {
         let ReadState::Reading(reading, _) = &mut this.state else {
             panic!("proactor: read future polled after it completed");
         };
-        let (result, buffer) = std::task::ready!(Pin::new(reading).poll(cx));
+        let done = std::task::ready!(reading.poll_into(cx, B::from_buffer));
         this.state = ReadState::Done;
-        Poll::Ready((result, B::from_buffer(buffer)))
+        Poll::Ready(done)
     }
 }
 
@@ -134,9 +134,9 @@ impl<B: IoBuf> Future for Write<'_, B> {
         let WriteState::Writing(writing) = &mut this.state else {
             panic!("proactor: write future polled after it completed");
         };
-        let (result, buffer) = std::task::ready!(Pin::new(writing).poll(cx));
+        let done = std::task::ready!(writing.poll_into(cx, B::from_buffer));
         this.state = WriteState::Done;
-        Poll::Ready((result, B::from_buffer(buffer)))
+        Poll::Ready(done)
     }
 }
 

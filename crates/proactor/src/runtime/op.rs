@@ -471,9 +471,30 @@ impl Submitted {
         self.claim_buffer(token)
     }
 
+    /// As `poll_buffer`, with the buffer turned into the caller's type inside the claim: a
+    /// `Vec` is a third of a `Buffer`, and it is the `Vec` that is then moved out.
+    #[inline]
+    pub(crate) fn poll_buffer_into<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        into: impl FnOnce(Buffer) -> T,
+    ) -> Poll<(io::Result<usize>, T)> {
+        let token = self.token(cx);
+        self.claim_buffer_into(token, into)
+    }
+
     /// Takes the result and buffer if they came, else leaves `token` to be woken.
     #[inline]
     fn claim_buffer(&mut self, token: Token) -> Poll<(io::Result<usize>, Buffer)> {
+        self.claim_buffer_into(token, |buffer| buffer)
+    }
+
+    #[inline]
+    fn claim_buffer_into<T>(
+        &mut self,
+        token: Token,
+        into: impl FnOnce(Buffer) -> T,
+    ) -> Poll<(io::Result<usize>, T)> {
         let id = self.id();
         let done = self
             .runtime
@@ -481,7 +502,10 @@ impl Submitted {
             .borrow_mut()
             .claim_with(id, token.0, |result, op| {
                 let buffer = op.take_buffer();
-                (result, buffer.unwrap_or_else(|| Buffer::from(&[][..])))
+                (
+                    result,
+                    into(buffer.unwrap_or_else(|| Buffer::from(&[][..]))),
+                )
             });
         match done {
             Some(done) => {
@@ -536,6 +560,19 @@ impl Future for BufferResult {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.0.poll_buffer(cx)
+    }
+}
+
+impl BufferResult {
+    /// As `poll`, with the buffer turned into the caller's type as it is taken (see
+    /// [`Submitted::poll_buffer_into`]).
+    #[inline]
+    pub(crate) fn poll_into<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        into: impl FnOnce(Buffer) -> T,
+    ) -> Poll<(io::Result<usize>, T)> {
+        self.0.poll_buffer_into(cx, into)
     }
 }
 
