@@ -455,6 +455,14 @@ fn range_error() -> io::Error {
     )
 }
 
+impl Buffer {
+    /// Whether the buffer borrows static memory (owns nothing to free).
+    #[inline]
+    pub(crate) fn is_static(&self) -> bool {
+        matches!(self.storage, Storage::Static(_))
+    }
+}
+
 impl Storage {
     #[inline]
     fn initialized(&self) -> &[u8] {

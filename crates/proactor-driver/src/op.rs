@@ -1016,6 +1016,20 @@ impl Op {
         }
     }
 
+    /// Whether what is left of the operation owns nothing that needs dropping: a single-buffer
+    /// operation whose buffer was taken out (an empty static one left in its place).
+    #[inline]
+    pub(crate) fn is_spent(&self) -> bool {
+        match self {
+            Op::Read { buf, .. }
+            | Op::Write { buf, .. }
+            | Op::Send { buf, .. }
+            | Op::SendZc { buf, .. }
+            | Op::Recv { buf, .. } => buf.is_static(),
+            _ => false,
+        }
+    }
+
     /// Takes the buffer of a `Read`, `Write`, `Send`, `SendZc`, `Recv` or `ReadDirectoryChanges`
     /// out of the operation, leaving an empty one.
     ///

@@ -561,7 +561,13 @@ impl<S: HoldsOp> Slots<S> {
             };
             let slot = entry.state.op();
             let taken = slot.as_mut().map(|op| take(result, op));
-            *slot = None;
+            if slot.as_ref().is_some_and(Op::is_spent) {
+                // Nothing left to drop (the common case: a read or write whose buffer was
+                // taken): forgotten rather than dropped, which spares the drop calls.
+                std::mem::forget(slot.take());
+            } else {
+                *slot = None;
+            }
             self.free.push(id.index);
             return taken;
         }

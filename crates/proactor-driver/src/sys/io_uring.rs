@@ -101,7 +101,7 @@ const REGISTERED_KINDS: u64 = OpKind::Read.bit()
     | OpKind::Shutdown.bit();
 
 /// `op`'s entry, naming its descriptor's registered index if it has one.
-#[inline]
+#[inline(always)]
 fn use_registered(registered: &Registered, op: &Op, entry: squeue::Entry) -> squeue::Entry {
     // Nothing registered, the common case: one test.
     if registered.count == 0 || REGISTERED_KINDS & op.kind().bit() == 0 {
@@ -700,7 +700,7 @@ impl IoUring {
     }
 
     /// Queues `entry`, flushing the submission queue to the kernel if it is full.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, entry: squeue::Entry) {
         // SAFETY: every pointer in `entry` points into an operation's buffers or its slot's
         // control block, both owned by the driver and left in place until the CQE arrives
