@@ -177,82 +177,77 @@ impl<B: IoBuf> Future for WriteAll<'_, B> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if let WriteAllState::Start(_) = this.state {
+            let WriteAllState::Start(buf) = std::mem::replace(&mut this.state, WriteAllState::Done)
+            else {
+                unreachable!("matched Start just above")
+            };
+            let buffer = buf.into_buffer();
+            let remaining = buffer.len();
+            if remaining == 0 {
+                return Poll::Ready((Ok(()), B::from_buffer(buffer)));
+            }
+            let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
+            this.state = WriteAllState::Writing {
+                writing: writing.buffer(),
+                remaining,
+                narrowed: None,
+            };
+            if !may_be_done {
+                // Claimed for this task: it is woken when the send ends.
+                return Poll::Pending;
+            }
+        }
         loop {
-            match std::mem::replace(&mut this.state, WriteAllState::Done) {
-                WriteAllState::Start(buf) => {
-                    let buffer = buf.into_buffer();
-                    let remaining = buffer.len();
-                    if remaining == 0 {
-                        return Poll::Ready((Ok(()), B::from_buffer(buffer)));
-                    }
-                    let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
-                    this.state = WriteAllState::Writing {
-                        writing: writing.buffer(),
-                        remaining,
-                        narrowed: None,
-                    };
-                    if !may_be_done {
-                        // Claimed for this task: it is woken when the send ends.
-                        return Poll::Pending;
-                    }
+            let WriteAllState::Writing {
+                writing,
+                remaining,
+                narrowed,
+            } = &mut this.state
+            else {
+                panic!("proactor: write_all polled after it completed");
+            };
+            let (result, buffer) = std::task::ready!(Pin::new(writing).poll(cx));
+            let (remaining, mut narrowed) = (*remaining, narrowed.take());
+            this.state = WriteAllState::Done;
+            let (buffer, remaining) = match result {
+                Ok(0) => {
+                    let error = std::io::Error::new(
+                        std::io::ErrorKind::WriteZero,
+                        "writer accepted no bytes",
+                    );
+                    let buffer = crate::io::restore(buffer, narrowed);
+                    return Poll::Ready((Err(error), B::from_buffer(buffer)));
                 }
-                WriteAllState::Writing {
-                    mut writing,
-                    remaining,
-                    mut narrowed,
-                } => {
-                    let (result, buffer) = match Pin::new(&mut writing).poll(cx) {
-                        Poll::Ready(done) => done,
-                        Poll::Pending => {
-                            this.state = WriteAllState::Writing {
-                                writing,
-                                remaining,
-                                narrowed,
-                            };
-                            return Poll::Pending;
-                        }
-                    };
-                    let (buffer, remaining) = match result {
-                        Ok(0) => {
-                            let error = std::io::Error::new(
-                                std::io::ErrorKind::WriteZero,
-                                "writer accepted no bytes",
-                            );
-                            let buffer = crate::io::restore(buffer, narrowed);
-                            return Poll::Ready((Err(error), B::from_buffer(buffer)));
-                        }
-                        Ok(count) if count >= remaining => {
-                            let buffer = crate::io::restore(buffer, narrowed);
-                            return Poll::Ready((Ok(()), B::from_buffer(buffer)));
-                        }
-                        Ok(count) => {
-                            if narrowed.is_none() {
-                                narrowed = Some(buffer.view());
-                            }
-                            let rest = buffer
-                                .slice(count..)
-                                .unwrap_or_else(|_| unreachable!("count is within the view"));
-                            (rest, remaining - count)
-                        }
-                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {
-                            (buffer, remaining)
-                        }
-                        Err(error) => {
-                            let buffer = crate::io::restore(buffer, narrowed);
-                            return Poll::Ready((Err(error), B::from_buffer(buffer)));
-                        }
-                    };
-                    let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
-                    this.state = WriteAllState::Writing {
-                        writing: writing.buffer(),
-                        remaining,
-                        narrowed,
-                    };
-                    if !may_be_done {
-                        return Poll::Pending;
-                    }
+                Ok(count) if count >= remaining => {
+                    let buffer = crate::io::restore(buffer, narrowed);
+                    return Poll::Ready((Ok(()), B::from_buffer(buffer)));
                 }
-                WriteAllState::Done => panic!("proactor: write_all polled after it completed"),
+                Ok(count) => {
+                    if narrowed.is_none() {
+                        narrowed = Some(buffer.view());
+                    }
+                    let rest = buffer
+                        .slice(count..)
+                        .unwrap_or_else(|_| unreachable!("count is within the view"));
+                    (rest, remaining - count)
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {
+                    (buffer, remaining)
+                }
+                Err(error) => {
+                    let buffer = crate::io::restore(buffer, narrowed);
+                    return Poll::Ready((Err(error), B::from_buffer(buffer)));
+                }
+            };
+            let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
+            this.state = WriteAllState::Writing {
+                writing: writing.buffer(),
+                remaining,
+                narrowed,
+            };
+            if !may_be_done {
+                return Poll::Pending;
             }
         }
     }
