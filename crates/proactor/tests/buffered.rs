@@ -913,9 +913,17 @@ mod splicing {
                     "round {round}: the copy was to be cut short"
                 );
                 // A splice the kernel was already running when the future went finishes on its
-                // own; let it, and let the reader take what the first copy delivered.
-                sleep(Duration::from_millis(20)).await;
-                let first = got.borrow().len();
+                // own; let it, and let the reader take what the first copy delivered: until the
+                // count stays still for 50 ms (a fixed pause was too short on a loaded machine,
+                // where a kernel worker may wait its turn), within the test's bound.
+                let mut first = got.borrow().len();
+                let mut still = 0;
+                while still < 5 {
+                    sleep(Duration::from_millis(10)).await;
+                    let now = got.borrow().len();
+                    still = if now == first { still + 1 } else { 0 };
+                    first = now;
+                }
                 let rest = copy(&mut b, &mut c).await.unwrap();
                 AsyncWrite::shutdown(&mut c).await.unwrap();
                 reader.await.unwrap();
