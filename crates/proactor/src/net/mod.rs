@@ -279,21 +279,7 @@ impl Stream {
         let socket = self.socket;
         // Built where the driver keeps it (see `Driver::submit_claimed_with`).
         let (submitted, may_be_done) = op::submit_polled(
-            move || {
-                if socket {
-                    Op::Recv {
-                        fd,
-                        buf: buffer,
-                        flags: 0,
-                    }
-                } else {
-                    Op::Read {
-                        fd,
-                        buf: buffer,
-                        offset: None,
-                    }
-                }
-            },
+            move || Stream::read_op(fd, socket, buffer),
             self.read_timeout(),
             cx,
         );
@@ -401,6 +387,20 @@ impl Stream {
             .write_timeout
             .set(nanos);
         Ok(())
+    }
+
+    /// A receive on a socket, a read on a pipe.
+    #[inline]
+    pub(crate) fn read_op(fd: Fd, socket: bool, buf: proactor_driver::Buffer) -> Op {
+        if socket {
+            Op::Recv { fd, buf, flags: 0 }
+        } else {
+            Op::Read {
+                fd,
+                buf,
+                offset: None,
+            }
+        }
     }
 
     /// A send on a socket, a write on a pipe.

@@ -41,19 +41,7 @@ impl Stream {
         let start = buffer.len();
         let fd = self.descriptor.fd();
         let mut submitted = op::submit_timed(
-            if self.socket {
-                Op::Recv {
-                    fd,
-                    buf: buffer,
-                    flags: 0,
-                }
-            } else {
-                Op::Read {
-                    fd,
-                    buf: buffer,
-                    offset: None,
-                }
-            },
+            Stream::read_op(fd, self.socket, buffer),
             self.read_timeout(),
         );
         submitted.on_orphan(self.keep_received(start));

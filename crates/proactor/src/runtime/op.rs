@@ -231,13 +231,7 @@ pub(crate) fn submit(op: Op) -> Submitted {
         .driver
         .borrow_mut()
         .submit_claimed(op, Token::UNSET.0);
-    Submitted {
-        runtime,
-        id: Some(id),
-        foreign: None,
-        orphan: None,
-        detached: false,
-    }
+    Submitted::new(runtime, Some(id))
 }
 
 /// Submits `op` to the current runtime's driver, claimed at once for whoever polls under
@@ -248,21 +242,17 @@ pub(crate) fn submit(op: Op) -> Submitted {
 /// # Panics
 ///
 /// Outside a runtime.
+///
 /// With a `timeout`, the operation ends with `TimedOut` if it has not finished in time (see
-/// `Driver::submit_with_timeout`: on io_uring the kernel times it).
+/// `Driver::submit_with_timeout`: on io_uring the kernel times it). `make` builds the
+/// operation where the driver keeps it (see `Driver::submit_claimed_with`).
 #[inline]
 pub(crate) fn submit_polled(
     make: impl FnOnce() -> Op,
     timeout: Option<Duration>,
     cx: &Context<'_>,
 ) -> (Submitted, bool) {
-    let mut submitted = Submitted {
-        runtime: current(),
-        id: None,
-        foreign: None,
-        orphan: None,
-        detached: false,
-    };
+    let mut submitted = Submitted::new(current(), None);
     let token = submitted.token(cx);
     let mut driver = submitted.runtime.driver.borrow_mut();
     let id = match timeout {
@@ -290,13 +280,7 @@ pub(crate) fn submit_timed(op: Op, timeout: Option<Duration>) -> Submitted {
         .driver
         .borrow_mut()
         .submit_claimed_with_timeout(op, timeout, Token::UNSET.0);
-    Submitted {
-        runtime,
-        id: Some(id),
-        foreign: None,
-        orphan: None,
-        detached: false,
-    }
+    Submitted::new(runtime, Some(id))
 }
 
 /// What the driver reports when a claimed completion comes: whom to wake.
@@ -367,6 +351,17 @@ pub(crate) struct Submitted {
 }
 
 impl Submitted {
+    #[inline]
+    fn new(runtime: Rc<Inner>, id: Option<OpId>) -> Submitted {
+        Submitted {
+            runtime,
+            id,
+            foreign: None,
+            orphan: None,
+            detached: false,
+        }
+    }
+
     /// What receives the completion if this future is dropped before it completes.
     pub(crate) fn on_orphan(&mut self, orphan: Orphan) {
         self.orphan = Some(orphan);
