@@ -371,21 +371,26 @@ impl Stream {
     /// Sets the limit on each read (`None`: no limit); a zero duration is refused, as std's
     /// `set_read_timeout` refuses it.
     pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let nanos = to_nanos(timeout)?;
-        self.extras
-            .get_or_init(Box::default)
-            .read_timeout
-            .set(nanos);
-        Ok(())
+        self.set_timeout(timeout, |extras| &extras.read_timeout)
     }
 
     /// Sets the limit on each write (see `set_read_timeout`).
     pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set_timeout(timeout, |extras| &extras.write_timeout)
+    }
+
+    /// Stores `timeout` in the field `which` picks; no limit on a stream that never had one
+    /// makes no `Extras`.
+    fn set_timeout(
+        &self,
+        timeout: Option<Duration>,
+        which: impl FnOnce(&Extras) -> &Cell<u64>,
+    ) -> io::Result<()> {
         let nanos = to_nanos(timeout)?;
-        self.extras
-            .get_or_init(Box::default)
-            .write_timeout
-            .set(nanos);
+        if nanos == 0 && self.extras.get().is_none() {
+            return Ok(());
+        }
+        which(self.extras.get_or_init(Box::default)).set(nanos);
         Ok(())
     }
 
