@@ -15,9 +15,9 @@ use std::fmt;
 use std::io;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
-#[cfg(target_os = "linux")]
-use std::sync::atomic::AtomicU16;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
+use std::sync::atomic::{AtomicU16, AtomicU32};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -80,6 +80,9 @@ enum Storage {
     Lent {
         shared: Arc<Shared>,
         index: u16,
+        /// Where in the buffer the bytes start: past 0 only for a part of a buffer the kernel
+        /// consumes incrementally (see `Ring::incremental`).
+        offset: u32,
         len: u32,
     },
     Owned(Vec<u8>),
@@ -106,6 +109,35 @@ pub(crate) struct Ring {
     /// The ring position each buffer was last put at: a bundle's completion names only its
     /// first buffer, and the rest are the entries after it.
     positions: Box<[std::sync::atomic::AtomicU16]>,
+    /// Whether the kernel consumes buffers incrementally (`IOU_PBUF_RING_INC`): a receive
+    /// takes only the bytes it got from the buffer at the ring's head, and the next receive
+    /// goes on where it ended, so small receives share one buffer instead of each taking a
+    /// whole one. A buffer then goes out as several parts, and back once the kernel has used
+    /// it up and every part is dropped.
+    pub(crate) incremental: bool,
+    /// Per buffer, with `incremental`: how far the kernel has filled it (0: not begun, so
+    /// still wholly in the ring). Written by the driver's thread alone.
+    consumed: Box<[AtomicU32]>,
+    /// Per buffer, with `incremental`: twice its parts out, plus one while the kernel may
+    /// still fill it (`KERNEL_HOLDS`). It counts as lent while a part is out, and goes back
+    /// to the ring when this falls to zero.
+    holds: Box<[AtomicU32]>,
+}
+
+/// In `Ring::holds`: the kernel may still fill the buffer. Each part out adds `PART_HOLDS`.
+#[cfg(target_os = "linux")]
+const KERNEL_HOLDS: u32 = 1;
+#[cfg(target_os = "linux")]
+const PART_HOLDS: u32 = 2;
+
+/// One part of a pool buffer that a receive filled: the buffer, where the bytes start, and
+/// how many there are.
+#[cfg(target_os = "linux")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) index: u16,
+    pub(crate) offset: u32,
+    pub(crate) len: u32,
 }
 
 pub(crate) struct Shared {
@@ -121,6 +153,9 @@ pub(crate) struct Shared {
     pub(crate) owner: u64,
     /// Buffers out of the pool: in a completion or the caller's hands.
     lent: AtomicUsize,
+    /// Made for stream receives only (`Driver::stream_buffer_pool`): the kernel may consume
+    /// its buffers incrementally.
+    pub(crate) streams_only: bool,
     pub(crate) lending: Lending,
     /// Who waits for a buffer to come back (see `BufferPool::poll_available`), and whether
     /// anyone does (so a buffer's return looks at one flag, not a lock).
@@ -163,6 +198,7 @@ impl Shared {
             group,
             owner,
             lent: AtomicUsize::new(0),
+            streams_only: false,
             waiters: Mutex::new(Vec::new()),
             waiting: AtomicBool::new(false),
             lending: Lending::List(Mutex::new((0..count as u16).rev().collect())),
@@ -222,7 +258,22 @@ impl Shared {
             storage: Storage::Lent {
                 shared: Arc::clone(self),
                 index,
+                offset: 0,
                 len: len.min(self.buffer_size) as u32,
+            },
+        }
+    }
+
+    /// The part `part` of a buffer, lent (see [`take_parts`](Shared::take_parts)).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn lend_part(self: &Arc<Self>, part: Part) -> PooledBuffer {
+        debug_assert!(part.offset as usize + part.len as usize <= self.buffer_size);
+        PooledBuffer {
+            storage: Storage::Lent {
+                shared: Arc::clone(self),
+                index: part.index,
+                offset: part.offset,
+                len: part.len,
             },
         }
     }
@@ -230,6 +281,18 @@ impl Shared {
     fn give_back(&self, index: u16) {
         match &self.lending {
             Lending::List(free) => lock(free).push(index),
+            #[cfg(target_os = "linux")]
+            Lending::Ring(ring) if ring.incremental => {
+                // Its last part: no longer lent, though the kernel may still be filling it;
+                // back in the ring once the kernel is done with it too.
+                let before = ring.holds[index as usize].fetch_sub(PART_HOLDS, Ordering::AcqRel);
+                if before >= 2 * PART_HOLDS {
+                    return;
+                }
+                if before == PART_HOLDS {
+                    self.provide(ring, index);
+                }
+            }
             #[cfg(target_os = "linux")]
             Lending::Ring(ring) => self.provide(ring, index),
         }
@@ -265,6 +328,9 @@ impl Shared {
             layout,
             tail: Mutex::new(0),
             positions: (0..self.count).map(|_| AtomicU16::new(0)).collect(),
+            incremental: false,
+            consumed: (0..self.count).map(|_| AtomicU32::new(0)).collect(),
+            holds: (0..self.count).map(|_| AtomicU32::new(0)).collect(),
         };
         for index in 0..self.count {
             self.provide(&ring, index);
@@ -293,6 +359,87 @@ impl Shared {
             let index = unsafe { (*ring.entries.as_ptr().add(slot as usize)).bid() };
             into.push(index);
         }
+    }
+
+    /// The parts of the pool's buffers that a receive of `received` bytes filled, into
+    /// `parts` in the order the bytes came, for a ring the kernel consumes incrementally: it
+    /// began in buffer `first` where the last receive into it ended, went on into the
+    /// buffers after it in the ring when that one filled, and `more` (the completion's
+    /// `IORING_CQE_F_BUF_MORE`) says the last one still has room the kernel goes on filling.
+    /// Each part holds its buffer out of the ring; a buffer the kernel used up goes back when
+    /// its last part is dropped.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn take_parts(
+        &self,
+        first: u16,
+        received: usize,
+        more: bool,
+        parts: &mut Vec<Part>,
+    ) {
+        let Lending::Ring(ring) = &self.lending else {
+            return;
+        };
+        if received == 0 && more {
+            // Nothing received and nothing consumed: the buffer stays the kernel's.
+            return;
+        }
+        let size = self.buffer_size;
+        let mut index = first;
+        let mut position = ring.positions[usize::from(first)].load(Ordering::Relaxed);
+        let mut left = received;
+        // Bounded by the ring's length: a kernel that reported more bytes than the buffers
+        // after `first` hold gets the rest dropped rather than a loop.
+        for _ in 0..self.count {
+            let at = usize::from(index);
+            let offset = ring.consumed[at].load(Ordering::Relaxed) as usize;
+            if offset == 0 {
+                // Its first part: the kernel holds the buffer until it is used up (nothing
+                // else holds it: it was in the ring untouched).
+                ring.holds[at].store(KERNEL_HOLDS, Ordering::Release);
+            }
+            let len = left.min(size - offset);
+            if ring.holds[at].fetch_add(PART_HOLDS, Ordering::AcqRel) < PART_HOLDS {
+                // No part of it was out: it is lent again.
+                self.lent.fetch_add(1, Ordering::SeqCst);
+            }
+            parts.push(Part {
+                index,
+                offset: offset as u32,
+                len: len as u32,
+            });
+            left -= len;
+            if left == 0 && more {
+                ring.consumed[at].store((offset + len) as u32, Ordering::Relaxed);
+                return;
+            }
+            // Used up: the kernel moved on to the next buffer. Its parts hold it now (one
+            // was just taken, so this never lets it go).
+            ring.consumed[at].store(0, Ordering::Relaxed);
+            ring.holds[at].fetch_sub(KERNEL_HOLDS, Ordering::AcqRel);
+            if left == 0 {
+                return;
+            }
+            position = position.wrapping_add(1);
+            let slot = position & (self.count - 1);
+            // SAFETY: slot < count, inside the ring. The kernel took this entry, after the
+            // one it filled before, for the same receive: its buffer is out of the ring until
+            // its parts are dropped, so no return writes the entry meanwhile.
+            index = unsafe { (*ring.entries.as_ptr().add(slot as usize)).bid() };
+        }
+    }
+
+    /// Records whether the kernel consumes the ring's buffers incrementally (as registered).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn set_incremental(&mut self, incremental: bool) {
+        if let Lending::Ring(ring) = &mut self.lending {
+            ring.incremental = incremental;
+        }
+    }
+
+    /// Whether the kernel consumes this pool's buffers incrementally (see `Ring::incremental`).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn is_incremental(&self) -> bool {
+        matches!(&self.lending, Lending::Ring(ring) if ring.incremental)
     }
 
     /// Makes a pool that could not be registered as a ring a free list again.
@@ -470,10 +617,21 @@ impl Deref for PooledBuffer {
 
     fn deref(&self) -> &[u8] {
         match &self.storage {
-            Storage::Lent { shared, index, len } => {
-                // SAFETY: a lent buffer is out of the ring (or free list), so nothing else
-                // writes it until it goes back; `len` bytes of it were received.
-                unsafe { std::slice::from_raw_parts(shared.address(*index), *len as usize) }
+            Storage::Lent {
+                shared,
+                index,
+                offset,
+                len,
+            } => {
+                // SAFETY: a lent buffer (or part) is out of the ring (or free list), so
+                // nothing else writes it until it goes back; `len` bytes of it, from
+                // `offset`, were received (inside the buffer: see `lend_part`).
+                unsafe {
+                    std::slice::from_raw_parts(
+                        shared.address(*index).add(*offset as usize),
+                        *len as usize,
+                    )
+                }
             }
             Storage::Owned(bytes) => bytes,
         }
@@ -483,9 +641,20 @@ impl Deref for PooledBuffer {
 impl DerefMut for PooledBuffer {
     fn deref_mut(&mut self) -> &mut [u8] {
         match &mut self.storage {
-            Storage::Lent { shared, index, len } => {
-                // SAFETY: as in `deref`, and `&mut self` makes this the only view.
-                unsafe { std::slice::from_raw_parts_mut(shared.address(*index), *len as usize) }
+            Storage::Lent {
+                shared,
+                index,
+                offset,
+                len,
+            } => {
+                // SAFETY: as in `deref` (parts of one buffer never overlap), and `&mut self`
+                // makes this the only view of this part.
+                unsafe {
+                    std::slice::from_raw_parts_mut(
+                        shared.address(*index).add(*offset as usize),
+                        *len as usize,
+                    )
+                }
             }
             Storage::Owned(bytes) => bytes,
         }

@@ -62,6 +62,7 @@ pub struct Config {
     pub(crate) backend: Option<crate::Backend>,
     pub(crate) fallback_kinds: Vec<OpKind>,
     pub(crate) recv_bundles: bool,
+    pub(crate) incremental_buffers: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) faults: Option<crate::Faults>,
 }
@@ -73,6 +74,8 @@ impl Default for Config {
             backend: None,
             fallback_kinds: Vec::new(),
             recv_bundles: std::env::var_os("PROACTOR_RECV_BUNDLES")
+                .is_none_or(|value| value != "0"),
+            incremental_buffers: std::env::var_os("PROACTOR_INCREMENTAL_BUFFERS")
                 .is_none_or(|value| value != "0"),
             #[cfg(feature = "fault-injection")]
             faults: None,
@@ -139,6 +142,27 @@ impl Config {
     /// ```
     pub fn recv_bundles(mut self, bundles: bool) -> Config {
         self.recv_bundles = bundles;
+        self
+    }
+
+    /// Whether io_uring's buffer pools are consumed incrementally where the kernel can
+    /// (`IOU_PBUF_RING_INC`, Linux 6.12): a pooled receive takes only the bytes it got from
+    /// the buffer it fills, and the next receive goes on in the same buffer, so a
+    /// [`PooledBuffer`](crate::PooledBuffer) may be a part of a pool buffer and small
+    /// receives share one buffer instead of each taking a whole one (less memory touched,
+    /// fewer buffers out). A buffer goes back to its pool when the kernel has filled it and
+    /// every part of it is dropped. Default: on, unless the environment variable
+    /// `PROACTOR_INCREMENTAL_BUFFERS` is `0` (to compare). The other backends lend whole
+    /// buffers either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = proactor_driver::Config::new().incremental_buffers(false);
+    /// # let _ = config;
+    /// ```
+    pub fn incremental_buffers(mut self, incremental: bool) -> Config {
+        self.incremental_buffers = incremental;
         self
     }
 
@@ -326,6 +350,43 @@ impl Driver {
         buffer_size: usize,
         count: usize,
     ) -> io::Result<crate::BufferPool> {
+        self.make_pool(buffer_size, count, false)
+    }
+
+    /// As [`buffer_pool`](Driver::buffer_pool), for receives from stream sockets (TCP, Unix
+    /// streams) only: on io_uring its buffers are consumed incrementally where the kernel can
+    /// (see [`Config::incremental_buffers`]), so small receives share a buffer and leave the
+    /// rest of it for the next, and an idle server touches far less of the pool. A receive
+    /// may then end where a buffer does, short of what was waiting (the next receive gets the
+    /// rest), which a stream allows and a datagram does not: a datagram would be cut off.
+    /// Elsewhere it is the same as `buffer_pool`.
+    ///
+    /// # Errors
+    ///
+    /// As [`buffer_pool`](Driver::buffer_pool).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// let pool = driver.stream_buffer_pool(16 * 1024, 64)?;
+    /// assert_eq!(pool.available(), 64);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stream_buffer_pool(
+        &mut self,
+        buffer_size: usize,
+        count: usize,
+    ) -> io::Result<crate::BufferPool> {
+        self.make_pool(buffer_size, count, true)
+    }
+
+    fn make_pool(
+        &mut self,
+        buffer_size: usize,
+        count: usize,
+        streams_only: bool,
+    ) -> io::Result<crate::BufferPool> {
         // Pools nobody holds any more (no handle, no lent buffer, no operation naming them)
         // go now, and their group numbers with them.
         let backend = &mut self.backend;
@@ -354,6 +415,7 @@ impl Driver {
         })?;
         let mut shared =
             crate::buffer_pool::Shared::new(buffer_size, count, group, self.backend.identity())?;
+        shared.streams_only = streams_only;
         self.backend.register_pool(&mut shared)?;
         let pool = crate::BufferPool {
             shared: std::sync::Arc::new(shared),

@@ -30,6 +30,7 @@ use super::checks::IOV_MAX;
 use super::unix::{self, Control, FdKind, Waker};
 use super::Backend;
 use super::FOREVER;
+use crate::buffer_pool::{Part, Shared as BufferShared};
 use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
 use crate::{Completion, Config, Op, OpId, OpKind};
@@ -220,7 +221,51 @@ pub(crate) struct IoUring {
     bundles: bool,
     /// Scratch for the buffer indices of a bundle (reused).
     bundle: Vec<u16>,
+    /// Scratch for the buffer parts one receive filled (reused).
+    parts: Vec<Part>,
+    /// Buffer rings are registered for incremental consumption where the kernel has it
+    /// (`Config::incremental_buffers`).
+    incremental: bool,
 }
+
+/// The parts of `shared`'s buffers a pooled receive of `received` bytes filled, the first in
+/// buffer `first`, into `parts`: whole buffers (`indices` is scratch for a bundle's), or parts
+/// of them on a ring the kernel consumes incrementally.
+fn filled_parts(
+    shared: &BufferShared,
+    first: u16,
+    received: usize,
+    flags: u32,
+    indices: &mut Vec<u16>,
+    parts: &mut Vec<Part>,
+) {
+    if shared.is_incremental() {
+        let more = io_uring::cqueue::buffer_more(flags);
+        return shared.take_parts(first, received, more, parts);
+    }
+    let size = shared.buffer_size();
+    // More bytes than one buffer holds: a bundle, its buffers filled in turn.
+    let count = received.div_ceil(size).max(1);
+    indices.clear();
+    shared.bundle(first, count, indices);
+    let last = indices.len() - 1;
+    for (at, &index) in indices.iter().enumerate() {
+        shared.lent_by_kernel();
+        let len = if at == last {
+            received - last * size
+        } else {
+            size
+        };
+        parts.push(Part {
+            index,
+            offset: 0,
+            len: len as u32,
+        });
+    }
+}
+
+/// `IOU_PBUF_RING_INC`: the kernel consumes a ring's buffers incrementally.
+const PBUF_RING_INC: u16 = 2;
 
 fn opcode_of(kind: OpKind) -> Option<u8> {
     Some(match kind {
@@ -377,6 +422,8 @@ impl IoUring {
             },
             bundles,
             bundle: Vec::new(),
+            parts: Vec::new(),
+            incremental: config.incremental_buffers,
         })
     }
 
@@ -1054,24 +1101,26 @@ impl IoUring {
         let cancel_requested = slot.cancel_requested;
         let Some(op) = slot.op.as_mut() else { return };
         let mut raw = raw;
-        // The buffers a bundle filled before its last, each a completion of its own.
-        let mut bundled = std::mem::take(&mut self.bundle);
+        // The buffers (or parts of buffers) the receive filled; all before the last are
+        // completions of their own.
+        let mut parts = std::mem::take(&mut self.parts);
         let mut early = 0;
         if let Op::RecvPooled { pool, buffer, .. } = op {
             if let Some(index) = io_uring::cqueue::buffer_select(flags) {
                 let received = usize::try_from(raw).unwrap_or(0);
-                let size = pool.shared.buffer_size();
-                // More bytes than one buffer holds: a bundle, its buffers filled in turn.
-                pool.shared
-                    .bundle(index, received.div_ceil(size).max(1), &mut bundled);
-                early = bundled.len() - 1;
-                let last = bundled[early];
-                for _ in 0..bundled.len() {
-                    pool.shared.lent_by_kernel();
+                filled_parts(
+                    &pool.shared,
+                    index,
+                    received,
+                    flags,
+                    &mut self.bundle,
+                    &mut parts,
+                );
+                if let Some(&last) = parts.last() {
+                    early = parts.len() - 1;
+                    *buffer = Some(pool.shared.lend_part(last));
+                    raw = last.len as i32;
                 }
-                let last_len = received - early * size;
-                *buffer = Some(pool.shared.lend(last, last_len));
-                raw = last_len as i32;
                 #[cfg(test)]
                 if early > 0 {
                     tests::BUNDLES.with(|count| count.set(count.get() + 1));
@@ -1090,20 +1139,20 @@ impl IoUring {
                 unreachable!("a bundle is a pooled receive's")
             };
             let (fd, pool, multishot) = (*fd, pool.clone(), *multishot);
-            let size = pool.shared.buffer_size();
-            for &index in &bundled[..early] {
-                let buffer = pool.shared.lend(index, size);
+            for &part in &parts[..early] {
+                let buffer = pool.shared.lend_part(part);
                 let item = Op::RecvPooled {
                     fd,
                     pool: pool.clone(),
                     multishot,
                     buffer: Some(buffer),
                 };
-                self.slots.item(item_completion(id, size, item), out);
+                self.slots
+                    .item(item_completion(id, part.len as usize, item), out);
             }
         }
-        bundled.clear();
-        self.bundle = bundled;
+        parts.clear();
+        self.parts = parts;
         let Some(slot) = self.slots.get_mut(id) else {
             return;
         };
@@ -1805,18 +1854,30 @@ impl Backend for IoUring {
         let crate::buffer_pool::Lending::Ring(ring) = &pool.lending else {
             return Ok(());
         };
-        // SAFETY: the ring's memory belongs to the pool, which the driver keeps until after
-        // this backend (and so the ring) is gone; the pool's buffers likewise.
-        let registered = unsafe {
-            self.ring.submitter().register_buf_ring_with_flags(
-                ring.entries.as_ptr() as u64,
-                pool.capacity() as u16,
-                pool.group,
-                0,
-            )
+        let register = |flags: u16| {
+            // SAFETY: the ring's memory belongs to the pool, which the driver keeps until
+            // after this backend (and so the ring) is gone; the pool's buffers likewise.
+            unsafe {
+                self.ring.submitter().register_buf_ring_with_flags(
+                    ring.entries.as_ptr() as u64,
+                    pool.capacity() as u16,
+                    pool.group,
+                    flags,
+                )
+            }
         };
+        let mut incremental = self.incremental && pool.streams_only;
+        let mut registered = register(if incremental { PBUF_RING_INC } else { 0 });
+        if incremental && registered.is_err() {
+            // A kernel without incremental consumption (before Linux 6.12) refuses the flag.
+            incremental = false;
+            registered = register(0);
+        }
         match registered {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                pool.set_incremental(incremental);
+                Ok(())
+            }
             Err(error) => {
                 pool.make_list();
                 match error.raw_os_error() {
@@ -2121,15 +2182,18 @@ mod tests {
 
     /// A multishot pooled receive of bytes that fill many buffers, with and without bundles:
     /// the same bytes, in order, one completion per buffer; with bundles, fewer trips.
-    fn receive_in_buffers(bundles: bool) -> u32 {
+    /// `incremental`: a stream pool consumed incrementally, whose receives may end at a
+    /// buffer's end and go on in the next.
+    fn receive_in_buffers(bundles: bool, incremental: bool) -> u32 {
         use std::io::Write;
         let mut driver = Driver::with_config(
             crate::Config::new()
                 .backend(crate::Backend::IoUring)
-                .recv_bundles(bundles),
+                .recv_bundles(bundles)
+                .incremental_buffers(incremental),
         )
         .expect("io_uring");
-        let pool = driver.buffer_pool(1024, 64).unwrap();
+        let pool = driver.stream_buffer_pool(1024, 64).unwrap();
         let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
         let sent: Vec<u8> = (0..40_000u32).map(|at| (at % 251) as u8).collect();
         let before = BUNDLES.with(|count| count.get());
@@ -2177,12 +2241,110 @@ mod tests {
 
     #[test]
     fn bundles_fill_buffers_in_order() {
-        let bundles = receive_in_buffers(true);
+        let bundles = receive_in_buffers(true, false);
         let probe = io_uring::IoUring::new(2).unwrap();
         if probe.params().is_feature_recvsend_bundle() {
             assert!(bundles > 0, "no completion filled more than one buffer");
         }
-        assert_eq!(receive_in_buffers(false), 0, "bundles when asked for none");
+        assert_eq!(
+            receive_in_buffers(false, false),
+            0,
+            "bundles when asked for none"
+        );
+    }
+
+    #[test]
+    fn incremental_buffers_keep_the_bytes_in_order() {
+        receive_in_buffers(true, true);
+        receive_in_buffers(false, true);
+    }
+
+    /// Receives of `messages` sends of 100 bytes each into a stream pool of four 1 KiB
+    /// buffers, one send at a time, keeping every buffer: how many of the pool's buffers
+    /// they hold, and the bytes.
+    fn hold_small_receives(incremental: bool, messages: u8) -> (usize, Vec<u8>, crate::BufferPool) {
+        use std::io::Write;
+        let mut driver = Driver::with_config(
+            crate::Config::new()
+                .backend(crate::Backend::IoUring)
+                .incremental_buffers(incremental),
+        )
+        .expect("io_uring");
+        let pool = driver.stream_buffer_pool(1024, 4).unwrap();
+        let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let id = driver.submit(Op::RecvPooled {
+            fd: a.as_raw_fd(),
+            pool: pool.clone(),
+            multishot: true,
+            buffer: None,
+        });
+        let mut held = Vec::new();
+        let mut received = Vec::new();
+        let mut completions = Vec::new();
+        let limit = Instant::now() + Duration::from_secs(10);
+        for message in 0..messages {
+            b.write_all(&[message; 100]).unwrap();
+            let want = (usize::from(message) + 1) * 100;
+            while received.len() < want {
+                assert!(Instant::now() < limit, "received {} bytes", received.len());
+                driver
+                    .poll(&mut completions, Some(Duration::from_millis(100)))
+                    .unwrap();
+                for completion in completions.drain(..) {
+                    let Op::RecvPooled {
+                        buffer: Some(buffer),
+                        ..
+                    } = completion.op
+                    else {
+                        panic!("a completion without its buffer: {:?}", completion.result);
+                    };
+                    assert_eq!(buffer.len(), completion.result.unwrap());
+                    received.extend_from_slice(&buffer);
+                    held.push(buffer);
+                }
+            }
+        }
+        let lent = pool.capacity() - pool.available();
+        driver.cancel(id).unwrap();
+        drop(held);
+        (lent, received, pool)
+    }
+
+    /// Whether the running kernel is at least `major.minor`.
+    fn kernel_at_least(major: u32, minor: u32) -> bool {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let mut numbers = release
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|part| part.parse::<u32>().ok());
+        let found = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+        found >= (major, minor)
+    }
+
+    #[test]
+    fn small_receives_share_a_buffer() {
+        let expected: Vec<u8> = (0..12u8).flat_map(|message| [message; 100]).collect();
+        // Twelve 100-byte receives: ten share the first buffer, the eleventh ends it (24
+        // bytes) and goes on in the second.
+        let (lent, received, pool) = hold_small_receives(true, 12);
+        assert_eq!(received, expected);
+        if pool.shared.is_incremental() {
+            assert_eq!(lent, 2, "twelve small receives in two buffers");
+        } else {
+            assert!(
+                !kernel_at_least(6, 12),
+                "no incremental consumption on this kernel"
+            );
+        }
+        assert_eq!(
+            pool.available(),
+            4,
+            "every buffer back once its parts are dropped"
+        );
+        // Without it, each receive takes a whole buffer: four receives take them all.
+        let (lent, received, pool) = hold_small_receives(false, 4);
+        assert_eq!(received, expected[..400]);
+        assert_eq!(lent, 4);
+        assert_eq!(pool.available(), 4);
     }
 
     #[test]

@@ -68,7 +68,10 @@ impl BufferPool {
     /// ```
     pub fn new(buffer_size: usize, count: usize) -> io::Result<BufferPool> {
         let pool = crate::runtime::try_with(|inner| {
-            inner.driver.borrow_mut().buffer_pool(buffer_size, count)
+            inner
+                .driver
+                .borrow_mut()
+                .stream_buffer_pool(buffer_size, count)
         })
         .unwrap_or_else(|| {
             Err(io::Error::other(
