@@ -110,6 +110,7 @@ conformance! {
     pooled::claimed_multishot_completions_come_in_order,
     pooled::a_pool_of_another_driver_is_refused,
     pooled::pools_nobody_holds_are_retired,
+    pooled::a_stream_pool_keeps_small_receives_in_order,
     accept_multishot::multishot_accept_yields_each_connection,
     overflow::multishot_accept_overflowing_the_queue_loses_no_connection,
     overflow::multishot_receive_overflowing_the_queue_loses_no_byte,

@@ -50,6 +50,12 @@ impl BufferPool {
     /// Makes a pool of `count` buffers of `buffer_size` bytes for the current runtime. The
     /// memory is allocated once, here.
     ///
+    /// Its buffers serve reads of streams (TCP and Unix streams). On io_uring the kernel
+    /// fills them incrementally where it can (Linux 6.12): a read takes only the bytes it got
+    /// and the next read goes on in the same buffer, so small reads share one buffer and a
+    /// read may end where a buffer does (the next read gets the rest). A buffer is back in
+    /// the pool once every read's part of it is dropped.
+    ///
     /// # Errors
     ///
     /// `InvalidInput` unless `count` is a power of two from 1 to 32768 and `buffer_size` at
