@@ -1,10 +1,12 @@
 //! hyper-bench: one HTTP/1.1 hello-world server on hyper 1.x, over proactor (io_uring or
-//! epoll, through `proactor::compat::Compat`) or tokio (current_thread), on one thread pinned
+//! epoll, through `proactor::compat::Compat`; the `-pooled` kinds read through one buffer pool,
+//! `Compat::with_pool`) or tokio (current_thread), on one thread pinned
 //! to one CPU, for a load generator such as `wrk` on another CPU. `hyper-wrk.sh` runs the
 //! kinds in interleaved rounds and prints medians and ratios.
 //!
 //! ```text
-//! hyper-bench --kind proactor-uring|proactor-epoll|tokio [--addr 127.0.0.1:0] [--cpu 0] [--one]
+//! hyper-bench --kind proactor-uring|proactor-epoll|proactor-uring-pooled|proactor-epoll-pooled|tokio
+//!             [--addr 127.0.0.1:0] [--cpu 0] [--one]
 //! hyper-bench --client ADDR --requests N
 //! ```
 //!
@@ -42,19 +44,36 @@ mod server {
         stdout.flush()
     }
 
-    pub fn proactor(address: SocketAddr, backend: proactor::Backend, one: bool) -> io::Result<()> {
+    /// `pooled`: the adapter reads into buffers of one pool for all connections
+    /// (`Compat::with_pool`) instead of a buffer of its own.
+    pub fn proactor(
+        address: SocketAddr,
+        backend: proactor::Backend,
+        pooled: bool,
+        one: bool,
+    ) -> io::Result<()> {
         use proactor::compat::{Compat, HyperTimer};
         let runtime = proactor::Builder::new().backend(backend).build()?;
         runtime.block_on(async {
             let listener = proactor::net::TcpListener::bind(address).await?;
+            let pool = match pooled {
+                true => {
+                    Some(proactor::io::BufferPool::new(16 * 1024, 256)?.allocate_when_empty(true))
+                }
+                false => None,
+            };
             announce(listener.local_addr()?)?;
             loop {
                 let (stream, _) = listener.accept().await?;
                 stream.set_nodelay(true)?;
+                let io = match &pool {
+                    Some(pool) => Compat::with_pool(pool, stream),
+                    None => Compat::new(stream),
+                };
                 let serve = async move {
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(HyperTimer)
-                        .serve_connection(Compat::new(stream), hyper::service::service_fn(hello))
+                        .serve_connection(io, hyper::service::service_fn(hello))
                         .await;
                 };
                 if one {
@@ -228,7 +247,7 @@ fn main() {
             "--addr" => address = value.parse().unwrap_or(address),
             "--cpu" => cpu = value.parse().unwrap_or(cpu),
             _ => {
-                eprintln!("usage: hyper-bench --kind proactor-uring|proactor-epoll|tokio [--addr HOST:PORT] [--cpu N] [--one]\n       hyper-bench --client HOST:PORT [--requests N]");
+                eprintln!("usage: hyper-bench --kind proactor-uring|proactor-epoll|proactor-uring-pooled|proactor-epoll-pooled|tokio [--addr HOST:PORT] [--cpu N] [--one]\n       hyper-bench --client HOST:PORT [--requests N]");
                 std::process::exit(2);
             }
         }
@@ -245,11 +264,19 @@ fn main() {
         eprintln!("hyper-bench: cannot pin to CPU {cpu}: {error}");
     }
     let result = match kind.as_deref() {
-        Some("proactor-uring") => server::proactor(address, proactor::Backend::IoUring, one),
-        Some("proactor-epoll") => server::proactor(address, proactor::Backend::Epoll, one),
+        Some("proactor-uring") => server::proactor(address, proactor::Backend::IoUring, false, one),
+        Some("proactor-epoll") => server::proactor(address, proactor::Backend::Epoll, false, one),
+        Some("proactor-uring-pooled") => {
+            server::proactor(address, proactor::Backend::IoUring, true, one)
+        }
+        Some("proactor-epoll-pooled") => {
+            server::proactor(address, proactor::Backend::Epoll, true, one)
+        }
         Some("tokio") => server::tokio(address, one),
         _ => {
-            eprintln!("hyper-bench: --kind proactor-uring, proactor-epoll or tokio");
+            eprintln!(
+                "hyper-bench: --kind proactor-uring, proactor-epoll, proactor-uring-pooled, proactor-epoll-pooled or tokio"
+            );
             std::process::exit(2);
         }
     };

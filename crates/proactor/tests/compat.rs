@@ -46,6 +46,10 @@ per_backend! {
     outside_a_runtime_is_an_error,
     vectored_writes_gather,
     consume_saturates,
+    pooled_reads_echo_over_tcp,
+    no_bytes_lost_when_pooled_poll_reads_are_abandoned,
+    a_waiting_pooled_adapter_holds_no_buffer,
+    into_inner_gives_pooled_bytes_back,
 }
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
@@ -514,5 +518,147 @@ fn consume_saturates(runtime: Runtime) {
         let mut rest = Vec::new();
         reader.read_to_end(&mut rest).await.unwrap();
         assert_eq!(rest, b"456789");
+    });
+}
+
+/// `Compat::with_pool`: an echo through adapters whose reads take pool buffers, with a pool
+/// smaller than what is in flight (so reads wait for buffers to come back), gets every byte
+/// once and in order, and every buffer is back in the pool at the end.
+fn pooled_reads_echo_over_tcp(runtime: Runtime) {
+    run(&runtime, async {
+        let pool = proactor::io::BufferPool::new(4096, 4).unwrap();
+        let (server, client) = tcp_pair().await;
+        let server_pool = pool.clone();
+        let echo = spawn(async move {
+            let (reader, writer) = server.into_split();
+            let mut reader = Compat::with_pool(&server_pool, reader);
+            let mut writer = Compat::new(writer);
+            let copied = tokio::io::copy(&mut reader, &mut writer).await.unwrap();
+            writer.shutdown().await.unwrap();
+            copied
+        });
+        let bytes = pattern(2_000_000, 11);
+        let (reader, writer) = client.into_split();
+        let to_send = bytes.clone();
+        let send = spawn(async move {
+            let mut writer = Compat::new(writer);
+            for chunk in to_send.chunks(100_000) {
+                writer.write_all(chunk).await.unwrap();
+            }
+            writer.shutdown().await.unwrap();
+        });
+        let mut reader = Compat::with_pool(&pool, reader);
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), bytes.len());
+        assert!(got == bytes, "every byte once and in order");
+        send.await.unwrap();
+        assert_eq!(echo.await.unwrap(), bytes.len() as u64);
+        drop(reader);
+        assert_eq!(pool.available(), 4, "every buffer back");
+    });
+}
+
+/// As `no_bytes_lost_when_poll_reads_are_abandoned`, through a pool.
+fn no_bytes_lost_when_pooled_poll_reads_are_abandoned(runtime: Runtime) {
+    run(&runtime, async {
+        let pool = proactor::io::BufferPool::new(8192, 8).unwrap();
+        let (server, client) = tcp_pair().await;
+        let bytes = pattern(4_000_000, 12);
+        let to_send = bytes.clone();
+        let writer = spawn(async move {
+            let mut server = server;
+            for chunk in to_send.chunks(20_000) {
+                server.write_all(chunk.to_vec()).await.0.unwrap();
+                sleep(Duration::from_micros(50)).await;
+            }
+        });
+        let mut reader = Compat::with_pool(&pool, client);
+        let mut got = Vec::with_capacity(bytes.len());
+        let mut storage = vec![0u8; 3000];
+        let mut abandoned = 0u32;
+        let mut round = 0u64;
+        while got.len() < bytes.len() {
+            round += 1;
+            let wait = Duration::from_micros(1 + round * 13 % 50);
+            match timeout(wait, reader.read(&mut storage)).await {
+                Err(_) => abandoned += 1,
+                Ok(count) => {
+                    let count = count.unwrap();
+                    assert_ne!(count, 0, "the stream ended early");
+                    got.extend_from_slice(&storage[..count]);
+                }
+            }
+        }
+        assert!(
+            got == bytes,
+            "every byte once and in order after {abandoned} abandoned reads"
+        );
+        assert!(abandoned > 0, "the timers abandoned no read");
+        writer.await.unwrap();
+        drop(reader);
+        assert_eq!(pool.available(), 8, "every buffer back");
+    });
+}
+
+/// What the pool is for: an adapter waiting for bytes holds no buffer, and one whose bytes
+/// were all handed out holds none either once it reads again.
+fn a_waiting_pooled_adapter_holds_no_buffer(runtime: Runtime) {
+    run(&runtime, async {
+        let pool = proactor::io::BufferPool::new(4096, 2).unwrap();
+        let (mut a, b) = stream_pair().await;
+        let mut adapter = Compat::with_pool(&pool, b);
+        let mut storage = [0u8; 16];
+        let waiting = timeout(Duration::from_millis(20), adapter.read(&mut storage)).await;
+        assert!(waiting.is_err(), "nothing was sent");
+        assert_eq!(
+            pool.available(),
+            2,
+            "a read waiting for bytes holds no buffer"
+        );
+        a.write_all(&b"request"[..]).await.0.unwrap();
+        let count = adapter.read(&mut storage).await.unwrap();
+        assert_eq!(&storage[..count], b"request");
+        let waiting = timeout(Duration::from_millis(20), adapter.read(&mut storage)).await;
+        assert!(waiting.is_err(), "nothing more was sent");
+        assert_eq!(
+            pool.available(),
+            2,
+            "the read buffer went back once handed out"
+        );
+    });
+}
+
+/// As `into_inner_gives_buffered_bytes_back`, through a pool.
+fn into_inner_gives_pooled_bytes_back(runtime: Runtime) {
+    run(&runtime, async {
+        let pool = proactor::io::BufferPool::new(4096, 2).unwrap();
+        let (mut a, b) = stream_pair().await;
+        let mut adapter = Compat::with_pool(&pool, b);
+        let mut storage = [0u8; 5];
+        assert!(
+            timeout(Duration::from_millis(20), adapter.read(&mut storage))
+                .await
+                .is_err()
+        );
+        let mut b = adapter.into_inner();
+        a.write_all(&b"after"[..]).await.0.unwrap();
+        let (count, buffer) = b.read(Vec::with_capacity(16)).await;
+        assert_eq!(&buffer[..count.unwrap()], b"after");
+        a.write_all(&b"hello world"[..]).await.0.unwrap();
+        let mut adapter = Compat::with_pool(&pool, b);
+        adapter.read_exact(&mut storage).await.unwrap();
+        assert_eq!(&storage, b"hello");
+        let mut b = adapter.into_inner();
+        assert_eq!(
+            pool.available(),
+            2,
+            "the unread bytes left the pool's buffer"
+        );
+        a.write_all(&b"!"[..]).await.0.unwrap();
+        drop(a);
+        let (result, rest) = b.read_to_end(Vec::new()).await;
+        result.unwrap();
+        assert_eq!(rest, b" world!");
     });
 }

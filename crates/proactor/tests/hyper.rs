@@ -32,6 +32,7 @@ per_backend! {
     #[cfg_attr(windows, ignore = "Wine 8 reads a connection reset as the end of the stream")]
     a_reset_mid_response_is_the_clients_error,
     header_read_timeout_fires,
+    http1_round_trips_through_a_pool,
 }
 
 /// Echoes the request body; the path goes in a header.
@@ -233,4 +234,41 @@ fn header_read_timeout_fires(runtime: Runtime) {
     let mut sleep = hyper::rt::Timer::sleep(&HyperTimer, Duration::from_secs(3600));
     let mut cx = Context::from_waker(std::task::Waker::noop());
     assert_eq!(Pin::new(&mut sleep).poll(&mut cx), Poll::Ready(()));
+}
+
+/// As `http1_round_trips`, with both ends' adapters reading through one small pool
+/// (`Compat::with_pool`, write buffers let go at each flush): every body whole, and every
+/// buffer back in the pool once the connection is done.
+fn http1_round_trips_through_a_pool(runtime: Runtime) {
+    run(&runtime, async {
+        let pool = proactor::io::BufferPool::new(4096, 8).unwrap();
+        let (server, client) = tcp_pair().await;
+        let server_io = Compat::with_pool(&pool, server);
+        let served = spawn(async move {
+            hyper::server::conn::http1::Builder::new()
+                .timer(HyperTimer)
+                .serve_connection(server_io, hyper::service::service_fn(echo))
+                .await
+        });
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(Compat::with_pool(&pool, client))
+                .await
+                .unwrap();
+        let connection = spawn(connection);
+        for (n, len) in [0usize, 10, 100_000, 1_000_000, 10].into_iter().enumerate() {
+            let sent = body(len);
+            let request = Request::post(format!("/request/{n}"))
+                .header("host", "test")
+                .body(Full::new(sent.clone()))
+                .unwrap();
+            let response = sender.send_request(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            let got = response.into_body().collect().await.unwrap().to_bytes();
+            assert!(got == sent, "{len} bytes echoed");
+        }
+        drop(sender);
+        connection.await.unwrap().unwrap();
+        served.await.unwrap().unwrap();
+        assert_eq!(pool.available(), 8, "every buffer back");
+    });
 }

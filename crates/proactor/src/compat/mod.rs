@@ -89,7 +89,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use proactor_driver::{Buffer, Op};
+use proactor_driver::{is_pool_exhausted, Buffer, Op, PooledBuffer};
 
 use crate::fs::File;
 use crate::net::poll::Begun;
@@ -274,6 +274,59 @@ fn check_offset(offset: u64) -> io::Result<u64> {
     Ok(offset)
 }
 
+/// `Compat::poll_fill` for a socket read through a pool: the next buffer received (empty at
+/// the end of the stream), or the bytes the stream kept from a cancelled read.
+fn poll_fill_pooled(
+    stream: &crate::net::Stream,
+    pool: &crate::io::BufferPool,
+    read: &mut Reading,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    loop {
+        if read.op.is_none() {
+            in_runtime()?;
+            // All handed out: the buffer goes back to its pool before the next read waits.
+            read.lent = None;
+            read.pos = 0;
+            match ready!(stream.poll_begin_read_pooled(pool, cx)) {
+                Ok(Ok(kept)) => {
+                    read.lent = Some(kept);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(error)) => {
+                    read.error = Some(Sticky::of(&error));
+                    return Poll::Ready(Err(error));
+                }
+                Err(submitted) => {
+                    read.op = Some(InFlight {
+                        submitted,
+                        offset: None,
+                        started: false,
+                    })
+                }
+            }
+        }
+        let Some(in_flight) = &mut read.op else {
+            unreachable!("a read was started just above")
+        };
+        let completion = ready!(Pin::new(&mut in_flight.submitted).poll(cx));
+        read.op = None;
+        match completion.result {
+            Ok(_) => {
+                read.lent = Some(crate::net::pooled::buffer_of(completion.op));
+                return Poll::Ready(Ok(()));
+            }
+            // Every buffer was lent when bytes came: wait for one (or allocate), then again.
+            Err(error) if is_pool_exhausted(&error) => {}
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                read.error = Some(Sticky::of(&error));
+                return Poll::Ready(Err(error));
+            }
+        }
+    }
+}
+
 /// An operation the adapter owns, with the file offset it started at (for files).
 struct InFlight {
     submitted: Submitted,
@@ -284,11 +337,27 @@ struct InFlight {
 
 #[derive(Default)]
 struct Reading {
-    /// Bytes read and not yet handed out are `buf[pos..]`; empty while a read has it.
+    /// Bytes read and not yet handed out are `buf[pos..]` (or `lent[pos..]`); empty while a
+    /// read has it.
     buf: Vec<u8>,
     pos: usize,
+    /// Where reads of a socket take their buffers (see `Compat::with_pool`).
+    pool: Option<crate::io::BufferPool>,
+    /// The buffer the last pooled read got, handed out from `pos`.
+    lent: Option<PooledBuffer>,
     op: Option<InFlight>,
     error: Option<Sticky>,
+}
+
+impl Reading {
+    /// What was read and not yet handed out.
+    fn unread(&self) -> &[u8] {
+        let read = match &self.lent {
+            Some(lent) => &lent[..],
+            None => &self.buf[..],
+        };
+        read.get(self.pos..).unwrap_or_default()
+    }
 }
 
 #[derive(Default)]
@@ -377,6 +446,35 @@ impl<T: Adaptable> Compat<T> {
         }
     }
 
+    /// Wraps `io` so that reads of a socket take their buffers from `pool` (see
+    /// [`BufferPool`](crate::io::BufferPool)) instead of a buffer of the adapter's own: a
+    /// buffer is lent when bytes arrive and goes back once they are all handed out, so a
+    /// connection waiting for its next request holds none. For servers of many mostly idle
+    /// connections (hyper's keep-alive): the 16 KiB an adapter otherwise keeps for reading
+    /// is then shared. Writes go through a 16 KiB buffer as with [`new`](Compat::new), let
+    /// go of at each flush so that an idle adapter holds no buffer at all (the next write
+    /// allocates one again, as large as it needs); files and pipes read as with `new`. It
+    /// trades a little CPU per request (the pool's bookkeeping, that allocation) for the
+    /// memory: see the hyper figures in the bench crate's README.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let pool = proactor::io::BufferPool::new(16 * 1024, 256)?;
+    ///     let (stream, _peer) = proactor::net::UnixStream::pair()?;
+    ///     let adapter = proactor::compat::Compat::with_pool(&pool, stream);
+    ///     # let _ = adapter;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_pool(pool: &crate::io::BufferPool, io: T) -> Compat<T> {
+        let mut compat = Compat::new(io);
+        compat.read.pool = Some(pool.clone());
+        compat
+    }
+
     /// The stream.
     ///
     /// # Examples
@@ -435,7 +533,7 @@ impl<T: Adaptable> Compat<T> {
             write,
             ..
         } = self;
-        let unread = read.buf.get(read.pos..).unwrap_or_default();
+        let unread = read.unread();
         if !unread.is_empty() {
             match io.endpoint() {
                 Endpoint::Stream(stream) => stream.unread(unread),
@@ -454,16 +552,13 @@ impl<T: Adaptable> Compat<T> {
     /// The buffered bytes, reading more if none are left; empty at the end of the stream.
     pub(crate) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         ready!(self.poll_fill(cx))?;
-        Poll::Ready(Ok(&self.read.buf[self.read.pos..]))
+        Poll::Ready(Ok(self.read.unread()))
     }
 
     pub(crate) fn consume(&mut self, amount: usize) {
         // Saturating, as BufReader::consume: never a panic, never a cursor moved backwards.
-        self.read.pos = self
-            .read
-            .pos
-            .saturating_add(amount)
-            .min(self.read.buf.len());
+        let left = self.read.unread().len();
+        self.read.pos += amount.min(left);
     }
 
     /// Copies buffered bytes into `out`, reading first if none are buffered.
@@ -487,11 +582,16 @@ impl<T: Adaptable> Compat<T> {
         let Compat {
             io, capacity, read, ..
         } = self;
-        if read.pos < read.buf.len() {
+        if !read.unread().is_empty() {
             return Poll::Ready(Ok(()));
         }
         if let Some(sticky) = &read.error {
             return Poll::Ready(Err(sticky.error()));
+        }
+        if let (Some(pool), Endpoint::Stream(stream)) = (read.pool.clone(), io.endpoint()) {
+            if stream.is_socket() {
+                return poll_fill_pooled(stream, &pool, read, cx);
+            }
         }
         loop {
             if read.op.is_none() {
@@ -571,9 +671,10 @@ impl<T: Adaptable> Compat<T> {
         }
         in_runtime()?;
         let count = data.len().min(self.capacity);
+        let room = self.write_room(count);
         let write = &mut self.write;
         if write.buf.capacity() == 0 {
-            write.buf.reserve_exact(self.capacity);
+            write.buf.reserve_exact(room);
         }
         write.buf.clear();
         write.buf.extend_from_slice(&data[..count]);
@@ -602,9 +703,10 @@ impl<T: Adaptable> Compat<T> {
             return Poll::Ready(Err(closed()));
         }
         in_runtime()?;
+        let room = self.write_room(total.min(self.capacity));
         let write = &mut self.write;
         if write.buf.capacity() == 0 {
-            write.buf.reserve_exact(self.capacity);
+            write.buf.reserve_exact(room);
         }
         write.buf.clear();
         write.written = 0;
@@ -622,6 +724,16 @@ impl<T: Adaptable> Compat<T> {
             return Poll::Ready(Err(error));
         }
         Poll::Ready(Ok(count))
+    }
+
+    /// How much a write buffer made for a write of `count` bytes holds: its whole capacity,
+    /// kept for the next writes; or, where it goes at each flush (`with_pool`), what this
+    /// write needs (small responses then come from the allocator's fast per-size caches).
+    fn write_room(&self, count: usize) -> usize {
+        match self.read.pool {
+            Some(_) => count,
+            None => self.capacity,
+        }
     }
 
     /// Submits a write of the accepted bytes not yet sent.
@@ -735,7 +847,13 @@ impl<T: Adaptable> Compat<T> {
 
     /// Sends what was accepted; streams have nothing more to flush.
     pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_drain(cx)
+        ready!(self.poll_drain(cx))?;
+        if self.read.pool.is_some() {
+            // An adapter reading through a pool keeps no buffer of its own while idle: the
+            // write buffer goes once flushed (a server's connection, between responses).
+            self.write.buf = Vec::new();
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// Sends what was accepted, then ends the writing direction: a socket is shut down, a
@@ -771,10 +889,7 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Compat<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Compat")
             .field("io", &self.io)
-            .field(
-                "buffered",
-                &(self.read.buf.len() - self.read.pos.min(self.read.buf.len())),
-            )
+            .field("buffered", &self.read.unread().len())
             .field(
                 "unsent",
                 &(self.write.buf.len() - self.write.written.min(self.write.buf.len())),

@@ -11,7 +11,7 @@ mod addr;
 mod incoming;
 #[cfg(compat)]
 pub(crate) mod poll;
-mod pooled;
+pub(crate) mod pooled;
 mod read_write;
 mod tcp;
 mod udp;

@@ -16,7 +16,7 @@ use crate::runtime::op::{self, Submitted};
 
 /// The buffer a pooled receive's completion holds (or the one allocated for a receive when
 /// the pool was empty), or an empty one (the end of the stream).
-fn buffer_of(op: Op) -> PooledBuffer {
+pub(crate) fn buffer_of(op: Op) -> PooledBuffer {
     match op {
         Op::RecvPooled {
             buffer: Some(buffer),
@@ -81,6 +81,25 @@ impl Stream {
             self.read_timeout()
         };
         Poll::Ready(Err(op::submit_timed(op, timeout)))
+    }
+
+    /// For the poll-based adapters: starts one pooled read (first waiting for a buffer to
+    /// come back if every one is lent and the pool does not allocate), or returns bytes a
+    /// cancelled read kept. A read dropped in flight keeps its bytes for the next.
+    pub(crate) fn poll_begin_read_pooled(
+        &self,
+        pool: &BufferPool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<io::Result<PooledBuffer>, Submitted>> {
+        let allocate = allocates(pool);
+        if !allocate {
+            std::task::ready!(pool.pool.poll_available(cx));
+        }
+        let begun = std::task::ready!(self.begin_pooled(pool, false, allocate, cx));
+        Poll::Ready(begun.map_err(|mut submitted| {
+            submitted.on_orphan(self.keep_pooled());
+            submitted
+        }))
     }
 
     /// What keeps the bytes of pooled receives dropped in flight, for the next read.
