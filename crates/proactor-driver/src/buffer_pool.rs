@@ -39,9 +39,18 @@ pub const MAX_BUFFERS: usize = 1 << 15;
 /// ([`Op::RecvPooled`](crate::Op::RecvPooled)), made by
 /// [`Driver::buffer_pool`](crate::Driver::buffer_pool).
 ///
-/// Cloning the handle shares the pool; buffers may be sent to and dropped on any thread. When every buffer is lent out, a pooled receive
-/// completes with an error that [`is_pool_exhausted`](crate::is_pool_exhausted) recognises
-/// (never waits): drop buffers (or make a larger pool) and receive again.
+/// Cloning the handle shares the pool; buffers may be sent to and dropped on any thread. When
+/// every buffer is lent out, a pooled receive completes with an error that
+/// [`is_pool_exhausted`](crate::is_pool_exhausted) recognises (never waits): drop buffers (or
+/// make a larger pool) and receive again.
+///
+/// On io_uring the kernel takes buffers from a ring, in order. The ring holds 64 of the pool's
+/// buffers to begin with, not all: kept short, the same few buffers go round, so a server
+/// that is mostly idle touches (makes resident) only those, not its whole pool. The ring is
+/// topped up from the rest as the kernel takes buffers, and its depth doubles whenever a
+/// receive found it empty while buffers waited outside it; that receive completes with the
+/// same exhaustion error (rare: a burst of receives larger than the ring at once), and
+/// receiving again finds buffers.
 ///
 /// # Examples
 ///
@@ -103,9 +112,15 @@ pub(crate) enum Lending {
 pub(crate) struct Ring {
     pub(crate) entries: NonNull<io_uring::types::BufRingEntry>,
     layout: Layout,
-    /// The tail as we last published it; held while an entry is written, as buffers come
-    /// back from any thread.
-    tail: Mutex<u16>,
+    /// The tail as we last published it, and the buffers kept out of the ring; held while an
+    /// entry is written, as buffers come back from any thread.
+    state: Mutex<RingState>,
+    /// Buffers in the ring now: put there and not yet taken by the kernel.
+    in_ring: AtomicU32,
+    /// How many buffers the ring is kept filled with (see `RingState::spare`).
+    depth: AtomicU32,
+    /// How many buffers `RingState::spare` holds (read without the lock).
+    spare_count: AtomicU32,
     /// The ring position each buffer was last put at: a bundle's completion names only its
     /// first buffer, and the rest are the entries after it.
     positions: Box<[std::sync::atomic::AtomicU16]>,
@@ -129,6 +144,23 @@ pub(crate) struct Ring {
 const KERNEL_HOLDS: u32 = 1;
 #[cfg(target_os = "linux")]
 const PART_HOLDS: u32 = 2;
+
+/// What a buffer ring's lock guards.
+#[cfg(target_os = "linux")]
+struct RingState {
+    tail: u16,
+    /// Buffers in the pool but not in the ring, the last back on top. The ring is kept to
+    /// `Ring::depth` buffers, not the whole pool: the kernel takes buffers from the ring in
+    /// order, so a ring of every buffer would put each one to use in turn, and an idle server
+    /// would have touched (made resident) its whole pool. Kept short, the same few buffers go
+    /// round; the depth doubles whenever a receive finds the ring empty while buffers wait
+    /// here, so a busy server soon has as many in it as it needs.
+    spare: Vec<u16>,
+}
+
+/// The ring's first depth (see `RingState::spare`).
+#[cfg(target_os = "linux")]
+const FIRST_DEPTH: u32 = 64;
 
 /// One part of a pool buffer that a receive filled: the buffer, where the bytes start, and
 /// how many there are.
@@ -290,11 +322,11 @@ impl Shared {
                     return;
                 }
                 if before == PART_HOLDS {
-                    self.provide(ring, index);
+                    self.put_back(ring, index);
                 }
             }
             #[cfg(target_os = "linux")]
-            Lending::Ring(ring) => self.provide(ring, index),
+            Lending::Ring(ring) => self.put_back(ring, index),
         }
         self.lent.fetch_sub(1, Ordering::SeqCst);
         // Paired with `poll_available`: it sets the flag, then looks at `lent`; this changes
@@ -323,17 +355,27 @@ impl Shared {
         let entries = NonNull::new(unsafe { alloc::alloc_zeroed(layout) })
             .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?
             .cast();
+        let depth = FIRST_DEPTH.min(u32::from(self.count));
         let ring = Ring {
             entries,
             layout,
-            tail: Mutex::new(0),
+            state: Mutex::new(RingState {
+                tail: 0,
+                spare: (depth as u16..self.count).rev().collect(),
+            }),
+            in_ring: AtomicU32::new(0),
+            depth: AtomicU32::new(depth),
+            spare_count: AtomicU32::new(u32::from(self.count) - depth),
             positions: (0..self.count).map(|_| AtomicU16::new(0)).collect(),
             incremental: false,
             consumed: (0..self.count).map(|_| AtomicU32::new(0)).collect(),
             holds: (0..self.count).map(|_| AtomicU32::new(0)).collect(),
         };
-        for index in 0..self.count {
-            self.provide(&ring, index);
+        {
+            let mut state = lock(&ring.state);
+            for index in 0..depth as u16 {
+                self.provide(&ring, &mut state, index);
+            }
         }
         self.lending = Lending::Ring(ring);
         Ok(())
@@ -387,6 +429,7 @@ impl Shared {
         let mut index = first;
         let mut position = ring.positions[usize::from(first)].load(Ordering::Relaxed);
         let mut left = received;
+        let mut used_up = 0;
         // Bounded by the ring's length: a kernel that reported more bytes than the buffers
         // after `first` hold gets the rest dropped rather than a loop.
         for _ in 0..self.count {
@@ -410,14 +453,15 @@ impl Shared {
             left -= len;
             if left == 0 && more {
                 ring.consumed[at].store((offset + len) as u32, Ordering::Relaxed);
-                return;
+                break;
             }
             // Used up: the kernel moved on to the next buffer. Its parts hold it now (one
             // was just taken, so this never lets it go).
             ring.consumed[at].store(0, Ordering::Relaxed);
             ring.holds[at].fetch_sub(KERNEL_HOLDS, Ordering::AcqRel);
+            used_up += 1;
             if left == 0 {
-                return;
+                break;
             }
             position = position.wrapping_add(1);
             let slot = position & (self.count - 1);
@@ -425,6 +469,10 @@ impl Shared {
             // one it filled before, for the same receive: its buffer is out of the ring until
             // its parts are dropped, so no return writes the entry meanwhile.
             index = unsafe { (*ring.entries.as_ptr().add(slot as usize)).bid() };
+        }
+        // After the walk, which reads the entries the kernel took: a refill writes entries.
+        if used_up > 0 {
+            self.taken_from_ring(used_up);
         }
     }
 
@@ -448,10 +496,80 @@ impl Shared {
         self.lending = Lending::List(Mutex::new((0..self.count).rev().collect()));
     }
 
+    /// Puts buffer `index`, back from its holder, in the ring if the ring is short of its
+    /// depth, else among the spares.
+    #[cfg(target_os = "linux")]
+    fn put_back(&self, ring: &Ring, index: u16) {
+        let mut state = lock(&ring.state);
+        if ring.in_ring.load(Ordering::Acquire) < ring.depth.load(Ordering::Relaxed) {
+            self.provide(ring, &mut state, index);
+        } else {
+            state.spare.push(index);
+            ring.spare_count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records that the kernel took `count` buffers out of the ring, and tops the ring up
+    /// from the spares once a quarter of its depth is gone. On the driver's thread.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn taken_from_ring(&self, count: u32) {
+        let Lending::Ring(ring) = &self.lending else {
+            return;
+        };
+        let left = ring
+            .in_ring
+            .fetch_sub(count, Ordering::AcqRel)
+            .saturating_sub(count);
+        let depth = ring.depth.load(Ordering::Relaxed);
+        if left < depth - depth / 4 && ring.spare_count.load(Ordering::Relaxed) > 0 {
+            self.refill(ring);
+        }
+    }
+
+    /// A receive found the ring empty (`ENOBUFS`): if buffers wait among the spares, the ring
+    /// was too short for the load, so its depth doubles and it is filled up to it.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn ran_dry(&self) {
+        let Lending::Ring(ring) = &self.lending else {
+            return;
+        };
+        if ring.spare_count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let depth = ring.depth.load(Ordering::Relaxed);
+        ring.depth
+            .store((depth * 2).min(u32::from(self.count)), Ordering::Relaxed);
+        self.refill(ring);
+    }
+
+    /// The buffers in the ring now and the depth it is kept to (`None`: not a ring).
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn ring_fill(&self) -> Option<(u32, u32)> {
+        let Lending::Ring(ring) = &self.lending else {
+            return None;
+        };
+        Some((
+            ring.in_ring.load(Ordering::Relaxed),
+            ring.depth.load(Ordering::Relaxed),
+        ))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn refill(&self, ring: &Ring) {
+        let mut state = lock(&ring.state);
+        while ring.in_ring.load(Ordering::Acquire) < ring.depth.load(Ordering::Relaxed) {
+            let Some(index) = state.spare.pop() else {
+                break;
+            };
+            ring.spare_count.fetch_sub(1, Ordering::Relaxed);
+            self.provide(ring, &mut state, index);
+        }
+    }
+
     /// Puts buffer `index` at the ring's tail and publishes it to the kernel.
     #[cfg(target_os = "linux")]
-    fn provide(&self, ring: &Ring, index: u16) {
-        let mut tail = lock(&ring.tail);
+    fn provide(&self, ring: &Ring, state: &mut RingState, index: u16) {
+        let tail = &mut state.tail;
         let slot = *tail & (self.count - 1);
         // SAFETY: slot < count, the ring's length; the kernel reads entries only between its
         // head and the published tail, and this one is past the tail until the store below.
@@ -470,6 +588,7 @@ impl Shared {
             let field = io_uring::types::BufRingEntry::tail(ring.entries.as_ptr());
             (*field.cast::<AtomicU16>()).store(*tail, Ordering::Release);
         }
+        ring.in_ring.fetch_add(1, Ordering::AcqRel);
     }
 }
 

@@ -1143,7 +1143,13 @@ fn finish_any(op: &mut Op, control: &mut Control, result: io::Result<usize>) -> 
             if error.raw_os_error() == Some(libc::ENOBUFS)
                 && matches!(op, Op::RecvPooled { .. }) =>
         {
-            return Err(crate::buffer_pool::exhausted())
+            #[cfg(target_os = "linux")]
+            if let Op::RecvPooled { pool, .. } = op {
+                // The ring may only be too short for the load: it grows, and the caller's
+                // next receive finds buffers if any are left.
+                pool.shared.ran_dry();
+            }
+            return Err(crate::buffer_pool::exhausted());
         }
         Err(error) => return Err(error),
     };
