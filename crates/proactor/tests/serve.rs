@@ -466,6 +466,24 @@ fn pipelined_requests_in_order(backend: Backend) {
     assert_eq!(client.response(false).body, HELLO);
 }
 
+/// More keep-alive clients than a runtime's read pool has buffers (256), each sending its
+/// request at once and then another: every one answered, twice (an idle connection reads its
+/// next request through the pool, which allocates when every buffer is lent).
+fn more_clients_than_pool_buffers(backend: Backend) {
+    let site = Site::new("many");
+    let server = Server::start(backend, &site.root());
+    let mut clients: Vec<_> = (0..300).map(|_| server.connect()).collect();
+    for _round in 0..2 {
+        for client in &mut clients {
+            client.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+        }
+        for client in &mut clients {
+            let response = client.response(false);
+            assert_eq!((response.status, response.body.as_slice()), (200, HELLO));
+        }
+    }
+}
+
 fn ranges(backend: Backend) {
     let site = Site::new("ranges");
     let server = Server::start(backend, &site.root());
@@ -1144,6 +1162,7 @@ per_backend! {
     head_has_no_body,
     keep_alive_and_close,
     pipelined_requests_in_order,
+    more_clients_than_pool_buffers,
     ranges,
     directories,
     errors,
