@@ -66,6 +66,7 @@ mod runtime;
 #[cfg_attr(windows, path = "signal_windows.rs")]
 pub mod signal;
 mod sys;
+pub mod task;
 pub mod time;
 mod trace;
 #[cfg_attr(windows, path = "tty_windows.rs")]
@@ -82,7 +83,7 @@ pub use proactor_driver::Backend;
 pub use proactor_driver::{FaultCounts, Faults};
 pub use runtime::group::RuntimeGroup;
 pub use runtime::{current_backend, current_backend_reason};
-pub use runtime::{spawn, yield_now, Builder, Handle, JoinError, JoinHandle, Runtime};
+pub use runtime::{spawn, yield_now, AbortHandle, Builder, Handle, JoinError, JoinHandle, Runtime};
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

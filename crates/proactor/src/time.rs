@@ -344,6 +344,31 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
+/// Runs `future` until `deadline` at most; on expiry it is dropped (cancelling its I/O), as
+/// [`timeout`] does for a duration.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let runtime = proactor::Runtime::new()?;
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// let result = runtime.block_on(proactor::time::timeout_at(
+///     deadline,
+///     std::future::pending::<()>(),
+/// ));
+/// assert!(result.is_err());
+/// assert!(Instant::now() >= deadline);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
 /// The future [`timeout`] returns.
 ///
 /// # Examples
@@ -385,8 +410,9 @@ impl<F: Future> Future for Timeout<F> {
 
 /// Ticks every `period`, the first tick at once.
 ///
-/// A tick that comes late (the task was busy) is taken at once, and the next one is a full
-/// period after it: missed ticks are not made up in a burst.
+/// Ticks missed while the task was busy are taken at once, one after another, until the
+/// schedule is caught up ([`MissedTickBehavior::Burst`], tokio's default);
+/// [`set_missed_tick_behavior`](Interval::set_missed_tick_behavior) chooses otherwise.
 ///
 /// # Examples
 ///
@@ -405,9 +431,93 @@ impl<F: Future> Future for Timeout<F> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Ticks every `period`, the first tick at `start`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let start = Instant::now() + Duration::from_millis(5);
+///     let mut interval = proactor::time::interval_at(start, Duration::from_millis(5));
+///     assert_eq!(interval.tick().await, start);
+///     assert!(Instant::now() >= start);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
     Interval {
         period: period.max(Duration::from_nanos(1)),
-        sleep: sleep_until(Instant::now()),
+        sleep: sleep_until(start),
+        missed: MissedTickBehavior::default(),
+    }
+}
+
+/// What an [`Interval`] does with ticks it missed (its task was busy past them), as tokio's.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::time::MissedTickBehavior;
+///
+/// assert_eq!(MissedTickBehavior::default(), MissedTickBehavior::Burst);
+/// ```
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum MissedTickBehavior {
+    /// Takes the missed ticks at once, one after another, until caught up with the schedule
+    /// (ticks at `start + n × period`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut interval = proactor::time::interval(std::time::Duration::from_secs(1));
+    /// interval.set_missed_tick_behavior(proactor::time::MissedTickBehavior::Burst);
+    /// ```
+    #[default]
+    Burst,
+    /// Takes one tick at once, and the next a full period after it: the schedule moves.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut interval = proactor::time::interval(std::time::Duration::from_secs(1));
+    /// interval.set_missed_tick_behavior(proactor::time::MissedTickBehavior::Delay);
+    /// ```
+    Delay,
+    /// Takes one tick at once, and the next at the schedule's next tick after now: the ticks
+    /// missed are dropped, the schedule kept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut interval = proactor::time::interval(std::time::Duration::from_secs(1));
+    /// interval.set_missed_tick_behavior(proactor::time::MissedTickBehavior::Skip);
+    /// ```
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// When the tick after one due at `due` is, at `now`.
+    fn next(self, due: Instant, now: Instant, period: Duration) -> Instant {
+        let next = saturating_add(due, period);
+        if next > now {
+            return next;
+        }
+        match self {
+            MissedTickBehavior::Burst => next,
+            MissedTickBehavior::Delay => saturating_add(now, period),
+            MissedTickBehavior::Skip => {
+                let late = now.duration_since(due).as_nanos();
+                let into = late % period.as_nanos();
+                // `into < period`, so this fits a Duration.
+                saturating_add(now, period - Duration::from_nanos(into as u64))
+            }
+        }
     }
 }
 
@@ -423,6 +533,7 @@ pub fn interval(period: Duration) -> Interval {
 pub struct Interval {
     period: Duration,
     sleep: Sleep,
+    missed: MissedTickBehavior,
 }
 
 impl Interval {
@@ -439,16 +550,84 @@ impl Interval {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn tick(&mut self) -> Instant {
-        (&mut self.sleep).await;
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// [`tick`](Interval::tick) as a poll: `Ready` with when the tick was due once it is,
+    /// else `Pending`, waking `cx` then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let mut interval = proactor::time::interval(std::time::Duration::from_millis(1));
+    ///     poll_fn(|cx| interval.poll_tick(cx)).await;
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
         let due = self.sleep.deadline();
-        let now = Instant::now();
-        let next = saturating_add(due, self.period);
-        self.sleep.reset(if next > now {
-            next
-        } else {
-            saturating_add(now, self.period)
-        });
-        due
+        let next = self.missed.next(due, Instant::now(), self.period);
+        self.sleep.reset(next);
+        Poll::Ready(due)
+    }
+
+    /// Starts the schedule again from now: the next tick a full period from now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let mut interval = proactor::time::interval(Duration::from_millis(5));
+    ///     interval.reset();
+    ///     let before = Instant::now();
+    ///     interval.tick().await;
+    ///     assert!(before.elapsed() >= Duration::from_millis(4));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reset(&mut self) {
+        self.sleep
+            .reset(saturating_add(Instant::now(), self.period));
+    }
+
+    /// What to do with missed ticks from now on (see [`MissedTickBehavior`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::time::MissedTickBehavior;
+    ///
+    /// let mut interval = proactor::time::interval(std::time::Duration::from_secs(1));
+    /// interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    /// assert_eq!(interval.missed_tick_behavior(), MissedTickBehavior::Skip);
+    /// ```
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+
+    /// What the interval does with missed ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let interval = proactor::time::interval(std::time::Duration::from_secs(1));
+    /// assert_eq!(
+    ///     interval.missed_tick_behavior(),
+    ///     proactor::time::MissedTickBehavior::Burst
+    /// );
+    /// ```
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
     }
 
     /// The time between ticks.

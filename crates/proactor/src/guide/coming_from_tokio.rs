@@ -23,7 +23,8 @@
 //! | `task::LocalSet`, `spawn_local` | not needed: every task is local |
 //! | `task::spawn_blocking(f)` | [`proactor::spawn_blocking(f)`](crate::spawn_blocking) |
 //! | `task::yield_now()` | [`proactor::yield_now()`](crate::yield_now) |
-//! | `JoinHandle`: `.await`, `abort()`, `is_finished()` | [`JoinHandle`](crate::JoinHandle): the same; the error is a [`JoinError`](crate::JoinError) |
+//! | `JoinHandle`: `.await`, `abort()`, `is_finished()`, `abort_handle()` | [`JoinHandle`](crate::JoinHandle): the same; the error is a [`JoinError`](crate::JoinError); [`AbortHandle`](crate::task::AbortHandle) stays on the runtime's thread (not `Send`) |
+//! | `task::JoinSet`: `spawn`, `join_next`, `abort_all`, `shutdown`, `join_all` | [`task::JoinSet`](crate::task::JoinSet): the same names; its tasks report when they end, so `join_next` looks at no other |
 //! | `TcpListener::bind(a)`, `accept()` | [`TcpListener::bind(a)`](crate::net::TcpListener::bind), [`accept()`](crate::net::TcpListener::accept) |
 //! | an accept loop | or [`listener.incoming()`](crate::net::TcpListener::incoming) (std's name): one multishot accept for every connection, [`next()`](crate::net::Incoming::next) → `TcpStream` |
 //! | `TcpStream::connect(a)` | [`TcpStream::connect(a)`](crate::net::TcpStream::connect) |
@@ -48,7 +49,8 @@
 //! | `time::sleep(d)`, `sleep_until(t)` | [`time::sleep(d)`](crate::time::sleep), [`time::sleep_until(t)`](crate::time::sleep_until) (`std::time::Instant`) |
 //! | `time::timeout(d, f)` | [`time::timeout(d, f)`](crate::time::timeout) → `Result<T, Elapsed>` |
 //! | `time::timeout(d, stream.read(..))` on every read (an idle or slow peer) | also [`TcpStream::set_read_timeout`](crate::net::TcpStream::set_read_timeout) / [`set_write_timeout`](crate::net::TcpStream::set_write_timeout), as std's: each read or write fails with `TimedOut` past the limit, timed by the kernel on io_uring (no runtime timer per read) |
-//! | `time::interval(p)`, `tick()` | [`time::interval(p)`](crate::time::interval), [`tick()`](crate::time::Interval::tick) |
+//! | `time::interval(p)`, `interval_at(t, p)`, `tick()`, `reset()`, `MissedTickBehavior` | [`time::interval(p)`](crate::time::interval), [`interval_at(t, p)`](crate::time::interval_at), [`tick()`](crate::time::Interval::tick), [`reset()`](crate::time::Interval::reset), [`MissedTickBehavior`](crate::time::MissedTickBehavior) (`Burst` by default, as tokio's) |
+//! | `time::timeout_at(t, f)` | [`time::timeout_at(t, f)`](crate::time::timeout_at) |
 //! | `select!` | [`time::timeout`](crate::time::timeout) for a deadline; a task and [`abort`](crate::JoinHandle::abort); a `poll_fn` race (below); runtime-independent combinators such as `futures::select!` work too |
 //! | `process::Command::new(p).output()` | [`process::Command::new(p).output()`](crate::process::Command::output) |
 //! | `signal::ctrl_c()` | [`signal::ctrl_c()`](crate::signal::ctrl_c) |

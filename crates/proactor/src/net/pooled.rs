@@ -86,6 +86,7 @@ impl Stream {
     /// For the poll-based adapters: starts one pooled read (first waiting for a buffer to
     /// come back if every one is lent and the pool does not allocate), or returns bytes a
     /// cancelled read kept. A read dropped in flight keeps its bytes for the next.
+    #[cfg(compat)]
     pub(crate) fn poll_begin_read_pooled(
         &self,
         pool: &BufferPool,

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use proactor_driver::{Backend, Completion, Config, Driver, Notifier, OpId};
 
-pub use task::{JoinError, JoinHandle};
+pub use task::{AbortHandle, JoinError, JoinHandle};
 
 pub(crate) use context::{current, try_current, try_with, with};
 use op::{ForeignWakers, Orphan, Token};

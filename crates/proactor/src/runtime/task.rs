@@ -165,16 +165,48 @@ pub(crate) struct JoinState<T> {
     output: RefCell<Option<Result<T, JoinError>>>,
     waiter: RefCell<Option<Waker>>,
     aborted: Cell<bool>,
+    /// Set when the task ends (its output may have been taken since).
+    done: Cell<bool>,
     /// The task's own waker, so `abort` can make the runtime look at it.
     task: RefCell<Option<Waker>>,
+    /// The [`JoinSet`](crate::task::JoinSet) the task belongs to, and its key there: told
+    /// when the task ends.
+    set: RefCell<Option<(Rc<crate::task::Finished>, usize)>>,
 }
 
 impl<T> JoinState<T> {
     fn finish(&self, output: Result<T, JoinError>) {
         *self.output.borrow_mut() = Some(output);
+        self.done.set(true);
         if let Some(waiter) = self.waiter.borrow_mut().take() {
             waiter.wake();
         }
+        let set = self.set.borrow_mut().take();
+        if let Some((finished, key)) = set {
+            finished.push(key);
+        }
+    }
+}
+
+/// What an [`AbortHandle`] needs of a task, whatever its output type.
+trait Abort {
+    fn abort(&self);
+    fn is_finished(&self) -> bool;
+}
+
+impl<T> Abort for JoinState<T> {
+    fn abort(&self) {
+        if self.done.get() {
+            return;
+        }
+        self.aborted.set(true);
+        if let Some(task) = self.task.borrow().as_ref() {
+            task.wake_by_ref();
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.done.get()
     }
 }
 
@@ -216,7 +248,9 @@ pub(crate) fn task<F: Future + 'static>(future: F) -> (Task<F>, JoinHandle<F::Ou
         output: RefCell::new(None),
         waiter: RefCell::new(None),
         aborted: Cell::new(false),
+        done: Cell::new(false),
         task: RefCell::new(None),
+        set: RefCell::new(None),
     });
     let task = Task {
         future: Box::pin(future),
@@ -259,13 +293,41 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort(&self) {
-        if self.state.output.borrow().is_some() {
-            return;
+        self.state.abort();
+    }
+
+    /// A handle that stops the task without awaiting it (see [`AbortHandle`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let handle = proactor::spawn(std::future::pending::<()>());
+    ///     let abort = handle.abort_handle();
+    ///     abort.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    ///     assert!(abort.is_finished());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle
+    where
+        T: 'static,
+    {
+        AbortHandle {
+            state: Rc::clone(&self.state) as Rc<dyn Abort>,
         }
-        self.state.aborted.set(true);
-        if let Some(task) = self.state.task.borrow().as_ref() {
-            task.wake_by_ref();
-        }
+    }
+
+    /// The output, if the task has ended and it was not taken yet.
+    pub(crate) fn take_output(&self) -> Option<Result<T, JoinError>> {
+        self.state.output.borrow_mut().take()
+    }
+
+    /// Makes the task's end known to `finished` under `key` (once), or stops that.
+    pub(crate) fn report_to(&self, set: Option<(Rc<crate::task::Finished>, usize)>) {
+        *self.state.set.borrow_mut() = set;
     }
 
     /// Whether the task has finished (with an output, a panic, or by abort).
@@ -282,7 +344,7 @@ impl<T> JoinHandle<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.state.output.borrow().is_some()
+        self.state.done.get()
     }
 }
 
@@ -295,6 +357,72 @@ impl<T> Future for JoinHandle<T> {
         }
         *self.state.waiter.borrow_mut() = Some(cx.waker().clone());
         Poll::Pending
+    }
+}
+
+/// Stops a spawned task without owning its output: made by
+/// [`JoinHandle::abort_handle`] and [`JoinSet::spawn`](crate::task::JoinSet::spawn). As a task
+/// and its handles live on their runtime's thread, so does this (it is not `Send`).
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// runtime.block_on(async {
+///     let mut set = proactor::task::JoinSet::new();
+///     let abort = set.spawn(std::future::pending::<()>());
+///     abort.abort();
+///     assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct AbortHandle {
+    state: Rc<dyn Abort>,
+}
+
+impl AbortHandle {
+    /// Stops the task at its next turn, as [`JoinHandle::abort`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let handle = proactor::spawn(std::future::pending::<()>());
+    ///     handle.abort_handle().abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn abort(&self) {
+        self.state.abort();
+    }
+
+    /// Whether the task has finished (with an output, a panic, or by abort).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let handle = proactor::spawn(async {});
+    ///     let abort = handle.abort_handle();
+    ///     handle.await.unwrap();
+    ///     assert!(abort.is_finished());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.state.is_finished()
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 

@@ -4,6 +4,7 @@
 #![cfg(any(target_os = "linux", windows))]
 
 mod incoming;
+mod join_set;
 mod net;
 mod pooled;
 mod registered;
@@ -75,6 +76,15 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    runtime::interval_missed_ticks,
+    runtime::interval_at_and_reset,
+    runtime::timeout_at_elapses_and_completes,
+    join_set::join_set_yields_outputs_as_tasks_end,
+    join_set::join_set_reports_panics_and_aborts,
+    join_set::dropping_a_join_set_aborts_its_tasks,
+    join_set::detached_join_set_tasks_run_on,
+    join_set::join_set_shutdown_and_join_all,
+    join_set::abort_handle_stops_a_spawned_task,
     runtime::abort_drops_the_task,
     runtime::panicking_task_is_a_join_error,
     runtime::detached_tasks_run_on,

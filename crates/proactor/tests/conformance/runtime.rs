@@ -335,3 +335,76 @@ pub fn group_of_pinned_runtimes(runtime: Runtime) {
         .expect("the task spawned on runtime 1 ran");
     assert_eq!(thread, ran[1].1);
 }
+
+/// Ticks due at `first + n × period`: the missed ones taken at once (`Burst`, the default),
+/// the schedule moved (`Delay`), or the missed ones dropped with the schedule kept (`Skip`).
+pub fn interval_missed_ticks(runtime: Runtime) {
+    use proactor::time::MissedTickBehavior;
+    let period = Duration::from_millis(20);
+    for behavior in [
+        MissedTickBehavior::Burst,
+        MissedTickBehavior::Delay,
+        MissedTickBehavior::Skip,
+    ] {
+        runtime.block_on(async {
+            let mut ticks = interval(period);
+            ticks.set_missed_tick_behavior(behavior);
+            let first = ticks.tick().await;
+            // Busy past two ticks (at +20 and +40 ms).
+            std::thread::sleep(Duration::from_millis(55));
+            let taken = Instant::now();
+            let late = ticks.tick().await;
+            assert_eq!(late, first + period, "{behavior:?}: the first missed tick");
+            let next = ticks.tick().await;
+            match behavior {
+                MissedTickBehavior::Burst => assert_eq!(next, first + 2 * period),
+                MissedTickBehavior::Delay => {
+                    assert!(next >= taken + period, "{behavior:?}: {next:?} {taken:?}")
+                }
+                MissedTickBehavior::Skip => {
+                    let since = next.duration_since(first);
+                    assert_eq!(since.as_nanos() % period.as_nanos(), 0, "on the schedule");
+                    assert!(
+                        next > taken,
+                        "{behavior:?}: a tick to come, not a missed one"
+                    );
+                    assert!(next <= Instant::now() + period, "the schedule's next tick");
+                }
+            }
+        });
+    }
+}
+
+/// `interval_at` starts where it is told; `reset` starts the schedule again from now.
+pub fn interval_at_and_reset(runtime: Runtime) {
+    use proactor::time::interval_at;
+    runtime.block_on(async {
+        let start = Instant::now() + Duration::from_millis(15);
+        let mut ticks = interval_at(start, Duration::from_millis(10));
+        assert_eq!(ticks.tick().await, start);
+        assert!(Instant::now() >= start);
+        let reset_at = Instant::now();
+        ticks.reset();
+        let next = ticks.tick().await;
+        assert!(next >= reset_at + Duration::from_millis(10));
+    });
+}
+
+/// `timeout_at`: the future's output before the deadline, `Elapsed` at it.
+pub fn timeout_at_elapses_and_completes(runtime: Runtime) {
+    use proactor::time::timeout_at;
+    runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_millis(20);
+        let elapsed = timeout_at(deadline, std::future::pending::<()>()).await;
+        assert!(elapsed.is_err());
+        assert!(Instant::now() >= deadline);
+        let far = Instant::now() + Duration::from_secs(60);
+        assert_eq!(timeout_at(far, async { 3 }).await, Ok(3));
+        // A deadline already past elapses at once, unless the future is ready first.
+        let past = Instant::now() - Duration::from_millis(1);
+        assert_eq!(timeout_at(past, async { 4 }).await, Ok(4));
+        assert!(timeout_at(past, std::future::pending::<()>())
+            .await
+            .is_err());
+    });
+}

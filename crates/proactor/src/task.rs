@@ -1,0 +1,365 @@
+//! Tasks, under tokio's names: [`spawn`], [`JoinHandle`] and [`AbortHandle`], and a
+//! [`JoinSet`] of tasks whose outputs come back in the order the tasks end.
+//!
+//! Every task of a runtime runs on the runtime's thread, so nothing here asks for `Send`.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use proactor::task::JoinSet;
+//!
+//! let runtime = proactor::Runtime::new()?;
+//! let order = runtime.block_on(async {
+//!     let mut set = JoinSet::new();
+//!     for (name, millis) in [("slow", 30), ("fast", 1)] {
+//!         set.spawn(async move {
+//!             proactor::time::sleep(Duration::from_millis(millis)).await;
+//!             name
+//!         });
+//!     }
+//!     let mut order = Vec::new();
+//!     while let Some(done) = set.join_next().await {
+//!         order.push(done.unwrap());
+//!     }
+//!     order
+//! });
+//! assert_eq!(order, ["fast", "slow"]);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+pub use crate::blocking::spawn_blocking;
+pub use crate::runtime::{spawn, yield_now, AbortHandle, JoinError, JoinHandle};
+
+/// The keys of a [`JoinSet`]'s tasks that have ended, in the order they ended, and the task
+/// waiting for the next. Each task of the set reports here when it ends, so waiting for the
+/// next output looks at no task that has not ended.
+#[derive(Default)]
+pub(crate) struct Finished {
+    keys: RefCell<VecDeque<usize>>,
+    waiter: RefCell<Option<Waker>>,
+}
+
+impl Finished {
+    /// The task with `key` ended.
+    pub(crate) fn push(&self, key: usize) {
+        self.keys.borrow_mut().push_back(key);
+        let waiter = self.waiter.borrow_mut().take();
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+}
+
+/// A set of spawned tasks whose outputs are taken in the order the tasks end, as tokio's
+/// `JoinSet`: [`spawn`](JoinSet::spawn) adds one, [`join_next`](JoinSet::join_next) waits for
+/// the next to end. Dropping the set aborts the tasks still in it.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = proactor::Runtime::new()?;
+/// let total = runtime.block_on(async {
+///     let mut set = proactor::task::JoinSet::new();
+///     for n in 1..=10u32 {
+///         set.spawn(async move { n * n });
+///     }
+///     let mut total = 0;
+///     while let Some(square) = set.join_next().await {
+///         total += square.unwrap();
+///     }
+///     total
+/// });
+/// assert_eq!(total, 385);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct JoinSet<T> {
+    /// By key; a key is free again once its task's output was taken.
+    handles: Vec<Option<JoinHandle<T>>>,
+    free: Vec<usize>,
+    len: usize,
+    finished: Rc<Finished>,
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// An empty set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = proactor::task::JoinSet::<u32>::new();
+    /// assert!(set.is_empty());
+    /// ```
+    pub fn new() -> JoinSet<T> {
+        JoinSet {
+            handles: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            finished: Rc::default(),
+        }
+    }
+
+    /// How many tasks are in the set: spawned, and their outputs not taken yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(async { 1 });
+    ///     assert_eq!(set.len(), 1);
+    ///     set.join_next().await;
+    ///     assert_eq!(set.len(), 0);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no task is in the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(proactor::task::JoinSet::<()>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Spawns `future` as a task of the current runtime, in this set; returns a handle that
+    /// aborts it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, as [`spawn`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(async { "done" });
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), "done");
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let handle = spawn(future);
+        let key = match self.free.pop() {
+            Some(key) => key,
+            None => {
+                self.handles.push(None);
+                self.handles.len() - 1
+            }
+        };
+        handle.report_to(Some((Rc::clone(&self.finished), key)));
+        let abort = handle.abort_handle();
+        self.handles[key] = Some(handle);
+        self.len += 1;
+        abort
+    }
+
+    /// Waits for the next task of the set to end and returns its output (or why it has
+    /// none: a panic, an abort); `None` once the set is empty.
+    ///
+    /// Cancel safe: dropped before it returns, it takes nothing, and the next call gets
+    /// the same output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::<()>::new();
+    ///     assert!(set.join_next().await.is_none(), "empty");
+    ///     set.spawn(async { panic!("boom") });
+    ///     assert!(set.join_next().await.unwrap().unwrap_err().is_panic());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// [`join_next`](JoinSet::join_next) as a poll: `Ready(None)` when the set is empty,
+    /// `Pending` (waking `cx` when a task ends) while none has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(async { 7 });
+    ///     let output = poll_fn(|cx| set.poll_join_next(cx)).await;
+    ///     assert_eq!(output.unwrap().unwrap(), 7);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        if let Some(output) = self.try_join_next() {
+            return Poll::Ready(Some(output));
+        }
+        if self.len == 0 {
+            return Poll::Ready(None);
+        }
+        *self.finished.waiter.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// The output of a task of the set that has ended, if one has; never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(async { 1 });
+    ///     assert!(set.try_join_next().is_none(), "not run yet");
+    ///     proactor::yield_now().await;
+    ///     assert_eq!(set.try_join_next().unwrap().unwrap(), 1);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        loop {
+            let key = self.finished.keys.borrow_mut().pop_front()?;
+            // A key is reported once per task; one whose handle is gone was detached.
+            let Some(handle) = self.handles.get_mut(key).and_then(Option::take) else {
+                continue;
+            };
+            self.free.push(key);
+            self.len -= 1;
+            if let Some(output) = handle.take_output() {
+                return Some(output);
+            }
+        }
+    }
+
+    /// Aborts every task in the set. They stay in it: [`join_next`](JoinSet::join_next)
+    /// returns each one's output, a cancelled [`JoinError`] for those the abort stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(std::future::pending::<()>());
+    ///     set.abort_all();
+    ///     assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn abort_all(&mut self) {
+        for handle in self.handles.iter().flatten() {
+            handle.abort();
+        }
+    }
+
+    /// Lets every task go: they run on, outside the set, which is left empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(async {});
+    ///     set.detach_all();
+    ///     assert!(set.is_empty());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn detach_all(&mut self) {
+        for handle in self.handles.drain(..).flatten() {
+            handle.report_to(None);
+        }
+        self.free.clear();
+        self.finished.keys.borrow_mut().clear();
+        self.len = 0;
+    }
+
+    /// Aborts every task and waits until all have ended, their outputs dropped; the set is
+    /// then empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(std::future::pending::<()>());
+    ///     set.shutdown().await;
+    ///     assert!(set.is_empty());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Waits for every task and returns their outputs, in the order the tasks ended.
+    ///
+    /// # Panics
+    ///
+    /// If a task panicked (with its panic), or was aborted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut set = proactor::task::JoinSet::new();
+    ///     set.spawn(async { 2 });
+    ///     set.spawn(async { 3 });
+    ///     let mut outputs = set.join_all().await;
+    ///     outputs.sort();
+    ///     assert_eq!(outputs, [2, 3]);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut outputs = Vec::with_capacity(self.len);
+        while let Some(output) = self.join_next().await {
+            match output {
+                Ok(output) => outputs.push(output),
+                Err(error) => match error.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(error) => panic!("a task of the set: {error}"),
+                },
+            }
+        }
+        outputs
+    }
+}
+
+impl<T: 'static> Default for JoinSet<T> {
+    fn default() -> JoinSet<T> {
+        JoinSet::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        for handle in self.handles.iter().flatten() {
+            handle.abort();
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len).finish()
+    }
+}
