@@ -735,23 +735,10 @@ impl Deref for PooledBuffer {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
+        let (start, len) = self.lent_part();
         match &self.storage {
-            Storage::Lent {
-                shared,
-                index,
-                offset,
-                len,
-            } => {
-                // SAFETY: a lent buffer (or part) is out of the ring (or free list), so
-                // nothing else writes it until it goes back; `len` bytes of it, from
-                // `offset`, were received (inside the buffer: see `lend_part`).
-                unsafe {
-                    std::slice::from_raw_parts(
-                        shared.address(*index).add(*offset as usize),
-                        *len as usize,
-                    )
-                }
-            }
+            // SAFETY: see `lent_part`.
+            Storage::Lent { .. } => unsafe { std::slice::from_raw_parts(start, len) },
             Storage::Owned(bytes) => bytes,
         }
     }
@@ -759,23 +746,35 @@ impl Deref for PooledBuffer {
 
 impl DerefMut for PooledBuffer {
     fn deref_mut(&mut self) -> &mut [u8] {
+        let (start, len) = self.lent_part();
         match &mut self.storage {
+            // SAFETY: see `lent_part`; `&mut self` makes this the only view of the part.
+            Storage::Lent { .. } => unsafe { std::slice::from_raw_parts_mut(start, len) },
+            Storage::Owned(bytes) => bytes,
+        }
+    }
+}
+
+impl PooledBuffer {
+    /// Where a lent buffer's (or part's) bytes start, and how many there are (`(null, 0)`
+    /// for bytes owned outside a pool). The memory is the holder's: a lent buffer is out of
+    /// the ring (or free list) and parts of one buffer never overlap, so nothing else reads
+    /// or writes it until it goes back; the `len` bytes from `offset` were received, inside
+    /// the buffer (see `lend_part`).
+    fn lent_part(&self) -> (*mut u8, usize) {
+        match &self.storage {
             Storage::Lent {
                 shared,
                 index,
                 offset,
                 len,
-            } => {
-                // SAFETY: as in `deref` (parts of one buffer never overlap), and `&mut self`
-                // makes this the only view of this part.
-                unsafe {
-                    std::slice::from_raw_parts_mut(
-                        shared.address(*index).add(*offset as usize),
-                        *len as usize,
-                    )
-                }
-            }
-            Storage::Owned(bytes) => bytes,
+            } => (
+                // SAFETY: `offset` is inside buffer `index`, which is inside the pool's one
+                // allocation.
+                unsafe { shared.address(*index).add(*offset as usize) },
+                *len as usize,
+            ),
+            Storage::Owned(_) => (std::ptr::null_mut(), 0),
         }
     }
 }
