@@ -13,6 +13,7 @@ mod incoming;
 pub(crate) mod poll;
 pub(crate) mod pooled;
 mod read_write;
+mod socket;
 mod tcp;
 mod udp;
 #[cfg(unix)]
@@ -37,6 +38,7 @@ pub(crate) use addr::resolve;
 pub use addr::ToSocketAddrs;
 pub use incoming::{Incoming, Listener};
 pub use pooled::PooledReads;
+pub use socket::TcpSocket;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]

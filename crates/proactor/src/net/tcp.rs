@@ -16,7 +16,7 @@ use crate::{BufResult, IoBuf};
 
 const BACKLOG: i32 = 1024;
 
-fn as_inet(address: socket2::SockAddr) -> io::Result<SocketAddr> {
+pub(crate) fn as_inet(address: socket2::SockAddr) -> io::Result<SocketAddr> {
     address
         .as_socket()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an IP socket address"))
@@ -44,6 +44,11 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    /// A listener on a socket already listening.
+    pub(crate) fn from_descriptor(descriptor: Descriptor) -> TcpListener {
+        TcpListener { descriptor }
+    }
+
     /// Binds to `addr` (with `SO_REUSEADDR` on Unix) and listens; the first address that
     /// works wins.
     ///

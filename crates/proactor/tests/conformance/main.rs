@@ -9,6 +9,7 @@ mod net;
 mod pooled;
 mod registered;
 mod runtime;
+mod tcp_socket;
 mod timeouts;
 
 use proactor::{Backend, Builder, Runtime};
@@ -76,6 +77,12 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    tcp_socket::tcp_socket_connects_from_its_bound_address,
+    tcp_socket::tcp_socket_listens_with_its_options,
+    tcp_socket::tcp_socket_options_read_back,
+    #[cfg(unix)]
+    tcp_socket::tcp_sockets_share_a_port_with_reuseport,
+    tcp_socket::tcp_socket_connect_errors_are_clear,
     runtime::interval_missed_ticks,
     runtime::interval_at_and_reset,
     runtime::timeout_at_elapses_and_completes,
