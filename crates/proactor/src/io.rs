@@ -34,7 +34,7 @@ pub use buffered::{BufReader, BufWriter, Lines};
 pub use duplex::{duplex, DuplexStream};
 pub use raw::RawStream;
 pub use split::{split, ReadHalf, WriteHalf};
-pub use util::{copy, read_to_string};
+pub use util::{copy, copy_bidirectional, read_to_string};
 
 fn unexpected_eof() -> io::Error {
     io::Error::new(

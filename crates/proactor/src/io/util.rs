@@ -93,6 +93,96 @@ where
     }
 }
 
+/// Copies both ways between `a` and `b` at once, as a proxy does, until both directions
+/// have ended: what `a` sends goes to `b` and what `b` sends goes to `a`. When one side ends
+/// its sending (end of stream), the other side's writing direction is shut down, so the end
+/// travels through; the other direction goes on until it ends too. Returns how many bytes
+/// went from `a` to `b` and from `b` to `a`. Each direction is an [`io::copy`](copy) (which
+/// splices inside the kernel on Linux where it can).
+///
+/// For streams that read and write through a shared reference (`&TcpStream`,
+/// `&UnixStream`, `&DuplexStream`), as both directions of each run at once.
+///
+/// # Errors
+///
+/// The first error of either direction; the other direction is then stopped (its
+/// operations cancelled).
+///
+/// # Cancel safety
+///
+/// As [`copy`]'s, for each direction.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::io::{copy_bidirectional, duplex, AsyncRead, AsyncWrite};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let (mut client, mut proxy_front) = duplex(1 << 16);
+///     let (mut proxy_back, mut server) = duplex(1 << 16);
+///     let proxy = proactor::spawn(async move {
+///         copy_bidirectional(&mut proxy_front, &mut proxy_back).await
+///     });
+///     client.write_all(&b"request"[..]).await.0?;
+///     client.shutdown().await?;
+///     let (result, request) = server.read_to_end(Vec::new()).await;
+///     result?;
+///     assert_eq!(request, b"request");
+///     server.write_all(&b"response"[..]).await.0?;
+///     server.shutdown().await?;
+///     let (result, response) = client.read_to_end(Vec::new()).await;
+///     result?;
+///     assert_eq!(response, b"response");
+///     assert_eq!(proxy.await.unwrap()?, (7, 8));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn copy_bidirectional<A, B>(a: &mut A, b: &mut B) -> io::Result<(u64, u64)>
+where
+    A: ?Sized,
+    B: ?Sized,
+    for<'x> &'x A: AsyncRead + AsyncWrite,
+    for<'x> &'x B: AsyncRead + AsyncWrite,
+{
+    let (a, b): (&A, &B) = (a, b);
+    let a_to_b = one_way(a, b);
+    let b_to_a = one_way(b, a);
+    let mut a_to_b = std::pin::pin!(a_to_b);
+    let mut b_to_a = std::pin::pin!(b_to_a);
+    let (mut sent, mut received) = (None, None);
+    std::future::poll_fn(|cx| {
+        if sent.is_none() {
+            if let std::task::Poll::Ready(count) = a_to_b.as_mut().poll(cx) {
+                sent = Some(count?);
+            }
+        }
+        if received.is_none() {
+            if let std::task::Poll::Ready(count) = b_to_a.as_mut().poll(cx) {
+                received = Some(count?);
+            }
+        }
+        match (sent, received) {
+            (Some(sent), Some(received)) => std::task::Poll::Ready(Ok((sent, received))),
+            _ => std::task::Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// One direction of [`copy_bidirectional`]: everything `from` sends, then the end.
+async fn one_way<F, T>(mut from: &F, mut to: &T) -> io::Result<u64>
+where
+    F: ?Sized,
+    T: ?Sized,
+    for<'x> &'x F: AsyncRead,
+    for<'x> &'x T: AsyncWrite,
+{
+    let copied = copy(&mut from, &mut to).await?;
+    to.shutdown().await?;
+    Ok(copied)
+}
+
 /// Reads everything `reader` yields into a new `String`.
 ///
 /// # Errors

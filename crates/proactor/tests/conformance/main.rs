@@ -7,6 +7,7 @@ mod incoming;
 mod join_set;
 mod net;
 mod pooled;
+mod proxy;
 mod registered;
 mod runtime;
 mod tcp_socket;
@@ -77,6 +78,8 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    proxy::copy_bidirectional_proxies_both_ways,
+    proxy::copy_bidirectional_reports_a_reset,
     tcp_socket::tcp_socket_connects_from_its_bound_address,
     tcp_socket::tcp_socket_listens_with_its_options,
     tcp_socket::tcp_socket_options_read_back,
