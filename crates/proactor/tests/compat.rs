@@ -50,6 +50,7 @@ per_backend! {
     no_bytes_lost_when_pooled_poll_reads_are_abandoned,
     a_waiting_pooled_adapter_holds_no_buffer,
     into_inner_gives_pooled_bytes_back,
+    tokio_select_races_proactor_futures,
 }
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
@@ -660,5 +661,28 @@ fn into_inner_gives_pooled_bytes_back(runtime: Runtime) {
         let (result, rest) = b.read_to_end(Vec::new()).await;
         result.unwrap();
         assert_eq!(rest, b" world!");
+    });
+}
+
+/// `tokio::select!` polls any futures, proactor's included (no tokio runtime needed): the
+/// branch that is ready first wins and the other future is dropped (its read cancelled, its
+/// bytes kept by the stream for the next read).
+fn tokio_select_races_proactor_futures(runtime: Runtime) {
+    run(&runtime, async {
+        let (mut a, mut b) = stream_pair().await;
+        let won = tokio::select! {
+            (result, _) = b.read(Vec::with_capacity(16)) => format!("read {result:?}"),
+            () = sleep(Duration::from_millis(20)) => "timer".to_string(),
+        };
+        assert_eq!(won, "timer");
+        a.write_all(&b"data"[..]).await.0.unwrap();
+        let got = tokio::select! {
+            (result, bytes) = b.read(Vec::with_capacity(16)) => {
+                let count = result.unwrap();
+                bytes[..count].to_vec()
+            }
+            () = sleep(Duration::from_secs(10)) => Vec::new(),
+        };
+        assert_eq!(got, b"data");
     });
 }

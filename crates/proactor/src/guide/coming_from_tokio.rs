@@ -39,6 +39,7 @@
 //! | `read_to_string(&mut s)` | [`io::read_to_string(&mut reader)`](crate::io::read_to_string) → `String` |
 //! | `AsyncWriteExt::write_all(&buf)` | [`AsyncWrite::write_all(buf)`](crate::io::AsyncWrite::write_all) → `(result, buf)` |
 //! | `flush()`, `shutdown()` | [`flush()`](crate::io::AsyncWrite::flush), [`shutdown()`](crate::io::AsyncWrite::shutdown) |
+//! | `stream.shutdown().await` on a `TcpStream` | a trap: `TcpStream` (and `UnixStream`) has std's inherent [`shutdown(how)`](crate::net::TcpStream::shutdown), which method lookup finds first, so `stream.shutdown()` does not compile; write `stream.shutdown(Shutdown::Write).await` or `AsyncWrite::shutdown(&mut stream).await` (the same on split halves) |
 //! | `stream.split()` (borrowed halves) | `(&stream, &stream)`: [`&TcpStream`](crate::net::TcpStream) reads and writes |
 //! | `stream.into_split()` | [`stream.into_split()`](crate::net::TcpStream::into_split) |
 //! | `io::split(stream)` | [`io::split(stream)`](crate::io::split) |
@@ -53,7 +54,7 @@
 //! | `time::timeout(d, stream.read(..))` on every read (an idle or slow peer) | also [`TcpStream::set_read_timeout`](crate::net::TcpStream::set_read_timeout) / [`set_write_timeout`](crate::net::TcpStream::set_write_timeout), as std's: each read or write fails with `TimedOut` past the limit, timed by the kernel on io_uring (no runtime timer per read) |
 //! | `time::interval(p)`, `interval_at(t, p)`, `tick()`, `reset()`, `MissedTickBehavior` | [`time::interval(p)`](crate::time::interval), [`interval_at(t, p)`](crate::time::interval_at), [`tick()`](crate::time::Interval::tick), [`reset()`](crate::time::Interval::reset), [`MissedTickBehavior`](crate::time::MissedTickBehavior) (`Burst` by default, as tokio's) |
 //! | `time::timeout_at(t, f)` | [`time::timeout_at(t, f)`](crate::time::timeout_at) |
-//! | `select!` | [`time::timeout`](crate::time::timeout) for a deadline; a task and [`abort`](crate::JoinHandle::abort); a `poll_fn` race (below); runtime-independent combinators such as `futures::select!` work too |
+//! | `select!` | `tokio::select!` itself works on proactor's futures (it needs no tokio runtime; tokio's `macros` feature); so do [`time::timeout`](crate::time::timeout) for a deadline, a task and [`abort`](crate::JoinHandle::abort), a `poll_fn` race (below), and `futures::select!`. The branch that loses is dropped: see [cancellation](super::cancellation) for what each future gives up |
 //! | `process::Command::new(p).output()` | [`process::Command::new(p).output()`](crate::process::Command::output) |
 //! | `signal::ctrl_c()` | [`signal::ctrl_c()`](crate::signal::ctrl_c) |
 //! | `signal::unix::signal(kind)`, `recv()` | [`signal::signal(kind)`](crate::signal::signal), [`recv()`](crate::signal::Signal::recv) |
