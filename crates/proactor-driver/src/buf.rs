@@ -8,7 +8,7 @@ use std::fmt;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 /// An owned buffer handed to an operation and returned with its completion.
 ///
@@ -49,6 +49,8 @@ enum Storage {
     Boxed(Box<[u8]>),
     BytesMut(BytesMut),
     Static(&'static [u8]),
+    /// Shared bytes, written from (no room to read into).
+    Bytes(Bytes),
     /// A buffer lent by a pool, written from (its length is what it received; reads have
     /// no room in it).
     Pooled(crate::PooledBuffer),
@@ -176,7 +178,7 @@ impl Buffer {
     #[inline]
     pub fn read_capacity(&self) -> usize {
         match (&self.storage, self.view) {
-            (Storage::Static(_) | Storage::Pooled(_), _) => 0,
+            (Storage::Static(_) | Storage::Bytes(_) | Storage::Pooled(_), _) => 0,
             (_, Some((start, end))) => end - start,
             (Storage::Vec(vec), None) => vec.capacity() - vec.len(),
             (Storage::BytesMut(bytes), None) => bytes.capacity() - bytes.len(),
@@ -261,7 +263,7 @@ impl Buffer {
         match &mut self.storage {
             Storage::Vec(vec) => vec.clear(),
             Storage::BytesMut(bytes) => bytes.clear(),
-            Storage::Boxed(_) | Storage::Static(_) | Storage::Pooled(_) => {}
+            Storage::Boxed(_) | Storage::Static(_) | Storage::Bytes(_) | Storage::Pooled(_) => {}
         }
     }
 
@@ -367,6 +369,30 @@ impl Buffer {
         }
     }
 
+    /// Gives back the `Bytes` this buffer was made from, or the buffer itself.
+    ///
+    /// # Errors
+    ///
+    /// The unchanged buffer, when it does not hold `Bytes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor_driver::Buffer;
+    ///
+    /// let bytes = bytes::Bytes::from_static(b"abc");
+    /// assert_eq!(Buffer::from(bytes).into_bytes().unwrap(), &b"abc"[..]);
+    /// ```
+    pub fn into_bytes(self) -> Result<Bytes, Buffer> {
+        match self.storage {
+            Storage::Bytes(bytes) => Ok(bytes),
+            storage => Err(Buffer {
+                storage,
+                view: self.view,
+            }),
+        }
+    }
+
     /// Gives back the `&'static [u8]` this buffer was made from, or the buffer itself.
     ///
     /// # Errors
@@ -411,7 +437,9 @@ impl Buffer {
         }
         let pointer = match (self.view, &mut self.storage) {
             // Ruled out by the zero capacity above.
-            (_, Storage::Static(_) | Storage::Pooled(_)) => return (std::ptr::null_mut(), 0),
+            (_, Storage::Static(_) | Storage::Bytes(_) | Storage::Pooled(_)) => {
+                return (std::ptr::null_mut(), 0);
+            }
             (Some((start, _)), Storage::Vec(vec)) => vec[start..].as_mut_ptr(),
             (Some((start, _)), Storage::BytesMut(bytes)) => bytes[start..].as_mut_ptr(),
             (Some((start, _)), Storage::Boxed(boxed)) => boxed[start..].as_mut_ptr(),
@@ -443,7 +471,7 @@ impl Buffer {
             Storage::Vec(vec) => unsafe { vec.set_len(vec.len() + count) },
             // SAFETY: as for Vec: the bytes are written and within capacity.
             Storage::BytesMut(bytes) => unsafe { bytes.set_len(bytes.len() + count) },
-            Storage::Boxed(_) | Storage::Static(_) | Storage::Pooled(_) => {}
+            Storage::Boxed(_) | Storage::Static(_) | Storage::Bytes(_) | Storage::Pooled(_) => {}
         }
     }
 }
@@ -471,6 +499,7 @@ impl Storage {
             Storage::Boxed(boxed) => boxed,
             Storage::BytesMut(bytes) => bytes,
             Storage::Static(bytes) => bytes,
+            Storage::Bytes(bytes) => bytes,
             Storage::Pooled(buffer) => buffer,
         }
     }
@@ -512,6 +541,16 @@ impl From<&'static [u8]> for Buffer {
     }
 }
 
+/// Shared bytes, to send (no copy: the buffer holds a reference to them).
+impl From<Bytes> for Buffer {
+    fn from(bytes: Bytes) -> Buffer {
+        Buffer {
+            storage: Storage::Bytes(bytes),
+            view: None,
+        }
+    }
+}
+
 /// A lent buffer, to send what it received (a write from it moves no byte in memory).
 impl From<crate::PooledBuffer> for Buffer {
     fn from(buffer: crate::PooledBuffer) -> Buffer {
@@ -535,6 +574,7 @@ impl fmt::Debug for Buffer {
             Storage::Boxed(_) => "Boxed",
             Storage::BytesMut(_) => "BytesMut",
             Storage::Static(_) => "Static",
+            Storage::Bytes(_) => "Bytes",
             Storage::Pooled(_) => "Pooled",
         };
         f.debug_struct("Buffer")

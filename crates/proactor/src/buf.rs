@@ -24,7 +24,8 @@ pub type BufResult<T, B> = (io::Result<T>, B);
 ///
 /// Writes send the initialized bytes (`vec[..len]`); reads fill the spare capacity of a
 /// `Vec<u8>` or `BytesMut` (growing `len`), the whole of a `Box<[u8]>`, or a slice's range.
-/// A `&'static [u8]` can only be written.
+/// A `&'static [u8]`, a byte string literal (`&'static [u8; N]`) and `Bytes` can only be
+/// written.
 ///
 /// [`BytesMut`]: https://docs.rs/bytes/1/bytes/struct.BytesMut.html
 ///
@@ -37,6 +38,8 @@ pub type BufResult<T, B> = (io::Result<T>, B);
 /// accepts(vec![0u8; 4]);
 /// accepts(bytes::BytesMut::new());
 /// accepts(&b"static"[..]);
+/// accepts(b"a literal");
+/// accepts(bytes::Bytes::from_static(b"shared"));
 /// ```
 pub trait IoBuf: Sized + 'static {
     /// Hands the memory to the driver.
@@ -132,6 +135,39 @@ impl IoBuf for &'static [u8] {
             .into_inner()
             .into_static()
             .unwrap_or_else(|_| mismatch("&'static [u8]"))
+    }
+}
+
+/// Shared bytes, to write with no copy (a write holds a reference to them). No room to read
+/// into.
+impl IoBuf for bytes::Bytes {
+    #[inline]
+    fn into_buffer(self) -> Buffer {
+        Buffer::from(self)
+    }
+
+    fn from_buffer(buffer: Buffer) -> bytes::Bytes {
+        buffer
+            .into_inner()
+            .into_bytes()
+            .unwrap_or_else(|_| mismatch("Bytes"))
+    }
+}
+
+/// A byte string literal (`b"+OK\r\n"`), to write as it is. No room to read into.
+impl<const N: usize> IoBuf for &'static [u8; N] {
+    #[inline]
+    fn into_buffer(self) -> Buffer {
+        Buffer::from(&self[..])
+    }
+
+    fn from_buffer(buffer: Buffer) -> &'static [u8; N] {
+        buffer
+            .into_inner()
+            .into_static()
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .unwrap_or_else(|| mismatch("&'static [u8; N]"))
     }
 }
 

@@ -38,6 +38,8 @@
 //! | `read_to_end(&mut vec)` | [`read_to_end(vec)`](crate::io::AsyncRead::read_to_end) → `(result, vec)` |
 //! | `read_to_string(&mut s)` | [`io::read_to_string(&mut reader)`](crate::io::read_to_string) → `String` |
 //! | `AsyncWriteExt::write_all(&buf)` | [`AsyncWrite::write_all(buf)`](crate::io::AsyncWrite::write_all) → `(result, buf)` |
+//! | `write_all(b"+OK\r\n")`, `write_all(&bytes)` | the same, with no copy: byte string literals and `bytes::Bytes` are [`IoBuf`](crate::IoBuf)s |
+//! | `BufWriter::write_all(&borrowed)` | [`BufWriter::write_slice(&borrowed)`](crate::io::BufWriter::write_slice): copies into the buffer, which a `BufWriter` does anyway |
 //! | `flush()`, `shutdown()` | [`flush()`](crate::io::AsyncWrite::flush), [`shutdown()`](crate::io::AsyncWrite::shutdown) |
 //! | `stream.shutdown().await` on a `TcpStream` | a trap: `TcpStream` (and `UnixStream`) has std's inherent [`shutdown(how)`](crate::net::TcpStream::shutdown), which method lookup finds first, so `stream.shutdown()` does not compile; write `stream.shutdown(Shutdown::Write).await` or `AsyncWrite::shutdown(&mut stream).await` (the same on split halves) |
 //! | `stream.split()` (borrowed halves) | `(&stream, &stream)`: [`&TcpStream`](crate::net::TcpStream) reads and writes |

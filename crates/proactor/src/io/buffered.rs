@@ -615,6 +615,53 @@ impl<W: AsyncWrite> BufWriter<W> {
     }
 
     /// Sends every buffered byte to the inner writer (without flushing it).
+    /// Copies all of `bytes` in, sending the buffer whenever it fills: for bytes the caller
+    /// only borrows, which the owned-buffer [`write`](AsyncWrite::write) cannot take (tokio's
+    /// `write_all(&[u8])` on a `BufWriter`). [`flush`](AsyncWrite::flush) sends the rest.
+    ///
+    /// # Errors
+    ///
+    /// The inner writer's error from sending the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{duplex, AsyncRead, AsyncWrite, BufWriter};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (near, mut far) = duplex(1024);
+    ///     let mut writer = BufWriter::new(near);
+    ///     let name = String::from("world");
+    ///     writer.write_slice(b"hello, ").await?;
+    ///     writer.write_slice(name.as_bytes()).await?;
+    ///     writer.flush().await?;
+    ///     let (count, bytes) = far.read(Vec::with_capacity(64)).await;
+    ///     assert_eq!(&bytes[..count?], b"hello, world");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn write_slice(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        if self.writing {
+            return Err(cancelled_flush());
+        }
+        if self.capacity == 0 {
+            // No buffer to copy into: the bytes go on in a copy of their own.
+            return self.inner.write_all(bytes.to_vec()).await.0;
+        }
+        while !bytes.is_empty() {
+            let room = self.capacity.saturating_sub(self.buf.len());
+            if room == 0 {
+                self.write_buffered().await?;
+                continue;
+            }
+            let taken = bytes.len().min(room);
+            self.buf.extend_from_slice(&bytes[..taken]);
+            bytes = &bytes[taken..];
+        }
+        Ok(())
+    }
+
     async fn write_buffered(&mut self) -> io::Result<()> {
         if self.writing {
             return Err(cancelled_flush());

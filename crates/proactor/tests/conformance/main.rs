@@ -12,6 +12,7 @@ mod registered;
 mod runtime;
 mod tcp_socket;
 mod timeouts;
+mod writes;
 
 use proactor::{Backend, Builder, Runtime};
 
@@ -78,6 +79,8 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    writes::literals_and_bytes_are_written_without_a_copy,
+    writes::buf_writer_copies_borrowed_slices_in_order,
     proxy::copy_bidirectional_proxies_both_ways,
     proxy::copy_bidirectional_reports_a_reset,
     tcp_socket::tcp_socket_connects_from_its_bound_address,

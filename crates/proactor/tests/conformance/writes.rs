@@ -1,0 +1,67 @@
+//! Writing what tokio code writes: byte string literals, `bytes::Bytes` and borrowed slices
+//! through a `BufWriter`, all arriving whole and in order over TCP.
+
+use proactor::io::{AsyncRead, AsyncWrite, BufWriter};
+use proactor::net::{TcpListener, TcpStream};
+use proactor::{spawn, Runtime};
+
+async fn connected() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let client = spawn(async move { TcpStream::connect(address).await });
+    let (server, _) = listener.accept().await.unwrap();
+    (client.await.unwrap().unwrap(), server)
+}
+
+pub fn literals_and_bytes_are_written_without_a_copy(runtime: Runtime) {
+    runtime.block_on(async {
+        let (mut client, mut server) = connected().await;
+        let (result, literal) = client.write_all(b"+OK\r\n").await;
+        result.unwrap();
+        assert_eq!(literal, b"+OK\r\n", "the literal comes back");
+        let shared = bytes::Bytes::from(vec![7u8; 100_000]);
+        let (result, back) = client.write_all(shared.clone()).await;
+        result.unwrap();
+        assert_eq!(back, shared);
+        // A part of shared bytes, by slicing them as `Bytes` does.
+        let (result, _) = client.write_all(shared.slice(10..20)).await;
+        result.unwrap();
+        drop(client);
+        let (result, received) = server.read_to_end(Vec::new()).await;
+        result.unwrap();
+        assert_eq!(&received[..5], b"+OK\r\n");
+        assert_eq!(received.len(), 5 + 100_000 + 10);
+        assert!(received[5..].iter().all(|&byte| byte == 7));
+    });
+}
+
+pub fn buf_writer_copies_borrowed_slices_in_order(runtime: Runtime) {
+    runtime.block_on(async {
+        let (client, mut server) = connected().await;
+        let mut writer = BufWriter::with_capacity(1000, client);
+        let mut sent = Vec::new();
+        for round in 0..300u32 {
+            // Small pieces and pieces larger than the buffer, from memory only borrowed.
+            let piece: Vec<u8> = (0..(round * 37) % 2500)
+                .map(|at| (at + round) as u8)
+                .collect();
+            writer.write_slice(&piece).await.unwrap();
+            sent.extend_from_slice(&piece);
+        }
+        writer.write_slice(b"").await.unwrap();
+        writer.flush().await.unwrap();
+        drop(writer);
+        let (result, received) = server.read_to_end(Vec::new()).await;
+        result.unwrap();
+        assert_eq!(received.len(), sent.len());
+        assert!(received == sent, "every byte once and in order");
+        // A writer without a buffer sends each slice as it comes.
+        let (client, mut server) = connected().await;
+        let mut unbuffered = BufWriter::with_capacity(0, client);
+        unbuffered.write_slice(b"direct").await.unwrap();
+        drop(unbuffered);
+        let (result, received) = server.read_to_end(Vec::new()).await;
+        result.unwrap();
+        assert_eq!(received, b"direct");
+    });
+}
