@@ -200,6 +200,55 @@ pub trait AsyncRead {
         }
     }
 
+    /// Reads some bytes and appends them to `buf`, which may already hold bytes (a frame read
+    /// in part); returns how many were appended, 0 at the end of the stream. An empty spare
+    /// capacity grows first (by 8 KiB).
+    ///
+    /// The read fills `buf`'s spare capacity where it is (split off and joined back, no copy),
+    /// so what `buf` held never leaves the caller's hands.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe in `select!` and under timeouts, which is what sets it apart from
+    /// `read(mem::take(&mut buf))`: dropped before it completes, it leaves `buf` as it was
+    /// (with less spare capacity), and the bytes the cancelled read received are kept by the
+    /// stream for the next read (on proactor's sockets and pipes; see
+    /// [cancellation](crate::guide::cancellation)).
+    ///
+    /// # Errors
+    ///
+    /// The read's error; `buf` keeps what it held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (mut a, mut b) = proactor::io::duplex(1 << 20);
+    ///     let mut frame = BytesMut::new();
+    ///     a.write_all(&b"GET /"[..]).await.0?;
+    ///     b.read_buf(&mut frame).await?;
+    ///     a.write_all(&b" HTTP/1.1"[..]).await.0?;
+    ///     b.read_buf(&mut frame).await?;
+    ///     assert_eq!(&frame[..], b"GET / HTTP/1.1");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    async fn read_buf(&mut self, buf: &mut bytes::BytesMut) -> io::Result<usize> {
+        if buf.capacity() == buf.len() {
+            buf.reserve(8 * 1024);
+        }
+        // The spare capacity alone goes to the read: the bytes before it stay in `buf`.
+        let spare = buf.split_off(buf.len());
+        let (result, spare) = self.read(spare).await;
+        // Back where it was split from: joined without a copy.
+        buf.unsplit(spare);
+        result
+    }
+
     /// The descriptor this reader reads, while reading it directly would give exactly the
     /// bytes [`read`](AsyncRead::read) would: nothing buffered in user space, nothing kept
     /// from a cancelled read. [`copy`] asks before each chunk; when the writer offers its

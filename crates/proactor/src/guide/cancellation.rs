@@ -69,7 +69,8 @@
 //!
 //! | call | dropping its future | cancel-safe |
 //! |---|---|---|
-//! | [`AsyncRead::read`](crate::io::AsyncRead::read) on a stream | the bytes received are kept for the next read | yes |
+//! | [`AsyncRead::read`](crate::io::AsyncRead::read) on a stream | the bytes received are kept for the next read; **the buffer you passed goes with the future**, with whatever it held before the read (so `read(mem::take(&mut frame))` loses a half-read frame) | yes, for the stream's bytes |
+//! | [`AsyncRead::read_buf`](crate::io::AsyncRead::read_buf)`(&mut BytesMut)` | nothing: the buffer stays yours with what it held (only its spare capacity was lent), and the bytes received are kept for the next read; the cancel-safe way to read into a buffer that holds part of a frame (tokio's `read_buf`) | yes |
 //! | [`read_exact`](crate::io::AsyncRead::read_exact), [`read_to_end`](crate::io::AsyncRead::read_to_end) | the bytes already in the buffer go with it (the read in flight keeps its own) | no, as in tokio |
 //! | [`AsyncWrite::write`](crate::io::AsyncWrite::write) | some, all or none of the bytes were sent | no |
 //! | [`write_all`](crate::io::AsyncWrite::write_all) | a prefix of unknown length was sent | no, as in tokio |

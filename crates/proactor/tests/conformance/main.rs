@@ -81,6 +81,7 @@ conformance! {
     runtime::spawn_and_join,
     writes::literals_and_bytes_are_written_without_a_copy,
     writes::buf_writer_copies_borrowed_slices_in_order,
+    writes::read_buf_keeps_everything_when_cancelled,
     proxy::copy_bidirectional_proxies_both_ways,
     proxy::copy_bidirectional_reports_a_reset,
     tcp_socket::tcp_socket_connects_from_its_bound_address,
