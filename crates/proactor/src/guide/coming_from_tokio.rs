@@ -35,6 +35,7 @@
 //! | `AsyncReadExt::read(&mut buf)` → `n` | [`AsyncRead::read(buf)`](crate::io::AsyncRead::read) → `(result, buf)` |
 //! | a read buffer per connection | or [`read_pooled(&pool)`](crate::net::TcpStream::read_pooled) / [`pooled_reads(&pool)`](crate::net::TcpStream::pooled_reads): buffers a [`BufferPool`](crate::io::BufferPool) lends only when bytes arrive (see [owned buffers](crate::guide::owned_buffers)) |
 //! | `read_buf(&mut bytes_mut)` in `select!` | [`read_buf(&mut bytes_mut)`](crate::io::AsyncRead::read_buf): the same, cancel safe (not `read(mem::take(&mut buf))`, which gives up the buffer's bytes on cancel) |
+//! | `TcpStream::peek(&mut buf)` | [`TcpStream::peek(buf)`](crate::net::TcpStream::peek) → `(result, buf)`: the bytes stay for the next read |
 //! | `read_exact(&mut buf)` | [`read_exact(buf)`](crate::io::AsyncRead::read_exact) → `(result, buf)` |
 //! | `read_to_end(&mut vec)` | [`read_to_end(vec)`](crate::io::AsyncRead::read_to_end) → `(result, vec)` |
 //! | `read_to_string(&mut s)` | [`io::read_to_string(&mut reader)`](crate::io::read_to_string) → `String` |

@@ -44,6 +44,12 @@ pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
+/// `MSG_PEEK`: a receive that leaves the bytes for the next.
+#[cfg(unix)]
+const PEEK: i32 = libc::MSG_PEEK;
+#[cfg(windows)]
+const PEEK: i32 = windows_sys::Win32::Networking::WinSock::MSG_PEEK;
+
 /// An open socket owned by an I/O type; closed through the driver when dropped.
 pub(crate) struct Descriptor {
     fd: Fd,
@@ -257,6 +263,28 @@ impl Stream {
     /// The descriptor, for writing it directly (a stream buffers nothing it writes).
     pub(crate) fn raw_sink(&self) -> RawStream {
         RawStream::stream(self.descriptor.fd())
+    }
+
+    /// Receives into `buf` without taking the bytes (see `TcpStream::peek`): kept bytes of a
+    /// cancelled read first (copied, not taken), else one receive with `MSG_PEEK`.
+    pub(crate) async fn peek<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        std::future::poll_fn(|cx| self.poll_no_pending_reads(cx)).await;
+        let mut buffer = buf.into_buffer();
+        if let Some(leftover) = self.leftover.get() {
+            let leftover = leftover.borrow();
+            let room = buffer.read_capacity();
+            if let Some(kept) = leftover.peek_kept(room, |bytes| buffer.fill_from(bytes)) {
+                return (kept, B::from_buffer(buffer));
+            }
+        }
+        let (result, buffer) = op::submit(Op::Recv {
+            fd: self.descriptor.fd(),
+            buf: buffer,
+            flags: PEEK,
+        })
+        .buffer()
+        .await;
+        (result, B::from_buffer(buffer))
     }
 
     /// Reads into `buf`: kept bytes of a cancelled read first, else one receive.

@@ -317,6 +317,43 @@ impl TcpStream {
         self.stream.write_zero_copy(buf).await
     }
 
+    /// Receives bytes into `buf` without taking them: the next read (or peek) gets the same
+    /// bytes. Waits until there are some; 0 means the end of the stream. Bytes a cancelled
+    /// read kept for this stream come first, as they do for a read.
+    ///
+    /// # Errors
+    ///
+    /// What the receive met (a reset, say), or the error a cancelled read met, which the next
+    /// read then returns too.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe: a peek takes nothing, so dropping it loses nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::{AsyncRead, AsyncWrite};
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.write_all(&b"GET / HTTP/1.1"[..]).await.0?;
+    ///     let (count, peeked) = server.peek(Vec::with_capacity(3)).await;
+    ///     assert_eq!(&peeked[..count?], b"GET");
+    ///     let (result, read) = server.read_exact(Vec::with_capacity(14)).await;
+    ///     result?;
+    ///     assert_eq!(read, b"GET / HTTP/1.1", "the peeked bytes are read again");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn peek<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        self.stream.peek(buf).await
+    }
+
     /// Reads into a buffer lent by `pool` when bytes arrive: while it waits, no buffer is
     /// parked for this stream (the memory an idle connection costs is the pool's share, not
     /// a buffer of its own). An empty buffer: the peer closed its end. Dropped in flight, it

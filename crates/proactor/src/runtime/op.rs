@@ -65,6 +65,28 @@ impl Leftover {
         None
     }
 
+    /// As [`take_kept`](Leftover::take_kept) for a peek: the same answer, taking nothing
+    /// (the error is given as a copy: its kind and OS code, or its kind and message).
+    pub(crate) fn peek_kept(
+        &self,
+        room: usize,
+        into: impl FnOnce(&[u8]) -> usize,
+    ) -> Option<io::Result<usize>> {
+        if !self.bytes.is_empty() && room > 0 {
+            return Some(Ok(into(&self.bytes)));
+        }
+        if let Some(error) = &self.error {
+            return Some(Err(match error.raw_os_error() {
+                Some(code) => io::Error::from_raw_os_error(code),
+                None => io::Error::new(error.kind(), error.to_string()),
+            }));
+        }
+        if self.ended && room > 0 {
+            return Some(Ok(0));
+        }
+        None
+    }
+
     /// Whether a read has something here to return before it may read the descriptor.
     pub(crate) fn is_clear(&self) -> bool {
         self.pending == 0 && self.bytes.is_empty() && !self.ended && self.error.is_none()

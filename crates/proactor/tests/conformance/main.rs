@@ -6,6 +6,7 @@
 mod incoming;
 mod join_set;
 mod net;
+mod peek;
 mod pooled;
 mod proxy;
 mod registered;
@@ -79,6 +80,8 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    peek::peek_leaves_the_bytes_for_the_read,
+    peek::peek_sees_what_a_cancelled_read_kept,
     writes::literals_and_bytes_are_written_without_a_copy,
     writes::buf_writer_copies_borrowed_slices_in_order,
     writes::read_buf_keeps_everything_when_cancelled,
