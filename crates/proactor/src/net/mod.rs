@@ -7,6 +7,45 @@
 //! Unix sockets (`UnixListener`, `UnixStream`, `UnixDatagram`) are Unix only for now;
 //! Windows has `AF_UNIX` stream sockets, which these types do not cover yet.
 
+/// The std traits that lend a socket's descriptor to other libraries (socket2's `SockRef`,
+/// nix, a C library): `AsRawFd` and `AsFd` on Unix, `AsRawSocket` and `AsSocket` on Windows,
+/// for `$type`, whose descriptor (a [`Descriptor`]) `$this` gives.
+macro_rules! lend_descriptor {
+    ($type:ty, |$this:ident| $descriptor:expr) => {
+        #[cfg(unix)]
+        impl std::os::fd::AsRawFd for $type {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                let $this = self;
+                $descriptor.fd()
+            }
+        }
+
+        #[cfg(unix)]
+        impl std::os::fd::AsFd for $type {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                let $this = self;
+                crate::sys::borrow_fd(self, $descriptor.fd())
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsRawSocket for $type {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                let $this = self;
+                $descriptor.fd()
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsSocket for $type {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                let $this = self;
+                crate::sys::borrow_fd(self, $descriptor.fd())
+            }
+        }
+    };
+}
+
 mod addr;
 mod incoming;
 #[cfg(compat)]

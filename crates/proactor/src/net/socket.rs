@@ -458,3 +458,5 @@ impl TcpSocket {
 fn clamp(size: usize) -> u32 {
     u32::try_from(size).unwrap_or(u32::MAX)
 }
+
+lend_descriptor!(TcpSocket, |this| this.descriptor);

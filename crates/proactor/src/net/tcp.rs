@@ -1001,3 +1001,6 @@ impl AsyncWrite for OwnedWriteHalf {
         Some(self.stream.raw_sink())
     }
 }
+
+lend_descriptor!(TcpStream, |this| this.stream.descriptor);
+lend_descriptor!(TcpListener, |this| this.descriptor);

@@ -500,3 +500,5 @@ impl fmt::Debug for UdpSocket {
             .finish()
     }
 }
+
+lend_descriptor!(UdpSocket, |this| this.descriptor);

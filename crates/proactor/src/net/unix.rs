@@ -791,3 +791,7 @@ impl fmt::Debug for UnixDatagram {
             .finish()
     }
 }
+
+lend_descriptor!(UnixStream, |this| this.stream.descriptor);
+lend_descriptor!(UnixListener, |this| this.descriptor);
+lend_descriptor!(UnixDatagram, |this| this.descriptor);

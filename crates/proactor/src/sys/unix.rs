@@ -28,6 +28,15 @@ pub(crate) unsafe fn borrow_socket(fd: Fd) -> ManuallyDrop<socket2::Socket> {
     ManuallyDrop::new(unsafe { socket2::Socket::from_raw_fd(fd) })
 }
 
+/// The descriptor `fd` of `owner`, borrowed for as long as `owner` is (`AsFd`).
+///
+/// `owner` must keep `fd` open for as long as it lives (it closes `fd` only when dropped), as
+/// every I/O type passing itself here does.
+pub(crate) fn borrow_fd<T: ?Sized>(_owner: &T, fd: Fd) -> std::os::fd::BorrowedFd<'_> {
+    // SAFETY: `owner` keeps `fd` open while the borrow of it lasts (its contract above).
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
 /// A std handle on a duplicate of the open file `fd`: it stays valid even if `fd` is
 /// closed meanwhile.
 ///

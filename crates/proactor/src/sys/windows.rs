@@ -56,6 +56,15 @@ pub(crate) unsafe fn borrow_socket(fd: Fd) -> ManuallyDrop<socket2::Socket> {
     ManuallyDrop::new(unsafe { socket2::Socket::from_raw_socket(fd) })
 }
 
+/// The socket `fd` of `owner`, borrowed for as long as `owner` is (`AsSocket`).
+///
+/// `owner` must keep `fd` open for as long as it lives (it closes `fd` only when dropped), as
+/// every I/O type passing itself here does.
+pub(crate) fn borrow_fd<T: ?Sized>(_owner: &T, fd: Fd) -> std::os::windows::io::BorrowedSocket<'_> {
+    // SAFETY: `owner` keeps `fd` open while the borrow of it lasts (its contract above).
+    unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(fd) }
+}
+
 /// A std handle on a duplicate of the open file handle `fd` (`DuplicateHandle`): it stays
 /// valid even if `fd` is closed meanwhile.
 ///

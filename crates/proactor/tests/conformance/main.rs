@@ -3,6 +3,7 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
+mod descriptors;
 mod incoming;
 mod join_set;
 mod net;
@@ -80,6 +81,7 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    descriptors::sockets_lend_their_descriptors,
     peek::peek_leaves_the_bytes_for_the_read,
     peek::peek_sees_what_a_cancelled_read_kept,
     writes::literals_and_bytes_are_written_without_a_copy,
