@@ -363,3 +363,282 @@ impl<T> fmt::Debug for JoinSet<T> {
         f.debug_struct("JoinSet").field("len", &self.len).finish()
     }
 }
+
+/// Declares task-local values, as tokio's `task_local!`: a [`LocalKey`] whose value is set
+/// for the length of a future with [`LocalKey::scope`] (every poll of that future sees it,
+/// whichever task polls it) and read with [`LocalKey::with`] or [`LocalKey::get`].
+///
+/// # Examples
+///
+/// ```
+/// proactor::task_local! {
+///     static REQUEST_ID: u64;
+/// }
+///
+/// let runtime = proactor::Runtime::new()?;
+/// let seen = runtime.block_on(REQUEST_ID.scope(7, async {
+///     proactor::yield_now().await;
+///     REQUEST_ID.get()
+/// }));
+/// assert_eq!(seen, 7);
+/// assert!(REQUEST_ID.try_with(|id| *id).is_err(), "not set outside the scope");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[macro_export]
+macro_rules! task_local {
+    () => {};
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty; $($rest:tt)*) => {
+        $crate::__task_local_inner!($(#[$attr])* $vis $name, $t);
+        $crate::task_local!($($rest)*);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty) => {
+        $crate::__task_local_inner!($(#[$attr])* $vis $name, $t);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __task_local_inner {
+    ($(#[$attr:meta])* $vis:vis $name:ident, $t:ty) => {
+        $(#[$attr])*
+        $vis static $name: $crate::task::LocalKey<$t> = {
+            ::std::thread_local! {
+                static SLOT: ::std::cell::RefCell<::std::option::Option<$t>> =
+                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+            }
+            $crate::task::LocalKey { slot: SLOT }
+        };
+    };
+}
+
+/// A task-local value's key, declared with [`task_local!`](crate::task_local).
+///
+/// The value lives in the thread's slot while a future of its [`scope`](LocalKey::scope) is
+/// polled, and in that future between polls; so it follows the future, not the thread.
+///
+/// # Examples
+///
+/// ```
+/// proactor::task_local! {
+///     static USER: String;
+/// }
+///
+/// let name = USER.sync_scope("ada".to_string(), || USER.with(|user| user.clone()));
+/// assert_eq!(name, "ada");
+/// ```
+pub struct LocalKey<T: 'static> {
+    #[doc(hidden)]
+    pub slot: std::thread::LocalKey<RefCell<Option<T>>>,
+}
+
+impl<T: 'static> LocalKey<T> {
+    /// Runs `future` with the value set to `value`: every poll of it (and of what it awaits)
+    /// sees the value. Scopes of one key nest: the inner value hides the outer one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::task_local! {
+    ///     static DEPTH: u32;
+    /// }
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// let depths = runtime.block_on(DEPTH.scope(1, async {
+    ///     let inner = DEPTH.scope(2, async { DEPTH.get() }).await;
+    ///     (DEPTH.get(), inner)
+    /// }));
+    /// assert_eq!(depths, (1, 2));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn scope<F: Future>(&'static self, value: T, future: F) -> TaskLocalFuture<T, F> {
+        TaskLocalFuture {
+            key: self,
+            slot: Some(value),
+            future,
+        }
+    }
+
+    /// Runs `f` with the value set to `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::task_local! {
+    ///     static LIMIT: usize;
+    /// }
+    ///
+    /// assert_eq!(LIMIT.sync_scope(10, || LIMIT.get() * 2), 20);
+    /// ```
+    pub fn sync_scope<F: FnOnce() -> R, R>(&'static self, value: T, f: F) -> R {
+        let mut slot = Some(value);
+        let _swapped = Swapped::enter(self, &mut slot);
+        f()
+    }
+
+    /// Runs `f` on the value.
+    ///
+    /// # Panics
+    ///
+    /// Outside a [`scope`](LocalKey::scope) of this key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::task_local! {
+    ///     static NAME: &'static str;
+    /// }
+    ///
+    /// NAME.sync_scope("x", || NAME.with(|name| assert_eq!(*name, "x")));
+    /// ```
+    pub fn with<F: FnOnce(&T) -> R, R>(&'static self, f: F) -> R {
+        match self.try_with(f) {
+            Ok(output) => output,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Runs `f` on the value, if it is set.
+    ///
+    /// # Errors
+    ///
+    /// [`AccessError`] outside a [`scope`](LocalKey::scope) of this key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::task_local! {
+    ///     static NAME: &'static str;
+    /// }
+    ///
+    /// assert!(NAME.try_with(|name| name.len()).is_err());
+    /// ```
+    pub fn try_with<F: FnOnce(&T) -> R, R>(&'static self, f: F) -> Result<R, AccessError> {
+        self.slot.with(|slot| match slot.borrow().as_ref() {
+            Some(value) => Ok(f(value)),
+            None => Err(AccessError(())),
+        })
+    }
+
+    /// A copy of the value.
+    ///
+    /// # Panics
+    ///
+    /// Outside a [`scope`](LocalKey::scope) of this key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::task_local! {
+    ///     static ID: u64;
+    /// }
+    ///
+    /// assert_eq!(ID.sync_scope(3, || ID.get()), 3);
+    /// ```
+    pub fn get(&'static self) -> T
+    where
+        T: Clone,
+    {
+        self.with(T::clone)
+    }
+}
+
+impl<T: 'static> fmt::Debug for LocalKey<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LocalKey { .. }")
+    }
+}
+
+/// Puts a scope's value in its key's slot, and takes it back out when dropped (also when
+/// what ran in between panicked), so that the slot holds the outer value again.
+struct Swapped<'a, T: 'static> {
+    key: &'static LocalKey<T>,
+    value: &'a mut Option<T>,
+}
+
+impl<'a, T: 'static> Swapped<'a, T> {
+    fn enter(key: &'static LocalKey<T>, value: &'a mut Option<T>) -> Swapped<'a, T> {
+        key.slot
+            .with(|slot| std::mem::swap(&mut *slot.borrow_mut(), value));
+        Swapped { key, value }
+    }
+}
+
+impl<T: 'static> Drop for Swapped<'_, T> {
+    fn drop(&mut self) {
+        let value = &mut *self.value;
+        // The thread is ending when the slot is gone: nothing to put back.
+        let _ = self
+            .key
+            .slot
+            .try_with(|slot| std::mem::swap(&mut *slot.borrow_mut(), value));
+    }
+}
+
+/// The future [`LocalKey::scope`] returns: `future`, each poll with the value set.
+///
+/// # Examples
+///
+/// ```
+/// proactor::task_local! {
+///     static ID: u64;
+/// }
+///
+/// let future: proactor::task::TaskLocalFuture<u64, _> = ID.scope(1, async { ID.get() });
+/// assert_eq!(proactor::Runtime::new()?.block_on(future), 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TaskLocalFuture<T: 'static, F> {
+    key: &'static LocalKey<T>,
+    /// The value, between polls.
+    slot: Option<T>,
+    future: F,
+}
+
+impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of the pinned
+        // TaskLocalFuture, which has no Drop or Unpin impl that could move it; `slot` and
+        // `key` are not pinned and only swapped or read.
+        let (future, key, slot) = unsafe {
+            let this = self.get_unchecked_mut();
+            (
+                std::pin::Pin::new_unchecked(&mut this.future),
+                this.key,
+                &mut this.slot,
+            )
+        };
+        let _swapped = Swapped::enter(key, slot);
+        future.poll(cx)
+    }
+}
+
+impl<T: 'static, F> fmt::Debug for TaskLocalFuture<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskLocalFuture").finish_non_exhaustive()
+    }
+}
+
+/// What [`LocalKey::try_with`] returns outside a scope of its key.
+///
+/// # Examples
+///
+/// ```
+/// proactor::task_local! {
+///     static ID: u64;
+/// }
+///
+/// let error = ID.try_with(|id| *id).unwrap_err();
+/// assert_eq!(error.to_string(), "task-local value not set: outside LocalKey::scope");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessError(());
+
+impl fmt::Display for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task-local value not set: outside LocalKey::scope")
+    }
+}
+
+impl std::error::Error for AccessError {}

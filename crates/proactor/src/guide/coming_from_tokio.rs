@@ -24,6 +24,7 @@
 //! | `task::spawn_blocking(f)` | [`proactor::spawn_blocking(f)`](crate::spawn_blocking) |
 //! | `task::yield_now()` | [`proactor::yield_now()`](crate::yield_now) |
 //! | `JoinHandle`: `.await`, `abort()`, `is_finished()`, `abort_handle()` | [`JoinHandle`](crate::JoinHandle): the same; the error is a [`JoinError`](crate::JoinError); [`AbortHandle`](crate::task::AbortHandle) stays on the runtime's thread (not `Send`) |
+//! | `task_local!`, `KEY.scope(v, f)`, `KEY.with(..)`, `KEY.get()` | [`proactor::task_local!`](crate::task_local), [`scope`](crate::task::LocalKey::scope), [`with`](crate::task::LocalKey::with), [`get`](crate::task::LocalKey::get): the same |
 //! | `task::JoinSet`: `spawn`, `join_next`, `abort_all`, `shutdown`, `join_all` | [`task::JoinSet`](crate::task::JoinSet): the same names; its tasks report when they end, so `join_next` looks at no other |
 //! | `TcpListener::bind(a)`, `accept()` | [`TcpListener::bind(a)`](crate::net::TcpListener::bind), [`accept()`](crate::net::TcpListener::accept) |
 //! | an accept loop | or [`listener.incoming()`](crate::net::TcpListener::incoming) (std's name): one multishot accept for every connection, [`next()`](crate::net::Incoming::next) → `TcpStream` |

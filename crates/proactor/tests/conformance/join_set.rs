@@ -161,3 +161,43 @@ pub fn abort_handle_stops_a_spawned_task(runtime: Runtime) {
         assert_eq!(handle.await.unwrap(), 5);
     });
 }
+
+proactor::task_local! {
+    static REQUEST: u32;
+}
+
+/// `task_local!`: each task sees its own scope's value across awaits while tasks interleave;
+/// scopes nest; outside one the value is not set, also after a panic inside one.
+pub fn task_locals_follow_their_futures(runtime: Runtime) {
+    runtime.block_on(async {
+        let mut set = JoinSet::new();
+        for id in 0..10u32 {
+            set.spawn(REQUEST.scope(id, async move {
+                for _ in 0..5 {
+                    assert_eq!(REQUEST.get(), id);
+                    yield_now().await;
+                    sleep(Duration::from_millis(u64::from(id % 3))).await;
+                }
+                let inner = REQUEST.scope(id + 100, async { REQUEST.get() }).await;
+                assert_eq!(inner, id + 100);
+                REQUEST.get()
+            }));
+        }
+        let mut seen = Vec::new();
+        while let Some(id) = set.join_next().await {
+            seen.push(id.unwrap());
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..10).collect::<Vec<_>>());
+        assert!(
+            REQUEST.try_with(|id| *id).is_err(),
+            "not set outside a scope"
+        );
+        let panicked = std::panic::catch_unwind(|| REQUEST.sync_scope(5, || panic!("inside")));
+        assert!(panicked.is_err());
+        assert!(
+            REQUEST.try_with(|id| *id).is_err(),
+            "a panic leaves no value behind"
+        );
+    });
+}

@@ -104,6 +104,7 @@ conformance! {
     join_set::detached_join_set_tasks_run_on,
     join_set::join_set_shutdown_and_join_all,
     join_set::abort_handle_stops_a_spawned_task,
+    join_set::task_locals_follow_their_futures,
     runtime::abort_drops_the_task,
     runtime::panicking_task_is_a_join_error,
     runtime::detached_tasks_run_on,
