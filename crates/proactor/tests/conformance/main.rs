@@ -18,6 +18,17 @@ mod writes;
 
 use proactor::{Backend, Builder, Runtime};
 
+/// A connected pair of TCP streams on loopback: the connecting end, then the accepted one.
+pub async fn tcp_pair() -> (proactor::net::TcpStream, proactor::net::TcpStream) {
+    let listener = proactor::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let address = listener.local_addr().unwrap();
+    let client = proactor::spawn(async move { proactor::net::TcpStream::connect(address).await });
+    let (server, _) = listener.accept().await.unwrap();
+    (client.await.unwrap().unwrap(), server)
+}
+
 /// No test waits longer than this for one step.
 pub const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 

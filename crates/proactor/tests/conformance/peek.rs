@@ -4,20 +4,11 @@
 use std::time::Duration;
 
 use proactor::io::{AsyncRead, AsyncWrite};
-use proactor::net::{TcpListener, TcpStream};
 use proactor::{spawn, Runtime};
-
-async fn connected() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let client = spawn(async move { TcpStream::connect(address).await });
-    let (server, _) = listener.accept().await.unwrap();
-    (client.await.unwrap().unwrap(), server)
-}
 
 pub fn peek_leaves_the_bytes_for_the_read(runtime: Runtime) {
     runtime.block_on(async {
-        let (mut client, mut server) = connected().await;
+        let (mut client, mut server) = crate::tcp_pair().await;
         // A peek waits for bytes, as a read does.
         let sending = spawn(async move {
             proactor::time::sleep(Duration::from_millis(20)).await;
@@ -42,7 +33,7 @@ pub fn peek_leaves_the_bytes_for_the_read(runtime: Runtime) {
 
 pub fn peek_sees_what_a_cancelled_read_kept(runtime: Runtime) {
     runtime.block_on(async {
-        let (mut client, mut server) = connected().await;
+        let (mut client, mut server) = crate::tcp_pair().await;
         // A read in flight when it is dropped: what it receives is kept for the next read.
         let waiting = proactor::time::timeout(
             Duration::from_millis(20),

@@ -2,20 +2,11 @@
 //! through a `BufWriter`, all arriving whole and in order over TCP.
 
 use proactor::io::{AsyncRead, AsyncWrite, BufWriter};
-use proactor::net::{TcpListener, TcpStream};
 use proactor::{spawn, Runtime};
-
-async fn connected() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let client = spawn(async move { TcpStream::connect(address).await });
-    let (server, _) = listener.accept().await.unwrap();
-    (client.await.unwrap().unwrap(), server)
-}
 
 pub fn literals_and_bytes_are_written_without_a_copy(runtime: Runtime) {
     runtime.block_on(async {
-        let (mut client, mut server) = connected().await;
+        let (mut client, mut server) = crate::tcp_pair().await;
         let (result, literal) = client.write_all(b"+OK\r\n").await;
         result.unwrap();
         assert_eq!(literal, b"+OK\r\n", "the literal comes back");
@@ -37,7 +28,7 @@ pub fn literals_and_bytes_are_written_without_a_copy(runtime: Runtime) {
 
 pub fn buf_writer_copies_borrowed_slices_in_order(runtime: Runtime) {
     runtime.block_on(async {
-        let (client, mut server) = connected().await;
+        let (client, mut server) = crate::tcp_pair().await;
         let mut writer = BufWriter::with_capacity(1000, client);
         let mut sent = Vec::new();
         for round in 0..300u32 {
@@ -56,7 +47,7 @@ pub fn buf_writer_copies_borrowed_slices_in_order(runtime: Runtime) {
         assert_eq!(received.len(), sent.len());
         assert!(received == sent, "every byte once and in order");
         // A writer without a buffer sends each slice as it comes.
-        let (client, mut server) = connected().await;
+        let (client, mut server) = crate::tcp_pair().await;
         let mut unbuffered = BufWriter::with_capacity(0, client);
         unbuffered.write_slice(b"direct").await.unwrap();
         drop(unbuffered);
@@ -72,7 +63,7 @@ pub fn buf_writer_copies_borrowed_slices_in_order(runtime: Runtime) {
 pub fn read_buf_keeps_everything_when_cancelled(runtime: Runtime) {
     use std::time::Duration;
     runtime.block_on(async {
-        let (mut client, mut server) = connected().await;
+        let (mut client, mut server) = crate::tcp_pair().await;
         let sent: Vec<u8> = (0..200_000u32).map(|at| (at % 241) as u8).collect();
         let to_send = sent.clone();
         let writer = spawn(async move {
