@@ -277,10 +277,10 @@ impl Shared {
         self.give_back(index);
     }
 
-    /// Records that the kernel lent buffer `index` (io_uring reported it in a completion).
+    /// Records that the kernel lent `count` buffers (io_uring reported them in a completion).
     #[cfg(target_os = "linux")]
-    pub(crate) fn lent_by_kernel(&self) {
-        self.lent.fetch_add(1, Ordering::SeqCst);
+    pub(crate) fn lent_by_kernel(&self, count: usize) {
+        self.lent.fetch_add(count, Ordering::SeqCst);
     }
 
     /// The buffer `index`, lent, holding `len` received bytes.

@@ -249,8 +249,8 @@ fn filled_parts(
     indices.clear();
     shared.bundle(first, count, indices);
     let last = indices.len() - 1;
+    shared.lent_by_kernel(indices.len());
     for (at, &index) in indices.iter().enumerate() {
-        shared.lent_by_kernel();
         let len = if at == last {
             received - last * size
         } else {

@@ -316,14 +316,7 @@ impl Stream {
                 return (kept, B::from_buffer(buffer));
             }
         }
-        let (result, buffer) = op::submit(Op::Recv {
-            fd: self.descriptor.fd(),
-            buf: buffer,
-            flags: PEEK,
-        })
-        .buffer()
-        .await;
-        (result, B::from_buffer(buffer))
+        recv_with(self.descriptor.fd(), B::from_buffer(buffer), PEEK).await
     }
 
     /// Reads into `buf`: kept bytes of a cancelled read first, else one receive.
@@ -690,10 +683,15 @@ pub(crate) async fn send<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
 /// Receives into `buf` from a connected socket (datagram sockets: no bytes to keep on cancel,
 /// as a datagram is received whole or not at all).
 pub(crate) async fn recv<B: IoBuf>(fd: Fd, buf: B) -> BufResult<usize, B> {
+    recv_with(fd, buf, 0).await
+}
+
+/// As [`recv`], with `MSG_*` `flags`.
+async fn recv_with<B: IoBuf>(fd: Fd, buf: B, flags: i32) -> BufResult<usize, B> {
     let (result, buffer) = op::submit(Op::Recv {
         fd,
         buf: buf.into_buffer(),
-        flags: 0,
+        flags,
     })
     .buffer()
     .await;
