@@ -397,9 +397,12 @@ pub enum Op {
     },
     /// Waits until `fd` is readable (or, with `writable`, writable) and completes with the
     /// `poll(2)` events seen. For descriptors whose readiness is the event itself: a pidfd
-    /// (the child exited), a listening socket, a pipe. On Windows it waits for a waitable
-    /// handle to be signalled (a process that exited, console input, an event) and completes
-    /// with 1; sockets and `writable` are `Unsupported` there.
+    /// (the child exited), a listening socket, a pipe; and for code written around readiness
+    /// (`try_read` after a wait). On Windows a socket's wait is the socket driver's own poll
+    /// (`IOCTL_AFD_POLL`, what `WSAPoll` and libuv's `uv_poll_t` use) and completes with
+    /// `WSAPoll`'s events (`POLLRDNORM`, `POLLWRNORM`, `POLLHUP`, `POLLERR`); any other
+    /// handle's waits until it is signalled (a process that exited, console input, an
+    /// event) and completes with 1, and `writable` is `Unsupported` for it.
     Poll {
         /// What to watch.
         fd: Fd,

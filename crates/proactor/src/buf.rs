@@ -280,3 +280,11 @@ impl IoBuf for Buffer {
         buffer
     }
 }
+
+/// `buf` as a buffer to receive into, the type socket2's receives take.
+pub(crate) fn as_uninit(buf: &mut [u8]) -> &mut [std::mem::MaybeUninit<u8>] {
+    // SAFETY: `MaybeUninit<u8>` has `u8`'s layout, and the callers only hand the slice to a
+    // receive, which writes initialized bytes into it (never uninitialized ones), so `buf`
+    // holds initialized bytes afterwards as the `&mut [u8]` requires.
+    unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) }
+}

@@ -24,15 +24,19 @@ mod buffer_pool;
 mod buffered;
 mod duplex;
 mod raw;
+pub(crate) mod ready;
 #[cfg(target_os = "linux")]
 mod splice;
 mod split;
+#[cfg(unix)]
+pub mod unix;
 mod util;
 
 pub use buffer_pool::{is_pool_exhausted, BufferPool, PooledBuffer};
 pub use buffered::{BufReader, BufWriter, Lines};
 pub use duplex::{duplex, DuplexStream};
 pub use raw::RawStream;
+pub use ready::{Interest, Ready};
 pub use split::{split, ReadHalf, WriteHalf};
 pub use util::{copy, copy_bidirectional, read_to_string};
 

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{
-    GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_PIPE_CONNECTED,
-    HANDLE, INVALID_HANDLE_VALUE, NTSTATUS, STATUS_PENDING, WAIT_TIMEOUT,
+    GetHandleInformation, GetLastError, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_MORE_DATA,
+    ERROR_PIPE_CONNECTED, HANDLE, INVALID_HANDLE_VALUE, NTSTATUS, STATUS_PENDING, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     self as winsock, TransmitFile, WSARecv, WSARecvFrom, WSASend, WSASendTo, SOCKADDR,
@@ -42,8 +42,8 @@ use windows_sys::Win32::System::Threading::{
     RegisterWaitForSingleObject, UnregisterWaitEx, WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
 };
 use windows_sys::Win32::System::IO::{
-    CancelIoEx, CreateIoCompletionPort, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
-    OVERLAPPED, OVERLAPPED_ENTRY,
+    CancelIoEx, CreateIoCompletionPort, DeviceIoControl, GetQueuedCompletionStatusEx,
+    PostQueuedCompletionStatus, OVERLAPPED, OVERLAPPED_ENTRY,
 };
 
 use super::checks::{self, IOV_MAX};
@@ -102,6 +102,8 @@ struct Control {
     messages: bool,
     /// An `Op::Poll` on a waitable handle: the registered wait and what its callback reads.
     wait: WaitContext,
+    /// An `Op::Poll` on a socket: the socket driver's poll, its input and its output.
+    afd: win::AfdPollInfo,
 }
 
 /// What a wait thread's callback needs to post an `Op::Poll`'s packet. The callback reads
@@ -164,6 +166,7 @@ impl Default for Slot {
                     overlapped: null_mut(),
                     fired: AtomicBool::new(false),
                 },
+                afd: win::AfdPollInfo::new(winsock::INVALID_SOCKET, 0),
             },
         }
     }
@@ -254,7 +257,8 @@ fn route(op: &Op) -> Route {
         | Op::SendFile { socket: fd, .. }
         | Op::ConnectNamedPipe { pipe: fd }
         | Op::ReadDirectoryChanges { dir: fd, .. } => Route::Kernel(*fd),
-        Op::Poll { writable: true, .. } => Route::Unsupported("poll for writability"),
+        // A socket's poll goes to the kernel, a waitable handle's to a registered wait (see
+        // `start_wait`).
         Op::Poll { fd, .. } => Route::Wait(*fd),
         Op::Statx { .. } => Route::Unsupported("statx with a path"),
         Op::OpenAt { .. } => Route::Unsupported("openat"),
@@ -444,6 +448,9 @@ impl Iocp {
                 win::set_socket_option(*fd, SO_UPDATE_CONNECT_CONTEXT, &0u32)?;
                 Ok(0)
             }),
+            Op::Poll { .. } => {
+                raw_result(code, bytes, false).and_then(|_| poll_events(control.afd.seen()))
+            }
             _ => raw_result(code, bytes, false),
         };
         let result = match result {
@@ -690,10 +697,20 @@ impl Iocp {
     /// every Windows).
     fn start_wait(&mut self, id: OpId, fd: Fd) {
         if matches!(win::handle_kind(fd), Ok(HandleKind::Socket)) {
-            return self.complete(
-                id,
-                Err(unsupported("poll of a socket (use its operations)")),
-            );
+            return self.start_kernel(id, fd);
+        }
+        let mut flags = 0u32;
+        // SAFETY: any value may be asked about; a closed or made-up one fails, where a wait
+        // registered on it would never end.
+        if unsafe { GetHandleInformation(win::handle(fd), &mut flags) } == 0 {
+            return self.complete(id, Err(win::last_error()));
+        }
+        let writable = matches!(
+            self.slots.get(id).and_then(|slot| slot.op.as_ref()),
+            Some(Op::Poll { writable: true, .. })
+        );
+        if writable {
+            return self.complete(id, Err(unsupported("poll of a handle for writability")));
         }
         let port = self.waker.port();
         let Some(slot) = self.slots.get_mut(id) else {
@@ -762,9 +779,7 @@ impl Iocp {
                 .ids()
                 .filter(|&waiting| {
                     self.slots.get(waiting).is_some_and(|slot| {
-                        slot.place == Place::Kernel
-                            && slot.handle == fd
-                            && matches!(slot.op, Some(Op::Poll { .. }))
+                        slot.place == Place::Kernel && slot.handle == fd && is_wait(slot)
                     })
                 })
                 .collect();
@@ -1254,6 +1269,41 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             control.flags = *flags as u32;
             recv(fd, control, overlapped)
         }
+        Op::Poll { writable, .. } => {
+            if kind != HandleKind::Socket {
+                return not_a_socket();
+            }
+            // As wepoll asks: the end of the stream counts as readable, a reset or a failed
+            // connect as both (the read or write that follows reports it).
+            let wanted = if *writable {
+                win::AFD_POLL_SEND
+            } else {
+                win::AFD_POLL_RECEIVE | win::AFD_POLL_ACCEPT | win::AFD_POLL_DISCONNECT
+            };
+            let events = wanted
+                | win::AFD_POLL_ABORT
+                | win::AFD_POLL_CONNECT_FAIL
+                | win::AFD_POLL_LOCAL_CLOSE;
+            control.afd = win::AfdPollInfo::new(win::base_socket(fd), events);
+            let info: *mut win::AfdPollInfo = &mut control.afd;
+            let size = size_of::<win::AfdPollInfo>() as u32;
+            // SAFETY: the poll info (input and output) and the OVERLAPPED live in the slot
+            // until the operation's packet arrives or the call fails here.
+            let ok = unsafe {
+                DeviceIoControl(
+                    win::handle(fd),
+                    win::IOCTL_AFD_POLL,
+                    info.cast(),
+                    size,
+                    info.cast(),
+                    size,
+                    null_mut(),
+                    overlapped,
+                )
+            };
+            // SAFETY: the call has returned; the OVERLAPPED is the slot's.
+            file_started(ok, unsafe { &*overlapped })
+        }
         Op::RecvPooled { .. } => {
             if kind != HandleKind::Socket {
                 return not_a_socket();
@@ -1499,6 +1549,35 @@ impl Started {
     }
 }
 
+/// Whether `slot` holds a registered wait (an `Op::Poll` on a waitable handle) rather than
+/// an overlapped call (a socket's poll is one).
+fn is_wait(slot: &Slot) -> bool {
+    matches!(slot.op, Some(Op::Poll { .. })) && slot.kind != HandleKind::Socket
+}
+
+/// A socket poll's result in `WSAPoll`'s words (`POLLRDNORM`, `POLLWRNORM`, `POLLHUP`,
+/// `POLLERR`), from the socket driver's events.
+fn poll_events(seen: u32) -> io::Result<usize> {
+    if seen & win::AFD_POLL_LOCAL_CLOSE != 0 {
+        // Closed under the wait: what a cancel gives.
+        return Err(win::cancelled());
+    }
+    let mut events = 0;
+    if seen & (win::AFD_POLL_RECEIVE | win::AFD_POLL_ACCEPT | win::AFD_POLL_DISCONNECT) != 0 {
+        events |= winsock::POLLRDNORM;
+    }
+    if seen & win::AFD_POLL_SEND != 0 {
+        events |= winsock::POLLWRNORM;
+    }
+    if seen & win::AFD_POLL_ABORT != 0 {
+        events |= winsock::POLLHUP;
+    }
+    if seen & win::AFD_POLL_CONNECT_FAIL != 0 {
+        events |= winsock::POLLERR;
+    }
+    Ok(events as u16 as usize)
+}
+
 fn not_a_socket() -> Started {
     Started::Failed(io::Error::from_raw_os_error(winsock::WSAENOTSOCK))
 }
@@ -1694,7 +1773,7 @@ impl Backend for Iocp {
                 None => slot.cancel_requested = true,
             },
             Place::Timer => self.complete(id, Err(win::cancelled())),
-            Place::Kernel if matches!(slot.op, Some(Op::Poll { .. })) => {
+            Place::Kernel if is_wait(slot) => {
                 slot.cancel_requested = true;
                 Iocp::cancel_wait(slot);
             }
@@ -1781,7 +1860,7 @@ impl Drop for Iocp {
         for id in pending {
             if let Some(slot) = self.slots.get_mut(id) {
                 slot.cancel_requested = true;
-                if matches!(slot.op, Some(Op::Poll { .. })) {
+                if is_wait(slot) {
                     Iocp::cancel_wait(slot);
                 } else {
                     // SAFETY: as in `cancel`.

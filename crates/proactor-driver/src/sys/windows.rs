@@ -1030,3 +1030,92 @@ pub(crate) fn open_directory(
     // SAFETY: a new handle nothing else owns.
     Ok(unsafe { std::os::windows::io::FromRawHandle::from_raw_handle(handle) })
 }
+
+/// `IOCTL_AFD_POLL`: the socket driver's own readiness wait (what `WSAPoll`, libuv's
+/// `uv_poll_t` and wepoll are built on), issued as an overlapped call so its end is a packet
+/// on the port like any other operation's. Undocumented but stable since Windows XP, and
+/// implemented by Wine.
+pub(crate) const IOCTL_AFD_POLL: u32 = 0x0001_2024;
+/// Bytes to receive.
+pub(crate) const AFD_POLL_RECEIVE: u32 = 0x0001;
+/// Room to send.
+pub(crate) const AFD_POLL_SEND: u32 = 0x0004;
+/// The peer shut down its sending side (a receive returns the end of the stream).
+pub(crate) const AFD_POLL_DISCONNECT: u32 = 0x0008;
+/// The connection was reset.
+pub(crate) const AFD_POLL_ABORT: u32 = 0x0010;
+/// The socket was closed here, under the wait.
+pub(crate) const AFD_POLL_LOCAL_CLOSE: u32 = 0x0020;
+/// A connection to accept.
+pub(crate) const AFD_POLL_ACCEPT: u32 = 0x0080;
+/// A connect failed.
+pub(crate) const AFD_POLL_CONNECT_FAIL: u32 = 0x0100;
+
+/// One socket of an `IOCTL_AFD_POLL` (`AFD_POLL_HANDLE_INFO`).
+#[repr(C)]
+pub(crate) struct AfdPollHandle {
+    pub(crate) handle: HANDLE,
+    pub(crate) events: u32,
+    pub(crate) status: NTSTATUS,
+}
+
+/// `AFD_POLL_INFO` for one socket: the call's input, and its output (the events seen)
+/// written back in place.
+#[repr(C)]
+pub(crate) struct AfdPollInfo {
+    pub(crate) timeout: i64,
+    pub(crate) number_of_handles: u32,
+    pub(crate) exclusive: u32,
+    pub(crate) handles: [AfdPollHandle; 1],
+}
+
+impl AfdPollInfo {
+    /// A wait without a time limit for `events` on `socket`.
+    pub(crate) fn new(socket: SOCKET, events: u32) -> AfdPollInfo {
+        AfdPollInfo {
+            timeout: i64::MAX,
+            number_of_handles: 1,
+            exclusive: 0,
+            handles: [AfdPollHandle {
+                handle: socket as usize as HANDLE,
+                events,
+                status: 0,
+            }],
+        }
+    }
+
+    /// The events the finished wait saw (none if it ended without its socket).
+    pub(crate) fn seen(&self) -> u32 {
+        if self.number_of_handles == 0 {
+            0
+        } else {
+            self.handles[0].events
+        }
+    }
+}
+
+/// The socket the socket driver knows `fd` by (`SIO_BASE_HANDLE`): the same one unless a
+/// layered service provider wraps it, as the poll must name the driver's own.
+pub(crate) fn base_socket(fd: Fd) -> SOCKET {
+    let mut base: SOCKET = winsock::INVALID_SOCKET;
+    let mut returned = 0u32;
+    // SAFETY: no input; the output is one SOCKET-sized value we own.
+    let result = unsafe {
+        winsock::WSAIoctl(
+            socket(fd),
+            winsock::SIO_BASE_HANDLE,
+            std::ptr::null(),
+            0,
+            (&mut base as *mut SOCKET).cast(),
+            size_of::<SOCKET>() as u32,
+            &mut returned,
+            std::ptr::null_mut(),
+            None,
+        )
+    };
+    if result == 0 && base != winsock::INVALID_SOCKET {
+        base
+    } else {
+        socket(fd)
+    }
+}

@@ -52,6 +52,7 @@ mod incoming;
 pub(crate) mod poll;
 pub(crate) mod pooled;
 mod read_write;
+mod readiness;
 mod socket;
 mod tcp;
 mod udp;

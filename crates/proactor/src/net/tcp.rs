@@ -10,7 +10,7 @@ use std::time::Duration;
 use proactor_driver::{Fd, Op};
 
 use super::{each_address, new_ip_socket, resolve, Descriptor, Stream, ToSocketAddrs};
-use crate::io::{AsyncRead, AsyncWrite, RawStream};
+use crate::io::{AsyncRead, AsyncWrite, Interest, RawStream, Ready};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -352,6 +352,159 @@ impl TcpStream {
     /// ```
     pub async fn peek<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
         self.stream.peek(buf).await
+    }
+
+    /// Waits until the stream is ready for something in `interest` and says what it found,
+    /// as tokio's `TcpStream::ready`. Level-triggered: a stream that is ready now answers at
+    /// once, and readiness can be gone again by the time a `try_read` or `try_write` runs
+    /// (which then says `WouldBlock`: wait again). Bytes a cancelled read kept make it
+    /// readable at once.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met; `InvalidInput` for an empty `interest`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe: a wait takes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::Interest;
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, _) = listener.accept().await?;
+    ///     let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_writable() && !ready.is_readable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.stream.ready(interest).await
+    }
+
+    /// Waits until a read would not wait: bytes arrived, or the peer closed its end. Then
+    /// [`try_read`](TcpStream::try_read) takes them. As tokio's `TcpStream::readable`; see
+    /// [`ready`](TcpStream::ready).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncWrite;
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(&b"ping"[..]).await.0?;
+    ///     let mut bytes = [0; 16];
+    ///     let count = loop {
+    ///         server.readable().await?;
+    ///         match server.try_read(&mut bytes) {
+    ///             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&bytes[..count], b"ping");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until a write would not wait: the socket has room for bytes (or the connection
+    /// is gone, which the write then reports). As tokio's `TcpStream::writable`; see
+    /// [`ready`](TcpStream::ready).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     client.writable().await?;
+    ///     assert_eq!(client.try_write(b"hello")?, 5);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Reads what has arrived into `buf` without waiting, as tokio's `TcpStream::try_read`:
+    /// `Ok(0)` at the end of the stream (or for an empty `buf`), `WouldBlock` when nothing
+    /// is there yet. Bytes a cancelled read kept come first, and while a cancelled read is
+    /// still in flight the answer is `WouldBlock` (its bytes come before any new ones).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is there; what the receive met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let nothing = server.try_read(&mut [0; 16]).unwrap_err();
+    ///     assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.try_read(buf)
+    }
+
+    /// Writes as much of `buf` as the socket takes without waiting, as tokio's
+    /// `TcpStream::try_write`: the count written, or `WouldBlock` when the socket has no room.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room; what the send met (a reset peer, say).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::AsyncRead;
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     assert_eq!(client.try_write(b"hello")?, 5);
+    ///     let (result, bytes) = server.read_exact(Vec::with_capacity(5)).await;
+    ///     result?;
+    ///     assert_eq!(bytes, b"hello");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.try_write(buf)
     }
 
     /// Reads into a buffer lent by `pool` when bytes arrive: while it waits, no buffer is
@@ -950,6 +1103,110 @@ pub struct OwnedReadHalf {
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
     stream: Rc<Stream>,
+}
+
+/// Readiness and non-blocking reads on the reading half, as tokio's (see
+/// [`TcpStream::ready`] and [`TcpStream::try_read`]).
+impl OwnedReadHalf {
+    /// Waits until a read would not wait (bytes, or the peer's close).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (reader, _writer) = server.into_split();
+    ///     client.try_write(b"hi")?;
+    ///     reader.readable().await?;
+    ///     assert_eq!(reader.try_read(&mut [0; 8])?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.stream.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Reads what has arrived without waiting (see [`TcpStream::try_read`]).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is there; what the receive met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (reader, _writer) = stream.into_split();
+    /// let nothing = reader.try_read(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.try_read(buf)
+    }
+}
+
+/// Readiness and non-blocking writes on the writing half, as tokio's (see
+/// [`TcpStream::ready`] and [`TcpStream::try_write`]).
+impl OwnedWriteHalf {
+    /// Waits until a write would not wait.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (_reader, writer) = stream.into_split();
+    /// writer.writable().await?;
+    /// assert_eq!(writer.try_write(b"hi")?, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.stream.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Writes as much of `buf` as the socket takes without waiting (see
+    /// [`TcpStream::try_write`]).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room; what the send met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = proactor::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (_reader, writer) = stream.into_split();
+    /// assert_eq!(writer.try_write(b"hi")?, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.try_write(buf)
+    }
 }
 
 impl OwnedReadHalf {

@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use proactor_driver::{Buffer, Op};
 
 use super::{each_address, new_ip_socket, resolve, Descriptor, ToSocketAddrs};
+use crate::io::{Interest, Ready};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -490,6 +491,177 @@ fn inet(address: socket2::SockAddr) -> io::Result<std::net::SocketAddr> {
     address
         .as_socket()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an IP socket address"))
+}
+
+/// Readiness and non-blocking attempts, as tokio's.
+impl UdpSocket {
+    /// Waits until the socket is ready for something in `interest` and says what it found,
+    /// as tokio's `UdpSocket::ready` (level-triggered: a socket ready now answers at once).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met; `InvalidInput` for an empty `interest`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::Interest;
+    /// use proactor::net::UdpSocket;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let ready = socket.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_writable() && !ready.is_readable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.descriptor.ready(interest).await
+    }
+
+    /// Waits until a datagram is there to receive.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::UdpSocket;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     b.try_send_to(b"ping", a.local_addr()?)?;
+    ///     a.readable().await?;
+    ///     let mut bytes = [0; 16];
+    ///     let (count, from) = a.try_recv_from(&mut bytes)?;
+    ///     assert_eq!((&bytes[..count], from), (&b"ping"[..], b.local_addr()?));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until a send would not wait.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     socket.writable().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Receives one datagram from the connected peer into `buf` without waiting (cut to
+    /// `buf`'s length); `WouldBlock` when none is there.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is there; what the receive met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let nothing = socket.try_recv(&mut [0; 8]).unwrap_err();
+    ///     assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.descriptor.try_recv(buf)
+    }
+
+    /// Sends `buf` as one datagram to the connected peer without waiting; `WouldBlock`
+    /// when the socket has no room.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room; what the send met (not connected, say).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::UdpSocket;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(b.local_addr()?).await?;
+    ///     assert_eq!(a.try_send(b"datagram")?, 8);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.descriptor.try_send(buf)
+    }
+
+    /// Receives one datagram into `buf` without waiting, with its sender's address;
+    /// `WouldBlock` when none is there.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is there; what the receive met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let nothing = socket.try_recv_from(&mut [0; 8]).unwrap_err();
+    ///     assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let (count, from) = self.descriptor.try_recv_from(buf)?;
+        Ok((count, super::readiness::ip_address(from)?))
+    }
+
+    /// Sends `buf` as one datagram to `target` without waiting; `WouldBlock` when the
+    /// socket has no room. `target` is an address, not a name: resolving one may wait.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room; what the send met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::UdpSocket;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(a.try_send_to(b"hi", b.local_addr()?)?, 2);
+    ///     let (result, bytes) = b.recv(Vec::with_capacity(8)).await;
+    ///     assert_eq!(&bytes[..result?], b"hi");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.descriptor.try_send_to(buf, &target.into())
+    }
 }
 
 impl fmt::Debug for UdpSocket {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use proactor_driver::{Fd, Op};
 
 use super::{Descriptor, Stream};
-use crate::io::{AsyncRead, AsyncWrite, RawStream};
+use crate::io::{AsyncRead, AsyncWrite, Interest, RawStream, Ready};
 use crate::runtime::op;
 use crate::{BufResult, IoBuf};
 
@@ -523,6 +523,124 @@ impl UnixStream {
     }
 }
 
+/// Readiness and non-blocking attempts, as tokio's (see `TcpStream`'s, which behave the same).
+impl UnixStream {
+    /// Waits until the stream is ready for something in `interest` and says what it found
+    /// (level-triggered; see [`TcpStream::ready`](crate::net::TcpStream::ready)).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met; `InvalidInput` for an empty `interest`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::Interest;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     b.try_write(b"x")?;
+    ///     let ready = a.ready(Interest::READABLE).await?;
+    ///     assert!(ready.is_readable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.stream.ready(interest).await
+    }
+
+    /// Waits until a read would not wait (bytes, or the peer's close).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     drop(b);
+    ///     a.readable().await?;
+    ///     assert_eq!(a.try_read(&mut [0; 8])?, 0, "the end of the stream");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until a write would not wait.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixStream::pair()?;
+    ///     a.writable().await?;
+    ///     assert_eq!(a.try_write(b"hi")?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Reads what has arrived without waiting: `Ok(0)` at the end of the stream,
+    /// `WouldBlock` when nothing is there (or a cancelled read is still in flight); bytes
+    /// a cancelled read kept first.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is there; what the receive met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     let nothing = a.try_read(&mut [0; 8]).unwrap_err();
+    ///     assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+    ///     b.try_write(b"ok")?;
+    ///     let mut bytes = [0; 8];
+    ///     assert_eq!(a.try_read(&mut bytes)?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.try_read(buf)
+    }
+
+    /// Writes as much of `buf` as the socket takes without waiting; `WouldBlock` when it
+    /// has no room.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room; what the send met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixStream::pair()?;
+    ///     assert_eq!(a.try_write(b"hello")?, 5);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.try_write(buf)
+    }
+}
+
 impl AsyncRead for UnixStream {
     // The stream's future itself, not one more async layer around it: every layer holds its
     // own copy of the buffer, and the future sits in every pending read's task.
@@ -781,6 +899,118 @@ impl UnixDatagram {
     /// ```
     pub fn local_addr(&self) -> io::Result<std_unix::SocketAddr> {
         std_view::<std_unix::UnixDatagram>(self.descriptor.fd()).local_addr()
+    }
+}
+
+/// Readiness and non-blocking attempts, as tokio's.
+impl UnixDatagram {
+    /// Waits until the socket is ready for something in `interest` and says what it found
+    /// (level-triggered: a socket ready now answers at once).
+    ///
+    /// # Errors
+    ///
+    /// What the wait met; `InvalidInput` for an empty `interest`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::io::Interest;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixDatagram::pair()?;
+    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.descriptor.ready(interest).await
+    }
+
+    /// Waits until a datagram is there to receive.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     b.try_send(b"one")?;
+    ///     a.readable().await?;
+    ///     let mut bytes = [0; 8];
+    ///     assert_eq!(a.try_recv(&mut bytes)?, 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until a send would not wait.
+    ///
+    /// # Errors
+    ///
+    /// What the wait met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixDatagram::pair()?;
+    ///     a.writable().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Receives one datagram into `buf` without waiting (cut to `buf`'s length);
+    /// `WouldBlock` when none is there.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is there; what the receive met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixDatagram::pair()?;
+    ///     let nothing = a.try_recv(&mut [0; 8]).unwrap_err();
+    ///     assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.descriptor.try_recv(buf)
+    }
+
+    /// Sends `buf` as one datagram to the connected peer without waiting; `WouldBlock` when
+    /// the socket has no room.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when there is no room; what the send met.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = proactor::net::UnixDatagram::pair()?;
+    ///     assert_eq!(a.try_send(b"datagram")?, 8);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.descriptor.try_send(buf)
     }
 }
 

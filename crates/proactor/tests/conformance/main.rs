@@ -10,6 +10,7 @@ mod net;
 mod peek;
 mod pooled;
 mod proxy;
+mod readiness;
 mod registered;
 mod runtime;
 mod tcp_socket;
@@ -116,6 +117,17 @@ conformance! {
     join_set::join_set_shutdown_and_join_all,
     join_set::abort_handle_stops_a_spawned_task,
     join_set::task_locals_follow_their_futures,
+    readiness::try_read_and_try_write_move_bytes_without_waiting,
+    readiness::try_read_returns_what_a_cancelled_read_kept_first,
+    readiness::udp_try_send_to_and_try_recv_from,
+    readiness::readable_waits_for_bytes_and_the_end,
+    readiness::writable_waits_for_room,
+    readiness::ready_says_what_it_found,
+    readiness::udp_readable_waits_for_a_datagram,
+    #[cfg(unix)]
+    readiness::async_fd_waits_for_a_foreign_descriptor,
+    #[cfg(unix)]
+    readiness::async_fd_on_a_closed_then_reused_number,
     runtime::abort_drops_the_task,
     runtime::panicking_task_is_a_join_error,
     runtime::detached_tasks_run_on,
