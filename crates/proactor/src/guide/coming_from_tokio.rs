@@ -30,6 +30,7 @@
 //! | an accept loop | or [`listener.incoming()`](crate::net::TcpListener::incoming) (std's name): one multishot accept for every connection, [`next()`](crate::net::Incoming::next) → `TcpStream` |
 //! | `TcpStream::connect(a)` | [`TcpStream::connect(a)`](crate::net::TcpStream::connect) |
 //! | `AsRawFd`/`AsFd` (`AsRawSocket`/`AsSocket` on Windows) on sockets, e.g. `SockRef::from(&stream)` | the same on every socket type: `TcpStream`, `TcpListener`, `TcpSocket`, `UdpSocket`, `UnixStream`, `UnixListener`, `UnixDatagram` |
+//! | `TcpStream::from_std(s)`, `into_std()` (and on `TcpListener`, `UdpSocket`, `UnixStream`, `UnixListener`, `UnixDatagram`) | the same names on every socket type; [`into_std`](crate::net::TcpStream::into_std) refuses (`InvalidData`) while a stream holds bytes a cancelled read received, which std would never see |
 //! | `TcpSocket::new_v4()`, `bind`, `set_reuseaddr`, `set_send_buffer_size`, `connect`, `listen` | [`net::TcpSocket`](crate::net::TcpSocket): the same names |
 //! | `UdpSocket::bind`, `send_to(&buf, a)`, `recv_from(&mut buf)` | [`UdpSocket::bind`](crate::net::UdpSocket::bind), [`send_to(buf, a)`](crate::net::UdpSocket::send_to), [`recv_from(buf)`](crate::net::UdpSocket::recv_from) → `(result, buf)` |
 //! | `UnixListener`, `UnixStream`, `UnixDatagram` | [`net::UnixListener`](crate::net::UnixListener), [`net::UnixStream`](crate::net::UnixStream), [`net::UnixDatagram`](crate::net::UnixDatagram) |

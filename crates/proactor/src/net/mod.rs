@@ -127,6 +127,34 @@ impl Descriptor {
         self.fd
     }
 
+    /// Gives the socket up to a std type without closing it (`into_std`): the driver
+    /// forgets it (an epoll registration or io_uring's table entry would outlive the handover).
+    #[cfg(unix)]
+    pub(crate) fn into_std<T: std::os::fd::FromRawFd>(self) -> T {
+        let fd = self.release();
+        // SAFETY: the descriptor was this one's alone, and `release` gave it up unclosed.
+        unsafe { sys::take_ownership(fd) }
+    }
+
+    /// As on Unix: the socket goes to a std type unclosed. It stays associated with the
+    /// runtime's completion port (Windows has no way back), which synchronous calls on it do
+    /// not mind.
+    #[cfg(windows)]
+    pub(crate) fn into_std<T: std::os::windows::io::FromRawSocket>(self) -> T {
+        let fd = self.release();
+        // SAFETY: the socket was this one's alone, and `release` gave it up unclosed.
+        unsafe { sys::take_ownership(fd) }
+    }
+
+    /// The descriptor, no longer closed by this value, forgotten by its driver.
+    fn release(self) -> Fd {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        if let Some(runtime) = this.runtime.take() {
+            runtime.driver.borrow_mut().forget_fd(this.fd);
+        }
+        this.fd
+    }
+
     /// socket2's view of the socket, for options; it does not close the descriptor.
     pub(crate) fn socket(&self) -> std::mem::ManuallyDrop<socket2::Socket> {
         // SAFETY: the descriptor is open while `self` lives, and the view is used only
@@ -288,6 +316,29 @@ impl Stream {
 
     pub(crate) fn descriptor(&self) -> &Descriptor {
         &self.descriptor
+    }
+
+    /// The socket, for `into_std`: refused while bytes a cancelled read kept (or a cancelled
+    /// read still in flight) would be lost with the stream, and while another handle shares
+    /// the stream (a split half).
+    pub(crate) fn into_descriptor(stream: Rc<Stream>) -> io::Result<Descriptor> {
+        let stream = Rc::try_unwrap(stream).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the stream is shared (a split half lives): reunite it first",
+            )
+        })?;
+        let clear = stream
+            .leftover
+            .get()
+            .is_none_or(|leftover| leftover.borrow().is_clear());
+        if !clear {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bytes a cancelled read received would be lost: read them first",
+            ));
+        }
+        Ok(stream.descriptor)
     }
 
     /// The descriptor, for reading it directly: only while no cancelled read's bytes are kept

@@ -145,6 +145,29 @@ impl TcpListener {
         })
     }
 
+    /// Gives the socket to std's `TcpListener`, still in non-blocking mode, as tokio's; the
+    /// runtime forgets it.
+    ///
+    /// # Errors
+    ///
+    /// None today (an `io::Result` as tokio's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let address = listener.local_addr()?;
+    ///     let listener: std::net::TcpListener = listener.into_std()?;
+    ///     assert_eq!(listener.local_addr()?, address);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.descriptor.into_std())
+    }
+
     /// Waits for a connection and returns it with the peer's address.
     ///
     /// # Errors
@@ -627,6 +650,39 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream::from_descriptor(Descriptor::adopt(stream)))
+    }
+
+    /// Gives the socket to std's `TcpStream`, still in non-blocking mode (call
+    /// `set_nonblocking(false)` for blocking calls), as tokio's; the runtime forgets it.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidData` while bytes a cancelled read received are the stream's (they would be
+    /// lost: read them first); the stream is closed then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use proactor::io::AsyncWrite;
+    /// use proactor::net::{TcpListener, TcpStream};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(&b"to std"[..]).await.0?;
+    ///     let mut server: std::net::TcpStream = server.into_std()?;
+    ///     server.set_nonblocking(false)?;
+    ///     let mut bytes = [0; 6];
+    ///     server.read_exact(&mut bytes)?;
+    ///     assert_eq!(&bytes, b"to std");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(Stream::into_descriptor(self.stream)?.into_std())
     }
 
     /// Limits how long each read may wait: one that has received nothing when `timeout`

@@ -493,6 +493,57 @@ fn inet(address: socket2::SockAddr) -> io::Result<std::net::SocketAddr> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an IP socket address"))
 }
 
+/// Conversions to and from std's `UdpSocket`, as tokio's.
+impl UdpSocket {
+    /// Wraps a socket made with std; it is switched to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let std = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let socket = proactor::net::UdpSocket::from_std(std)?;
+    ///     # let _ = socket;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            descriptor: Descriptor::adopt(socket),
+            vector: RefCell::new(None),
+        })
+    }
+
+    /// Gives the socket to std's `UdpSocket`, still in non-blocking mode; the runtime
+    /// forgets it.
+    ///
+    /// # Errors
+    ///
+    /// None today (an `io::Result` as tokio's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let address = socket.local_addr()?;
+    ///     let socket: std::net::UdpSocket = socket.into_std()?;
+    ///     assert_eq!(socket.local_addr()?, address);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        Ok(self.descriptor.into_std())
+    }
+}
+
 /// Readiness and non-blocking attempts, as tokio's.
 impl UdpSocket {
     /// Waits until the socket is ready for something in `interest` and says what it found,

@@ -174,6 +174,61 @@ impl UnixListener {
     }
 }
 
+/// Conversions to and from std's `UnixListener`, as tokio's.
+impl UnixListener {
+    /// Wraps a listener made with std; it is switched to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-listener-from-std-{}", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let std = std::os::unix::net::UnixListener::bind(&path)?;
+    ///     let listener = proactor::net::UnixListener::from_std(std)?;
+    ///     # let _ = listener;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(listener: std_unix::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            descriptor: Descriptor::adopt(listener),
+        })
+    }
+
+    /// Gives the socket to std's `UnixListener`, still in non-blocking mode; the runtime
+    /// forgets it.
+    ///
+    /// # Errors
+    ///
+    /// None today (an `io::Result` as tokio's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("proactor-doc-listener-into-std-{}", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let listener = proactor::net::UnixListener::bind(&path)?;
+    ///     let listener: std::os::unix::net::UnixListener = listener.into_std()?;
+    ///     assert!(listener.local_addr()?.as_pathname().is_some());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std_unix::UnixListener> {
+        Ok(self.descriptor.into_std())
+    }
+}
+
 impl super::Listener for UnixListener {
     type Stream = UnixStream;
 }
@@ -520,6 +575,60 @@ impl UnixStream {
     /// ```
     pub async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         self.stream.shutdown(how).await
+    }
+}
+
+/// Conversions to and from std's `UnixStream`, as tokio's.
+impl UnixStream {
+    /// Wraps a stream made with std; it is switched to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    ///     let a = proactor::net::UnixStream::from_std(a)?;
+    ///     # let _ = a;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream::from_descriptor(Descriptor::adopt(stream)))
+    }
+
+    /// Gives the socket to std's `UnixStream`, still in non-blocking mode; the runtime
+    /// forgets it.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidData` while bytes a cancelled read received are the stream's (they would be
+    /// lost: read them first); the stream is closed then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     b.try_write(b"hi")?;
+    ///     let mut a: std::os::unix::net::UnixStream = a.into_std()?;
+    ///     a.set_nonblocking(false)?;
+    ///     let mut bytes = [0; 2];
+    ///     a.read_exact(&mut bytes)?;
+    ///     assert_eq!(&bytes, b"hi");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std_unix::UnixStream> {
+        Ok(Stream::into_descriptor(self.stream)?.into_std())
     }
 }
 
@@ -899,6 +1008,57 @@ impl UnixDatagram {
     /// ```
     pub fn local_addr(&self) -> io::Result<std_unix::SocketAddr> {
         std_view::<std_unix::UnixDatagram>(self.descriptor.fd()).local_addr()
+    }
+}
+
+/// Conversions to and from std's `UnixDatagram`, as tokio's.
+impl UnixDatagram {
+    /// Wraps a socket made with std; it is switched to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, _b) = std::os::unix::net::UnixDatagram::pair()?;
+    ///     let a = proactor::net::UnixDatagram::from_std(a)?;
+    ///     # let _ = a;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_std(socket: std_unix::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        Ok(UnixDatagram {
+            descriptor: Descriptor::adopt(socket),
+        })
+    }
+
+    /// Gives the socket to std's `UnixDatagram`, still in non-blocking mode; the runtime
+    /// forgets it.
+    ///
+    /// # Errors
+    ///
+    /// None today (an `io::Result` as tokio's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     let a: std::os::unix::net::UnixDatagram = a.into_std()?;
+    ///     b.try_send(b"one")?;
+    ///     let mut bytes = [0; 8];
+    ///     assert_eq!(a.recv(&mut bytes)?, 3);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std_unix::UnixDatagram> {
+        Ok(self.descriptor.into_std())
     }
 }
 

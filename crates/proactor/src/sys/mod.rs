@@ -6,6 +6,7 @@
 //! - `IntoFd`: types whose ownership the crate takes over as a raw [`Fd`] (an `OwnedFd` on
 //!   Unix; an `OwnedSocket` or `OwnedHandle` on Windows).
 //! - `borrow_socket(fd)`: socket2's view of an open socket, for options; it never closes.
+//! - `take_ownership(fd)`: a std type owning a descriptor the crate gives up (`into_std`).
 //! - `duplicate_file(fd)`: a std `File` on a duplicate of an open file, for pool jobs.
 //! - `close(fd)`: closes a descriptor the driver cannot (no runtime, or nobody took it).
 //! - `has_nul(path)`: whether a path holds a NUL character, which no OS call accepts.

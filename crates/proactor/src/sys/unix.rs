@@ -28,6 +28,16 @@ pub(crate) unsafe fn borrow_socket(fd: Fd) -> ManuallyDrop<socket2::Socket> {
     ManuallyDrop::new(unsafe { socket2::Socket::from_raw_fd(fd) })
 }
 
+/// A std type (or socket2's) owning `fd`, which the crate gives up (`into_std`).
+///
+/// # Safety
+///
+/// The caller owns `fd`, an open descriptor of the kind `T` wraps, and gives it up.
+pub(crate) unsafe fn take_ownership<T: FromRawFd>(fd: Fd) -> T {
+    // SAFETY: the caller hands over its ownership of the open descriptor `fd`.
+    unsafe { T::from_raw_fd(fd) }
+}
+
 /// The descriptor `fd` of `owner`, borrowed for as long as `owner` is (`AsFd`).
 ///
 /// `owner` must keep `fd` open for as long as it lives (it closes `fd` only when dropped), as

@@ -56,6 +56,16 @@ pub(crate) unsafe fn borrow_socket(fd: Fd) -> ManuallyDrop<socket2::Socket> {
     ManuallyDrop::new(unsafe { socket2::Socket::from_raw_socket(fd) })
 }
 
+/// A std type (or socket2's) owning the socket `fd`, which the crate gives up (`into_std`).
+///
+/// # Safety
+///
+/// The caller owns `fd`, an open socket of the kind `T` wraps, and gives it up.
+pub(crate) unsafe fn take_ownership<T: FromRawSocket>(fd: Fd) -> T {
+    // SAFETY: the caller hands over its ownership of the open socket `fd`.
+    unsafe { T::from_raw_socket(fd) }
+}
+
 /// The socket `fd` of `owner`, borrowed for as long as `owner` is (`AsSocket`).
 ///
 /// `owner` must keep `fd` open for as long as it lives (it closes `fd` only when dropped), as

@@ -94,6 +94,9 @@ conformance! {
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
     descriptors::sockets_lend_their_descriptors,
+    descriptors::sockets_go_to_std_and_back,
+    #[cfg(unix)]
+    descriptors::unix_sockets_go_to_std_and_back,
     peek::peek_leaves_the_bytes_for_the_read,
     peek::peek_sees_what_a_cancelled_read_kept,
     writes::literals_and_bytes_are_written_without_a_copy,
