@@ -65,6 +65,12 @@
 //! | `time::timeout_at(t, f)` | [`time::timeout_at(t, f)`](crate::time::timeout_at) |
 //! | `select!` | `tokio::select!` itself works on proactor's futures (it needs no tokio runtime; tokio's `macros` feature); so do [`time::timeout`](crate::time::timeout) for a deadline, a task and [`abort`](crate::JoinHandle::abort), a `poll_fn` race (below), and `futures::select!`. The branch that loses is dropped: see [cancellation](super::cancellation) for what each future gives up |
 //! | `process::Command::new(p).output()` | [`process::Command::new(p).output()`](crate::process::Command::output) |
+//! | `Child::start_kill()` | [`Child::start_kill()`](crate::process::Child::start_kill), the same as [`kill()`](crate::process::Child::kill) (std's shape: it does not wait) |
+//! | `child.kill().await` (kills and waits) | [`child.kill()?`](crate::process::Child::kill) then [`child.wait().await?`](crate::process::Child::wait) |
+//! | `Command::kill_on_drop(true)` | [`Command::kill_on_drop(true)`](crate::process::Command::kill_on_drop): the same; off by default, when a dropped child runs on and is reaped in the background |
+//! | `Command::uid`, `gid`, `process_group`, `unsafe pre_exec` (Unix) | [`uid`](crate::process::Command::uid), [`gid`](crate::process::Command::gid), [`process_group`](crate::process::Command::process_group), [`unsafe pre_exec`](crate::process::Command::pre_exec): the same; `process_group(0)` and a dropped `Child` detach it |
+//! | `Command::creation_flags`, `raw_arg` (Windows) | `Command::creation_flags`, `Command::raw_arg`: the same (`CREATE_NO_WINDOW` hides a console child's window) |
+//! | not in tokio: `nix::sys::signal::kill(Pid::from_raw(child.id()), SIGTERM)` | [`child.send_signal(libc::SIGTERM)`](crate::process::Child::send_signal) (Unix): any signal, refused once the child was reaped, so it never reaches a process that took over the pid |
 //! | `signal::ctrl_c()` | [`signal::ctrl_c()`](crate::signal::ctrl_c) |
 //! | `signal::unix::signal(kind)`, `recv()` | [`signal::signal(kind)`](crate::signal::signal), [`recv()`](crate::signal::Signal::recv) |
 //! | `sync::Mutex`, `mpsc`, `oneshot` between tasks | tasks of one runtime share a thread: `Rc<RefCell<_>>` needs no lock; between threads, executor-independent channels and locks (`tokio::sync`'s included) work on proactor's tasks |
