@@ -3,6 +3,11 @@
 //!
 //! [`lookup_host`] resolves `"host:port"` (and the other shapes of [`ToSocketAddrs`]) to
 //! socket addresses; numeric addresses are parsed on the spot, without a pool hop.
+//! [`lookup_host_with`] takes `getaddrinfo`'s hints as [`LookupOptions`] (libuv's
+//! `uv_getaddrinfo` takes them too; tokio has no such call): only IPv4 or only IPv6
+//! addresses, addresses for one socket type, only families the host has an address of
+//! (`AI_ADDRCONFIG`), numeric hosts only (`AI_NUMERICHOST`), and the wildcard addresses to
+//! bind a server to (`AI_PASSIVE`).
 //! [`lookup_addr`] finds the name of an IP address (`getnameinfo`).
 //!
 //! # Examples
@@ -16,6 +21,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
@@ -86,56 +92,305 @@ pub async fn lookup_host(
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub async fn lookup_addr(ip: IpAddr) -> io::Result<String> {
-    crate::blocking::run(move || name_of(ip)).await
+    crate::blocking::run(move || {
+        crate::sys::host_name(&socket2::SockAddr::from(SocketAddr::new(ip, 0)))
+    })
+    .await
 }
 
-#[cfg(windows)]
-fn name_of(ip: IpAddr) -> io::Result<String> {
-    crate::sys::host_name(&socket2::SockAddr::from(SocketAddr::new(ip, 0)))
+/// The address family a [`lookup_host_with`] returns (`getaddrinfo`'s `ai_family`).
+///
+/// # Examples
+///
+/// ```
+/// use proactor::dns::{lookup_host_with, Family, LookupOptions};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     // The builder's `&mut LookupOptions` passes as the `&LookupOptions`.
+///     let addresses: Vec<_> = lookup_host_with(Some("localhost"), 80, LookupOptions::new().family(Family::V4))
+///         .await?
+///         .collect();
+///     assert!(addresses.iter().all(|address| address.is_ipv4()));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Family {
+    /// IPv4 and IPv6 addresses (`AF_UNSPEC`), the default.
+    #[default]
+    Any,
+    /// IPv4 addresses only (`AF_INET`).
+    V4,
+    /// IPv6 addresses only (`AF_INET6`).
+    V6,
 }
 
-#[cfg(unix)]
-fn name_of(ip: IpAddr) -> io::Result<String> {
-    use std::ffi::CStr;
+/// The socket type a [`lookup_host_with`] is for (`getaddrinfo`'s `ai_socktype`). Socket
+/// addresses carry no type, so this only narrows what the resolver considers; with `Any`
+/// (the default) each address is still returned once.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::dns::{lookup_host_with, LookupOptions, SocketType};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut options = LookupOptions::new();
+///     options.socket_type(SocketType::Datagram);
+///     let mut addresses = lookup_host_with(Some("127.0.0.1"), 53, &options).await?;
+///     assert_eq!(addresses.next(), Some(([127, 0, 0, 1], 53).into()));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SocketType {
+    /// Any type, the default.
+    #[default]
+    Any,
+    /// Stream sockets: TCP (`SOCK_STREAM`).
+    Stream,
+    /// Datagram sockets: UDP (`SOCK_DGRAM`).
+    Datagram,
+}
 
-    let address = socket2::SockAddr::from(SocketAddr::new(ip, 0));
-    let mut host = [0 as libc::c_char; 1025]; // NI_MAXHOST
-                                              // SAFETY: `address` is a valid sockaddr of the given length; `host` is writable for its
-                                              // length; no service buffer is asked for.
-    let code = unsafe {
-        libc::getnameinfo(
-            address.as_ptr().cast(),
-            address.len(),
-            host.as_mut_ptr(),
-            host.len() as _, // socklen_t, or size_t on FreeBSD
-            std::ptr::null_mut(),
-            0,
-            libc::NI_NAMEREQD,
-        )
-    };
-    if code != 0 {
-        return Err(resolver_error(code));
+/// How [`lookup_host_with`] resolves: `getaddrinfo`'s hints, typed. The default is what
+/// [`lookup_host`] does: any family, any socket type, no flags.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::dns::{lookup_host_with, Family, LookupOptions, SocketType};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut options = LookupOptions::new();
+///     options
+///         .family(Family::V4)
+///         .socket_type(SocketType::Stream)
+///         .numeric_host(true);
+///     let addresses: Vec<_> = lookup_host_with(Some("127.0.0.1"), 80, &options).await?.collect();
+///     assert_eq!(addresses, [([127, 0, 0, 1], 80).into()]);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LookupOptions {
+    pub(crate) family: Family,
+    pub(crate) socket_type: SocketType,
+    pub(crate) addrconfig: bool,
+    pub(crate) numeric_host: bool,
+    pub(crate) passive: bool,
+}
+
+impl LookupOptions {
+    /// Any family, any socket type, no flags: what [`lookup_host`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::dns::{lookup_host_with, LookupOptions};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let options = LookupOptions::new();
+    ///     assert!(lookup_host_with(Some("localhost"), 80, &options).await?.count() > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> LookupOptions {
+        LookupOptions::default()
     }
-    // SAFETY: getnameinfo succeeded, so `host` holds a NUL-terminated string.
-    let name = unsafe { CStr::from_ptr(host.as_ptr()) };
-    Ok(name.to_string_lossy().into_owned())
+
+    /// Returns only addresses of `family`. A numeric host of the other family is an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::dns::{lookup_host_with, Family, LookupOptions};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut options = LookupOptions::new();
+    ///     options.family(Family::V6);
+    ///     let mut addresses = lookup_host_with(Some("::1"), 443, &options).await?;
+    ///     assert_eq!(addresses.next(), Some("[::1]:443".parse().unwrap()));
+    ///     assert!(lookup_host_with(Some("127.0.0.1"), 443, &options).await.is_err());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn family(&mut self, family: Family) -> &mut LookupOptions {
+        self.family = family;
+        self
+    }
+
+    /// Asks for addresses for sockets of `socket_type` only (see [`SocketType`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::dns::{lookup_host_with, LookupOptions, SocketType};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut options = LookupOptions::new();
+    ///     options.socket_type(SocketType::Stream);
+    ///     assert!(lookup_host_with(Some("localhost"), 80, &options).await?.count() > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn socket_type(&mut self, socket_type: SocketType) -> &mut LookupOptions {
+        self.socket_type = socket_type;
+        self
+    }
+
+    /// `AI_ADDRCONFIG`: returns IPv4 addresses only if the host has an IPv4 address
+    /// configured, and IPv6 ones only if it has an IPv6 address (loopback addresses do not
+    /// count on Linux), so a client never tries a family it cannot reach.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use proactor::dns::{lookup_host_with, LookupOptions};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut options = LookupOptions::new();
+    ///     options.addrconfig(true);
+    ///     let addresses: Vec<_> = lookup_host_with(Some("example.com"), 443, &options).await?.collect();
+    ///     println!("{addresses:?}");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn addrconfig(&mut self, addrconfig: bool) -> &mut LookupOptions {
+        self.addrconfig = addrconfig;
+        self
+    }
+
+    /// `AI_NUMERICHOST`: the host must be an IP address (IPv6 without brackets, with a
+    /// `%scope` if need be); a name is refused with `InvalidInput` rather than looked up, so
+    /// the lookup never waits for DNS, and it runs at once, without a hop to the thread pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::dns::{lookup_host_with, LookupOptions};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut options = LookupOptions::new();
+    ///     options.numeric_host(true);
+    ///     assert_eq!(lookup_host_with(Some("192.0.2.1"), 80, &options).await?.count(), 1);
+    ///     let error = lookup_host_with(Some("localhost"), 80, &options).await.unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn numeric_host(&mut self, numeric_host: bool) -> &mut LookupOptions {
+        self.numeric_host = numeric_host;
+        self
+    }
+
+    /// `AI_PASSIVE`: with no host, the wildcard addresses (`0.0.0.0`, `::`), to bind a
+    /// server to; without it, no host gives the loopback addresses. It changes nothing for a
+    /// lookup with a host.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::dns::{lookup_host_with, LookupOptions};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut options = LookupOptions::new();
+    ///     options.passive(true);
+    ///     let addresses: Vec<_> = lookup_host_with(None, 8080, &options).await?.collect();
+    ///     assert!(!addresses.is_empty());
+    ///     assert!(addresses.iter().all(|address| address.ip().is_unspecified()));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn passive(&mut self, passive: bool) -> &mut LookupOptions {
+        self.passive = passive;
+        self
+    }
 }
 
-#[cfg(unix)]
-fn resolver_error(code: libc::c_int) -> io::Error {
-    if code == libc::EAI_SYSTEM {
-        return io::Error::last_os_error();
-    }
-    // SAFETY: gai_strerror returns a static NUL-terminated message for any code.
-    let message = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(code)) }
-        .to_string_lossy()
-        .into_owned();
-    let kind = match code {
-        libc::EAI_NONAME => io::ErrorKind::NotFound,
-        libc::EAI_AGAIN => io::ErrorKind::WouldBlock,
-        libc::EAI_MEMORY => io::ErrorKind::OutOfMemory,
-        libc::EAI_FAMILY => io::ErrorKind::Unsupported,
-        _ => io::ErrorKind::Other,
+/// Resolves `host` (a name or an IP address; `None`: see [`LookupOptions::passive`]) with
+/// `getaddrinfo`'s hints from `options`, and gives each address with `port`, once, in the
+/// resolver's order. `GetAddrInfoW` on Windows.
+///
+/// A lookup of a name runs on the thread pool, so a slow DNS server never stalls the
+/// runtime; with [`numeric_host`](LookupOptions::numeric_host) or no host there is nothing to
+/// wait for, and it runs at once.
+///
+/// # Errors
+///
+/// `InvalidInput` for a name when [`numeric_host`](LookupOptions::numeric_host) is set, or a
+/// host with a NUL character; `NotFound` for a name without an address of the family asked
+/// for; otherwise the resolver's error (e.g. for a numeric host of the other family).
+///
+/// # Panics
+///
+/// Outside a runtime, for a lookup that needs the thread pool.
+///
+/// # Examples
+///
+/// ```
+/// use proactor::dns::{lookup_host_with, Family, LookupOptions};
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let mut options = LookupOptions::new();
+///     options.family(Family::V4);
+///     let addresses: Vec<_> = lookup_host_with(Some("localhost"), 80, &options).await?.collect();
+///     assert!(!addresses.is_empty());
+///     assert!(addresses.iter().all(|address| address.is_ipv4() && address.port() == 80));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn lookup_host_with(
+    host: Option<&str>,
+    port: u16,
+    options: &LookupOptions,
+) -> io::Result<impl Iterator<Item = SocketAddr> + fmt::Debug> {
+    let options = *options;
+    let found = match host {
+        Some(host) if !options.numeric_host => {
+            let host = host.to_owned();
+            crate::blocking::run(move || crate::sys::lookup(Some(&host), port, &options)).await
+        }
+        _ => crate::sys::lookup(host, port, &options),
     };
-    io::Error::new(kind, format!("reverse lookup failed: {message}"))
+    let found = found.map_err(|error| match host {
+        Some(host)
+            if options.numeric_host
+                && error.kind() == io::ErrorKind::NotFound
+                && !is_ip_literal(host) =>
+        {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{host:?} is not an IP address, and numeric_host forbids looking up a name"
+                ),
+            )
+        }
+        _ => error,
+    })?;
+    // With any socket type the resolver gives each address once per type.
+    let mut addresses = Vec::with_capacity(found.len());
+    for address in found {
+        if !addresses.contains(&address) {
+            addresses.push(address);
+        }
+    }
+    Ok(addresses.into_iter())
+}
+
+/// Whether `host` is an IP address as `getaddrinfo` reads one (an IPv6 one may end in a
+/// `%scope`).
+fn is_ip_literal(host: &str) -> bool {
+    let address = host.split_once('%').map_or(host, |(address, _)| address);
+    address.parse::<IpAddr>().is_ok()
 }

@@ -18,10 +18,15 @@
 //!
 //! # Dropping a child
 //!
-//! A [`Child`] dropped before it was reaped is not killed: it runs on, and is reaped in the
-//! background when it exits, so it never stays a zombie. One process-wide thread watches all
-//! such children (their pidfds on Linux, a kqueue of its own on macOS and the BSDs); where
-//! that is not possible each gets a small thread of its own.
+//! A [`Child`] dropped before it was reaped is not killed (unless its command asked for
+//! [`kill_on_drop`](Command::kill_on_drop)): it runs on, and is reaped in the background when
+//! it exits, so it never stays a zombie. One process-wide thread watches all such children
+//! (their pidfds on Linux, a kqueue of its own on macOS and the BSDs); where that is not
+//! possible each gets a small thread of its own.
+//!
+//! To detach a child on Unix, so that it also outlives a Ctrl-C sent to this process's
+//! group, start it in a group of its own with [`process_group(0)`](Command::process_group)
+//! and drop the `Child` without waiting.
 //!
 //! # Examples
 //!
@@ -84,6 +89,7 @@ pub struct Command {
     stdin_set: bool,
     stdout_set: bool,
     stderr_set: bool,
+    kill_on_drop: bool,
 }
 
 impl Command {
@@ -101,6 +107,7 @@ impl Command {
             stdin_set: false,
             stdout_set: false,
             stderr_set: false,
+            kill_on_drop: false,
         }
     }
 
@@ -268,6 +275,37 @@ impl Command {
         &mut self.std
     }
 
+    /// Whether dropping the [`Child`] kills it (as [`Child::start_kill`] does); off by default,
+    /// when a dropped child runs on and is reaped in the background. A killed child is reaped
+    /// in the background too.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// use std::time::Duration;
+    /// use proactor::io::AsyncRead;
+    /// use proactor::process::{Command, Stdio};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("sleep")
+    ///         .arg("100")
+    ///         .stdout(Stdio::piped())
+    ///         .kill_on_drop(true)
+    ///         .spawn()?;
+    ///     let mut stdout = child.stdout.take().expect("piped");
+    ///     drop(child); // killed: its end of the pipe closes at once, not in 100 s
+    ///     let limit = Duration::from_secs(10);
+    ///     let (result, _) = proactor::time::timeout(limit, stdout.read_to_end(Vec::new())).await?;
+    ///     assert_eq!(result?, 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn kill_on_drop(&mut self, kill_on_drop: bool) -> &mut Command {
+        self.kill_on_drop = kill_on_drop;
+        self
+    }
+
     /// Starts the child.
     ///
     /// Piped streams become the [`Child`]'s `stdin`, `stdout` and `stderr`. The child need not
@@ -293,7 +331,7 @@ impl Command {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn spawn(&mut self) -> io::Result<Child> {
-        Child::from_std(self.std.spawn()?)
+        Child::from_std(self.std.spawn()?, self.kill_on_drop)
     }
 
     /// Runs the child to its end and collects its exit status, stdout and stderr.
@@ -383,14 +421,16 @@ impl From<std::process::Command> for Command {
             stdin_set: false,
             stdout_set: false,
             stderr_set: false,
+            kill_on_drop: false,
         }
     }
 }
 
 /// A running (or finished) child process.
 ///
-/// Dropping it neither kills nor waits for the child: it runs on and is reaped in the
-/// background when it exits (see the [module docs](self)).
+/// Dropping it does not wait for the child, nor kill it unless its command asked for
+/// [`kill_on_drop`](Command::kill_on_drop): it runs on and is reaped in the background when
+/// it exits (see the [module docs](self)).
 ///
 /// # Examples
 ///
@@ -419,10 +459,12 @@ pub struct Child {
     pub stderr: Option<ChildStderr>,
     /// The process itself: waited for, killed and (on Unix) reaped the platform's way.
     process: sys::Process,
+    /// [`Command::kill_on_drop`].
+    kill_on_drop: bool,
 }
 
 impl Child {
-    fn from_std(mut std: std::process::Child) -> io::Result<Child> {
+    fn from_std(mut std: std::process::Child, kill_on_drop: bool) -> io::Result<Child> {
         let stdin = std.stdin.take();
         let stdout = std.stdout.take();
         let stderr = std.stderr.take();
@@ -431,6 +473,7 @@ impl Child {
             stdout: None,
             stderr: None,
             process: sys::Process::new(std),
+            kill_on_drop,
         };
         // On failure `child` is dropped (on Unix the process is reaped in the background);
         // its pipes close, so it sees end of input.
@@ -495,6 +538,31 @@ impl Child {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn kill(&mut self) -> io::Result<()> {
+        self.process.kill()
+    }
+
+    /// Starts killing the child (`SIGKILL`; `TerminateProcess` on Windows) without waiting for
+    /// it to exit: tokio's name for [`kill`](Child::kill), which does the same. tokio's
+    /// `kill().await`, which also waits, is `kill()?` then [`wait().await`](Child::wait).
+    ///
+    /// # Errors
+    ///
+    /// As [`kill`](Child::kill): a child already reaped is not an error.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("sleep").arg("100").spawn()?;
+    ///     child.start_kill()?;
+    ///     assert!(!child.wait().await?.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_kill(&mut self) -> io::Result<()> {
         self.process.kill()
     }
 
@@ -584,6 +652,16 @@ impl Child {
             stdout,
             stderr,
         })
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.kill_on_drop {
+            // Nobody is left to hear of a failure; the child is reaped in the background
+            // either way (`sys::Process`'s drop).
+            drop(self.process.kill());
+        }
     }
 }
 

@@ -44,6 +44,14 @@ per_backend! {
     missing_program_is_not_found,
     many_children_at_once,
     shutdown_closes_stdin,
+    send_signal_is_in_the_exit_status,
+    send_signal_to_a_reaped_child_is_refused,
+    start_kill_ends_the_child,
+    kill_on_drop_kills_the_dropped_child,
+    without_kill_on_drop_the_dropped_child_runs_on,
+    process_group_zero_gives_the_child_its_own_group,
+    uid_and_gid_of_this_process_work_and_impossible_ones_fail_the_spawn,
+    pre_exec_runs_in_the_child_and_its_error_fails_the_spawn,
 }
 
 /// Whether `pid` is gone: no longer our child (reaped) and not a zombie.
@@ -386,6 +394,217 @@ fn shutdown_closes_stdin(runtime: Runtime) {
         assert_eq!(result.unwrap_err().kind(), ErrorKind::BrokenPipe);
         let output = child.wait_with_output().await?;
         assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "5");
+        Ok(())
+    });
+}
+
+fn send_signal_is_in_the_exit_status(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        child.send_signal(libc::SIGTERM)?;
+        let status = child.wait().await?;
+        assert_eq!(status.signal(), Some(libc::SIGTERM));
+        assert_eq!(status.code(), None);
+
+        // A signal the child catches: it is delivered, not fatal.
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "trap 'echo got USR1; exit 7' USR1; echo ready; while :; do sleep 0.01; done",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdout = child.stdout.take().expect("piped");
+        let (read, ready) = stdout.read(Vec::with_capacity(64)).await;
+        assert_eq!(&ready[..read?], b"ready\n", "the trap is set");
+        child.send_signal(libc::SIGUSR1)?;
+        let (read, rest) = stdout.read_to_end(Vec::new()).await;
+        read?;
+        assert_eq!(rest, b"got USR1\n");
+        assert_eq!(child.wait().await?.code(), Some(7));
+        Ok(())
+    });
+}
+
+fn send_signal_to_a_reaped_child_is_refused(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("true").spawn()?;
+        // Exited but not yet reaped: still ours, the signal is taken (and ignored).
+        sleep(Duration::from_millis(100)).await;
+        child.send_signal(libc::SIGTERM)?;
+        assert!(child.wait().await?.success());
+        // Reaped: the pid may be another process's now.
+        let error = child.send_signal(libc::SIGTERM).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        assert!(error.to_string().contains("reaped"), "{error}");
+        // kill() stays a no-op there, as before.
+        child.kill()?;
+
+        // Not a signal: the OS error, and the child is untouched.
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        let error = child.send_signal(-1).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "{error}");
+        assert_eq!(child.try_wait()?, None);
+        child.kill()?;
+        child.wait().await?;
+        Ok(())
+    });
+}
+
+fn start_kill_ends_the_child(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        child.start_kill()?;
+        assert_eq!(child.wait().await?.signal(), Some(libc::SIGKILL));
+        child.start_kill()?; // reaped: a no-op, as kill
+        Ok(())
+    });
+}
+
+/// The dropped child is killed: its end of the pipe closes at once, and it is reaped.
+fn kill_on_drop_kills_the_dropped_child(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sleep")
+            .arg("100")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child.id();
+        let mut stdout = child.stdout.take().expect("piped");
+        let started = Instant::now();
+        drop(child);
+        let (read, _) = stdout.read_to_end(Vec::new()).await;
+        assert_eq!(read?, 0);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "killed, not run out"
+        );
+        eventually_reaped(pid).await
+    });
+}
+
+/// Without `kill_on_drop` (the default), a dropped child finishes its work.
+fn without_kill_on_drop_the_dropped_child_runs_on(runtime: Runtime) {
+    run(runtime, async {
+        let mut child = Command::new("sh")
+            .args(["-c", "sleep 0.2; echo still here"])
+            .stdout(Stdio::piped())
+            .kill_on_drop(false)
+            .spawn()?;
+        let pid = child.id();
+        let mut stdout = child.stdout.take().expect("piped");
+        drop(child);
+        let (read, bytes) = stdout.read_to_end(Vec::new()).await;
+        read?;
+        assert_eq!(bytes, b"still here\n");
+        eventually_reaped(pid).await
+    });
+}
+
+/// The process group of `pid`: the fifth field of /proc/PID/stat, after the command name in
+/// parentheses (which may hold spaces).
+fn process_group_of(pid: u32) -> io::Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    // state, ppid, pgrp
+    after_name
+        .split_whitespace()
+        .nth(2)
+        .and_then(|field| field.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("no process group in {stat:?}")))
+}
+
+fn process_group_zero_gives_the_child_its_own_group(runtime: Runtime) {
+    run(runtime, async {
+        let ours = process_group_of(std::process::id())?;
+        // spawn returns once the child has exec'd, so setpgid has run by then.
+        let mut child = Command::new("sleep").arg("100").process_group(0).spawn()?;
+        assert_eq!(
+            process_group_of(child.id())?,
+            child.id(),
+            "a group of its own"
+        );
+        assert_ne!(child.id(), ours);
+        child.kill()?;
+        child.wait().await?;
+
+        // And the child sees it too: its shell's group is its own pid.
+        let output = Command::new("sh")
+            .args(["-c", "echo $$; cut -d' ' -f5 /proc/$$/stat"])
+            .process_group(0)
+            .output()
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text:?}");
+        assert_eq!(lines[0], lines[1], "pid and process group");
+
+        // By default the child stays in ours.
+        let mut child = Command::new("sleep").arg("100").spawn()?;
+        assert_eq!(process_group_of(child.id())?, ours);
+        child.kill()?;
+        child.wait().await?;
+        Ok(())
+    });
+}
+
+/// Setting this process's own uid and gid always works; `u32::MAX` is `(uid_t)-1`, which no
+/// user can switch to (`EINVAL` for root, `EPERM` for others), so the test holds whoever runs
+/// it.
+fn uid_and_gid_of_this_process_work_and_impossible_ones_fail_the_spawn(runtime: Runtime) {
+    run(runtime, async {
+        // SAFETY: plain syscalls without arguments; they cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let output = Command::new("sh")
+            .args(["-c", "id -u; id -g"])
+            .uid(uid)
+            .gid(gid)
+            .output()
+            .await?;
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("{uid}\n{gid}\n")
+        );
+
+        let error = Command::new("true").uid(u32::MAX).spawn().unwrap_err();
+        assert!(
+            error.raw_os_error().is_some(),
+            "the OS error of setuid: {error:?}"
+        );
+        let error = Command::new("true").gid(u32::MAX).spawn().unwrap_err();
+        assert!(
+            error.raw_os_error().is_some(),
+            "the OS error of setgid: {error:?}"
+        );
+        Ok(())
+    });
+}
+
+fn pre_exec_runs_in_the_child_and_its_error_fails_the_spawn(runtime: Runtime) {
+    run(runtime, async {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo $$; cut -d' ' -f6 /proc/$$/stat"]);
+        // SAFETY: setsid is a plain syscall, async-signal-safe, sharing nothing.
+        unsafe {
+            command.pre_exec(|| match libc::setsid() {
+                -1 => Err(io::Error::last_os_error()),
+                _ => Ok(()),
+            });
+        }
+        let output = command.output().await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text:?}");
+        assert_eq!(lines[0], lines[1], "the child leads a session of its own");
+
+        let mut command = Command::new("true");
+        // SAFETY: returns an error and touches nothing.
+        unsafe {
+            command.pre_exec(|| Err(io::Error::from_raw_os_error(libc::EDOM)));
+        }
+        let error = command.spawn().unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EDOM), "{error:?}");
         Ok(())
     });
 }

@@ -126,3 +126,60 @@ fn a_missing_program_is_not_found() {
         Ok(())
     });
 }
+
+#[test]
+fn creation_flags_no_window_runs_the_child() {
+    run(async {
+        let status = Command::new("cmd")
+            .args(["/C", "exit /b 4"])
+            .creation_flags(windows_sys::Win32::System::Threading::CREATE_NO_WINDOW)
+            .status()
+            .await?;
+        assert_eq!(status.code(), Some(4));
+        Ok(())
+    });
+}
+
+#[test]
+fn raw_arg_reaches_the_child_unquoted() {
+    run(async {
+        let output = Command::new("cmd")
+            .raw_arg(r#"/C echo "a b""#)
+            .output()
+            .await?;
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), r#""a b""#);
+        Ok(())
+    });
+}
+
+#[test]
+fn start_kill_and_kill_on_drop() {
+    run(async {
+        // About 5 s unless killed.
+        let mut child = Command::new("ping")
+            .args(["-n", "6", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .spawn()?;
+        let started = Instant::now();
+        child.start_kill()?;
+        assert!(!child.wait().await?.success());
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the kill ended it"
+        );
+
+        // Dropped with kill_on_drop: killed, so its end of the pipe closes long before 5 s.
+        let mut child = Command::new("ping")
+            .args(["-n", "6", "127.0.0.1"])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut stdout = child.stdout.take().expect("piped");
+        let started = Instant::now();
+        drop(child);
+        let (read, _) = stdout.read_to_end(Vec::new()).await;
+        read?;
+        assert!(started.elapsed() < Duration::from_secs(4), "killed on drop");
+        Ok(())
+    });
+}

@@ -466,6 +466,308 @@ impl UdpSocket {
         self.descriptor.socket().set_multicast_loop_v4(enabled)
     }
 
+    /// Whether multicast datagrams this socket sends loop back to local listeners (IPv4); on
+    /// by default.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.set_multicast_loop_v4(false)?;
+    /// assert!(!socket.multicast_loop_v4()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.descriptor.socket().multicast_loop_v4()
+    }
+
+    /// Sets the time-to-live of outgoing IPv4 multicast datagrams: how many routers they may
+    /// cross. The default, 1, keeps them on the local network.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.set_multicast_ttl_v4(4)?;
+    /// assert_eq!(socket.multicast_ttl_v4()?, 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.descriptor.socket().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The time-to-live of outgoing IPv4 multicast datagrams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// assert_eq!(socket.multicast_ttl_v4()?, 1); // the local network only, by default
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.descriptor.socket().multicast_ttl_v4()
+    }
+
+    /// Sets the local interface, by its IPv4 address, that IPv4 multicast datagrams leave by
+    /// (`0.0.0.0`: the one the routing table picks).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`, e.g. `AddrNotAvailable` for an address no interface
+    /// has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.set_multicast_if_v4(Ipv4Addr::LOCALHOST)?;
+    /// assert_eq!(socket.multicast_if_v4()?, Ipv4Addr::LOCALHOST);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_if_v4(&self, interface: Ipv4Addr) -> io::Result<()> {
+        self.descriptor.socket().set_multicast_if_v4(&interface)
+    }
+
+    /// The local interface IPv4 multicast datagrams leave by (`0.0.0.0` until set).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// assert!(socket.multicast_if_v4()?.is_unspecified());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_if_v4(&self) -> io::Result<Ipv4Addr> {
+        self.descriptor.socket().multicast_if_v4()
+    }
+
+    /// Joins a source-specific IPv4 multicast channel: datagrams sent to `group` by `source`
+    /// only, received on `interface` (`0.0.0.0`: the one the routing table picks).
+    /// `IP_ADD_SOURCE_MEMBERSHIP`; SSM groups are `232.0.0.0/8`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`, e.g. when the host has no multicast route.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::net::Ipv4Addr;
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:5000").await?;
+    /// let (source, group) = (Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(232, 1, 2, 3));
+    /// socket.join_ssm_v4(source, group, Ipv4Addr::UNSPECIFIED)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn join_ssm_v4(
+        &self,
+        source: Ipv4Addr,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
+    ) -> io::Result<()> {
+        self.descriptor
+            .socket()
+            .join_ssm_v4(&source, &group, &interface)
+    }
+
+    /// Leaves a source-specific IPv4 multicast channel joined with
+    /// [`join_ssm_v4`](UdpSocket::join_ssm_v4).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`, e.g. for a channel not joined.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("0.0.0.0:0").await?;
+    /// let (source, group) = (Ipv4Addr::LOCALHOST, Ipv4Addr::new(232, 1, 2, 3));
+    /// // Without a multicast route, joining fails with the OS error.
+    /// if socket.join_ssm_v4(source, group, Ipv4Addr::LOCALHOST).is_ok() {
+    ///     socket.leave_ssm_v4(source, group, Ipv4Addr::LOCALHOST)?;
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn leave_ssm_v4(
+        &self,
+        source: Ipv4Addr,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
+    ) -> io::Result<()> {
+        self.descriptor
+            .socket()
+            .leave_ssm_v4(&source, &group, &interface)
+    }
+
+    /// Whether multicast datagrams this socket sends loop back to local listeners (IPv6); on
+    /// by default.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    /// socket.set_multicast_loop_v6(false)?;
+    /// assert!(!socket.multicast_loop_v6()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_loop_v6(&self, enabled: bool) -> io::Result<()> {
+        self.descriptor.socket().set_multicast_loop_v6(enabled)
+    }
+
+    /// Whether multicast datagrams this socket sends loop back to local listeners (IPv6).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    /// assert!(socket.multicast_loop_v6()?); // on by default
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.descriptor.socket().multicast_loop_v6()
+    }
+
+    /// Sets the interface, by index, that IPv6 multicast datagrams leave by (0: the one the
+    /// routing table picks). An interface's index comes from `if_nametoindex`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`, e.g. for an index no interface has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    /// socket.set_multicast_if_v6(0)?;
+    /// assert_eq!(socket.multicast_if_v6()?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_if_v6(&self, interface: u32) -> io::Result<()> {
+        self.descriptor.socket().set_multicast_if_v6(interface)
+    }
+
+    /// The index of the interface IPv6 multicast datagrams leave by (0 until set).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    /// assert_eq!(socket.multicast_if_v6()?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_if_v6(&self) -> io::Result<u32> {
+        self.descriptor.socket().multicast_if_v6()
+    }
+
+    /// Sets the hop limit of outgoing IPv6 multicast datagrams, IPv6's
+    /// [`set_multicast_ttl_v4`](UdpSocket::set_multicast_ttl_v4). The default, 1, keeps them
+    /// on the local network.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    /// socket.set_multicast_hops_v6(8)?;
+    /// assert_eq!(socket.multicast_hops_v6()?, 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_multicast_hops_v6(&self, hops: u32) -> io::Result<()> {
+        self.descriptor.socket().set_multicast_hops_v6(hops)
+    }
+
+    /// The hop limit of outgoing IPv6 multicast datagrams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("[::]:0").await?;
+    /// assert_eq!(socket.multicast_hops_v6()?, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn multicast_hops_v6(&self) -> io::Result<u32> {
+        self.descriptor.socket().multicast_hops_v6()
+    }
+
     /// Sets the time-to-live of outgoing datagrams.
     ///
     /// # Errors
@@ -484,6 +786,69 @@ impl UdpSocket {
     /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.descriptor.socket().set_ttl_v4(ttl)
+    }
+
+    /// The time-to-live of outgoing IPv4 datagrams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.set_ttl(16)?;
+    /// assert_eq!(socket.ttl()?, 16);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.descriptor.socket().ttl_v4()
+    }
+
+    /// Sets the type-of-service byte (`IP_TOS`: DSCP and ECN bits) of outgoing IPv4
+    /// datagrams. tokio's name; its older `set_tos` is deprecated for this one.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`; Windows documents that not every version honours
+    /// `IP_TOS`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.set_tos_v4(0x10)?; // DSCP 4: low delay
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.descriptor.socket().set_tos_v4(tos)
+    }
+
+    /// The type-of-service byte of outgoing IPv4 datagrams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let socket = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// assert_eq!(socket.tos_v4()?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.descriptor.socket().tos_v4()
     }
 }
 

@@ -4,11 +4,172 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::ExitStatus;
 
-use super::Pipe;
+use super::{Child, Command, Pipe};
 use crate::net::Descriptor;
+
+/// Unix's settings, through std's `CommandExt`: each applies in the child between `fork` and
+/// `exec`, and a failure there is the error of [`spawn`](Command::spawn).
+impl Command {
+    /// Runs the child as user `uid` (`setuid`). Changing to another user needs the privilege
+    /// to (root, or `CAP_SETUID` on Linux); when root sets a uid, the child's supplementary
+    /// groups are cleared too, as std does.
+    ///
+    /// # Errors
+    ///
+    /// [`spawn`](Command::spawn) fails with the OS error of `setuid`: `PermissionDenied`
+    /// without the privilege, `InvalidInput` for a uid that cannot be one (`u32::MAX`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     // From root: run the child as an unprivileged user and group.
+    ///     let output = Command::new("id").arg("-u").uid(1000).gid(1000).output().await?;
+    ///     assert_eq!(output.stdout, b"1000\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn uid(&mut self, uid: u32) -> &mut Command {
+        self.std.uid(uid);
+        self
+    }
+
+    /// Runs the child with group `gid` (`setgid`), with the same privilege rules as
+    /// [`uid`](Command::uid).
+    ///
+    /// # Errors
+    ///
+    /// [`spawn`](Command::spawn) fails with the OS error of `setgid`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let output = Command::new("id").arg("-g").gid(1000).output().await?;
+    ///     assert_eq!(output.stdout, b"1000\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn gid(&mut self, gid: u32) -> &mut Command {
+        self.std.gid(gid);
+        self
+    }
+
+    /// Puts the child in process group `pgroup` (`setpgid`); 0 makes a new group led by the
+    /// child, whose ID is the child's pid.
+    ///
+    /// A child in a group of its own no longer gets the signals a terminal sends to this
+    /// process's group (Ctrl-C's `SIGINT`, `SIGHUP` when the terminal closes). With the
+    /// [`Child`] dropped unwaited (and [`kill_on_drop`](Command::kill_on_drop) off, the
+    /// default) that detaches it: it outlives this process, and is reaped in the background
+    /// while this process runs.
+    ///
+    /// # Errors
+    ///
+    /// [`spawn`](Command::spawn) fails with the OS error of `setpgid`, e.g. `PermissionDenied`
+    /// for a group of another session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     // A detached child: its own group, and not waited for.
+    ///     let child = Command::new("true").process_group(0).spawn()?;
+    ///     drop(child);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn process_group(&mut self, pgroup: i32) -> &mut Command {
+        self.std.process_group(pgroup);
+        self
+    }
+
+    /// Runs `f` in the child after `fork` and before `exec`, as std's `CommandExt::pre_exec`;
+    /// an error it returns is the error of [`spawn`](Command::spawn).
+    ///
+    /// # Safety
+    ///
+    /// As std's: `f` runs in a copy of this process with one thread, where another thread
+    /// may have held a lock (an allocator's) at the fork; it may only do what is
+    /// async-signal-safe (most raw syscalls), and it must not touch resources it shares with
+    /// this process in ways that break them here (buffered output, the parent's descriptors).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut command = Command::new("true");
+    ///     // SAFETY: setsid is a plain syscall, async-signal-safe, and shares nothing.
+    ///     unsafe {
+    ///         command.pre_exec(|| match libc::setsid() {
+    ///             -1 => Err(std::io::Error::last_os_error()),
+    ///             _ => Ok(()),
+    ///         });
+    ///     }
+    ///     assert!(command.status().await?.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub unsafe fn pre_exec<F>(&mut self, f: F) -> &mut Command
+    where
+        F: FnMut() -> io::Result<()> + Send + Sync + 'static,
+    {
+        // SAFETY: our caller holds `pre_exec`'s contract, which is std's word for word.
+        unsafe { self.std.pre_exec(f) };
+        self
+    }
+}
+
+impl Child {
+    /// Sends signal `signal` (`libc::SIGTERM`, `libc::SIGINT`, ...) to the child, with
+    /// `kill(2)`; it does not wait for the child to act on it. [`kill`](Child::kill) is this
+    /// with `SIGKILL`. Unix only; tokio has no such method.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` once the child was reaped (by [`wait`](Child::wait) or
+    /// [`try_wait`](Child::try_wait)): its pid may name another process by then, so nothing
+    /// is sent. Otherwise the OS error from `kill(2)`, e.g. `InvalidInput` for a number that
+    /// is no signal. A child that has exited but was not reaped takes the signal and ignores
+    /// it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut child = Command::new("sleep").arg("100").spawn()?;
+    ///     child.send_signal(libc::SIGTERM)?;
+    ///     let status = child.wait().await?;
+    ///     assert_eq!(status.signal(), Some(libc::SIGTERM));
+    ///     // Reaped: refused rather than sent to whatever has the pid now.
+    ///     let error = child.send_signal(libc::SIGTERM).unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn send_signal(&self, signal: i32) -> io::Result<()> {
+        self.process.signal(signal)
+    }
+}
 
 pub(super) struct Process {
     pid: libc::pid_t,
@@ -43,8 +204,18 @@ impl Process {
         if self.status.is_some() {
             return Ok(());
         }
+        self.signal(libc::SIGKILL)
+    }
+
+    pub(super) fn signal(&self, signal: i32) -> io::Result<()> {
+        if self.status.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the child was reaped: its pid may name another process now",
+            ));
+        }
         // SAFETY: plain syscall; the pid is our unreaped child, so it names no other process.
-        if unsafe { libc::kill(self.pid, libc::SIGKILL) } < 0 {
+        if unsafe { libc::kill(self.pid, signal) } < 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(())

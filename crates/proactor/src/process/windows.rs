@@ -3,15 +3,73 @@
 //! has no zombies: dropping a child only closes the handle. std makes our end of each piped
 //! stdio an overlapped named pipe, so it is read and written through the port.
 
+use std::ffi::OsStr;
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
+use std::os::windows::process::CommandExt;
 use std::process::ExitStatus;
 
 use proactor_driver::{Fd, Op};
 
-use super::Pipe;
+use super::{Command, Pipe};
 use crate::net::{Descriptor, Stream};
 use crate::runtime::op;
+
+/// Windows' settings, through std's `CommandExt`.
+impl Command {
+    /// Sets the [process creation flags] `CreateProcessW` gets, e.g. `CREATE_NO_WINDOW`
+    /// (`0x0800_0000`: a console program started from a GUI one opens no console window) or
+    /// `CREATE_NEW_PROCESS_GROUP` (the child does not get this console's Ctrl-C). The
+    /// constants are in `windows-sys` (`Win32::System::Threading`).
+    ///
+    /// [process creation flags]: https://learn.microsoft.com/en-us/windows/win32/procthread/process-creation-flags
+    ///
+    /// # Errors
+    ///
+    /// [`spawn`](Command::spawn) fails with `CreateProcessW`'s error for flags it refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let mut command = Command::new("cmd");
+    ///     command.args(["/C", "exit 0"]).creation_flags(CREATE_NO_WINDOW);
+    ///     assert!(command.status().await?.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn creation_flags(&mut self, flags: u32) -> &mut Command {
+        self.std.creation_flags(flags);
+        self
+    }
+
+    /// Appends `text` to the command line as it is, without the quoting and escaping
+    /// [`arg`](Command::arg) adds: for programs, like `cmd /C`, that parse their command line
+    /// their own way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::process::Command;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     // `arg` would escape the quotes as `\"`, which cmd prints as they are.
+    ///     let output = Command::new("cmd").raw_arg(r#"/C echo "a b""#).output().await?;
+    ///     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), r#""a b""#);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn raw_arg(&mut self, text: impl AsRef<OsStr>) -> &mut Command {
+        self.std.raw_arg(text);
+        self
+    }
+}
 
 pub(super) struct Process {
     /// std's child: its handle, exit code and `TerminateProcess`.

@@ -139,3 +139,118 @@ pub(crate) fn pin_to_core(core: usize) {
     #[cfg(not(target_os = "linux"))]
     let _ = core;
 }
+
+/// `getaddrinfo(host, port)` with `options` as its hints: the IP addresses, in the
+/// resolver's order. Blocks while the resolver asks DNS.
+pub(crate) fn lookup(
+    host: Option<&str>,
+    port: u16,
+    options: &crate::dns::LookupOptions,
+) -> io::Result<Vec<std::net::SocketAddr>> {
+    use crate::dns::{Family, SocketType};
+    use std::ffi::CString;
+
+    let host = host
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a host name with a NUL byte"))?;
+    // A numeric service: getaddrinfo looks no service name up.
+    let service = CString::new(port.to_string())
+        .unwrap_or_else(|_| unreachable!("a number's digits hold no NUL"));
+    // SAFETY: all-zero is a valid addrinfo (no flags, null pointers).
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = match options.family {
+        Family::Any => libc::AF_UNSPEC,
+        Family::V4 => libc::AF_INET,
+        Family::V6 => libc::AF_INET6,
+    };
+    hints.ai_socktype = match options.socket_type {
+        SocketType::Any => 0,
+        SocketType::Stream => libc::SOCK_STREAM,
+        SocketType::Datagram => libc::SOCK_DGRAM,
+    };
+    for (wanted, flag) in [
+        (options.addrconfig, libc::AI_ADDRCONFIG),
+        (options.numeric_host, libc::AI_NUMERICHOST),
+        (options.passive, libc::AI_PASSIVE),
+    ] {
+        if wanted {
+            hints.ai_flags |= flag;
+        }
+    }
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated and live across the call; `hints` is a valid
+    // addrinfo; `list` is writable.
+    let code = unsafe {
+        libc::getaddrinfo(
+            host.as_ref().map_or(std::ptr::null(), |host| host.as_ptr()),
+            service.as_ptr(),
+            &hints,
+            &mut list,
+        )
+    };
+    if code != 0 {
+        return Err(resolver_error(code, "lookup"));
+    }
+    let mut addresses = Vec::new();
+    let mut entry = list;
+    while !entry.is_null() {
+        // SAFETY: an entry of getaddrinfo's list, valid until freeaddrinfo below.
+        let info = unsafe { &*entry };
+        // SAFETY: getaddrinfo's `ai_addr` holds `ai_addrlen` bytes.
+        if let Some(address) =
+            unsafe { super::ip_address(info.ai_addr.cast(), info.ai_addrlen as usize) }
+        {
+            addresses.push(address);
+        }
+        entry = info.ai_next;
+    }
+    // SAFETY: the list getaddrinfo returned, freed once; no entry is used after this.
+    unsafe { libc::freeaddrinfo(list) };
+    Ok(addresses)
+}
+
+/// The host name of `address` (`getnameinfo` with `NI_NAMEREQD`).
+pub(crate) fn host_name(address: &socket2::SockAddr) -> io::Result<String> {
+    use std::ffi::CStr;
+
+    let mut host = [0 as libc::c_char; 1025]; // NI_MAXHOST
+                                              // SAFETY: `address` is a valid sockaddr of the given length; `host` is writable for its
+                                              // length; no service buffer is asked for.
+    let code = unsafe {
+        libc::getnameinfo(
+            address.as_ptr().cast(),
+            address.len(),
+            host.as_mut_ptr(),
+            host.len() as _, // socklen_t, or size_t on FreeBSD
+            std::ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
+    };
+    if code != 0 {
+        return Err(resolver_error(code, "reverse lookup"));
+    }
+    // SAFETY: getnameinfo succeeded, so `host` holds a NUL-terminated string.
+    let name = unsafe { CStr::from_ptr(host.as_ptr()) };
+    Ok(name.to_string_lossy().into_owned())
+}
+
+/// The error for a resolver's `EAI_*` code, with its message.
+fn resolver_error(code: libc::c_int, what: &str) -> io::Error {
+    if code == libc::EAI_SYSTEM {
+        return io::Error::last_os_error();
+    }
+    // SAFETY: gai_strerror returns a static NUL-terminated message for any code.
+    let message = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(code)) }
+        .to_string_lossy()
+        .into_owned();
+    let kind = match code {
+        libc::EAI_NONAME => io::ErrorKind::NotFound,
+        libc::EAI_AGAIN => io::ErrorKind::WouldBlock,
+        libc::EAI_MEMORY => io::ErrorKind::OutOfMemory,
+        libc::EAI_FAMILY => io::ErrorKind::Unsupported,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, format!("{what} failed: {message}"))
+}

@@ -249,13 +249,85 @@ pub(crate) fn add_console_ctrl_handler(handler: extern "system" fn(u32) -> i32) 
     Ok(())
 }
 
+/// `GetAddrInfoW(host, port)` with `options` as its hints: the IP addresses, in the
+/// resolver's order. Blocks while the resolver asks DNS; Winsock is started by the runtime's
+/// driver.
+pub(crate) fn lookup(
+    host: Option<&str>,
+    port: u16,
+    options: &crate::dns::LookupOptions,
+) -> io::Result<Vec<std::net::SocketAddr>> {
+    use crate::dns::{Family, SocketType};
+    use windows_sys::Win32::Networking::WinSock::{
+        FreeAddrInfoW, GetAddrInfoW, ADDRINFOW, AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG,
+        AI_NUMERICHOST, AI_PASSIVE, SOCK_DGRAM, SOCK_STREAM,
+    };
+
+    if host.is_some_and(|host| host.contains('\0')) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a host name with a NUL character",
+        ));
+    }
+    let host: Option<Vec<u16>> = host.map(|host| host.encode_utf16().chain([0]).collect());
+    // A numeric service: the resolver looks no service name up.
+    let service: Vec<u16> = port.to_string().encode_utf16().chain([0]).collect();
+    let mut hints = ADDRINFOW {
+        ai_family: match options.family {
+            Family::Any => AF_UNSPEC,
+            Family::V4 => AF_INET,
+            Family::V6 => AF_INET6,
+        } as i32,
+        ai_socktype: match options.socket_type {
+            SocketType::Any => 0,
+            SocketType::Stream => SOCK_STREAM,
+            SocketType::Datagram => SOCK_DGRAM,
+        },
+        ..ADDRINFOW::default()
+    };
+    for (wanted, flag) in [
+        (options.addrconfig, AI_ADDRCONFIG),
+        (options.numeric_host, AI_NUMERICHOST),
+        (options.passive, AI_PASSIVE),
+    ] {
+        if wanted {
+            hints.ai_flags |= flag as i32;
+        }
+    }
+    let mut list: *mut ADDRINFOW = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated UTF-16 and live across the call; `hints` is a
+    // valid ADDRINFOW; `list` is writable.
+    let code = unsafe {
+        GetAddrInfoW(
+            host.as_ref().map_or(std::ptr::null(), |host| host.as_ptr()),
+            service.as_ptr(),
+            &hints,
+            &mut list,
+        )
+    };
+    if code != 0 {
+        return Err(resolver_error(code, "lookup"));
+    }
+    let mut addresses = Vec::new();
+    let mut entry = list;
+    while !entry.is_null() {
+        // SAFETY: an entry of GetAddrInfoW's list, valid until FreeAddrInfoW below.
+        let info = unsafe { &*entry };
+        // SAFETY: the resolver's `ai_addr` holds `ai_addrlen` bytes.
+        if let Some(address) = unsafe { super::ip_address(info.ai_addr.cast(), info.ai_addrlen) } {
+            addresses.push(address);
+        }
+        entry = info.ai_next;
+    }
+    // SAFETY: the list GetAddrInfoW returned, freed once; no entry is used after this.
+    unsafe { FreeAddrInfoW(list) };
+    Ok(addresses)
+}
+
 /// The host name of `address` (`GetNameInfoW` with `NI_NAMEREQD`); Winsock is started by the
 /// runtime's driver.
 pub(crate) fn host_name(address: &socket2::SockAddr) -> io::Result<String> {
-    use windows_sys::Win32::Networking::WinSock::{
-        GetNameInfoW, NI_MAXHOST, NI_NAMEREQD, WSAHOST_NOT_FOUND, WSANO_DATA, WSATRY_AGAIN,
-        WSA_NOT_ENOUGH_MEMORY,
-    };
+    use windows_sys::Win32::Networking::WinSock::{GetNameInfoW, NI_MAXHOST, NI_NAMEREQD};
     let mut host = [0u16; NI_MAXHOST as usize];
     // SAFETY: `address` is a valid socket address of the length given; `host` is writable
     // for its length (in UTF-16 units, as the call counts); no service buffer is asked for.
@@ -271,25 +343,31 @@ pub(crate) fn host_name(address: &socket2::SockAddr) -> io::Result<String> {
         )
     };
     if code != 0 {
-        let kind = match code {
-            WSAHOST_NOT_FOUND | WSANO_DATA => io::ErrorKind::NotFound,
-            WSATRY_AGAIN => io::ErrorKind::WouldBlock,
-            WSA_NOT_ENOUGH_MEMORY => io::ErrorKind::OutOfMemory,
-            _ => return Err(io::Error::from_raw_os_error(code)),
-        };
-        return Err(io::Error::new(
-            kind,
-            format!(
-                "reverse lookup failed: {}",
-                io::Error::from_raw_os_error(code)
-            ),
-        ));
+        return Err(resolver_error(code, "reverse lookup"));
     }
     let len = host
         .iter()
         .position(|&unit| unit == 0)
         .unwrap_or(host.len());
     Ok(String::from_utf16_lossy(&host[..len]))
+}
+
+/// The error for a resolver's code (a `WSA*` error, which is what Winsock's `EAI_*` are).
+fn resolver_error(code: i32, what: &str) -> io::Error {
+    use windows_sys::Win32::Networking::WinSock::{
+        WSAEAFNOSUPPORT, WSAHOST_NOT_FOUND, WSANO_DATA, WSATRY_AGAIN, WSA_NOT_ENOUGH_MEMORY,
+    };
+    let kind = match code {
+        WSAHOST_NOT_FOUND | WSANO_DATA => io::ErrorKind::NotFound,
+        WSATRY_AGAIN => io::ErrorKind::WouldBlock,
+        WSA_NOT_ENOUGH_MEMORY => io::ErrorKind::OutOfMemory,
+        WSAEAFNOSUPPORT => io::ErrorKind::Unsupported,
+        _ => return io::Error::from_raw_os_error(code),
+    };
+    io::Error::new(
+        kind,
+        format!("{what} failed: {}", io::Error::from_raw_os_error(code)),
+    )
 }
 
 /// What Windows reports about the volume holding a directory, in bytes.

@@ -6,6 +6,7 @@
 mod descriptors;
 mod incoming;
 mod join_set;
+mod multicast;
 mod net;
 mod peek;
 mod pooled;
@@ -164,6 +165,9 @@ conformance! {
     net::no_bytes_lost_when_reads_are_cancelled,
     net::udp_send_to_and_recv_from,
     net::udp_connected,
+    multicast::udp_multicast_options_round_trip,
+    multicast::udp_multicast_datagram_loops_back,
+    multicast::udp_ssm_join_works_or_errors_cleanly,
     #[cfg_attr(windows, ignore = "Wine 8 does not complete a pending receive with the ICMP error")]
     net::udp_send_to_a_closed_port_fails_the_next_receive,
     #[cfg(unix)]
