@@ -13,6 +13,7 @@
 //! | --- | --- | --- |
 //! | `backend = "io_uring"`, `"epoll"`, `"kqueue"` or `"iocp"` | forces that backend (`Builder::backend`) | the best one the machine has, or `PROACTOR_BACKEND` |
 //! | `entries = N` | the submission queue size, 1 to 32768 (`Builder::entries`) | 256 |
+//! | `start_paused = true` | starts with the clock stopped (`Builder::start_paused`, `time::pause`), for tests of timer-heavy code | `false` |
 //!
 //! An unknown or malformed argument, or a function that is not `async`, is a compile error
 //! pointing at the offending tokens.
@@ -98,7 +99,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Arguments
 ///
 /// The same as [`main`](macro@main): `backend = "io_uring"`, `"epoll"`, `"kqueue"` or
-/// `"iocp"`, and `entries = N` (1 to 32768).
+/// `"iocp"`, and `entries = N` (1 to 32768); and `start_paused = true`, which starts the
+/// runtime with its clock stopped, so timers end without real waiting (`time::pause`).
 ///
 /// # Panics
 ///
@@ -120,6 +122,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// async fn on_epoll() -> Result<(), proactor::JoinError> {
 ///     assert_eq!(proactor::spawn(async { 3 }).await?, 3);
 ///     Ok(())
+/// }
+///
+/// #[proactor::test(start_paused = true)]
+/// async fn a_day_passes_at_once() {
+///     proactor::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
 /// }
 /// ```
 #[proc_macro_attribute]
@@ -148,6 +155,7 @@ struct Options {
     /// The `proactor::Backend` variant, spanned at the string that named it.
     backend: Option<Ident>,
     entries: Option<u32>,
+    start_paused: Option<bool>,
 }
 
 /// Accumulates errors so that one expansion reports all of them.
@@ -213,7 +221,7 @@ fn parse_options(args: TokenStream2, errors: &mut Errors) -> Options {
                 error.span(),
                 format!(
                     "{error}: the arguments are `backend = \"io_uring\" | \"epoll\" | \
-                     \"kqueue\" | \"iocp\"` and `entries = N`"
+                     \"kqueue\" | \"iocp\"`, `entries = N` and `start_paused = true`"
                 ),
             ));
             return options;
@@ -251,6 +259,21 @@ fn parse_options(args: TokenStream2, errors: &mut Errors) -> Options {
                     options.entries = Some(entries);
                 }
             }
+            ("start_paused", Some(value)) => {
+                let paused = parse_bool(value).map_err(|error| errors.push(error));
+                if options.start_paused.is_some() {
+                    errors.push(syn::Error::new_spanned(
+                        &meta,
+                        "`start_paused` is given more than once",
+                    ));
+                } else if let Ok(paused) = paused {
+                    options.start_paused = Some(paused);
+                }
+            }
+            ("start_paused", None) => errors.push(syn::Error::new_spanned(
+                &meta,
+                "`start_paused` needs a value, like `start_paused = true`",
+            )),
             ("backend", None) => errors.push(syn::Error::new_spanned(
                 &meta,
                 "`backend` needs a value, like `backend = \"epoll\"`",
@@ -263,7 +286,7 @@ fn parse_options(args: TokenStream2, errors: &mut Errors) -> Options {
                 meta.path(),
                 format!(
                     "unknown argument `{}`; expected `backend = \"io_uring\" | \"epoll\" | \
-                     \"kqueue\"` or `entries = N`",
+                     \"kqueue\"`, `entries = N` or `start_paused = true`",
                     meta.path().to_token_stream().to_string().replace(' ', "")
                 ),
             )),
@@ -297,6 +320,19 @@ fn parse_backend(value: &Expr) -> syn::Result<Ident> {
         }
     };
     Ok(Ident::new(variant, literal.span()))
+}
+
+fn parse_bool(value: &Expr) -> syn::Result<bool> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(literal),
+            ..
+        }) => Ok(literal.value),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "`start_paused` takes `true` or `false`",
+        )),
+    }
 }
 
 fn parse_entries(value: &Expr) -> syn::Result<u32> {
@@ -397,10 +433,14 @@ fn rewrite(kind: Kind, mut function: ItemFn, options: &Options) -> TokenStream2 
         let entries = Literal::u32_unsuffixed(entries);
         quote! { .entries(#entries) }
     });
+    let start_paused = options
+        .start_paused
+        .map(|paused| quote! { .start_paused(#paused) });
     let run = quote_spanned! {span=>
         ::proactor::Builder::new()
             #backend
             #entries
+            #start_paused
             .build()
             .expect("failed to build the proactor runtime")
             .block_on(#body_ident)

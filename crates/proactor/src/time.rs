@@ -6,6 +6,11 @@
 //! (dropping its future) frees its slot at once and leaves its heap entry to be skipped later,
 //! so arming and cancelling many timers stays cheap. The entry of a timer cancelled while its
 //! deadline is the latest of all (a long timeout armed per request) goes at once.
+//!
+//! Timers measure against the runtime's clock, [`now`]: the system's monotonic clock, which a
+//! test may stop ([`pause`], [`Builder::start_paused`](crate::Builder::start_paused)) and move
+//! by hand ([`advance`]); a stopped clock jumps to the nearest deadline whenever the runtime
+//! has nothing else to do, so timer-heavy tests run without sleeping real time.
 
 use std::fmt;
 use std::future::Future;
@@ -14,13 +19,16 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::runtime::{current, Inner};
+use crate::runtime::{current, try_with, Inner};
 
+mod clock;
 mod heap;
 #[cfg(feature = "hyper")]
 mod send;
 #[cfg(feature = "hyper")]
 pub(crate) use send::SendSleep;
+
+pub(crate) use clock::Clock;
 
 /// Identifies an armed timer: its slab index and that slot's generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +99,7 @@ impl Timers {
     }
 
     /// Drops stale entries from the top of the heap; returns the nearest live deadline.
-    fn nearest(&mut self) -> Option<Instant> {
+    pub(crate) fn nearest(&mut self) -> Option<Instant> {
         while let Some(entry) = self.heap.peek() {
             let slot = &self.slots[entry.index as usize];
             if slot.generation == entry.generation && slot.waker.is_some() {
@@ -102,16 +110,15 @@ impl Timers {
         None
     }
 
-    /// How long until the nearest deadline (`None`: no timers).
-    pub(crate) fn until_next(&mut self) -> Option<Duration> {
+    /// How long from `now` until the nearest deadline (`None`: no timers).
+    pub(crate) fn until_next(&mut self, now: Instant) -> Option<Duration> {
         let deadline = self.nearest()?;
-        Some(deadline.saturating_duration_since(Instant::now()))
+        Some(deadline.saturating_duration_since(now))
     }
 
-    /// Wakes every timer whose deadline has passed.
-    pub(crate) fn fire(&mut self) {
+    /// Wakes every timer whose deadline is not after `now`.
+    pub(crate) fn fire(&mut self, now: Instant) {
         let Some(first) = self.nearest() else { return };
-        let now = Instant::now();
         if first > now {
             return;
         }
@@ -150,6 +157,133 @@ pub(crate) fn saturating_add(start: Instant, duration: Duration) -> Instant {
     start.checked_add(duration).unwrap_or_else(far_future)
 }
 
+/// The runtime's clock: what [`sleep`], [`timeout`] and [`interval`] measure against, as
+/// tokio's `time::Instant::now()`. The same as `std::time::Instant::now()` unless a test
+/// [paused](pause) the clock (outside a runtime, always the same).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     let start = proactor::time::now();
+///     proactor::time::sleep(Duration::from_millis(5)).await;
+///     assert!(proactor::time::now() - start >= Duration::from_millis(5));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn now() -> Instant {
+    try_with(|inner| inner.clock.now()).unwrap_or_else(Instant::now)
+}
+
+/// Stops this runtime's clock, for tests of timer-heavy code that should not wait real time,
+/// as tokio's `time::pause`. While it is stopped, [`now`] stands still, [`advance`] moves it
+/// forward by hand, and whenever the runtime has nothing to run but timers to wait for, it
+/// jumps to the nearest deadline at once (after a look for I/O that has already finished):
+/// `sleep(Duration::from_secs(3600))` ends without waiting. Operations in flight do not hold
+/// it back (a read with a [`timeout`] times out at once if nothing else runs), and the
+/// kernel's own deadlines (`set_read_timeout`) keep real time.
+///
+/// [`Builder::start_paused`](crate::Builder::start_paused) starts a runtime paused. Each
+/// runtime of a group has its own clock.
+///
+/// # Panics
+///
+/// Outside a runtime, or when the clock is already stopped.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     proactor::time::pause();
+///     let start = std::time::Instant::now();
+///     let clock = proactor::time::now();
+///     proactor::time::sleep(Duration::from_secs(24 * 3600)).await;
+///     assert!(proactor::time::now() - clock >= Duration::from_secs(24 * 3600));
+///     assert!(start.elapsed() < Duration::from_secs(60), "a day passed at once");
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn pause() {
+    let paused = try_with(|inner| inner.clock.pause())
+        .expect("time::pause must be called from inside a proactor runtime");
+    assert!(paused, "time::pause: the clock is already stopped");
+}
+
+/// Lets this runtime's clock run again from where it stands (it never goes back), as
+/// tokio's `time::resume`.
+///
+/// # Panics
+///
+/// Outside a runtime, or when the clock is not stopped.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     proactor::time::pause();
+///     proactor::time::advance(Duration::from_secs(10)).await;
+///     let moved = proactor::time::now();
+///     proactor::time::resume();
+///     assert!(proactor::time::now() >= moved);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn resume() {
+    let resumed = try_with(|inner| inner.clock.resume())
+        .expect("time::resume must be called from inside a proactor runtime");
+    assert!(resumed, "time::resume: the clock is not stopped");
+}
+
+/// Moves this runtime's stopped clock forward by `duration`, wakes the timers whose deadlines
+/// it passed, and lets the woken tasks run before returning, as tokio's `time::advance`.
+///
+/// # Panics
+///
+/// Outside a runtime, or when the clock is not stopped ([`pause`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// proactor::Runtime::new()?.block_on(async {
+///     proactor::time::pause();
+///     let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+///     let flag = fired.clone();
+///     let _timer = proactor::spawn(async move {
+///         proactor::time::sleep(Duration::from_secs(5)).await;
+///         flag.set(true);
+///     });
+///     proactor::yield_now().await; // the task arms its timer
+///     proactor::time::advance(Duration::from_secs(4)).await;
+///     assert!(!fired.get());
+///     proactor::time::advance(Duration::from_secs(1)).await;
+///     assert!(fired.get());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn advance(duration: Duration) {
+    let moved = try_with(|inner| {
+        let moved = inner.clock.advance(duration);
+        if moved {
+            inner.timers.borrow_mut().fire(inner.clock.now());
+        }
+        moved
+    })
+    .expect("time::advance must be called from inside a proactor runtime");
+    assert!(
+        moved,
+        "time::advance: the clock is not stopped (time::pause)"
+    );
+    crate::yield_now().await;
+}
+
 /// Waits until `duration` has passed.
 ///
 /// # Panics
@@ -168,7 +302,7 @@ pub(crate) fn saturating_add(start: Instant, duration: Duration) -> Instant {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(saturating_add(Instant::now(), duration))
+    sleep_until(saturating_add(now(), duration))
 }
 
 /// Waits until `deadline`.
@@ -256,12 +390,12 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        let runtime = Rc::clone(self.runtime.get_or_insert_with(current));
+        if runtime.clock.now() >= self.deadline {
             self.disarm();
             return Poll::Ready(());
         }
         let deadline = self.deadline;
-        let runtime = Rc::clone(self.runtime.get_or_insert_with(current));
         let mut timers = runtime.timers.borrow_mut();
         match self.key.and_then(|key| timers.slot(key)) {
             Some(slot) => {
@@ -431,7 +565,7 @@ impl<F: Future> Future for Timeout<F> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    interval_at(now(), period)
 }
 
 /// Ticks every `period`, the first tick at `start`.
@@ -573,7 +707,7 @@ impl Interval {
             return Poll::Pending;
         }
         let due = self.sleep.deadline();
-        let next = self.missed.next(due, Instant::now(), self.period);
+        let next = self.missed.next(due, now(), self.period);
         self.sleep.reset(next);
         Poll::Ready(due)
     }
@@ -596,8 +730,7 @@ impl Interval {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reset(&mut self) {
-        self.sleep
-            .reset(saturating_add(Instant::now(), self.period));
+        self.sleep.reset(saturating_add(now(), self.period));
     }
 
     /// What to do with missed ticks from now on (see [`MissedTickBehavior`]).

@@ -90,6 +90,18 @@ async fn result_returning_test() -> Result<(), proactor::JoinError> {
     Ok(())
 }
 
+#[proactor::test(start_paused = true)]
+async fn a_test_can_start_with_the_clock_stopped() {
+    let real = std::time::Instant::now();
+    let clock = proactor::time::now();
+    proactor::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+    assert_eq!(
+        proactor::time::now() - clock,
+        std::time::Duration::from_secs(24 * 3600)
+    );
+    assert!(real.elapsed() < std::time::Duration::from_secs(10));
+}
+
 #[proactor::test(entries = 64)]
 async fn result_with_converted_error() -> std::io::Result<()> {
     // `?` converts `JoinError` into `io::Error`.

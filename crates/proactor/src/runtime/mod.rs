@@ -32,7 +32,7 @@ pub(crate) use context::{current, try_current, try_with, with};
 use op::{ForeignWakers, Orphan, Token};
 use task::{LocalFuture, TaskSlot, TaskWaker, MAIN};
 
-use crate::time::Timers;
+use crate::time::{Clock, Timers};
 
 /// A `Send` closure another thread asked this runtime to run on its own thread.
 type RemoteJob = Box<dyn FnOnce() + Send>;
@@ -85,6 +85,8 @@ pub(crate) struct Inner {
     /// The driver's woken tokens, taken out to wake their tasks (reused).
     woken: RefCell<Vec<u64>>,
     pub(crate) timers: RefCell<Timers>,
+    /// What the timers measure against: the system's clock, or a test's stopped one.
+    pub(crate) clock: Clock,
     tasks: RefCell<Vec<TaskSlot>>,
     free_tasks: RefCell<Vec<usize>>,
     ready: RefCell<VecDeque<usize>>,
@@ -263,10 +265,16 @@ impl Inner {
 
     /// One wait in the driver, then the wakes its completions and the timers cause.
     fn park(&self, block: bool) -> io::Result<()> {
+        let paused = self.clock.is_paused();
         let timeout = if !block {
             Some(Duration::ZERO)
         } else {
-            self.timers.borrow_mut().until_next()
+            match self.timers.borrow_mut().until_next(self.clock.now()) {
+                // A stopped clock never reaches a deadline by waiting: look for I/O that has
+                // finished, and jump to the deadline if none has (below).
+                Some(_) if paused => Some(Duration::ZERO),
+                until => until,
+            }
         };
         let mut completions = self.completions.borrow_mut();
         let woken = {
@@ -276,7 +284,13 @@ impl Inner {
         };
         self.deliver(woken, &mut completions);
         drop(completions);
-        self.timers.borrow_mut().fire();
+        let mut timers = self.timers.borrow_mut();
+        if block && paused && !self.has_work() {
+            if let Some(deadline) = timers.nearest() {
+                self.clock.advance_to(deadline);
+            }
+        }
+        timers.fire(self.clock.now());
         Ok(())
     }
 
@@ -571,6 +585,7 @@ pub struct Builder {
     threads: Option<usize>,
     pin: bool,
     register_sockets: bool,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -680,6 +695,25 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock stopped (see [`time::pause`](crate::time::pause)), as
+    /// tokio's `Builder::start_paused`: for tests of timer-heavy code. Default: off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = proactor::Builder::new().start_paused(true).build()?;
+    /// let start = std::time::Instant::now();
+    /// runtime.block_on(proactor::time::sleep(Duration::from_secs(3600)));
+    /// assert!(start.elapsed() < Duration::from_secs(60), "an hour passed at once");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
     /// How many runtimes [`build_group`](Builder::build_group) starts (default: one per
     /// core the process may use).
     ///
@@ -759,6 +793,13 @@ impl Builder {
                 polling: Cell::new(NOT_POLLING),
                 woken: RefCell::new(Vec::new()),
                 timers: RefCell::new(Timers::default()),
+                clock: {
+                    let clock = Clock::default();
+                    if self.start_paused {
+                        clock.pause();
+                    }
+                    clock
+                },
                 tasks: RefCell::new(Vec::new()),
                 free_tasks: RefCell::new(Vec::new()),
                 ready: RefCell::new(VecDeque::new()),

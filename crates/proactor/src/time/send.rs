@@ -24,7 +24,7 @@ pub(crate) struct SendSleep {
 impl SendSleep {
     /// Ends `duration` from now (durations past what `Instant` holds mean never).
     pub(crate) fn after(duration: std::time::Duration) -> SendSleep {
-        SendSleep::until(super::saturating_add(Instant::now(), duration))
+        SendSleep::until(super::saturating_add(super::now(), duration))
     }
 
     pub(crate) fn until(deadline: Instant) -> SendSleep {
@@ -86,7 +86,7 @@ impl Future for SendSleep {
                 }
             }
             // Not armed yet, or armed on another runtime.
-            if Instant::now() >= this.deadline {
+            if inner.clock.now() >= this.deadline {
                 return Polled::Elapsed;
             }
             let key = inner

@@ -8,6 +8,7 @@ mod incoming;
 mod join_set;
 mod multicast;
 mod net;
+mod paused_time;
 mod peek;
 mod pooled;
 mod proxy;
@@ -112,6 +113,11 @@ conformance! {
     tcp_socket::tcp_sockets_share_a_port_with_reuseport,
     tcp_socket::tcp_socket_connect_errors_are_clear,
     runtime::interval_missed_ticks,
+    paused_time::a_paused_clock_runs_timers_without_waiting,
+    paused_time::timers_of_many_tasks_end_in_deadline_order,
+    paused_time::advance_moves_the_clock_by_hand,
+    paused_time::a_paused_clock_with_no_timers_waits_for_io,
+    paused_time::misuse_of_the_clock_panics_clearly,
     runtime::interval_at_and_reset,
     runtime::timeout_at_elapses_and_completes,
     join_set::join_set_yields_outputs_as_tasks_end,
