@@ -11,8 +11,8 @@
 //! Windows: the bytes never enter user space); `--copy` sends them through a 64 KiB buffer
 //! instead (`read_at`, `write_all`), to compare the two.
 //!
-//! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
-//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`). It
+//! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, a directory's
+//! `index.html` or else its listing, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`). It
 //! resolves `.` and `..` in a path before the file system sees it, and refuses any path that
 //! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
 //! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
@@ -95,6 +95,8 @@ const LINGER_BYTES: usize = 256 * 1024;
 /// into (a buffer is lent only while a read has bytes).
 const POOL_BUFFERS: usize = 256;
 const SERVER: &str = "proactor-serve";
+/// The page served for a directory that has one, instead of its listing.
+const INDEX: &str = "index.html";
 /// The whole answer to a connection over the cap, sent without reading its request.
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nServer: proactor-serve\r\n\
     Connection: close\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n\
@@ -602,7 +604,7 @@ impl Connection {
             Err(error) => return self.error(status_of(&error)).await,
         };
         if metadata.is_dir() {
-            return self.directory(&target, &canonical).await;
+            return self.directory(request, &target, &canonical).await;
         }
         if !metadata.is_file() {
             // A FIFO would block the open, a device has no length: neither is a static file.
@@ -678,19 +680,74 @@ impl Connection {
         if is_dir {
             drop(file);
             let path = self.path.clone();
-            return self.directory(target, &path).await.map(Some);
+            return self.directory(request, target, &path).await.map(Some);
         }
         self.file(request, &file, &metadata).await.map(Some)
     }
 
-    /// A directory: its listing for `/dir/`, a redirect there for `/dir` (relative links in
-    /// the listing only work below a path ending in '/').
-    async fn directory(&mut self, target: &Target<'_>, path: &Path) -> io::Result<bool> {
-        if self.normal.ends_with(b"/") {
-            self.listing(path).await
-        } else {
-            self.redirect(target).await
+    /// A directory: for `/dir/`, its `index.html` if it has one, else its listing; for
+    /// `/dir`, a redirect to `/dir/` (relative links in a listing or an index page only work
+    /// below a path ending in '/').
+    async fn directory(
+        &mut self,
+        request: &Request<'_>,
+        target: &Target<'_>,
+        path: &Path,
+    ) -> io::Result<bool> {
+        if !self.normal.ends_with(b"/") {
+            return self.redirect(target).await;
         }
+        // `self.path` names the index while it is served, so its type is the index's.
+        self.path.push(INDEX);
+        if let Some((file, metadata)) = self.open_index(path).await {
+            return self.file(request, &file, &metadata).await;
+        }
+        self.path.pop();
+        self.listing(path).await
+    }
+
+    /// The index page in `self.path`, if it is a regular file that stays inside the root,
+    /// with its metadata; `directory` is the directory's path, canonical when the kernel
+    /// could not check the open. Anything else (missing, a directory, a link leading out,
+    /// unreadable) leaves the listing to answer, as nginx's `autoindex` does.
+    async fn open_index(&mut self, directory: &Path) -> Option<(File, Metadata)> {
+        let root = Rc::clone(&self.root);
+        if let (true, Some(root_directory)) = (root.beneath.get(), root.directory.as_ref()) {
+            let metadata = proactor::fs::metadata(&self.path).await.ok()?;
+            if !metadata.is_file() {
+                return None;
+            }
+            let relative = self.path.strip_prefix(&*root.path).ok()?;
+            match OpenOptions::new()
+                .read(true)
+                .open_beneath(root_directory, relative)
+                .await
+            {
+                Ok(file) => return Some((file, metadata)),
+                // The kernel lacks the check, or refused a link as leading out (which an
+                // absolute link back inside also is): the canonical path decides below.
+                Err(error)
+                    if error.kind() == io::ErrorKind::Unsupported
+                        || error.kind() == io::ErrorKind::PermissionDenied
+                            && error.raw_os_error().is_none() => {}
+                Err(_) => return None,
+            }
+        }
+        let canonical = proactor::fs::canonicalize(directory.join(INDEX))
+            .await
+            .ok()
+            .filter(|canonical| canonical.starts_with(&*root.path))?;
+        let metadata = proactor::fs::metadata(&canonical).await.ok()?;
+        if !metadata.is_file() {
+            return None;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(NO_FOLLOW)
+            .open(&canonical)
+            .await
+            .ok()?;
+        Some((file, metadata))
     }
 
     /// Fills `self.path` with the root and the decoded segments of the request path `raw`

@@ -590,6 +590,61 @@ fn directories(backend: Backend) {
     assert_eq!((odd.status, odd.body.as_slice()), (200, &b"odd\n"[..]));
 }
 
+/// A directory with an `index.html` (a regular file) is served that page at `/dir/`; one
+/// without, or whose `index.html` is no regular file inside the root, gets its listing.
+fn index_pages(backend: Backend) {
+    const PAGE: &[u8] = b"<!DOCTYPE html><title>home</title>\n";
+    let site = Site::new("index");
+    let root = site.root();
+    std::fs::write(root.join("index.html"), PAGE).expect("write index.html");
+    std::fs::create_dir_all(root.join("blog/index.html")).expect("a directory named index.html");
+    std::fs::create_dir_all(root.join("docs")).expect("create docs");
+    std::fs::write(root.join("docs/index.html"), b"docs\n").expect("write docs/index.html");
+    let server = Server::start(backend, &root);
+
+    let home = server.get("/");
+    assert_eq!((home.status, home.body.as_slice()), (200, PAGE));
+    assert_eq!(
+        home.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(home.header("last-modified").is_some());
+    let head = server.request("HEAD", "/", "");
+    assert_eq!(
+        (head.status, head.header("content-length")),
+        (200, Some(PAGE.len().to_string().as_str()))
+    );
+    let docs = server.get("/docs/?page=2");
+    assert_eq!((docs.status, docs.body.as_slice()), (200, &b"docs\n"[..]));
+    // Without the slash, the redirect comes first, as for any directory.
+    let redirect = server.get("/docs");
+    assert_eq!(redirect.status, 301);
+    assert_eq!(redirect.header("location"), Some("/docs/"));
+    // A directory that happens to be named index.html is no page: the listing answers.
+    let blog = server.get("/blog/");
+    assert_eq!(blog.status, 200);
+    assert!(
+        blog.text().contains("<a href=\"index.html/\">"),
+        "{}",
+        blog.text()
+    );
+    let sub = server.get("/sub/");
+    assert!(sub.text().contains("inner.txt"), "{}", sub.text());
+    if site.links {
+        // An index.html leading out of the root is not served: the listing is.
+        std::fs::create_dir_all(root.join("trap")).expect("create trap");
+        assert!(symlink(
+            "../../outside/secret.txt",
+            &root.join("trap/index.html"),
+            false
+        ));
+        let trap = server.get("/trap/");
+        assert_eq!(trap.status, 200);
+        assert!(!trap.text().contains("outside the root"), "{}", trap.text());
+        assert!(trap.text().contains("Index of /trap/"), "{}", trap.text());
+    }
+}
+
 fn errors(backend: Backend) {
     let site = Site::new("errors");
     let server = Server::start(backend, &site.root());
@@ -1165,6 +1220,7 @@ per_backend! {
     more_clients_than_pool_buffers,
     ranges,
     directories,
+    index_pages,
     errors,
     traversal_is_refused,
     redirects_stay_on_this_site,
