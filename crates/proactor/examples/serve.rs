@@ -12,8 +12,10 @@
 //! instead (`read_at`, `write_all`), to compare the two.
 //!
 //! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, a directory's
-//! `index.html` or else its listing, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`). It
-//! resolves `.` and `..` in a path before the file system sees it, and refuses any path that
+//! `index.html` or else its listing, and the validators `Last-Modified` and `ETag` (from the
+//! file's size and modification time, as nginx makes it): `If-None-Match` and
+//! `If-Modified-Since` (a date in any of HTTP's three forms) answer 304 Not Modified, and
+//! `If-Range` takes either. It resolves `.` and `..` in a path before the file system sees it, and refuses any path that
 //! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
 //! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
@@ -45,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use proactor::fs::{File, Metadata, OpenOptions};
 use proactor::io::{AsyncRead, AsyncWrite, BufferPool};
@@ -64,11 +66,11 @@ use accept::Acceptor;
 use args::{fail, Args};
 
 use http::{
-    content_type, head_end, html_escape, http_date, parse_range, parse_request, percent_decode,
-    percent_encode, split_target, Method, Ranged, Request, Status, Target, BAD_REQUEST,
-    CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY,
-    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT,
-    SERVICE_UNAVAILABLE, URI_TOO_LONG,
+    content_type, head_end, html_escape, http_date, if_range_holds, none_match_names,
+    parse_http_date, parse_range, parse_request, percent_decode, percent_encode, split_target,
+    EntityTag, Method, Ranged, Request, Status, Target, BAD_REQUEST, CONTENT_TOO_LARGE, FORBIDDEN,
+    HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED, OK,
+    PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
 };
 
 /// The most a request head (request line and headers) may take: a request line that does
@@ -806,12 +808,26 @@ impl Connection {
         metadata: &Metadata,
     ) -> io::Result<bool> {
         let len = metadata.len();
-        let modified = metadata.modified().ok().and_then(http_date);
+        let modified_at = metadata.modified().ok();
+        // Whole seconds, the resolution of HTTP dates.
+        let seconds = modified_at
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .map(|since| since.as_secs());
+        let modified = modified_at.and_then(http_date);
         let modified = modified.as_ref().map(|date| &date[..]);
-        if modified.is_some() && request.if_modified_since == modified {
-            // Only the exact date we would send counts: parsing every date format HTTP
-            // allows buys little, and answering 200 instead is always allowed.
+        let tag = EntityTag::new(seconds.unwrap_or(0), len, None);
+        // RFC 9110 section 13.2.2: If-None-Match decides when present, and If-Modified-Since
+        // only without it; a date that does not parse is ignored (so the file is sent).
+        let current = match (request.if_none_match, request.if_modified_since) {
+            (Some(tags), _) => none_match_names(tags, &tag),
+            (None, Some(since)) => parse_http_date(since)
+                .zip(seconds)
+                .is_some_and(|(since, seconds)| seconds <= since),
+            (None, None) => false,
+        };
+        if current {
             self.begin(NOT_MODIFIED);
+            self.header_bytes("ETag", Some(tag.as_bytes()));
             self.header_bytes("Last-Modified", modified);
             self.head.extend_from_slice(b"\r\n");
             return self.send_head().await;
@@ -821,7 +837,9 @@ impl Connection {
         let range = match request.range {
             Some(range)
                 if request.method == Method::Get
-                    && (request.if_range.is_none() || request.if_range == modified) =>
+                    && request
+                        .if_range
+                        .is_none_or(|value| if_range_holds(value, &tag, modified)) =>
             {
                 parse_range(range, len)
             }
@@ -839,6 +857,7 @@ impl Connection {
         self.begin(status);
         self.header("Content-Type", content_type(&self.path));
         self.header_bytes("Last-Modified", modified);
+        self.header_bytes("ETag", Some(tag.as_bytes()));
         self.header("Accept-Ranges", "bytes");
         if status == PARTIAL_CONTENT {
             let last = offset + count - 1;

@@ -554,6 +554,97 @@ fn ranges(backend: Backend) {
     assert_eq!((stale.status, stale.body.as_slice()), (200, HELLO));
 }
 
+/// `ETag` from size and modification time; `If-None-Match` (lists, `*`, weak tags) and
+/// `If-Modified-Since` (any of HTTP's three date forms, compared as a date) answer 304;
+/// If-None-Match decides over If-Modified-Since; `If-Range` takes the tag too.
+fn conditional_requests(backend: Backend) {
+    let site = Site::new("conditional");
+    let root = site.root();
+    // 1_000_000_000.5 s: Sun, 09 Sep 2001 01:46:40 GMT and half a second.
+    let modified = std::time::UNIX_EPOCH + Duration::from_millis(1_000_000_000_500);
+    std::fs::File::options()
+        .write(true)
+        .open(root.join("hello.txt"))
+        .and_then(|file| file.set_modified(modified))
+        .expect("set the modification time");
+    let server = Server::start(backend, &root);
+    let conditional = |headers: &str| server.request("GET", "/hello.txt", headers);
+
+    let full = server.get("/hello.txt");
+    let tag = format!("\"{:x}-{:x}\"", 1_000_000_000u64, HELLO.len());
+    assert_eq!(full.header("etag"), Some(tag.as_str()));
+    assert_eq!(
+        full.header("last-modified"),
+        Some("Sun, 09 Sep 2001 01:46:40 GMT")
+    );
+    let weak = format!("W/{tag}");
+    let listed = format!("\"other\", {tag}");
+    for matching in [tag.as_str(), &weak, &listed, "*"] {
+        let response = conditional(&format!("If-None-Match: {matching}\r\n"));
+        assert_eq!(response.status, 304, "{matching}");
+        assert_eq!(response.header("etag"), Some(tag.as_str()), "{matching}");
+        assert!(response.body.is_empty());
+    }
+    for other in ["\"other\"", "W/\"other\"", "nonsense"] {
+        let response = conditional(&format!("If-None-Match: {other}\r\n"));
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, HELLO),
+            "{other}"
+        );
+    }
+    // The modification time is at 01:46:40.5: not modified since 01:46:40, whatever the form.
+    for since in [
+        "Sun, 09 Sep 2001 01:46:40 GMT",
+        "Sun, 09 Sep 2001 01:46:41 GMT",
+        "Mon, 01 Jan 2024 00:00:00 GMT",
+        "Sunday, 09-Sep-01 01:46:40 GMT",
+        "Sun Sep  9 01:46:40 2001",
+    ] {
+        let response = conditional(&format!("If-Modified-Since: {since}\r\n"));
+        assert_eq!(response.status, 304, "{since}");
+    }
+    for since in [
+        "Sun, 09 Sep 2001 01:46:39 GMT",
+        "Thu, 01 Jan 1970 00:00:00 GMT",
+        "yesterday",
+        "Sun, 09 Sep 2001 25:46:40 GMT",
+    ] {
+        let response = conditional(&format!("If-Modified-Since: {since}\r\n"));
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, HELLO),
+            "{since}"
+        );
+    }
+    // If-None-Match decides, If-Modified-Since aside.
+    let stale_tag = conditional(
+        "If-None-Match: \"other\"\r\nIf-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT\r\n",
+    );
+    assert_eq!(stale_tag.status, 200);
+    let current_tag = conditional(&format!(
+        "If-None-Match: {tag}\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+    ));
+    assert_eq!(current_tag.status, 304);
+    // If-Range: the current tag keeps the range; a weak or another one gets the whole file.
+    let range =
+        |validator: &str| conditional(&format!("Range: bytes=0-4\r\nIf-Range: {validator}\r\n"));
+    assert_eq!(range(&tag).status, 206);
+    assert_eq!(range("Sun, 09 Sep 2001 01:46:40 GMT").status, 206);
+    assert_eq!(range(&weak).status, 200);
+    assert_eq!(range("\"other\"").status, 200);
+    // A 304 has no body: the next response on the connection is read intact.
+    let mut client = server.connect();
+    client.send(format!(
+        "GET /hello.txt HTTP/1.1\r\nHost: test\r\nIf-None-Match: {tag}\r\n\r\n\
+         HEAD /hello.txt HTTP/1.1\r\nHost: test\r\nIf-None-Match: {tag}\r\n\r\n\
+         GET /hello.txt HTTP/1.1\r\nHost: test\r\n\r\n"
+    ));
+    assert_eq!(client.response(false).status, 304);
+    assert_eq!(client.response(true).status, 304);
+    assert_eq!(client.response(false).body, HELLO);
+}
+
 fn directories(backend: Backend) {
     let site = Site::new("directories");
     let server = Server::start(backend, &site.root());
@@ -1219,6 +1310,7 @@ per_backend! {
     pipelined_requests_in_order,
     more_clients_than_pool_buffers,
     ranges,
+    conditional_requests,
     directories,
     index_pages,
     errors,

@@ -48,6 +48,7 @@ pub(crate) struct Request<'a> {
     pub(crate) keep_alive: bool,
     pub(crate) range: Option<&'a [u8]>,
     pub(crate) if_modified_since: Option<&'a [u8]>,
+    pub(crate) if_none_match: Option<&'a [u8]>,
     pub(crate) if_range: Option<&'a [u8]>,
     /// A nonzero Content-Length or any Transfer-Encoding.
     pub(crate) has_body: bool,
@@ -108,6 +109,7 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
         keep_alive: false,
         range: None,
         if_modified_since: None,
+        if_none_match: None,
         if_range: None,
         has_body: false,
     };
@@ -159,6 +161,8 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
             request.range = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-modified-since") {
             request.if_modified_since = Some(value);
+        } else if name.eq_ignore_ascii_case(b"if-none-match") {
+            request.if_none_match = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-range") {
             request.if_range = Some(value);
         }
@@ -441,4 +445,180 @@ pub(crate) fn http_date(time: SystemTime) -> Option<[u8; 29]> {
     )
     .ok()?;
     Some(date)
+}
+
+/// A file's entity tag, `"<mtime hex>-<size hex>"` as nginx makes it, with the content coding
+/// appended for a precompressed representation (`"...-br"`), so that each representation has
+/// its own: quoted, ready for the `ETag` header.
+#[derive(Clone, Copy)]
+pub(crate) struct EntityTag {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl EntityTag {
+    /// The tag of a file modified at `seconds` since 1970 (0 if unknown) of `len` bytes,
+    /// encoded with `coding` if any.
+    pub(crate) fn new(seconds: u64, len: u64, coding: Option<&str>) -> EntityTag {
+        let mut bytes = [0u8; 48];
+        let mut cursor = &mut bytes[..];
+        // 2 quotes, 2 × 16 hex digits, 2 dashes and a coding of at most 8 letters fit in 48.
+        let coding = coding.filter(|coding| coding.len() <= 8);
+        let _ = match coding {
+            Some(coding) => write!(cursor, "\"{seconds:x}-{len:x}-{coding}\""),
+            None => write!(cursor, "\"{seconds:x}-{len:x}\""),
+        };
+        let len = 48 - cursor.len();
+        EntityTag { bytes, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// Whether an `If-None-Match` value names `tag` (or is `*`), by the weak comparison RFC 9110
+/// section 13.1.2 asks for: `W/"x"` matches `"x"`.
+pub(crate) fn none_match_names(value: &[u8], tag: &EntityTag) -> bool {
+    if trim(value) == b"*" {
+        return true;
+    }
+    entity_tags(value).any(|(_, opaque)| opaque == tag.as_bytes())
+}
+
+/// Whether an `If-Range` value still holds for a representation with `tag` and
+/// `last_modified` (RFC 9110 section 13.1.5): an entity tag by the strong comparison (a weak
+/// one never holds), a date only when it is exactly the one we send.
+pub(crate) fn if_range_holds(value: &[u8], tag: &EntityTag, last_modified: Option<&[u8]>) -> bool {
+    let value = trim(value);
+    if value.starts_with(b"\"") {
+        value == tag.as_bytes()
+    } else if value.starts_with(b"W/") {
+        false
+    } else {
+        Some(value) == last_modified
+    }
+}
+
+/// The entity tags of a list (`"a", W/"b"`): whether each is weak, and its quoted form.
+/// Parsing stops at the first malformed item, which matches nothing.
+fn entity_tags(list: &[u8]) -> impl Iterator<Item = (bool, &[u8])> {
+    let mut rest = list;
+    std::iter::from_fn(move || {
+        let at = rest
+            .iter()
+            .position(|&byte| !matches!(byte, b' ' | b'\t' | b','))?;
+        rest = &rest[at..];
+        let weak = rest.starts_with(b"W/");
+        if weak {
+            rest = &rest[2..];
+        }
+        // An opaque tag is a quoted string without quotes inside (it may hold commas).
+        if rest.first() != Some(&b'"') {
+            rest = &[];
+            return None;
+        }
+        let Some(close) = rest[1..].iter().position(|&byte| byte == b'"') else {
+            rest = &[];
+            return None;
+        };
+        let (tag, after) = rest.split_at(close + 2);
+        rest = after;
+        Some((weak, tag))
+    })
+}
+
+/// Seconds since 1970 of an HTTP date in any of the three forms RFC 9110 section 5.6.7
+/// asks recipients to accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`); `None` for
+/// anything else, or a date before 1970.
+pub(crate) fn parse_http_date(value: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(trim(value)).ok()?;
+    let (day, month, year, time) = if let Some((weekday, rest)) = text.split_once(", ") {
+        if weekday.len() == 3 {
+            // IMF-fixdate.
+            let mut fields = rest.split(' ');
+            let (day, month, year, time) = (
+                fields.next()?,
+                fields.next()?,
+                fields.next()?,
+                fields.next()?,
+            );
+            if fields.next()? != "GMT" || fields.next().is_some() || year.len() != 4 {
+                return None;
+            }
+            (day, month, year.parse().ok()?, time)
+        } else {
+            // RFC 850, whose two-digit year RFC 9110 reads as the most recent past one;
+            // before 1970 is of no use here, so 70..=99 are 19xx and the rest 20xx.
+            let (date, rest) = rest.split_once(' ')?;
+            let (time, zone) = rest.split_once(' ')?;
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if zone != "GMT" || parts.next().is_some() || year.len() != 2 {
+                return None;
+            }
+            let year: u64 = decimal(year)?;
+            (
+                day,
+                month,
+                if year >= 70 { 1900 + year } else { 2000 + year },
+                time,
+            )
+        }
+    } else {
+        // asctime: the day of the month is padded with a space, not a zero.
+        let mut fields = text.split_ascii_whitespace();
+        let _weekday = fields.next()?;
+        let (month, day, time, year) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        if fields.next().is_some() || year.len() != 4 {
+            return None;
+        }
+        (day, month, year.parse().ok()?, time)
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|&name| name == month)? as u64 + 1;
+    // Any month may have a 31st here: a day past a short month's end still names a moment
+    // (the next month's first), not worth refusing.
+    let day = decimal(day).filter(|day| (1..=31).contains(day))?;
+    let mut clock = time.split(':');
+    let (hour, minute, second) = (clock.next()?, clock.next()?, clock.next()?);
+    if clock.next().is_some() || hour.len() != 2 || minute.len() != 2 || second.len() != 2 {
+        return None;
+    }
+    let hour = decimal(hour).filter(|&hour| hour < 24)?;
+    let minute = decimal(minute).filter(|&minute| minute < 60)?;
+    // 60 is a leap second.
+    let second = decimal(second).filter(|&second| second <= 60)?;
+    let days = days_since_1970(year, month, day)?;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// A run of ASCII digits (at most 4) as a number.
+fn decimal(digits: &str) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm); `None` before 1970.
+fn days_since_1970(year: u64, month: u64, day: u64) -> Option<u64> {
+    let year = if month <= 2 {
+        year.checked_sub(1)?
+    } else {
+        year
+    };
+    let era = year / 400;
+    let year_of_era = year % 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    (era * 146_097 + day_of_era).checked_sub(719_468)
 }
