@@ -645,6 +645,51 @@ fn conditional_requests(backend: Backend) {
     assert_eq!(client.response(false).body, HELLO);
 }
 
+/// Content types from the built-in table (text with `charset=utf-8`, any case of extension),
+/// `application/octet-stream` for what it lacks, and types added as `--mime EXT=TYPE` does,
+/// which win over the table.
+fn content_types(backend: Backend) {
+    let site = Site::new("types");
+    let root = site.root();
+    let files = [
+        ("table.CSV", "text/csv; charset=utf-8"),
+        ("app.mjs", "text/javascript; charset=utf-8"),
+        ("font.woff2", "font/woff2"),
+        ("photo.avif", "image/avif"),
+        ("site.webmanifest", "application/manifest+json"),
+        ("data.json", "application/json"),
+        ("notes.txt", "text/x-notes"),
+        ("model.glb", "model/gltf-binary"),
+        ("blob.unknownext", "application/octet-stream"),
+        ("Makefile", "application/octet-stream"),
+    ];
+    for (name, _) in files {
+        std::fs::write(root.join(name), b"x").expect("write a typed file");
+    }
+    let mut types = serve::MimeTypes::default();
+    types.add(".glb=model/gltf-binary").expect("a valid type");
+    types.add("txt=text/x-notes").expect("a valid type");
+    for refused in [
+        "glb",
+        "=text/plain",
+        "a/b=text/plain",
+        "x=plain",
+        "x=text/a\r\nX: y",
+    ] {
+        assert!(types.add(refused).is_err(), "{refused:?}");
+    }
+    let config = serve::Config {
+        types: std::sync::Arc::new(types),
+        ..serve::Config::default()
+    };
+    let server = Server::start_with(backend, &root, config);
+    for (name, kind) in files {
+        let response = server.get(&format!("/{name}"));
+        assert_eq!(response.status, 200, "{name}");
+        assert_eq!(response.header("content-type"), Some(kind), "{name}");
+    }
+}
+
 fn directories(backend: Backend) {
     let site = Site::new("directories");
     let server = Server::start(backend, &site.root());
@@ -1311,6 +1356,7 @@ per_backend! {
     more_clients_than_pool_buffers,
     ranges,
     conditional_requests,
+    content_types,
     directories,
     index_pages,
     errors,

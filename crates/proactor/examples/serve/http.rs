@@ -1,9 +1,8 @@
 //! HTTP/1.1 for `serve`: statuses, request parsing, ranges, and the small formatting jobs
-//! (dates, escaping, content types). Pure functions over bytes, no I/O.
+//! (dates, escaping, validators). Pure functions over bytes, no I/O.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 /// A response status: code and reason phrase.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -359,48 +358,6 @@ pub(crate) fn html_escape(text: &str) -> String {
         }
     }
     escaped
-}
-
-/// The Content-Type for a file, from its extension.
-pub(crate) fn content_type(path: &Path) -> &'static str {
-    const TYPES: &[(&str, &str)] = &[
-        ("html", "text/html; charset=utf-8"),
-        ("htm", "text/html; charset=utf-8"),
-        ("css", "text/css; charset=utf-8"),
-        ("js", "text/javascript; charset=utf-8"),
-        ("mjs", "text/javascript; charset=utf-8"),
-        ("json", "application/json"),
-        ("txt", "text/plain; charset=utf-8"),
-        ("md", "text/markdown; charset=utf-8"),
-        ("rs", "text/plain; charset=utf-8"),
-        ("toml", "text/plain; charset=utf-8"),
-        ("xml", "application/xml"),
-        ("svg", "image/svg+xml"),
-        ("png", "image/png"),
-        ("jpg", "image/jpeg"),
-        ("jpeg", "image/jpeg"),
-        ("gif", "image/gif"),
-        ("webp", "image/webp"),
-        ("ico", "image/x-icon"),
-        ("wasm", "application/wasm"),
-        ("pdf", "application/pdf"),
-        ("zip", "application/zip"),
-        ("gz", "application/gzip"),
-        ("woff", "font/woff"),
-        ("woff2", "font/woff2"),
-        ("mp4", "video/mp4"),
-        ("webm", "video/webm"),
-        ("mp3", "audio/mpeg"),
-    ];
-    path.extension()
-        .and_then(|extension| {
-            TYPES.iter().find(|(known, _)| {
-                extension
-                    .as_encoded_bytes()
-                    .eq_ignore_ascii_case(known.as_bytes())
-            })
-        })
-        .map_or("application/octet-stream", |&(_, kind)| kind)
 }
 
 /// `time` as an HTTP date (IMF-fixdate, RFC 9110 section 5.6.7):
