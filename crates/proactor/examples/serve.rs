@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
-//!     [--header-timeout SECS] [--max-connections N] [--mime EXT=TYPE]...
+//!     [--header-timeout SECS] [--max-connections N] [--mime EXT=TYPE]... [--quiet]
 //! ```
 //!
 //! File bodies go out with [`TcpStream::send_file`] (splice on Linux, TransmitFile on
@@ -16,8 +16,9 @@
 //! file's size and modification time, as nginx makes it): `If-None-Match` and
 //! `If-Modified-Since` (a date in any of HTTP's three forms) answer 304 Not Modified, and
 //! `If-Range` takes either. Content types come from a table of the common web types (text
-//! ones with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. It
-//! resolves `.` and `..` in a path before the file system sees it, and refuses any path that
+//! ones with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. Each
+//! response makes a line of access log on stderr in the common log format (`--quiet` for
+//! none), gathered per runtime and written in batches, at most 100 ms late. It resolves `.` and `..` in a path before the file system sees it, and refuses any path that
 //! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
 //! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
@@ -44,12 +45,12 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
-use std::net::{Shutdown, SocketAddr};
+use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use proactor::fs::{File, Metadata, OpenOptions};
 use proactor::io::{AsyncRead, AsyncWrite, BufferPool};
@@ -63,11 +64,15 @@ mod accept;
 mod args;
 #[path = "serve/http.rs"]
 mod http;
+#[path = "serve/log.rs"]
+mod log;
 #[path = "serve/mime.rs"]
 mod mime;
 
 use accept::Acceptor;
 use args::{fail, Args};
+pub use log::LogSink;
+use log::{with_clock, AccessLog};
 pub use mime::MimeTypes;
 
 use http::{
@@ -122,7 +127,7 @@ struct Options {
 
 const USAGE: &str = "\
 usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
-             [--header-timeout SECS] [--max-connections N] [--mime EXT=TYPE]...
+             [--header-timeout SECS] [--max-connections N] [--mime EXT=TYPE]... [--quiet]
 
 A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own listener.
 
@@ -144,6 +149,8 @@ A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own 
   --mime EXT=TYPE    send files ending in .EXT as TYPE, given whole (add
                      '; charset=utf-8' to a text type yourself); repeatable, and
                      before the built-in table of common web types
+  --quiet            no access log (by default a line per response on stderr,
+                     in the common log format)
   -h, --help         print this text";
 
 fn options() -> Options {
@@ -152,12 +159,16 @@ fn options() -> Options {
         address: SocketAddr::from(([127, 0, 0, 1], 8080)),
         threads: None,
         backend: None,
-        config: Config::default(),
+        config: Config {
+            access_log: Some(LogSink::stderr()),
+            ..Config::default()
+        },
     };
     let mut args = Args::new("serve", USAGE);
     while let Some(flag) = args.next_flag() {
         match flag.as_str() {
             "--copy" => options.config.bodies = Bodies::Copy,
+            "--quiet" => options.config.access_log = None,
             "--header-timeout" => {
                 options.config.header_timeout = Duration::from_secs(args.positive(&flag))
             }
@@ -289,6 +300,9 @@ pub struct Config {
     pub open: Arc<AtomicUsize>,
     /// The Content-Type of each file, by its extension.
     pub types: Arc<MimeTypes>,
+    /// Where the access log goes; `None` (the default here, `--quiet` for the program)
+    /// keeps none.
+    pub access_log: Option<LogSink>,
 }
 
 impl Default for Config {
@@ -299,6 +313,7 @@ impl Default for Config {
             max_connections: MAX_CONNECTIONS,
             open: Arc::default(),
             types: Arc::default(),
+            access_log: None,
         }
     }
 }
@@ -355,6 +370,7 @@ pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
     let mut acceptor = Acceptor::new("serve", listener, Arc::clone(&config.open));
     // One copy per runtime that its connections share without touching the atomic counts.
     let shared = Rc::new(config.clone());
+    let log = config.access_log.clone().map(AccessLog::new);
     let mut refusing = false;
     loop {
         let (stream, ticket) = acceptor.accept().await;
@@ -374,10 +390,11 @@ pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
         refusing = false;
         let root = Rc::clone(&root);
         let shared = Rc::clone(&shared);
+        let log = log.clone();
         let pool = pool.clone();
         drop(proactor::spawn(async move {
             // A connection's error (a reset, a timeout) concerns that client only.
-            let _ = connection(stream, root, shared, pool).await;
+            let _ = connection(stream, root, shared, log, pool).await;
             drop(ticket);
         }));
     }
@@ -438,11 +455,19 @@ struct Connection {
     /// How the current response is framed.
     reply: Reply,
     config: Rc<Config>,
+    /// This runtime's access log, if one is kept.
+    log: Option<Rc<AccessLog>>,
+    /// The client's address, for the log.
+    client: Option<IpAddr>,
 }
 
-/// What the request being answered decided about its response's framing.
+/// What the request being answered decided about its response's framing, and what the
+/// response was, for the log.
 #[derive(Clone, Copy, Default)]
 struct Reply {
+    status: Status,
+    /// The bytes of body the response carries (none for HEAD).
+    body_bytes: u64,
     keep_alive: bool,
     /// An HTTP/1.0 client needs `Connection: keep-alive` to keep the connection.
     http10: bool,
@@ -463,7 +488,8 @@ pub async fn serve_connection(
     config: &Config,
 ) -> io::Result<()> {
     let root = Rc::new(Root::open(root).await);
-    connection(stream, root, Rc::new(config.clone()), None).await
+    let log = config.access_log.clone().map(AccessLog::new);
+    connection(stream, root, Rc::new(config.clone()), log, None).await
 }
 
 /// `pool`: where the connection reads a request when none is pending (see `run`).
@@ -471,11 +497,17 @@ async fn connection(
     stream: TcpStream,
     root: Rc<Root>,
     config: Rc<Config>,
+    log: Option<Rc<AccessLog>>,
     pool: Option<BufferPool>,
 ) -> io::Result<()> {
     // Heads and small bodies go out in separate writes; Nagle would hold the second one until
     // the client acknowledges the first, which a delayed ACK stretches to tens of milliseconds.
     stream.set_nodelay(true)?;
+    // Asked once: the log names the client on every line.
+    let client = match log {
+        Some(_) => stream.peer_addr().ok().map(|address| address.ip()),
+        None => None,
+    };
     let mut connection = Connection {
         stream,
         root,
@@ -486,6 +518,8 @@ async fn connection(
         segment: Vec::new(),
         reply: Reply::default(),
         config,
+        client,
+        log,
     };
     // Requests arrive into `input`; `start` is where the first unanswered one begins, so
     // pipelined requests are answered in order from one read.
@@ -507,14 +541,17 @@ async fn connection(
         // A read may bring more than the limit (a pooled one, pipelined requests): a head
         // that ends past it is as too large as one not ended within it.
         if let Some(end) = head_end(pending).filter(|&end| end <= HEAD_LIMIT) {
-            let keep_alive = match parse_request(&pending[..end]) {
-                Ok(request) => connection.respond(&request).await?,
+            let head = &pending[..end];
+            let answered = match parse_request(head) {
+                Ok(request) => connection.respond(&request).await,
                 Err(status) => {
                     // Whatever follows a malformed head cannot be trusted to start a request.
                     connection.reply = Reply::default();
-                    connection.error(status).await?
+                    connection.error(status).await
                 }
             };
+            connection.log(head);
+            let keep_alive = answered?;
             start += end;
             if !keep_alive {
                 return connection.close(input).await;
@@ -531,7 +568,9 @@ async fn connection(
                 URI_TOO_LONG
             };
             connection.reply = Reply::default();
-            connection.error(status).await?;
+            let answered = connection.error(status).await;
+            connection.log(&pending[..HEAD_LIMIT]);
+            answered?;
             return connection.close(input).await;
         }
         // Make room for the rest of the head: keep only the unanswered bytes, at the front.
@@ -565,7 +604,10 @@ async fn connection(
             Err(_) => {
                 // Part of a head came, too slowly: say why the connection ends.
                 connection.reply = Reply::default();
-                connection.error(REQUEST_TIMEOUT).await?;
+                let answered = connection.error(REQUEST_TIMEOUT).await;
+                // The head went with the cancelled read: the log shows no request line.
+                connection.log(b"");
+                answered?;
                 return connection.close(Vec::with_capacity(4096)).await;
             }
         };
@@ -584,6 +626,7 @@ impl Connection {
             keep_alive: request.keep_alive,
             http10: request.http10,
             head_only: request.method == Method::Head,
+            ..Reply::default()
         };
         if request.has_body {
             // We never read request bodies, so we could not tell where the next request
@@ -885,6 +928,7 @@ impl Connection {
         if self.reply.head_only || count == 0 {
             return Ok(self.reply.keep_alive);
         }
+        self.reply.body_bytes = count;
         send_body(
             &mut self.stream,
             file,
@@ -949,6 +993,7 @@ impl Connection {
         self.header("Content-Type", "text/html; charset=utf-8");
         let _ = write!(self.head, "Content-Length: {}\r\n\r\n", body.len());
         if !self.reply.head_only {
+            self.reply.body_bytes = body.len() as u64;
             self.head.extend_from_slice(body.as_bytes());
         }
         self.send_head().await
@@ -976,18 +1021,30 @@ impl Connection {
             "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {length}\r\n\r\n"
         );
         if !self.reply.head_only {
+            self.reply.body_bytes = length as u64;
             let _ = writeln!(self.head, "{status}");
         }
         self.send_head().await
     }
 
+    /// Adds the response just sent to the access log, if one is kept, with the request line
+    /// that starts `head` (the bytes as received, whatever they hold).
+    fn log(&self, head: &[u8]) {
+        if let (Some(log), Some(client)) = (&self.log, self.client) {
+            let line = head.split(|&byte| byte == b'\n').next().unwrap_or(head);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            log.record(client, line, self.reply.status, self.reply.body_bytes);
+        }
+    }
+
     /// Starts a response head: status line and the headers every response has.
     fn begin(&mut self, status: Status) {
         self.head.clear();
-        let _ = write!(self.head, "HTTP/1.1 {status}\r\nServer: {SERVER}\r\n");
-        if let Some(date) = http_date(SystemTime::now()) {
-            self.header_bytes("Date", Some(&date));
-        }
+        self.reply.status = status;
+        self.reply.body_bytes = 0;
+        let _ = write!(self.head, "HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: ");
+        with_clock(|clock| self.head.extend_from_slice(&clock.http));
+        self.head.extend_from_slice(b"\r\n");
         if !self.reply.keep_alive {
             self.header("Connection", "close");
         } else if self.reply.http10 {

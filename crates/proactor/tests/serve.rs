@@ -690,6 +690,56 @@ fn content_types(backend: Backend) {
     }
 }
 
+/// A line per response in the common log format, reaching the sink within moments without
+/// further traffic, with the request line escaped so that a client cannot forge lines.
+fn access_log(backend: Backend) {
+    let site = Site::new("log");
+    let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let config = serve::Config {
+        access_log: Some(serve::LogSink(sink.clone())),
+        ..serve::Config::default()
+    };
+    let server = Server::start_with(backend, &site.root(), config);
+    assert_eq!(server.get("/hello.txt").status, 200);
+    assert_eq!(server.request("HEAD", "/hello.txt", "").status, 200);
+    assert_eq!(server.get("/missing").status, 404);
+    // A backslash in a name is refused (it separates paths on Windows).
+    assert_eq!(server.get("/a\"b\\c").status, 403);
+    let mut client = server.connect();
+    client.send("GET /x\x01\x1b[2J HTTP/1.1\r\nHost: test\r\n\r\n");
+    assert_eq!(client.response(false).status, 400);
+    let expected = [
+        "\"GET /hello.txt HTTP/1.1\" 200 13",
+        "\"HEAD /hello.txt HTTP/1.1\" 200 0",
+        "\"GET /missing HTTP/1.1\" 404 14",
+        "\"GET /a\\x22b\\x5Cc HTTP/1.1\" 403 14",
+        "\"GET /x\\x01\\x1B[2J HTTP/1.1\" 400 16",
+    ];
+    // Nothing more is sent: the lines must come out on their own, and soon.
+    let deadline = std::time::Instant::now() + LIMIT;
+    let text = loop {
+        let text = String::from_utf8(sink.lock().unwrap().clone()).expect("an ASCII log");
+        if text.lines().count() >= expected.len() || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{text}");
+    for (line, request) in lines.iter().zip(expected) {
+        // 127.0.0.1 - - [07/Dec/2026:20:55:01 +0000] "GET /hello.txt HTTP/1.1" 200 13
+        let (prefix, rest) = line.split_once(" - - [").expect("client - - [");
+        assert_eq!(prefix, "127.0.0.1", "{line}");
+        let (date, rest) = rest.split_once("] ").expect("a bracketed date");
+        assert_eq!(date.len(), 26, "{line}");
+        assert!(
+            date.ends_with(" +0000") && date.as_bytes()[2] == b'/',
+            "{line}"
+        );
+        assert_eq!(rest, request);
+    }
+}
+
 fn directories(backend: Backend) {
     let site = Site::new("directories");
     let server = Server::start(backend, &site.root());
@@ -1357,6 +1407,7 @@ per_backend! {
     ranges,
     conditional_requests,
     content_types,
+    access_log,
     directories,
     index_pages,
     errors,

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 /// A response status: code and reason phrase.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Status(pub(crate) u16, pub(crate) &'static str);
 
 pub(crate) const OK: Status = Status(200, "OK");
@@ -360,45 +360,76 @@ pub(crate) fn html_escape(text: &str) -> String {
     escaped
 }
 
+/// The names of the months, as HTTP dates and the common log format write them.
+pub(crate) const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A moment as a calendar writes it, in UTC.
+pub(crate) struct Civil {
+    pub(crate) year: u64,
+    /// 1 to 12.
+    pub(crate) month: u64,
+    pub(crate) day: u64,
+    /// 0 for Sunday.
+    pub(crate) weekday: u64,
+    pub(crate) hour: u64,
+    pub(crate) minute: u64,
+    pub(crate) second: u64,
+}
+
+impl Civil {
+    /// The date and time `seconds` after 1970-01-01 00:00:00 UTC.
+    pub(crate) fn from_seconds(seconds: u64) -> Civil {
+        let days = seconds / 86_400;
+        let of_day = seconds % 86_400;
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, for days >= 0).
+        let shifted = days + 719_468;
+        let era = shifted / 146_097;
+        let day_of_era = shifted % 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153; // 0 = March
+        let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        Civil {
+            year: year_of_era + era * 400 + u64::from(month <= 2),
+            month,
+            day,
+            // 1970-01-01 was a Thursday.
+            weekday: (days + 4) % 7,
+            hour: of_day / 3600,
+            minute: of_day / 60 % 60,
+            second: of_day % 60,
+        }
+    }
+}
+
 /// `time` as an HTTP date (IMF-fixdate, RFC 9110 section 5.6.7):
-/// `Sun, 06 Nov 1994 08:49:37 GMT`; `None` before 1970.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`; `None` before 1970 or after 9999.
 pub(crate) fn http_date(time: SystemTime) -> Option<[u8; 29]> {
-    // 1970-01-01 was a Thursday.
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let seconds = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    let days = seconds / 86_400;
-    let of_day = seconds % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, for days >= 0).
-    let shifted = days + 719_468;
-    let era = shifted / 146_097;
-    let day_of_era = shifted % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    if year > 9999 {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    let civil = Civil::from_seconds(time.duration_since(UNIX_EPOCH).ok()?.as_secs());
+    if civil.year > 9999 {
         return None;
     }
     let mut date = [0u8; 29];
     let mut cursor = &mut date[..];
     write!(
         cursor,
-        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60,
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[civil.weekday as usize],
+        civil.day,
+        MONTHS[(civil.month - 1) as usize],
+        civil.year,
+        civil.hour,
+        civil.minute,
+        civil.second,
     )
     .ok()?;
     Some(date)
@@ -538,9 +569,6 @@ pub(crate) fn parse_http_date(value: &[u8]) -> Option<u64> {
         }
         (day, month, year.parse().ok()?, time)
     };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let month = MONTHS.iter().position(|&name| name == month)? as u64 + 1;
     // Any month may have a 31st here: a day past a short month's end still names a moment
     // (the next month's first), not worth refusing.
