@@ -25,8 +25,10 @@
 //! the ring on io_uring, so a link or rename racing the request cannot lead it out);
 //! elsewhere, and for the rare path the kernel refuses (a link leading out, or an absolute
 //! link pointing back inside), the path is canonicalized on the thread pool and checked
-//! against the root. Requests with a body are not accepted (nothing here needs one), so the
-//! connection is closed after answering them.
+//! against the root. A GET or HEAD may carry a body of up to 64 KiB, read and dropped; other
+//! bodies (larger, chunked, or with another method) are not read, so the connection is closed
+//! after answering them. Raw UTF-8 in a request target is taken as its percent-encoded form
+//! would be.
 //!
 //! It expects hostile clients. A request head must arrive whole within `--header-timeout`
 //! seconds of the connection or of the previous response (a slow one gets 408), however
@@ -77,15 +79,18 @@ pub use mime::MimeTypes;
 
 use http::{
     head_end, html_escape, http_date, if_range_holds, none_match_names, parse_http_date,
-    parse_range, parse_request, percent_decode, percent_encode, split_target, EntityTag, Method,
-    Ranged, Request, Status, Target, BAD_REQUEST, CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE,
-    METHOD_NOT_ALLOWED, MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT,
-    RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
+    parse_range, parse_request, percent_decode, percent_encode, split_target, Body, EntityTag,
+    Method, Ranged, Request, Status, Target, BAD_REQUEST, CONTENT_TOO_LARGE, FORBIDDEN,
+    HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED, OK,
+    PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
 };
 
 /// The most a request head (request line and headers) may take: a request line that does
 /// not end within it gets 414, headers that do not get 431.
 const HEAD_LIMIT: usize = 8 * 1024;
+/// The largest body of a GET or HEAD read and dropped to keep the connection; a larger one
+/// is answered 413 and the connection closed.
+const BODY_LIMIT: u64 = 64 * 1024;
 /// Bytes read from a file per write when the body is copied through user space.
 const CHUNK: usize = 64 * 1024;
 /// The default of `--header-timeout`: how long a client has to deliver a whole request head.
@@ -528,9 +533,14 @@ async fn connection(
     // One deadline for the whole head, not one per read: a client sending a byte at a time
     // would otherwise hold the connection until the head limit, for hours.
     let mut deadline = Instant::now() + connection.config.header_timeout;
+    // Bytes of the last request's body still to drop before the next request starts.
+    let mut discard: u64 = 0;
     loop {
+        let taken = discard.min((input.len() - start) as u64);
+        start += taken as usize;
+        discard -= taken;
         // RFC 9112 section 2.2: ignore empty lines before a request line.
-        while let Some(rest) = input.get(start..) {
+        while let (0, Some(rest)) = (discard, input.get(start..)) {
             match rest {
                 [b'\r', b'\n', ..] => start += 2,
                 [b'\n', ..] => start += 1,
@@ -540,10 +550,15 @@ async fn connection(
         let pending = &input[start..];
         // A read may bring more than the limit (a pooled one, pipelined requests): a head
         // that ends past it is as too large as one not ended within it.
-        if let Some(end) = head_end(pending).filter(|&end| end <= HEAD_LIMIT) {
+        let complete = head_end(pending).filter(|&end| end <= HEAD_LIMIT);
+        if let (0, Some(end)) = (discard, complete) {
             let head = &pending[..end];
             let answered = match parse_request(head) {
-                Ok(request) => connection.respond(&request).await,
+                Ok(request) => {
+                    // Unread, a body would be taken for the next request.
+                    discard = discarded_body(&request).unwrap_or(0);
+                    connection.respond(&request).await
+                }
                 Err(status) => {
                     // Whatever follows a malformed head cannot be trusted to start a request.
                     connection.reply = Reply::default();
@@ -559,7 +574,7 @@ async fn connection(
             deadline = Instant::now() + connection.config.header_timeout;
             continue;
         }
-        if pending.len() >= HEAD_LIMIT {
+        if discard == 0 && pending.len() >= HEAD_LIMIT {
             // No line end yet: the request line alone is too long, which is its target in all
             // but name (nginx also says 414). Past the request line, the headers are.
             let status = if pending[..HEAD_LIMIT].contains(&b'\n') {
@@ -628,9 +643,9 @@ impl Connection {
             head_only: request.method == Method::Head,
             ..Reply::default()
         };
-        if request.has_body {
-            // We never read request bodies, so we could not tell where the next request
-            // starts: answer, then close.
+        if request.body != Body::None && discarded_body(request).is_none() {
+            // A body we do not read leaves us unable to tell where the next request starts:
+            // answer, then close.
             self.reply.keep_alive = false;
             let status = if request.method == Method::Other {
                 METHOD_NOT_ALLOWED
@@ -944,15 +959,16 @@ impl Connection {
     /// Redirects `/dir` to `/dir/`, keeping the query.
     async fn redirect(&mut self, target: &Target<'_>) -> io::Result<bool> {
         self.begin(MOVED_PERMANENTLY);
-        // The path is the client's own bytes, which parsing limited to visible ASCII: it
-        // cannot end the header line early. It is the plain path, whose single leading slash
-        // keeps the client on this site (`//host/` would send it to another).
+        // The path is the client's own bytes, which parsing limited to visible ASCII and
+        // bytes past it (encoded here, as a header should be ASCII): it cannot end the header
+        // line early. It is the plain path, whose single leading slash keeps the client on
+        // this site (`//host/` would send it to another).
         self.head.extend_from_slice(b"Location: ");
-        self.head.extend_from_slice(&self.normal);
+        encode_past_ascii(&self.normal, &mut self.head);
         self.head.push(b'/');
         if let Some(query) = target.query {
             self.head.push(b'?');
-            self.head.extend_from_slice(query);
+            encode_past_ascii(query, &mut self.head);
         }
         self.head.extend_from_slice(b"\r\n");
         self.finish_with_text(MOVED_PERMANENTLY).await
@@ -1083,6 +1099,34 @@ impl Connection {
     /// does not reset the connection before the client has read the response.
     async fn close(self, input: Vec<u8>) -> io::Result<()> {
         linger(self.stream, input, LINGER).await
+    }
+}
+
+/// Copies `bytes` with each byte past ASCII percent-encoded.
+fn encode_past_ascii(bytes: &[u8], out: &mut Vec<u8>) {
+    for &byte in bytes {
+        if byte.is_ascii() {
+            out.push(byte);
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+}
+
+/// How many body bytes of `request` the connection reads and drops to stay in step with the
+/// next request: a GET or HEAD may carry a small body (some clients send one), which means
+/// nothing here. `None` for a body it does not read: a chunked one (whose framing would need
+/// a parser for a case no browser sends), one past [`BODY_LIMIT`], or one with another
+/// method; those are answered, and the connection closed.
+fn discarded_body(request: &Request<'_>) -> Option<u64> {
+    match request.body {
+        Body::None => Some(0),
+        Body::Length(length)
+            if length <= BODY_LIMIT && matches!(request.method, Method::Get | Method::Head) =>
+        {
+            Some(length)
+        }
+        _ => None,
     }
 }
 

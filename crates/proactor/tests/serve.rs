@@ -740,6 +740,71 @@ fn access_log(backend: Backend) {
     }
 }
 
+/// A GET or HEAD with a small body has it read and dropped, and the connection carries on
+/// in step (the body is not taken for the next request), even when the body comes late.
+fn small_bodies_are_dropped(backend: Backend) {
+    let site = Site::new("bodies");
+    let server = Server::start(backend, &site.root());
+    let mut client = server.connect();
+    // The body looks like a request: answering it would show.
+    let smuggled = "GET /sub/inner.txt HTTP/1.1\r\nHost: test\r\n\r\n";
+    client.send(format!(
+        "GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n\r\n{smuggled}\
+         HEAD /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc\
+         GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n",
+        smuggled.len()
+    ));
+    assert_eq!(client.response(false).body, HELLO);
+    assert_eq!(client.response(true).status, 200);
+    assert_eq!(client.response(false).body, HELLO);
+    // A body of 64 KiB, arriving after the response to its head.
+    let body = vec![b'x'; 64 * 1024];
+    client.send("GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 65536\r\n\r\n");
+    assert_eq!(client.response(false).body, HELLO);
+    std::thread::sleep(Duration::from_millis(20));
+    client.send(&body[..1000]);
+    std::thread::sleep(Duration::from_millis(20));
+    client.send(&body[1000..]);
+    client.send("GET /sub/inner.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+    let inner = client.response(false);
+    assert_eq!(
+        (inner.status, inner.body.as_slice()),
+        (200, &b"inner\n"[..])
+    );
+}
+
+/// Raw UTF-8 in the request target (as browsers and curl send it) names the same file as its
+/// percent-encoded form; a redirect sends it back encoded.
+fn raw_utf8_targets(backend: Backend) {
+    let site = Site::new("utf8");
+    let root = site.root();
+    std::fs::write(root.join("h\u{e9}.txt"), b"accent\n").expect("write h\u{e9}.txt");
+    std::fs::create_dir_all(root.join("d\u{e9}j\u{e0}")).expect("create d\u{e9}j\u{e0}");
+    let server = Server::start(backend, &root);
+    let raw = |target: &[u8]| {
+        let mut client = server.connect();
+        client.send([b"GET ", target, b" HTTP/1.1\r\nHost: test\r\n\r\n"].concat());
+        client.response(false)
+    };
+    let file = raw("/h\u{e9}.txt".as_bytes());
+    assert_eq!((file.status, file.body.as_slice()), (200, &b"accent\n"[..]));
+    assert_eq!(server.get("/h%C3%A9.txt").body, b"accent\n");
+    let redirect = raw("/d\u{e9}j\u{e0}?q=\u{e9}".as_bytes());
+    assert_eq!(redirect.status, 301);
+    assert_eq!(
+        redirect.header("location"),
+        Some("/d%C3%A9j%C3%A0/?q=%C3%A9")
+    );
+    let listing = raw("/d\u{e9}j\u{e0}/".as_bytes());
+    assert_eq!(listing.status, 200);
+    assert!(
+        listing.text().contains("Index of /d\u{e9}j\u{e0}/"),
+        "{}",
+        listing.text()
+    );
+    assert_eq!(raw("/missing-\u{e9}".as_bytes()).status, 404);
+}
+
 fn directories(backend: Backend) {
     let site = Site::new("directories");
     let server = Server::start(backend, &site.root());
@@ -871,13 +936,15 @@ fn errors(backend: Backend) {
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nNo colon\r\n\r\n", 400),
         (b"GET /hello.txt HTTP/1.1\r\nHost : test\r\n\r\n", 400),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\n folded\r\n\r\n", 400),
-        (b"GET /h\xc3\xa9.txt HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET /h\x7f.txt HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+        (b"GET /h\x1b.txt HTTP/1.1\r\nHost: test\r\n\r\n", 400),
         (b"GET /%zz HTTP/1.1\r\nHost: test\r\n\r\n", 400),
         (b"GET /%4 HTTP/1.1\r\nHost: test\r\n\r\n", 400),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: x\r\n\r\n", 400),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc", 413),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nContent-Length: 65537\r\n\r\nabc", 413),
+        (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 413),
         (b"GET /hello.txt HTTP/2.0\r\nHost: test\r\n\r\n", 505),
         (b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nX: a\x01b\r\n\r\n", 400),
         (oversized.as_bytes(), 431),
@@ -1408,6 +1475,8 @@ per_backend! {
     conditional_requests,
     content_types,
     access_log,
+    small_bodies_are_dropped,
+    raw_utf8_targets,
     directories,
     index_pages,
     errors,

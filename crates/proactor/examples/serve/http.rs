@@ -49,8 +49,18 @@ pub(crate) struct Request<'a> {
     pub(crate) if_modified_since: Option<&'a [u8]>,
     pub(crate) if_none_match: Option<&'a [u8]>,
     pub(crate) if_range: Option<&'a [u8]>,
-    /// A nonzero Content-Length or any Transfer-Encoding.
-    pub(crate) has_body: bool,
+    /// Whether a body follows the head, and how it is framed.
+    pub(crate) body: Body,
+}
+
+/// How a request's body is framed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Body {
+    None,
+    /// `Content-Length` bytes (more than zero).
+    Length(u64),
+    /// Any `Transfer-Encoding`, which only chunked framing can end.
+    Chunked,
 }
 
 /// Where the head at the start of `input` ends (just past its blank line), once it is all
@@ -83,8 +93,9 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
     if method.is_empty() || !method.iter().all(|&byte| is_token(byte)) {
         return Err(BAD_REQUEST);
     }
-    // Visible ASCII only: this is also what makes echoing the path in Location safe.
-    if target.is_empty() || !target.iter().all(|byte| (0x21..0x7f).contains(byte)) {
+    // Visible ASCII, and bytes past ASCII as browsers send UTF-8 (it is decoded as if
+    // percent-encoded); no space, no control byte, no DEL.
+    if target.is_empty() || !target.iter().all(|&byte| byte > 0x20 && byte != 0x7f) {
         return Err(BAD_REQUEST);
     }
     let http10 = match version {
@@ -110,7 +121,7 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
         if_modified_since: None,
         if_none_match: None,
         if_range: None,
-        has_body: false,
+        body: Body::None,
     };
     let mut hosts = 0;
     let (mut close, mut keep_alive) = (false, false);
@@ -176,7 +187,11 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
     }
     // 1.1 keeps the connection unless told to close; 1.0 closes unless asked to keep it.
     request.keep_alive = !close && (!http10 || keep_alive);
-    request.has_body = chunked || content_length.is_some_and(|length| length > 0);
+    request.body = match content_length {
+        _ if chunked => Body::Chunked,
+        Some(length) if length > 0 => Body::Length(length),
+        _ => Body::None,
+    };
     Ok(request)
 }
 
