@@ -11,7 +11,8 @@
 //! Windows: the bytes never enter user space); `--copy` sends them through a 64 KiB buffer
 //! instead (`read_at`, `write_all`), to compare the two.
 //!
-//! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, a directory's
+//! It answers GET and HEAD with keep-alive and pipelining, byte ranges (several at once as
+//! `multipart/byteranges`, overlapping ones merged, more than 16 answered whole), a directory's
 //! `index.html` or else its listing, and the validators `Last-Modified` and `ETag` (from the
 //! file's size and modification time, as nginx makes it): `If-None-Match` and
 //! `If-Modified-Since` (a date in any of HTTP's three forms) answer 304 Not Modified, and
@@ -81,8 +82,8 @@ use http::{
     head_end, html_escape, http_date, if_range_holds, none_match_names, parse_http_date,
     parse_range, parse_request, percent_decode, percent_encode, split_target, Body, EntityTag,
     Method, Ranged, Request, Status, Target, BAD_REQUEST, CONTENT_TOO_LARGE, FORBIDDEN,
-    HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED, OK,
-    PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
+    HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOST_RANGES, MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED,
+    OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
 };
 
 /// The most a request head (request line and headers) may take: a request line that does
@@ -457,6 +458,10 @@ struct Connection {
     normal: Vec<u8>,
     /// A percent-decoded path segment.
     segment: Vec<u8>,
+    /// The ranges a Range header asks for.
+    ranges: Vec<(u64, u64)>,
+    /// The part heads of a multipart response.
+    scratch: Vec<u8>,
     /// How the current response is framed.
     reply: Reply,
     config: Rc<Config>,
@@ -521,6 +526,8 @@ async fn connection(
         path: PathBuf::new(),
         normal: Vec::new(),
         segment: Vec::new(),
+        ranges: Vec::new(),
+        scratch: Vec::new(),
         reply: Reply::default(),
         config,
         client,
@@ -908,6 +915,7 @@ impl Connection {
         }
         // RFC 9110 section 14.2: a Range on anything but GET is ignored, and so is one whose
         // If-Range validator is not the current one.
+        let mut parts = std::mem::take(&mut self.ranges);
         let range = match request.range {
             Some(range)
                 if request.method == Method::Get
@@ -915,18 +923,29 @@ impl Connection {
                         .if_range
                         .is_none_or(|value| if_range_holds(value, &tag, modified)) =>
             {
-                parse_range(range, len)
+                parse_range(range, len, &mut parts)
             }
             _ => Ranged::Full,
         };
-        let (status, offset, count) = match range {
-            Ranged::Full => (OK, 0, len),
-            Ranged::Part(first, last) => (PARTIAL_CONTENT, first, last - first + 1),
+        let answered = match range {
+            Ranged::Parts if parts.len() > 1 => {
+                Some(self.multipart(file, len, &parts, &tag, modified).await)
+            }
             Ranged::Unsatisfiable => {
                 self.begin(RANGE_NOT_SATISFIABLE);
                 let _ = write!(self.head, "Content-Range: bytes */{len}\r\n");
-                return self.finish_with_text(RANGE_NOT_SATISFIABLE).await;
+                Some(self.finish_with_text(RANGE_NOT_SATISFIABLE).await)
             }
+            Ranged::Full | Ranged::Parts => None,
+        };
+        let single = parts.first().copied();
+        self.ranges = parts;
+        if let Some(answered) = answered {
+            return answered;
+        }
+        let (status, offset, count) = match (range, single) {
+            (Ranged::Parts, Some((first, last))) => (PARTIAL_CONTENT, first, last - first + 1),
+            _ => (OK, 0, len),
         };
         self.begin(status);
         let config = Rc::clone(&self.config);
@@ -954,6 +973,68 @@ impl Connection {
         )
         .await?;
         Ok(self.reply.keep_alive)
+    }
+
+    /// Answers several ranges of a file as one `multipart/byteranges` body (RFC 9110 section
+    /// 14.6): each part with its own Content-Type and Content-Range, the whole body's length
+    /// computed before any of it is sent.
+    async fn multipart(
+        &mut self,
+        file: &File,
+        len: u64,
+        parts: &[(u64, u64)],
+        tag: &EntityTag,
+        modified: Option<&[u8]>,
+    ) -> io::Result<bool> {
+        let boundary = boundary();
+        let config = Rc::clone(&self.config);
+        let kind = config.types.of(&self.path);
+        // The head of every part, one after another, and where each ends.
+        let mut heads = std::mem::take(&mut self.scratch);
+        heads.clear();
+        let mut ends = [0usize; MOST_RANGES];
+        for (end, &(first, last)) in ends.iter_mut().zip(parts) {
+            let _ = write!(
+                heads,
+                "\r\n--{boundary}\r\nContent-Type: {kind}\r\n\
+                 Content-Range: bytes {first}-{last}/{len}\r\n\r\n"
+            );
+            *end = heads.len();
+        }
+        let closing = format!("\r\n--{boundary}--\r\n");
+        let data: u64 = parts.iter().map(|&(first, last)| last - first + 1).sum();
+        let body_bytes = data + heads.len() as u64 + closing.len() as u64;
+        self.begin(PARTIAL_CONTENT);
+        let _ = write!(
+            self.head,
+            "Content-Type: multipart/byteranges; boundary={boundary}\r\n"
+        );
+        self.header_bytes("Last-Modified", modified);
+        self.header_bytes("ETag", Some(tag.as_bytes()));
+        self.header("Accept-Ranges", "bytes");
+        let _ = write!(self.head, "Content-Length: {body_bytes}\r\n\r\n");
+        self.reply.body_bytes = body_bytes;
+        let mut from = 0;
+        for (&end, &(first, last)) in ends.iter().zip(parts) {
+            self.head.extend_from_slice(&heads[from..end]);
+            from = end;
+            self.send_head().await?;
+            self.head.clear();
+            let count = last - first + 1;
+            let bodies = self.config.bodies;
+            send_body(
+                &mut self.stream,
+                file,
+                first,
+                count,
+                bodies,
+                &mut self.chunk,
+            )
+            .await?;
+        }
+        self.scratch = heads;
+        self.head.extend_from_slice(closing.as_bytes());
+        self.send_head().await
     }
 
     /// Redirects `/dir` to `/dir/`, keeping the query.
@@ -1100,6 +1181,20 @@ impl Connection {
     async fn close(self, input: Vec<u8>) -> io::Result<()> {
         linger(self.stream, input, LINGER).await
     }
+}
+
+/// A multipart boundary: random hex, different for each response, so that no file can be
+/// made to contain the boundary of the responses that will carry it.
+fn boundary() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    thread_local! {
+        // Seeded by the process's random hash keys; a counter makes each one new.
+        static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+        static KEYS: RandomState = RandomState::new();
+    }
+    let count = NEXT.with(|next| next.replace(next.get() + 1));
+    let random = KEYS.with(|keys| keys.hash_one(count));
+    format!("proactor-{random:016x}")
 }
 
 /// Copies `bytes` with each byte past ASCII percent-encoded.

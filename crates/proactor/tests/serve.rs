@@ -524,9 +524,9 @@ fn ranges(backend: Backend) {
             "{value}"
         );
     }
-    // What the server does not do (several ranges) or cannot read is ignored: the whole file.
+    // What the server cannot read is ignored: the whole file.
     for value in [
-        "bytes=0-1,3-4",
+        "bytes=0-1,3-4,x",
         "bytes=5-2",
         "lines=1-2",
         "bytes=a-b",
@@ -803,6 +803,125 @@ fn raw_utf8_targets(backend: Backend) {
         listing.text()
     );
     assert_eq!(raw("/missing-\u{e9}".as_bytes()).status, 404);
+}
+
+/// The parts of a `multipart/byteranges` body: each part's Content-Type, Content-Range and
+/// bytes, checking the framing on the way.
+fn multipart_parts(response: &Response) -> Vec<(String, String, Vec<u8>)> {
+    let kind = response.header("content-type").expect("a Content-Type");
+    let boundary = kind
+        .strip_prefix("multipart/byteranges; boundary=")
+        .unwrap_or_else(|| panic!("a multipart type: {kind}"));
+    let delimiter = format!("\r\n--{boundary}");
+    let closing = format!("{delimiter}--\r\n");
+    let mut body = response.body.as_slice();
+    assert!(
+        body.ends_with(closing.as_bytes()),
+        "the body ends with the closing delimiter"
+    );
+    body = &body[..body.len() - closing.len()];
+    let mut parts = Vec::new();
+    while !body.is_empty() {
+        body = body
+            .strip_prefix(delimiter.as_bytes())
+            .expect("a part starts with the delimiter");
+        let end = body
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .expect("a part head");
+        let head = std::str::from_utf8(&body[2..end]).expect("an ASCII part head");
+        let mut fields = std::collections::HashMap::new();
+        for line in head.split("\r\n") {
+            let (name, value) = line.split_once(": ").expect("a part header");
+            fields.insert(name.to_ascii_lowercase(), value.to_string());
+        }
+        let range = fields["content-range"].clone();
+        let (first, last) = range
+            .strip_prefix("bytes ")
+            .and_then(|range| range.split_once('/'))
+            .and_then(|(span, _)| span.split_once('-'))
+            .expect("bytes first-last/len");
+        let count = last.parse::<usize>().unwrap() - first.parse::<usize>().unwrap() + 1;
+        let data = body[end + 4..end + 4 + count].to_vec();
+        body = &body[end + 4 + count..];
+        parts.push((fields["content-type"].clone(), range, data));
+    }
+    parts
+}
+
+/// Several ranges in one request: 206 `multipart/byteranges`, a part per range with its
+/// type and range, both ways of sending bodies; overlapping or touching ranges merged, too
+/// many answered whole, none satisfiable 416.
+fn multipart_ranges(backend: Backend) {
+    let site = Site::new("multipart");
+    let root = site.root();
+    let data = patterned(1000);
+    std::fs::write(root.join("data.txt"), &data).expect("write data.txt");
+    for bodies in [serve::Bodies::SendFile, serve::Bodies::Copy] {
+        let config = serve::Config {
+            bodies,
+            ..serve::Config::default()
+        };
+        let server = Server::start_with(backend, &root, config);
+        let mut client = server.connect();
+        let mut range = |value: &str| {
+            client.send(format!(
+                "GET /data.txt HTTP/1.1\r\nHost: test\r\nRange: {value}\r\n\r\n"
+            ));
+            client.response(false)
+        };
+        let response = range("bytes=100-109, 0-9,-5");
+        assert_eq!(response.status, 206);
+        assert!(response.header("etag").is_some());
+        assert_eq!(response.header("content-range"), None);
+        let parts = multipart_parts(&response);
+        let expected = [(0, 9), (100, 109), (995, 999)];
+        assert_eq!(parts.len(), expected.len());
+        for ((kind, content_range, bytes), (first, last)) in parts.iter().zip(expected) {
+            assert_eq!(kind, "text/plain; charset=utf-8");
+            assert_eq!(content_range, &format!("bytes {first}-{last}/1000"));
+            assert_eq!(bytes.as_slice(), &data[first..=last]);
+        }
+        // Overlapping or touching ranges make one, and a range past the end none.
+        for (value, first, last) in [
+            ("bytes=0-9,5-14", 0, 14),
+            ("bytes=10-19,0-9", 0, 19),
+            ("bytes=0-4,2000-3000", 0, 4),
+            ("bytes=0-99,10-20,,", 0, 99),
+        ] {
+            let response = range(value);
+            assert_eq!(response.status, 206, "{value}");
+            assert_eq!(
+                response.header("content-range"),
+                Some(format!("bytes {first}-{last}/1000").as_str()),
+                "{value}"
+            );
+            assert_eq!(response.body, &data[first..=last], "{value}");
+        }
+        let sixteen: Vec<String> = (0..16)
+            .map(|at| format!("{}-{}", at * 10, at * 10 + 1))
+            .collect();
+        let response = range(&format!("bytes={}", sixteen.join(",")));
+        assert_eq!(
+            (response.status, multipart_parts(&response).len()),
+            (206, 16)
+        );
+        let seventeen: Vec<String> = (0..17)
+            .map(|at| format!("{}-{}", at * 10, at * 10 + 1))
+            .collect();
+        let response = range(&format!("bytes={}", seventeen.join(",")));
+        assert_eq!((response.status, response.body.len()), (200, 1000));
+        let response = range("bytes=2000-,3000-3001");
+        assert_eq!(response.status, 416);
+        assert_eq!(response.header("content-range"), Some("bytes */1000"));
+        // The connection is still in step after all of it.
+        client.send("HEAD /data.txt HTTP/1.1\r\nHost: test\r\nRange: bytes=0-1,5-6\r\n\r\n");
+        let head = client.response(true);
+        assert_eq!(
+            (head.status, head.header("content-length")),
+            (200, Some("1000"))
+        );
+    }
 }
 
 fn directories(backend: Backend) {
@@ -1477,6 +1596,7 @@ per_backend! {
     access_log,
     small_bodies_are_dropped,
     raw_utf8_targets,
+    multipart_ranges,
     directories,
     index_pages,
     errors,

@@ -231,55 +231,110 @@ pub(crate) fn split_target(target: &[u8]) -> Option<Target<'_>> {
     })
 }
 
+/// The most ranges one Range header may list to be answered in parts; more are answered
+/// with the whole file (RFC 9110 section 14.2 allows ignoring a Range), which bounds the
+/// work and the parts a client can ask for with one small header.
+pub(crate) const MOST_RANGES: usize = 16;
+
 /// What a Range header asks of a file of a given length.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Ranged {
     /// No usable range: send the whole file (also for syntax we ignore, as RFC 9110 allows).
     Full,
-    /// Bytes `first..=last`, both within the file.
-    Part(u64, u64),
-    /// A valid range that lies wholly past the end.
+    /// The ranges left in the caller's list: sorted, within the file, none overlapping or
+    /// touching another (those are merged), at least one.
+    Parts,
+    /// Valid ranges that all lie wholly past the end.
     Unsatisfiable,
 }
 
-/// Interprets `bytes=a-b`, `bytes=a-` and `bytes=-n`; a list of several ranges is answered
-/// with the whole file (allowed, and simpler than multipart/byteranges).
-pub(crate) fn parse_range(value: &[u8], len: u64) -> Ranged {
-    let Some(spec) = value
+/// What one range of a Range header selects.
+enum Selection {
+    /// Syntax we do not take: the whole header is ignored.
+    Invalid,
+    /// Nothing of the file (it starts past the end).
+    Nothing,
+    /// Bytes `first..=last`, both within the file.
+    Bytes(u64, u64),
+}
+
+/// Interprets a Range header (`bytes=a-b`, `bytes=a-`, `bytes=-n`, and lists of them) for
+/// a file of `len` bytes, leaving the ranges it selects in `parts`. Overlapping and
+/// adjacent ranges are merged, so no byte is sent twice and the parts never add up to
+/// more than the file; more than [`MOST_RANGES`] are answered with the whole file.
+pub(crate) fn parse_range(value: &[u8], len: u64, parts: &mut Vec<(u64, u64)>) -> Ranged {
+    parts.clear();
+    let Some(list) = value
         .split_first_chunk::<6>()
         .filter(|(unit, _)| unit.eq_ignore_ascii_case(b"bytes="))
-        .map(|(_, spec)| trim(spec))
+        .map(|(_, list)| list)
     else {
         return Ranged::Full;
     };
-    if spec.contains(&b',') {
+    let mut count = 0;
+    // Empty list elements (`bytes=0-1,,3-4`) are allowed and skipped (RFC 9110 section 5.6.1).
+    for spec in list.split(|&byte| byte == b',').map(trim) {
+        if spec.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MOST_RANGES {
+            return Ranged::Full;
+        }
+        match select(spec, len) {
+            Selection::Invalid => return Ranged::Full,
+            Selection::Nothing => {}
+            Selection::Bytes(first, last) => parts.push((first, last)),
+        }
+    }
+    if count == 0 {
         return Ranged::Full;
     }
+    if parts.is_empty() {
+        return Ranged::Unsatisfiable;
+    }
+    parts.sort_unstable();
+    let mut merged = 0;
+    for at in 1..parts.len() {
+        let (first, last) = parts[at];
+        if first <= parts[merged].1.saturating_add(1) {
+            parts[merged].1 = parts[merged].1.max(last);
+        } else {
+            merged += 1;
+            parts[merged] = (first, last);
+        }
+    }
+    parts.truncate(merged + 1);
+    Ranged::Parts
+}
+
+/// One range of a Range header: `a-b`, `a-` or `-n`.
+fn select(spec: &[u8], len: u64) -> Selection {
     let Some(dash) = spec.iter().position(|&byte| byte == b'-') else {
-        return Ranged::Full;
+        return Selection::Invalid;
     };
     let (first, last) = (trim(&spec[..dash]), trim(&spec[dash + 1..]));
     match (first.is_empty(), last.is_empty()) {
-        (true, true) => Ranged::Full,
+        (true, true) => Selection::Invalid,
         (true, false) => {
             if !last.iter().all(u8::is_ascii_digit) {
-                return Ranged::Full;
+                return Selection::Invalid;
             }
             // The last `n` bytes (all of them if n is more, even past u64); n = 0, or an
             // empty file, selects nothing.
             match parse_decimal(last).unwrap_or(u64::MAX) {
-                0 => Ranged::Unsatisfiable,
-                _ if len == 0 => Ranged::Unsatisfiable,
-                suffix => Ranged::Part(len.saturating_sub(suffix), len - 1),
+                0 => Selection::Nothing,
+                _ if len == 0 => Selection::Nothing,
+                suffix => Selection::Bytes(len.saturating_sub(suffix), len - 1),
             }
         }
         (false, _) => {
             let Some(first) = parse_decimal(first) else {
                 // Digits too many for a u64 still name a position past any file.
                 return if first.iter().all(u8::is_ascii_digit) {
-                    Ranged::Unsatisfiable
+                    Selection::Nothing
                 } else {
-                    Ranged::Full
+                    Selection::Invalid
                 };
             };
             let last = if last.is_empty() {
@@ -287,14 +342,14 @@ pub(crate) fn parse_range(value: &[u8], len: u64) -> Ranged {
             } else if last.iter().all(u8::is_ascii_digit) {
                 parse_decimal(last).unwrap_or(u64::MAX)
             } else {
-                return Ranged::Full;
+                return Selection::Invalid;
             };
             if last < first {
-                Ranged::Full
+                Selection::Invalid
             } else if first >= len {
-                Ranged::Unsatisfiable
+                Selection::Nothing
             } else {
-                Ranged::Part(first, last.min(len - 1))
+                Selection::Bytes(first, last.min(len - 1))
             }
         }
     }
