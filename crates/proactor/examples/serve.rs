@@ -17,7 +17,11 @@
 //! file's size and modification time, as nginx makes it): `If-None-Match` and
 //! `If-Modified-Since` (a date in any of HTTP's three forms) answer 304 Not Modified, and
 //! `If-Range` takes either. Content types come from a table of the common web types (text
-//! ones with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. Each
+//! ones with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. A file
+//! with a precompressed sibling (`app.js.br`, `app.js.gz`, a regular file inside the root)
+//! is sent as that sibling to a client whose `Accept-Encoding` allows it (by quality, `br`
+//! first at a tie), with `Content-Encoding`, `Vary: Accept-Encoding` and a tag of its own;
+//! ranges then count bytes of the sibling, as nginx's `gzip_static` does. Each
 //! response makes a line of access log on stderr in the common log format (`--quiet` for
 //! none), gathered per runtime and written in batches, at most 100 ms late. It resolves `.` and `..` in a path before the file system sees it, and refuses any path that
 //! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
@@ -80,10 +84,11 @@ pub use mime::MimeTypes;
 
 use http::{
     head_end, html_escape, http_date, if_range_holds, none_match_names, parse_http_date,
-    parse_range, parse_request, percent_decode, percent_encode, split_target, Body, EntityTag,
-    Method, Ranged, Request, Status, Target, BAD_REQUEST, CONTENT_TOO_LARGE, FORBIDDEN,
-    HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOST_RANGES, MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED,
-    OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
+    parse_range, parse_request, percent_decode, percent_encode, preferred_codings, split_target,
+    Body, Coding, EntityTag, Method, Ranged, Request, Status, Target, BAD_REQUEST,
+    CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOST_RANGES,
+    MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE,
+    REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
 };
 
 /// The most a request head (request line and headers) may take: a request line that does
@@ -363,6 +368,50 @@ fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
     std::str::from_utf8(bytes).ok().map(std::ffi::OsStr::new)
 }
 
+/// The file at `path` (the root and decoded segments, like `Connection::path`) with its
+/// metadata, if it is a regular file that stays inside the root: the same checks a request
+/// for it passes, for the files a request leads to without naming them (an index page, a
+/// precompressed sibling). Anything else (missing, a directory, a link leading out,
+/// unreadable) is `None`, for the caller to answer otherwise.
+async fn open_inside(root: &Root, path: &Path) -> Option<(File, Metadata)> {
+    if let (true, Some(directory)) = (root.beneath.get(), root.directory.as_ref()) {
+        let metadata = proactor::fs::metadata(path).await.ok()?;
+        if !metadata.is_file() {
+            return None;
+        }
+        let relative = path.strip_prefix(&*root.path).ok()?;
+        match OpenOptions::new()
+            .read(true)
+            .open_beneath(directory, relative)
+            .await
+        {
+            Ok(file) => return Some((file, metadata)),
+            // The kernel lacks the check, or refused a link as leading out (which an
+            // absolute link back inside also is): the canonical path decides below.
+            Err(error)
+                if error.kind() == io::ErrorKind::Unsupported
+                    || error.kind() == io::ErrorKind::PermissionDenied
+                        && error.raw_os_error().is_none() => {}
+            Err(_) => return None,
+        }
+    }
+    let canonical = proactor::fs::canonicalize(path)
+        .await
+        .ok()
+        .filter(|canonical| canonical.starts_with(&*root.path))?;
+    let metadata = proactor::fs::metadata(&canonical).await.ok()?;
+    if !metadata.is_file() {
+        return None;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(NO_FOLLOW)
+        .open(&canonical)
+        .await
+        .ok()?;
+    Some((file, metadata))
+}
+
 /// Accepts connections forever, serving each in its own task on this runtime. `root` must
 /// come from [`canonical_root`].
 pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
@@ -462,6 +511,8 @@ struct Connection {
     ranges: Vec<(u64, u64)>,
     /// The part heads of a multipart response.
     scratch: Vec<u8>,
+    /// The path of a precompressed sibling being looked for.
+    sibling: PathBuf,
     /// How the current response is framed.
     reply: Reply,
     config: Rc<Config>,
@@ -478,6 +529,8 @@ struct Reply {
     status: Status,
     /// The bytes of body the response carries (none for HEAD).
     body_bytes: u64,
+    /// The coding of a precompressed representation being sent.
+    coding: Option<Coding>,
     keep_alive: bool,
     /// An HTTP/1.0 client needs `Connection: keep-alive` to keep the connection.
     http10: bool,
@@ -528,6 +581,7 @@ async fn connection(
         segment: Vec::new(),
         ranges: Vec::new(),
         scratch: Vec::new(),
+        sibling: PathBuf::new(),
         reply: Reply::default(),
         config,
         client,
@@ -780,57 +834,15 @@ impl Connection {
         if !self.normal.ends_with(b"/") {
             return self.redirect(target).await;
         }
-        // `self.path` names the index while it is served, so its type is the index's.
+        // `self.path` names the index while it is served, so its type is the index's. One
+        // that is no regular file inside the root (missing, a directory, a link leading out)
+        // leaves the listing to answer, as nginx's `autoindex` does.
         self.path.push(INDEX);
-        if let Some((file, metadata)) = self.open_index(path).await {
+        if let Some((file, metadata)) = open_inside(&self.root, &self.path).await {
             return self.file(request, &file, &metadata).await;
         }
         self.path.pop();
         self.listing(path).await
-    }
-
-    /// The index page in `self.path`, if it is a regular file that stays inside the root,
-    /// with its metadata; `directory` is the directory's path, canonical when the kernel
-    /// could not check the open. Anything else (missing, a directory, a link leading out,
-    /// unreadable) leaves the listing to answer, as nginx's `autoindex` does.
-    async fn open_index(&mut self, directory: &Path) -> Option<(File, Metadata)> {
-        let root = Rc::clone(&self.root);
-        if let (true, Some(root_directory)) = (root.beneath.get(), root.directory.as_ref()) {
-            let metadata = proactor::fs::metadata(&self.path).await.ok()?;
-            if !metadata.is_file() {
-                return None;
-            }
-            let relative = self.path.strip_prefix(&*root.path).ok()?;
-            match OpenOptions::new()
-                .read(true)
-                .open_beneath(root_directory, relative)
-                .await
-            {
-                Ok(file) => return Some((file, metadata)),
-                // The kernel lacks the check, or refused a link as leading out (which an
-                // absolute link back inside also is): the canonical path decides below.
-                Err(error)
-                    if error.kind() == io::ErrorKind::Unsupported
-                        || error.kind() == io::ErrorKind::PermissionDenied
-                            && error.raw_os_error().is_none() => {}
-                Err(_) => return None,
-            }
-        }
-        let canonical = proactor::fs::canonicalize(directory.join(INDEX))
-            .await
-            .ok()
-            .filter(|canonical| canonical.starts_with(&*root.path))?;
-        let metadata = proactor::fs::metadata(&canonical).await.ok()?;
-        if !metadata.is_file() {
-            return None;
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(NO_FOLLOW)
-            .open(&canonical)
-            .await
-            .ok()?;
-        Some((file, metadata))
     }
 
     /// Fills `self.path` with the root and the decoded segments of the request path `raw`
@@ -888,6 +900,35 @@ impl Connection {
         file: &File,
         metadata: &Metadata,
     ) -> io::Result<bool> {
+        // Only a client that accepts a coding costs a look for siblings (a file system call
+        // per coding). Without one, the identity body goes out without `Vary`: a cache that
+        // keeps it serves every client correct bytes.
+        if let Some(value) = request.accept_encoding {
+            for coding in preferred_codings(value).into_iter().flatten() {
+                let mut sibling = std::mem::take(&mut self.sibling);
+                sibling.as_mut_os_string().clear();
+                sibling.as_mut_os_string().push(self.path.as_os_str());
+                sibling.as_mut_os_string().push(coding.suffix());
+                let found = open_inside(&self.root, &sibling).await;
+                self.sibling = sibling;
+                if let Some((file, metadata)) = found {
+                    self.reply.coding = Some(coding);
+                    return self.representation(request, &file, &metadata).await;
+                }
+            }
+        }
+        self.representation(request, file, metadata).await
+    }
+
+    /// Serves one representation of the file at `self.path` (which gives its type): the
+    /// file itself, or the sibling of `self.reply.coding`, whose bytes are the file's in
+    /// that coding. Ranges apply to the bytes sent, as nginx's `gzip_static` does.
+    async fn representation(
+        &mut self,
+        request: &Request<'_>,
+        file: &File,
+        metadata: &Metadata,
+    ) -> io::Result<bool> {
         let len = metadata.len();
         let modified_at = metadata.modified().ok();
         // Whole seconds, the resolution of HTTP dates.
@@ -896,7 +937,8 @@ impl Connection {
             .map(|since| since.as_secs());
         let modified = modified_at.and_then(http_date);
         let modified = modified.as_ref().map(|date| &date[..]);
-        let tag = EntityTag::new(seconds.unwrap_or(0), len, None);
+        let coding = self.reply.coding.map(Coding::token);
+        let tag = EntityTag::new(seconds.unwrap_or(0), len, coding);
         // RFC 9110 section 13.2.2: If-None-Match decides when present, and If-Modified-Since
         // only without it; a date that does not parse is ignored (so the file is sent).
         let current = match (request.if_none_match, request.if_modified_since) {
@@ -908,8 +950,7 @@ impl Connection {
         };
         if current {
             self.begin(NOT_MODIFIED);
-            self.header_bytes("ETag", Some(tag.as_bytes()));
-            self.header_bytes("Last-Modified", modified);
+            self.validators(&tag, modified);
             self.head.extend_from_slice(b"\r\n");
             return self.send_head().await;
         }
@@ -950,9 +991,7 @@ impl Connection {
         self.begin(status);
         let config = Rc::clone(&self.config);
         self.header("Content-Type", config.types.of(&self.path));
-        self.header_bytes("Last-Modified", modified);
-        self.header_bytes("ETag", Some(tag.as_bytes()));
-        self.header("Accept-Ranges", "bytes");
+        self.validators(&tag, modified);
         if status == PARTIAL_CONTENT {
             let last = offset + count - 1;
             let _ = write!(self.head, "Content-Range: bytes {offset}-{last}/{len}\r\n");
@@ -973,6 +1012,20 @@ impl Connection {
         )
         .await?;
         Ok(self.reply.keep_alive)
+    }
+
+    /// The headers that describe a representation, in 200, 206 and 304 alike: validators,
+    /// coding, and that ranges are served.
+    fn validators(&mut self, tag: &EntityTag, modified: Option<&[u8]>) {
+        self.header_bytes("Last-Modified", modified);
+        self.header_bytes("ETag", Some(tag.as_bytes()));
+        if let Some(coding) = self.reply.coding {
+            self.header("Content-Encoding", coding.token());
+            // The body depends on Accept-Encoding: a cache must not give it to a client
+            // that does not accept it.
+            self.header("Vary", "Accept-Encoding");
+        }
+        self.header("Accept-Ranges", "bytes");
     }
 
     /// Answers several ranges of a file as one `multipart/byteranges` body (RFC 9110 section
@@ -1009,9 +1062,7 @@ impl Connection {
             self.head,
             "Content-Type: multipart/byteranges; boundary={boundary}\r\n"
         );
-        self.header_bytes("Last-Modified", modified);
-        self.header_bytes("ETag", Some(tag.as_bytes()));
-        self.header("Accept-Ranges", "bytes");
+        self.validators(tag, modified);
         let _ = write!(self.head, "Content-Length: {body_bytes}\r\n\r\n");
         self.reply.body_bytes = body_bytes;
         let mut from = 0;

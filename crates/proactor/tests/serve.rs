@@ -924,6 +924,134 @@ fn multipart_ranges(backend: Backend) {
     }
 }
 
+/// Precompressed siblings (`app.js.br`, `app.js.gz`) served to clients that accept their
+/// coding, by quality with `br` first at a tie, with the original's type, `Content-Encoding`,
+/// `Vary` and a tag of their own; the original to everyone else.
+fn precompressed_siblings(backend: Backend) {
+    let site = Site::new("precompressed");
+    let root = site.root();
+    let files: [(&str, &[u8]); 7] = [
+        ("app.js", b"let original = 1;\n"),
+        ("app.js.br", b"brotli bytes"),
+        ("app.js.gz", b"gzip bytes!"),
+        ("style.css", b"body {}\n"),
+        ("style.css.gz", b"gzipped css"),
+        ("index.html", b"<p>home</p>\n"),
+        ("index.html.gz", b"gzipped home"),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(root.join(name), bytes).expect("write a file");
+    }
+    // A sibling that is a directory is no representation.
+    std::fs::create_dir_all(root.join("hello.txt.br")).expect("a directory named like one");
+    let server = Server::start(backend, &root);
+    let get = |target: &str, accept: &str| {
+        server.request("GET", target, &format!("Accept-Encoding: {accept}\r\n"))
+    };
+    let cases = [
+        (
+            "/app.js",
+            "gzip, deflate, br",
+            Some("br"),
+            &b"brotli bytes"[..],
+        ),
+        ("/app.js", "br;q=0.5, gzip", Some("gzip"), b"gzip bytes!"),
+        ("/app.js", "x-gzip", Some("gzip"), b"gzip bytes!"),
+        ("/app.js", "*", Some("br"), b"brotli bytes"),
+        ("/app.js", "*, br;q=0", Some("gzip"), b"gzip bytes!"),
+        (
+            "/app.js",
+            "br;q=0, gzip;q=0.000",
+            None,
+            b"let original = 1;\n",
+        ),
+        ("/app.js", "identity", None, b"let original = 1;\n"),
+        ("/app.js", "br;q=2", None, b"let original = 1;\n"),
+        ("/style.css", "br, gzip", Some("gzip"), b"gzipped css"),
+        ("/hello.txt", "br, gzip", None, HELLO),
+        ("/", "gzip", Some("gzip"), b"gzipped home"),
+    ];
+    for (target, accept, coding, body) in cases {
+        let response = get(target, accept);
+        let context = format!("{target} with {accept}");
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, body),
+            "{context}"
+        );
+        assert_eq!(response.header("content-encoding"), coding, "{context}");
+        let vary = coding.map(|_| "Accept-Encoding");
+        assert_eq!(response.header("vary"), vary, "{context}");
+        if let Some(coding) = coding {
+            let tag = response.header("etag").expect("an ETag");
+            assert!(tag.ends_with(&format!("-{coding}\"")), "{context}: {tag}");
+        }
+    }
+    let plain = server.get("/app.js");
+    assert_eq!(plain.body, b"let original = 1;\n");
+    assert_eq!(
+        plain.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        (plain.header("content-encoding"), plain.header("vary")),
+        (None, None)
+    );
+    let brotli = get("/app.js", "br");
+    assert_eq!(
+        brotli.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    // Each representation has its own tag, and a 304 says which it is about.
+    let brotli_tag = brotli.header("etag").expect("an ETag").to_string();
+    let plain_tag = plain.header("etag").expect("an ETag").to_string();
+    assert_ne!(brotli_tag, plain_tag);
+    let current = server.request(
+        "GET",
+        "/app.js",
+        &format!("Accept-Encoding: br\r\nIf-None-Match: {brotli_tag}\r\n"),
+    );
+    assert_eq!(current.status, 304);
+    assert_eq!(current.header("content-encoding"), Some("br"));
+    assert_eq!(current.header("vary"), Some("Accept-Encoding"));
+    let other = server.request(
+        "GET",
+        "/app.js",
+        &format!("Accept-Encoding: br\r\nIf-None-Match: {plain_tag}\r\n"),
+    );
+    assert_eq!(
+        (other.status, other.body.as_slice()),
+        (200, &b"brotli bytes"[..])
+    );
+    // Ranges and HEAD are of the encoded bytes.
+    let range = server.request(
+        "GET",
+        "/app.js",
+        "Accept-Encoding: br\r\nRange: bytes=0-5\r\n",
+    );
+    assert_eq!((range.status, range.body.as_slice()), (206, &b"brotli"[..]));
+    assert_eq!(range.header("content-range"), Some("bytes 0-5/12"));
+    assert_eq!(range.header("content-encoding"), Some("br"));
+    let head = server.request("HEAD", "/app.js", "Accept-Encoding: gzip\r\n");
+    assert_eq!(head.header("content-length"), Some("11"));
+    if site.links {
+        // A sibling leading out of the root is not served.
+        assert!(symlink(
+            "../outside/secret.txt",
+            &root.join("hello.txt.gz"),
+            false
+        ));
+        let response = get("/hello.txt", "gzip");
+        assert_eq!(
+            (
+                response.body.as_slice(),
+                response.header("content-encoding")
+            ),
+            (HELLO, None)
+        );
+    }
+}
+
 fn directories(backend: Backend) {
     let site = Site::new("directories");
     let server = Server::start(backend, &site.root());
@@ -1597,6 +1725,7 @@ per_backend! {
     small_bodies_are_dropped,
     raw_utf8_targets,
     multipart_ranges,
+    precompressed_siblings,
     directories,
     index_pages,
     errors,

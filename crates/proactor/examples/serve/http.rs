@@ -48,6 +48,7 @@ pub(crate) struct Request<'a> {
     pub(crate) range: Option<&'a [u8]>,
     pub(crate) if_modified_since: Option<&'a [u8]>,
     pub(crate) if_none_match: Option<&'a [u8]>,
+    pub(crate) accept_encoding: Option<&'a [u8]>,
     pub(crate) if_range: Option<&'a [u8]>,
     /// Whether a body follows the head, and how it is framed.
     pub(crate) body: Body,
@@ -120,6 +121,7 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
         range: None,
         if_modified_since: None,
         if_none_match: None,
+        accept_encoding: None,
         if_range: None,
         body: Body::None,
     };
@@ -171,6 +173,8 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
             request.range = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-modified-since") {
             request.if_modified_since = Some(value);
+        } else if name.eq_ignore_ascii_case(b"accept-encoding") {
+            request.accept_encoding = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-none-match") {
             request.if_none_match = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-range") {
@@ -676,4 +680,88 @@ fn days_since_1970(year: u64, month: u64, day: u64) -> Option<u64> {
     let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     (era * 146_097 + day_of_era).checked_sub(719_468)
+}
+
+/// A content coding of a precompressed sibling file (`page.html.br`, `page.html.gz`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    /// Its name in `Content-Encoding` and `Accept-Encoding`.
+    pub(crate) fn token(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+        }
+    }
+
+    /// What the sibling file's name adds to the original's.
+    pub(crate) fn suffix(self) -> &'static str {
+        match self {
+            Coding::Brotli => ".br",
+            Coding::Gzip => ".gz",
+        }
+    }
+}
+
+/// The codings an `Accept-Encoding` value allows, most preferred first: by quality value
+/// (`q=0` refuses), `br` before `gzip` at equal quality (it is smaller), `*` standing for
+/// any coding not named (RFC 9110 section 12.5.3).
+pub(crate) fn preferred_codings(value: &[u8]) -> [Option<Coding>; 2] {
+    // Qualities in thousandths; None: not named.
+    let (mut brotli, mut gzip, mut any) = (None, None, None);
+    for item in value.split(|&byte| byte == b',') {
+        let mut fields = item.split(|&byte| byte == b';').map(trim);
+        let name = fields.next().unwrap_or_default();
+        let weight = fields.find_map(|parameter| {
+            let (key, value) = parameter.split_at_checked(2)?;
+            key.eq_ignore_ascii_case(b"q=")
+                .then(|| parse_quality(value))
+        });
+        let quality = match weight {
+            None => 1000,
+            Some(Some(quality)) => quality,
+            // A malformed weight counts as a refusal: the identity body is always right.
+            Some(None) => 0,
+        };
+        if name.eq_ignore_ascii_case(b"br") {
+            brotli = Some(quality);
+        } else if name.eq_ignore_ascii_case(b"gzip") || name.eq_ignore_ascii_case(b"x-gzip") {
+            gzip = Some(quality);
+        } else if name == b"*" {
+            any = Some(quality);
+        }
+    }
+    let brotli = brotli.or(any).unwrap_or(0);
+    let gzip = gzip.or(any).unwrap_or(0);
+    let allowed = |quality: u16, coding| (quality > 0).then_some(coding);
+    if gzip > brotli {
+        [allowed(gzip, Coding::Gzip), allowed(brotli, Coding::Brotli)]
+    } else {
+        [allowed(brotli, Coding::Brotli), allowed(gzip, Coding::Gzip)]
+    }
+}
+
+/// A quality value (`0`, `0.5`, `1.000`) in thousandths.
+fn parse_quality(value: &[u8]) -> Option<u16> {
+    let (whole, fraction) = match value.iter().position(|&byte| byte == b'.') {
+        Some(dot) => (&value[..dot], &value[dot + 1..]),
+        None => (value, &b""[..]),
+    };
+    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let thousandths = fraction
+        .iter()
+        .chain(std::iter::repeat(&b'0'))
+        .take(3)
+        .fold(0u16, |value, &digit| value * 10 + u16::from(digit - b'0'));
+    match whole {
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
 }
