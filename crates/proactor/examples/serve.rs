@@ -16,15 +16,17 @@
 //! `index.html` or else its listing, and the validators `Last-Modified` and `ETag` (from the
 //! file's size and modification time, as nginx makes it): `If-None-Match` and
 //! `If-Modified-Since` (a date in any of HTTP's three forms) answer 304 Not Modified, and
-//! `If-Range` takes either. Content types come from a table of the common web types (text
-//! ones with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. A file
-//! with a precompressed sibling (`app.js.br`, `app.js.gz`, a regular file inside the root)
-//! is sent as that sibling to a client whose `Accept-Encoding` allows it (by quality, `br`
-//! first at a tie), with `Content-Encoding`, `Vary: Accept-Encoding` and a tag of its own;
-//! ranges then count bytes of the sibling, as nginx's `gzip_static` does. Each
-//! response makes a line of access log on stderr in the common log format (`--quiet` for
-//! none), gathered per runtime and written in batches, at most 100 ms late. It resolves `.` and `..` in a path before the file system sees it, and refuses any path that
-//! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
+//! `If-Range` takes either. Content types come from a table of the common web types (text ones
+//! with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. A file with a
+//! precompressed sibling (`app.js.br`, `app.js.gz`, a regular file inside the root) is sent as
+//! that sibling to a client whose `Accept-Encoding` allows it (by quality, `br` first at a
+//! tie), with `Content-Encoding`, `Vary: Accept-Encoding` and a tag of its own; ranges then
+//! count bytes of the sibling, as nginx's `gzip_static` does. Each response makes a line of
+//! access log on stderr in the common log format (`--quiet` for none), gathered per runtime and
+//! written in batches, at most 100 ms late.
+//!
+//! It resolves `.` and `..` in a path before the file system sees it, and refuses any path
+//! that leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
 //! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
 //! the ring on io_uring, so a link or rename racing the request cannot lead it out);
