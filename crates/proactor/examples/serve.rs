@@ -4,24 +4,38 @@
 //!
 //! ```text
 //! cargo run --release --example serve -- [--root DIR] [--addr 127.0.0.1:8080] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
-//!     [--header-timeout SECS] [--max-connections N]
+//!     [--header-timeout SECS] [--max-connections N] [--mime EXT=TYPE]... [--quiet]
 //! ```
 //!
 //! File bodies go out with [`TcpStream::send_file`] (splice on Linux, TransmitFile on
 //! Windows: the bytes never enter user space); `--copy` sends them through a 64 KiB buffer
 //! instead (`read_at`, `write_all`), to compare the two.
 //!
-//! It answers GET and HEAD with keep-alive and pipelining, single byte ranges, directory
-//! listings, `Last-Modified` (and an exact-match `If-Modified-Since` / `If-Range`). It
-//! resolves `.` and `..` in a path before the file system sees it, and refuses any path that
-//! leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
+//! It answers GET and HEAD with keep-alive and pipelining, byte ranges (several at once as
+//! `multipart/byteranges`, overlapping ones merged, more than 16 answered whole), a directory's
+//! `index.html` or else its listing, and the validators `Last-Modified` and `ETag` (from the
+//! file's size and modification time, as nginx makes it): `If-None-Match` and
+//! `If-Modified-Since` (a date in any of HTTP's three forms) answer 304 Not Modified, and
+//! `If-Range` takes either. Content types come from a table of the common web types (text ones
+//! with `charset=utf-8`, as nginx sends them), which `--mime EXT=TYPE` adds to. A file with a
+//! precompressed sibling (`app.js.br`, `app.js.gz`, a regular file inside the root) is sent as
+//! that sibling to a client whose `Accept-Encoding` allows it (by quality, `br` first at a
+//! tie), with `Content-Encoding`, `Vary: Accept-Encoding` and a tag of its own; ranges then
+//! count bytes of the sibling, as nginx's `gzip_static` does. Each response makes a line of
+//! access log on stderr in the common log format (`--quiet` for none), gathered per runtime and
+//! written in batches, at most 100 ms late.
+//!
+//! It resolves `.` and `..` in a path before the file system sees it, and refuses any path
+//! that leaves the root, whether by `..`, by an encoded slash or by a symbolic link pointing
 //! outside. On Linux 5.6+ and FreeBSD 13+ the kernel keeps every open
 //! inside the root ([`OpenOptions::open_beneath`] from a descriptor of it: one `openat2` in
 //! the ring on io_uring, so a link or rename racing the request cannot lead it out);
 //! elsewhere, and for the rare path the kernel refuses (a link leading out, or an absolute
 //! link pointing back inside), the path is canonicalized on the thread pool and checked
-//! against the root. Requests with a body are not accepted (nothing here needs one), so the
-//! connection is closed after answering them.
+//! against the root. A GET or HEAD may carry a body of up to 64 KiB, read and dropped; other
+//! bodies (larger, chunked, or with another method) are not read, so the connection is closed
+//! after answering them. Raw UTF-8 in a request target is taken as its percent-encoded form
+//! would be.
 //!
 //! It expects hostile clients. A request head must arrive whole within `--header-timeout`
 //! seconds of the connection or of the previous response (a slow one gets 408), however
@@ -40,12 +54,12 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
-use std::net::{Shutdown, SocketAddr};
+use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use proactor::fs::{File, Metadata, OpenOptions};
 use proactor::io::{AsyncRead, AsyncWrite, BufferPool};
@@ -59,21 +73,32 @@ mod accept;
 mod args;
 #[path = "serve/http.rs"]
 mod http;
+#[path = "serve/log.rs"]
+mod log;
+#[path = "serve/mime.rs"]
+mod mime;
 
 use accept::Acceptor;
 use args::{fail, Args};
+pub use log::LogSink;
+use log::{with_clock, AccessLog};
+pub use mime::MimeTypes;
 
 use http::{
-    content_type, head_end, html_escape, http_date, parse_range, parse_request, percent_decode,
-    percent_encode, split_target, Method, Ranged, Request, Status, Target, BAD_REQUEST,
-    CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOVED_PERMANENTLY,
-    NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE, REQUEST_TIMEOUT,
-    SERVICE_UNAVAILABLE, URI_TOO_LONG,
+    head_end, html_escape, http_date, if_range_holds, none_match_names, parse_http_date,
+    parse_range, parse_request, percent_decode, percent_encode, preferred_codings, split_target,
+    Body, Coding, EntityTag, Method, Ranged, Request, Status, Target, BAD_REQUEST,
+    CONTENT_TOO_LARGE, FORBIDDEN, HEADERS_TOO_LARGE, METHOD_NOT_ALLOWED, MOST_RANGES,
+    MOVED_PERMANENTLY, NOT_FOUND, NOT_MODIFIED, OK, PARTIAL_CONTENT, RANGE_NOT_SATISFIABLE,
+    REQUEST_TIMEOUT, SERVICE_UNAVAILABLE, URI_TOO_LONG,
 };
 
 /// The most a request head (request line and headers) may take: a request line that does
 /// not end within it gets 414, headers that do not get 431.
 const HEAD_LIMIT: usize = 8 * 1024;
+/// The largest body of a GET or HEAD read and dropped to keep the connection; a larger one
+/// is answered 413 and the connection closed.
+const BODY_LIMIT: u64 = 64 * 1024;
 /// Bytes read from a file per write when the body is copied through user space.
 const CHUNK: usize = 64 * 1024;
 /// The default of `--header-timeout`: how long a client has to deliver a whole request head.
@@ -95,6 +120,8 @@ const LINGER_BYTES: usize = 256 * 1024;
 /// into (a buffer is lent only while a read has bytes).
 const POOL_BUFFERS: usize = 256;
 const SERVER: &str = "proactor-serve";
+/// The page served for a directory that has one, instead of its listing.
+const INDEX: &str = "index.html";
 /// The whole answer to a connection over the cap, sent without reading its request.
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nServer: proactor-serve\r\n\
     Connection: close\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n\
@@ -113,7 +140,7 @@ struct Options {
 
 const USAGE: &str = "\
 usage: serve [--root DIR] [--addr HOST:PORT] [--threads N] [--backend io_uring|epoll|iocp] [--copy]
-             [--header-timeout SECS] [--max-connections N]
+             [--header-timeout SECS] [--max-connections N] [--mime EXT=TYPE]... [--quiet]
 
 A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own listener.
 
@@ -132,6 +159,11 @@ A static-file HTTP/1.1 server over DIR: one runtime per core, each with its own 
                      the most connections served at once (default 10000); past it a
                      new connection is answered 503 and closed. Out of descriptors
                      (ulimit -n), new connections are closed unserved
+  --mime EXT=TYPE    send files ending in .EXT as TYPE, given whole (add
+                     '; charset=utf-8' to a text type yourself); repeatable, and
+                     before the built-in table of common web types
+  --quiet            no access log (by default a line per response on stderr,
+                     in the common log format)
   -h, --help         print this text";
 
 fn options() -> Options {
@@ -140,16 +172,26 @@ fn options() -> Options {
         address: SocketAddr::from(([127, 0, 0, 1], 8080)),
         threads: None,
         backend: None,
-        config: Config::default(),
+        config: Config {
+            access_log: Some(LogSink::stderr()),
+            ..Config::default()
+        },
     };
     let mut args = Args::new("serve", USAGE);
     while let Some(flag) = args.next_flag() {
         match flag.as_str() {
             "--copy" => options.config.bodies = Bodies::Copy,
+            "--quiet" => options.config.access_log = None,
             "--header-timeout" => {
                 options.config.header_timeout = Duration::from_secs(args.positive(&flag))
             }
             "--max-connections" => options.config.max_connections = args.positive(&flag),
+            "--mime" => {
+                let definition = args.text(&flag);
+                if let Err(message) = Arc::make_mut(&mut options.config.types).add(&definition) {
+                    args.refuse(format_args!("--mime {message}"));
+                }
+            }
             "--root" => options.root = PathBuf::from(args.value(&flag)),
             "--addr" => options.address = args.address(&flag),
             "--threads" => options.threads = Some(args.positive(&flag)),
@@ -269,6 +311,11 @@ pub struct Config {
     pub max_connections: usize,
     /// The connections open now, shared by the runtimes of one server.
     pub open: Arc<AtomicUsize>,
+    /// The Content-Type of each file, by its extension.
+    pub types: Arc<MimeTypes>,
+    /// Where the access log goes; `None` (the default here, `--quiet` for the program)
+    /// keeps none.
+    pub access_log: Option<LogSink>,
 }
 
 impl Default for Config {
@@ -278,6 +325,8 @@ impl Default for Config {
             header_timeout: HEADER_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             open: Arc::default(),
+            types: Arc::default(),
+            access_log: None,
         }
     }
 }
@@ -321,6 +370,50 @@ fn segment_name(bytes: &[u8]) -> Option<&std::ffi::OsStr> {
     std::str::from_utf8(bytes).ok().map(std::ffi::OsStr::new)
 }
 
+/// The file at `path` (the root and decoded segments, like `Connection::path`) with its
+/// metadata, if it is a regular file that stays inside the root: the same checks a request
+/// for it passes, for the files a request leads to without naming them (an index page, a
+/// precompressed sibling). Anything else (missing, a directory, a link leading out,
+/// unreadable) is `None`, for the caller to answer otherwise.
+async fn open_inside(root: &Root, path: &Path) -> Option<(File, Metadata)> {
+    if let (true, Some(directory)) = (root.beneath.get(), root.directory.as_ref()) {
+        let metadata = proactor::fs::metadata(path).await.ok()?;
+        if !metadata.is_file() {
+            return None;
+        }
+        let relative = path.strip_prefix(&*root.path).ok()?;
+        match OpenOptions::new()
+            .read(true)
+            .open_beneath(directory, relative)
+            .await
+        {
+            Ok(file) => return Some((file, metadata)),
+            // The kernel lacks the check, or refused a link as leading out (which an
+            // absolute link back inside also is): the canonical path decides below.
+            Err(error)
+                if error.kind() == io::ErrorKind::Unsupported
+                    || error.kind() == io::ErrorKind::PermissionDenied
+                        && error.raw_os_error().is_none() => {}
+            Err(_) => return None,
+        }
+    }
+    let canonical = proactor::fs::canonicalize(path)
+        .await
+        .ok()
+        .filter(|canonical| canonical.starts_with(&*root.path))?;
+    let metadata = proactor::fs::metadata(&canonical).await.ok()?;
+    if !metadata.is_file() {
+        return None;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(NO_FOLLOW)
+        .open(&canonical)
+        .await
+        .ok()?;
+    Some((file, metadata))
+}
+
 /// Accepts connections forever, serving each in its own task on this runtime. `root` must
 /// come from [`canonical_root`].
 pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
@@ -332,6 +425,9 @@ pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
         .map(|pool| pool.allocate_when_empty(true))
         .ok();
     let mut acceptor = Acceptor::new("serve", listener, Arc::clone(&config.open));
+    // One copy per runtime that its connections share without touching the atomic counts.
+    let shared = Rc::new(config.clone());
+    let log = config.access_log.clone().map(AccessLog::new);
     let mut refusing = false;
     loop {
         let (stream, ticket) = acceptor.accept().await;
@@ -350,11 +446,12 @@ pub async fn run(listener: TcpListener, root: Rc<Path>, config: Config) {
         }
         refusing = false;
         let root = Rc::clone(&root);
-        let (bodies, header_timeout) = (config.bodies, config.header_timeout);
+        let shared = Rc::clone(&shared);
+        let log = log.clone();
         let pool = pool.clone();
         drop(proactor::spawn(async move {
             // A connection's error (a reset, a timeout) concerns that client only.
-            let _ = connection(stream, root, bodies, header_timeout, pool).await;
+            let _ = connection(stream, root, shared, log, pool).await;
             drop(ticket);
         }));
     }
@@ -412,15 +509,30 @@ struct Connection {
     normal: Vec<u8>,
     /// A percent-decoded path segment.
     segment: Vec<u8>,
+    /// The ranges a Range header asks for.
+    ranges: Vec<(u64, u64)>,
+    /// The part heads of a multipart response.
+    scratch: Vec<u8>,
+    /// The path of a precompressed sibling being looked for.
+    sibling: PathBuf,
     /// How the current response is framed.
     reply: Reply,
-    bodies: Bodies,
-    header_timeout: Duration,
+    config: Rc<Config>,
+    /// This runtime's access log, if one is kept.
+    log: Option<Rc<AccessLog>>,
+    /// The client's address, for the log.
+    client: Option<IpAddr>,
 }
 
-/// What the request being answered decided about its response's framing.
+/// What the request being answered decided about its response's framing, and what the
+/// response was, for the log.
 #[derive(Clone, Copy, Default)]
 struct Reply {
+    status: Status,
+    /// The bytes of body the response carries (none for HEAD).
+    body_bytes: u64,
+    /// The coding of a precompressed representation being sent.
+    coding: Option<Coding>,
     keep_alive: bool,
     /// An HTTP/1.0 client needs `Connection: keep-alive` to keep the connection.
     http10: bool,
@@ -441,20 +553,26 @@ pub async fn serve_connection(
     config: &Config,
 ) -> io::Result<()> {
     let root = Rc::new(Root::open(root).await);
-    connection(stream, root, config.bodies, config.header_timeout, None).await
+    let log = config.access_log.clone().map(AccessLog::new);
+    connection(stream, root, Rc::new(config.clone()), log, None).await
 }
 
 /// `pool`: where the connection reads a request when none is pending (see `run`).
 async fn connection(
     stream: TcpStream,
     root: Rc<Root>,
-    bodies: Bodies,
-    header_timeout: Duration,
+    config: Rc<Config>,
+    log: Option<Rc<AccessLog>>,
     pool: Option<BufferPool>,
 ) -> io::Result<()> {
     // Heads and small bodies go out in separate writes; Nagle would hold the second one until
     // the client acknowledges the first, which a delayed ACK stretches to tens of milliseconds.
     stream.set_nodelay(true)?;
+    // Asked once: the log names the client on every line.
+    let client = match log {
+        Some(_) => stream.peer_addr().ok().map(|address| address.ip()),
+        None => None,
+    };
     let mut connection = Connection {
         stream,
         root,
@@ -463,9 +581,13 @@ async fn connection(
         path: PathBuf::new(),
         normal: Vec::new(),
         segment: Vec::new(),
+        ranges: Vec::new(),
+        scratch: Vec::new(),
+        sibling: PathBuf::new(),
         reply: Reply::default(),
-        bodies,
-        header_timeout,
+        config,
+        client,
+        log,
     };
     // Requests arrive into `input`; `start` is where the first unanswered one begins, so
     // pipelined requests are answered in order from one read.
@@ -473,10 +595,15 @@ async fn connection(
     let mut start = 0;
     // One deadline for the whole head, not one per read: a client sending a byte at a time
     // would otherwise hold the connection until the head limit, for hours.
-    let mut deadline = Instant::now() + header_timeout;
+    let mut deadline = Instant::now() + connection.config.header_timeout;
+    // Bytes of the last request's body still to drop before the next request starts.
+    let mut discard: u64 = 0;
     loop {
+        let taken = discard.min((input.len() - start) as u64);
+        start += taken as usize;
+        discard -= taken;
         // RFC 9112 section 2.2: ignore empty lines before a request line.
-        while let Some(rest) = input.get(start..) {
+        while let (0, Some(rest)) = (discard, input.get(start..)) {
             match rest {
                 [b'\r', b'\n', ..] => start += 2,
                 [b'\n', ..] => start += 1,
@@ -486,23 +613,31 @@ async fn connection(
         let pending = &input[start..];
         // A read may bring more than the limit (a pooled one, pipelined requests): a head
         // that ends past it is as too large as one not ended within it.
-        if let Some(end) = head_end(pending).filter(|&end| end <= HEAD_LIMIT) {
-            let keep_alive = match parse_request(&pending[..end]) {
-                Ok(request) => connection.respond(&request).await?,
+        let complete = head_end(pending).filter(|&end| end <= HEAD_LIMIT);
+        if let (0, Some(end)) = (discard, complete) {
+            let head = &pending[..end];
+            let answered = match parse_request(head) {
+                Ok(request) => {
+                    // Unread, a body would be taken for the next request.
+                    discard = discarded_body(&request).unwrap_or(0);
+                    connection.respond(&request).await
+                }
                 Err(status) => {
                     // Whatever follows a malformed head cannot be trusted to start a request.
                     connection.reply = Reply::default();
-                    connection.error(status).await?
+                    connection.error(status).await
                 }
             };
+            connection.log(head);
+            let keep_alive = answered?;
             start += end;
             if !keep_alive {
                 return connection.close(input).await;
             }
-            deadline = Instant::now() + connection.header_timeout;
+            deadline = Instant::now() + connection.config.header_timeout;
             continue;
         }
-        if pending.len() >= HEAD_LIMIT {
+        if discard == 0 && pending.len() >= HEAD_LIMIT {
             // No line end yet: the request line alone is too long, which is its target in all
             // but name (nginx also says 414). Past the request line, the headers are.
             let status = if pending[..HEAD_LIMIT].contains(&b'\n') {
@@ -511,7 +646,9 @@ async fn connection(
                 URI_TOO_LONG
             };
             connection.reply = Reply::default();
-            connection.error(status).await?;
+            let answered = connection.error(status).await;
+            connection.log(&pending[..HEAD_LIMIT]);
+            answered?;
             return connection.close(input).await;
         }
         // Make room for the rest of the head: keep only the unanswered bytes, at the front.
@@ -545,7 +682,10 @@ async fn connection(
             Err(_) => {
                 // Part of a head came, too slowly: say why the connection ends.
                 connection.reply = Reply::default();
-                connection.error(REQUEST_TIMEOUT).await?;
+                let answered = connection.error(REQUEST_TIMEOUT).await;
+                // The head went with the cancelled read: the log shows no request line.
+                connection.log(b"");
+                answered?;
                 return connection.close(Vec::with_capacity(4096)).await;
             }
         };
@@ -564,10 +704,11 @@ impl Connection {
             keep_alive: request.keep_alive,
             http10: request.http10,
             head_only: request.method == Method::Head,
+            ..Reply::default()
         };
-        if request.has_body {
-            // We never read request bodies, so we could not tell where the next request
-            // starts: answer, then close.
+        if request.body != Body::None && discarded_body(request).is_none() {
+            // A body we do not read leaves us unable to tell where the next request starts:
+            // answer, then close.
             self.reply.keep_alive = false;
             let status = if request.method == Method::Other {
                 METHOD_NOT_ALLOWED
@@ -602,7 +743,7 @@ impl Connection {
             Err(error) => return self.error(status_of(&error)).await,
         };
         if metadata.is_dir() {
-            return self.directory(&target, &canonical).await;
+            return self.directory(request, &target, &canonical).await;
         }
         if !metadata.is_file() {
             // A FIFO would block the open, a device has no length: neither is a static file.
@@ -678,19 +819,32 @@ impl Connection {
         if is_dir {
             drop(file);
             let path = self.path.clone();
-            return self.directory(target, &path).await.map(Some);
+            return self.directory(request, target, &path).await.map(Some);
         }
         self.file(request, &file, &metadata).await.map(Some)
     }
 
-    /// A directory: its listing for `/dir/`, a redirect there for `/dir` (relative links in
-    /// the listing only work below a path ending in '/').
-    async fn directory(&mut self, target: &Target<'_>, path: &Path) -> io::Result<bool> {
-        if self.normal.ends_with(b"/") {
-            self.listing(path).await
-        } else {
-            self.redirect(target).await
+    /// A directory: for `/dir/`, its `index.html` if it has one, else its listing; for
+    /// `/dir`, a redirect to `/dir/` (relative links in a listing or an index page only work
+    /// below a path ending in '/').
+    async fn directory(
+        &mut self,
+        request: &Request<'_>,
+        target: &Target<'_>,
+        path: &Path,
+    ) -> io::Result<bool> {
+        if !self.normal.ends_with(b"/") {
+            return self.redirect(target).await;
         }
+        // `self.path` names the index while it is served, so its type is the index's. One
+        // that is no regular file inside the root (missing, a directory, a link leading out)
+        // leaves the listing to answer, as nginx's `autoindex` does.
+        self.path.push(INDEX);
+        if let Some((file, metadata)) = open_inside(&self.root, &self.path).await {
+            return self.file(request, &file, &metadata).await;
+        }
+        self.path.pop();
+        self.listing(path).await
     }
 
     /// Fills `self.path` with the root and the decoded segments of the request path `raw`
@@ -748,41 +902,98 @@ impl Connection {
         file: &File,
         metadata: &Metadata,
     ) -> io::Result<bool> {
+        // Only a client that accepts a coding costs a look for siblings (a file system call
+        // per coding). Without one, the identity body goes out without `Vary`: a cache that
+        // keeps it serves every client correct bytes.
+        if let Some(value) = request.accept_encoding {
+            for coding in preferred_codings(value).into_iter().flatten() {
+                let mut sibling = std::mem::take(&mut self.sibling);
+                sibling.as_mut_os_string().clear();
+                sibling.as_mut_os_string().push(self.path.as_os_str());
+                sibling.as_mut_os_string().push(coding.suffix());
+                let found = open_inside(&self.root, &sibling).await;
+                self.sibling = sibling;
+                if let Some((file, metadata)) = found {
+                    self.reply.coding = Some(coding);
+                    return self.representation(request, &file, &metadata).await;
+                }
+            }
+        }
+        self.representation(request, file, metadata).await
+    }
+
+    /// Serves one representation of the file at `self.path` (which gives its type): the
+    /// file itself, or the sibling of `self.reply.coding`, whose bytes are the file's in
+    /// that coding. Ranges apply to the bytes sent, as nginx's `gzip_static` does.
+    async fn representation(
+        &mut self,
+        request: &Request<'_>,
+        file: &File,
+        metadata: &Metadata,
+    ) -> io::Result<bool> {
         let len = metadata.len();
-        let modified = metadata.modified().ok().and_then(http_date);
+        let modified_at = metadata.modified().ok();
+        // Whole seconds, the resolution of HTTP dates.
+        let seconds = modified_at
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .map(|since| since.as_secs());
+        let modified = modified_at.and_then(http_date);
         let modified = modified.as_ref().map(|date| &date[..]);
-        if modified.is_some() && request.if_modified_since == modified {
-            // Only the exact date we would send counts: parsing every date format HTTP
-            // allows buys little, and answering 200 instead is always allowed.
+        let coding = self.reply.coding.map(Coding::token);
+        let tag = EntityTag::new(seconds.unwrap_or(0), len, coding);
+        // RFC 9110 section 13.2.2: If-None-Match decides when present, and If-Modified-Since
+        // only without it; a date that does not parse is ignored (so the file is sent).
+        let current = match (request.if_none_match, request.if_modified_since) {
+            (Some(tags), _) => none_match_names(tags, &tag),
+            (None, Some(since)) => parse_http_date(since)
+                .zip(seconds)
+                .is_some_and(|(since, seconds)| seconds <= since),
+            (None, None) => false,
+        };
+        if current {
             self.begin(NOT_MODIFIED);
-            self.header_bytes("Last-Modified", modified);
+            self.validators(&tag, modified);
             self.head.extend_from_slice(b"\r\n");
             return self.send_head().await;
         }
         // RFC 9110 section 14.2: a Range on anything but GET is ignored, and so is one whose
         // If-Range validator is not the current one.
+        let mut parts = std::mem::take(&mut self.ranges);
         let range = match request.range {
             Some(range)
                 if request.method == Method::Get
-                    && (request.if_range.is_none() || request.if_range == modified) =>
+                    && request
+                        .if_range
+                        .is_none_or(|value| if_range_holds(value, &tag, modified)) =>
             {
-                parse_range(range, len)
+                parse_range(range, len, &mut parts)
             }
             _ => Ranged::Full,
         };
-        let (status, offset, count) = match range {
-            Ranged::Full => (OK, 0, len),
-            Ranged::Part(first, last) => (PARTIAL_CONTENT, first, last - first + 1),
+        let answered = match range {
+            Ranged::Parts if parts.len() > 1 => {
+                Some(self.multipart(file, len, &parts, &tag, modified).await)
+            }
             Ranged::Unsatisfiable => {
                 self.begin(RANGE_NOT_SATISFIABLE);
                 let _ = write!(self.head, "Content-Range: bytes */{len}\r\n");
-                return self.finish_with_text(RANGE_NOT_SATISFIABLE).await;
+                Some(self.finish_with_text(RANGE_NOT_SATISFIABLE).await)
             }
+            Ranged::Full | Ranged::Parts => None,
+        };
+        let single = parts.first().copied();
+        self.ranges = parts;
+        if let Some(answered) = answered {
+            return answered;
+        }
+        let (status, offset, count) = match (range, single) {
+            (Ranged::Parts, Some((first, last))) => (PARTIAL_CONTENT, first, last - first + 1),
+            _ => (OK, 0, len),
         };
         self.begin(status);
-        self.header("Content-Type", content_type(&self.path));
-        self.header_bytes("Last-Modified", modified);
-        self.header("Accept-Ranges", "bytes");
+        let config = Rc::clone(&self.config);
+        self.header("Content-Type", config.types.of(&self.path));
+        self.validators(&tag, modified);
         if status == PARTIAL_CONTENT {
             let last = offset + count - 1;
             let _ = write!(self.head, "Content-Range: bytes {offset}-{last}/{len}\r\n");
@@ -792,30 +1003,106 @@ impl Connection {
         if self.reply.head_only || count == 0 {
             return Ok(self.reply.keep_alive);
         }
+        self.reply.body_bytes = count;
         send_body(
             &mut self.stream,
             file,
             offset,
             count,
-            self.bodies,
+            self.config.bodies,
             &mut self.chunk,
         )
         .await?;
         Ok(self.reply.keep_alive)
     }
 
+    /// The headers that describe a representation, in 200, 206 and 304 alike: validators,
+    /// coding, and that ranges are served.
+    fn validators(&mut self, tag: &EntityTag, modified: Option<&[u8]>) {
+        self.header_bytes("Last-Modified", modified);
+        self.header_bytes("ETag", Some(tag.as_bytes()));
+        if let Some(coding) = self.reply.coding {
+            self.header("Content-Encoding", coding.token());
+            // The body depends on Accept-Encoding: a cache must not give it to a client
+            // that does not accept it.
+            self.header("Vary", "Accept-Encoding");
+        }
+        self.header("Accept-Ranges", "bytes");
+    }
+
+    /// Answers several ranges of a file as one `multipart/byteranges` body (RFC 9110 section
+    /// 14.6): each part with its own Content-Type and Content-Range, the whole body's length
+    /// computed before any of it is sent.
+    async fn multipart(
+        &mut self,
+        file: &File,
+        len: u64,
+        parts: &[(u64, u64)],
+        tag: &EntityTag,
+        modified: Option<&[u8]>,
+    ) -> io::Result<bool> {
+        let boundary = boundary();
+        let config = Rc::clone(&self.config);
+        let kind = config.types.of(&self.path);
+        // The head of every part, one after another, and where each ends.
+        let mut heads = std::mem::take(&mut self.scratch);
+        heads.clear();
+        let mut ends = [0usize; MOST_RANGES];
+        for (end, &(first, last)) in ends.iter_mut().zip(parts) {
+            let _ = write!(
+                heads,
+                "\r\n--{boundary}\r\nContent-Type: {kind}\r\n\
+                 Content-Range: bytes {first}-{last}/{len}\r\n\r\n"
+            );
+            *end = heads.len();
+        }
+        let closing = format!("\r\n--{boundary}--\r\n");
+        let data: u64 = parts.iter().map(|&(first, last)| last - first + 1).sum();
+        let body_bytes = data + heads.len() as u64 + closing.len() as u64;
+        self.begin(PARTIAL_CONTENT);
+        let _ = write!(
+            self.head,
+            "Content-Type: multipart/byteranges; boundary={boundary}\r\n"
+        );
+        self.validators(tag, modified);
+        let _ = write!(self.head, "Content-Length: {body_bytes}\r\n\r\n");
+        self.reply.body_bytes = body_bytes;
+        let mut from = 0;
+        for (&end, &(first, last)) in ends.iter().zip(parts) {
+            self.head.extend_from_slice(&heads[from..end]);
+            from = end;
+            self.send_head().await?;
+            self.head.clear();
+            let count = last - first + 1;
+            let bodies = self.config.bodies;
+            send_body(
+                &mut self.stream,
+                file,
+                first,
+                count,
+                bodies,
+                &mut self.chunk,
+            )
+            .await?;
+        }
+        self.scratch = heads;
+        self.head.extend_from_slice(closing.as_bytes());
+        self.send_head().await
+    }
+
     /// Redirects `/dir` to `/dir/`, keeping the query.
     async fn redirect(&mut self, target: &Target<'_>) -> io::Result<bool> {
         self.begin(MOVED_PERMANENTLY);
-        // The path is the client's own bytes, which parsing limited to visible ASCII: it
-        // cannot end the header line early. It is the plain path, whose single leading slash
-        // keeps the client on this site (`//host/` would send it to another).
+        // The path is the client's own bytes, which parsing limited to visible ASCII and
+        // bytes past it (encoded here, as a header should be ASCII): it cannot end the header
+        // line early. It is the plain path, whose single leading slash keeps the client on
+        // this site (`//host/` would send it to another).
         self.head.extend_from_slice(b"Location: ");
-        self.head.extend_from_slice(&self.normal);
+        encode_past_ascii(&self.normal, &mut self.head);
         self.head.push(b'/');
         if let Some(query) = target.query {
             self.head.push(b'?');
-            self.head.extend_from_slice(query);
+            encode_past_ascii(query, &mut self.head);
         }
         self.head.extend_from_slice(b"\r\n");
         self.finish_with_text(MOVED_PERMANENTLY).await
@@ -856,6 +1143,7 @@ impl Connection {
         self.header("Content-Type", "text/html; charset=utf-8");
         let _ = write!(self.head, "Content-Length: {}\r\n\r\n", body.len());
         if !self.reply.head_only {
+            self.reply.body_bytes = body.len() as u64;
             self.head.extend_from_slice(body.as_bytes());
         }
         self.send_head().await
@@ -883,18 +1171,30 @@ impl Connection {
             "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {length}\r\n\r\n"
         );
         if !self.reply.head_only {
+            self.reply.body_bytes = length as u64;
             let _ = writeln!(self.head, "{status}");
         }
         self.send_head().await
     }
 
+    /// Adds the response just sent to the access log, if one is kept, with the request line
+    /// that starts `head` (the bytes as received, whatever they hold).
+    fn log(&self, head: &[u8]) {
+        if let (Some(log), Some(client)) = (&self.log, self.client) {
+            let line = head.split(|&byte| byte == b'\n').next().unwrap_or(head);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            log.record(client, line, self.reply.status, self.reply.body_bytes);
+        }
+    }
+
     /// Starts a response head: status line and the headers every response has.
     fn begin(&mut self, status: Status) {
         self.head.clear();
-        let _ = write!(self.head, "HTTP/1.1 {status}\r\nServer: {SERVER}\r\n");
-        if let Some(date) = http_date(SystemTime::now()) {
-            self.header_bytes("Date", Some(&date));
-        }
+        self.reply.status = status;
+        self.reply.body_bytes = 0;
+        let _ = write!(self.head, "HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: ");
+        with_clock(|clock| self.head.extend_from_slice(&clock.http));
+        self.head.extend_from_slice(b"\r\n");
         if !self.reply.keep_alive {
             self.header("Connection", "close");
         } else if self.reply.http10 {
@@ -933,6 +1233,48 @@ impl Connection {
     /// does not reset the connection before the client has read the response.
     async fn close(self, input: Vec<u8>) -> io::Result<()> {
         linger(self.stream, input, LINGER).await
+    }
+}
+
+/// A multipart boundary: random hex, different for each response, so that no file can be
+/// made to contain the boundary of the responses that will carry it.
+fn boundary() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    thread_local! {
+        // Seeded by the process's random hash keys; a counter makes each one new.
+        static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+        static KEYS: RandomState = RandomState::new();
+    }
+    let count = NEXT.with(|next| next.replace(next.get() + 1));
+    let random = KEYS.with(|keys| keys.hash_one(count));
+    format!("proactor-{random:016x}")
+}
+
+/// Copies `bytes` with each byte past ASCII percent-encoded.
+fn encode_past_ascii(bytes: &[u8], out: &mut Vec<u8>) {
+    for &byte in bytes {
+        if byte.is_ascii() {
+            out.push(byte);
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+}
+
+/// How many body bytes of `request` the connection reads and drops to stay in step with the
+/// next request: a GET or HEAD may carry a small body (some clients send one), which means
+/// nothing here. `None` for a body it does not read: a chunked one (whose framing would need
+/// a parser for a case no browser sends), one past [`BODY_LIMIT`], or one with another
+/// method; those are answered, and the connection closed.
+fn discarded_body(request: &Request<'_>) -> Option<u64> {
+    match request.body {
+        Body::None => Some(0),
+        Body::Length(length)
+            if length <= BODY_LIMIT && matches!(request.method, Method::Get | Method::Head) =>
+        {
+            Some(length)
+        }
+        _ => None,
     }
 }
 

@@ -1,12 +1,11 @@
 //! HTTP/1.1 for `serve`: statuses, request parsing, ranges, and the small formatting jobs
-//! (dates, escaping, content types). Pure functions over bytes, no I/O.
+//! (dates, escaping, validators). Pure functions over bytes, no I/O.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 /// A response status: code and reason phrase.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Status(pub(crate) u16, pub(crate) &'static str);
 
 pub(crate) const OK: Status = Status(200, "OK");
@@ -48,9 +47,21 @@ pub(crate) struct Request<'a> {
     pub(crate) keep_alive: bool,
     pub(crate) range: Option<&'a [u8]>,
     pub(crate) if_modified_since: Option<&'a [u8]>,
+    pub(crate) if_none_match: Option<&'a [u8]>,
+    pub(crate) accept_encoding: Option<&'a [u8]>,
     pub(crate) if_range: Option<&'a [u8]>,
-    /// A nonzero Content-Length or any Transfer-Encoding.
-    pub(crate) has_body: bool,
+    /// Whether a body follows the head, and how it is framed.
+    pub(crate) body: Body,
+}
+
+/// How a request's body is framed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Body {
+    None,
+    /// `Content-Length` bytes (more than zero).
+    Length(u64),
+    /// Any `Transfer-Encoding`, which only chunked framing can end.
+    Chunked,
 }
 
 /// Where the head at the start of `input` ends (just past its blank line), once it is all
@@ -83,8 +94,9 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
     if method.is_empty() || !method.iter().all(|&byte| is_token(byte)) {
         return Err(BAD_REQUEST);
     }
-    // Visible ASCII only: this is also what makes echoing the path in Location safe.
-    if target.is_empty() || !target.iter().all(|byte| (0x21..0x7f).contains(byte)) {
+    // Visible ASCII, and bytes past ASCII as browsers send UTF-8 (it is decoded as if
+    // percent-encoded); no space, no control byte, no DEL.
+    if target.is_empty() || !target.iter().all(|&byte| byte > 0x20 && byte != 0x7f) {
         return Err(BAD_REQUEST);
     }
     let http10 = match version {
@@ -108,8 +120,10 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
         keep_alive: false,
         range: None,
         if_modified_since: None,
+        if_none_match: None,
+        accept_encoding: None,
         if_range: None,
-        has_body: false,
+        body: Body::None,
     };
     let mut hosts = 0;
     let (mut close, mut keep_alive) = (false, false);
@@ -159,6 +173,10 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
             request.range = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-modified-since") {
             request.if_modified_since = Some(value);
+        } else if name.eq_ignore_ascii_case(b"accept-encoding") {
+            request.accept_encoding = Some(value);
+        } else if name.eq_ignore_ascii_case(b"if-none-match") {
+            request.if_none_match = Some(value);
         } else if name.eq_ignore_ascii_case(b"if-range") {
             request.if_range = Some(value);
         }
@@ -173,7 +191,11 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request<'_>, Status> {
     }
     // 1.1 keeps the connection unless told to close; 1.0 closes unless asked to keep it.
     request.keep_alive = !close && (!http10 || keep_alive);
-    request.has_body = chunked || content_length.is_some_and(|length| length > 0);
+    request.body = match content_length {
+        _ if chunked => Body::Chunked,
+        Some(length) if length > 0 => Body::Length(length),
+        _ => Body::None,
+    };
     Ok(request)
 }
 
@@ -213,55 +235,110 @@ pub(crate) fn split_target(target: &[u8]) -> Option<Target<'_>> {
     })
 }
 
+/// The most ranges one Range header may list to be answered in parts; more are answered
+/// with the whole file (RFC 9110 section 14.2 allows ignoring a Range), which bounds the
+/// work and the parts a client can ask for with one small header.
+pub(crate) const MOST_RANGES: usize = 16;
+
 /// What a Range header asks of a file of a given length.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Ranged {
     /// No usable range: send the whole file (also for syntax we ignore, as RFC 9110 allows).
     Full,
-    /// Bytes `first..=last`, both within the file.
-    Part(u64, u64),
-    /// A valid range that lies wholly past the end.
+    /// The ranges left in the caller's list: sorted, within the file, none overlapping or
+    /// touching another (those are merged), at least one.
+    Parts,
+    /// Valid ranges that all lie wholly past the end.
     Unsatisfiable,
 }
 
-/// Interprets `bytes=a-b`, `bytes=a-` and `bytes=-n`; a list of several ranges is answered
-/// with the whole file (allowed, and simpler than multipart/byteranges).
-pub(crate) fn parse_range(value: &[u8], len: u64) -> Ranged {
-    let Some(spec) = value
+/// What one range of a Range header selects.
+enum Selection {
+    /// Syntax we do not take: the whole header is ignored.
+    Invalid,
+    /// Nothing of the file (it starts past the end).
+    Nothing,
+    /// Bytes `first..=last`, both within the file.
+    Bytes(u64, u64),
+}
+
+/// Interprets a Range header (`bytes=a-b`, `bytes=a-`, `bytes=-n`, and lists of them) for
+/// a file of `len` bytes, leaving the ranges it selects in `parts`. Overlapping and
+/// adjacent ranges are merged, so no byte is sent twice and the parts never add up to
+/// more than the file; more than [`MOST_RANGES`] are answered with the whole file.
+pub(crate) fn parse_range(value: &[u8], len: u64, parts: &mut Vec<(u64, u64)>) -> Ranged {
+    parts.clear();
+    let Some(list) = value
         .split_first_chunk::<6>()
         .filter(|(unit, _)| unit.eq_ignore_ascii_case(b"bytes="))
-        .map(|(_, spec)| trim(spec))
+        .map(|(_, list)| list)
     else {
         return Ranged::Full;
     };
-    if spec.contains(&b',') {
+    let mut count = 0;
+    // Empty list elements (`bytes=0-1,,3-4`) are allowed and skipped (RFC 9110 section 5.6.1).
+    for spec in list.split(|&byte| byte == b',').map(trim) {
+        if spec.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MOST_RANGES {
+            return Ranged::Full;
+        }
+        match select(spec, len) {
+            Selection::Invalid => return Ranged::Full,
+            Selection::Nothing => {}
+            Selection::Bytes(first, last) => parts.push((first, last)),
+        }
+    }
+    if count == 0 {
         return Ranged::Full;
     }
+    if parts.is_empty() {
+        return Ranged::Unsatisfiable;
+    }
+    parts.sort_unstable();
+    let mut merged = 0;
+    for at in 1..parts.len() {
+        let (first, last) = parts[at];
+        if first <= parts[merged].1.saturating_add(1) {
+            parts[merged].1 = parts[merged].1.max(last);
+        } else {
+            merged += 1;
+            parts[merged] = (first, last);
+        }
+    }
+    parts.truncate(merged + 1);
+    Ranged::Parts
+}
+
+/// One range of a Range header: `a-b`, `a-` or `-n`.
+fn select(spec: &[u8], len: u64) -> Selection {
     let Some(dash) = spec.iter().position(|&byte| byte == b'-') else {
-        return Ranged::Full;
+        return Selection::Invalid;
     };
     let (first, last) = (trim(&spec[..dash]), trim(&spec[dash + 1..]));
     match (first.is_empty(), last.is_empty()) {
-        (true, true) => Ranged::Full,
+        (true, true) => Selection::Invalid,
         (true, false) => {
             if !last.iter().all(u8::is_ascii_digit) {
-                return Ranged::Full;
+                return Selection::Invalid;
             }
             // The last `n` bytes (all of them if n is more, even past u64); n = 0, or an
             // empty file, selects nothing.
             match parse_decimal(last).unwrap_or(u64::MAX) {
-                0 => Ranged::Unsatisfiable,
-                _ if len == 0 => Ranged::Unsatisfiable,
-                suffix => Ranged::Part(len.saturating_sub(suffix), len - 1),
+                0 => Selection::Nothing,
+                _ if len == 0 => Selection::Nothing,
+                suffix => Selection::Bytes(len.saturating_sub(suffix), len - 1),
             }
         }
         (false, _) => {
             let Some(first) = parse_decimal(first) else {
                 // Digits too many for a u64 still name a position past any file.
                 return if first.iter().all(u8::is_ascii_digit) {
-                    Ranged::Unsatisfiable
+                    Selection::Nothing
                 } else {
-                    Ranged::Full
+                    Selection::Invalid
                 };
             };
             let last = if last.is_empty() {
@@ -269,14 +346,14 @@ pub(crate) fn parse_range(value: &[u8], len: u64) -> Ranged {
             } else if last.iter().all(u8::is_ascii_digit) {
                 parse_decimal(last).unwrap_or(u64::MAX)
             } else {
-                return Ranged::Full;
+                return Selection::Invalid;
             };
             if last < first {
-                Ranged::Full
+                Selection::Invalid
             } else if first >= len {
-                Ranged::Unsatisfiable
+                Selection::Nothing
             } else {
-                Ranged::Part(first, last.min(len - 1))
+                Selection::Bytes(first, last.min(len - 1))
             }
         }
     }
@@ -357,88 +434,334 @@ pub(crate) fn html_escape(text: &str) -> String {
     escaped
 }
 
-/// The Content-Type for a file, from its extension.
-pub(crate) fn content_type(path: &Path) -> &'static str {
-    const TYPES: &[(&str, &str)] = &[
-        ("html", "text/html; charset=utf-8"),
-        ("htm", "text/html; charset=utf-8"),
-        ("css", "text/css; charset=utf-8"),
-        ("js", "text/javascript; charset=utf-8"),
-        ("mjs", "text/javascript; charset=utf-8"),
-        ("json", "application/json"),
-        ("txt", "text/plain; charset=utf-8"),
-        ("md", "text/markdown; charset=utf-8"),
-        ("rs", "text/plain; charset=utf-8"),
-        ("toml", "text/plain; charset=utf-8"),
-        ("xml", "application/xml"),
-        ("svg", "image/svg+xml"),
-        ("png", "image/png"),
-        ("jpg", "image/jpeg"),
-        ("jpeg", "image/jpeg"),
-        ("gif", "image/gif"),
-        ("webp", "image/webp"),
-        ("ico", "image/x-icon"),
-        ("wasm", "application/wasm"),
-        ("pdf", "application/pdf"),
-        ("zip", "application/zip"),
-        ("gz", "application/gzip"),
-        ("woff", "font/woff"),
-        ("woff2", "font/woff2"),
-        ("mp4", "video/mp4"),
-        ("webm", "video/webm"),
-        ("mp3", "audio/mpeg"),
-    ];
-    path.extension()
-        .and_then(|extension| {
-            TYPES.iter().find(|(known, _)| {
-                extension
-                    .as_encoded_bytes()
-                    .eq_ignore_ascii_case(known.as_bytes())
-            })
-        })
-        .map_or("application/octet-stream", |&(_, kind)| kind)
+/// The names of the months, as HTTP dates and the common log format write them.
+pub(crate) const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A moment as a calendar writes it, in UTC.
+pub(crate) struct Civil {
+    pub(crate) year: u64,
+    /// 1 to 12.
+    pub(crate) month: u64,
+    pub(crate) day: u64,
+    /// 0 for Sunday.
+    pub(crate) weekday: u64,
+    pub(crate) hour: u64,
+    pub(crate) minute: u64,
+    pub(crate) second: u64,
+}
+
+impl Civil {
+    /// The date and time `seconds` after 1970-01-01 00:00:00 UTC.
+    pub(crate) fn from_seconds(seconds: u64) -> Civil {
+        let days = seconds / 86_400;
+        let of_day = seconds % 86_400;
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, for days >= 0).
+        let shifted = days + 719_468;
+        let era = shifted / 146_097;
+        let day_of_era = shifted % 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153; // 0 = March
+        let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        Civil {
+            year: year_of_era + era * 400 + u64::from(month <= 2),
+            month,
+            day,
+            // 1970-01-01 was a Thursday.
+            weekday: (days + 4) % 7,
+            hour: of_day / 3600,
+            minute: of_day / 60 % 60,
+            second: of_day % 60,
+        }
+    }
 }
 
 /// `time` as an HTTP date (IMF-fixdate, RFC 9110 section 5.6.7):
-/// `Sun, 06 Nov 1994 08:49:37 GMT`; `None` before 1970.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`; `None` before 1970 or after 9999.
 pub(crate) fn http_date(time: SystemTime) -> Option<[u8; 29]> {
-    // 1970-01-01 was a Thursday.
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let seconds = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    let days = seconds / 86_400;
-    let of_day = seconds % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, for days >= 0).
-    let shifted = days + 719_468;
-    let era = shifted / 146_097;
-    let day_of_era = shifted % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    if year > 9999 {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    let civil = Civil::from_seconds(time.duration_since(UNIX_EPOCH).ok()?.as_secs());
+    if civil.year > 9999 {
         return None;
     }
     let mut date = [0u8; 29];
     let mut cursor = &mut date[..];
     write!(
         cursor,
-        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60,
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[civil.weekday as usize],
+        civil.day,
+        MONTHS[(civil.month - 1) as usize],
+        civil.year,
+        civil.hour,
+        civil.minute,
+        civil.second,
     )
     .ok()?;
     Some(date)
+}
+
+/// A file's entity tag, `"<mtime hex>-<size hex>"` as nginx makes it, with the content coding
+/// appended for a precompressed representation (`"...-br"`), so that each representation has
+/// its own: quoted, ready for the `ETag` header.
+#[derive(Clone, Copy)]
+pub(crate) struct EntityTag {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl EntityTag {
+    /// The tag of a file modified at `seconds` since 1970 (0 if unknown) of `len` bytes,
+    /// encoded with `coding` if any.
+    pub(crate) fn new(seconds: u64, len: u64, coding: Option<&str>) -> EntityTag {
+        let mut bytes = [0u8; 48];
+        let mut cursor = &mut bytes[..];
+        // 2 quotes, 2 × 16 hex digits, 2 dashes and a coding of at most 8 letters fit in 48.
+        let coding = coding.filter(|coding| coding.len() <= 8);
+        let _ = match coding {
+            Some(coding) => write!(cursor, "\"{seconds:x}-{len:x}-{coding}\""),
+            None => write!(cursor, "\"{seconds:x}-{len:x}\""),
+        };
+        let len = 48 - cursor.len();
+        EntityTag { bytes, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// Whether an `If-None-Match` value names `tag` (or is `*`), by the weak comparison RFC 9110
+/// section 13.1.2 asks for: `W/"x"` matches `"x"`.
+pub(crate) fn none_match_names(value: &[u8], tag: &EntityTag) -> bool {
+    if trim(value) == b"*" {
+        return true;
+    }
+    entity_tags(value).any(|(_, opaque)| opaque == tag.as_bytes())
+}
+
+/// Whether an `If-Range` value still holds for a representation with `tag` and
+/// `last_modified` (RFC 9110 section 13.1.5): an entity tag by the strong comparison (a weak
+/// one never holds), a date only when it is exactly the one we send.
+pub(crate) fn if_range_holds(value: &[u8], tag: &EntityTag, last_modified: Option<&[u8]>) -> bool {
+    let value = trim(value);
+    if value.starts_with(b"\"") {
+        value == tag.as_bytes()
+    } else if value.starts_with(b"W/") {
+        false
+    } else {
+        Some(value) == last_modified
+    }
+}
+
+/// The entity tags of a list (`"a", W/"b"`): whether each is weak, and its quoted form.
+/// Parsing stops at the first malformed item, which matches nothing.
+fn entity_tags(list: &[u8]) -> impl Iterator<Item = (bool, &[u8])> {
+    let mut rest = list;
+    std::iter::from_fn(move || {
+        let at = rest
+            .iter()
+            .position(|&byte| !matches!(byte, b' ' | b'\t' | b','))?;
+        rest = &rest[at..];
+        let weak = rest.starts_with(b"W/");
+        if weak {
+            rest = &rest[2..];
+        }
+        // An opaque tag is a quoted string without quotes inside (it may hold commas).
+        if rest.first() != Some(&b'"') {
+            rest = &[];
+            return None;
+        }
+        let Some(close) = rest[1..].iter().position(|&byte| byte == b'"') else {
+            rest = &[];
+            return None;
+        };
+        let (tag, after) = rest.split_at(close + 2);
+        rest = after;
+        Some((weak, tag))
+    })
+}
+
+/// Seconds since 1970 of an HTTP date in any of the three forms RFC 9110 section 5.6.7
+/// asks recipients to accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`); `None` for
+/// anything else, or a date before 1970.
+pub(crate) fn parse_http_date(value: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(trim(value)).ok()?;
+    let (day, month, year, time) = if let Some((weekday, rest)) = text.split_once(", ") {
+        if weekday.len() == 3 {
+            // IMF-fixdate.
+            let mut fields = rest.split(' ');
+            let (day, month, year, time) = (
+                fields.next()?,
+                fields.next()?,
+                fields.next()?,
+                fields.next()?,
+            );
+            if fields.next()? != "GMT" || fields.next().is_some() || year.len() != 4 {
+                return None;
+            }
+            (day, month, year.parse().ok()?, time)
+        } else {
+            // RFC 850, whose two-digit year RFC 9110 reads as the most recent past one;
+            // before 1970 is of no use here, so 70..=99 are 19xx and the rest 20xx.
+            let (date, rest) = rest.split_once(' ')?;
+            let (time, zone) = rest.split_once(' ')?;
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if zone != "GMT" || parts.next().is_some() || year.len() != 2 {
+                return None;
+            }
+            let year: u64 = decimal(year)?;
+            (
+                day,
+                month,
+                if year >= 70 { 1900 + year } else { 2000 + year },
+                time,
+            )
+        }
+    } else {
+        // asctime: the day of the month is padded with a space, not a zero.
+        let mut fields = text.split_ascii_whitespace();
+        let _weekday = fields.next()?;
+        let (month, day, time, year) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        if fields.next().is_some() || year.len() != 4 {
+            return None;
+        }
+        (day, month, year.parse().ok()?, time)
+    };
+    let month = MONTHS.iter().position(|&name| name == month)? as u64 + 1;
+    // Any month may have a 31st here: a day past a short month's end still names a moment
+    // (the next month's first), not worth refusing.
+    let day = decimal(day).filter(|day| (1..=31).contains(day))?;
+    let mut clock = time.split(':');
+    let (hour, minute, second) = (clock.next()?, clock.next()?, clock.next()?);
+    if clock.next().is_some() || hour.len() != 2 || minute.len() != 2 || second.len() != 2 {
+        return None;
+    }
+    let hour = decimal(hour).filter(|&hour| hour < 24)?;
+    let minute = decimal(minute).filter(|&minute| minute < 60)?;
+    // 60 is a leap second.
+    let second = decimal(second).filter(|&second| second <= 60)?;
+    let days = days_since_1970(year, month, day)?;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// A run of ASCII digits (at most 4) as a number.
+fn decimal(digits: &str) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm); `None` before 1970.
+fn days_since_1970(year: u64, month: u64, day: u64) -> Option<u64> {
+    let year = if month <= 2 {
+        year.checked_sub(1)?
+    } else {
+        year
+    };
+    let era = year / 400;
+    let year_of_era = year % 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    (era * 146_097 + day_of_era).checked_sub(719_468)
+}
+
+/// A content coding of a precompressed sibling file (`page.html.br`, `page.html.gz`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    /// Its name in `Content-Encoding` and `Accept-Encoding`.
+    pub(crate) fn token(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+        }
+    }
+
+    /// What the sibling file's name adds to the original's.
+    pub(crate) fn suffix(self) -> &'static str {
+        match self {
+            Coding::Brotli => ".br",
+            Coding::Gzip => ".gz",
+        }
+    }
+}
+
+/// The codings an `Accept-Encoding` value allows, most preferred first: by quality value
+/// (`q=0` refuses), `br` before `gzip` at equal quality (it is smaller), `*` standing for
+/// any coding not named (RFC 9110 section 12.5.3).
+pub(crate) fn preferred_codings(value: &[u8]) -> [Option<Coding>; 2] {
+    // Qualities in thousandths; None: not named.
+    let (mut brotli, mut gzip, mut any) = (None, None, None);
+    for item in value.split(|&byte| byte == b',') {
+        let mut fields = item.split(|&byte| byte == b';').map(trim);
+        let name = fields.next().unwrap_or_default();
+        let weight = fields.find_map(|parameter| {
+            let (key, value) = parameter.split_at_checked(2)?;
+            key.eq_ignore_ascii_case(b"q=")
+                .then(|| parse_quality(value))
+        });
+        let quality = match weight {
+            None => 1000,
+            Some(Some(quality)) => quality,
+            // A malformed weight counts as a refusal: the identity body is always right.
+            Some(None) => 0,
+        };
+        if name.eq_ignore_ascii_case(b"br") {
+            brotli = Some(quality);
+        } else if name.eq_ignore_ascii_case(b"gzip") || name.eq_ignore_ascii_case(b"x-gzip") {
+            gzip = Some(quality);
+        } else if name == b"*" {
+            any = Some(quality);
+        }
+    }
+    let brotli = brotli.or(any).unwrap_or(0);
+    let gzip = gzip.or(any).unwrap_or(0);
+    let allowed = |quality: u16, coding| (quality > 0).then_some(coding);
+    if gzip > brotli {
+        [allowed(gzip, Coding::Gzip), allowed(brotli, Coding::Brotli)]
+    } else {
+        [allowed(brotli, Coding::Brotli), allowed(gzip, Coding::Gzip)]
+    }
+}
+
+/// A quality value (`0`, `0.5`, `1.000`) in thousandths.
+fn parse_quality(value: &[u8]) -> Option<u16> {
+    let (whole, fraction) = match value.iter().position(|&byte| byte == b'.') {
+        Some(dot) => (&value[..dot], &value[dot + 1..]),
+        None => (value, &b""[..]),
+    };
+    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let thousandths = fraction
+        .iter()
+        .chain(std::iter::repeat(&b'0'))
+        .take(3)
+        .fold(0u16, |value, &digit| value * 10 + u16::from(digit - b'0'));
+    match whole {
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
 }
