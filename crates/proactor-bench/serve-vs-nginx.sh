@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # proactor's `serve` example against nginx, serving the same directory, under wrk, in one run.
 #
+# Neither logs requests (serve --quiet, nginx access_log off).
 # Both servers use one thread on CPU 0 (serve --threads 1 under taskset, which pins its
 # runtime there; nginx with one worker, worker_cpu_affinity on CPU 0, its master under taskset too); wrk
 # runs with one thread on CPU 1. Two files: a small one (SMALL bytes, default 1 KiB) and a
@@ -97,7 +98,7 @@ launch() {
             local backend=${server#serve-}
             [ "$backend" = uring ] && backend=io_uring
             taskset -c "$server_cpu" "$serve_bin" --root "$out/www" --addr "127.0.0.1:$p" \
-                --threads 1 --backend "$backend" >"$out/$server.log" 2>&1 &
+                --threads 1 --backend "$backend" --quiet >"$out/$server.log" 2>&1 &
             ;;
         nginx)
             sed -i "s/listen 127.0.0.1:[A-Z_0-9]*;/listen 127.0.0.1:$p;/" "$out/nginx/nginx.conf"
