@@ -83,7 +83,10 @@ pub use proactor_driver::Backend;
 pub use proactor_driver::{FaultCounts, Faults};
 pub use runtime::group::RuntimeGroup;
 pub use runtime::{current_backend, current_backend_reason};
-pub use runtime::{spawn, yield_now, AbortHandle, Builder, Handle, JoinError, JoinHandle, Runtime};
+pub use runtime::{
+    spawn, yield_now, AbortHandle, Builder, Handle, JoinError, JoinHandle, RemoteJoinHandle,
+    Runtime,
+};
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

@@ -37,7 +37,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 pub use crate::blocking::spawn_blocking;
-pub use crate::runtime::{spawn, yield_now, AbortHandle, JoinError, JoinHandle};
+pub use crate::runtime::{spawn, yield_now, AbortHandle, JoinError, JoinHandle, RemoteJoinHandle};
 
 /// The keys of a [`JoinSet`]'s tasks that have ended, in the order they ended, and the task
 /// waiting for the next. Each task of the set reports here when it ends, so waiting for the

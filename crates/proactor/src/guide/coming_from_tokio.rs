@@ -19,7 +19,7 @@
 //! | `runtime::Builder::new_current_thread()` | [`Builder::new()`](crate::Builder) ... [`.build()`](crate::Builder::build) |
 //! | `runtime::Builder::new_multi_thread().worker_threads(n)` | [`Builder::new().threads(n).build_group()`](crate::Builder::build_group): one runtime per thread, no work stealing |
 //! | `tokio::spawn(f)` (`f: Send`) | [`proactor::spawn(f)`](crate::spawn) (`f` need not be `Send`; it stays on this thread) |
-//! | `Handle::spawn(f)` from another thread | [`Handle::spawn(f)`](crate::Handle::spawn) (`f: Send`), [`RuntimeGroup::spawn`](crate::RuntimeGroup::spawn) |
+//! | `Handle::spawn(f)` from another thread, `tokio::spawn` on a multi-threaded runtime → `JoinHandle` (`Send`) | [`Handle::spawn(f)`](crate::Handle::spawn) (`f: Send`), [`RuntimeGroup::spawn(\|\| f)`](crate::RuntimeGroup::spawn) / [`spawn_on(i, \|\| f)`](crate::RuntimeGroup::spawn_on) (`f` made on the chosen thread, need not be `Send`) → [`RemoteJoinHandle`](crate::RemoteJoinHandle): `Send`, awaited from any thread or runtime, `abort()`, `is_finished()`; a runtime that is gone answers "cancelled" |
 //! | `task::LocalSet`, `spawn_local` | not needed: every task is local |
 //! | `task::spawn_blocking(f)` | [`proactor::spawn_blocking(f)`](crate::spawn_blocking) |
 //! | `task::yield_now()` | [`proactor::yield_now()`](crate::yield_now) |

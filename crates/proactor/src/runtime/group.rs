@@ -12,6 +12,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
+use super::remote::{self, RemoteJoinHandle};
 use super::{spawn, Builder, Handle};
 
 /// What one thread of the group shares with the group.
@@ -191,7 +192,8 @@ impl RuntimeGroup {
     }
 
     /// Runs the future `make` builds on runtime `index` (the closure is sent; the future it
-    /// makes need not be `Send`).
+    /// makes need not be `Send`); the [`RemoteJoinHandle`] awaits its output from any thread,
+    /// or aborts it.
     ///
     /// # Panics
     ///
@@ -201,40 +203,47 @@ impl RuntimeGroup {
     ///
     /// ```
     /// let group = proactor::Builder::new().threads(2).build_group()?;
-    /// group.spawn_on(0, || async { println!("on runtime 0") });
+    /// let task = group.spawn_on(1, || async { std::thread::current().name().map(String::from) });
+    /// let runtime = proactor::Runtime::new()?;
+    /// assert_eq!(runtime.block_on(task).unwrap().as_deref(), Some("proactor-1"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn spawn_on<F, Fut>(&self, index: usize, make: F)
+    pub fn spawn_on<F, Fut>(&self, index: usize, make: F) -> RemoteJoinHandle<Fut::Output>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
     {
         let member = &self.members[index];
         let load = Arc::clone(&member.load);
         load.fetch_add(1, Ordering::Relaxed);
+        let (finisher, handle) = remote::pair(Some(Box::new(move || {
+            load.fetch_sub(1, Ordering::Relaxed);
+        })));
         member.handle.dispatch(move || {
-            drop(spawn(async move {
-                make().await;
-                load.fetch_sub(1, Ordering::Relaxed);
-            }));
+            drop(spawn(remote::run(make(), finisher)));
         });
+        handle
     }
 
     /// Runs the future `make` builds on the runtime with the fewest tasks from the group
-    /// still running (taking turns among equals); returns which runtime it chose.
+    /// still running (taking turns among equals), as tokio's multi-threaded `spawn`: the
+    /// [`RemoteJoinHandle`] awaits its output from any thread, or aborts it.
     ///
     /// # Examples
     ///
     /// ```
     /// let group = proactor::Builder::new().threads(2).build_group()?;
-    /// let chosen = group.spawn(|| async {});
-    /// assert!(chosen < 2);
+    /// let task = group.spawn(|| async { 6 * 7 });
+    /// let runtime = proactor::Runtime::new()?;
+    /// assert_eq!(runtime.block_on(task).unwrap(), 42);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn spawn<F, Fut>(&self, make: F) -> usize
+    pub fn spawn<F, Fut>(&self, make: F) -> RemoteJoinHandle<Fut::Output>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
     {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let count = self.members.len();
@@ -242,8 +251,7 @@ impl RuntimeGroup {
             .map(|offset| (start + offset) % count)
             .min_by_key(|&index| self.members[index].load.load(Ordering::Relaxed))
             .unwrap_or(0);
-        self.spawn_on(index, make);
-        index
+        self.spawn_on(index, make)
     }
 
     /// Runs `make(index)` on every runtime at once and waits for all of them; returns their

@@ -10,6 +10,7 @@
 mod context;
 pub(crate) mod group;
 pub(crate) mod op;
+mod remote;
 mod task;
 
 use std::cell::{Cell, RefCell};
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use proactor_driver::{Backend, Completion, Config, Driver, Notifier, OpId};
 
+pub use remote::RemoteJoinHandle;
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
 pub(crate) use context::{current, try_current, try_with, with};
@@ -49,6 +51,9 @@ pub(crate) struct Shared {
 struct Remote {
     woken: Vec<usize>,
     jobs: Vec<RemoteJob>,
+    /// The runtime is gone: a job sent now is dropped at once (a remote task's handle then
+    /// says "cancelled" instead of waiting for a runtime that will never run it).
+    closed: bool,
 }
 
 impl Shared {
@@ -65,9 +70,23 @@ impl Shared {
     }
 
     fn push_job(&self, job: RemoteJob) {
-        self.lock().jobs.push(job);
+        let mut remote = self.lock();
+        if remote.closed {
+            drop(remote);
+            drop(job);
+            return;
+        }
+        remote.jobs.push(job);
+        drop(remote);
         self.remote_pending.store(true, Ordering::Release);
         self.notifier.notify();
+    }
+
+    /// Marks the runtime gone and gives back the jobs it will never run.
+    fn close(&self) -> Vec<RemoteJob> {
+        let mut remote = self.lock();
+        remote.closed = true;
+        std::mem::take(&mut remote.jobs)
     }
 }
 
@@ -552,6 +571,9 @@ impl Drop for Runtime {
         let _entered = context::enter_for_drop(Rc::clone(&self.inner));
         let tasks: Vec<TaskSlot> = self.inner.tasks.borrow_mut().drain(..).collect();
         drop(tasks);
+        // Jobs other threads sent and this runtime will never run (remote tasks among them,
+        // whose handles then say "cancelled").
+        drop(self.inner.shared.close());
         // The tasks' streams queued their closes; start them now rather than whenever the
         // last stream that keeps this runtime's driver alive goes.
         self.inner.flush();
@@ -832,21 +854,29 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// Spawns a `Send` future on the runtime's thread; it starts at the runtime's next turn.
+    /// Spawns a `Send` future on the runtime's thread, from any thread, as tokio's
+    /// `Handle::spawn`; it starts at the runtime's next turn. The [`RemoteJoinHandle`] awaits
+    /// its output from anywhere (or aborts it); dropping it lets the task run on.
     ///
     /// # Examples
     ///
     /// ```
     /// let runtime = proactor::Runtime::new()?;
-    /// runtime.handle().spawn(async {});
+    /// let handle = runtime.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { 6 * 7 })).join().unwrap();
+    /// assert_eq!(runtime.block_on(task).unwrap(), 42);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn spawn<F>(&self, future: F)
+    pub fn spawn<F>(&self, future: F) -> RemoteJoinHandle<F::Output>
     where
-        F: Future<Output = ()> + Send + 'static,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
     {
-        // Through `spawn`, so a panic in it ends the task, not the runtime.
-        self.shared.push_job(Box::new(move || drop(spawn(future))));
+        let (finisher, handle) = remote::pair(None);
+        // Through `spawn`, so the task is the runtime's like any other.
+        self.shared
+            .push_job(Box::new(move || drop(spawn(remote::run(future, finisher)))));
+        handle
     }
 
     /// Runs a `Send` closure on the runtime's thread, at its next turn.

@@ -78,6 +78,16 @@ pub struct JoinError {
 }
 
 impl JoinError {
+    /// The error of a task that was aborted (or dropped before it ended).
+    pub(crate) fn cancelled() -> JoinError {
+        JoinError { panic: None }
+    }
+
+    /// The error of a task that panicked with `panic`.
+    pub(crate) fn panicked(panic: Box<dyn Any + Send>) -> JoinError {
+        JoinError { panic: Some(panic) }
+    }
+
     /// Whether the task was aborted through [`JoinHandle::abort`].
     ///
     /// # Examples

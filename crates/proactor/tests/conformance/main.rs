@@ -14,6 +14,7 @@ mod pooled;
 mod proxy;
 mod readiness;
 mod registered;
+mod remote_tasks;
 mod runtime;
 mod tcp_socket;
 mod timeouts;
@@ -150,6 +151,9 @@ conformance! {
     runtime::many_timers_armed_and_cancelled,
     runtime::handle_spawns_from_another_thread,
     runtime::panics_in_remote_tasks_do_not_stop_the_runtime,
+    remote_tasks::remote_tasks_give_outputs_panics_and_aborts,
+    remote_tasks::a_remote_task_of_a_dropped_runtime_is_cancelled,
+    remote_tasks::group_spawns_are_joined_from_anywhere,
     runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
     net::zero_copy_writes_arrive_whole,
