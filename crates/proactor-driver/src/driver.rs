@@ -1087,6 +1087,41 @@ impl Driver {
         self.backend.in_flight()
     }
 
+    /// The operations in flight by kind, as [`in_flight`](Driver::in_flight) counts them
+    /// (kinds with none left out), and how many of them the thread pool holds now, whose
+    /// kind is not counted here: what libuv's `uv_metrics` and tokio's runtime metrics would
+    /// show of a loop's work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use proactor_driver::{Driver, Op, OpKind};
+    ///
+    /// let mut driver = Driver::new()?;
+    /// driver.submit(Op::Timeout { duration: Duration::from_secs(60) });
+    /// let (kinds, in_pool) = driver.in_flight_by_kind();
+    /// assert_eq!(kinds, [(OpKind::Timeout, 1)]);
+    /// assert_eq!(in_pool, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn in_flight_by_kind(&mut self) -> (Vec<(crate::OpKind, usize)>, usize) {
+        self.backend.in_flight_by_kind()
+    }
+
+    /// What the process's thread pool (shared by every driver) is doing now: its threads,
+    /// how many run a job, and the jobs waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stats = proactor_driver::Driver::pool_stats();
+    /// assert!(stats.max_threads >= 1);
+    /// ```
+    pub fn pool_stats() -> crate::PoolStats {
+        crate::pool::Pool::global().stats()
+    }
+
     /// How many faults this driver has injected so far; all zero without
     /// [`Config::faults`].
     ///

@@ -114,6 +114,7 @@ pub use driver::{Backend, Config, Driver, Notifier};
 #[cfg(feature = "fault-injection")]
 pub use fault::{FaultCounts, Faults};
 pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
+pub use pool::PoolStats;
 
 /// A raw descriptor as the OS names it: a file descriptor on Unix.
 ///

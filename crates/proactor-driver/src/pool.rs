@@ -359,6 +359,40 @@ impl Pool {
     fn threads(&self) -> usize {
         lock(&self.shared.state).threads
     }
+
+    /// What the pool is doing now.
+    pub(crate) fn stats(&self) -> PoolStats {
+        let state = lock(&self.shared.state);
+        PoolStats {
+            threads: state.threads,
+            running: state.running,
+            queued: state.jobs.len(),
+            max_threads: self.shared.max_threads,
+        }
+    }
+}
+
+/// A look at the process's thread pool (shared by every driver), from
+/// [`Driver::pool_stats`](crate::Driver::pool_stats): the anchor is libuv's threadpool and
+/// tokio's blocking-pool metrics.
+///
+/// # Examples
+///
+/// ```
+/// let stats = proactor_driver::Driver::pool_stats();
+/// assert!(stats.running <= stats.threads && stats.threads <= stats.max_threads);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Threads started and not exited (they exit after sitting idle for a while).
+    pub threads: usize,
+    /// Threads running a job now.
+    pub running: usize,
+    /// Jobs waiting for a thread.
+    pub queued: usize,
+    /// The most threads the pool starts (`PROACTOR_POOL_THREADS`, default 64).
+    pub max_threads: usize,
 }
 
 fn worker(shared: &Shared) {

@@ -18,7 +18,7 @@ use std::collections::BinaryHeap;
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::{Completion, Op, OpId};
+use crate::{Completion, Op, OpId, OpKind};
 
 const CHUNK: usize = 64;
 
@@ -658,6 +658,34 @@ impl<S: HoldsOp> Slots<S> {
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring counts this way.
     pub(crate) fn finished(&self) -> u64 {
         self.finished
+    }
+
+    /// The operations in flight by kind (in `OpKind::ALL`'s order, kinds with none left out),
+    /// and how many are away from the table, with the thread pool, whose kind it no longer
+    /// holds.
+    pub(crate) fn count_kinds(&mut self) -> (Vec<(OpKind, usize)>, usize) {
+        let mut counts = [0usize; OpKind::ALL.len()];
+        let mut away = 0;
+        for chunk in &mut self.chunks {
+            for entry in chunk.iter_mut().filter(|entry| entry.occupied) {
+                match entry.state.op() {
+                    Some(op) => {
+                        let kind = op.kind();
+                        if let Some(index) = OpKind::ALL.iter().position(|&known| known == kind) {
+                            counts[index] += 1;
+                        }
+                    }
+                    None => away += 1,
+                }
+            }
+        }
+        let kinds = OpKind::ALL
+            .iter()
+            .zip(counts)
+            .filter(|&(_, count)| count > 0)
+            .map(|(&kind, count)| (kind, count))
+            .collect();
+        (kinds, away)
     }
 
     /// Number of slots in use.

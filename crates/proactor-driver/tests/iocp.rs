@@ -809,18 +809,33 @@ fn poll_waits_for_a_process_to_exit_and_can_be_cancelled() {
     });
     assert_eq!(wait(&mut driver, poll).result.unwrap(), 1);
     setter.join().unwrap();
-    // Polling for writability, or polling a socket, has no Windows meaning here.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let socket = run(
+    // A handle that is not a socket has no writability to wait for.
+    let writable = run(
         &mut driver,
         Op::Poll {
-            fd: listener.as_raw_socket() as Fd,
-            writable: false,
+            fd: event as usize as Fd,
+            writable: true,
         },
     );
     assert_eq!(
-        socket.result.unwrap_err().kind(),
+        writable.result.unwrap_err().kind(),
         std::io::ErrorKind::Unsupported
+    );
+    // A socket's poll is the socket driver's: a listener is readable once a connection waits.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let accepting = driver.submit(Op::Poll {
+        fd: listener.as_raw_socket() as Fd,
+        writable: false,
+    });
+    driver
+        .poll(&mut Vec::new(), Some(Duration::from_millis(20)))
+        .unwrap();
+    let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let events = wait(&mut driver, accepting).result.unwrap();
+    assert_ne!(
+        events & windows_sys::Win32::Networking::WinSock::POLLRDNORM as usize,
+        0,
+        "events {events:#x}"
     );
     // SAFETY: closing the event made above, once.
     unsafe { windows_sys::Win32::Foundation::CloseHandle(event) };

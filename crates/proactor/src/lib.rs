@@ -78,14 +78,14 @@ pub mod windows;
 
 pub use blocking::{spawn_blocking, BlockingHandle};
 pub use buf::{BufResult, IoBuf, Slice};
-pub use proactor_driver::Backend;
+pub use proactor_driver::{Backend, OpKind, PoolStats};
 #[cfg(feature = "fault-injection")]
 pub use proactor_driver::{FaultCounts, Faults};
 pub use runtime::group::RuntimeGroup;
 pub use runtime::{current_backend, current_backend_reason};
 pub use runtime::{
     spawn, yield_now, AbortHandle, Builder, Handle, JoinError, JoinHandle, RemoteJoinHandle,
-    Runtime,
+    Runtime, RuntimeMetrics,
 };
 
 #[cfg(feature = "macros")]

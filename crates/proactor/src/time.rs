@@ -99,6 +99,11 @@ impl Timers {
     }
 
     /// Drops stale entries from the top of the heap; returns the nearest live deadline.
+    /// Timers armed now.
+    pub(crate) fn armed(&self) -> usize {
+        self.armed
+    }
+
     pub(crate) fn nearest(&mut self) -> Option<Instant> {
         while let Some(entry) = self.heap.peek() {
             let slot = &self.slots[entry.index as usize];

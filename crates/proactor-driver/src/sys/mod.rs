@@ -325,6 +325,10 @@ impl Selected {
         forward!(self, backend => backend.in_flight())
     }
 
+    pub(crate) fn in_flight_by_kind(&mut self) -> (Vec<(crate::OpKind, usize)>, usize) {
+        forward!(self, backend => backend.slots().count_kinds())
+    }
+
     pub(crate) fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
     }

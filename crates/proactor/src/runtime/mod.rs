@@ -9,6 +9,7 @@
 
 mod context;
 pub(crate) mod group;
+mod metrics;
 pub(crate) mod op;
 mod remote;
 mod task;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use proactor_driver::{Backend, Completion, Config, Driver, Notifier, OpId};
 
+pub use metrics::RuntimeMetrics;
 pub use remote::RemoteJoinHandle;
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
@@ -45,6 +47,8 @@ pub(crate) struct Shared {
     remote: Mutex<Remote>,
     /// Set when `remote` has something, so the loop can skip the lock when it is empty.
     remote_pending: AtomicBool,
+    /// `Handle::stop` was called: `Runtime::run` returns at its next turn.
+    stop_requested: AtomicBool,
 }
 
 #[derive(Default)]
@@ -116,6 +120,7 @@ pub(crate) struct Inner {
     remote_jobs: RefCell<Vec<RemoteJob>>,
     /// Stream sockets are registered with the driver (`Builder::register_sockets`).
     pub(crate) register_sockets: bool,
+    counters: metrics::Counters,
 }
 
 const NOT_POLLING: (Token, *const (), *const RawWakerVTable) =
@@ -208,6 +213,7 @@ impl Inner {
         tasks[index].waker = Some((waker, std_waker));
         drop(tasks);
         self.ready.borrow_mut().push_back(index);
+        metrics::Counters::bump(&self.counters.spawned);
     }
 
     /// Polls every task that was ready when the turn began (tasks woken during the turn
@@ -236,6 +242,7 @@ impl Inner {
                 .set((Token(index as u64), wakers.1.data(), wakers.1.vtable()));
             let polled = future.as_mut().poll(&mut cx);
             self.polling.set(NOT_POLLING);
+            metrics::Counters::bump(&self.counters.polls);
             match polled {
                 Poll::Pending => {
                     let mut tasks = self.tasks.borrow_mut();
@@ -295,6 +302,10 @@ impl Inner {
                 until => until,
             }
         };
+        metrics::Counters::bump(&self.counters.turns);
+        if timeout != Some(Duration::ZERO) {
+            metrics::Counters::bump(&self.counters.parks);
+        }
         let mut completions = self.completions.borrow_mut();
         let woken = {
             let mut driver = self.driver.borrow_mut();
@@ -346,6 +357,40 @@ impl Inner {
     #[cfg(compat)]
     pub(crate) fn has_runnable(&self) -> bool {
         self.main_woken.get() || !self.ready.borrow().is_empty()
+    }
+
+    /// A snapshot of the metrics (see [`RuntimeMetrics`]).
+    fn metrics(&self) -> RuntimeMetrics {
+        let alive_tasks = self.alive_tasks();
+        let counters = &self.counters;
+        let (ops_in_flight, (ops_by_kind, ops_in_pool)) = match self.driver.try_borrow_mut() {
+            Ok(mut driver) => (driver.in_flight(), driver.in_flight_by_kind()),
+            // Asked from inside the driver (a drop it runs): nothing to count.
+            Err(_) => (0, (Vec::new(), 0)),
+        };
+        let remote_queue = {
+            let remote = self.shared.lock();
+            remote.woken.len() + remote.jobs.len()
+        };
+        RuntimeMetrics {
+            alive_tasks,
+            counters: (
+                counters.spawned.get(),
+                counters.polls.get(),
+                counters.turns.get(),
+                counters.parks.get(),
+            ),
+            timers: self.timers.try_borrow().map_or(0, |timers| timers.armed()),
+            remote_queue,
+            ops_in_flight,
+            ops_by_kind,
+            ops_in_pool,
+            pool: proactor_driver::Driver::pool_stats(),
+        }
+    }
+
+    fn alive_tasks(&self) -> usize {
+        self.tasks.borrow().len() - self.free_tasks.borrow().len()
     }
 
     fn has_work(&self) -> bool {
@@ -477,15 +522,198 @@ impl Runtime {
                     pause = (pause * 2).clamp(Duration::from_millis(1), Duration::from_millis(100));
                     std::thread::sleep(pause);
                 }
-                Err(error) => {
-                    return Err(io::Error::new(
-                        error.kind(),
-                        format!("the I/O driver failed: {error}"),
-                    ))
-                }
+                Err(error) => return Err(driver_failed(error)),
             }
             self.inner.take_remote();
         }
+    }
+
+    /// Spawns a task on this runtime from its own thread, outside `block_on`, as tokio's
+    /// `Runtime::spawn` (the future need not be `Send`); it runs at the runtime's next turn
+    /// (`block_on`, [`run`](Runtime::run), [`run_once`](Runtime::run_once)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let local = std::rc::Rc::new(5); // not Send: fine on the runtime's own thread
+    /// let task = runtime.spawn(async move { *local * 2 });
+    /// assert_eq!(runtime.block_on(task).unwrap(), 10);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (task, handle) = task::task(future);
+        self.inner.spawn_local(Box::pin(task));
+        handle
+    }
+
+    /// One turn of the loop, as libuv's `uv_run(UV_RUN_ONCE)`, for a program that drives the
+    /// runtime from a loop of its own (a GUI's or a game's): runs the tasks ready now; if
+    /// none was ready and tasks are alive, waits once for I/O, a timer or another thread;
+    /// then runs what that woke. Returns whether tasks are still alive (spawned and not
+    /// finished), as `uv_run` returns whether handles are.
+    ///
+    /// # Errors
+    ///
+    /// The driver's own failure (see [`try_block_on`](Runtime::try_block_on)).
+    ///
+    /// # Panics
+    ///
+    /// If called from within a running runtime on the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// let task = runtime.spawn(async {
+    ///     proactor::time::sleep(Duration::from_millis(5)).await;
+    ///     7
+    /// });
+    /// while runtime.run_once()? {
+    ///     // the program's own work between turns
+    /// }
+    /// assert!(task.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn run_once(&self) -> io::Result<bool> {
+        self.turn(true)
+    }
+
+    /// As [`run_once`](Runtime::run_once) without waiting (libuv's `UV_RUN_NOWAIT`): runs
+    /// what is ready and what finished I/O and passed timers wake, and returns at once.
+    ///
+    /// # Errors
+    ///
+    /// The driver's own failure.
+    ///
+    /// # Panics
+    ///
+    /// If called from within a running runtime on the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let task = runtime.handle().spawn(async { 1 + 1 });
+    /// while !task.is_finished() {
+    ///     runtime.run_nowait()?; // never blocks
+    /// }
+    /// assert_eq!(runtime.block_on(task).unwrap(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn run_nowait(&self) -> io::Result<bool> {
+        self.turn(false)
+    }
+
+    /// Runs the spawned tasks until none is alive or [`Handle::stop`] is called, as libuv's
+    /// `uv_run(UV_RUN_DEFAULT)` (which runs until no handle is active, or `uv_stop`).
+    ///
+    /// # Errors
+    ///
+    /// The driver's own failure.
+    ///
+    /// # Panics
+    ///
+    /// If called from within a running runtime on the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// runtime.handle().spawn(async move {
+    ///     let _forever = proactor::spawn(std::future::pending::<()>());
+    ///     handle.stop(); // else `run` would wait for the pending task
+    /// });
+    /// runtime.run()?;
+    /// assert_eq!(runtime.metrics().num_alive_tasks(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn run(&self) -> io::Result<()> {
+        loop {
+            let alive = self.turn(true)?;
+            let stop = self
+                .inner
+                .shared
+                .stop_requested
+                .swap(false, Ordering::AcqRel);
+            if !alive || stop {
+                return Ok(());
+            }
+        }
+    }
+
+    fn turn(&self, may_wait: bool) -> io::Result<bool> {
+        let _entered = context::enter(Rc::clone(&self.inner));
+        let inner = &*self.inner;
+        inner.take_remote();
+        inner.run_ready();
+        inner.take_remote();
+        let wait = may_wait
+            && !inner.has_work()
+            && inner.alive_tasks() > 0
+            && !inner.shared.stop_requested.load(Ordering::Acquire);
+        let mut pause = Duration::ZERO;
+        loop {
+            match inner.park(wait) {
+                Ok(()) => break,
+                Err(error) if is_transient(&error) => {
+                    pause = (pause * 2).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                    std::thread::sleep(pause);
+                }
+                Err(error) => return Err(driver_failed(error)),
+            }
+        }
+        inner.take_remote();
+        inner.run_ready();
+        // What the tasks queued (a close of a stream one dropped) starts now: the caller's
+        // loop may not turn this one again for a while.
+        inner.flush();
+        Ok(inner.alive_tasks() > 0)
+    }
+
+    /// A snapshot of this runtime's metrics: tasks, polls, turns, timers, operations in
+    /// flight by kind, and the thread pool (see [`RuntimeMetrics`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let metrics = runtime.metrics();
+    /// assert_eq!(metrics.num_alive_tasks(), 0);
+    /// assert_eq!(metrics.ops_in_flight(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.inner.metrics()
+    }
+
+    /// The metrics of the runtime this thread runs, from inside one of its tasks (see
+    /// [`metrics`](Runtime::metrics)).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let alive = runtime.block_on(async {
+    ///     let _task = proactor::spawn(std::future::pending::<()>());
+    ///     proactor::Runtime::current_metrics().num_alive_tasks()
+    /// });
+    /// assert_eq!(alive, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn current_metrics() -> RuntimeMetrics {
+        current().metrics()
     }
 
     /// A handle other threads use to send work to this runtime.
@@ -806,6 +1034,7 @@ impl Builder {
             notifier: driver.notifier(),
             remote: Mutex::new(Remote::default()),
             remote_pending: AtomicBool::new(false),
+            stop_requested: AtomicBool::new(false),
         });
         Ok(Runtime {
             inner: Rc::new(Inner {
@@ -831,9 +1060,15 @@ impl Builder {
                 remote_woken: RefCell::new(Vec::new()),
                 remote_jobs: RefCell::new(Vec::new()),
                 register_sockets: self.register_sockets,
+                counters: metrics::Counters::default(),
             }),
         })
     }
+}
+
+/// A driver failure, as `try_block_on` and the run modes report it.
+fn driver_failed(error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("the I/O driver failed: {error}"))
 }
 
 /// Sends work to a [`Runtime`] from any thread.
@@ -877,6 +1112,25 @@ impl Handle {
         self.shared
             .push_job(Box::new(move || drop(spawn(remote::run(future, finisher)))));
         handle
+    }
+
+    /// Makes [`Runtime::run`] return at its next turn, from any thread, as libuv's `uv_stop`
+    /// (tasks stay; a later `run` goes on with them). `block_on` is not affected: it returns
+    /// when its future does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = proactor::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// runtime.handle().spawn(std::future::pending::<()>());
+    /// std::thread::spawn(move || handle.stop());
+    /// runtime.run()?; // returns once stopped, with the pending task alive
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stop(&self) {
+        self.shared.stop_requested.store(true, Ordering::Release);
+        self.shared.notifier.notify();
     }
 
     /// Runs a `Send` closure on the runtime's thread, at its next turn.

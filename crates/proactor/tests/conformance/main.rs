@@ -15,6 +15,7 @@ mod proxy;
 mod readiness;
 mod registered;
 mod remote_tasks;
+mod run_modes;
 mod runtime;
 mod tcp_socket;
 mod timeouts;
@@ -154,6 +155,9 @@ conformance! {
     remote_tasks::remote_tasks_give_outputs_panics_and_aborts,
     remote_tasks::a_remote_task_of_a_dropped_runtime_is_cancelled,
     remote_tasks::group_spawns_are_joined_from_anywhere,
+    run_modes::run_nowait_never_waits_and_run_once_waits_once,
+    run_modes::run_ends_when_tasks_do_or_when_stopped,
+    run_modes::metrics_count_tasks_timers_and_operations,
     runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
     net::zero_copy_writes_arrive_whole,
