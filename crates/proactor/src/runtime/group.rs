@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
+use std::time::Duration;
 
 use super::remote::{self, RemoteJoinHandle};
 use super::{spawn, Builder, Handle};
@@ -31,6 +32,10 @@ struct Stop {
     waker: Mutex<Option<Waker>>,
     /// Why the thread ended on its own: its driver failed (see `Runtime::try_block_on`).
     failure: Mutex<Option<String>>,
+    /// A graceful stop: until when the thread lets its tasks finish.
+    graceful_until: Mutex<Option<std::time::Instant>>,
+    /// Tasks a graceful stop cut short on this thread.
+    cut_short: AtomicUsize,
 }
 
 impl Stop {
@@ -114,6 +119,20 @@ impl RuntimeGroup {
                         }
                         Poll::Pending
                     }));
+                    let graceful_until = *thread_stop
+                        .graceful_until
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let ran = match (ran, graceful_until) {
+                        (Ok(()), Some(until)) => runtime
+                            .shutdown_gracefully(
+                                until.saturating_duration_since(std::time::Instant::now()),
+                            )
+                            .map(|cut_short| {
+                                thread_stop.cut_short.store(cut_short, Ordering::Release);
+                            }),
+                        (ran, _) => ran,
+                    };
                     // Not a panic: the group reports it to whoever waits on this thread.
                     if let Err(error) = ran {
                         worker.failed(&error);
@@ -312,6 +331,45 @@ impl RuntimeGroup {
             }
         }
         outputs.into_iter().flatten().collect()
+    }
+}
+
+impl RuntimeGroup {
+    /// Ends the group gracefully: each runtime runs its tasks until they have all finished
+    /// or `timeout` has passed, then is dropped with the rest (their operations cancelled);
+    /// returns how many tasks were cut short in all (see
+    /// [`Runtime::shutdown_gracefully`](crate::Runtime::shutdown_gracefully)). Dropping the
+    /// group instead stops every runtime at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let group = proactor::Builder::new().threads(2).build_group()?;
+    /// let _finishing = group.spawn(|| proactor::time::sleep(Duration::from_millis(5)));
+    /// let _forever = group.spawn(|| std::future::pending::<()>());
+    /// assert_eq!(group.shutdown_gracefully(Duration::from_millis(100)), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_gracefully(mut self, timeout: Duration) -> usize {
+        let until = std::time::Instant::now() + timeout;
+        for member in &self.members {
+            *member
+                .stop
+                .graceful_until
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(until);
+            member.stop.request();
+        }
+        let mut cut_short = 0;
+        for member in &mut self.members {
+            if let Some(thread) = member.thread.take() {
+                let _ = thread.join();
+            }
+            cut_short += member.stop.cut_short.load(Ordering::Acquire);
+        }
+        cut_short
     }
 }
 

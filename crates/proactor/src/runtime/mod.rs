@@ -121,6 +121,8 @@ pub(crate) struct Inner {
     /// Stream sockets are registered with the driver (`Builder::register_sockets`).
     pub(crate) register_sockets: bool,
     counters: metrics::Counters,
+    /// Woken when the last task ends (`shutdown_gracefully` waits for it).
+    idle_waiter: Cell<Option<Waker>>,
 }
 
 const NOT_POLLING: (Token, *const (), *const RawWakerVTable) =
@@ -251,6 +253,11 @@ impl Inner {
                 }
                 Poll::Ready(()) => {
                     self.free_tasks.borrow_mut().push(index);
+                    if self.tasks.borrow().len() == self.free_tasks.borrow().len() {
+                        if let Some(waiter) = self.idle_waiter.take() {
+                            waiter.wake();
+                        }
+                    }
                     drop(future);
                     drop(wakers);
                 }
@@ -549,6 +556,59 @@ impl Runtime {
         let (task, handle) = task::task(future);
         self.inner.spawn_local(Box::pin(task));
         handle
+    }
+
+    /// Ends the runtime gracefully: runs its tasks until all have finished or `timeout` has
+    /// passed, then drops it with those still alive (their operations cancelled, as dropping
+    /// a runtime does). Returns how many tasks were cut short. Pair it with a signal the
+    /// tasks watch (a channel, [`signal::ctrl_c`](crate::signal::ctrl_c)) so that loops that
+    /// never end on their own (an accept loop) stop taking new work and let the rest finish.
+    /// (tokio's `shutdown_timeout` cancels at once and waits only for its blocking threads;
+    /// dropping a proactor runtime is that.)
+    ///
+    /// # Errors
+    ///
+    /// The driver's own failure (see [`try_block_on`](Runtime::try_block_on)); the runtime
+    /// is dropped either way.
+    ///
+    /// # Panics
+    ///
+    /// If called from within a running runtime on the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = proactor::Runtime::new()?;
+    /// let finishing = runtime.spawn(proactor::time::sleep(Duration::from_millis(5)));
+    /// let _forever = runtime.spawn(std::future::pending::<()>());
+    /// let cut_short = runtime.shutdown_gracefully(Duration::from_millis(50))?;
+    /// assert_eq!(cut_short, 1, "the pending task; the sleep finished");
+    /// # drop(finishing);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_gracefully(self, timeout: Duration) -> io::Result<usize> {
+        let inner = Rc::clone(&self.inner);
+        let waited = self.try_block_on(crate::time::timeout(
+            timeout,
+            std::future::poll_fn(move |cx| {
+                if inner.shared.remote_pending.load(Ordering::Acquire) {
+                    // Work other threads sent first (spawns among it): the loop takes it
+                    // before this is polled again.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                if inner.alive_tasks() == 0 {
+                    return Poll::Ready(());
+                }
+                inner.idle_waiter.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }),
+        ));
+        let cut_short = self.inner.alive_tasks();
+        drop(self);
+        waited.map(|_| cut_short)
     }
 
     /// One turn of the loop, as libuv's `uv_run(UV_RUN_ONCE)`, for a program that drives the
@@ -1061,6 +1121,7 @@ impl Builder {
                 remote_jobs: RefCell::new(Vec::new()),
                 register_sockets: self.register_sockets,
                 counters: metrics::Counters::default(),
+                idle_waiter: Cell::new(None),
             }),
         })
     }

@@ -158,6 +158,7 @@ conformance! {
     run_modes::run_nowait_never_waits_and_run_once_waits_once,
     run_modes::run_ends_when_tasks_do_or_when_stopped,
     run_modes::metrics_count_tasks_timers_and_operations,
+    run_modes::shutdown_gracefully_lets_tasks_finish_then_cuts_the_rest,
     runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
     net::zero_copy_writes_arrive_whole,

@@ -103,3 +103,56 @@ pub fn metrics_count_tasks_timers_and_operations(runtime: Runtime) {
     let pool = after.thread_pool();
     assert!(pool.running <= pool.threads && pool.threads <= pool.max_threads);
 }
+
+pub fn shutdown_gracefully_lets_tasks_finish_then_cuts_the_rest(runtime: Runtime) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    let backend = runtime.backend();
+    // Everything finishes: it returns as soon as the last task ends, not at the deadline.
+    let finished = Rc::new(Cell::new(false));
+    let flag = finished.clone();
+    runtime.spawn(async move {
+        sleep(Duration::from_millis(10)).await;
+        flag.set(true);
+    });
+    let start = Instant::now();
+    assert_eq!(runtime.shutdown_gracefully(LIMIT).unwrap(), 0);
+    assert!(finished.get());
+    assert!(start.elapsed() < LIMIT / 2, "waited for the deadline");
+
+    // One never ends: cut short at the deadline, and dropped (not leaked).
+    let runtime = proactor::Builder::new().backend(backend).build().unwrap();
+    let dropped = Rc::new(Cell::new(false));
+    struct SetOnDrop(Rc<Cell<bool>>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let guard = SetOnDrop(dropped.clone());
+    runtime.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await;
+    });
+    let start = Instant::now();
+    assert_eq!(
+        runtime
+            .shutdown_gracefully(Duration::from_millis(100))
+            .unwrap(),
+        1
+    );
+    assert!(start.elapsed() >= Duration::from_millis(100));
+    assert!(dropped.get(), "the cut task was dropped with the runtime");
+
+    // A group: each runtime drains its own.
+    let group = proactor::Builder::new()
+        .backend(backend)
+        .threads(2)
+        .build_group()
+        .unwrap();
+    let finishing = group.spawn(|| sleep(Duration::from_millis(10)));
+    let _forever = group.spawn(std::future::pending::<()>);
+    assert_eq!(group.shutdown_gracefully(Duration::from_millis(100)), 1);
+    assert!(finishing.is_finished());
+}
