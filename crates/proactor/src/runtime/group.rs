@@ -16,6 +16,15 @@ use std::time::Duration;
 use super::remote::{self, RemoteJoinHandle};
 use super::{spawn, Builder, Handle};
 
+/// Calls a thread's stop hook when dropped: after the runtime, however the thread ends.
+struct OnStop(Option<super::Hook>);
+
+impl Drop for OnStop {
+    fn drop(&mut self) {
+        super::Hooks::run(&self.0);
+    }
+}
+
 /// What one thread of the group shares with the group.
 struct Member {
     handle: Handle,
@@ -95,6 +104,9 @@ impl RuntimeGroup {
                     if let Some(core) = core {
                         crate::sys::pin_to_core(core);
                     }
+                    let hooks = builder.hooks.clone();
+                    // Declared before the runtime, so dropped after it.
+                    let _on_stop = OnStop(hooks.thread_stop.clone());
                     let runtime = match builder.build() {
                         Ok(runtime) => runtime,
                         Err(error) => {
@@ -102,6 +114,7 @@ impl RuntimeGroup {
                             return;
                         }
                     };
+                    super::Hooks::run(&hooks.thread_start);
                     worker.started(runtime.backend());
                     let _ = sender.send(Ok(runtime.handle()));
                     let ran = runtime.try_block_on(std::future::poll_fn(|cx| {

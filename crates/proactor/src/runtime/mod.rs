@@ -123,6 +123,7 @@ pub(crate) struct Inner {
     counters: metrics::Counters,
     /// Woken when the last task ends (`shutdown_gracefully` waits for it).
     idle_waiter: Cell<Option<Waker>>,
+    hooks: Hooks,
 }
 
 const NOT_POLLING: (Token, *const (), *const RawWakerVTable) =
@@ -310,13 +311,19 @@ impl Inner {
             }
         };
         metrics::Counters::bump(&self.counters.turns);
-        if timeout != Some(Duration::ZERO) {
+        let parks = timeout != Some(Duration::ZERO);
+        if parks {
             metrics::Counters::bump(&self.counters.parks);
+            Hooks::run(&self.hooks.park);
         }
         let mut completions = self.completions.borrow_mut();
         let woken = {
             let mut driver = self.driver.borrow_mut();
-            driver.poll(&mut completions, timeout)?;
+            let polled = driver.poll(&mut completions, timeout);
+            if parks {
+                Hooks::run(&self.hooks.unpark);
+            }
+            polled?;
             self.take_woken(&mut driver)
         };
         self.deliver(woken, &mut completions);
@@ -896,6 +903,35 @@ pub struct Builder {
     pin: bool,
     register_sockets: bool,
     start_paused: bool,
+    hooks: Hooks,
+}
+
+/// A function the runtime calls at a point of its loop or its thread's life (see
+/// `Builder::on_thread_park` and the rest).
+#[derive(Clone)]
+pub(crate) struct Hook(Arc<dyn Fn() + Send + Sync>);
+
+impl fmt::Debug for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hook")
+    }
+}
+
+/// The hooks a builder was given.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hooks {
+    park: Option<Hook>,
+    unpark: Option<Hook>,
+    pub(crate) thread_start: Option<Hook>,
+    pub(crate) thread_stop: Option<Hook>,
+}
+
+impl Hooks {
+    pub(crate) fn run(hook: &Option<Hook>) {
+        if let Some(Hook(hook)) = hook {
+            hook();
+        }
+    }
 }
 
 impl Builder {
@@ -1024,6 +1060,112 @@ impl Builder {
         self
     }
 
+    /// Calls `hook` on the runtime's thread each time the runtime is about to wait in its
+    /// driver because nothing is ready (for I/O, a timer or another thread), as tokio's
+    /// `on_thread_park`; libuv's prepare handles run at this point of its loop (they run
+    /// every iteration; a turn here that finds work does not wait, and calls no hook). Keep
+    /// it short: the runtime waits only once it returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let parks = Arc::new(AtomicUsize::new(0));
+    /// let counted = Arc::clone(&parks);
+    /// let runtime = proactor::Builder::new()
+    ///     .on_thread_park(move || {
+    ///         counted.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()?;
+    /// runtime.block_on(proactor::time::sleep(std::time::Duration::from_millis(5)));
+    /// assert!(parks.load(Ordering::Relaxed) >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_thread_park(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.hooks.park = Some(Hook(Arc::new(hook)));
+        self
+    }
+
+    /// Calls `hook` each time the runtime's wait in its driver ends, before it runs what the
+    /// wait woke, as tokio's `on_thread_unpark` (libuv's check handles).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let unparks = Arc::new(AtomicUsize::new(0));
+    /// let counted = Arc::clone(&unparks);
+    /// let runtime = proactor::Builder::new()
+    ///     .on_thread_unpark(move || {
+    ///         counted.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()?;
+    /// runtime.block_on(proactor::time::sleep(std::time::Duration::from_millis(5)));
+    /// assert!(unparks.load(Ordering::Relaxed) >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_thread_unpark(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.hooks.unpark = Some(Hook(Arc::new(hook)));
+        self
+    }
+
+    /// Calls `hook` on each thread of a [`build_group`](Builder::build_group) group when it
+    /// starts, before its runtime runs anything, as tokio's `on_thread_start` (for thread
+    /// names in logs, thread-local set-up).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counted = Arc::clone(&started);
+    /// let group = proactor::Builder::new()
+    ///     .threads(2)
+    ///     .on_thread_start(move || {
+    ///         counted.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build_group()?;
+    /// assert_eq!(started.load(Ordering::Relaxed), 2);
+    /// # drop(group);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_thread_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.hooks.thread_start = Some(Hook(Arc::new(hook)));
+        self
+    }
+
+    /// Calls `hook` on each thread of a group as it ends, after its runtime is gone, as
+    /// tokio's `on_thread_stop`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let counted = Arc::clone(&stopped);
+    /// let group = proactor::Builder::new()
+    ///     .threads(2)
+    ///     .on_thread_stop(move || {
+    ///         counted.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build_group()?;
+    /// drop(group);
+    /// assert_eq!(stopped.load(Ordering::Relaxed), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_thread_stop(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.hooks.thread_stop = Some(Hook(Arc::new(hook)));
+        self
+    }
+
     /// How many runtimes [`build_group`](Builder::build_group) starts (default: one per
     /// core the process may use).
     ///
@@ -1122,6 +1264,7 @@ impl Builder {
                 register_sockets: self.register_sockets,
                 counters: metrics::Counters::default(),
                 idle_waiter: Cell::new(None),
+                hooks: self.hooks,
             }),
         })
     }

@@ -159,6 +159,7 @@ conformance! {
     run_modes::run_ends_when_tasks_do_or_when_stopped,
     run_modes::metrics_count_tasks_timers_and_operations,
     run_modes::shutdown_gracefully_lets_tasks_finish_then_cuts_the_rest,
+    run_modes::hooks_run_around_waits_and_threads,
     runtime::group_of_pinned_runtimes,
     net::tcp_echo_ipv4,
     net::zero_copy_writes_arrive_whole,

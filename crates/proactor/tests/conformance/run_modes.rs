@@ -156,3 +156,50 @@ pub fn shutdown_gracefully_lets_tasks_finish_then_cuts_the_rest(runtime: Runtime
     assert_eq!(group.shutdown_gracefully(Duration::from_millis(100)), 1);
     assert!(finishing.is_finished());
 }
+
+pub fn hooks_run_around_waits_and_threads(runtime: Runtime) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let backend = runtime.backend();
+    drop(runtime);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let (park, unpark) = (Arc::clone(&events), Arc::clone(&events));
+    let runtime = proactor::Builder::new()
+        .backend(backend)
+        .on_thread_park(move || park.lock().unwrap().push("park"))
+        .on_thread_unpark(move || unpark.lock().unwrap().push("unpark"))
+        .build()
+        .unwrap();
+    runtime.block_on(sleep(Duration::from_millis(10)));
+    let seen = events.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    // Each wait is bracketed: park, then unpark.
+    for pair in seen.chunks(2) {
+        assert_eq!(pair, ["park", "unpark"], "{seen:?}");
+    }
+    assert_eq!(runtime.metrics().park_count() as usize, seen.len() / 2);
+
+    let (started, stopped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (start, stop) = (Arc::clone(&started), Arc::clone(&stopped));
+    let group = proactor::Builder::new()
+        .backend(backend)
+        .threads(2)
+        .on_thread_start(move || {
+            // On the group's thread, before its runtime runs anything.
+            assert!(std::thread::current()
+                .name()
+                .unwrap()
+                .starts_with("proactor-"));
+            start.fetch_add(1, Ordering::SeqCst);
+        })
+        .on_thread_stop(move || {
+            stop.fetch_add(1, Ordering::SeqCst);
+        })
+        .build_group()
+        .unwrap();
+    assert_eq!(started.load(Ordering::SeqCst), 2);
+    assert_eq!(stopped.load(Ordering::SeqCst), 0);
+    drop(group);
+    assert_eq!(stopped.load(Ordering::SeqCst), 2);
+}
