@@ -504,13 +504,12 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
         &mut self,
         attempt: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>,
     ) -> Result<io::Result<R>, TryIoError> {
-        match attempt(self.async_fd) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            result => Ok(result),
+        let result = attempt(self.async_fd);
+        if would_block(&result) {
+            self.clear_ready();
+            return Err(TryIoError(()));
         }
+        Ok(result)
     }
 
     /// The `AsyncFd` this guard lends.
@@ -625,13 +624,12 @@ impl<T: AsRawFd> AsyncFdReadyMutGuard<'_, T> {
         &mut self,
         attempt: impl FnOnce(&mut AsyncFd<T>) -> io::Result<R>,
     ) -> Result<io::Result<R>, TryIoError> {
-        match attempt(self.async_fd) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            result => Ok(result),
+        let result = attempt(self.async_fd);
+        if would_block(&result) {
+            self.clear_ready();
+            return Err(TryIoError(()));
         }
+        Ok(result)
     }
 
     /// The owner of the descriptor, mutably.
@@ -659,6 +657,11 @@ impl<T: AsRawFd> fmt::Debug for AsyncFdReadyMutGuard<'_, T> {
             .field("ready", &self.ready)
             .finish()
     }
+}
+
+/// Whether an attempt said `WouldBlock` (readiness was used up: wait again).
+fn would_block<R>(result: &io::Result<R>) -> bool {
+    matches!(result, Err(error) if error.kind() == io::ErrorKind::WouldBlock)
 }
 
 /// An attempt in [`AsyncFdReadyGuard::try_io`] said `WouldBlock`: wait for readiness again.
