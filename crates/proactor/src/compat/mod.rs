@@ -76,7 +76,8 @@
 #[cfg(feature = "futures-io")]
 mod futures;
 #[cfg(feature = "hyper")]
-mod hyper;
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod hyper;
 #[cfg(feature = "tokio")]
 mod tokio;
 
@@ -553,6 +554,12 @@ impl<T: Adaptable> Compat<T> {
     pub(crate) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         ready!(self.poll_fill(cx))?;
         Poll::Ready(Ok(self.read.unread()))
+    }
+
+    /// The bytes read and not yet handed out, without reading more.
+    #[cfg(feature = "hyper-server")]
+    pub(crate) fn buffered(&self) -> &[u8] {
+        self.read.unread()
     }
 
     pub(crate) fn consume(&mut self, amount: usize) {
