@@ -37,12 +37,26 @@ per_backend! {
 /// Bounds each wait of a test, well inside the whole test's limit.
 const WAIT: Duration = Duration::from_secs(10);
 
-/// `/` says hello, `/peer` says who asked, `/slow` reports that it started on `started` and
+/// `/` says hello, `/local` answers from a proactor task, `/peer` says who asked, `/slow` reports that it started on `started` and
 /// answers once a `release` sender is sent to it (or dropped).
 fn app(started: mpsc::UnboundedSender<oneshot::Sender<()>>) -> Router {
     let started = Arc::new(Mutex::new(started));
     Router::new()
         .route("/", get(|| async { "hello" }))
+        // proactor's I/O, which is not `Send`, in a task of the serving thread; a `Send`
+        // channel brings its result back to the handler.
+        .route(
+            "/local",
+            get(|| async {
+                let (sender, receiver) = oneshot::channel();
+                drop(spawn(async move {
+                    let shared = std::rc::Rc::new("local");
+                    sleep(Duration::from_millis(1)).await;
+                    let _ = sender.send(*shared);
+                }));
+                receiver.await.unwrap_or("lost")
+            }),
+        )
         .route(
             "/peer",
             get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
@@ -148,6 +162,8 @@ fn http1_and_http2_on_one_port(runtime: Runtime) {
         assert_eq!(text(response).await, "hello");
         let response = sender.send_request(get_request("/peer")).await.unwrap();
         assert_eq!(text(response).await, local.to_string());
+        let response = sender.send_request(get_request("/local")).await.unwrap();
+        assert_eq!(text(response).await, "local");
         drop(sender);
         timeout(WAIT, connection).await.unwrap().unwrap().unwrap();
 
@@ -157,6 +173,8 @@ fn http1_and_http2_on_one_port(runtime: Runtime) {
         assert_eq!(text(response).await, "hello");
         let response = sender.send_request(get_request("/peer")).await.unwrap();
         assert_eq!(text(response).await, local.to_string());
+        let response = sender.send_request(get_request("/local")).await.unwrap();
+        assert_eq!(text(response).await, "local");
         drop(sender);
         timeout(WAIT, connection).await.unwrap().unwrap().unwrap();
 
