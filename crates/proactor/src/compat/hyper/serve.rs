@@ -54,9 +54,9 @@ const LONGEST_DELAY: Duration = Duration::from_secs(1);
 /// ([`TcpListener::bind_reuse_port`]), to use every core.
 ///
 /// The returned [`Serve`] runs when awaited; it never ends unless given a signal with
-/// [`with_graceful_shutdown`](Serve::with_graceful_shutdown). Dropping it (a
-/// [`timeout`](crate::time::timeout) around it, say) closes the listener and every connection
-/// at once.
+/// [`with_graceful_shutdown`](Serve::with_graceful_shutdown). Dropping it (say, a
+/// [`timeout`](crate::time::timeout) around its `into_future()`) closes the listener and
+/// every connection at once.
 ///
 /// # Connections
 ///
@@ -66,8 +66,8 @@ const LONGEST_DELAY: Duration = Duration::from_secs(1);
 /// - HTTP/1.1 keeps connections alive, with hyper's 30-second limit for the header of each
 ///   request ([`HyperTimer`] times it). HTTP/2 streams run as tasks ([`HyperExecutor`]).
 /// - HTTP/1 upgrades (WebSocket) are not served: hyper hands an upgraded connection over as
-///   a `Send` object, and proactor's streams stay on their thread. A request asking for one is
-///   served as an ordinary request.
+///   a `Send` object, and proactor's streams stay on their thread. A handler asking for one
+///   (axum's `WebSocketUpgrade`) finds the connection not upgradable.
 /// - A connection that fails (a reset, garbage, a timeout) ends alone; with the `tracing`
 ///   feature its error is a debug event.
 /// - A failed accept never ends the server. An error of the one connection being accepted
