@@ -2,7 +2,8 @@
 //! proactor's streams `futures_io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature
 //! `futures-io`), `tokio::io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `tokio`) and
 //! `hyper::rt::{Read, Write}` (feature `hyper`, with `HyperExecutor` and `HyperTimer` for
-//! hyper's connection builders; see `examples/hyper_server.rs` and `examples/hyper_client.rs`).
+//! hyper's connection builders; see `examples/hyper_server.rs` and `examples/hyper_client.rs`;
+//! with feature `hyper-server`, `hyper::serve` runs an axum `Router` on a listener).
 //!
 //! # What it costs
 //!

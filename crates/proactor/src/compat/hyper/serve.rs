@@ -46,7 +46,8 @@ const LONGEST_DELAY: Duration = Duration::from_secs(1);
 /// connection: with axum, `router.into_make_service()`, or
 /// `router.into_make_service_with_connect_info::<SocketAddr>()` for handlers that take a
 /// `ConnectInfo<SocketAddr>`. The service is cloned for each request, as axum's `Router` is
-/// built to be.
+/// built to be. Without axum, any tower service will do, whose response is a tower service of
+/// hyper's requests: tower's `service_fn` makes both from closures.
 ///
 /// Each connection is a task on this thread ([`spawn`](crate::spawn)); the service's futures
 /// need not be `Send`. Run one `serve` per runtime of a
