@@ -303,19 +303,32 @@ fn graceful_shutdown_finishes_requests_in_flight(runtime: Runtime) {
 fn shutdown_timeout_closes_what_is_left(runtime: Runtime) {
     run(&runtime, async {
         let mut server = start(Some(Duration::from_millis(100))).await;
-        let (mut sender, connection, _) = http1(server.address).await;
-        let slow = spawn(async move { sender.send_request(get_request("/slow")).await });
-        // Held, never sent: the request would never end.
-        let _release = timeout(WAIT, server.started.recv()).await.unwrap().unwrap();
+        let (mut one, one_connection, _) = http1(server.address).await;
+        let slow_one = spawn(async move { one.send_request(get_request("/slow")).await });
+        let (mut two, two_connection, _) = http2(server.address).await;
+        let slow_two = spawn(async move { two.send_request(get_request("/slow")).await });
+        // Held, never sent: the requests would never end.
+        let mut releases = Vec::new();
+        for _ in 0..2 {
+            releases.push(timeout(WAIT, server.started.recv()).await.unwrap().unwrap());
+        }
 
         let _ = server.stop.send(());
         let stopping = Instant::now();
         timeout(WAIT, server.task).await.unwrap().unwrap().unwrap();
         let waited = stopping.elapsed();
         assert!(waited >= Duration::from_millis(100), "{waited:?}");
-        // The connection was closed under the request.
-        assert!(timeout(WAIT, slow).await.unwrap().unwrap().is_err());
-        let _ = timeout(WAIT, connection).await.unwrap().unwrap();
+        // The connections were closed under the requests, and the handlers dropped (the
+        // HTTP/2 one was a task of its own).
+        assert!(timeout(WAIT, slow_one).await.unwrap().unwrap().is_err());
+        assert!(timeout(WAIT, slow_two).await.unwrap().unwrap().is_err());
+        for mut release in releases {
+            timeout(WAIT, release.closed())
+                .await
+                .expect("the handler is dropped");
+        }
+        let _ = timeout(WAIT, one_connection).await.unwrap().unwrap();
+        let _ = timeout(WAIT, two_connection).await.unwrap().unwrap();
     });
 }
 
