@@ -32,6 +32,7 @@ per_backend! {
     slow_first_bytes_are_read_again,
     graceful_shutdown_finishes_requests_in_flight,
     shutdown_timeout_closes_what_is_left,
+    tuned_header_read_timeout_applies,
 }
 
 /// Bounds each wait of a test, well inside the whole test's limit.
@@ -329,6 +330,35 @@ fn shutdown_timeout_closes_what_is_left(runtime: Runtime) {
         }
         let _ = timeout(WAIT, one_connection).await.unwrap().unwrap();
         let _ = timeout(WAIT, two_connection).await.unwrap().unwrap();
+    });
+}
+
+/// `Serve::http1` reaches the connections: a header that stalls is cut off at the limit set.
+fn tuned_header_read_timeout_applies(runtime: Runtime) {
+    run(&runtime, async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (started, _) = mpsc::unbounded_channel();
+        let mut server = serve(listener, app(started).into_make_service());
+        server
+            .http1()
+            .header_read_timeout(Duration::from_millis(100));
+        let address = server.local_addr().unwrap();
+        let server = spawn(server.into_future());
+
+        let mut client = TcpStream::connect(address).await.unwrap();
+        client
+            .write_all(&b"GET / HTTP/1.1\r\nhost: t\r\n"[..])
+            .await
+            .0
+            .unwrap();
+        let sent = Instant::now();
+        let (result, _) = timeout(WAIT, client.read_to_end(Vec::new())).await.unwrap();
+        let waited = sent.elapsed();
+        // hyper answers 408 or just closes; either way, at the limit and not at 30 seconds.
+        let _ = result;
+        assert!(waited >= Duration::from_millis(90), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        server.abort();
     });
 }
 

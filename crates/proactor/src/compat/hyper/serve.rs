@@ -66,6 +66,7 @@ const LONGEST_DELAY: Duration = Duration::from_secs(1);
 ///   send is a task of its own meanwhile, and holds up no other.
 /// - HTTP/1.1 keeps connections alive, with hyper's 30-second limit for the header of each
 ///   request ([`HyperTimer`] times it). HTTP/2 streams run as tasks ([`HyperExecutor`]).
+///   [`Serve::http1`] and [`Serve::http2`] tune either protocol.
 /// - HTTP/1 upgrades (WebSocket) are not served: hyper hands an upgraded connection over as
 ///   a `Send` object, and proactor's streams stay on their thread. A handler asking for one
 ///   (axum's `WebSocketUpgrade`) finds the connection not upgradable.
@@ -128,6 +129,7 @@ where
     Serve {
         listener,
         make_service,
+        builders: Builders::new(),
     }
 }
 
@@ -149,6 +151,7 @@ where
 pub struct Serve<M> {
     listener: TcpListener,
     make_service: M,
+    builders: Builders,
 }
 
 impl<M> Serve<M> {
@@ -182,6 +185,49 @@ impl<M> Serve<M> {
             signal,
             limit: None,
         }
+    }
+
+    /// hyper's builder for the HTTP/1.1 connections, to tune them: its limits (`max_buf_size`,
+    /// `max_headers`), `keep_alive`, `header_read_timeout` (30 seconds unless set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let app = axum::Router::new();
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut server = proactor::compat::hyper::serve(listener, app.into_make_service());
+    /// server
+    ///     .http1()
+    ///     .header_read_timeout(Duration::from_secs(5))
+    ///     .max_buf_size(64 * 1024);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn http1(&mut self) -> &mut http1::Builder {
+        &mut self.builders.http1
+    }
+
+    /// hyper's builder for the HTTP/2 connections, to tune them: `max_concurrent_streams`,
+    /// window sizes, `keep_alive_interval` (pings, timed by [`HyperTimer`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// let app = axum::Router::new();
+    /// let listener = proactor::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut server = proactor::compat::hyper::serve(listener, app.into_make_service());
+    /// server.http2().max_concurrent_streams(64);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn http2(&mut self) -> &mut http2::Builder<HyperExecutor> {
+        &mut self.builders.http2
     }
 
     /// The address the listener is bound to.
@@ -226,6 +272,7 @@ where
         Box::pin(run(
             self.listener,
             self.make_service,
+            self.builders,
             std::future::pending(),
             None,
         ))
@@ -334,8 +381,15 @@ where
         let Serve {
             listener,
             make_service,
+            builders,
         } = self.serve;
-        Box::pin(run(listener, make_service, self.signal, self.limit))
+        Box::pin(run(
+            listener,
+            make_service,
+            builders,
+            self.signal,
+            self.limit,
+        ))
     }
 }
 
@@ -343,6 +397,7 @@ where
 async fn run<M, S, B>(
     listener: TcpListener,
     mut make_service: M,
+    builders: Builders,
     signal: impl Future<Output = ()>,
     limit: Option<Duration>,
 ) -> io::Result<()>
@@ -353,7 +408,7 @@ where
     B: Body + 'static,
     B::Error: Into<BoxError>,
 {
-    let builders = Rc::new(Builders::new());
+    let builders = Rc::new(builders);
     let draining = Rc::new(Draining::default());
     // Owned, so that dropping the server closes its connections too.
     let mut connections = JoinSet::new();
