@@ -4,8 +4,9 @@
 //! ```toml
 //! [dependencies]
 //! proactor = { version = "0.1", features = ["hyper-server"] }
-//! # `tokio` only for `ConnectInfo`; axum's own server and tokio's runtime go unused.
-//! axum = { version = "0.8", default-features = false, features = ["http1", "http2", "json", "tokio"] }
+//! # Plus the extractors the app uses (`json`, `query`, ...); `tokio` only for `ConnectInfo`:
+//! # axum's own server and tokio's runtime go unused.
+//! axum = { version = "0.8", default-features = false, features = ["http1", "http2", "tokio"] }
 //! ```
 //!
 //! | tokio and axum | proactor |
