@@ -27,7 +27,8 @@
 //! ```
 //!
 //! Start with the [`guide`]: the one idea (completion everywhere, readiness emulated), the
-//! layers, owned buffers, cancellation, and a page for readers coming from tokio.
+//! layers, owned buffers, cancellation, a page for readers coming from tokio, serving axum,
+//! and protocol code that runs on both runtimes.
 //!
 //! # Features
 //!
@@ -36,6 +37,9 @@
 //!   the poll-based I/O traits of `futures-io`, tokio and hyper 1.x (with an executor and a
 //!   timer for hyper), for crates written against those; the native owned-buffer
 //!   [`io`] traits avoid the adapter's one copy per direction.
+//! - `hyper-server`: `compat::hyper::serve`, axum's `axum::serve` for proactor: an axum
+//!   `Router` (any tower service) on a listener, HTTP/1.1 and HTTP/2, graceful shutdown; see
+//!   [`guide::serving_axum`].
 //! - `tracing`: [`tracing`](https://docs.rs/tracing) events for backend choice, fallbacks,
 //!   thread-pool growth and (at trace level) every operation; see
 //!   [`guide::observability`].

@@ -1,5 +1,27 @@
-//! hyper 1.x's runtime traits: `rt::Read` and `rt::Write` for [`Compat`], and an executor and
-//! a timer for hyper's connection builders.
+//! hyper 1.x on proactor: `rt::Read` and `rt::Write` for [`Compat`], an executor and a timer
+//! for hyper's connection builders ([`HyperExecutor`], [`HyperTimer`], also at
+//! [`compat`](super)'s root), and, with the `hyper-server` feature, [`serve`]: axum's
+//! `axum::serve` for proactor, a listener's HTTP/1.1 and HTTP/2 server in one call.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use axum::routing::get;
+//! use axum::Router;
+//!
+//! #[proactor::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let app = Router::new().route("/", get(|| async { "Hello, world!" }));
+//!     let listener = proactor::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     proactor::compat::hyper::serve(listener, app.into_make_service()).await
+//! }
+//! ```
+
+#[cfg(feature = "hyper-server")]
+mod serve;
+
+#[cfg(feature = "hyper-server")]
+pub use serve::{serve, Serve, WithGracefulShutdown};
 
 use std::future::Future;
 use std::io;

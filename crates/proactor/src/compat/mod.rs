@@ -2,7 +2,8 @@
 //! proactor's streams `futures_io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature
 //! `futures-io`), `tokio::io::{AsyncRead, AsyncBufRead, AsyncWrite}` (feature `tokio`) and
 //! `hyper::rt::{Read, Write}` (feature `hyper`, with `HyperExecutor` and `HyperTimer` for
-//! hyper's connection builders; see `examples/hyper_server.rs` and `examples/hyper_client.rs`).
+//! hyper's connection builders; see `examples/hyper_server.rs` and `examples/hyper_client.rs`;
+//! with feature `hyper-server`, `hyper::serve` runs an axum `Router` on a listener).
 //!
 //! # What it costs
 //!
@@ -76,7 +77,8 @@
 #[cfg(feature = "futures-io")]
 mod futures;
 #[cfg(feature = "hyper")]
-mod hyper;
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod hyper;
 #[cfg(feature = "tokio")]
 mod tokio;
 
@@ -553,6 +555,12 @@ impl<T: Adaptable> Compat<T> {
     pub(crate) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         ready!(self.poll_fill(cx))?;
         Poll::Ready(Ok(self.read.unread()))
+    }
+
+    /// The bytes read and not yet handed out, without reading more.
+    #[cfg(feature = "hyper-server")]
+    pub(crate) fn buffered(&self) -> &[u8] {
+        self.read.unread()
     }
 
     pub(crate) fn consume(&mut self, amount: usize) {

@@ -86,6 +86,12 @@
 //! | `signal::unix::signal(kind)`, `recv()` | [`signal::signal(kind)`](crate::signal::signal), [`recv()`](crate::signal::Signal::recv) |
 //! | `sync::Mutex`, `mpsc`, `oneshot` between tasks | tasks of one runtime share a thread: `Rc<RefCell<_>>` needs no lock; between threads, executor-independent channels and locks (`tokio::sync`'s included) work on proactor's tasks |
 //! | crates that need tokio's `AsyncRead`/`AsyncWrite` | `compat::Compat` (feature `tokio`), hyper through feature `hyper` |
+//! | a library type generic over `S: tokio::io::AsyncRead + AsyncWrite + Unpin` (mini-redis's `Connection<S>`), given a `tokio::net::TcpStream` | the same type, given `Compat::new(proactor_stream)`: write such code once over tokio's traits (see [both runtimes](super::both_runtimes)) |
+//! | `axum::serve(listener, router)` | `compat::hyper::serve(listener, router.into_make_service())` (feature `hyper-server`; see [serving axum](super::serving_axum)) |
+//! | `router.into_make_service_with_connect_info::<SocketAddr>()`, `ConnectInfo<SocketAddr>` | the same, passed to `compat::hyper::serve` |
+//! | `axum::serve(..).with_graceful_shutdown(signal)` | `compat::hyper::serve(..).with_graceful_shutdown(signal)`, and `.shutdown_timeout(limit)` to bound the wait |
+//! | hyper-util's `server::conn::auto::Builder` (HTTP/1 and HTTP/2 on one port) | `compat::hyper::serve`, which picks the protocol from the first bytes; per connection, hyper's `http1::Builder` and `http2::Builder::new(HyperExecutor)` over `Compat` |
+//! | `tokio::spawn` inside an axum handler | a handler's future must be `Send`: [`proactor::spawn`](crate::spawn) the proactor I/O and await its result through a channel (see [serving axum](super::serving_axum)) |
 //!
 //! # main, spawn, JoinHandle
 //!

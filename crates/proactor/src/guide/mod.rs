@@ -61,8 +61,13 @@
 //! - [`coming_from_tokio`]: each common tokio call and its proactor counterpart.
 //! - [`observability`]: the `tracing` feature: which backend was chosen and why, fallbacks,
 //!   thread-pool growth, every operation.
+//! - [`serving_axum`]: an axum `Router` on proactor in a few lines (feature `hyper-server`).
+//! - [`both_runtimes`]: protocol code written once over tokio's I/O traits, run on tokio and
+//!   on proactor.
 
+pub mod both_runtimes;
 pub mod cancellation;
 pub mod coming_from_tokio;
 pub mod observability;
 pub mod owned_buffers;
+pub mod serving_axum;
