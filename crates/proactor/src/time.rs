@@ -13,7 +13,7 @@
 //! has nothing else to do, so timer-heavy tests run without sleeping real time.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -476,9 +476,9 @@ impl From<Elapsed> for std::io::Error {
 /// assert!(result.is_err());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
-        future,
+        future: future.into_future(),
         sleep: sleep(duration),
     }
 }
@@ -501,9 +501,9 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// assert!(Instant::now() >= deadline);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
-        future,
+        future: future.into_future(),
         sleep: sleep_until(deadline),
     }
 }

@@ -56,8 +56,8 @@ const LONGEST_DELAY: Duration = Duration::from_secs(1);
 ///
 /// The returned [`Serve`] runs when awaited; it never ends unless given a signal with
 /// [`with_graceful_shutdown`](Serve::with_graceful_shutdown). Dropping it (say, a
-/// [`timeout`](crate::time::timeout) around its `into_future()`) closes the listener and
-/// every connection at once.
+/// [`timeout`](crate::time::timeout) around it) closes the listener and every connection at
+/// once.
 ///
 /// # Connections
 ///
