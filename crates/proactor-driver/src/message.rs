@@ -215,7 +215,9 @@ impl fmt::Debug for UnixAddr {
 /// ```
 #[derive(Default)]
 pub struct Descriptors {
-    fds: Vec<Fd>,
+    // A boxed slice, not a vector: every operation slot holds an `Op`, and this keeps the
+    // largest (`RecvMsg`) a word smaller.
+    fds: Box<[Fd]>,
 }
 
 impl Descriptors {
@@ -263,10 +265,12 @@ impl Descriptors {
         &self.fds
     }
 
-    /// Takes ownership of `fd`, which nothing else may close.
+    /// Takes ownership of `fds`, which nothing else may close.
     #[cfg_attr(not(unix), allow(dead_code))] // Only Unix receives descriptors.
-    pub(crate) fn push_owned(&mut self, fd: Fd) {
-        self.fds.push(fd);
+    pub(crate) fn from_owned_raw(fds: Vec<Fd>) -> Descriptors {
+        Descriptors {
+            fds: fds.into_boxed_slice(),
+        }
     }
 
     /// Hands the descriptors to the caller as owned values.
@@ -279,7 +283,7 @@ impl Descriptors {
     /// ```
     #[cfg(unix)]
     pub fn into_owned(mut self) -> Vec<std::os::fd::OwnedFd> {
-        crate::sys::into_owned_fds(std::mem::take(&mut self.fds))
+        crate::sys::into_owned_fds(std::mem::take(&mut self.fds).into_vec())
     }
 }
 

@@ -354,8 +354,9 @@ pub enum Op {
         /// caller that keeps the box receives without allocating; given such a box, a sender
         /// the OS reports no address for (Linux: one not bound) comes back unnamed.
         source: Option<Address>,
-        /// Room for this many received descriptors (0: none expected; at most 253).
-        max_fds: usize,
+        /// Room for this many received descriptors (0: none expected; at most 253, Linux's
+        /// `SCM_MAX_FD`; a byte, as every slot holds an `Op` and this is its largest kind).
+        max_fds: u8,
         /// Output: the descriptors received, close-on-exec, owned (closed if nobody takes
         /// them).
         fds: Descriptors,

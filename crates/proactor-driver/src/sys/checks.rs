@@ -25,7 +25,7 @@ pub(crate) fn validate(op: &Op, identity: u64) -> io::Result<()> {
         Op::RecvMsg {
             max_fds, fds, bufs, ..
         } if *max_fds > 0 || !fds.is_empty() => {
-            check_descriptor_count(*max_fds)?;
+            check_descriptor_count(usize::from(*max_fds))?;
             if !fds.is_empty() {
                 return Err(invalid_input(
                     "a message receive is submitted without descriptors: they are its output",

@@ -1530,7 +1530,7 @@ fn build_entry(
             max_fds,
             ..
         } => {
-            unix::prepare_receive(control, bufs, *max_fds);
+            unix::prepare_receive(control, bufs, usize::from(*max_fds));
             // Received descriptors are close-on-exec from the start, as std's are.
             opcode::RecvMsg::new(types::Fd(*fd), &mut control.scratch().msghdr)
                 .flags((*flags | libc::MSG_CMSG_CLOEXEC) as u32)

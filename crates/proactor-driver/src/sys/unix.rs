@@ -273,12 +273,14 @@ fn set_control(scratch: &mut Scratch, data_len: libc::c_uint) {
 /// control data) into `fds`, close-on-exec, up to `max_fds`; returns whether some found no
 /// room: the control data was cut short (`MSG_CTRUNC`: the OS closed those), or more than
 /// `max_fds` fit in the alignment padding of the room (closed here).
-fn take_descriptors(scratch: &Scratch, fds: &mut Descriptors, max_fds: usize) -> bool {
+fn take_descriptors(scratch: &Scratch, descriptors: &mut Descriptors, max_fds: usize) -> bool {
     let header = &scratch.msghdr;
     let mut truncated = header.msg_flags & libc::MSG_CTRUNC != 0;
     if header.msg_control.is_null() {
         return truncated;
     }
+    // Only until the loop ends, which nothing can interrupt (no early return, no panic).
+    let mut fds = Vec::new();
     // SAFETY: msg_control points at the scratch's ancillary room, of which the kernel wrote
     // msg_controllen bytes of control messages; CMSG_FIRSTHDR/NXTHDR stay inside that length
     // and every message's data is read within its cmsg_len.
@@ -301,11 +303,14 @@ fn take_descriptors(scratch: &Scratch, fds: &mut Descriptors, max_fds: usize) ->
                         // No MSG_CMSG_CLOEXEC here (macOS): mark it now, as soon as it exists.
                         libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
                     }
-                    fds.push_owned(fd);
+                    fds.push(fd);
                 }
             }
             message = libc::CMSG_NXTHDR(header, message);
         }
+    }
+    if !fds.is_empty() {
+        *descriptors = Descriptors::from_owned_raw(fds);
     }
     truncated
 }
@@ -626,7 +631,7 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             max_fds,
             ..
         } => {
-            prepare_receive(control, bufs, *max_fds);
+            prepare_receive(control, bufs, usize::from(*max_fds));
             // SAFETY: the msghdr points at iovecs, an address and control room in the control
             // block, alive for the call.
             check(unsafe {
@@ -1350,7 +1355,7 @@ fn finish_any(op: &mut Op, control: &mut Control, result: io::Result<usize>) -> 
             let scratch = control.scratch();
             *source = read_address(&scratch.address, scratch.msghdr.msg_namelen, source.take());
             // From here `fds` owns them: nothing is left that could lose them.
-            *fds_truncated = take_descriptors(scratch, fds, *max_fds);
+            *fds_truncated = take_descriptors(scratch, fds, usize::from(*max_fds));
         }
         Op::Accept { peer, .. } => {
             let scratch = control.scratch();

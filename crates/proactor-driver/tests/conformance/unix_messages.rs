@@ -79,7 +79,7 @@ fn receive(
     fd: proactor_driver::Fd,
     capacity: usize,
     source: Option<Address>,
-    max_fds: usize,
+    max_fds: u8,
 ) -> Op {
     Op::RecvMsg {
         fd,

@@ -1648,7 +1648,7 @@ async fn recv_message(
     fd: Fd,
     bufs: Vec<Buffer>,
     source: Option<Address>,
-    max_fds: usize,
+    max_fds: u8,
     timeout: Option<Duration>,
 ) -> Received {
     let op = Op::RecvMsg {
@@ -1715,7 +1715,15 @@ async fn recv_with_fds<B: IoBuf>(
     max_fds: usize,
     timeout: Option<Duration>,
 ) -> BufResult<(usize, Vec<OwnedFd>), B> {
-    let received = recv_message(fd, vec![buf.into_buffer()], None, max_fds, timeout).await;
+    // The driver takes at most 253 (Linux's SCM_MAX_FD), in a byte.
+    let Ok(room) = u8::try_from(max_fds) else {
+        let error = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a message passes at most 253 descriptors (SCM_MAX_FD)",
+        );
+        return (Err(error), buf);
+    };
+    let received = recv_message(fd, vec![buf.into_buffer()], None, room, timeout).await;
     let buffer = B::from_buffer(one_buffer(received.bufs));
     let fds = received.fds;
     let result = received.result.and_then(|count| {
