@@ -290,7 +290,8 @@ fn take_descriptors(scratch: &Scratch, descriptors: &mut Descriptors, max_fds: u
             if (*message).cmsg_level == libc::SOL_SOCKET && (*message).cmsg_type == libc::SCM_RIGHTS
             {
                 let data = libc::CMSG_DATA(message);
-                let data_len = (*message).cmsg_len as usize - (data as usize - message as usize);
+                let header_len = data as usize - message as usize;
+                let data_len = ((*message).cmsg_len as usize).saturating_sub(header_len);
                 for index in 0..data_len / mem::size_of::<RawFd>() {
                     let fd = data.cast::<RawFd>().add(index).read_unaligned();
                     if fds.len() == max_fds {

@@ -75,12 +75,7 @@ fn send(
 }
 
 #[cfg(unix)]
-fn receive(
-    fd: proactor_driver::Fd,
-    capacity: usize,
-    source: Option<Address>,
-    max_fds: u8,
-) -> Op {
+fn receive(fd: proactor_driver::Fd, capacity: usize, source: Option<Address>, max_fds: u8) -> Op {
     Op::RecvMsg {
         fd,
         bufs: vec![room(capacity)],

@@ -821,8 +821,8 @@ impl UnixStream {
 
     /// Reads into `buf` and takes up to `max_fds` descriptors passed with those bytes
     /// (`SCM_RIGHTS`): owned, close-on-exec. 0 bytes and no descriptors: the peer closed its
-    /// end. A receive stops at the bytes a send of descriptors began with, so descriptors
-    /// arrive with the bytes sent with them.
+    /// end. Descriptors come with the receive that reads the first byte sent with them (which
+    /// may also read bytes sent before them, never bytes sent after).
     ///
     /// It reads from the socket: bytes an earlier cancelled [`read`](AsyncRead::read) kept
     /// for the next read are not among them, so use one or the other on a stream, not both
