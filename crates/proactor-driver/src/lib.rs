@@ -100,6 +100,7 @@ mod completion_port;
 mod driver;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod message;
 mod op;
 mod pool;
 mod slots;
@@ -113,6 +114,7 @@ pub use buffer_pool::{is_pool_exhausted, BufferPool, PooledBuffer, MAX_BUFFERS};
 pub use driver::{Backend, Config, Driver, Notifier};
 #[cfg(feature = "fault-injection")]
 pub use fault::{FaultCounts, Faults};
+pub use message::{Address, Descriptors, UnixAddr};
 pub use op::{path_to_cstring, BlockingJob, Completion, Metadata, Op, OpId, OpKind};
 pub use pool::PoolStats;
 

@@ -11,7 +11,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::{Buffer, BufferPool, Fd, PooledBuffer};
+use crate::{Address, Buffer, BufferPool, Descriptors, Fd, PooledBuffer};
 
 /// Identifies a submitted operation until its [`Completion`] is returned.
 ///
@@ -324,27 +324,45 @@ pub enum Op {
         /// Output: the buffer holding what was received.
         buffer: Option<PooledBuffer>,
     },
-    /// Sends a message gathered from `bufs`, to `addr` if given (`sendmsg(2)`).
+    /// Sends a message gathered from `bufs`, to `addr` if given, with `fds` if any
+    /// (`sendmsg(2)`; `SCM_RIGHTS` for the descriptors, Unix domain sockets only).
     SendMsg {
         /// A socket.
         fd: Fd,
         /// The message, in order.
         bufs: Vec<Buffer>,
-        /// Destination for unconnected datagram sockets.
-        addr: Option<SocketAddr>,
+        /// Destination for unconnected datagram sockets: IP, or a Unix domain address (Unix
+        /// only: `Unsupported` on Windows).
+        addr: Option<Address>,
+        /// Descriptors to pass with the message (Unix domain sockets; at most 253, Linux's
+        /// `SCM_MAX_FD`). The operation owns them until it is dropped: pass duplicates.
+        fds: Descriptors,
         /// `MSG_*` flags; `MSG_NOSIGNAL` is always added.
         flags: i32,
     },
-    /// Receives one message into `bufs` and records its source (`recvmsg(2)`).
+    /// Receives one message into `bufs` and records its source (`recvmsg(2)`), and up to
+    /// `max_fds` descriptors passed with it (`SCM_RIGHTS`, Unix domain sockets only).
     RecvMsg {
         /// A socket.
         fd: Fd,
         /// Filled in order.
         bufs: Vec<Buffer>,
-        /// `MSG_*` flags.
+        /// `MSG_*` flags (`MSG_CMSG_CLOEXEC` is always added where the OS has it).
         flags: i32,
-        /// Filled with the sender's address, when the socket reports one.
-        source: Option<SocketAddr>,
+        /// Filled with the sender's address, when the socket reports one. A Unix domain
+        /// address is written into the box given here, if it is `Some(Address::Unix(_))`, so a
+        /// caller that keeps the box receives without allocating; given such a box, a sender
+        /// the OS reports no address for (Linux: one not bound) comes back unnamed.
+        source: Option<Address>,
+        /// Room for this many received descriptors (0: none expected; at most 253, Linux's
+        /// `SCM_MAX_FD`; a byte, as every slot holds an `Op` and this is its largest kind).
+        max_fds: u8,
+        /// Output: the descriptors received, close-on-exec, owned (closed if nobody takes
+        /// them).
+        fds: Descriptors,
+        /// Output: more descriptors came than `max_fds`: those beyond it were closed (by the
+        /// OS, `MSG_CTRUNC`, or by the driver when word rounding left room for one more).
+        fds_truncated: bool,
     },
     /// Shuts down one or both directions of a connected socket.
     Shutdown {

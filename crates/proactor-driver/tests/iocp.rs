@@ -10,7 +10,7 @@ use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::{AsRawHandle, AsRawSocket};
 use std::time::{Duration, Instant};
 
-use proactor_driver::{Backend, Buffer, Completion, Driver, Fd, Op, OpId};
+use proactor_driver::{Backend, Buffer, Completion, Descriptors, Driver, Fd, Op, OpId};
 
 const LIMIT: Duration = Duration::from_secs(10);
 const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
@@ -652,13 +652,16 @@ fn a_datagram_longer_than_the_buffer_is_truncated() {
                 bufs: vec![Buffer::from(Vec::with_capacity(10))],
                 flags: 0,
                 source: None,
+                max_fds: 0,
+                fds: Descriptors::new(),
+                fds_truncated: false,
             },
         );
         lengths.push(received.result.unwrap());
         let Op::RecvMsg { source, .. } = received.op else {
             unreachable!()
         };
-        assert_eq!(source, Some(sender.local_addr().unwrap()));
+        assert_eq!(source, Some(sender.local_addr().unwrap().into()));
     }
     assert_eq!(
         lengths,

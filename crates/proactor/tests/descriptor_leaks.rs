@@ -93,6 +93,44 @@ fn cancelled_unix_connects_close_what_they_made(runtime: &Runtime) {
     );
 }
 
+/// Receives of passed descriptors that are cancelled (before or after the descriptors came)
+/// or that have too little room for them leave no descriptor behind.
+fn descriptor_receives_close_what_they_got(runtime: &Runtime) {
+    use std::os::fd::AsFd;
+    let file = std::fs::File::open("Cargo.toml").unwrap();
+    let before = open_fds();
+    runtime.block_on(async {
+        for round in 0..20 {
+            let (a, b) = proactor::net::UnixDatagram::pair().unwrap();
+            let fds = [file.as_fd(), file.as_fd(), file.as_fd()];
+            if round % 2 == 0 {
+                a.send_with_fds(&b"early"[..], &fds).await.0.unwrap();
+            }
+            let cut = timeout(Duration::ZERO, b.recv_with_fds(Vec::with_capacity(8), 3)).await;
+            if round % 2 == 1 {
+                a.send_with_fds(&b"late"[..], &fds).await.0.unwrap();
+            }
+            drop(cut);
+            sleep(Duration::from_millis(2)).await;
+            // Room for one of three: an error, and nothing left open.
+            a.send_with_fds(&b"three"[..], &fds).await.0.unwrap();
+            let (received, _) = b.recv_with_fds(Vec::with_capacity(8), 1).await;
+            assert!(received.is_err() || round % 2 == 1);
+        }
+        let deadline = Instant::now() + common::LIMIT;
+        while open_fds() > before && Instant::now() < deadline {
+            sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let after = open_fds();
+    assert!(
+        after <= before,
+        "{}: {} descriptors leaked by descriptor receives",
+        runtime.backend(),
+        after - before
+    );
+}
+
 #[test]
 fn cancelled_operations_leak_no_descriptor() {
     for backend in [Backend::IoUring, Backend::Epoll] {
@@ -101,5 +139,6 @@ fn cancelled_operations_leak_no_descriptor() {
             continue;
         };
         cancelled_unix_connects_close_what_they_made(&runtime);
+        descriptor_receives_close_what_they_got(&runtime);
     }
 }

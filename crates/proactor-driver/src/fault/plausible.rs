@@ -88,10 +88,18 @@ pub(super) fn may_be_short(op: &Op) -> bool {
         Op::Recv { fd, flags, .. } | Op::Send { fd, flags, .. } | Op::SendZc { fd, flags, .. } => {
             flags == 0 && target(fd) == Target::StreamSocket
         }
-        Op::RecvMsg { fd, flags, .. } => flags == 0 && target(fd) == Target::StreamSocket,
+        // Descriptors travel with the first byte of a message: a short one could not be
+        // completed by the caller as the OS would.
+        Op::RecvMsg {
+            fd, flags, max_fds, ..
+        } => flags == 0 && max_fds == 0 && target(fd) == Target::StreamSocket,
         Op::SendMsg {
-            fd, flags, addr, ..
-        } => flags == 0 && addr.is_none() && target(fd) == Target::StreamSocket,
+            fd,
+            flags,
+            ref addr,
+            ref fds,
+            ..
+        } => flags == 0 && addr.is_none() && fds.is_empty() && target(fd) == Target::StreamSocket,
         Op::Splice { .. } | Op::SendFile { .. } => true,
         _ => false,
     }

@@ -3,7 +3,8 @@
 
 use std::io;
 
-use crate::{Buffer, Fd, Op};
+use super::SUN_PATH_LEN;
+use crate::{Address, Buffer, Fd, Op, UnixAddr};
 
 /// The most buffers one `readv`/`writev`/`sendmsg` takes on Linux, macOS and the BSDs
 /// (`IOV_MAX`, `UIO_MAXIOV`). A vectored read or write of more runs as several calls of at
@@ -21,6 +22,17 @@ pub(crate) fn validate(op: &Op, identity: u64) -> io::Result<()> {
     match op {
         Op::Read { buf, .. } | Op::Recv { buf, .. } => check_read_buffer(buf),
         Op::ReadDirectoryChanges { buf, .. } => check_read_buffer(buf),
+        Op::RecvMsg {
+            max_fds, fds, bufs, ..
+        } if *max_fds > 0 || !fds.is_empty() => {
+            check_descriptor_count(usize::from(*max_fds))?;
+            if !fds.is_empty() {
+                return Err(invalid_input(
+                    "a message receive is submitted without descriptors: they are its output",
+                ));
+            }
+            check_vector_len(bufs, true)
+        }
         Op::ReadVectored { bufs, .. } | Op::RecvMsg { bufs, .. } => {
             check_vector_len(bufs, matches!(op, Op::RecvMsg { .. }))?;
             if bufs.iter().any(|buf| check_read_buffer(buf).is_err()) {
@@ -40,7 +52,18 @@ pub(crate) fn validate(op: &Op, identity: u64) -> io::Result<()> {
             "a pooled receive is submitted without a buffer: the pool lends one",
         )),
         Op::WriteVectored { bufs, .. } => check_vector_len(bufs, false),
-        Op::SendMsg { bufs, .. } => check_vector_len(bufs, true),
+        Op::SendMsg {
+            bufs, addr, fds, ..
+        } => {
+            check_vector_len(bufs, true)?;
+            if !fds.is_empty() {
+                check_descriptor_count(fds.len())?;
+            }
+            match addr {
+                Some(Address::Unix(addr)) => check_unix_address(addr),
+                _ => Ok(()),
+            }
+        }
         Op::Statx { path, dir, .. } if path.as_bytes().is_empty() && dir.is_none() => {
             Err(invalid_input("statx with an empty path needs a descriptor"))
         }
@@ -56,6 +79,47 @@ fn check_read_buffer(buf: &Buffer) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The most descriptors one message carries: Linux's `SCM_MAX_FD`.
+pub(crate) const MAX_FDS: usize = 253;
+
+/// Descriptors passed with a message: where the OS has them, and at most [`MAX_FDS`].
+fn check_descriptor_count(count: usize) -> io::Result<()> {
+    if SUN_PATH_LEN.is_none() {
+        return Err(unix_sockets_unsupported());
+    }
+    if count > MAX_FDS {
+        return Err(invalid_input(
+            "a message passes at most 253 descriptors (SCM_MAX_FD)",
+        ));
+    }
+    Ok(())
+}
+
+/// A Unix domain address fits this OS's `sun_path` (a path with its final NUL).
+fn check_unix_address(addr: &UnixAddr) -> io::Result<()> {
+    let Some(room) = SUN_PATH_LEN else {
+        return Err(unix_sockets_unsupported());
+    };
+    let bytes = addr.as_bytes();
+    let needed = match bytes.first() {
+        Some(0) | None => bytes.len(),
+        Some(_) => bytes.len() + 1,
+    };
+    if needed > room {
+        return Err(invalid_input(
+            "this Unix socket address is longer than the OS's sun_path (104 bytes on macOS and the BSDs)",
+        ));
+    }
+    Ok(())
+}
+
+fn unix_sockets_unsupported() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "Unix domain addresses and descriptor passing are Unix only",
+    )
 }
 
 fn check_vector_len(bufs: &[Buffer], message: bool) -> io::Result<()> {

@@ -1515,19 +1515,25 @@ fn build_entry(
             fd,
             bufs,
             addr,
+            fds,
             flags,
         } => {
-            unix::prepare_msghdr(control, bufs, addr.as_ref(), false);
+            unix::prepare_send(control, bufs, addr.as_ref(), fds.as_raw());
             opcode::SendMsg::new(types::Fd(*fd), &control.scratch().msghdr)
                 .flags((*flags | libc::MSG_NOSIGNAL) as u32)
                 .build()
         }
         Op::RecvMsg {
-            fd, bufs, flags, ..
+            fd,
+            bufs,
+            flags,
+            max_fds,
+            ..
         } => {
-            unix::prepare_msghdr(control, bufs, None, true);
+            unix::prepare_receive(control, bufs, usize::from(*max_fds));
+            // Received descriptors are close-on-exec from the start, as std's are.
             opcode::RecvMsg::new(types::Fd(*fd), &mut control.scratch().msghdr)
-                .flags(*flags as u32)
+                .flags((*flags | libc::MSG_CMSG_CLOEXEC) as u32)
                 .build()
         }
         Op::Shutdown { fd, how } => {

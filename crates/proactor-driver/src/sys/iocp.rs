@@ -52,7 +52,7 @@ use super::windows::{self as win, unsupported, HandleKind, Waker, WAKE_KEY};
 use super::Backend;
 use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
-use crate::{Buffer, Completion, Fd, Op, OpId};
+use crate::{Address, Buffer, Completion, Fd, Op, OpId};
 
 /// `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE`.
 const SKIP_MODES: u8 = 0x1 | 0x2;
@@ -423,7 +423,8 @@ impl Iocp {
                         (&control.address as *const SOCKADDR_STORAGE).cast(),
                         control.address_len,
                     )
-                };
+                }
+                .map(Address::Ip);
             }),
             Op::Accept { fd, peer } => {
                 let accepted =
@@ -1333,7 +1334,11 @@ fn start(slot: &mut Slot, family: Option<i32>) -> Started {
             }
             fill_wsabufs(&mut control.bufs, bufs, false);
             let (address, len) = match addr {
-                Some(addr) => {
+                // Refused at submission (`checks::validate`): no Unix domain sockets here.
+                Some(Address::Unix(_)) => {
+                    return Started::Failed(unsupported("Unix domain addresses"))
+                }
+                Some(Address::Ip(addr)) => {
                     let len = win::write_socket_addr(addr, &mut control.address);
                     (
                         (&control.address as *const SOCKADDR_STORAGE).cast::<SOCKADDR>(),

@@ -57,7 +57,9 @@ mod unsupported;
 mod windows;
 
 #[cfg(unix)]
-pub(crate) use unix::{close_quietly, duplicate, is_cancelled, perform_blocking, Waker};
+pub(crate) use unix::{
+    close_quietly, duplicate, into_owned_fds, is_cancelled, perform_blocking, Waker,
+};
 #[cfg(not(any(unix, windows)))]
 pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
 #[cfg(windows)]
@@ -65,6 +67,15 @@ pub(crate) use windows::{
     close_quietly, create_named_pipe, disconnect_named_pipe, is_cancelled, open_directory,
     open_named_pipe, perform_blocking, Port, Waker,
 };
+
+/// The bytes of `sun_path` a Unix domain address may use, or `None` where message operations
+/// carry no Unix domain addresses nor descriptors (Windows: no such sockets here).
+#[cfg(target_os = "linux")]
+pub(crate) const SUN_PATH_LEN: Option<usize> = Some(108);
+#[cfg(all(unix, not(target_os = "linux")))]
+pub(crate) const SUN_PATH_LEN: Option<usize> = Some(104);
+#[cfg(not(unix))]
+pub(crate) const SUN_PATH_LEN: Option<usize> = None;
 
 /// What "never" becomes where a clock or a system call needs a number: a century. A longer
 /// timeout (up to `Duration::MAX`) waits this long instead, which no program outlives, rather

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(crate) use super::checks::validate;
 use super::checks::{commit_vectored, IOV_MAX};
-use crate::{Buffer, Metadata, Op};
+use crate::{Address, Buffer, Descriptors, Metadata, Op, UnixAddr};
 
 /// Kernel-shared memory of one operation slot, reused by every operation the slot holds.
 ///
@@ -42,6 +42,9 @@ pub(crate) struct Scratch {
     pub(crate) msghdr: libc::msghdr,
     pub(crate) address: libc::sockaddr_storage,
     pub(crate) address_len: libc::socklen_t,
+    /// A message's control data (`msg_control`: descriptors passed with `SCM_RIGHTS`), in
+    /// words so its `cmsghdr`s are aligned. Its capacity stays with the slot.
+    pub(crate) ancillary: Vec<u64>,
     #[cfg(target_os = "linux")]
     pub(crate) statx: libc::statx,
     /// How an `openat2` resolves its path (io_uring reads it when the SQE is consumed).
@@ -67,6 +70,7 @@ impl Control {
                 // SAFETY: as above.
                 address: unsafe { mem::zeroed() },
                 address_len: 0,
+                ancillary: Vec::new(),
                 #[cfg(target_os = "linux")]
                 // SAFETY: as above.
                 statx: unsafe { mem::zeroed() },
@@ -192,30 +196,194 @@ pub(crate) fn read_socket_addr(
     }
 }
 
-/// Points `control.msghdr` at `bufs` (through `control.iovecs`) and, for a send with a
-/// destination or any receive, at `control.address`.
-pub(crate) fn prepare_msghdr(
+/// Points `control.msghdr` at `bufs` (through `control.iovecs`), at `control.address` if
+/// the message goes to `addr`, and at a control message passing `fds` if there are any.
+pub(crate) fn prepare_send(
     control: &mut Control,
     bufs: &mut [Buffer],
-    addr: Option<&SocketAddr>,
-    for_read: bool,
+    addr: Option<&Address>,
+    fds: &[RawFd],
 ) {
-    fill_iovecs(&mut control.iovecs, bufs, for_read);
+    fill_iovecs(&mut control.iovecs, bufs, false);
     let (iov, iovlen) = (control.iovecs.as_mut_ptr(), control.iovecs.len());
     let scratch = control.scratch();
     // SAFETY: all-zero is a valid msghdr; zeroing clears fields a previous operation set.
     scratch.msghdr = unsafe { mem::zeroed() };
     scratch.msghdr.msg_iov = iov;
     scratch.msghdr.msg_iovlen = iovlen as _;
-    if for_read {
-        scratch.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        scratch.msghdr.msg_name = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
-        scratch.msghdr.msg_namelen = scratch.address_len;
-    } else if let Some(addr) = addr {
-        scratch.address_len = write_socket_addr(addr, &mut scratch.address);
+    if let Some(addr) = addr {
+        scratch.address_len = match addr {
+            Address::Ip(addr) => write_socket_addr(addr, &mut scratch.address),
+            Address::Unix(addr) => write_unix_addr(addr, &mut scratch.address),
+        };
         scratch.msghdr.msg_name = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
         scratch.msghdr.msg_namelen = scratch.address_len;
     }
+    if !fds.is_empty() {
+        let data_len = mem::size_of_val(fds) as libc::c_uint;
+        set_control(scratch, data_len);
+        // SAFETY: `set_control` made msg_control point at CMSG_SPACE(data_len) zeroed,
+        // aligned bytes in the scratch, room for one cmsghdr and `fds` after it.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(&scratch.msghdr);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(data_len) as _;
+            std::ptr::copy_nonoverlapping(
+                fds.as_ptr().cast::<u8>(),
+                libc::CMSG_DATA(header),
+                data_len as usize,
+            );
+        }
+    }
+}
+
+/// Points `control.msghdr` at `bufs` (through `control.iovecs`), at `control.address` for
+/// the sender's address, and at room for `max_fds` passed descriptors if not 0.
+pub(crate) fn prepare_receive(control: &mut Control, bufs: &mut [Buffer], max_fds: usize) {
+    fill_iovecs(&mut control.iovecs, bufs, true);
+    let (iov, iovlen) = (control.iovecs.as_mut_ptr(), control.iovecs.len());
+    let scratch = control.scratch();
+    // SAFETY: all-zero is a valid msghdr; zeroing clears fields a previous operation set.
+    scratch.msghdr = unsafe { mem::zeroed() };
+    scratch.msghdr.msg_iov = iov;
+    scratch.msghdr.msg_iovlen = iovlen as _;
+    scratch.address_len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    scratch.msghdr.msg_name = (&mut scratch.address as *mut libc::sockaddr_storage).cast();
+    scratch.msghdr.msg_namelen = scratch.address_len;
+    if max_fds > 0 {
+        set_control(scratch, (max_fds * mem::size_of::<RawFd>()) as libc::c_uint);
+    }
+}
+
+/// Points the message header at zeroed control room for `data_len` bytes of one control
+/// message, in the scratch's `ancillary` (grown only past its largest use so far).
+fn set_control(scratch: &mut Scratch, data_len: libc::c_uint) {
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(data_len) } as usize;
+    scratch.ancillary.clear();
+    scratch
+        .ancillary
+        .resize(space.div_ceil(mem::size_of::<u64>()), 0);
+    scratch.msghdr.msg_control = scratch.ancillary.as_mut_ptr().cast();
+    scratch.msghdr.msg_controllen = space as _;
+}
+
+/// Takes ownership of the descriptors a received message carried (`SCM_RIGHTS` in its
+/// control data) into `fds`, close-on-exec, up to `max_fds`; returns whether some found no
+/// room: the control data was cut short (`MSG_CTRUNC`: the OS closed those), or more than
+/// `max_fds` fit in the alignment padding of the room (closed here).
+fn take_descriptors(scratch: &Scratch, descriptors: &mut Descriptors, max_fds: usize) -> bool {
+    let header = &scratch.msghdr;
+    let mut truncated = header.msg_flags & libc::MSG_CTRUNC != 0;
+    if header.msg_control.is_null() {
+        return truncated;
+    }
+    // Only until the loop ends, which nothing can interrupt (no early return, no panic).
+    let mut fds = Vec::new();
+    // SAFETY: msg_control points at the scratch's ancillary room, of which the kernel wrote
+    // msg_controllen bytes of control messages; CMSG_FIRSTHDR/NXTHDR stay inside that length
+    // and every message's data is read within its cmsg_len.
+    unsafe {
+        let mut message = libc::CMSG_FIRSTHDR(header);
+        while !message.is_null() {
+            if (*message).cmsg_level == libc::SOL_SOCKET && (*message).cmsg_type == libc::SCM_RIGHTS
+            {
+                let data = libc::CMSG_DATA(message);
+                let header_len = data as usize - message as usize;
+                let data_len = ((*message).cmsg_len as usize).saturating_sub(header_len);
+                for index in 0..data_len / mem::size_of::<RawFd>() {
+                    let fd = data.cast::<RawFd>().add(index).read_unaligned();
+                    if fds.len() == max_fds {
+                        // Room for `max_fds` rounds up to whole words: one more may fit.
+                        close_quietly(fd);
+                        truncated = true;
+                        continue;
+                    }
+                    if !RECEIVES_CLOEXEC {
+                        // No MSG_CMSG_CLOEXEC here (macOS): mark it now, as soon as it exists.
+                        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                    }
+                    fds.push(fd);
+                }
+            }
+            message = libc::CMSG_NXTHDR(header, message);
+        }
+    }
+    if !fds.is_empty() {
+        *descriptors = Descriptors::from_owned_raw(fds);
+    }
+    truncated
+}
+
+/// Hands over descriptors owned by a [`Descriptors`], which has let go of them.
+pub(crate) fn into_owned_fds(fds: Vec<RawFd>) -> Vec<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    fds.into_iter()
+        // SAFETY: the caller owned each descriptor (a `Descriptors` closes what it holds, and
+        // held these), and gives up every one of them here.
+        .map(|fd| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+        .collect()
+}
+
+/// Writes a Unix domain address into `storage` as a `sockaddr_un`; returns its length (a path
+/// counts its final NUL, as std's addresses do). Its length was checked at submission.
+fn write_unix_addr(addr: &UnixAddr, storage: &mut libc::sockaddr_storage) -> libc::socklen_t {
+    // SAFETY: all-zero is a valid sockaddr_storage; zeroing also clears a previous address.
+    *storage = unsafe { mem::zeroed() };
+    // SAFETY: sockaddr_storage is large and aligned enough for any sockaddr type.
+    let raw = unsafe { &mut *(storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
+    raw.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let bytes = addr.as_bytes();
+    for (to, &from) in raw.sun_path.iter_mut().zip(bytes) {
+        *to = from as libc::c_char;
+    }
+    let is_path = bytes.first().is_some_and(|&first| first != 0);
+    (mem::offset_of!(libc::sockaddr_un, sun_path) + bytes.len() + usize::from(is_path))
+        as libc::socklen_t
+}
+
+/// Reads the address the kernel wrote into `storage` (`len` bytes): an IP address, or a Unix
+/// domain one, written into `reuse`'s box if it has one. `None` if it is neither (or absent).
+fn read_address(
+    storage: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+    reuse: Option<Address>,
+) -> Option<Address> {
+    let len = len as usize;
+    let path_offset = mem::offset_of!(libc::sockaddr_un, sun_path);
+    if len < path_offset {
+        // No address: Linux reports none for an unbound Unix sender. A caller that gave a
+        // Unix address box receives on a Unix socket: the sender is unnamed.
+        return match reuse {
+            Some(Address::Unix(mut addr)) => {
+                *addr = UnixAddr::unnamed();
+                Some(Address::Unix(addr))
+            }
+            _ => None,
+        };
+    }
+    if storage.ss_family as libc::c_int != libc::AF_UNIX {
+        return read_socket_addr(storage, len as libc::socklen_t).map(Address::Ip);
+    }
+    // SAFETY: the family says the storage holds a sockaddr_un; its bytes are initialized.
+    let raw = unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
+    let path = &raw.sun_path[..(len - path_offset).min(raw.sun_path.len())];
+    // SAFETY: c_char and u8 have the same size and alignment.
+    let mut bytes = unsafe { std::slice::from_raw_parts(path.as_ptr().cast::<u8>(), path.len()) };
+    if bytes.first().is_some_and(|&first| first != 0) {
+        // A path ends at its NUL (the kernel may count it, or padding after it).
+        if let Some(end) = bytes.iter().position(|&byte| byte == 0) {
+            bytes = &bytes[..end];
+        }
+    }
+    let mut addr = match reuse {
+        Some(Address::Unix(addr)) => addr,
+        _ => Box::new(UnixAddr::unnamed()),
+    };
+    // A name longer than UnixAddr holds cannot come from a sun_path of at most 108 bytes.
+    addr.set(bytes).ok()?;
+    Some(Address::Unix(addr))
 }
 
 /// Converts a raw syscall return (`-1` with errno) to a result.
@@ -285,6 +453,14 @@ fn offset_arg(offset: Option<u64>) -> io::Result<Option<libc::off_t>> {
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
 const SEND_FLAGS: libc::c_int = 0;
+
+/// Linux and FreeBSD mark received descriptors close-on-exec as they arrive
+/// (`MSG_CMSG_CLOEXEC`); macOS has no such flag, so `take_descriptors` marks them after.
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+const RECEIVE_FLAGS: libc::c_int = libc::MSG_CMSG_CLOEXEC;
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+const RECEIVE_FLAGS: libc::c_int = 0;
+const RECEIVES_CLOEXEC: bool = RECEIVE_FLAGS != 0;
 
 /// Receives from `fd` into a buffer taken from `pool` (a free list), lent into `buffer` if
 /// bytes came. An empty pool is an error only when there is something to receive, as on
@@ -441,18 +617,27 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             fd,
             bufs,
             addr,
+            fds,
             flags,
         } => {
-            prepare_msghdr(control, bufs, addr.as_ref(), false);
-            // SAFETY: the msghdr points at iovecs and an address in the control block, alive for the call.
+            prepare_send(control, bufs, addr.as_ref(), fds.as_raw());
+            // SAFETY: the msghdr points at iovecs, an address and control data in the control
+            // block, alive for the call.
             check(unsafe { libc::sendmsg(*fd, &control.scratch().msghdr, *flags | SEND_FLAGS) })
         }
         Op::RecvMsg {
-            fd, bufs, flags, ..
+            fd,
+            bufs,
+            flags,
+            max_fds,
+            ..
         } => {
-            prepare_msghdr(control, bufs, None, true);
-            // SAFETY: the msghdr points at iovecs and an address in the control block, alive for the call.
-            check(unsafe { libc::recvmsg(*fd, &mut control.scratch().msghdr, *flags) })
+            prepare_receive(control, bufs, usize::from(*max_fds));
+            // SAFETY: the msghdr points at iovecs, an address and control room in the control
+            // block, alive for the call.
+            check(unsafe {
+                libc::recvmsg(*fd, &mut control.scratch().msghdr, *flags | RECEIVE_FLAGS)
+            })
         }
         Op::Shutdown { fd, how } => {
             let how = match how {
@@ -1159,10 +1344,19 @@ fn finish_any(op: &mut Op, control: &mut Control, result: io::Result<usize>) -> 
             unsafe { buf.commit_read(count) }
         }
         Op::ReadVectored { bufs, .. } => commit_vectored(bufs, count),
-        Op::RecvMsg { bufs, source, .. } => {
+        Op::RecvMsg {
+            bufs,
+            source,
+            max_fds,
+            fds,
+            fds_truncated,
+            ..
+        } => {
             commit_vectored(bufs, count);
             let scratch = control.scratch();
-            *source = read_socket_addr(&scratch.address, scratch.msghdr.msg_namelen);
+            *source = read_address(&scratch.address, scratch.msghdr.msg_namelen, source.take());
+            // From here `fds` owns them: nothing is left that could lose them.
+            *fds_truncated = take_descriptors(scratch, fds, usize::from(*max_fds));
         }
         Op::Accept { peer, .. } => {
             let scratch = control.scratch();

@@ -28,6 +28,7 @@ mod overflow;
 mod pooled;
 mod registered;
 mod splice;
+mod unix_messages;
 mod zero_copy;
 
 /// Instantiates each listed test function once per backend of this OS.
@@ -55,6 +56,10 @@ macro_rules! conformance {
 }
 
 conformance! {
+    unix_messages::unix_datagrams_carry_their_addresses,
+    unix_messages::descriptors_pass_with_a_message,
+    unix_messages::descriptors_beyond_the_room_leak_nothing,
+    unix_messages::cancelled_descriptor_receive_leaks_nothing,
     registered::registered_sockets_carry_operations,
     registered::a_registered_listener_accepts,
     registered::registering_a_closed_descriptor_is_an_error,

@@ -5,7 +5,7 @@ use std::io::ErrorKind;
 use std::net::{Shutdown, UdpSocket};
 use std::time::Duration;
 
-use proactor_driver::{Buffer, Op};
+use proactor_driver::{Buffer, Descriptors, Op};
 use socket2::SockRef;
 
 use crate::harness::{
@@ -66,7 +66,8 @@ fn udp_messages(harness: &mut Harness, v6: bool) {
     let (sent, _) = harness.ok(Op::SendMsg {
         fd: raw(&socket),
         bufs: vec![Buffer::from("da"), Buffer::from("tagram")],
-        addr: Some(peer_address),
+        addr: Some(peer_address.into()),
+        fds: Descriptors::new(),
         flags: 0,
     });
     assert_eq!(sent, 8);
@@ -81,12 +82,15 @@ fn udp_messages(harness: &mut Harness, v6: bool) {
         bufs: vec![room(3), room(16)],
         flags: 0,
         source: None,
+        max_fds: 0,
+        fds: Descriptors::new(),
+        fds_truncated: false,
     });
     assert_eq!(count, 6);
     let Op::RecvMsg { bufs, source, .. } = op else {
         unreachable!()
     };
-    assert_eq!(source, Some(peer_address));
+    assert_eq!(source, Some(peer_address.into()));
     assert_eq!(
         (bufs[0].as_slice(), bufs[1].as_slice()),
         (&b"rep"[..], &b"ly!"[..])

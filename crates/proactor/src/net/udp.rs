@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use proactor_driver::{Buffer, Op};
+use proactor_driver::{Address, Buffer, Descriptors, Op};
 
 use super::{each_address, new_ip_socket, resolve, Descriptor, ToSocketAddrs};
 use crate::io::{Interest, Ready};
@@ -198,7 +198,8 @@ impl UdpSocket {
         let completion = op::submit(Op::SendMsg {
             fd: self.descriptor.fd(),
             bufs: self.vector_with(buf.into_buffer()),
-            addr: Some(target),
+            addr: Some(target.into()),
+            fds: Descriptors::new(),
             flags: 0,
         })
         .await;
@@ -238,6 +239,9 @@ impl UdpSocket {
             bufs: self.vector_with(buf.into_buffer()),
             flags: 0,
             source: None,
+            max_fds: 0,
+            fds: Descriptors::new(),
+            fds_truncated: false,
         })
         .await;
         let (vector, source) = match completion.op {
@@ -246,6 +250,10 @@ impl UdpSocket {
         };
         let buffer = B::from_buffer(self.return_vector(vector));
         let result = completion.result.and_then(|count| {
+            let source = match source {
+                Some(Address::Ip(source)) => Some(source),
+                _ => None,
+            };
             let source = source
                 .ok_or_else(|| io::Error::other("the datagram carried no IP source address"))?;
             Ok((count, source))

@@ -1,16 +1,19 @@
 //! Unix domain sockets: streams and datagrams between processes on one machine.
 
+use std::cell::RefCell;
+use std::ffi::OsStr;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::mem::ManuallyDrop;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net as std_unix;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use proactor_driver::{Fd, Op};
+use proactor_driver::{Address, Buffer, Descriptors, Fd, Op, UnixAddr};
 
 use super::{Descriptor, Stream};
 use crate::io::{AsyncRead, AsyncWrite, Interest, RawStream, Ready};
@@ -750,6 +753,125 @@ impl UnixStream {
     }
 }
 
+/// Descriptor passing (`SCM_RIGHTS`).
+///
+/// Named `send_with_fds`/`recv_with_fds` rather than after std's unstable
+/// `send_vectored_with_ancillary` and `SocketAncillary`: those lend the kernel a borrowed
+/// control buffer of any kind of ancillary data, which completion-based I/O cannot do (the
+/// kernel may use it after the future is gone); descriptors are the one kind most programs
+/// pass, and here they go in as `BorrowedFd`s and come out as `OwnedFd`s.
+impl UnixStream {
+    /// Writes `buf` with duplicates of `fds` passed along (`SCM_RIGHTS`): the peer receives
+    /// them with [`recv_with_fds`](UnixStream::recv_with_fds), as new descriptors to the same
+    /// open files. Like a write, it may send part of `buf`; the descriptors go with its first
+    /// byte (send the rest with `write_all`).
+    ///
+    /// The descriptors are duplicated (close-on-exec) for the send, so the caller may close
+    /// its own at once, even while a dropped send is still in flight.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for an empty `buf` (a stream passes descriptors only with bytes) or more
+    /// than 253 descriptors; the error of duplicating one (e.g. `EMFILE`); `TimedOut` past
+    /// the write timeout; or the OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffer is the kernel's until the send completes, and comes back with the result;
+    /// the duplicates are closed then. A send dropped in flight may still go.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::os::fd::AsFd;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     let file = std::fs::File::open("Cargo.toml")?;
+    ///     let (sent, _) = a.send_with_fds(&b"x"[..], &[file.as_fd()]).await;
+    ///     assert_eq!(sent?, 1);
+    ///     let (received, _) = b.recv_with_fds(Vec::with_capacity(1), 1).await;
+    ///     let (_, fds) = received?;
+    ///     let mut text = String::new();
+    ///     std::fs::File::from(fds.into_iter().next().unwrap()).read_to_string(&mut text)?;
+    ///     assert!(text.contains("[package]"));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_with_fds<B: IoBuf>(
+        &self,
+        buf: B,
+        fds: &[BorrowedFd<'_>],
+    ) -> BufResult<usize, B> {
+        let buffer = buf.into_buffer();
+        if buffer.is_empty() && !fds.is_empty() {
+            let error = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a stream passes descriptors only with at least one byte",
+            );
+            return (Err(error), B::from_buffer(buffer));
+        }
+        let stream = &self.stream;
+        let timeout = stream.write_timeout();
+        let (result, buffer) = send_with_fds(stream.descriptor().fd(), buffer, fds, timeout).await;
+        (result, B::from_buffer(buffer))
+    }
+
+    /// Reads into `buf` and takes up to `max_fds` descriptors passed with those bytes
+    /// (`SCM_RIGHTS`): owned, close-on-exec. 0 bytes and no descriptors: the peer closed its
+    /// end. Descriptors come with the receive that reads the first byte sent with them (which
+    /// may also read bytes sent before them, never bytes sent after).
+    ///
+    /// It reads from the socket: bytes an earlier cancelled [`read`](AsyncRead::read) kept
+    /// for the next read are not among them, so use one or the other on a stream, not both
+    /// after a cancel.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `max_fds` over 253; `InvalidData` if more descriptors came than
+    /// `max_fds` left room for (the OS closed the rest, and this closes those that came: none
+    /// leaks; the bytes are in the buffer); `TimedOut` past the read timeout; or the OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffer is the kernel's until the receive completes, and comes back with the
+    /// result. A receive dropped in flight loses the bytes it received (unlike a `read`) and
+    /// closes the descriptors that came with them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsFd;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixStream::pair()?;
+    ///     let (one, other) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.send_with_fds(&b"pair"[..], &[one.as_fd(), other.as_fd()]).await.0?;
+    ///     let (received, buffer) = b.recv_with_fds(Vec::with_capacity(8), 2).await;
+    ///     let (count, fds) = received?;
+    ///     assert_eq!((&buffer[..count], fds.len()), (&b"pair"[..], 2));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_with_fds<B: IoBuf>(
+        &self,
+        buf: B,
+        max_fds: usize,
+    ) -> BufResult<(usize, Vec<OwnedFd>), B> {
+        let stream = &self.stream;
+        recv_with_fds(
+            stream.descriptor().fd(),
+            buf,
+            max_fds,
+            stream.read_timeout(),
+        )
+        .await
+    }
+}
+
 impl AsyncRead for UnixStream {
     // The stream's future itself, not one more async layer around it: every layer holds its
     // own copy of the buffer, and the future sits in every pending read's task.
@@ -845,6 +967,12 @@ impl fmt::Debug for UnixStream {
 /// ```
 pub struct UnixDatagram {
     descriptor: Descriptor,
+    /// A one-element vector reused by every message operation, so `send_to` and `recv_from`
+    /// allocate nothing (as `UdpSocket`'s).
+    vector: RefCell<Option<Vec<Buffer>>>,
+    /// The address box reused by `send_to` and `recv_from` (the driver writes a sender's
+    /// address into it).
+    address: RefCell<Option<Box<UnixAddr>>>,
 }
 
 impl UnixDatagram {
@@ -919,6 +1047,8 @@ impl UnixDatagram {
         socket.set_nonblocking(true)?;
         Ok(UnixDatagram {
             descriptor: Descriptor::adopt(socket),
+            vector: RefCell::new(None),
+            address: RefCell::new(None),
         })
     }
 
@@ -1034,6 +1164,8 @@ impl UnixDatagram {
         socket.set_nonblocking(true)?;
         Ok(UnixDatagram {
             descriptor: Descriptor::adopt(socket),
+            vector: RefCell::new(None),
+            address: RefCell::new(None),
         })
     }
 
@@ -1174,6 +1306,288 @@ impl UnixDatagram {
     }
 }
 
+/// Unconnected sockets: datagrams to and from addresses, as tokio's.
+impl UnixDatagram {
+    fn vector_with(&self, buffer: Buffer) -> Vec<Buffer> {
+        let mut vector = self.vector.borrow_mut().take().unwrap_or_default();
+        vector.clear();
+        vector.push(buffer);
+        vector
+    }
+
+    fn return_vector(&self, mut vector: Vec<Buffer>) -> Buffer {
+        let buffer = vector
+            .pop()
+            .unwrap_or_else(|| unreachable!("the vector holds the one buffer it was given"));
+        *self.vector.borrow_mut() = Some(vector);
+        buffer
+    }
+
+    fn address_box(&self) -> Box<UnixAddr> {
+        self.address
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| Box::new(UnixAddr::unnamed()))
+    }
+
+    fn return_address(&self, address: Option<Address>) {
+        if let Some(Address::Unix(address)) = address {
+            *self.address.borrow_mut() = Some(address);
+        }
+    }
+
+    /// Sends a datagram to the socket bound at `target`, as tokio's `send_to`. On Linux, a
+    /// path that starts with a NUL byte names an abstract address (`"\0name"`), as in tokio
+    /// (mio) and std's `SocketAddrExt::from_abstract_name`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a path too long for a socket address (107 bytes on Linux, 103 on
+    /// macOS and the BSDs) or holding a NUL byte; `NotFound` without a socket at `target`;
+    /// `ConnectionRefused` for a path that is no datagram socket; or the OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffer is the kernel's until the send completes, and comes back with the result.
+    /// A send dropped in flight may still go.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("proactor-send-to-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// # let _ = std::fs::remove_file(dir.join("b"));
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = proactor::net::UnixDatagram::unbound()?;
+    ///     let b = proactor::net::UnixDatagram::bind(dir.join("b"))?;
+    ///     let (sent, _) = a.send_to(b"hello".to_vec(), dir.join("b")).await;
+    ///     assert_eq!(sent?, 5);
+    ///     let (received, buffer) = b.recv_from(Vec::with_capacity(64)).await;
+    ///     let (count, from) = received?;
+    ///     assert_eq!(&buffer[..count], b"hello");
+    ///     // An unbound sender's address is unnamed: there is no path to reply to.
+    ///     assert!(from.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_to<B: IoBuf>(&self, buf: B, target: impl AsRef<Path>) -> BufResult<usize, B> {
+        let mut address = self.address_box();
+        match UnixAddr::from_bytes(target.as_ref().as_os_str().as_bytes()) {
+            Ok(target) => *address = target,
+            Err(error) => {
+                self.return_address(Some(Address::Unix(address)));
+                return (Err(error), buf);
+            }
+        }
+        self.send_to_address(buf, address).await
+    }
+
+    /// Sends a datagram to `target`, an address as std gives it (e.g. from
+    /// [`recv_from`](UnixDatagram::recv_from), or Linux's abstract addresses made with
+    /// `SocketAddrExt::from_abstract_name`), as std's `send_to_addr`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_to`](UnixDatagram::send_to); `InvalidInput` (from the OS) for an unnamed
+    /// address.
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`send_to`](UnixDatagram::send_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let name = format!("proactor-send-to-addr-{}", std::process::id());
+    ///     let address = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let b = std::os::unix::net::UnixDatagram::bind_addr(&address)?;
+    ///     let b = proactor::net::UnixDatagram::from_std(b)?;
+    ///     let a = proactor::net::UnixDatagram::unbound()?;
+    ///     a.send_to_addr(&b"abstract"[..], &address).await.0?;
+    ///     let (count, buffer) = b.recv(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&buffer[..count?], b"abstract");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_to_addr<B: IoBuf>(
+        &self,
+        buf: B,
+        target: &std_unix::SocketAddr,
+    ) -> BufResult<usize, B> {
+        let mut address = self.address_box();
+        *address = from_std_addr(target);
+        self.send_to_address(buf, address).await
+    }
+
+    async fn send_to_address<B: IoBuf>(
+        &self,
+        buf: B,
+        address: Box<UnixAddr>,
+    ) -> BufResult<usize, B> {
+        let sent = send_message(
+            self.descriptor.fd(),
+            self.vector_with(buf.into_buffer()),
+            Some(Address::Unix(address)),
+            Descriptors::new(),
+            None,
+        )
+        .await;
+        self.return_address(sent.addr);
+        (sent.result, B::from_buffer(self.return_vector(sent.bufs)))
+    }
+
+    /// Receives a datagram and its sender's address, as tokio's `recv_from` (the address
+    /// std's type). One longer than the buffer is cut, as std's.
+    ///
+    /// The address of a sender that is not bound is unnamed (`is_unnamed`): there is no
+    /// replying to it.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffer is the kernel's until the receive completes, and comes back with the result.
+    /// A datagram is received whole or not at all: a receive dropped in flight loses none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("proactor-recv-from-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// # let _ = (std::fs::remove_file(dir.join("a")), std::fs::remove_file(dir.join("b")));
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = proactor::net::UnixDatagram::bind(dir.join("a"))?;
+    ///     let b = proactor::net::UnixDatagram::bind(dir.join("b"))?;
+    ///     a.send_to(&b"longer than four"[..], dir.join("b")).await.0?;
+    ///     let (received, buffer) = b.recv_from(Vec::with_capacity(4)).await;
+    ///     let (count, from) = received?;
+    ///     // Cut to the buffer, as std's; the sender is `a`, bound, so it can be answered.
+    ///     assert_eq!(&buffer[..count], b"long");
+    ///     assert_eq!(from.as_pathname(), Some(dir.join("a").as_path()));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_from<B: IoBuf>(&self, buf: B) -> BufResult<(usize, std_unix::SocketAddr), B> {
+        let received = recv_message(
+            self.descriptor.fd(),
+            self.vector_with(buf.into_buffer()),
+            Some(Address::Unix(self.address_box())),
+            0,
+            None,
+        )
+        .await;
+        let buffer = B::from_buffer(self.return_vector(received.bufs));
+        let result = received.result.and_then(|count| {
+            let source = match &received.source {
+                Some(Address::Unix(source)) => to_std_addr(source)?,
+                // Some systems report no address at all for an unbound sender.
+                _ => unnamed(),
+            };
+            Ok((count, source))
+        });
+        self.return_address(received.source);
+        (result, buffer)
+    }
+}
+
+/// Descriptor passing (`SCM_RIGHTS`): see [`UnixStream::send_with_fds`].
+impl UnixDatagram {
+    /// Sends a datagram to the connected peer, with duplicates of `fds` (see
+    /// [`UnixStream::send_with_fds`], which this mirrors).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for more than 253 descriptors; `NotConnected` without a peer; the
+    /// error of duplicating a descriptor (e.g. `EMFILE`); or the OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`send`](UnixDatagram::send); the duplicates are closed when the send completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsFd;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     let file = std::fs::File::open("Cargo.toml")?;
+    ///     a.send_with_fds(&b"a file"[..], &[file.as_fd()]).await.0?;
+    ///     let (received, buffer) = b.recv_with_fds(Vec::with_capacity(16), 1).await;
+    ///     let (count, fds) = received?;
+    ///     assert_eq!((&buffer[..count], fds.len()), (&b"a file"[..], 1));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_with_fds<B: IoBuf>(
+        &self,
+        buf: B,
+        fds: &[BorrowedFd<'_>],
+    ) -> BufResult<usize, B> {
+        send_with_fds(self.descriptor.fd(), buf, fds, None).await
+    }
+
+    /// Receives a datagram and up to `max_fds` descriptors sent with it (see
+    /// [`UnixStream::recv_with_fds`], which this mirrors). A datagram longer than the buffer
+    /// is cut, as by [`recv`](UnixDatagram::recv).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `max_fds` over 253; `InvalidData` if more descriptors came than
+    /// `max_fds` (those that came are closed: none leaks); or the OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`recv`](UnixDatagram::recv). A receive dropped in flight whose datagram brought
+    /// descriptors closes them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::fd::AsFd;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let (a, b) = proactor::net::UnixDatagram::pair()?;
+    ///     // One end of a socket pair, passed: what is written to it comes out of the other.
+    ///     let (mut reader, writer) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.send_with_fds(&b"w"[..], &[writer.as_fd()]).await.0?;
+    ///     drop(writer);
+    ///     let (received, _buffer) = b.recv_with_fds(Vec::with_capacity(4), 4).await;
+    ///     let (_, fds) = received?;
+    ///     let mut writer = std::fs::File::from(fds.into_iter().next().unwrap());
+    ///     writer.write_all(b"through a passed socket")?;
+    ///     drop(writer);
+    ///     let mut text = String::new();
+    ///     reader.read_to_string(&mut text)?;
+    ///     assert_eq!(text, "through a passed socket");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_with_fds<B: IoBuf>(
+        &self,
+        buf: B,
+        max_fds: usize,
+    ) -> BufResult<(usize, Vec<OwnedFd>), B> {
+        recv_with_fds(self.descriptor.fd(), buf, max_fds, None).await
+    }
+}
+
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UnixDatagram")
@@ -1185,3 +1599,196 @@ impl fmt::Debug for UnixDatagram {
 lend_descriptor!(UnixStream, |this| this.stream.descriptor);
 lend_descriptor!(UnixListener, |this| this.descriptor);
 lend_descriptor!(UnixDatagram, |this| this.descriptor);
+
+/// What a `sendmsg` gives back: its result, and its buffers and address for reuse.
+struct Sent {
+    result: io::Result<usize>,
+    bufs: Vec<Buffer>,
+    addr: Option<Address>,
+}
+
+/// Sends one message on `fd` (see `Op::SendMsg`).
+async fn send_message(
+    fd: Fd,
+    bufs: Vec<Buffer>,
+    addr: Option<Address>,
+    fds: Descriptors,
+    timeout: Option<Duration>,
+) -> Sent {
+    let op = Op::SendMsg {
+        fd,
+        bufs,
+        addr,
+        fds,
+        flags: 0,
+    };
+    let completion = op::submit_timed(op, timeout).await;
+    match completion.op {
+        Op::SendMsg { bufs, addr, .. } => Sent {
+            result: completion.result,
+            bufs,
+            addr,
+        },
+        _ => unreachable!("the completion of a sendmsg is a sendmsg"),
+    }
+}
+
+/// What a `recvmsg` gives back (see `Op::RecvMsg`).
+struct Received {
+    result: io::Result<usize>,
+    bufs: Vec<Buffer>,
+    source: Option<Address>,
+    fds: Descriptors,
+    fds_truncated: bool,
+}
+
+/// Receives one message on `fd` (see `Op::RecvMsg`). A receive dropped in flight has its
+/// completion dropped when it comes, which closes the descriptors it brought.
+async fn recv_message(
+    fd: Fd,
+    bufs: Vec<Buffer>,
+    source: Option<Address>,
+    max_fds: u8,
+    timeout: Option<Duration>,
+) -> Received {
+    let op = Op::RecvMsg {
+        fd,
+        bufs,
+        flags: 0,
+        source,
+        max_fds,
+        fds: Descriptors::new(),
+        fds_truncated: false,
+    };
+    let completion = op::submit_timed(op, timeout).await;
+    match completion.op {
+        Op::RecvMsg {
+            bufs,
+            source,
+            fds,
+            fds_truncated,
+            ..
+        } => Received {
+            result: completion.result,
+            bufs,
+            source,
+            fds,
+            fds_truncated,
+        },
+        _ => unreachable!("the completion of a recvmsg is a recvmsg"),
+    }
+}
+
+/// Sends `buf` on `fd` with duplicates of `fds` (see `UnixStream::send_with_fds`).
+async fn send_with_fds<B: IoBuf>(
+    fd: Fd,
+    buf: B,
+    fds: &[BorrowedFd<'_>],
+    timeout: Option<Duration>,
+) -> BufResult<usize, B> {
+    // Duplicates, owned by the operation until its completion: the caller's descriptors may
+    // be closed (and their numbers reused) while a dropped send is still in flight.
+    let duplicates = match fds
+        .iter()
+        .map(|fd| fd.try_clone_to_owned())
+        .collect::<io::Result<Vec<_>>>()
+    {
+        Ok(duplicates) => duplicates,
+        Err(error) => return (Err(error), buf),
+    };
+    let sent = send_message(
+        fd,
+        vec![buf.into_buffer()],
+        None,
+        Descriptors::from(duplicates),
+        timeout,
+    )
+    .await;
+    (sent.result, B::from_buffer(one_buffer(sent.bufs)))
+}
+
+/// Receives into `buf` on `fd` with room for `max_fds` descriptors (see
+/// `UnixStream::recv_with_fds`).
+async fn recv_with_fds<B: IoBuf>(
+    fd: Fd,
+    buf: B,
+    max_fds: usize,
+    timeout: Option<Duration>,
+) -> BufResult<(usize, Vec<OwnedFd>), B> {
+    // The driver takes at most 253 (Linux's SCM_MAX_FD), in a byte.
+    let Ok(room) = u8::try_from(max_fds) else {
+        let error = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a message passes at most 253 descriptors (SCM_MAX_FD)",
+        );
+        return (Err(error), buf);
+    };
+    let received = recv_message(fd, vec![buf.into_buffer()], None, room, timeout).await;
+    let buffer = B::from_buffer(one_buffer(received.bufs));
+    let fds = received.fds;
+    let result = received.result.and_then(|count| {
+        if received.fds_truncated {
+            // `fds` is dropped here: the descriptors that fit are closed too, so a receiver
+            // that made too little room leaks nothing.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "more descriptors came than the {max_fds} there was room for: all of them \
+                     were closed (the message's {count} bytes are in the buffer)"
+                ),
+            ));
+        }
+        Ok((count, fds.into_owned()))
+    });
+    (result, buffer)
+}
+
+fn one_buffer(mut bufs: Vec<Buffer>) -> Buffer {
+    bufs.pop()
+        .unwrap_or_else(|| unreachable!("a message operation gives back the buffer it was given"))
+}
+
+/// The driver's form of a std address (no allocation: both hold the bytes inline).
+fn from_std_addr(address: &std_unix::SocketAddr) -> UnixAddr {
+    if let Some(path) = address.as_pathname() {
+        // std's path fits a sun_path, so it fits a UnixAddr (as long as Linux's).
+        return UnixAddr::from_bytes(path.as_os_str().as_bytes())
+            .unwrap_or_else(|_| UnixAddr::unnamed());
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = address.as_abstract_name() {
+            let mut bytes = [0u8; UnixAddr::CAPACITY];
+            let len = (name.len() + 1).min(UnixAddr::CAPACITY);
+            bytes[1..len].copy_from_slice(&name[..len - 1]);
+            return UnixAddr::from_bytes(&bytes[..len]).unwrap_or_else(|_| UnixAddr::unnamed());
+        }
+    }
+    UnixAddr::unnamed()
+}
+
+/// std's form of an address the driver reported.
+fn to_std_addr(address: &UnixAddr) -> io::Result<std_unix::SocketAddr> {
+    match address.as_bytes() {
+        [] => Ok(unnamed()),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        [0, name @ ..] => {
+            #[cfg(target_os = "android")]
+            use std::os::android::net::SocketAddrExt;
+            #[cfg(target_os = "linux")]
+            use std::os::linux::net::SocketAddrExt;
+            std_unix::SocketAddr::from_abstract_name(name)
+        }
+        path => std_unix::SocketAddr::from_pathname(Path::new(OsStr::from_bytes(path))),
+    }
+}
+
+/// An unnamed address: std makes one from an empty path (a `sockaddr_un` with no path bytes).
+fn unnamed() -> std_unix::SocketAddr {
+    std_unix::SocketAddr::from_pathname("")
+        .unwrap_or_else(|_| unreachable!("an empty path has no NUL byte and fits"))
+}

@@ -19,6 +19,8 @@ mod run_modes;
 mod runtime;
 mod tcp_socket;
 mod timeouts;
+#[cfg(unix)]
+mod unix_messages;
 mod writes;
 
 use proactor::{Backend, Builder, Runtime};
@@ -81,6 +83,14 @@ macro_rules! conformance {
     };
 }
 conformance! {
+    #[cfg(unix)]
+    unix_messages::unix_datagrams_go_to_and_come_from_addresses,
+    #[cfg(unix)]
+    unix_messages::descriptors_pass_over_unix_sockets,
+    #[cfg(unix)]
+    unix_messages::descriptors_without_room_are_closed,
+    #[cfg(unix)]
+    unix_messages::cancelled_fd_receives_close_what_arrives,
     incoming::incoming_serves_each_connection,
     incoming::dropping_incoming_closes_what_it_accepted,
     #[cfg(unix)]
