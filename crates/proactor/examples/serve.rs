@@ -998,7 +998,9 @@ impl Connection {
             let last = offset + count - 1;
             let _ = write!(self.head, "Content-Range: bytes {offset}-{last}/{len}\r\n");
         }
-        let _ = write!(self.head, "Content-Length: {count}\r\n\r\n");
+        self.head.extend_from_slice(b"Content-Length: ");
+        http::push_decimal(&mut self.head, count);
+        self.head.extend_from_slice(b"\r\n\r\n");
         self.send_head().await?;
         if self.reply.head_only || count == 0 {
             return Ok(self.reply.keep_alive);
@@ -1192,7 +1194,14 @@ impl Connection {
         self.head.clear();
         self.reply.status = status;
         self.reply.body_bytes = 0;
-        let _ = write!(self.head, "HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: ");
+        // Pieces, not `write!`: core's formatting costs more than the rest of a small head.
+        self.head.extend_from_slice(b"HTTP/1.1 ");
+        http::push_decimal(&mut self.head, u64::from(status.0));
+        self.head.push(b' ');
+        self.head.extend_from_slice(status.1.as_bytes());
+        self.head.extend_from_slice(b"\r\nServer: ");
+        self.head.extend_from_slice(SERVER.as_bytes());
+        self.head.extend_from_slice(b"\r\nDate: ");
         with_clock(|clock| self.head.extend_from_slice(&clock.http));
         self.head.extend_from_slice(b"\r\n");
         if !self.reply.keep_alive {

@@ -2,7 +2,6 @@
 //! (dates, escaping, validators). Pure functions over bytes, no I/O.
 
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 /// A response status: code and reason phrase.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -492,21 +491,66 @@ pub(crate) fn http_date(time: SystemTime) -> Option<[u8; 29]> {
     if civil.year > 9999 {
         return None;
     }
-    let mut date = [0u8; 29];
-    let mut cursor = &mut date[..];
-    write!(
-        cursor,
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        DAYS[civil.weekday as usize],
-        civil.day,
-        MONTHS[(civil.month - 1) as usize],
-        civil.year,
-        civil.hour,
-        civil.minute,
-        civil.second,
-    )
-    .ok()?;
+    // Byte by byte rather than through `write!`: a response head carries one (Last-Modified)
+    // and core's formatting machinery costs more than the rest of the head.
+    let mut date = *b"Sun, 06 Nov 1994 08:49:37 GMT";
+    date[..3].copy_from_slice(DAYS[civil.weekday as usize].as_bytes());
+    two_digits(&mut date[5..7], civil.day);
+    date[8..11].copy_from_slice(MONTHS[(civil.month - 1) as usize].as_bytes());
+    two_digits(&mut date[12..14], civil.year / 100);
+    two_digits(&mut date[14..16], civil.year % 100);
+    two_digits(&mut date[17..19], civil.hour);
+    two_digits(&mut date[20..22], civil.minute);
+    two_digits(&mut date[23..25], civil.second);
     Some(date)
+}
+
+/// `value` (below 100) as two decimal digits into `out`.
+fn two_digits(out: &mut [u8], value: u64) {
+    out[0] = b'0' + (value / 10 % 10) as u8;
+    out[1] = b'0' + (value % 10) as u8;
+}
+
+/// Appends `value` in decimal to `out`, without core's formatting machinery (response heads
+/// carry a few numbers each).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Appends `piece` to the `len` bytes of `out` in use.
+fn push_bytes(out: &mut [u8; 48], len: &mut usize, piece: &[u8]) {
+    out[*len..*len + piece.len()].copy_from_slice(piece);
+    *len += piece.len();
+}
+
+/// Appends `value` in lowercase hexadecimal to the `len` bytes of `out` in use.
+fn push_hex(out: &mut [u8; 48], len: &mut usize, value: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    let mut start = digits.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        digits[start] = HEX[(rest % 16) as usize];
+        rest /= 16;
+        if rest == 0 {
+            break;
+        }
+    }
+    let count = digits.len() - start;
+    out[*len..*len + count].copy_from_slice(&digits[start..]);
+    *len += count;
 }
 
 /// A file's entity tag, `"<mtime hex>-<size hex>"` as nginx makes it, with the content coding
@@ -523,15 +567,19 @@ impl EntityTag {
     /// encoded with `coding` if any.
     pub(crate) fn new(seconds: u64, len: u64, coding: Option<&str>) -> EntityTag {
         let mut bytes = [0u8; 48];
-        let mut cursor = &mut bytes[..];
         // 2 quotes, 2 × 16 hex digits, 2 dashes and a coding of at most 8 letters fit in 48.
         let coding = coding.filter(|coding| coding.len() <= 8);
-        let _ = match coding {
-            Some(coding) => write!(cursor, "\"{seconds:x}-{len:x}-{coding}\""),
-            None => write!(cursor, "\"{seconds:x}-{len:x}\""),
-        };
-        let len = 48 - cursor.len();
-        EntityTag { bytes, len }
+        let mut end = 0;
+        push_bytes(&mut bytes, &mut end, b"\"");
+        push_hex(&mut bytes, &mut end, seconds);
+        push_bytes(&mut bytes, &mut end, b"-");
+        push_hex(&mut bytes, &mut end, len);
+        if let Some(coding) = coding {
+            push_bytes(&mut bytes, &mut end, b"-");
+            push_bytes(&mut bytes, &mut end, coding.as_bytes());
+        }
+        push_bytes(&mut bytes, &mut end, b"\"");
+        EntityTag { bytes, len: end }
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
