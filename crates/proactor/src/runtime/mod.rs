@@ -307,7 +307,7 @@ impl Inner {
         let timeout = if !block {
             Some(Duration::ZERO)
         } else {
-            match self.timers.borrow_mut().until_next(self.clock.now()) {
+            match self.timers.borrow_mut().until_next(&self.clock) {
                 // A stopped clock never reaches a deadline by waiting: look for I/O that has
                 // finished, and jump to the deadline if none has (below).
                 Some(_) if paused => Some(Duration::ZERO),
@@ -338,8 +338,26 @@ impl Inner {
                 self.clock.advance_to(deadline);
             }
         }
-        timers.fire(self.clock.now());
+        timers.fire(&self.clock);
         Ok(())
+    }
+
+    /// One `park`; a transient failure of the driver (memory short for a while, a busy ring)
+    /// is no error: it sleeps `pause`, doubled each time in a row (1 to 100 ms), as a tight
+    /// retry would only burn the core until memory comes back.
+    fn park_or_back_off(&self, block: bool, pause: &mut Duration) -> io::Result<()> {
+        match self.park(block) {
+            Ok(()) => {
+                *pause = Duration::ZERO;
+                Ok(())
+            }
+            Err(error) if is_transient(&error) => {
+                *pause = (*pause * 2).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                std::thread::sleep(*pause);
+                Ok(())
+            }
+            Err(error) => Err(driver_failed(error)),
+        }
     }
 
     /// Starts the operations submitted so far at once (see `Driver::flush`) and records the
@@ -533,15 +551,7 @@ impl Runtime {
             self.inner.run_ready();
             self.inner.take_remote();
             let block = !self.inner.has_work();
-            match self.inner.park(block) {
-                Ok(()) => pause = Duration::ZERO,
-                Err(error) if is_transient(&error) => {
-                    // Memory comes back; a tight retry would only burn the core meanwhile.
-                    pause = (pause * 2).clamp(Duration::from_millis(1), Duration::from_millis(100));
-                    std::thread::sleep(pause);
-                }
-                Err(error) => return Err(driver_failed(error)),
-            }
+            self.inner.park_or_back_off(block, &mut pause)?;
             self.inner.take_remote();
         }
     }
@@ -730,17 +740,9 @@ impl Runtime {
             && !inner.has_work()
             && inner.alive_tasks() > 0
             && !inner.shared.stop_requested.load(Ordering::Acquire);
+        // A transient failure makes this a turn that found nothing; the caller turns again.
         let mut pause = Duration::ZERO;
-        loop {
-            match inner.park(wait) {
-                Ok(()) => break,
-                Err(error) if is_transient(&error) => {
-                    pause = (pause * 2).clamp(Duration::from_millis(1), Duration::from_millis(100));
-                    std::thread::sleep(pause);
-                }
-                Err(error) => return Err(driver_failed(error)),
-            }
-        }
+        inner.park_or_back_off(wait, &mut pause)?;
         inner.take_remote();
         inner.run_ready();
         // What the tasks queued (a close of a stream one dropped) starts now: the caller's
