@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::http::{http_date, Civil, Status, MONTHS};
+use super::http::{http_date, push_decimal, Civil, Status, MONTHS};
 
 /// How long a line may wait in the buffer for others to share its write.
 const FLUSH_DELAY: Duration = Duration::from_millis(100);
@@ -77,7 +77,11 @@ impl AccessLog {
             &request_line[..request_line.len().min(LINE_SHOWN)],
             &mut lines,
         );
-        let _ = writeln!(lines, "\" {} {body_bytes}", status.0);
+        lines.extend_from_slice(b"\" ");
+        push_decimal(&mut lines, u64::from(status.0));
+        lines.push(b' ');
+        push_decimal(&mut lines, body_bytes);
+        lines.push(b'\n');
         if lines.len() >= FLUSH_BYTES {
             drop(lines);
             self.flush();
