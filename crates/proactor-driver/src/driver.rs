@@ -970,6 +970,134 @@ impl Driver {
         &self.reason
     }
 
+    /// Receives into `buf`'s room from the socket `fd` at once, without an operation, where
+    /// that is what an [`Op::Recv`] would have done first: on the readiness backends (epoll,
+    /// kqueue), for a socket an earlier operation showed to be one, with no receive waiting
+    /// on it ahead of this one. `Some` holds the result, final as an operation's would be
+    /// (the bytes are in `buf`, as [`Op::Recv`] leaves them). `None` means nothing was
+    /// received: the backend does not transfer outside operations (io_uring and IOCP, where
+    /// an operation batched with the others costs less than a system call of its own), the
+    /// socket is unknown or busy, or it had nothing to read (then the next receive
+    /// operation on it waits for readiness without asking again). Submit the operation.
+    ///
+    /// An executor's fast path: a read that can be served now costs one system call and no
+    /// slot, claim or wake.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// use std::io::Write;
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    /// use proactor_driver::{Backend, Buffer, Driver, Op};
+    ///
+    /// let mut driver = Driver::with_backend(Backend::Epoll)?;
+    /// let (mut ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    /// let fd = theirs.as_raw_fd();
+    /// // The first receive is an operation: it shows the driver what `fd` is.
+    /// let buf = Buffer::from(Vec::with_capacity(16));
+    /// let id = driver.submit(Op::Recv { fd, buf, flags: 0 });
+    /// ours.write_all(b"ping")?;
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert_eq!((completions[0].id, completions[0].result.as_ref().ok()), (id, Some(&4)));
+    ///
+    /// ours.write_all(b"pong")?;
+    /// let mut buf = Buffer::from(Vec::with_capacity(16));
+    /// assert_eq!(driver.try_recv_now(fd, &mut buf).transpose()?, Some(4));
+    /// assert_eq!(buf.as_slice(), b"pong");
+    /// // Nothing more to read: no answer, and a receive operation would wait.
+    /// assert!(driver.try_recv_now(fd, &mut buf).is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn try_recv_now(
+        &mut self,
+        fd: crate::Fd,
+        buf: &mut crate::Buffer,
+    ) -> Option<io::Result<usize>> {
+        self.try_transfer_now(fd, sys::Transfer::Receive(buf))
+    }
+
+    /// Sends `buf`'s bytes on the socket `fd` at once, without an operation, where that is
+    /// what an [`Op::Send`] would have done first: as [`try_recv_now`](Driver::try_recv_now)
+    /// (readiness backends, a socket shown to be one, no send waiting on it ahead of this
+    /// one). `Some` holds the result, possibly a short count; `None` means nothing was sent
+    /// (the socket had no room, or the backend does not do this): submit the operation.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// use std::io::Read;
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    /// use proactor_driver::{Backend, Buffer, Driver, Op};
+    ///
+    /// let mut driver = Driver::with_backend(Backend::Epoll)?;
+    /// let (mut ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    /// let fd = theirs.as_raw_fd();
+    /// let id = driver.submit(Op::Send { fd, buf: Buffer::from("ping"), flags: 0 });
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// assert_eq!(completions[0].id, id);
+    ///
+    /// assert_eq!(driver.try_send_now(fd, &Buffer::from("pong")).transpose()?, Some(4));
+    /// let mut received = [0; 8];
+    /// ours.read_exact(&mut received)?;
+    /// assert_eq!(&received, b"pingpong");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn try_send_now(
+        &mut self,
+        fd: crate::Fd,
+        buf: &crate::Buffer,
+    ) -> Option<io::Result<usize>> {
+        self.try_transfer_now(fd, sys::Transfer::Send(buf))
+    }
+
+    /// Whether [`try_recv_now`](Driver::try_recv_now) and
+    /// [`try_send_now`](Driver::try_send_now) can transfer anything on this driver (the
+    /// readiness backends, without injected faults), for an executor to ask once instead of
+    /// before every read and write.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// use proactor_driver::{Backend, Driver};
+    ///
+    /// assert!(Driver::with_backend(Backend::Epoll)?.transfers_now());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn transfers_now(&self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if self.faults.is_some() {
+            return false;
+        }
+        self.backend.transfers_now()
+    }
+
+    #[inline]
+    fn try_transfer_now(
+        &mut self,
+        fd: crate::Fd,
+        transfer: sys::Transfer<'_>,
+    ) -> Option<io::Result<usize>> {
+        // Injected faults apply to operations; a transfer outside them would dodge them.
+        #[cfg(feature = "fault-injection")]
+        if self.faults.is_some() {
+            return None;
+        }
+        let result = self.backend.try_transfer_now(fd, transfer);
+        trace::event!(trace, fd = ?fd, result = ?result, "transferred without an operation");
+        result
+    }
+
     /// Tells the driver that descriptor number `fd` now names something it has not seen: a
     /// descriptor made outside the driver whose number may have belonged to one closed
     /// outside it. Readiness backends cache per-descriptor state (registration, file or

@@ -104,6 +104,24 @@ pub(crate) trait Backend {
     fn waker(&self) -> &std::sync::Arc<Waker>;
     fn in_flight(&self) -> usize;
     fn forget_fd(&mut self, fd: crate::Fd);
+    /// Tries `transfer` on the socket `fd` at once, outside any operation (see
+    /// [`Driver::try_recv_now`](crate::Driver::try_recv_now)). Not by default: where the
+    /// kernel runs operations itself (io_uring, IOCP), an operation batched with the others
+    /// costs less than a system call of its own.
+    #[inline]
+    fn try_transfer_now(
+        &mut self,
+        fd: crate::Fd,
+        transfer: Transfer<'_>,
+    ) -> Option<io::Result<usize>> {
+        let _ = (fd, transfer);
+        None
+    }
+    /// Whether `try_transfer_now` ever transfers anything here.
+    #[inline]
+    fn transfers_now(&self) -> bool {
+        false
+    }
     /// Registers `fd` for cheaper operations (see
     /// [`Driver::register_fd`](crate::Driver::register_fd)). Only checks it by default: the
     /// backends without a registered table have nothing to gain.
@@ -266,6 +284,15 @@ pub(crate) trait Backend {
     }
 }
 
+/// A receive or a send tried outside any operation (see `Backend::try_transfer_now`).
+#[cfg_attr(windows, allow(dead_code))] // IOCP transfers only through operations.
+pub(crate) enum Transfer<'a> {
+    /// Into the buffer's room, as `Op::Recv` reads.
+    Receive(&'a mut crate::Buffer),
+    /// Of the buffer's bytes, as `Op::Send` sends.
+    Send(&'a crate::Buffer),
+}
+
 /// The backend a driver runs on, chosen at run time.
 // One per driver, called on every operation: a box would add an indirection for nothing.
 #[allow(clippy::large_enum_variant)]
@@ -342,6 +369,20 @@ impl Selected {
 
     pub(crate) fn forget_fd(&mut self, fd: crate::Fd) {
         forward!(self, backend => backend.forget_fd(fd))
+    }
+
+    #[inline]
+    pub(crate) fn try_transfer_now(
+        &mut self,
+        fd: crate::Fd,
+        transfer: Transfer<'_>,
+    ) -> Option<io::Result<usize>> {
+        forward!(self, backend => backend.try_transfer_now(fd, transfer))
+    }
+
+    #[inline]
+    pub(crate) fn transfers_now(&self) -> bool {
+        forward!(self, backend => backend.transfers_now())
     }
 
     pub(crate) fn register_fd(&mut self, fd: crate::Fd) -> io::Result<()> {

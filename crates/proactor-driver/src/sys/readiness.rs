@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::timers::Timers;
 use super::unix::{self, Control, FdKind, Waker};
-use super::Backend;
+use super::{Backend, Transfer};
 use crate::pool::{Pool, Reply};
 use crate::slots::Slots;
 use crate::{Completion, Op, OpId};
@@ -111,6 +111,12 @@ struct FdState {
     registered: bool,
     readers: VecDeque<OpId>,
     writers: VecDeque<OpId>,
+    /// A transfer tried outside any operation (`try_transfer_now`) found the socket with
+    /// nothing to read / no room to write, and no edge has come since: the next operation
+    /// that way waits for the edge without asking the kernel again. An edge that comes
+    /// after the attempt clears it, and one that came before the descriptor was registered
+    /// is reported by the registration itself, so no wait is missed.
+    blocked: [bool; 2],
 }
 
 impl FdState {
@@ -121,6 +127,10 @@ impl FdState {
         }
     }
 
+    fn blocked(&mut self, direction: Direction) -> &mut bool {
+        &mut self.blocked[direction as usize]
+    }
+
     /// Forgets what was known of a descriptor number that now names something new, keeping
     /// the queues' capacity.
     fn reset(&mut self) {
@@ -128,6 +138,7 @@ impl FdState {
         self.registered = false;
         self.readers.clear();
         self.writers.clear();
+        self.blocked = [false; 2];
     }
 }
 
@@ -327,10 +338,14 @@ impl<P: Poller> Readiness<P> {
                 return self.complete(id, Err(error));
             }
         }
-        let busy = self
-            .fd_state(fd)
-            .is_some_and(|state| !state.queue(direction).is_empty());
-        if busy {
+        let (busy, blocked) = match self.fd_state(fd) {
+            Some(state) => (
+                !state.queue(direction).is_empty(),
+                std::mem::take(state.blocked(direction)),
+            ),
+            None => (false, false),
+        };
+        if busy || (blocked && is_plain_transfer(self.slots.get(id))) {
             return self.wait_in_queue(id, fd, direction);
         }
         let mut tries = 0;
@@ -377,6 +392,9 @@ impl<P: Poller> Readiness<P> {
 
     /// Runs `fd`'s queue for `direction` from the front until an operation would block.
     fn run_queue(&mut self, fd: RawFd, direction: Direction, ended: bool) {
+        if let Some(state) = self.fd_state(fd) {
+            *state.blocked(direction) = false;
+        }
         let mut tries = 0;
         loop {
             let Some(&id) = self
@@ -662,6 +680,15 @@ const RETRIES: u32 = 3;
 /// waits for whichever of its ends is not ready (an empty input would never make its always
 /// writable output pipe send an edge). `None`: a splice whose ends are both ready now, to be
 /// tried again.
+/// Whether the operation in `slot` is a plain receive, read, send or write: one whose first
+/// try a transfer outside it that would have blocked already made (see `FdState::blocked`).
+fn is_plain_transfer(slot: Option<&Slot>) -> bool {
+    matches!(
+        slot.and_then(|slot| slot.op.as_ref()),
+        Some(Op::Recv { .. } | Op::Read { .. } | Op::Send { .. } | Op::Write { .. })
+    )
+}
+
 fn waits_on(op: &Op, fd: RawFd, direction: Direction) -> Option<(RawFd, Direction)> {
     match *op {
         Op::Splice { fd_in, fd_out, .. } => {
@@ -858,6 +885,34 @@ impl<P: Poller> Backend for Readiness<P> {
 
     fn identity(&self) -> u64 {
         self.identity
+    }
+
+    #[inline]
+    fn transfers_now(&self) -> bool {
+        true
+    }
+
+    /// One receive or send on a socket already known to be pollable, when no operation waits
+    /// ahead of it that way; `None` (after noting it, see `FdState::blocked`) if it would
+    /// block.
+    fn try_transfer_now(&mut self, fd: RawFd, transfer: Transfer<'_>) -> Option<io::Result<usize>> {
+        let state = self.known_fd(fd)?;
+        if state.kind != Some(FdKind::Pollable) {
+            return None;
+        }
+        let direction = match transfer {
+            Transfer::Receive(_) => Direction::Read,
+            Transfer::Send(_) => Direction::Write,
+        };
+        if !state.queue(direction).is_empty() {
+            return None;
+        }
+        let result = unix::transfer_now(fd, transfer);
+        if matches!(&result, Err(error) if unix::would_block(error)) {
+            *state.blocked(direction) = true;
+            return None;
+        }
+        Some(result)
     }
 
     fn forget_fd(&mut self, fd: RawFd) {

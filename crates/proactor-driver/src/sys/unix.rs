@@ -395,6 +395,31 @@ fn check(value: libc::ssize_t) -> io::Result<usize> {
     }
 }
 
+/// One non-blocking receive into `transfer`'s buffer, or send of it, on the socket `fd`: what
+/// `perform` does for `Op::Recv` and `Op::Send` without flags, outside any operation.
+#[cfg_attr(not(any(target_os = "linux", kqueue)), allow(dead_code))] // Readiness only.
+#[inline]
+pub(crate) fn transfer_now(fd: RawFd, transfer: super::Transfer<'_>) -> io::Result<usize> {
+    match transfer {
+        super::Transfer::Receive(buf) => {
+            let (pointer, len) = buf.read_destination();
+            // SAFETY: the pointer and length describe the buffer's room, which the borrow
+            // keeps alive and unmoved for the whole call.
+            let count = check(unsafe { libc::recv(fd, pointer.cast(), len, 0) })?;
+            // SAFETY: the kernel reported `count` bytes written into read_destination's
+            // memory.
+            unsafe { buf.commit_read(count) };
+            Ok(count)
+        }
+        super::Transfer::Send(buf) => {
+            let (pointer, len) = buf.write_source();
+            // SAFETY: the pointer and length describe the buffer's bytes, borrowed for the
+            // whole call.
+            check(unsafe { libc::send(fd, pointer.cast(), len, SEND_FLAGS) })
+        }
+    }
+}
+
 /// Converts an io_uring-style result (`-errno` or a count) to a result.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only io_uring uses it.
 #[inline]

@@ -28,6 +28,7 @@ mod overflow;
 mod pooled;
 mod registered;
 mod splice;
+mod transfers_now;
 mod unix_messages;
 mod zero_copy;
 
@@ -56,6 +57,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    transfers_now::transfers_now_keep_order_and_miss_no_readiness,
     unix_messages::unix_datagrams_carry_their_addresses,
     unix_messages::descriptors_pass_with_a_message,
     unix_messages::descriptors_beyond_the_room_leak_nothing,

@@ -104,6 +104,21 @@ impl std::fmt::Debug for Descriptor {
 }
 
 impl Descriptor {
+    /// A receive into `buf` tried at once by the driver of the runtime the socket was made
+    /// in (see `Driver::try_recv_now`): `None` to submit the operation.
+    #[inline]
+    fn try_recv_now(&self, buf: &mut proactor_driver::Buffer) -> Option<io::Result<usize>> {
+        let runtime = self.runtime.as_deref()?;
+        runtime.driver.borrow_mut().try_recv_now(self.fd, buf)
+    }
+
+    /// As `try_recv_now`, a send of `buf`'s bytes (see `Driver::try_send_now`).
+    #[inline]
+    fn try_send_now(&self, buf: &proactor_driver::Buffer) -> Option<io::Result<usize>> {
+        let runtime = self.runtime.as_deref()?;
+        runtime.driver.borrow_mut().try_send_now(self.fd, buf)
+    }
+
     /// Takes ownership of a descriptor the driver made (`Socket`, `Accept`).
     pub(crate) fn from_driver(fd: Fd) -> Descriptor {
         Descriptor {
@@ -215,6 +230,9 @@ pub(crate) struct Stream {
     descriptor: Descriptor,
     /// A socket (recv/send) rather than a pipe (read/write).
     socket: bool,
+    /// A socket whose runtime's driver receives and sends at once, outside operations,
+    /// what needs no wait (see `Driver::transfers_now`): reads and writes try that first.
+    transfers_now: bool,
     /// Bytes cancelled reads received; the next read returns them first. Made by the first
     /// read cancelled in flight: most streams never need one, and an idle connection's
     /// memory is what a server has the most of.
@@ -306,9 +324,15 @@ impl Stream {
     }
 
     fn with_kind(descriptor: Descriptor, socket: bool) -> Stream {
+        let transfers_now = socket
+            && descriptor
+                .runtime
+                .as_deref()
+                .is_some_and(|runtime| runtime.driver.borrow().transfers_now());
         Stream {
             descriptor,
             socket,
+            transfers_now,
             leftover: OnceCell::new(),
             extras: OnceCell::new(),
         }
@@ -385,11 +409,17 @@ impl Stream {
             let mut leftover = leftover.borrow_mut();
             let room = buffer.read_capacity();
             if let Some(kept) = leftover.take_kept(room, |bytes| buffer.fill_from(bytes)) {
-                return read_write::Begun::Kept((kept, B::from_buffer(buffer)));
+                return read_write::Begun::Done((kept, B::from_buffer(buffer)));
+            }
+        }
+        let fd = self.descriptor.fd();
+        if self.transfers_now {
+            // Bytes already there are received in this poll, with no operation to wait for.
+            if let Some(result) = self.descriptor.try_recv_now(&mut buffer) {
+                return read_write::Begun::Done((result, B::from_buffer(buffer)));
             }
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
-        let fd = self.descriptor.fd();
         let socket = self.socket;
         // Built where the driver keeps it (see `Driver::submit_claimed_with`).
         let (submitted, may_be_done) = op::submit_polled(
@@ -441,6 +471,24 @@ impl Stream {
     pub(crate) fn begin_write(&self, buf: proactor_driver::Buffer) -> op::Submitted {
         let op = Stream::write_op(self.descriptor.fd(), self.socket, buf);
         op::submit_timed(op, self.write_timeout())
+    }
+
+    /// Whether reads and writes try the socket at once, outside operations (see
+    /// `Stream::transfers_now`'s field).
+    #[inline]
+    pub(crate) fn transfers_now(&self) -> bool {
+        self.transfers_now
+    }
+
+    /// Sends `buf`'s bytes at once, in this poll and without an operation, where the socket
+    /// has room and the backend would have tried that first anyway (see
+    /// `Driver::try_send_now`); `None` to submit the write.
+    #[inline]
+    pub(crate) fn try_write_now(&self, buf: &proactor_driver::Buffer) -> Option<io::Result<usize>> {
+        if !self.transfers_now {
+            return None;
+        }
+        self.descriptor.try_send_now(buf)
     }
 
     /// As `begin_write`, claimed for whoever polls under `cx` (see `op::submit_polled`).

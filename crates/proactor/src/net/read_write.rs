@@ -12,9 +12,10 @@ use super::Stream;
 use crate::runtime::op::BufferResult;
 use crate::{BufResult, IoBuf};
 
-/// What starting a read gave: bytes a cancelled read kept, at once, or a receive in flight.
+/// What starting a read gave: its result at once (bytes a cancelled read kept, or a receive
+/// that did not have to wait), or a receive in flight.
 pub(crate) enum Begun<B> {
-    Kept(BufResult<usize, B>),
+    Done(BufResult<usize, B>),
     /// The receive, where its bytes start in its buffer, and whether it may have finished
     /// already (see `op::submit_polled`).
     Reading(BufferResult, usize, bool),
@@ -59,7 +60,7 @@ impl<B: IoBuf> Future for Read<'_, B> {
                 unreachable!("matched Start just above")
             };
             match this.stream.begin_read(buf, cx) {
-                Begun::Kept(output) => return Poll::Ready(output),
+                Begun::Done(output) => return Poll::Ready(output),
                 Begun::Reading(reading, start, may_be_done) => {
                     this.state = ReadState::Reading(reading, start);
                     if !may_be_done {
@@ -124,7 +125,11 @@ impl<B: IoBuf> Future for Write<'_, B> {
             else {
                 unreachable!("matched Start just above")
             };
-            let (writing, may_be_done) = this.stream.begin_write_polled(buf.into_buffer(), cx);
+            let buffer = buf.into_buffer();
+            if let Some(result) = this.stream.try_write_now(&buffer) {
+                return Poll::Ready((result, B::from_buffer(buffer)));
+            }
+            let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
             this.state = WriteState::Writing(writing.buffer());
             if !may_be_done {
                 // Claimed for this task: it is woken when the send ends.
@@ -187,11 +192,27 @@ impl<B: IoBuf> Future for WriteAll<'_, B> {
             if remaining == 0 {
                 return Poll::Ready((Ok(()), B::from_buffer(buffer)));
             }
+            let rest = Rest {
+                buffer,
+                remaining,
+                narrowed: None,
+            };
+            let Rest {
+                buffer,
+                remaining,
+                narrowed,
+            } = match this.stream.transfers_now() {
+                true => match rest.send_now(this.stream) {
+                    Step::Finished(output) => return Poll::Ready(output),
+                    Step::Rest(rest) => rest,
+                },
+                false => rest,
+            };
             let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
             this.state = WriteAllState::Writing {
                 writing: writing.buffer(),
                 remaining,
-                narrowed: None,
+                narrowed,
             };
             if !may_be_done {
                 // Claimed for this task: it is woken when the send ends.
@@ -240,6 +261,22 @@ impl<B: IoBuf> Future for WriteAll<'_, B> {
                     return Poll::Ready((Err(error), B::from_buffer(buffer)));
                 }
             };
+            let rest = Rest {
+                buffer,
+                remaining,
+                narrowed,
+            };
+            let Rest {
+                buffer,
+                remaining,
+                narrowed,
+            } = match this.stream.transfers_now() {
+                true => match rest.send_now(this.stream) {
+                    Step::Finished(output) => return Poll::Ready(output),
+                    Step::Rest(rest) => rest,
+                },
+                false => rest,
+            };
             let (writing, may_be_done) = this.stream.begin_write_polled(buffer, cx);
             this.state = WriteAllState::Writing {
                 writing: writing.buffer(),
@@ -248,6 +285,80 @@ impl<B: IoBuf> Future for WriteAll<'_, B> {
             };
             if !may_be_done {
                 return Poll::Pending;
+            }
+        }
+    }
+}
+
+/// What is left to send of a `write_all`, before a send.
+struct Rest {
+    buffer: proactor_driver::Buffer,
+    remaining: usize,
+    /// The caller's view, once the loop narrowed the buffer (see `io::restore`).
+    narrowed: Option<Option<std::ops::Range<usize>>>,
+}
+
+/// Where a `write_all` stands after a send.
+enum Step<B> {
+    Finished(BufResult<(), B>),
+    Rest(Rest),
+}
+
+impl Rest {
+    /// Sends what is left at once, outside operations, while the socket takes it (see
+    /// `Stream::try_write_now`): where the `write_all` stands when it stops taking it.
+    fn send_now<B: IoBuf>(self, stream: &super::Stream) -> Step<B> {
+        let mut rest = self;
+        while let Some(result) = stream.try_write_now(&rest.buffer) {
+            match rest.advance(result) {
+                Step::Rest(more) => rest = more,
+                finished => return finished,
+            }
+        }
+        Step::Rest(rest)
+    }
+
+    /// Where the `write_all` stands once a send of these bytes gave `result` (`buffer`
+    /// holds them).
+    #[inline]
+    fn advance<B: IoBuf>(self, result: std::io::Result<usize>) -> Step<B> {
+        let Rest {
+            buffer,
+            remaining,
+            mut narrowed,
+        } = self;
+        match result {
+            Ok(0) => {
+                let error =
+                    std::io::Error::new(std::io::ErrorKind::WriteZero, "writer accepted no bytes");
+                let buffer = crate::io::restore(buffer, narrowed);
+                Step::Finished((Err(error), B::from_buffer(buffer)))
+            }
+            Ok(count) if count >= remaining => {
+                let buffer = crate::io::restore(buffer, narrowed);
+                Step::Finished((Ok(()), B::from_buffer(buffer)))
+            }
+            Ok(count) => {
+                if narrowed.is_none() {
+                    narrowed = Some(buffer.view());
+                }
+                let buffer = buffer
+                    .slice(count..)
+                    .unwrap_or_else(|_| unreachable!("count is within the view"));
+                Step::Rest(Rest {
+                    buffer,
+                    remaining: remaining - count,
+                    narrowed,
+                })
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => Step::Rest(Rest {
+                buffer,
+                remaining,
+                narrowed,
+            }),
+            Err(error) => {
+                let buffer = crate::io::restore(buffer, narrowed);
+                Step::Finished((Err(error), B::from_buffer(buffer)))
             }
         }
     }
