@@ -977,8 +977,11 @@ impl Driver {
     /// (the bytes are in `buf`, as [`Op::Recv`] leaves them). `None` means nothing was
     /// received: the backend does not transfer outside operations (io_uring and IOCP, where
     /// an operation batched with the others costs less than a system call of its own), the
-    /// socket is unknown or busy, or it had nothing to read (then the next receive
-    /// operation on it waits for readiness without asking again). Submit the operation.
+    /// socket is unknown or busy, or it had nothing to read: it said so, or the last receive
+    /// took fewer bytes than it had room for (all there was, as tokio's reads assume too)
+    /// and no readable edge has come since, unless the peer had hung up by then. The next
+    /// receive operation on it then waits for readiness without asking again. Submit the
+    /// operation.
     ///
     /// An executor's fast path: a read that can be served now costs one system call and no
     /// slot, claim or wake.
@@ -1058,6 +1061,74 @@ impl Driver {
         buf: &crate::Buffer,
     ) -> Option<io::Result<usize>> {
         self.try_transfer_now(fd, sys::Transfer::Send(buf))
+    }
+
+    /// Asks for `token` in [`woken`](Driver::woken) at the next readable edge of the socket
+    /// `fd` (bytes, an end or an error arriving), without an operation: after
+    /// [`try_recv_now`](Driver::try_recv_now) found nothing, an executor waits this way and
+    /// receives with `try_recv_now` again when woken, as a readiness runtime does. No buffer
+    /// is lent and nothing is received while waiting, so giving up the wait loses nothing.
+    ///
+    /// Returns `false` where this cannot be done: the backend does not transfer outside
+    /// operations (see [`transfers_now`](Driver::transfers_now)), the socket is unknown to
+    /// the driver, a receive operation waits on it, or it is watched already (one watch at
+    /// a time, whatever its token). Submit the receive operation instead. A wake may find nothing to read (another
+    /// receive took it): try again, and watch again.
+    ///
+    /// A token stays until its edge comes, the socket is closed through the driver (which
+    /// wakes it), or [`unwatch_readable`](Driver::unwatch_readable).
+    ///
+    /// # Examples
+    ///
+    /// ```ignore-windows
+    /// use std::io::Write;
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    /// use proactor_driver::{Backend, Buffer, Driver, Op};
+    ///
+    /// let mut driver = Driver::with_backend(Backend::Epoll)?;
+    /// let (mut ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    /// let fd = theirs.as_raw_fd();
+    /// // A first operation shows the driver what `fd` is.
+    /// driver.submit(Op::Send { fd, buf: Buffer::from("hello"), flags: 0 });
+    /// let mut completions = Vec::new();
+    /// while completions.is_empty() {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    ///
+    /// let mut buf = Buffer::from(Vec::with_capacity(16));
+    /// assert!(driver.try_recv_now(fd, &mut buf).is_none());
+    /// assert!(driver.watch_readable(fd, 42));
+    /// ours.write_all(b"ping")?;
+    /// while !driver.woken().contains(&42) {
+    ///     driver.poll(&mut completions, Some(Duration::from_secs(5)))?;
+    /// }
+    /// driver.woken().clear();
+    /// assert_eq!(driver.try_recv_now(fd, &mut buf).transpose()?, Some(4));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn watch_readable(&mut self, fd: crate::Fd, token: u64) -> bool {
+        if !self.transfers_now() {
+            return false;
+        }
+        self.backend.watch_readable(fd, token)
+    }
+
+    /// Withdraws the wait [`watch_readable`](Driver::watch_readable) registered for `token`
+    /// on `fd`, if it is still there (a wait whose future was dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut driver = proactor_driver::Driver::new()?;
+    /// # #[cfg(unix)]
+    /// driver.unwatch_readable(0, 42); // Nothing watched: nothing happens.
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[inline]
+    pub fn unwatch_readable(&mut self, fd: crate::Fd, token: u64) {
+        self.backend.unwatch_readable(fd, token);
     }
 
     /// Whether [`try_recv_now`](Driver::try_recv_now) and
@@ -1235,6 +1306,21 @@ impl Driver {
     /// ```
     pub fn in_flight_by_kind(&mut self) -> (Vec<(crate::OpKind, usize)>, usize) {
         self.backend.in_flight_by_kind()
+    }
+
+    /// How many sockets are watched for their next readable edge now (see
+    /// [`watch_readable`](Driver::watch_readable)): reads that wait without an operation,
+    /// which [`in_flight`](Driver::in_flight) does not count.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let driver = proactor_driver::Driver::new()?;
+    /// assert_eq!(driver.readable_watches(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn readable_watches(&self) -> usize {
+        self.backend.readable_watches()
     }
 
     /// What the process's thread pool (shared by every driver) is doing now: its threads,

@@ -117,6 +117,22 @@ pub(crate) trait Backend {
         let _ = (fd, transfer);
         None
     }
+    /// Wakes `token` at the socket `fd`'s next readable edge, without an operation (see
+    /// [`Driver::watch_readable`](crate::Driver::watch_readable)). Not by default.
+    #[inline]
+    fn watch_readable(&mut self, fd: crate::Fd, token: u64) -> bool {
+        let _ = (fd, token);
+        false
+    }
+    /// Withdraws what `watch_readable` asked for `token`.
+    #[inline]
+    fn unwatch_readable(&mut self, fd: crate::Fd, token: u64) {
+        let _ = (fd, token);
+    }
+    /// How many sockets `watch_readable` watches now.
+    fn readable_watches(&self) -> usize {
+        0
+    }
     /// Whether `try_transfer_now` ever transfers anything here.
     #[inline]
     fn transfers_now(&self) -> bool {
@@ -378,6 +394,20 @@ impl Selected {
         transfer: Transfer<'_>,
     ) -> Option<io::Result<usize>> {
         forward!(self, backend => backend.try_transfer_now(fd, transfer))
+    }
+
+    #[inline]
+    pub(crate) fn watch_readable(&mut self, fd: crate::Fd, token: u64) -> bool {
+        forward!(self, backend => backend.watch_readable(fd, token))
+    }
+
+    #[inline]
+    pub(crate) fn unwatch_readable(&mut self, fd: crate::Fd, token: u64) {
+        forward!(self, backend => backend.unwatch_readable(fd, token))
+    }
+
+    pub(crate) fn readable_watches(&self) -> usize {
+        forward!(self, backend => backend.readable_watches())
     }
 
     #[inline]

@@ -117,6 +117,13 @@ struct FdState {
     /// after the attempt clears it, and one that came before the descriptor was registered
     /// is reported by the registration itself, so no wait is missed.
     blocked: [bool; 2],
+    /// Who is woken (a token, as a claim's) at the next readable edge, without an operation
+    /// (`watch_readable`): at most one at a time.
+    read_watcher: Option<u64>,
+    /// An event said the peer hung up (or the socket is in error). From then on a receive
+    /// that leaves the socket empty does not mean the next bytes bring an edge: what follows
+    /// may be the end, which no later edge announces.
+    hung_up: bool,
 }
 
 impl FdState {
@@ -132,13 +139,17 @@ impl FdState {
     }
 
     /// Forgets what was known of a descriptor number that now names something new, keeping
-    /// the queues' capacity.
-    fn reset(&mut self) {
+    /// the queues' capacity. Returns the watcher of the old one, which must be woken (to find
+    /// its socket gone) rather than wait for an edge that will not come.
+    #[must_use]
+    fn reset(&mut self) -> Option<u64> {
         self.kind = None;
         self.registered = false;
         self.readers.clear();
         self.writers.clear();
         self.blocked = [false; 2];
+        self.hung_up = false;
+        self.read_watcher.take()
     }
 }
 
@@ -255,6 +266,11 @@ impl<P: Poller> Readiness<P> {
         fd_state(&mut self.fds, fd)
     }
 
+    /// See [`made_fd`].
+    fn made_fd(&mut self, fd: RawFd, socket: bool) {
+        made_fd(&mut self.fds, self.slots.woken(), fd, socket);
+    }
+
     /// Records the result of `id` for the next `poll` to hand out.
     fn complete(&mut self, id: OpId, result: io::Result<usize>) {
         let Some(slot) = self.slots.get_mut(id) else {
@@ -268,10 +284,8 @@ impl<P: Poller> Readiness<P> {
         }
         slot.place = Place::Done;
         if let (Ok(fd), true) = (&result, op.creates_fd()) {
-            // A new descriptor: whatever was known about an old one with its number is stale.
-            if let Some(state) = self.fd_state(*fd as RawFd) {
-                state.reset();
-            }
+            let socket = makes_socket(op);
+            self.made_fd(*fd as RawFd, socket);
         }
         self.ready.push((id, result));
     }
@@ -465,8 +479,8 @@ impl<P: Poller> Readiness<P> {
             if state.registered {
                 self.poller.deregister(fd);
             }
-            if let Some(state) = self.known_fd(fd) {
-                state.reset();
+            if let Some(watcher) = self.known_fd(fd).and_then(FdState::reset) {
+                self.slots.woken().push(watcher);
             }
         }
         for waiter in waiting {
@@ -559,16 +573,16 @@ impl<P: Poller> Readiness<P> {
                     completion.result = discard_created_fd(&completion.op, completion.result);
                 }
                 slot.place = Place::Done;
-                if let (Ok(fd), true) = (&completion.result, completion.op.creates_fd()) {
-                    // As in `complete`: what was known of an old descriptor with the new
-                    // one's number is stale.
-                    if let Some(state) = fd_state(&mut self.fds, *fd as RawFd) {
-                        state.reset();
-                    }
-                }
+                let made = match (&completion.result, completion.op.creates_fd()) {
+                    (Ok(fd), true) => Some((*fd as RawFd, makes_socket(&completion.op))),
+                    _ => None,
+                };
                 // The operation travelled with the job: back into its slot.
                 slot.op = Some(completion.op);
                 self.ready.push((completion.id, completion.result));
+                if let Some((fd, socket)) = made {
+                    made_fd(&mut self.fds, self.slots.woken(), fd, socket);
+                }
             }
         });
     }
@@ -595,8 +609,20 @@ impl<P: Poller> Readiness<P> {
                 woken = true;
                 continue;
             }
+            if ended {
+                if let Some(state) = self.fd_state(fd) {
+                    state.hung_up = true;
+                }
+            }
             if readable {
                 self.run_queue(fd, Direction::Read, ended);
+                if let Some(watcher) = self
+                    .fd_state(fd)
+                    .and_then(|state| state.read_watcher.take())
+                {
+                    self.slots.woken().push(watcher);
+                    woken = true;
+                }
             }
             if writable {
                 self.run_queue(fd, Direction::Write, ended);
@@ -625,9 +651,7 @@ impl<P: Poller> Readiness<P> {
     /// about an old one with its number is stale.
     fn push_item(&mut self, id: OpId, count: usize, op: Op) {
         if op.creates_fd() {
-            if let Some(state) = self.fd_state(count as RawFd) {
-                state.reset();
-            }
+            self.made_fd(count as RawFd, makes_socket(&op));
         }
         self.items.push(item_completion(id, count, op));
     }
@@ -680,6 +704,29 @@ const RETRIES: u32 = 3;
 /// waits for whichever of its ends is not ready (an empty input would never make its always
 /// writable output pipe send an edge). `None`: a splice whose ends are both ready now, to be
 /// tried again.
+/// Whether `op`, which creates a descriptor, makes a socket (non-blocking from the start,
+/// so pollable) rather than opens a file.
+fn makes_socket(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Accept { .. } | Op::AcceptMultishot { .. } | Op::Socket { .. }
+    )
+}
+
+/// Records that `fd` is a new descriptor (a `socket` or not): whatever was known about an
+/// old one with its number is stale, and a watcher of that one is woken (to find it gone)
+/// rather than left waiting for an edge that cannot come.
+fn made_fd(fds: &mut Vec<FdState>, woken: &mut Vec<u64>, fd: RawFd, socket: bool) {
+    if let Some(state) = fd_state(fds, fd) {
+        if let Some(watcher) = state.reset() {
+            woken.push(watcher);
+        }
+        if socket {
+            state.kind = Some(FdKind::Pollable);
+        }
+    }
+}
+
 /// Whether the operation in `slot` is a plain receive, read, send or write: one whose first
 /// try a transfer outside it that would have blocked already made (see `FdState::blocked`).
 fn is_plain_transfer(slot: Option<&Slot>) -> bool {
@@ -892,6 +939,48 @@ impl<P: Poller> Backend for Readiness<P> {
         true
     }
 
+    /// Watches a socket already known to be pollable for its next readable edge, for `token`
+    /// (see `Driver::watch_readable`).
+    fn watch_readable(&mut self, fd: RawFd, token: u64) -> bool {
+        let Some(state) = self.known_fd(fd) else {
+            return false;
+        };
+        // One watch at a time: two reads of one socket waiting at once (even in one task,
+        // with one token) take turns in its queue instead.
+        let watched = state.read_watcher.is_some();
+        if state.kind != Some(FdKind::Pollable) || !state.readers.is_empty() || watched {
+            return false;
+        }
+        if !state.registered {
+            // Registered now, the descriptor reports at once what is already there.
+            if self.poller.register(fd).is_err() {
+                return false;
+            }
+        }
+        let Some(state) = self.known_fd(fd) else {
+            return false;
+        };
+        state.registered = true;
+        state.read_watcher = Some(token);
+        true
+    }
+
+    /// Counted when asked (for metrics), not kept up to date on every watch.
+    fn readable_watches(&self) -> usize {
+        self.fds
+            .iter()
+            .filter(|state| state.read_watcher.is_some())
+            .count()
+    }
+
+    fn unwatch_readable(&mut self, fd: RawFd, token: u64) {
+        if let Some(state) = self.known_fd(fd) {
+            if state.read_watcher == Some(token) {
+                state.read_watcher = None;
+            }
+        }
+    }
+
     /// One receive or send on a socket already known to be pollable, when no operation waits
     /// ahead of it that way; `None` (after noting it, see `FdState::blocked`) if it would
     /// block.
@@ -907,10 +996,26 @@ impl<P: Poller> Backend for Readiness<P> {
         if !state.queue(direction).is_empty() {
             return None;
         }
+        let room = match &transfer {
+            // A receive that left the socket empty (or found it so) means nothing is there
+            // until the next edge: no need to ask.
+            Transfer::Receive(_) if state.blocked[Direction::Read as usize] => return None,
+            Transfer::Receive(buf) => buf.read_capacity(),
+            Transfer::Send(_) => 0,
+        };
         let result = unix::transfer_now(fd, transfer);
-        if matches!(&result, Err(error) if unix::would_block(error)) {
-            *state.blocked(direction) = true;
-            return None;
+        match &result {
+            Err(error) if unix::would_block(error) => {
+                *state.blocked(direction) = true;
+                return None;
+            }
+            // Fewer bytes than there was room for: the receive took all there was, so it
+            // left the socket empty (as tokio's reads assume), unless an end may follow
+            // with no edge of its own.
+            Ok(count) if direction == Direction::Read && (1..room).contains(count) => {
+                *state.blocked(direction) = !state.hung_up;
+            }
+            _ => {}
         }
         Some(result)
     }
@@ -919,12 +1024,12 @@ impl<P: Poller> Backend for Readiness<P> {
         let Some(state) = self.known_fd(fd) else {
             return;
         };
-        if !state.readers.is_empty() || !state.writers.is_empty() {
-            // Operations wait on it: it is in use, not new.
+        if !state.readers.is_empty() || !state.writers.is_empty() || state.read_watcher.is_some() {
+            // Operations (or a watcher) wait on it: it is in use, not new.
             return;
         }
         let registered = state.registered;
-        state.reset();
+        let _no_watcher = state.reset();
         if registered {
             self.poller.deregister(fd);
         }

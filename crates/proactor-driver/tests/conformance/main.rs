@@ -58,6 +58,8 @@ macro_rules! conformance {
 
 conformance! {
     transfers_now::transfers_now_keep_order_and_miss_no_readiness,
+    transfers_now::readable_watches_wake_once_and_take_nothing,
+    transfers_now::a_short_receive_waits_for_the_next_edge_but_not_past_the_end,
     unix_messages::unix_datagrams_carry_their_addresses,
     unix_messages::descriptors_pass_with_a_message,
     unix_messages::descriptors_beyond_the_room_leak_nothing,

@@ -401,10 +401,14 @@ impl Stream {
     }
 
     /// Starts a read of what the stream holds for it: bytes a cancelled read kept (or the
-    /// end of the stream it met), returned at once, else a receive in flight whose cancel
-    /// keeps what it received.
-    fn begin_read<B: IoBuf>(&self, buf: B, cx: &std::task::Context<'_>) -> read_write::Begun<B> {
-        let mut buffer = buf.into_buffer();
+    /// end of the stream it met), returned at once; else, where the driver transfers outside
+    /// operations, bytes already there, or a wait for the next readable edge; else a receive
+    /// in flight whose cancel keeps what it received.
+    pub(super) fn begin_read<B: IoBuf>(
+        &self,
+        mut buffer: proactor_driver::Buffer,
+        cx: &std::task::Context<'_>,
+    ) -> read_write::Begun<B> {
         if let Some(leftover) = self.leftover.get() {
             let mut leftover = leftover.borrow_mut();
             let room = buffer.read_capacity();
@@ -414,9 +418,14 @@ impl Stream {
         }
         let fd = self.descriptor.fd();
         if self.transfers_now {
-            // Bytes already there are received in this poll, with no operation to wait for.
+            // Bytes already there are received in this poll, with no operation to wait for;
+            // else the task waits for the socket's next readable edge and tries again then,
+            // lending no buffer meanwhile.
             if let Some(result) = self.descriptor.try_recv_now(&mut buffer) {
                 return read_write::Begun::Done((result, B::from_buffer(buffer)));
+            }
+            if let Some(token) = self.watch_readable(cx) {
+                return read_write::Begun::Watching(buffer, token);
             }
         }
         let start = if buffer.read_grows() { buffer.len() } else { 0 };
@@ -430,6 +439,34 @@ impl Stream {
         // What a cancel keeps is set up only if the read is dropped in flight (see
         // `read_write::Read`'s drop).
         read_write::Begun::Reading(submitted.buffer(), start, may_be_done)
+    }
+
+    /// Asks the stream's driver to wake the task polling under `cx` at the socket's next
+    /// readable edge (see `Driver::watch_readable`); returns the token it watches with.
+    /// Not for a read with a time limit (the operation keeps that), nor for a future polled
+    /// outside its stream's runtime's own tasks (a runtime that is not running would never
+    /// wake it): those submit the receive.
+    #[inline]
+    fn watch_readable(&self, cx: &std::task::Context<'_>) -> Option<u64> {
+        if self.read_timeout().is_some() {
+            return None;
+        }
+        let runtime = self.descriptor.runtime.as_deref()?;
+        let token = runtime.task_token(cx.waker())?.0;
+        let watching = runtime
+            .driver
+            .borrow_mut()
+            .watch_readable(self.descriptor.fd(), token);
+        watching.then_some(token)
+    }
+
+    /// Withdraws the wait `watch_readable` asked for `token`.
+    pub(super) fn unwatch_readable(&self, token: u64) {
+        if let Some(runtime) = self.descriptor.runtime.as_deref() {
+            if let Ok(mut driver) = runtime.driver.try_borrow_mut() {
+                driver.unwatch_readable(self.descriptor.fd(), token);
+            }
+        }
     }
 
     /// What keeps the bytes a read cancelled in flight received, `start` bytes into its

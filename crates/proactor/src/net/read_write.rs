@@ -13,9 +13,11 @@ use crate::runtime::op::BufferResult;
 use crate::{BufResult, IoBuf};
 
 /// What starting a read gave: its result at once (bytes a cancelled read kept, or a receive
-/// that did not have to wait), or a receive in flight.
+/// that did not have to wait), a wait for the socket's next readable edge (with the buffer
+/// and the token watching), or a receive in flight.
 pub(crate) enum Begun<B> {
     Done(BufResult<usize, B>),
+    Watching(proactor_driver::Buffer, u64),
     /// The receive, where its bytes start in its buffer, and whether it may have finished
     /// already (see `op::submit_polled`).
     Reading(BufferResult, usize, bool),
@@ -24,6 +26,9 @@ pub(crate) enum Begun<B> {
 enum ReadState<B> {
     /// Not started: waits for cancelled reads still in flight (their bytes come first).
     Start(B),
+    /// Waiting for the socket's next readable edge, to try again (see
+    /// `Driver::watch_readable`): nothing is received meanwhile, so a drop loses nothing.
+    Watching(proactor_driver::Buffer, u64),
     Reading(BufferResult, usize),
     Done,
 }
@@ -52,15 +57,29 @@ impl<B: IoBuf> Future for Read<'_, B> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let ReadState::Start(_) = this.state {
+        if let ReadState::Start(_) | ReadState::Watching(..) = this.state {
+            // Cancelled reads in flight received what comes first (checked again after a
+            // wait: another read of the stream may have been dropped meanwhile).
             if this.stream.poll_no_pending_reads(cx).is_pending() {
                 return Poll::Pending;
             }
-            let ReadState::Start(buf) = std::mem::replace(&mut this.state, ReadState::Done) else {
-                unreachable!("matched Start just above")
+            let buffer = match std::mem::replace(&mut this.state, ReadState::Done) {
+                ReadState::Start(buf) => buf.into_buffer(),
+                ReadState::Watching(buffer, token) => {
+                    // Woken by the edge, the driver has dropped the watch already; woken by
+                    // anything else, it is withdrawn, to be asked for again if need be.
+                    this.stream.unwatch_readable(token);
+                    buffer
+                }
+                _ => unreachable!("matched Start or Watching just above"),
             };
-            match this.stream.begin_read(buf, cx) {
+            match this.stream.begin_read(buffer, cx) {
                 Begun::Done(output) => return Poll::Ready(output),
+                Begun::Watching(buffer, token) => {
+                    // Woken at the next edge (or by anything else: then it looks again).
+                    this.state = ReadState::Watching(buffer, token);
+                    return Poll::Pending;
+                }
                 Begun::Reading(reading, start, may_be_done) => {
                     this.state = ReadState::Reading(reading, start);
                     if !may_be_done {
@@ -81,10 +100,15 @@ impl<B: IoBuf> Future for Read<'_, B> {
 
 impl<B> Drop for Read<'_, B> {
     fn drop(&mut self) {
-        // Dropped with its receive in flight: the receive is cancelled, and what it got is
-        // kept for the stream's next read (the bytes are not the caller's to lose).
-        if let ReadState::Reading(reading, start) = &mut self.state {
-            reading.on_orphan(self.stream.keep_received(*start));
+        match &mut self.state {
+            // Dropped with its receive in flight: the receive is cancelled, and what it got
+            // is kept for the stream's next read (the bytes are not the caller's to lose).
+            ReadState::Reading(reading, start) => {
+                reading.on_orphan(self.stream.keep_received(*start));
+            }
+            // Nothing received: the wait is withdrawn.
+            ReadState::Watching(_, token) => self.stream.unwatch_readable(*token),
+            ReadState::Start(_) | ReadState::Done => {}
         }
     }
 }

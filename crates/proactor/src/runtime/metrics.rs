@@ -160,7 +160,10 @@ impl RuntimeMetrics {
         self.remote_queue
     }
 
-    /// Operations submitted to the driver whose completions have not been handed out.
+    /// Operations submitted to the driver whose completions have not been handed out. A read
+    /// that waits for its socket without an operation (on epoll and kqueue, a read that
+    /// found nothing waits for the socket's next readable edge and receives then) counts as
+    /// one too.
     ///
     /// # Examples
     ///

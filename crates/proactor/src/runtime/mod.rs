@@ -400,7 +400,22 @@ impl Inner {
         let alive_tasks = self.alive_tasks();
         let counters = &self.counters;
         let (ops_in_flight, (ops_by_kind, ops_in_pool)) = match self.driver.try_borrow_mut() {
-            Ok(mut driver) => (driver.in_flight(), driver.in_flight_by_kind()),
+            Ok(mut driver) => {
+                // A read waiting for its socket without an operation (epoll, kqueue) is a
+                // receive in flight all the same, to whoever reads the metrics.
+                let watches = driver.readable_watches();
+                let (mut kinds, in_pool) = driver.in_flight_by_kind();
+                if watches > 0 {
+                    match kinds
+                        .iter_mut()
+                        .find(|(kind, _)| *kind == proactor_driver::OpKind::Recv)
+                    {
+                        Some((_, count)) => *count += watches,
+                        None => kinds.push((proactor_driver::OpKind::Recv, watches)),
+                    }
+                }
+                (driver.in_flight() + watches, (kinds, in_pool))
+            }
             // Asked from inside the driver (a drop it runs): nothing to count.
             Err(_) => (0, (Vec::new(), 0)),
         };

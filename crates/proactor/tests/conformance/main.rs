@@ -21,6 +21,7 @@ mod tcp_socket;
 mod timeouts;
 #[cfg(unix)]
 mod unix_messages;
+mod waiting_reads;
 mod writes;
 
 use proactor::{Backend, Builder, Runtime};
@@ -83,6 +84,10 @@ macro_rules! conformance {
     };
 }
 conformance! {
+    waiting_reads::two_reads_waiting_in_one_task_both_finish,
+    waiting_reads::a_waiting_read_dropped_in_one_task_leaves_the_other_waiting,
+    waiting_reads::a_read_dropped_while_it_waits_loses_nothing,
+    waiting_reads::a_read_under_another_waker_is_woken_through_it,
     #[cfg(unix)]
     unix_messages::unix_datagrams_go_to_and_come_from_addresses,
     #[cfg(unix)]
