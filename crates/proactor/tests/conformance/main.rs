@@ -91,6 +91,8 @@ conformance! {
     #[cfg(unix)]
     unix_messages::descriptors_without_room_are_closed,
     #[cfg(unix)]
+    unix_messages::descriptors_pass_to_and_from_addresses,
+    #[cfg(unix)]
     unix_messages::cancelled_fd_receives_close_what_arrives,
     incoming::incoming_serves_each_connection,
     incoming::dropping_incoming_closes_what_it_accepted,
