@@ -97,6 +97,7 @@ mod buf;
 mod buffer_pool;
 #[cfg(windows)]
 mod completion_port;
+pub mod datagram;
 mod driver;
 #[cfg(feature = "fault-injection")]
 mod fault;

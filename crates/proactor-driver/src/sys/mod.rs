@@ -58,14 +58,17 @@ mod windows;
 
 #[cfg(unix)]
 pub(crate) use unix::{
-    close_quietly, duplicate, into_owned_fds, is_cancelled, perform_blocking, Waker,
+    close_quietly, duplicate, into_owned_fds, is_cancelled, perform_blocking, recv_many, send_many,
+    Waker,
 };
 #[cfg(not(any(unix, windows)))]
-pub(crate) use unsupported::{close_quietly, is_cancelled, perform_blocking, Waker};
+pub(crate) use unsupported::{
+    close_quietly, is_cancelled, perform_blocking, recv_many, send_many, Waker,
+};
 #[cfg(windows)]
 pub(crate) use windows::{
     close_quietly, create_named_pipe, disconnect_named_pipe, is_cancelled, open_directory,
-    open_named_pipe, perform_blocking, Port, Waker,
+    open_named_pipe, perform_blocking, recv_many, send_many, Port, Waker,
 };
 
 /// The bytes of `sun_path` a Unix domain address may use, or `None` where message operations

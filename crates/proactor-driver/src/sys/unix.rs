@@ -1947,3 +1947,189 @@ fn cached_opens_supported() -> bool {
     SUPPORTED.store(if supported { YES } else { NO }, Ordering::Relaxed);
     supported
 }
+
+/// One batch of `datagram::try_recv_many` (at most `datagram::BATCH` datagrams): Linux's
+/// `recvmmsg`, one system call for all that wait.
+#[cfg(target_os = "linux")]
+pub(crate) fn recv_many(
+    fd: RawFd,
+    bufs: &mut [Buffer],
+    meta: &mut [crate::datagram::RecvMeta],
+) -> io::Result<usize> {
+    use crate::datagram::BATCH;
+    let count = bufs.len().min(BATCH);
+    let mut iovecs = [const { MaybeUninit::<libc::iovec>::uninit() }; BATCH];
+    let mut addresses = [const { MaybeUninit::<libc::sockaddr_storage>::uninit() }; BATCH];
+    let mut headers = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; BATCH];
+    for (i, buf) in bufs[..count].iter_mut().enumerate() {
+        let (pointer, len) = buf.read_destination();
+        let iovec = iovecs[i].write(libc::iovec {
+            iov_base: pointer.cast(),
+            iov_len: len,
+        });
+        // SAFETY: all-zero is a valid mmsghdr (null pointers, no lengths, no flags).
+        let header = headers[i].write(unsafe { mem::zeroed() });
+        header.msg_hdr.msg_iov = iovec;
+        header.msg_hdr.msg_iovlen = 1;
+        header.msg_hdr.msg_name = addresses[i].as_mut_ptr().cast();
+        header.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    }
+    // SAFETY: the first `count` headers are initialized above; each points at its iovec (the
+    // buffer's spare room, alive for the call) and its address storage, all on this stack
+    // frame for the whole call. MSG_DONTWAIT: an attempt never blocks, whatever the mode.
+    let received = unsafe {
+        libc::recvmmsg(
+            fd,
+            headers.as_mut_ptr().cast(),
+            count as libc::c_uint,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    let received = check(received as libc::ssize_t)?;
+    let mut source_missing = false;
+    for i in 0..received {
+        // SAFETY: initialized above; the kernel filled in the first `received`.
+        let header = unsafe { headers[i].assume_init_ref() };
+        let len = header.msg_len as usize;
+        // SAFETY: the kernel wrote `len` bytes into the buffer's read destination.
+        unsafe { bufs[i].commit_read(len) };
+        // SAFETY: the kernel wrote `msg_namelen` bytes of the sender's address there (a
+        // length 0, no address, leaves the family unread: read_socket_addr checks it).
+        let address = unsafe { addresses[i].assume_init_ref() };
+        let source = if header.msg_hdr.msg_namelen == 0 {
+            None
+        } else {
+            read_socket_addr(address, header.msg_hdr.msg_namelen)
+        };
+        source_missing |= source.is_none();
+        meta[i] = crate::datagram::RecvMeta {
+            len,
+            addr: source.unwrap_or(meta[i].addr),
+            truncated: header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+        };
+    }
+    if source_missing {
+        crate::datagram::ip_source(None)?;
+    }
+    Ok(received)
+}
+
+/// One batch of `datagram::try_send_many` (at most `datagram::BATCH` datagrams): Linux's
+/// `sendmmsg`, one system call for all the socket has room for.
+#[cfg(target_os = "linux")]
+pub(crate) fn send_many(fd: RawFd, bufs: &[Buffer], targets: &[SocketAddr]) -> io::Result<usize> {
+    use crate::datagram::BATCH;
+    let count = bufs.len().min(BATCH);
+    let mut iovecs = [const { MaybeUninit::<libc::iovec>::uninit() }; BATCH];
+    let mut addresses = [const { MaybeUninit::<libc::sockaddr_storage>::uninit() }; BATCH];
+    let mut headers = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; BATCH];
+    for (i, buf) in bufs[..count].iter().enumerate() {
+        let (pointer, len) = buf.write_source();
+        let iovec = iovecs[i].write(libc::iovec {
+            iov_base: pointer as *mut libc::c_void,
+            iov_len: len,
+        });
+        // SAFETY: all-zero is a valid mmsghdr (null pointers, no lengths, no flags).
+        let header = headers[i].write(unsafe { mem::zeroed() });
+        header.msg_hdr.msg_iov = iovec;
+        header.msg_hdr.msg_iovlen = 1;
+        if let Some(target) = targets.get(i) {
+            // SAFETY: all-zero is a valid sockaddr_storage; write_socket_addr fills its start.
+            let address = addresses[i].write(unsafe { mem::zeroed() });
+            header.msg_hdr.msg_namelen = write_socket_addr(target, address);
+            header.msg_hdr.msg_name = (address as *mut libc::sockaddr_storage).cast();
+        }
+    }
+    // SAFETY: the first `count` headers are initialized above; each points at its iovec (the
+    // buffer's bytes, alive and unmodified for the call) and, with a target, its address, all
+    // on this stack frame for the whole call.
+    let sent = unsafe {
+        libc::sendmmsg(
+            fd,
+            headers.as_mut_ptr().cast(),
+            count as libc::c_uint,
+            libc::MSG_DONTWAIT | SEND_FLAGS,
+        )
+    };
+    check(sent as libc::ssize_t)
+}
+
+/// One batch of `datagram::try_recv_many` where there is no `recvmmsg` to count on (macOS
+/// has none; the BSDs share this path so every kqueue system behaves alike): one `recvmsg`
+/// per datagram until the batch is full or the socket has no more.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn recv_many(
+    fd: RawFd,
+    bufs: &mut [Buffer],
+    meta: &mut [crate::datagram::RecvMeta],
+) -> io::Result<usize> {
+    for (i, buf) in bufs.iter_mut().enumerate() {
+        let (pointer, len) = buf.read_destination();
+        let mut iovec = libc::iovec {
+            iov_base: pointer.cast(),
+            iov_len: len,
+        };
+        let mut address = MaybeUninit::<libc::sockaddr_storage>::uninit();
+        // SAFETY: all-zero is a valid msghdr.
+        let mut header: libc::msghdr = unsafe { mem::zeroed() };
+        header.msg_iov = &mut iovec;
+        header.msg_iovlen = 1;
+        header.msg_name = address.as_mut_ptr().cast();
+        header.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        // SAFETY: the header points at the iovec (the buffer's spare room) and the address
+        // storage, alive on this stack frame for the call.
+        let received = unsafe { libc::recvmsg(fd, &mut header, libc::MSG_DONTWAIT) };
+        let len = match check(received) {
+            Ok(len) => len,
+            Err(_) if i > 0 => return Ok(i),
+            Err(error) => return Err(error),
+        };
+        // SAFETY: the kernel wrote `len` bytes into the buffer's read destination.
+        unsafe { buf.commit_read(len) };
+        let source = if header.msg_namelen == 0 {
+            None
+        } else {
+            // SAFETY: the kernel wrote `msg_namelen` bytes of the sender's address there.
+            read_socket_addr(unsafe { address.assume_init_ref() }, header.msg_namelen)
+        };
+        meta[i] = crate::datagram::RecvMeta {
+            len,
+            addr: crate::datagram::ip_source(source)?,
+            truncated: header.msg_flags & libc::MSG_TRUNC != 0,
+        };
+    }
+    Ok(bufs.len())
+}
+
+/// One batch of `datagram::try_send_many` without `sendmmsg` (macOS has none): one
+/// `sendmsg` per datagram until all went or the socket has no room.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn send_many(fd: RawFd, bufs: &[Buffer], targets: &[SocketAddr]) -> io::Result<usize> {
+    for (i, buf) in bufs.iter().enumerate() {
+        let (pointer, len) = buf.write_source();
+        let mut iovec = libc::iovec {
+            iov_base: pointer as *mut libc::c_void,
+            iov_len: len,
+        };
+        // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
+        let mut address: libc::sockaddr_storage = unsafe { mem::zeroed() };
+        // SAFETY: as above.
+        let mut header: libc::msghdr = unsafe { mem::zeroed() };
+        header.msg_iov = &mut iovec;
+        header.msg_iovlen = 1;
+        if let Some(target) = targets.get(i) {
+            header.msg_namelen = write_socket_addr(target, &mut address);
+            header.msg_name = (&mut address as *mut libc::sockaddr_storage).cast();
+        }
+        // SAFETY: the header points at the iovec (the buffer's bytes) and the address, alive
+        // on this stack frame for the call.
+        let sent = unsafe { libc::sendmsg(fd, &header, libc::MSG_DONTWAIT | SEND_FLAGS) };
+        match check(sent) {
+            Ok(_) => {}
+            Err(_) if i > 0 => return Ok(i),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(bufs.len())
+}

@@ -82,7 +82,9 @@ impl Backend for Unsupported {
 }
 
 #[cfg(not(unix))]
-pub(crate) use self::portable::{close_quietly, is_cancelled, perform_blocking, Waker};
+pub(crate) use self::portable::{
+    close_quietly, is_cancelled, perform_blocking, recv_many, send_many, Waker,
+};
 
 #[cfg(not(unix))]
 mod portable {
@@ -111,5 +113,21 @@ mod portable {
                 "proactor has no backend for this platform yet",
             )),
         }
+    }
+
+    pub(crate) fn recv_many(
+        _fd: crate::Fd,
+        _bufs: &mut [crate::Buffer],
+        _meta: &mut [crate::datagram::RecvMeta],
+    ) -> io::Result<usize> {
+        Err(super::unsupported())
+    }
+
+    pub(crate) fn send_many(
+        _fd: crate::Fd,
+        _bufs: &[crate::Buffer],
+        _targets: &[std::net::SocketAddr],
+    ) -> io::Result<usize> {
+        Err(super::unsupported())
     }
 }

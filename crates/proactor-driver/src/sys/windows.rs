@@ -1119,3 +1119,128 @@ pub(crate) fn base_socket(fd: Fd) -> SOCKET {
         socket(fd)
     }
 }
+
+/// One batch of `datagram::try_recv_many`: one `WSARecvFrom` per datagram until the batch is
+/// full or the socket has no more. The socket is put in non-blocking mode first (what
+/// socket2's `set_nonblocking` does; overlapped operations on it go on as before), so an
+/// attempt never waits.
+pub(crate) fn recv_many(
+    fd: Fd,
+    bufs: &mut [crate::Buffer],
+    meta: &mut [crate::datagram::RecvMeta],
+) -> io::Result<usize> {
+    set_nonblocking(fd)?;
+    for (i, buf) in bufs.iter_mut().enumerate() {
+        let (pointer, room) = buf.read_destination();
+        let wsabuf = winsock::WSABUF {
+            len: room.min(u32::MAX as usize) as u32,
+            buf: pointer,
+        };
+        // SAFETY: zero is a valid SOCKADDR_STORAGE.
+        let mut address: SOCKADDR_STORAGE = unsafe { zeroed() };
+        let mut address_len = size_of::<SOCKADDR_STORAGE>() as i32;
+        let mut received = 0u32;
+        let mut flags = 0u32;
+        // SAFETY: the WSABUF describes the buffer's spare room, and the address and its
+        // length are locals; all alive for the call, which (no OVERLAPPED) finishes before it
+        // returns.
+        let result = unsafe {
+            winsock::WSARecvFrom(
+                socket(fd),
+                &wsabuf,
+                1,
+                &mut received,
+                &mut flags,
+                (&mut address as *mut SOCKADDR_STORAGE).cast(),
+                &mut address_len,
+                null_mut(),
+                None,
+            )
+        };
+        let (len, truncated) = if result == SOCKET_ERROR {
+            let error = last_socket_error();
+            match error.raw_os_error() {
+                // Longer than the buffer: it is filled with the datagram's start, the rest
+                // is lost (as `recvmsg` without `MSG_TRUNC` does on Unix).
+                Some(WSAEMSGSIZE) => (wsabuf.len as usize, true),
+                _ if i > 0 => return Ok(i),
+                _ => return Err(error),
+            }
+        } else {
+            (received as usize, false)
+        };
+        // SAFETY: the call wrote `len` bytes into the buffer's read destination.
+        unsafe { buf.commit_read(len) };
+        // SAFETY: the call wrote `address_len` bytes of the sender's address into `address`.
+        let source =
+            unsafe { read_socket_addr((&address as *const SOCKADDR_STORAGE).cast(), address_len) };
+        meta[i] = crate::datagram::RecvMeta {
+            len,
+            addr: crate::datagram::ip_source(source)?,
+            truncated,
+        };
+    }
+    Ok(bufs.len())
+}
+
+/// One batch of `datagram::try_send_many`: one `WSASendTo` per datagram until all went or
+/// the socket has no room (non-blocking, as for `recv_many`).
+pub(crate) fn send_many(
+    fd: Fd,
+    bufs: &[crate::Buffer],
+    targets: &[SocketAddr],
+) -> io::Result<usize> {
+    set_nonblocking(fd)?;
+    for (i, buf) in bufs.iter().enumerate() {
+        let (pointer, len) = buf.write_source();
+        let wsabuf = winsock::WSABUF {
+            len: len.min(u32::MAX as usize) as u32,
+            buf: pointer as *mut u8,
+        };
+        // SAFETY: zero is a valid SOCKADDR_STORAGE.
+        let mut address: SOCKADDR_STORAGE = unsafe { zeroed() };
+        let (name, name_len) = match targets.get(i) {
+            Some(target) => {
+                let name_len = write_socket_addr(target, &mut address);
+                (
+                    (&address as *const SOCKADDR_STORAGE).cast::<SOCKADDR>(),
+                    name_len,
+                )
+            }
+            None => (null(), 0),
+        };
+        let mut sent = 0u32;
+        // SAFETY: the WSABUF describes the buffer's bytes (only read), the address is a
+        // local; all alive for the call, which (no OVERLAPPED) finishes before it returns.
+        let result = unsafe {
+            winsock::WSASendTo(
+                socket(fd),
+                &wsabuf,
+                1,
+                &mut sent,
+                0,
+                name,
+                name_len,
+                null_mut(),
+                None,
+            )
+        };
+        if result == SOCKET_ERROR {
+            if i > 0 {
+                return Ok(i);
+            }
+            return Err(last_socket_error());
+        }
+    }
+    Ok(bufs.len())
+}
+
+/// Puts a socket in non-blocking mode (`FIONBIO`).
+fn set_nonblocking(fd: Fd) -> io::Result<()> {
+    let mut on = 1u32;
+    // SAFETY: FIONBIO reads one u32, a local alive for the call.
+    if unsafe { winsock::ioctlsocket(socket(fd), winsock::FIONBIO, &mut on) } == SOCKET_ERROR {
+        return Err(last_socket_error());
+    }
+    Ok(())
+}

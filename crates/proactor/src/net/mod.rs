@@ -80,7 +80,7 @@ pub use incoming::{Incoming, Listener};
 pub use pooled::PooledReads;
 pub use socket::TcpSocket;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
-pub use udp::UdpSocket;
+pub use udp::{RecvMeta, UdpSocket};
 #[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 

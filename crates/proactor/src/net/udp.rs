@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
+pub use proactor_driver::datagram::RecvMeta;
+use proactor_driver::datagram::{try_recv_many, try_send_many};
 use proactor_driver::{Address, Buffer, Descriptors, Op};
 
 use super::{each_address, new_ip_socket, resolve, Descriptor, ToSocketAddrs};
@@ -35,6 +37,15 @@ pub struct UdpSocket {
     descriptor: Descriptor,
     /// A one-element vector reused by every `send_to`/`recv_from`, so they allocate nothing.
     vector: RefCell<Option<Vec<Buffer>>>,
+    /// The buffers and targets of a batch, reused by every `recv_many`/`send_many`.
+    batch: RefCell<Batch>,
+}
+
+/// A batch's buffers, as the driver takes them, and its targets.
+#[derive(Default)]
+struct Batch {
+    bufs: Vec<Buffer>,
+    targets: Vec<SocketAddr>,
 }
 
 impl UdpSocket {
@@ -61,6 +72,7 @@ impl UdpSocket {
             Ok(UdpSocket {
                 descriptor,
                 vector: RefCell::new(None),
+                batch: RefCell::default(),
             })
         })
         .await
@@ -259,6 +271,222 @@ impl UdpSocket {
             Ok((count, source))
         });
         (result, buffer)
+    }
+
+    /// Receives the datagrams waiting, as many as there are buffers, with one system call
+    /// where the OS has one (`recvmmsg` on Linux); waits only while none is there.
+    ///
+    /// Datagram `i` goes into `bufs[i]` (filled as [`recv_from`](UdpSocket::recv_from)
+    /// fills its buffer: a `Vec<u8>` after its bytes), and `meta[i]` says how long it is,
+    /// who sent it and whether it was cut to fit. The result is how many arrived: at least
+    /// one, never waiting for the batch to fill; the buffers past it are as they were given.
+    /// An empty batch is `Ok(0)` at once, as a read into an empty buffer is.
+    ///
+    /// A receive of many datagrams for QUIC, DNS or game servers: quinn-udp's
+    /// `UdpSocketState::recv` (buffers and `RecvMeta`s side by side) with proactor's owned
+    /// buffers. tokio has no batched receive. Every backend waits for readiness, then makes
+    /// the attempt: one `recvmmsg` per 32 datagrams on Linux (io_uring and epoll alike: one
+    /// ring entry per datagram costs more, see proactor-bench's README), one `recvmsg` each
+    /// on macOS and the BSDs, one `WSARecvFrom` each on Windows.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `meta` is shorter than `bufs` or a buffer has no room to receive
+    /// into (at once); the OS error, e.g. `ConnectionRefused` after an ICMP port-unreachable
+    /// on Linux. An error after datagrams came in the same attempt is kept by the socket
+    /// for the next receive, and this one returns the datagrams.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The buffers come back with the result, whatever it is. The kernel writes into them
+    /// only during the non-blocking attempt, never while the receive waits: a receive dropped
+    /// while waiting has taken no datagram (the next receive gets them all), and its buffers
+    /// are dropped with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::{RecvMeta, UdpSocket};
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let sender = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     for datagram in [&b"one"[..], b"two", b"three"] {
+    ///         sender.send_to(datagram, socket.local_addr()?)?;
+    ///     }
+    ///     let bufs: Vec<Vec<u8>> = (0..8).map(|_| Vec::with_capacity(1500)).collect();
+    ///     let mut meta = [RecvMeta::default(); 8];
+    ///     let mut received = Vec::new();
+    ///     let mut bufs = Some(bufs);
+    ///     // Loopback delivers at once, but the three may come in more than one receive.
+    ///     while received.len() < 3 {
+    ///         let (count, mut back) = socket.recv_many(bufs.take().unwrap(), &mut meta).await;
+    ///         for (buf, meta) in back.iter_mut().zip(&meta).take(count?) {
+    ///             assert_eq!((buf.len(), meta.addr), (meta.len, sender.local_addr()?));
+    ///             received.push(std::mem::take(buf));
+    ///         }
+    ///         back.iter_mut().for_each(|buf| buf.reserve(1500));
+    ///         bufs = Some(back);
+    ///     }
+    ///     assert_eq!(received, [&b"one"[..], b"two", b"three"]);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_many<B: IoBuf>(
+        &self,
+        mut bufs: Vec<B>,
+        meta: &mut [RecvMeta],
+    ) -> BufResult<usize, Vec<B>> {
+        let mut batch = self.batch.take();
+        batch.bufs.clear();
+        batch.bufs.extend(bufs.drain(..).map(IoBuf::into_buffer));
+        let result = loop {
+            match try_recv_many(self.descriptor.fd(), &mut batch.bufs, meta) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    if let Err(error) = self.descriptor.ready(Interest::READABLE).await {
+                        break Err(error);
+                    }
+                }
+                result => break result,
+            }
+        };
+        bufs.extend(batch.bufs.drain(..).map(B::from_buffer));
+        *self.batch.borrow_mut() = batch;
+        (result, bufs)
+    }
+
+    /// Sends each buffer as one datagram to the connected peer, in order, with one system
+    /// call per batch where the OS has one (`sendmmsg` on Linux), waiting for room as needed.
+    ///
+    /// The batched [`send`](UdpSocket::send); see [`send_many_to`](UdpSocket::send_many_to)
+    /// for what it returns and how each OS sends. tokio has no batched send.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` (or the OS's "destination address required") without
+    /// [`connect`](UdpSocket::connect), or the error the first datagram met.
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`send_many_to`](UdpSocket::send_many_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # proactor::Runtime::new()?.block_on(async {
+    /// # let a = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let b = proactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// a.connect(b.local_addr()?).await?;
+    /// let (sent, bufs) = a.send_many(vec![&b"ping"[..], b"pong"]).await;
+    /// assert_eq!((sent?, bufs.len()), (2, 2));
+    /// let (received, buffer) = b.recv_from(Vec::with_capacity(16)).await;
+    /// assert_eq!(&buffer[..received?.0], b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_many<B: IoBuf>(&self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        let mut batch = self.batch.take();
+        batch.bufs.clear();
+        batch.targets.clear();
+        batch.bufs.extend(bufs.drain(..).map(IoBuf::into_buffer));
+        let result = self.send_batch(&batch).await;
+        bufs.extend(batch.bufs.drain(..).map(B::from_buffer));
+        *self.batch.borrow_mut() = batch;
+        (result, bufs)
+    }
+
+    /// Sends each buffer as one datagram to its address, in order, with one system call per
+    /// batch where the OS has one (`sendmmsg` on Linux), waiting for room as needed.
+    ///
+    /// Returns how many were sent, from the first: all of them, unless one failed after
+    /// others had gone, which ends the batch with their count (send the rest again to learn
+    /// the error). An empty batch is `Ok(0)`.
+    ///
+    /// The send side of quinn-udp's batching (`UdpSocketState::send` of many transmits), with
+    /// owned buffers; tokio has no batched send. Every backend makes the attempt at once and
+    /// waits for writability only when the socket has no room: one `sendmmsg` per 32
+    /// datagrams on Linux (io_uring and epoll alike), one `sendmsg` each on macOS and the
+    /// BSDs, one `WSASendTo` each on Windows.
+    ///
+    /// # Errors
+    ///
+    /// The error the first datagram met, e.g. for an address of the other family.
+    ///
+    /// # Buffer ownership
+    ///
+    /// The datagrams come back with the result, whatever it is. The kernel reads the buffers
+    /// only during a non-blocking attempt: a send dropped while it waits for room has sent
+    /// the datagrams before the one that waited, and none after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use proactor::net::UdpSocket;
+    ///
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let a = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let b = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let datagrams = vec![
+    ///         (b"to a".to_vec(), a.local_addr()?),
+    ///         (b"to b".to_vec(), b.local_addr()?),
+    ///     ];
+    ///     let (sent, datagrams) = socket.send_many_to(datagrams).await;
+    ///     assert_eq!(sent?, datagrams.len());
+    ///     let mut bytes = [0; 16];
+    ///     let count = b.recv(&mut bytes)?;
+    ///     assert_eq!(&bytes[..count], b"to b");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_many_to<B: IoBuf>(
+        &self,
+        mut datagrams: Vec<(B, SocketAddr)>,
+    ) -> BufResult<usize, Vec<(B, SocketAddr)>> {
+        let mut batch = self.batch.take();
+        batch.bufs.clear();
+        batch.targets.clear();
+        for (buf, target) in datagrams.drain(..) {
+            batch.bufs.push(buf.into_buffer());
+            batch.targets.push(target);
+        }
+        let result = self.send_batch(&batch).await;
+        datagrams.extend(
+            batch
+                .bufs
+                .drain(..)
+                .map(B::from_buffer)
+                .zip(batch.targets.iter().copied()),
+        );
+        *self.batch.borrow_mut() = batch;
+        (result, datagrams)
+    }
+
+    /// Sends every datagram of `batch`, waiting for room between attempts; an error once
+    /// some went ends it with their count.
+    async fn send_batch(&self, batch: &Batch) -> io::Result<usize> {
+        let mut sent = 0;
+        while sent < batch.bufs.len() {
+            let targets = batch.targets.get(sent..).unwrap_or_default();
+            let error = match try_send_many(self.descriptor.fd(), &batch.bufs[sent..], targets) {
+                Ok(count) => {
+                    sent += count;
+                    continue;
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    match self.descriptor.ready(Interest::WRITABLE).await {
+                        Ok(_) => continue,
+                        Err(error) => error,
+                    }
+                }
+                Err(error) => error,
+            };
+            return if sent > 0 { Ok(sent) } else { Err(error) };
+        }
+        Ok(sent)
     }
 
     /// The local address.
@@ -890,6 +1118,7 @@ impl UdpSocket {
         Ok(UdpSocket {
             descriptor: Descriptor::adopt(socket),
             vector: RefCell::new(None),
+            batch: RefCell::default(),
         })
     }
 

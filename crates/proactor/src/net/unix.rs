@@ -1381,7 +1381,7 @@ impl UnixDatagram {
                 return (Err(error), buf);
             }
         }
-        self.send_to_address(buf, address).await
+        self.send_to_address(buf, address, Descriptors::new()).await
     }
 
     /// Sends a datagram to `target`, an address as std gives it (e.g. from
@@ -1425,19 +1425,20 @@ impl UnixDatagram {
     ) -> BufResult<usize, B> {
         let mut address = self.address_box();
         *address = from_std_addr(target);
-        self.send_to_address(buf, address).await
+        self.send_to_address(buf, address, Descriptors::new()).await
     }
 
     async fn send_to_address<B: IoBuf>(
         &self,
         buf: B,
         address: Box<UnixAddr>,
+        fds: Descriptors,
     ) -> BufResult<usize, B> {
         let sent = send_message(
             self.descriptor.fd(),
             self.vector_with(buf.into_buffer()),
             Some(Address::Unix(address)),
-            Descriptors::new(),
+            fds,
             None,
         )
         .await;
@@ -1481,22 +1482,38 @@ impl UnixDatagram {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn recv_from<B: IoBuf>(&self, buf: B) -> BufResult<(usize, std_unix::SocketAddr), B> {
+        // Descriptors sent to a receive without room are closed, as they always were here,
+        // and the datagram is received.
+        let (result, buffer) = self.recv_from_with_room(buf, None).await;
+        (result.map(|(count, _, source)| (count, source)), buffer)
+    }
+
+    /// Receives a datagram, its sender's address and up to `room` descriptors sent with it
+    /// (`None`: none, and descriptors that came anyway are closed without an error).
+    async fn recv_from_with_room<B: IoBuf>(
+        &self,
+        buf: B,
+        room: Option<u8>,
+    ) -> BufResult<(usize, Vec<OwnedFd>, std_unix::SocketAddr), B> {
         let received = recv_message(
             self.descriptor.fd(),
             self.vector_with(buf.into_buffer()),
             Some(Address::Unix(self.address_box())),
-            0,
+            room.unwrap_or(0),
             None,
         )
         .await;
         let buffer = B::from_buffer(self.return_vector(received.bufs));
+        let fds = received.fds;
+        let fds_truncated = received.fds_truncated && room.is_some();
         let result = received.result.and_then(|count| {
+            let fds = owned_fds(fds, fds_truncated, room.unwrap_or(0), count)?;
             let source = match &received.source {
                 Some(Address::Unix(source)) => to_std_addr(source)?,
                 // Some systems report no address at all for an unbound sender.
                 _ => unnamed(),
             };
-            Ok((count, source))
+            Ok((count, fds, source))
         });
         self.return_address(received.source);
         (result, buffer)
@@ -1585,6 +1602,114 @@ impl UnixDatagram {
         max_fds: usize,
     ) -> BufResult<(usize, Vec<OwnedFd>), B> {
         recv_with_fds(self.descriptor.fd(), buf, max_fds, None).await
+    }
+
+    /// Sends a datagram to the socket bound at `target`, with duplicates of `fds`: the
+    /// unconnected form of [`send_with_fds`](UnixDatagram::send_with_fds), addressed as
+    /// [`send_to`](UnixDatagram::send_to) is. tokio has no descriptor passing; std's
+    /// (unstable `unix_socket_ancillary_data`) is `send_vectored_with_ancillary_to`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_to`](UnixDatagram::send_to) for the address, and as
+    /// [`send_with_fds`](UnixDatagram::send_with_fds) for the descriptors (`InvalidInput` for
+    /// more than 253).
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`send_to`](UnixDatagram::send_to); the duplicates are closed when the send
+    /// completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsFd;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("proactor-send-fds-to-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// # let _ = std::fs::remove_file(dir.join("b"));
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = proactor::net::UnixDatagram::unbound()?;
+    ///     let b = proactor::net::UnixDatagram::bind(dir.join("b"))?;
+    ///     let file = std::fs::File::open("Cargo.toml")?;
+    ///     let (sent, _) = a.send_to_with_fds(&b"a file"[..], &[file.as_fd()], dir.join("b")).await;
+    ///     assert_eq!(sent?, 6);
+    ///     let (received, buffer) = b.recv_from_with_fds(Vec::with_capacity(16), 1).await;
+    ///     let (count, fds, from) = received?;
+    ///     assert_eq!((&buffer[..count], fds.len()), (&b"a file"[..], 1));
+    ///     assert!(from.is_unnamed());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send_to_with_fds<B: IoBuf>(
+        &self,
+        buf: B,
+        fds: &[BorrowedFd<'_>],
+        target: impl AsRef<Path>,
+    ) -> BufResult<usize, B> {
+        let mut address = self.address_box();
+        let prepared = UnixAddr::from_bytes(target.as_ref().as_os_str().as_bytes())
+            .and_then(|target| Ok((target, duplicates(fds)?)));
+        match prepared {
+            Ok((target, duplicates)) => {
+                *address = target;
+                self.send_to_address(buf, address, duplicates).await
+            }
+            Err(error) => {
+                self.return_address(Some(Address::Unix(address)));
+                (Err(error), buf)
+            }
+        }
+    }
+
+    /// Receives a datagram, its sender's address and up to `max_fds` descriptors sent with
+    /// it: [`recv_from`](UnixDatagram::recv_from) and
+    /// [`recv_with_fds`](UnixDatagram::recv_with_fds) in one. tokio has no descriptor
+    /// passing; std's (unstable) is `recv_vectored_with_ancillary_from`.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_with_fds`](UnixDatagram::recv_with_fds): `InvalidInput` for `max_fds` over
+    /// 253; `InvalidData` if more descriptors came than `max_fds` (all are closed); or the
+    /// OS error.
+    ///
+    /// # Buffer ownership
+    ///
+    /// As [`recv_with_fds`](UnixDatagram::recv_with_fds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::AsFd;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("proactor-recv-fds-from-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// # let _ = (std::fs::remove_file(dir.join("a")), std::fs::remove_file(dir.join("b")));
+    /// proactor::Runtime::new()?.block_on(async {
+    ///     let a = proactor::net::UnixDatagram::bind(dir.join("a"))?;
+    ///     let b = proactor::net::UnixDatagram::bind(dir.join("b"))?;
+    ///     let (reader, _writer) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.send_to_with_fds(&b"r"[..], &[reader.as_fd()], dir.join("b")).await.0?;
+    ///     let (received, _) = b.recv_from_with_fds(Vec::with_capacity(4), 2).await;
+    ///     let (_, fds, from) = received?;
+    ///     // Bound, so `a` can be answered at its path.
+    ///     assert_eq!((fds.len(), from.as_pathname()), (1, Some(dir.join("a").as_path())));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_from_with_fds<B: IoBuf>(
+        &self,
+        buf: B,
+        max_fds: usize,
+    ) -> BufResult<(usize, Vec<OwnedFd>, std_unix::SocketAddr), B> {
+        let Ok(room) = u8::try_from(max_fds) else {
+            return (Err(too_many_fds()), buf);
+        };
+        self.recv_from_with_room(buf, Some(room)).await
     }
 }
 
@@ -1686,25 +1811,49 @@ async fn send_with_fds<B: IoBuf>(
     fds: &[BorrowedFd<'_>],
     timeout: Option<Duration>,
 ) -> BufResult<usize, B> {
-    // Duplicates, owned by the operation until its completion: the caller's descriptors may
-    // be closed (and their numbers reused) while a dropped send is still in flight.
-    let duplicates = match fds
-        .iter()
-        .map(|fd| fd.try_clone_to_owned())
-        .collect::<io::Result<Vec<_>>>()
-    {
+    let duplicates = match duplicates(fds) {
         Ok(duplicates) => duplicates,
         Err(error) => return (Err(error), buf),
     };
-    let sent = send_message(
-        fd,
-        vec![buf.into_buffer()],
-        None,
-        Descriptors::from(duplicates),
-        timeout,
-    )
-    .await;
+    let sent = send_message(fd, vec![buf.into_buffer()], None, duplicates, timeout).await;
     (sent.result, B::from_buffer(one_buffer(sent.bufs)))
+}
+
+/// Duplicates of `fds`, owned by a send until its completion: the caller's descriptors may be
+/// closed (and their numbers reused) while a dropped send is still in flight.
+fn duplicates(fds: &[BorrowedFd<'_>]) -> io::Result<Descriptors> {
+    let duplicates = fds
+        .iter()
+        .map(|fd| fd.try_clone_to_owned())
+        .collect::<io::Result<Vec<_>>>()?;
+    Ok(Descriptors::from(duplicates))
+}
+
+fn too_many_fds() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "a message passes at most 253 descriptors (SCM_MAX_FD)",
+    )
+}
+
+/// The descriptors a receive with room for `room` got, or `InvalidData` when more came (then
+/// all are closed, `fds` dropped here, so a receiver that made too little room leaks none).
+fn owned_fds(
+    fds: Descriptors,
+    truncated: bool,
+    room: u8,
+    count: usize,
+) -> io::Result<Vec<OwnedFd>> {
+    if truncated {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "more descriptors came than the {room} there was room for: all of them were \
+                 closed (the message's {count} bytes are in the buffer)"
+            ),
+        ));
+    }
+    Ok(fds.into_owned())
 }
 
 /// Receives into `buf` on `fd` with room for `max_fds` descriptors (see
@@ -1717,29 +1866,14 @@ async fn recv_with_fds<B: IoBuf>(
 ) -> BufResult<(usize, Vec<OwnedFd>), B> {
     // The driver takes at most 253 (Linux's SCM_MAX_FD), in a byte.
     let Ok(room) = u8::try_from(max_fds) else {
-        let error = io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a message passes at most 253 descriptors (SCM_MAX_FD)",
-        );
-        return (Err(error), buf);
+        return (Err(too_many_fds()), buf);
     };
     let received = recv_message(fd, vec![buf.into_buffer()], None, room, timeout).await;
     let buffer = B::from_buffer(one_buffer(received.bufs));
-    let fds = received.fds;
-    let result = received.result.and_then(|count| {
-        if received.fds_truncated {
-            // `fds` is dropped here: the descriptors that fit are closed too, so a receiver
-            // that made too little room leaks nothing.
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "more descriptors came than the {max_fds} there was room for: all of them \
-                     were closed (the message's {count} bytes are in the buffer)"
-                ),
-            ));
-        }
-        Ok((count, fds.into_owned()))
-    });
+    let (fds, truncated) = (received.fds, received.fds_truncated);
+    let result = received
+        .result
+        .and_then(|count| Ok((count, owned_fds(fds, truncated, room, count)?)));
     (result, buffer)
 }
 

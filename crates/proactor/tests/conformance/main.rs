@@ -19,6 +19,7 @@ mod run_modes;
 mod runtime;
 mod tcp_socket;
 mod timeouts;
+mod udp_batch;
 #[cfg(unix)]
 mod unix_messages;
 mod waiting_reads;
@@ -94,6 +95,8 @@ conformance! {
     unix_messages::descriptors_pass_over_unix_sockets,
     #[cfg(unix)]
     unix_messages::descriptors_without_room_are_closed,
+    #[cfg(unix)]
+    unix_messages::descriptors_pass_to_and_from_addresses,
     #[cfg(unix)]
     unix_messages::cancelled_fd_receives_close_what_arrives,
     incoming::incoming_serves_each_connection,
@@ -196,6 +199,12 @@ conformance! {
     net::no_bytes_lost_when_reads_are_cancelled,
     net::udp_send_to_and_recv_from,
     net::udp_connected,
+    udp_batch::udp_recv_many_gets_datagrams_of_several_senders,
+    udp_batch::udp_recv_many_returns_what_is_waiting,
+    udp_batch::udp_recv_many_reports_truncation,
+    udp_batch::udp_send_many_to_delivers_each,
+    udp_batch::udp_batches_refuse_bad_input_clearly,
+    udp_batch::udp_cancelled_recv_many_loses_nothing,
     multicast::udp_multicast_options_round_trip,
     multicast::udp_multicast_datagram_loops_back,
     multicast::udp_ssm_join_works_or_errors_cleanly,

@@ -238,3 +238,87 @@ pub fn cancelled_fd_receives_close_what_arrives(runtime: Runtime) {
         );
     });
 }
+
+/// Descriptors over unconnected datagram sockets (`send_to_with_fds`, `recv_from_with_fds`):
+/// to a path, from a bound or an unbound sender, too many for the room (none leaks), and the
+/// address errors `send_to` gives.
+pub fn descriptors_pass_to_and_from_addresses(runtime: Runtime) {
+    let dir = Dir::new(&runtime, "fds-to");
+    runtime.block_on(async {
+        let (a_path, b_path) = (dir.0.join("a"), dir.0.join("b"));
+        let a = UnixDatagram::bind(&a_path).unwrap();
+        let b = UnixDatagram::bind(&b_path).unwrap();
+        let (end, mut watch) = watched_pair();
+        let file = std::fs::File::open("Cargo.toml").unwrap();
+        let (sent, buffer) = a
+            .send_to_with_fds(b"two".to_vec(), &[end.as_fd(), file.as_fd()], &b_path)
+            .await;
+        assert_eq!((sent.unwrap(), &buffer[..]), (3, &b"two"[..]));
+        drop((end, file));
+        let (received, buffer) = b.recv_from_with_fds(Vec::with_capacity(8), 4).await;
+        let (count, mut fds, from) = received.unwrap();
+        assert_eq!((&buffer[..count], fds.len()), (&b"two"[..], 2));
+        assert_eq!(from.as_pathname(), Some(a_path.as_path()));
+        let mut file = std::fs::File::from(fds.pop().unwrap());
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        assert!(text.contains("[package]"));
+        // The reply goes back to the sender's address, without descriptors.
+        b.send_to_with_fds(&b"none"[..], &[], from.as_pathname().unwrap())
+            .await
+            .0
+            .unwrap();
+        let (received, _) = a.recv_from_with_fds(Vec::with_capacity(8), 1).await;
+        let (count, none, from) = received.unwrap();
+        assert_eq!((count, none.len()), (4, 0));
+        assert_eq!(from.as_pathname(), Some(b_path.as_path()));
+        drop(fds);
+        assert!(every_copy_closed(&mut watch), "a passed descriptor leaked");
+
+        // From an unbound sender: an unnamed address. Too many for the room: all closed.
+        let unbound = UnixDatagram::unbound().unwrap();
+        let (end, mut watch) = watched_pair();
+        unbound
+            .send_to_with_fds(
+                &b"three"[..],
+                &[end.as_fd(), end.as_fd(), end.as_fd()],
+                &b_path,
+            )
+            .await
+            .0
+            .unwrap();
+        drop(end);
+        let (received, buffer) = b.recv_from_with_fds(Vec::with_capacity(8), 1).await;
+        assert_eq!(received.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(&buffer[..], b"three", "the bytes are in the buffer");
+        assert!(every_copy_closed(&mut watch), "room for 1 of 3 leaked one");
+        let (end, _watch) = watched_pair();
+        unbound
+            .send_to_with_fds(&b"one"[..], &[end.as_fd()], &b_path)
+            .await
+            .0
+            .unwrap();
+        let (received, _) = b.recv_from_with_fds(Vec::with_capacity(8), 1).await;
+        let (_, fds, from) = received.unwrap();
+        assert_eq!(fds.len(), 1);
+        assert!(from.is_unnamed());
+
+        // Errors, with the buffer back: nothing bound there; a path too long; too many
+        // descriptors; room for too many.
+        let (missing, buffer) = a
+            .send_to_with_fds(&b"x"[..], &[end.as_fd()], dir.0.join("nobody"))
+            .await;
+        assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(buffer, b"x");
+        let too_long = dir.0.join("x".repeat(120));
+        let (refused, _) = a
+            .send_to_with_fds(&b"x"[..], &[end.as_fd()], too_long)
+            .await;
+        assert_eq!(refused.unwrap_err().kind(), ErrorKind::InvalidInput);
+        let many = vec![end.as_fd(); 254];
+        let (refused, _) = a.send_to_with_fds(&b"x"[..], &many, &b_path).await;
+        assert_eq!(refused.unwrap_err().kind(), ErrorKind::InvalidInput);
+        let (refused, _) = b.recv_from_with_fds(Vec::with_capacity(8), 254).await;
+        assert_eq!(refused.unwrap_err().kind(), ErrorKind::InvalidInput);
+    });
+}
