@@ -41,7 +41,10 @@
 //! bytes are handed out by the next `poll_read` or `poll_fill_buf`. Dropping the adapter
 //! itself with a read in flight cancels it and, as the native API promises, the stream keeps
 //! the bytes that read had received; [`Compat::into_inner`] also gives back the bytes the
-//! adapter had buffered, so none are lost when switching back to the native API.
+//! adapter had buffered, so none are lost when switching back to the native API. (On epoll
+//! and kqueue a read that finds nothing holds no operation at all: it waits for the socket's
+//! next readable edge and receives then, and a write the socket takes is sent within the
+//! call that accepts it.)
 //!
 //! # Errors
 //!
@@ -348,6 +351,8 @@ struct Reading {
     /// The buffer the last pooled read got, handed out from `pos`.
     lent: Option<PooledBuffer>,
     op: Option<InFlight>,
+    /// Waiting, with no read in flight, for the socket's next readable edge (epoll, kqueue).
+    watch: Option<crate::net::poll::ReadableWatch>,
     error: Option<Sticky>,
 }
 
@@ -604,6 +609,8 @@ impl<T: Adaptable> Compat<T> {
         loop {
             if read.op.is_none() {
                 in_runtime()?;
+                // Woken by the edge (or by anything else): begin again.
+                read.watch = None;
                 read.buf.clear();
                 read.pos = 0;
                 if read.buf.capacity() == 0 {
@@ -614,6 +621,10 @@ impl<T: Adaptable> Compat<T> {
                         match ready!(stream.poll_begin_read(cx, &mut read.buf)) {
                             Begun::Filled(Ok(())) => return Poll::Ready(Ok(())),
                             Begun::Filled(Err(error)) => Err(error),
+                            Begun::Watching(watch) => {
+                                read.watch = Some(watch);
+                                return Poll::Pending;
+                            }
                             Begun::Submitted(submitted) => Ok(InFlight {
                                 submitted,
                                 offset: None,
@@ -751,11 +762,37 @@ impl<T: Adaptable> Compat<T> {
             .slice(write.written..)
             .unwrap_or_else(|_| unreachable!("written is within the accepted bytes"));
         let started = match io.endpoint() {
-            Endpoint::Stream(stream) => Ok(InFlight {
-                submitted: stream.begin_write(view),
-                offset: None,
-                started: false,
-            }),
+            Endpoint::Stream(stream) => {
+                let mut view = view;
+                if stream.transfers_now() {
+                    // Sent in this call where the socket takes it, with no operation.
+                    while let Some(result) = stream.try_write_now(&view) {
+                        match result {
+                            Ok(0) => break,
+                            Ok(count) => {
+                                write.written += count;
+                                if count >= view.len() {
+                                    write.buf = into_vec(view);
+                                    return Ok(());
+                                }
+                                view = view
+                                    .slice(count..)
+                                    .unwrap_or_else(|_| unreachable!("count is within the view"));
+                            }
+                            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                            Err(error) => {
+                                write.buf = into_vec(view);
+                                return Err(error);
+                            }
+                        }
+                    }
+                }
+                Ok(InFlight {
+                    submitted: stream.begin_write(view),
+                    offset: None,
+                    started: false,
+                })
+            }
             Endpoint::File(file) => {
                 let fd = file.fd();
                 if file.appends() {

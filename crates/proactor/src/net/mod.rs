@@ -104,10 +104,19 @@ impl std::fmt::Debug for Descriptor {
 }
 
 impl Descriptor {
+    /// The runtime the socket was made in, whose driver closes it.
+    #[cfg(compat)]
+    pub(crate) fn runtime(&self) -> Option<&Rc<Inner>> {
+        self.runtime.as_ref()
+    }
+
     /// A receive into `buf` tried at once by the driver of the runtime the socket was made
     /// in (see `Driver::try_recv_now`): `None` to submit the operation.
     #[inline]
-    fn try_recv_now(&self, buf: &mut proactor_driver::Buffer) -> Option<io::Result<usize>> {
+    pub(crate) fn try_recv_now(
+        &self,
+        buf: &mut proactor_driver::Buffer,
+    ) -> Option<io::Result<usize>> {
         let runtime = self.runtime.as_deref()?;
         runtime.driver.borrow_mut().try_recv_now(self.fd, buf)
     }
@@ -447,7 +456,7 @@ impl Stream {
     /// outside its stream's runtime's own tasks (a runtime that is not running would never
     /// wake it): those submit the receive.
     #[inline]
-    fn watch_readable(&self, cx: &std::task::Context<'_>) -> Option<u64> {
+    pub(crate) fn watch_readable(&self, cx: &std::task::Context<'_>) -> Option<u64> {
         if self.read_timeout().is_some() {
             return None;
         }

@@ -16,6 +16,25 @@ pub(crate) enum Begun {
     Filled(std::io::Result<()>),
     /// A read is in flight with the buffer; a cancel keeps its bytes for the stream.
     Submitted(Submitted),
+    /// Nothing there: the task is woken at the socket's next readable edge (see
+    /// `Driver::watch_readable`) and begins again then; the buffer stays with the caller.
+    Watching(ReadableWatch),
+}
+
+/// A wait for a socket's next readable edge, asked of its runtime's driver for a token;
+/// withdrawn when dropped (if the edge has not taken it already).
+pub(crate) struct ReadableWatch {
+    runtime: Rc<crate::runtime::Inner>,
+    fd: proactor_driver::Fd,
+    token: u64,
+}
+
+impl Drop for ReadableWatch {
+    fn drop(&mut self) {
+        if let Ok(mut driver) = self.runtime.driver.try_borrow_mut() {
+            driver.unwatch_readable(self.fd, self.token);
+        }
+    }
 }
 
 impl Stream {
@@ -35,6 +54,26 @@ impl Stream {
             });
             if let Some(kept) = kept {
                 return Poll::Ready(Begun::Filled(kept.map(drop)));
+            }
+        }
+        if self.transfers_now() {
+            // As `Stream::begin_read`: bytes already there now, else a wait for the edge.
+            let mut buffer = Buffer::from(std::mem::take(buf));
+            let tried = self.descriptor.try_recv_now(&mut buffer);
+            *buf = buffer
+                .into_vec()
+                .unwrap_or_else(|_| unreachable!("made from a vector just above"));
+            if let Some(result) = tried {
+                return Poll::Ready(Begun::Filled(result.map(drop)));
+            }
+            if let Some(token) = self.watch_readable(cx) {
+                if let Some(runtime) = self.descriptor.runtime() {
+                    return Poll::Ready(Begun::Watching(ReadableWatch {
+                        runtime: Rc::clone(runtime),
+                        fd: self.descriptor.fd(),
+                        token,
+                    }));
+                }
             }
         }
         let buffer = Buffer::from(std::mem::take(buf));
