@@ -781,8 +781,7 @@ impl<P: Poller> Backend for Readiness<P> {
         let (id, slot) = self.slots.insert();
         slot.place = Place::Queued;
         slot.cancel_requested = false;
-        slot.control.connecting = false;
-        slot.control.moved = 0;
+        slot.control.reset();
         let checked = unix::validate(&op, self.identity);
         let route = route(&op);
         crate::slots::place_op(&mut slot.op, op);
