@@ -574,43 +574,36 @@ impl<T: 'static> Drop for Swapped<'_, T> {
     }
 }
 
-/// The future [`LocalKey::scope`] returns: `future`, each poll with the value set.
-///
-/// # Examples
-///
-/// ```
-/// proactor::task_local! {
-///     static ID: u64;
-/// }
-///
-/// let future: proactor::task::TaskLocalFuture<u64, _> = ID.scope(1, async { ID.get() });
-/// assert_eq!(proactor::Runtime::new()?.block_on(future), 1);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub struct TaskLocalFuture<T: 'static, F> {
-    key: &'static LocalKey<T>,
-    /// The value, between polls.
-    slot: Option<T>,
-    future: F,
+pin_project_lite::pin_project! {
+    /// The future [`LocalKey::scope`] returns: `future`, each poll with the value set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// proactor::task_local! {
+    ///     static ID: u64;
+    /// }
+    ///
+    /// let future: proactor::task::TaskLocalFuture<u64, _> = ID.scope(1, async { ID.get() });
+    /// assert_eq!(proactor::Runtime::new()?.block_on(future), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub struct TaskLocalFuture<T: 'static, F> {
+        key: &'static LocalKey<T>,
+        // The value, between polls.
+        slot: Option<T>,
+        #[pin]
+        future: F,
+    }
 }
 
 impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
     type Output = F::Output;
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of the pinned
-        // TaskLocalFuture, which has no Drop or Unpin impl that could move it; `slot` and
-        // `key` are not pinned and only swapped or read.
-        let (future, key, slot) = unsafe {
-            let this = self.get_unchecked_mut();
-            (
-                std::pin::Pin::new_unchecked(&mut this.future),
-                this.key,
-                &mut this.slot,
-            )
-        };
-        let _swapped = Swapped::enter(key, slot);
-        future.poll(cx)
+        let this = self.project();
+        let _swapped = Swapped::enter(this.key, this.slot);
+        this.future.poll(cx)
     }
 }
 

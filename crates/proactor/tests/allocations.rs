@@ -170,3 +170,62 @@ fn compat_round_trips_allocate_nothing() {
         assert_eq!(allocations, 0, "{backend}: allocations in steady state");
     }
 }
+
+const SPAWNS: usize = 1_000;
+
+/// Allocations `spawn` makes per task, in steady state (the task table, its free list and the
+/// run queue already grown): each task spawned, run to its end and joined, or detached.
+fn allocations_per_spawn(backend: Backend) -> (u64, u64) {
+    let runtime = Builder::new().backend(backend).build().unwrap();
+    runtime.block_on(async {
+        let mut handles = Vec::with_capacity(SPAWNS);
+        let mut counted = (0, 0);
+        // The first round grows the tables; the second is counted.
+        for round in 0..2 {
+            let measured = round == 1;
+            ALLOCATIONS.store(0, Ordering::SeqCst);
+            COUNTING.store(measured, Ordering::SeqCst);
+            for n in 0..SPAWNS as u64 {
+                handles.push(proactor::spawn(async move { n }));
+            }
+            for (n, handle) in handles.drain(..).enumerate() {
+                assert_eq!(handle.await.unwrap(), n as u64);
+            }
+            COUNTING.store(false, Ordering::SeqCst);
+            let joined = ALLOCATIONS.load(Ordering::SeqCst);
+
+            ALLOCATIONS.store(0, Ordering::SeqCst);
+            COUNTING.store(measured, Ordering::SeqCst);
+            for n in 0..SPAWNS as u64 {
+                drop(proactor::spawn(async move { std::hint::black_box(n) }));
+            }
+            // Every detached task runs at the next turn.
+            proactor::yield_now().await;
+            COUNTING.store(false, Ordering::SeqCst);
+            let detached = ALLOCATIONS.load(Ordering::SeqCst);
+            assert_eq!(proactor::Runtime::current_metrics().num_alive_tasks(), 0);
+            counted = (joined, detached);
+        }
+        counted
+    })
+}
+
+#[test]
+fn a_spawn_allocates_once() {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for &backend in BACKENDS {
+        let (joined, detached) = allocations_per_spawn(backend);
+        eprintln!("{backend}: {SPAWNS} spawns: {joined} allocations joined, {detached} detached");
+        // The task's one allocation: its future and its output, with what its handle shares.
+        assert_eq!(
+            joined, SPAWNS as u64,
+            "{backend}: allocations per joined spawn"
+        );
+        assert_eq!(
+            detached, SPAWNS as u64,
+            "{backend}: allocations per detached spawn"
+        );
+    }
+}

@@ -629,8 +629,7 @@ impl IoUring {
         slot.state = State::Kernel;
         slot.cancel_requested = false;
         slot.zero_copy_result = None;
-        slot.control.connecting = false;
-        slot.control.moved = 0;
+        slot.control.reset();
         slot.seq = seq;
         crate::slots::place_op(&mut slot.op, make());
         let Some(op) = slot.op.as_ref() else {
@@ -1405,14 +1404,11 @@ fn build_entry(
             return None
         }
         Op::ReadVectored { fd, bufs, offset } => {
-            unix::fill_iovecs(&mut control.iovecs, bufs, true);
-            opcode::Readv::new(
-                types::Fd(*fd),
-                control.iovecs.as_ptr(),
-                control.iovecs.len() as u32,
-            )
-            .offset(offset.unwrap_or(u64::MAX))
-            .build()
+            let iovecs = &mut control.vectored().iovecs;
+            unix::fill_iovecs(iovecs, bufs, true);
+            opcode::Readv::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
+                .offset(offset.unwrap_or(u64::MAX))
+                .build()
         }
         Op::Write { fd, buf, offset } => {
             let (pointer, len) = buf.write_source();
@@ -1421,14 +1417,11 @@ fn build_entry(
                 .build()
         }
         Op::WriteVectored { fd, bufs, offset } => {
-            unix::fill_iovecs(&mut control.iovecs, bufs, false);
-            opcode::Writev::new(
-                types::Fd(*fd),
-                control.iovecs.as_ptr(),
-                control.iovecs.len() as u32,
-            )
-            .offset(offset.unwrap_or(u64::MAX))
-            .build()
+            let iovecs = &mut control.vectored().iovecs;
+            unix::fill_iovecs(iovecs, bufs, false);
+            opcode::Writev::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
+                .offset(offset.unwrap_or(u64::MAX))
+                .build()
         }
         Op::Fsync { fd, data_only } => {
             let flags = if *data_only {

@@ -19,14 +19,24 @@ use crate::{Address, Buffer, Descriptors, Metadata, Op, UnixAddr};
 /// Slots never move (see `slots.rs`), so pointers into a control block stay valid until the
 /// operation completes. The large parts only some kinds use (a message header, a socket
 /// address, statx's buffer: about 450 bytes) are in a [`Scratch`] boxed the first time the
-/// slot holds such a kind, and kept with the slot after: a slot that only ever reads and
-/// writes (most of a server's) stays small, and steady-state submission still allocates
-/// nothing.
+/// slot holds such a kind, and kept with the slot after, and so are the iovecs and progress
+/// of vectored operations (a [`Vectored`]): a slot that only ever reads and writes one buffer
+/// at a time (most of a server's, and what every idle connection waits in) stays small, and
+/// steady-state submission still allocates nothing.
 #[derive(Default)]
 pub(crate) struct Control {
-    pub(crate) iovecs: Vec<libc::iovec>,
     /// A readiness-emulated connect has been started and now waits for writability.
     pub(crate) connecting: bool,
+    /// Made on a vectored operation's (or a message's) first use of the slot, kept after;
+    /// boxed as the scratch is: 8 bytes in every slot instead of 48.
+    vectored: Option<Box<Vectored>>,
+    scratch: Option<Box<Scratch>>,
+}
+
+/// The part of a [`Control`] vectored operations and messages use.
+#[derive(Default)]
+pub(crate) struct Vectored {
+    pub(crate) iovecs: Vec<libc::iovec>,
     /// Bytes a vectored write of more than [`IOV_MAX`] buffers has written so far: it goes on
     /// from there when it is performed again after waiting for readiness.
     pub(crate) moved: usize,
@@ -34,7 +44,6 @@ pub(crate) struct Control {
     /// it: the first buffer not all written, and the bytes of the buffers before it. Only
     /// meaningful while `moved` is not 0.
     pub(crate) cursor: (usize, usize),
-    scratch: Option<Box<Scratch>>,
 }
 
 /// The part of a [`Control`] only some kinds of operation use.
@@ -59,6 +68,26 @@ pub(crate) struct Scratch {
 }
 
 impl Control {
+    /// Readies the control of a slot for its next operation.
+    pub(crate) fn reset(&mut self) {
+        self.connecting = false;
+        if let Some(vectored) = &mut self.vectored {
+            vectored.moved = 0;
+        }
+    }
+
+    /// Bytes a vectored write in parts has written so far (see [`Vectored::moved`]).
+    pub(crate) fn moved(&self) -> usize {
+        self.vectored.as_ref().map_or(0, |vectored| vectored.moved)
+    }
+
+    /// The slot's vectored part, made on its first use. Never replaced after: the kernel may
+    /// hold a pointer to its iovecs while an operation runs (their buffer, not the box, is
+    /// what it points at; `fill_iovecs` reuses it).
+    pub(crate) fn vectored(&mut self) -> &mut Vectored {
+        self.vectored.get_or_insert_default()
+    }
+
     /// The slot's scratch, made on its first use. Never replaced after: the kernel may hold
     /// pointers into it while an operation runs.
     pub(crate) fn scratch(&mut self) -> &mut Scratch {
@@ -196,16 +225,18 @@ pub(crate) fn read_socket_addr(
     }
 }
 
-/// Points `control.msghdr` at `bufs` (through `control.iovecs`), at `control.address` if
-/// the message goes to `addr`, and at a control message passing `fds` if there are any.
+/// Points the scratch's `msghdr` at `bufs` (through the vectored part's iovecs), at its
+/// `address` if the message goes to `addr`, and at a control message passing `fds` if there
+/// are any.
 pub(crate) fn prepare_send(
     control: &mut Control,
     bufs: &mut [Buffer],
     addr: Option<&Address>,
     fds: &[RawFd],
 ) {
-    fill_iovecs(&mut control.iovecs, bufs, false);
-    let (iov, iovlen) = (control.iovecs.as_mut_ptr(), control.iovecs.len());
+    let iovecs = &mut control.vectored().iovecs;
+    fill_iovecs(iovecs, bufs, false);
+    let (iov, iovlen) = (iovecs.as_mut_ptr(), iovecs.len());
     let scratch = control.scratch();
     // SAFETY: all-zero is a valid msghdr; zeroing clears fields a previous operation set.
     scratch.msghdr = unsafe { mem::zeroed() };
@@ -238,11 +269,12 @@ pub(crate) fn prepare_send(
     }
 }
 
-/// Points `control.msghdr` at `bufs` (through `control.iovecs`), at `control.address` for
-/// the sender's address, and at room for `max_fds` passed descriptors if not 0.
+/// Points the scratch's `msghdr` at `bufs` (through the vectored part's iovecs), at its
+/// `address` for /// the sender's address, and at room for `max_fds` passed descriptors if not 0.
 pub(crate) fn prepare_receive(control: &mut Control, bufs: &mut [Buffer], max_fds: usize) {
-    fill_iovecs(&mut control.iovecs, bufs, true);
-    let (iov, iovlen) = (control.iovecs.as_mut_ptr(), control.iovecs.len());
+    let iovecs = &mut control.vectored().iovecs;
+    fill_iovecs(iovecs, bufs, true);
+    let (iov, iovlen) = (iovecs.as_mut_ptr(), iovecs.len());
     let scratch = control.scratch();
     // SAFETY: all-zero is a valid msghdr; zeroing clears fields a previous operation set.
     scratch.msghdr = unsafe { mem::zeroed() };
@@ -545,9 +577,10 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             read_in_parts(*fd, bufs, *offset, control)
         }
         Op::ReadVectored { fd, bufs, offset } => {
-            fill_iovecs(&mut control.iovecs, bufs, true);
+            let iovecs = &mut control.vectored().iovecs;
+            fill_iovecs(iovecs, bufs, true);
             // SAFETY: the iovecs describe the buffers' spare capacity, alive for the call.
-            unsafe { transfer_vectored(*fd, &control.iovecs, *offset, true) }
+            unsafe { transfer_vectored(*fd, iovecs, *offset, true) }
         }
         Op::Write { fd, buf, offset } => {
             let (pointer, len) = buf.write_source();
@@ -562,9 +595,10 @@ pub(crate) fn perform(op: &mut Op, control: &mut Control) -> io::Result<usize> {
             write_in_parts(*fd, bufs, *offset, control)
         }
         Op::WriteVectored { fd, bufs, offset } => {
-            fill_iovecs(&mut control.iovecs, bufs, false);
+            let iovecs = &mut control.vectored().iovecs;
+            fill_iovecs(iovecs, bufs, false);
             // SAFETY: the iovecs describe the buffers' bytes, alive for the call.
-            unsafe { transfer_vectored(*fd, &control.iovecs, *offset, false) }
+            unsafe { transfer_vectored(*fd, iovecs, *offset, false) }
         }
         Op::Fsync { fd, data_only } => {
             #[cfg(any(target_os = "linux", target_os = "freebsd"))]
@@ -829,13 +863,14 @@ fn read_in_parts(
     offset: Option<u64>,
     control: &mut Control,
 ) -> io::Result<usize> {
+    let iovecs = &mut control.vectored().iovecs;
     let mut moved = 0;
     for part in bufs.chunks_mut(IOV_MAX) {
-        fill_iovecs(&mut control.iovecs, part, true);
-        let wanted: usize = control.iovecs.iter().map(|iovec| iovec.iov_len).sum();
+        fill_iovecs(iovecs, part, true);
+        let wanted: usize = iovecs.iter().map(|iovec| iovec.iov_len).sum();
         let at = offset.map(|offset| offset.saturating_add(moved as u64));
         // SAFETY: the iovecs describe these buffers' spare capacity, alive for the call.
-        match unsafe { transfer_vectored(fd, &control.iovecs, at, true) } {
+        match unsafe { transfer_vectored(fd, iovecs, at, true) } {
             Ok(count) => {
                 moved += count;
                 if count < wanted {
@@ -853,7 +888,7 @@ fn read_in_parts(
 /// [`IOV_MAX`] buffers each, at advancing offsets for a file at a position, until every byte
 /// is written. A short first call ends it, as `writev` would; after that a short call goes
 /// on with the rest, and "would block" waits for readiness with the bytes written so far
-/// kept in `control.moved`, where the next call goes on from. An error once bytes were
+/// kept in the vectored part's `moved`, where the next call goes on from. An error once bytes were
 /// written ends it with their count (the error comes again on the next call); so does a
 /// cancel, through [`finish`].
 fn write_in_parts(
@@ -863,6 +898,7 @@ fn write_in_parts(
     control: &mut Control,
 ) -> io::Result<usize> {
     let total: usize = bufs.iter().map(Buffer::len).sum();
+    let control = control.vectored();
     if control.moved == 0 {
         control.cursor = (0, 0);
     }
@@ -1347,7 +1383,7 @@ fn finish_any(op: &mut Op, control: &mut Control, result: io::Result<usize>) -> 
         Ok(count) => count,
         // A vectored write done in parts that wrote some before it ended (cancelled, closed
         // under, failed): those bytes went, and the count says so.
-        Err(_) if control.moved > 0 => return Ok(control.moved),
+        Err(_) if control.moved() > 0 => return Ok(control.moved()),
         // io_uring's word for a buffer ring with nothing in it.
         Err(error)
             if error.raw_os_error() == Some(libc::ENOBUFS)
@@ -1782,8 +1818,9 @@ pub(crate) fn try_without_blocking(
         // More than one call takes: the pool does it in parts.
         Op::ReadVectored { bufs, .. } if bufs.len() > IOV_MAX => return None,
         Op::ReadVectored { fd, bufs, offset } => {
-            fill_iovecs(&mut control.iovecs, bufs, true);
-            let (iovecs, count) = (control.iovecs.as_ptr(), control.iovecs.len() as libc::c_int);
+            let iovecs = &mut control.vectored().iovecs;
+            fill_iovecs(iovecs, bufs, true);
+            let (iovecs, count) = (iovecs.as_ptr(), iovecs.len() as libc::c_int);
             let offset = nowait_offset(*offset)?;
             // SAFETY: the iovecs describe the buffers' memory, alive for the whole call.
             check(unsafe { libc::preadv2(*fd, iovecs, count, offset, libc::RWF_NOWAIT) })

@@ -34,7 +34,7 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 
 pub(crate) use context::{current, try_current, try_with, with};
 use op::{ForeignWakers, Orphan, Token};
-use task::{LocalFuture, TaskSlot, TaskWaker, MAIN};
+use task::{TaskWaker, Tasks, MAIN};
 
 use crate::time::{Clock, Timers};
 
@@ -110,8 +110,7 @@ pub(crate) struct Inner {
     pub(crate) timers: RefCell<Timers>,
     /// What the timers measure against: the system's clock, or a test's stopped one.
     pub(crate) clock: Clock,
-    tasks: RefCell<Vec<TaskSlot>>,
-    free_tasks: RefCell<Vec<usize>>,
+    tasks: RefCell<Tasks>,
     ready: RefCell<VecDeque<usize>>,
     main_woken: Cell<bool>,
     pub(crate) shared: Arc<Shared>,
@@ -169,20 +168,13 @@ impl Inner {
         *self.woken.borrow_mut() = taken;
     }
 
-    /// Queues task `index`, as its waker would, without going through the waker.
+    /// Queues task `index`, as its waker would, without going through the waker. A task that
+    /// has finished is skipped by `run_ready`.
     #[inline]
     fn schedule_task(&self, index: usize) {
-        let tasks = self.tasks.borrow();
-        if let Some(Some((waker, _))) = tasks.get(index).map(|slot| slot.waker.as_ref()) {
-            if waker.scheduled.swap(true, Ordering::AcqRel) {
-                return;
-            }
+        if self.tasks.borrow().to_queue(index) {
+            self.ready.borrow_mut().push_back(index);
         }
-        // Queued once more even when its waker is out of its slot: it is being polled now,
-        // and an operation it waits for completed under it (in a flush): polled again, it
-        // takes the completion. A task that has finished is skipped by `run_ready`.
-        drop(tasks);
-        self.ready.borrow_mut().push_back(index);
     }
 
     pub(crate) fn schedule(&self, index: usize) {
@@ -191,32 +183,6 @@ impl Inner {
         } else {
             self.ready.borrow_mut().push_back(index);
         }
-    }
-
-    pub(crate) fn spawn_local(&self, future: LocalFuture) {
-        let index = match self.free_tasks.borrow_mut().pop() {
-            Some(index) => index,
-            None => {
-                let mut tasks = self.tasks.borrow_mut();
-                tasks.push(TaskSlot {
-                    future: None,
-                    waker: None,
-                });
-                tasks.len() - 1
-            }
-        };
-        let waker = Arc::new(TaskWaker {
-            index,
-            scheduled: AtomicBool::new(true),
-            shared: Arc::clone(&self.shared),
-        });
-        let std_waker = Waker::from(Arc::clone(&waker));
-        let mut tasks = self.tasks.borrow_mut();
-        tasks[index].future = Some(future);
-        tasks[index].waker = Some((waker, std_waker));
-        drop(tasks);
-        self.ready.borrow_mut().push_back(index);
-        metrics::Counters::bump(&self.counters.spawned);
     }
 
     /// Polls every task that was ready when the turn began (tasks woken during the turn
@@ -229,40 +195,38 @@ impl Inner {
             let Some(index) = self.ready.borrow_mut().pop_front() else {
                 break;
             };
-            // Both are set at spawn and cleared when the task finishes.
-            let (mut future, wakers) = {
-                let mut tasks = self.tasks.borrow_mut();
-                let Some(slot) = tasks.get_mut(index) else {
-                    continue;
-                };
-                match (slot.future.take(), slot.waker.take()) {
-                    (Some(future), Some(wakers)) => (future, wakers),
-                    // Woken after it finished: nothing to do.
-                    _ => continue,
-                }
+            // Woken after it finished (or its slot is free): nothing to do.
+            let Some((mut task, wakers, aborted)) = self.tasks.borrow_mut().take_to_poll(index)
+            else {
+                continue;
             };
             wakers.0.scheduled.store(false, Ordering::Release);
-            let mut cx = Context::from_waker(&wakers.1);
-            self.polling
-                .set((Token(index as u64), wakers.1.data(), wakers.1.vtable()));
-            let polled = future.as_mut().poll(&mut cx);
-            self.polling.set(NOT_POLLING);
+            let polled = if aborted {
+                task.as_mut().cancel();
+                Poll::Ready(())
+            } else {
+                let mut cx = Context::from_waker(&wakers.1);
+                self.polling
+                    .set((Token(index as u64), wakers.1.data(), wakers.1.vtable()));
+                let polled = task.as_mut().poll_run(&mut cx);
+                self.polling.set(NOT_POLLING);
+                polled
+            };
             polls += 1;
             match polled {
-                Poll::Pending => {
-                    let mut tasks = self.tasks.borrow_mut();
-                    tasks[index].future = Some(future);
-                    tasks[index].waker = Some(wakers);
-                }
+                Poll::Pending => self.tasks.borrow_mut().put_back(index, task, wakers),
                 Poll::Ready(()) => {
-                    self.free_tasks.borrow_mut().push(index);
-                    if self.tasks.borrow().len() == self.free_tasks.borrow().len() {
+                    let (unwanted, ended) = self.tasks.borrow_mut().ended(index, task, wakers);
+                    // A detached task's future went with its end; what is left of it, and
+                    // the telling, with no borrow held.
+                    drop(unwanted);
+                    let idle = ended.idle;
+                    ended.tell();
+                    if idle {
                         if let Some(waiter) = self.idle_waiter.take() {
                             waiter.wake();
                         }
                     }
-                    drop(future);
-                    drop(wakers);
                 }
             }
         }
@@ -441,7 +405,7 @@ impl Inner {
     }
 
     fn alive_tasks(&self) -> usize {
-        self.tasks.borrow().len() - self.free_tasks.borrow().len()
+        self.tasks.borrow().alive()
     }
 
     fn has_work(&self) -> bool {
@@ -589,9 +553,7 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (task, handle) = task::task(future);
-        self.inner.spawn_local(Box::pin(task));
-        handle
+        Rc::clone(&self.inner).spawn_task(future)
     }
 
     /// Ends the runtime gracefully: runs its tasks until all have finished or `timeout` has
@@ -885,8 +847,13 @@ impl Drop for Runtime {
         // Drop tasks inside this runtime's context: their futures cancel their operations on
         // drop. Never panics, even when dropped while another runtime runs on this thread.
         let _entered = context::enter_for_drop(Rc::clone(&self.inner));
-        let tasks: Vec<TaskSlot> = self.inner.tasks.borrow_mut().drain(..).collect();
-        drop(tasks);
+        // Their handles find them gone, and say "cancelled"; the outputs of tasks that ended
+        // stay for their handles.
+        let (running, joins) = self.inner.tasks.borrow_mut().take_running();
+        drop(running);
+        for join in joins {
+            join.ended();
+        }
         // Jobs other threads sent and this runtime will never run (remote tasks among them,
         // whose handles then say "cancelled").
         drop(self.inner.shared.close());
@@ -1274,8 +1241,7 @@ impl Builder {
                     }
                     clock
                 },
-                tasks: RefCell::new(Vec::new()),
-                free_tasks: RefCell::new(Vec::new()),
+                tasks: RefCell::new(Tasks::default()),
                 ready: RefCell::new(VecDeque::new()),
                 main_woken: Cell::new(false),
                 shared,
@@ -1399,9 +1365,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (task, handle) = task::task(future);
-    with(|inner| inner.spawn_local(Box::pin(task)));
-    handle
+    current().spawn_task(future)
 }
 
 /// The backend of the runtime running this code.

@@ -115,6 +115,9 @@ conformance! {
     timeouts::a_zero_timeout_is_refused,
     timeouts::a_pooled_read_times_out_and_returns_its_buffer,
     runtime::spawn_and_join,
+    runtime::handles_of_an_ended_task_leave_the_next_alone,
+    runtime::handles_outlive_their_runtime,
+    runtime::aborts_panics_and_alive_counts,
     descriptors::sockets_lend_their_descriptors,
     descriptors::sockets_go_to_std_and_back,
     #[cfg(unix)]

@@ -408,3 +408,80 @@ pub fn timeout_at_elapses_and_completes(runtime: Runtime) {
             .is_err());
     });
 }
+
+/// A handle names its task's place in the runtime's table: once the task has ended and its
+/// output was taken, the place goes to the next task, which the old task's handles do not
+/// reach.
+pub fn handles_of_an_ended_task_leave_the_next_alone(runtime: Runtime) {
+    runtime.block_on(async {
+        let first = spawn(async { 1 });
+        let stale = first.abort_handle();
+        assert_eq!(first.await.unwrap(), 1);
+        assert!(stale.is_finished());
+        // Spawned into the place the first one left.
+        let second = spawn(async {
+            yield_now().await;
+            2
+        });
+        stale.abort();
+        assert!(!second.is_finished());
+        assert_eq!(
+            second.await.unwrap(),
+            2,
+            "not aborted by the old task's handle"
+        );
+    });
+}
+
+/// A task's output outlives its runtime for its handle; a task the runtime's drop cut short
+/// is cancelled, not pending forever.
+pub fn handles_outlive_their_runtime(runtime: Runtime) {
+    let ended = runtime.spawn(async { String::from("kept") });
+    let cut_short = runtime.spawn(std::future::pending::<()>());
+    runtime.block_on(yield_now());
+    assert!(ended.is_finished());
+    assert!(!cut_short.is_finished());
+    drop(runtime);
+    assert!(cut_short.is_finished());
+    let other = Runtime::new().unwrap();
+    assert_eq!(other.block_on(ended).unwrap(), "kept");
+    assert!(other.block_on(cut_short).unwrap_err().is_cancelled());
+}
+
+/// Aborting a task from inside itself ends it at its next turn; a task awaiting another that
+/// panics gets the panic; the runtime counts only tasks that have not ended, also while their
+/// outputs wait for their handles.
+pub fn aborts_panics_and_alive_counts(runtime: Runtime) {
+    runtime.block_on(async {
+        let (sender, receiver) = std::sync::mpsc::channel::<proactor::task::AbortHandle>();
+        let itself = spawn(async move {
+            let abort = receiver.recv().unwrap();
+            abort.abort();
+            // Still running until its next turn.
+            yield_now().await;
+            unreachable!("aborted at its next turn");
+        });
+        sender.send(itself.abort_handle()).unwrap();
+        assert!(itself.await.unwrap_err().is_cancelled());
+
+        let waiting = spawn(async { spawn(async { panic!("inner") }).await });
+        let error = waiting.await.unwrap().unwrap_err();
+        assert_eq!(
+            *error.try_into_panic().unwrap().downcast::<&str>().unwrap(),
+            "inner"
+        );
+
+        let ended = spawn(async { 3 });
+        let running = spawn(std::future::pending::<()>());
+        yield_now().await;
+        assert_eq!(
+            Runtime::current_metrics().num_alive_tasks(),
+            1,
+            "the pending one"
+        );
+        running.abort();
+        assert!(running.await.unwrap_err().is_cancelled());
+        assert_eq!(Runtime::current_metrics().num_alive_tasks(), 0);
+        assert_eq!(ended.await.unwrap(), 3);
+    });
+}
