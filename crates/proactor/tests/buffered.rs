@@ -1106,8 +1106,8 @@ mod splicing {
                     let mut counts = Vec::new();
                     let mut total = 0;
                     let mut last = splices::so_far().1;
-                    // Until the sink has `total` bytes; then the bytes spliced since the last.
-                    let mut settle = |total: usize| {
+                    // Waits until the sink has had `total` bytes.
+                    let settle = |total: usize| {
                         let arrived = Rc::clone(&arrived);
                         async move {
                             while arrived.get() < total {
