@@ -16,6 +16,14 @@
 //! so `strace -c -f` tells the middle's system calls apart. The middle runs inside
 //! `run_middle`, for `callgrind --toggle-collect`. Every round runs every variant once, in
 //! turn; the table gives medians over the rounds.
+//!
+//! ```text
+//! copy-bench rr [--sizes S[:S][,..]] [--conns C] [--requests R] [--rounds N] [--only P[,P..]]
+//! ```
+//!
+//! Request/response through a proxy (`bench::rr`): C clients each send R requests and wait
+//! for each answer, C backends answer them, through a proxy (this process) that runs one copy
+//! per direction per connection; the table gives the proxy's CPU per request.
 
 #[cfg(target_os = "linux")]
 #[path = "echo/sys.rs"]

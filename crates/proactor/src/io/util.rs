@@ -26,13 +26,14 @@ const COPY_BUFFER: usize = 64 * 1024;
 /// empty, so no byte is lost, repeated or reordered. Small messages stay on the buffer
 /// because splicing them costs more: each chunk takes two splices through the pipe (on
 /// io_uring, each a hand-off to the kernel's workers) where the buffer takes one read and
-/// one write, and the memory copies saved are small. In a request/response proxy of 100
-/// connections, splicing every message cost 1.2–1.5× the CPU per request of the buffer
-/// at 64 B–1 KiB, and about the same from 4 to 16 KiB; it pays from 32 KiB (the bench
-/// crate's README, `copy-bench rr`). One pipe (asked for 256 KiB of room) is made the first
-/// time the copy splices and closed with the call. An end that cannot splice (a file
-/// system without it, a file in append mode) is found out at the first spliced chunk, and
-/// the copy goes on through the buffer without losing or repeating a byte.
+/// one write, and the memory copies saved are small. In a request/response proxy over 100
+/// connections, splicing every message took 1.02–1.56× the buffer's CPU per request from
+/// 64 B to 16 KiB on io_uring (up to 1.15× on epoll); from 32 KiB it paid on epoll and broke
+/// even on io_uring, and a bulk stream spliced takes half the CPU (the bench crate's README,
+/// `copy-bench`). One pipe (asked for 256 KiB of room) is made the first time the copy
+/// splices and closed with the call. An end that cannot splice (a file system without it, a
+/// file in append mode) is found out at the first spliced chunk, and the copy goes on through
+/// the buffer without losing or repeating a byte.
 ///
 /// Bytes a [`BufReader`](super::BufReader) or a stream (from a cancelled read) already holds
 /// are read from it first, before anything is spliced.
