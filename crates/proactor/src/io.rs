@@ -255,9 +255,9 @@ pub trait AsyncRead {
 
     /// The descriptor this reader reads, while reading it directly would give exactly the
     /// bytes [`read`](AsyncRead::read) would: nothing buffered in user space, nothing kept
-    /// from a cancelled read. [`copy`] asks before each chunk; when the writer offers its
-    /// descriptor too, it moves the bytes inside the kernel (Linux `splice`) and reports what
-    /// it took with [`raw_consumed`](AsyncRead::raw_consumed).
+    /// from a cancelled read. [`copy`] asks before each chunk once the stream has shown itself
+    /// bulk; when the writer offers its descriptor too, it moves the bytes inside the kernel
+    /// (Linux `splice`) and reports what it took with [`raw_consumed`](AsyncRead::raw_consumed).
     ///
     /// The default, `None`, is always correct. A wrapper that holds bytes of its own passes
     /// its inner stream's answer on only while it holds none, as [`BufReader`] does; one that

@@ -790,9 +790,9 @@ impl AsyncWrite for File {
     }
 
     /// The descriptor at the cursor, or, in append mode, at the end (Linux refuses to splice
-    /// into an append-mode file, so [`copy`](crate::io::copy) finds out at its first chunk
-    /// and writes through its buffer: the answer says what the file is, not what one kernel
-    /// call allows).
+    /// into an append-mode file, so [`copy`](crate::io::copy) finds out at its first spliced
+    /// chunk and writes through its buffer: the answer says what the file is, not what one
+    /// kernel call allows).
     fn raw_sink(&mut self) -> Option<RawStream> {
         Some(if self.append {
             RawStream::stream(self.fd())

@@ -67,7 +67,7 @@
 //! | `io::duplex(n)` | [`io::duplex(n)`](crate::io::duplex): both ends `Send`, readable and writable through `&` as well |
 //! | `BufReader`, `BufWriter`, `lines()`, `read_line` | [`io::BufReader`](crate::io::BufReader), [`io::BufWriter`](crate::io::BufWriter), the same methods |
 //! | `io::copy_bidirectional(&mut a, &mut b)` | [`io::copy_bidirectional(&mut a, &mut b)`](crate::io::copy_bidirectional) → `(a to b, b to a)`, for streams that read and write through `&` (`TcpStream`, `UnixStream`, `DuplexStream`) |
-//! | `io::copy(&mut r, &mut w)` | [`io::copy(&mut r, &mut w)`](crate::io::copy), which splices inside the kernel on Linux when both ends are descriptors; a range of a file to a socket without the user-space copy: [`TcpStream::send_file`](crate::net::TcpStream::send_file) |
+//! | `io::copy(&mut r, &mut w)` | [`io::copy(&mut r, &mut w)`](crate::io::copy), which splices bulk streams inside the kernel on Linux when both ends are descriptors (small messages go through its buffer); a range of a file to a socket without the user-space copy: [`TcpStream::send_file`](crate::net::TcpStream::send_file) |
 //! | `fs::read`, `fs::write`, `fs::File::open`, `create_dir_all`, ... | [`fs::read`](crate::fs::read), [`fs::write`](crate::fs::write), [`fs::File::open`](crate::fs::File::open), [`fs::create_dir_all`](crate::fs::create_dir_all), ...: the same names |
 //! | `File::seek` + `read` | [`File::read_at(buf, offset)`](crate::fs::File::read_at), or the cursor: [`seek`](crate::fs::File::seek) and `read` |
 //! | `time::sleep(d)`, `sleep_until(t)` | [`time::sleep(d)`](crate::time::sleep), [`time::sleep_until(t)`](crate::time::sleep_until) (`std::time::Instant`) |

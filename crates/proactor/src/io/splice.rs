@@ -2,7 +2,15 @@
 //! while both ends offer their descriptor ([`AsyncRead::raw_source`],
 //! [`AsyncWrite::raw_sink`]). The bytes never enter user space.
 //!
-//! One pipe per `copy` call, made when both ends first offer a descriptor and closed with the
+//! Splicing pays only for bulk streams: each chunk costs two splices through the pipe (on
+//! io_uring, each one a hand-off to the ring's kernel workers) where the buffer loop costs a
+//! read and a write, so for small messages the saved memory copies do not cover it (see the
+//! bench crate's README, "copy-bench rr"). `copy` therefore starts on its buffer loop and comes
+//! here once a read fills at least [`BULK_READ`] bytes, and goes back after [`SMALL_ROUNDS`]
+//! rounds in a row that each moved less than [`SMALL_SPLICE`]. A round ends with the pipe
+//! empty, so a switch either way never leaves a byte behind in it.
+//!
+//! One pipe per `copy` call, made when the kernel path is first taken and closed with the
 //! call (also when its future is dropped). Each round fills the pipe from the reader and
 //! empties it into the writer before the next, so the pipe holds bytes only between those two
 //! steps. An end that cannot splice (`EINVAL`: a file system without it, an append-mode file;
@@ -24,6 +32,16 @@ use crate::IoBuf;
 /// system's limits refuse.
 const PIPE_ROOM: usize = 256 * 1024;
 
+/// A buffer read at least this full says the stream is bulk: half of `copy`'s 64 KiB buffer.
+pub(super) const BULK_READ: usize = 32 * 1024;
+
+/// A splice into the pipe that moves less than this is a small message's worth.
+const SMALL_SPLICE: usize = 16 * 1024;
+
+/// How many small splices in a row send `copy` back to its buffer loop: more than one, so a
+/// bulk stream's odd short chunk (the tail of a burst) does not bounce it between the paths.
+const SMALL_ROUNDS: u32 = 4;
+
 /// The kernel path's state for one `copy` call.
 #[derive(Debug, Default)]
 pub(super) struct Splice {
@@ -31,13 +49,21 @@ pub(super) struct Splice {
     pipe: Option<(Pipe, usize)>,
     /// An end refused, or no pipe could be made: the buffer loop does the rest.
     off: bool,
+    /// The last buffer read was bulk ([`BULK_READ`]): splice what follows.
+    bulk: bool,
 }
 
 impl Splice {
-    /// Moves bytes from `reader` to `writer` inside the kernel while both offer their
-    /// descriptor, adding what reached the writer to `copied`. `Ok(true)` at the end of the
-    /// stream; `Ok(false)` when the buffer loop must go on (an end stopped offering its
-    /// descriptor or refused to splice), with the pipe empty.
+    /// Tells the kernel path how many bytes the buffer loop's last read gave.
+    pub(super) fn buffered(&mut self, count: usize) {
+        self.bulk = count >= BULK_READ;
+    }
+
+    /// Moves bytes from `reader` to `writer` inside the kernel while the stream is bulk and
+    /// both ends offer their descriptor, adding what reached the writer to `copied`.
+    /// `Ok(true)` at the end of the stream; `Ok(false)` when the buffer loop must go on (the
+    /// stream is not bulk or turned small, an end stopped offering its descriptor or refused
+    /// to splice), with the pipe empty.
     pub(super) async fn copy<R, W>(
         &mut self,
         reader: &mut R,
@@ -48,9 +74,10 @@ impl Splice {
         R: AsyncRead,
         W: AsyncWrite,
     {
-        if self.off {
+        if self.off || !self.bulk {
             return Ok(false);
         }
+        let mut small = 0;
         loop {
             let (Some(source), Some(_)) = (reader.raw_source(), writer.raw_sink()) else {
                 return Ok(false);
@@ -80,6 +107,12 @@ impl Splice {
                 };
             reader.raw_consumed(filled as u64);
             if !self.empty_into(writer, filled, copied).await? {
+                return Ok(false);
+            }
+            // Counted once the pipe is empty again, so going back leaves nothing in it.
+            small = if filled < SMALL_SPLICE { small + 1 } else { 0 };
+            if small >= SMALL_ROUNDS {
+                self.bulk = false;
                 return Ok(false);
             }
         }
