@@ -23,6 +23,14 @@
 //! operation that finished inside `submit` (a send the socket took at once, on a readiness
 //! backend) is the claimant's at once.
 //!
+//! On the readiness backends (epoll, kqueue) a stream's reads and writes need no operation
+//! where nothing has to wait ([`Driver::transfers_now`]): [`try_recv_now`](Driver::try_recv_now)
+//! and [`try_send_now`](Driver::try_send_now) make one non-blocking call, and a read that
+//! found nothing waits with [`watch_readable`](Driver::watch_readable) for the socket's next
+//! readable edge, its token coming through `woken` like a claim's, and lends no buffer
+//! meanwhile. io_uring and IOCP answer `None` and `false` there: an operation in the ring's
+//! batch costs less than a system call of its own.
+//!
 //! # Backends
 //!
 //! | OS | backend |

@@ -9,6 +9,17 @@
 //! on one socket complete in the order they were submitted. Regular files are always "ready"
 //! yet may block on storage, so their operations (and open, statx, fsync) go to the thread
 //! pool. Timeouts sit in a heap whose nearest deadline bounds the wait.
+//!
+//! Streams need no operation at all where nothing has to wait: `try_transfer_now` makes one
+//! non-blocking receive or send outside any slot (when no operation waits ahead of it that
+//! way), and `watch_readable` records a token in the descriptor's state, woken through the
+//! slot table's `woken` list at the next readable edge, as mio and tokio wait. A receive that
+//! found the socket empty, or took fewer bytes than it had room for, marks the direction
+//! `blocked` until the next edge (unless an event said the peer hung up: an end that came
+//! with the last bytes brings no edge of its own), so neither the next try nor the next
+//! operation asks the kernel again for nothing. Every edge clears the mark, whether or not
+//! anything waits, and registering a descriptor reports what is already there, so a mark
+//! never outlives the emptiness it records.
 
 use std::collections::VecDeque;
 use std::io;
