@@ -519,6 +519,18 @@ impl Stream {
         op::submit_timed(op, self.write_timeout())
     }
 
+    /// Where reads and writes may finish in the poll that starts them (see `transfers_now`),
+    /// spends one unit of the task's budget (see `Inner::poll_budget`): `Pending` once a
+    /// task has finished enough without waiting, so that a socket that always has bytes
+    /// cannot keep it from letting the others run.
+    #[inline]
+    pub(crate) fn poll_budget(&self, cx: &std::task::Context<'_>) -> Poll<()> {
+        match (self.transfers_now, self.descriptor.runtime.as_deref()) {
+            (true, Some(runtime)) => runtime.poll_budget(cx),
+            _ => Poll::Ready(()),
+        }
+    }
+
     /// Whether reads and writes try the socket at once, outside operations (see
     /// `Stream::transfers_now`'s field).
     #[inline]

@@ -42,7 +42,7 @@ impl Stream {
     /// pending while cancelled reads are still in flight (their bytes come first), then the
     /// bytes they kept, else a submitted read that owns `buf` (left empty here).
     pub(crate) fn poll_begin_read(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<Begun> {
-        if self.poll_no_pending_reads(cx).is_pending() {
+        if self.poll_no_pending_reads(cx).is_pending() || self.poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
         if let Some(leftover) = self.leftover.get() {

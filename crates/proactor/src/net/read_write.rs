@@ -60,7 +60,9 @@ impl<B: IoBuf> Future for Read<'_, B> {
         if let ReadState::Start(_) | ReadState::Watching(..) = this.state {
             // Cancelled reads in flight received what comes first (checked again after a
             // wait: another read of the stream may have been dropped meanwhile).
-            if this.stream.poll_no_pending_reads(cx).is_pending() {
+            if this.stream.poll_no_pending_reads(cx).is_pending()
+                || this.stream.poll_budget(cx).is_pending()
+            {
                 return Poll::Pending;
             }
             let buffer = match std::mem::replace(&mut this.state, ReadState::Done) {
@@ -145,6 +147,7 @@ impl<B: IoBuf> Future for Write<'_, B> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if let WriteState::Start(_) = this.state {
+            std::task::ready!(this.stream.poll_budget(cx));
             let WriteState::Start(buf) = std::mem::replace(&mut this.state, WriteState::Done)
             else {
                 unreachable!("matched Start just above")
@@ -207,6 +210,7 @@ impl<B: IoBuf> Future for WriteAll<'_, B> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if let WriteAllState::Start(_) = this.state {
+            std::task::ready!(this.stream.poll_budget(cx));
             let WriteAllState::Start(buf) = std::mem::replace(&mut this.state, WriteAllState::Done)
             else {
                 unreachable!("matched Start just above")

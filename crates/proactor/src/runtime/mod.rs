@@ -105,6 +105,9 @@ pub(crate) struct Inner {
     /// The task being polled: its token, and its waker's data and vtable, which an operation
     /// future compares with the waker it is polled under (`task_token`).
     polling: Cell<(Token, *const (), *const RawWakerVTable)>,
+    /// What the task being polled may still finish without waiting before it must let the
+    /// others run (see `poll_budget`).
+    budget: Cell<u32>,
     /// The driver's woken tokens, taken out to wake their tasks (reused).
     woken: RefCell<Vec<u64>>,
     pub(crate) timers: RefCell<Timers>,
@@ -125,10 +128,33 @@ pub(crate) struct Inner {
     hooks: Hooks,
 }
 
+/// How many reads and writes a task may finish without waiting in one poll before it is made
+/// to let the other tasks (and the driver's turn, and the timers) run: tokio's coop budget,
+/// for the readiness backends, where a socket that always has bytes would otherwise keep
+/// one task running for ever.
+const BUDGET: u32 = 128;
+
 const NOT_POLLING: (Token, *const (), *const RawWakerVTable) =
     (Token::UNSET, std::ptr::null(), std::ptr::null());
 
 impl Inner {
+    /// Spends one unit of the polled task's budget on a read or write that may finish without
+    /// waiting: `Pending`, with the task woken to run again after the others, once it is
+    /// spent. Always ready outside this runtime's own polls (nothing to yield to here).
+    #[inline]
+    pub(crate) fn poll_budget(&self, cx: &Context<'_>) -> Poll<()> {
+        if self.polling.get().1.is_null() {
+            return Poll::Ready(());
+        }
+        let left = self.budget.get();
+        if left == 0 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.budget.set(left - 1);
+        Poll::Ready(())
+    }
+
     /// The token of the task being polled, if `waker` is its own waker.
     #[inline]
     pub(crate) fn task_token(&self, waker: &Waker) -> Option<Token> {
@@ -208,6 +234,7 @@ impl Inner {
                 let mut cx = Context::from_waker(&wakers.1);
                 self.polling
                     .set((Token(index as u64), wakers.1.data(), wakers.1.vtable()));
+                self.budget.set(BUDGET);
                 let polled = task.as_mut().poll_run(&mut cx);
                 self.polling.set(NOT_POLLING);
                 polled
@@ -518,6 +545,7 @@ impl Runtime {
                 self.inner
                     .polling
                     .set((Token::MAIN, main_waker.data(), main_waker.vtable()));
+                self.inner.budget.set(BUDGET);
                 let polled = future.as_mut().poll(&mut Context::from_waker(&main_waker));
                 self.inner.polling.set(NOT_POLLING);
                 if let Poll::Ready(output) = polled {
@@ -1232,6 +1260,7 @@ impl Builder {
                 orphans: RefCell::new(HashMap::new()),
                 foreign: RefCell::new(ForeignWakers::default()),
                 polling: Cell::new(NOT_POLLING),
+                budget: Cell::new(BUDGET),
                 woken: RefCell::new(Vec::new()),
                 timers: RefCell::new(Timers::default()),
                 clock: {

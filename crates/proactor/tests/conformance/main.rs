@@ -89,6 +89,7 @@ conformance! {
     waiting_reads::a_waiting_read_dropped_in_one_task_leaves_the_other_waiting,
     waiting_reads::a_read_dropped_while_it_waits_loses_nothing,
     waiting_reads::a_read_under_another_waker_is_woken_through_it,
+    waiting_reads::a_reader_that_never_waits_lets_other_tasks_run,
     #[cfg(unix)]
     unix_messages::unix_datagrams_go_to_and_come_from_addresses,
     #[cfg(unix)]

@@ -147,3 +147,64 @@ pub fn a_read_under_another_waker_is_woken_through_it(runtime: Runtime) {
         assert_eq!(&buf[..count.unwrap()], b"wake");
     });
 }
+
+pub fn a_reader_that_never_waits_lets_other_tasks_run(runtime: Runtime) {
+    use std::io::Write;
+    use std::rc::Rc;
+    use std::sync::atomic::AtomicBool;
+
+    runtime.block_on(async {
+        let (client, mut server) = crate::tcp_pair().await;
+        let mut client = client.into_std().unwrap();
+        client.set_nonblocking(false).unwrap();
+        // A peer that puts 96 KiB in the socket before the reader starts, then keeps
+        // writing: the reader's first 64 KiB are there before it asks, so on a readiness
+        // backend none of those reads waits. Bounded: it gives up (and closes) after 5 s.
+        let stop = Arc::new(AtomicBool::new(false));
+        let (filled, filled_in) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn({
+            let stop = Arc::clone(&stop);
+            move || {
+                let started = std::time::Instant::now();
+                let chunk = [7u8; 16 * 1024];
+                for _ in 0..6 {
+                    client.write_all(&chunk).unwrap();
+                }
+                filled.send(()).unwrap();
+                while !stop.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(5) {
+                    if client.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        filled_in.recv_timeout(crate::LIMIT).unwrap();
+        let reader = spawn(async move {
+            let other_ran = Rc::new(std::cell::Cell::new(false));
+            let mut buffer = Vec::with_capacity(64);
+            let mut received = 0;
+            while received < 64 * 1024 {
+                buffer.clear();
+                let (count, back) = server.read(buffer).await;
+                buffer = back;
+                received += count.unwrap();
+                if received == 64 {
+                    // Runs only when this task lets the others run.
+                    let flag = Rc::clone(&other_ran);
+                    spawn(async move { flag.set(true) });
+                }
+                if other_ran.get() {
+                    return Ok(received);
+                }
+            }
+            Err(received)
+        });
+        let result = reader.await.unwrap();
+        stop.store(true, Ordering::SeqCst);
+        writer.join().unwrap();
+        assert!(
+            result.is_ok(),
+            "the other task never ran while the reader read {result:?} bytes"
+        );
+    });
+}
