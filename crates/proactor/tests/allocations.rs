@@ -5,7 +5,8 @@
 #![cfg(any(target_os = "linux", windows))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proactor::io::{AsyncRead, AsyncWrite};
 use proactor::net::{TcpListener, TcpStream};
@@ -13,13 +14,26 @@ use proactor::{Backend, Builder};
 
 struct Counting;
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    /// Counting on this thread: the runtime under test runs on the test's own thread, and the
+    /// test harness's threads (reporting another test's result while this one counts) must
+    /// not be counted. A `const` cell with no destructor: reading it never allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+fn counting() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
+}
+
+fn set_counting(on: bool) {
+    COUNTING.with(|counting| counting.set(on));
+}
 
 // SAFETY: forwards every call to the system allocator unchanged; it only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
+        if counting() {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: the caller's contract is passed on unchanged.
@@ -32,7 +46,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
+        if counting() {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: the caller's contract is passed on unchanged.
@@ -86,9 +100,9 @@ fn measure(backend: Backend) -> u64 {
         });
         let buffer = round_trips(&mut client, WARM_UP, Vec::with_capacity(64)).await;
         ALLOCATIONS.store(0, Ordering::SeqCst);
-        COUNTING.store(true, Ordering::SeqCst);
+        set_counting(true);
         let buffer = round_trips(&mut client, MEASURED, buffer).await;
-        COUNTING.store(false, Ordering::SeqCst);
+        set_counting(false);
         let allocations = ALLOCATIONS.load(Ordering::SeqCst);
         drop((buffer, client));
         echo.await.unwrap();
@@ -147,9 +161,9 @@ fn measure_compat(backend: Backend) -> u64 {
         });
         compat_round_trips(&mut client, WARM_UP).await;
         ALLOCATIONS.store(0, Ordering::SeqCst);
-        COUNTING.store(true, Ordering::SeqCst);
+        set_counting(true);
         compat_round_trips(&mut client, MEASURED).await;
-        COUNTING.store(false, Ordering::SeqCst);
+        set_counting(false);
         let allocations = ALLOCATIONS.load(Ordering::SeqCst);
         drop(client);
         echo.await.unwrap();
@@ -184,24 +198,24 @@ fn allocations_per_spawn(backend: Backend) -> (u64, u64) {
         for round in 0..2 {
             let measured = round == 1;
             ALLOCATIONS.store(0, Ordering::SeqCst);
-            COUNTING.store(measured, Ordering::SeqCst);
+            set_counting(measured);
             for n in 0..SPAWNS as u64 {
                 handles.push(proactor::spawn(async move { n }));
             }
             for (n, handle) in handles.drain(..).enumerate() {
                 assert_eq!(handle.await.unwrap(), n as u64);
             }
-            COUNTING.store(false, Ordering::SeqCst);
+            set_counting(false);
             let joined = ALLOCATIONS.load(Ordering::SeqCst);
 
             ALLOCATIONS.store(0, Ordering::SeqCst);
-            COUNTING.store(measured, Ordering::SeqCst);
+            set_counting(measured);
             for n in 0..SPAWNS as u64 {
                 drop(proactor::spawn(async move { std::hint::black_box(n) }));
             }
             // Every detached task runs at the next turn.
             proactor::yield_now().await;
-            COUNTING.store(false, Ordering::SeqCst);
+            set_counting(false);
             let detached = ALLOCATIONS.load(Ordering::SeqCst);
             assert_eq!(proactor::Runtime::current_metrics().num_alive_tasks(), 0);
             counted = (joined, detached);
