@@ -140,3 +140,70 @@ fn creating_opens_still_work() {
     assert!(path.exists());
     std::fs::remove_file(&path).unwrap();
 }
+
+/// The metadata a `Statx` completion carries.
+fn metadata_of(completion: &Completion) -> &proactor_driver::Metadata {
+    match &completion.op {
+        Op::Statx { metadata, .. } => metadata,
+        other => panic!("not a statx: {other:?}"),
+    }
+}
+
+#[test]
+fn cached_statx_completes_in_submit() {
+    let file = TempFile::new("statx", b"seven b");
+    let mut driver = Driver::with_backend(Backend::Epoll).unwrap();
+    let completions = submit_and_poll_now(&mut driver, Op::statx(None, &file.0, 0).unwrap());
+    assert_eq!(completions.len(), 1, "the statx went to the pool");
+    completions[0].result.as_ref().unwrap();
+    let metadata = metadata_of(&completions[0]);
+    assert!(metadata.is_file());
+    assert_eq!(metadata.size, 7);
+    let expected = std::fs::metadata(&file.0).unwrap();
+    assert_eq!(metadata.ino, std::os::unix::fs::MetadataExt::ino(&expected));
+
+    // A link: followed by default, itself with AT_SYMLINK_NOFOLLOW, as statx answers.
+    let link = file.0.with_extension("link");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&file.0, &link).unwrap();
+    let _ = std::fs::symlink_metadata(&link);
+    let followed = submit_and_poll_now(&mut driver, Op::statx(None, &link, 0).unwrap());
+    let not_followed = submit_and_poll_now(
+        &mut driver,
+        Op::statx(None, &link, libc::AT_SYMLINK_NOFOLLOW).unwrap(),
+    );
+    drain(&mut driver);
+    std::fs::remove_file(&link).unwrap();
+    if let ([followed], [not_followed]) = (followed.as_slice(), not_followed.as_slice()) {
+        assert!(metadata_of(followed).is_file());
+        assert!(metadata_of(not_followed).is_symlink());
+    }
+
+    // A FIFO is looked at, never opened: at once, and no writer is let through.
+    let fifo = file.0.with_extension("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: the path is NUL-terminated.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let _ = std::fs::symlink_metadata(&fifo);
+    let completions = submit_and_poll_now(&mut driver, Op::statx(None, &fifo, 0).unwrap());
+    drain(&mut driver);
+    std::fs::remove_file(&fifo).unwrap();
+    if let [completion] = completions.as_slice() {
+        completion.result.as_ref().unwrap();
+        let mode = metadata_of(completion).mode & libc::S_IFMT;
+        assert_eq!(mode, libc::S_IFIFO);
+    }
+
+    // A missing name: NotFound, inline or from the pool.
+    let missing = file.0.with_extension("missing");
+    driver.submit(Op::statx(None, &missing, 0).unwrap());
+    let mut completions = Vec::new();
+    while completions.is_empty() {
+        driver
+            .poll(&mut completions, Some(Duration::from_secs(5)))
+            .unwrap();
+    }
+    let error = completions[0].result.as_ref().unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+}
