@@ -1114,7 +1114,7 @@ mod splicing {
                     let mut a = a;
                     let mut counts = Vec::new();
                     let mut total = 0;
-                    let (mut last_ops, mut last) = splices::so_far();
+                    let mut last = splices::so_far().1;
                     // Waits until the sink has had `total` bytes.
                     let settle = |total: usize| {
                         let arrived = Rc::clone(&arrived);
@@ -1128,9 +1128,8 @@ mod splicing {
                         a.write_all(part[..burst].to_vec()).await.0.unwrap();
                         total += burst;
                         settle(total).await;
-                        let (ops, now) = splices::so_far();
+                        let (trickle_start, now) = splices::so_far();
                         let in_burst = (now - last) / 2;
-                        (last_ops, last) = (ops, now);
                         for message in part[burst..].chunks(small) {
                             sleep(Duration::from_millis(2)).await;
                             a.write_all(message.to_vec()).await.0.unwrap();
@@ -1138,8 +1137,8 @@ mod splicing {
                         total += small * messages;
                         settle(total).await;
                         let (ops, now) = splices::so_far();
-                        counts.push((in_burst, ops - last_ops));
-                        (last_ops, last) = (ops, now);
+                        counts.push((in_burst, ops - trickle_start));
+                        last = now;
                     }
                     AsyncWrite::shutdown(&mut a).await.unwrap();
                     counts
